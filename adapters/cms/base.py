@@ -1,0 +1,163 @@
+"""The CMS interface: one Protocol and the models every CMS adapter speaks.
+
+WordPress and Webflow keep content very differently; these models are the common ground a
+marketer cares about. What a site cannot do is declared in `capabilities`, never discovered
+through a NotImplementedError.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+Kind = Literal["post", "page"]
+Status = Literal["draft", "scheduled", "published", "pending", "private", "trash"]
+
+TITLE_MAX = 300
+META_MAX = 1000
+BODY_MAX = 200_000
+BODY_PREVIEW = 8_000  # characters of body a read returns; the rest is cut with a note
+
+# Capabilities an adapter may declare.
+CAP_POSTS = "posts"
+CAP_PAGES = "pages"
+CAP_SCHEDULE = "schedule"
+CAP_UNPUBLISH = "unpublish"
+CAP_SEO_TITLE = "seo_title"
+CAP_META_DESCRIPTION = "meta_description"
+CAP_EXCERPT = "excerpt"
+CAP_TERMS = "terms"
+CAP_MEDIA = "media_upload"
+CAP_FEATURED_IMAGE = "featured_image"
+
+# Which capability a writable field needs.
+FIELD_CAPABILITY = {
+    "seo_title": CAP_SEO_TITLE,
+    "meta_description": CAP_META_DESCRIPTION,
+    "excerpt": CAP_EXCERPT,
+    "categories": CAP_TERMS,
+    "tags": CAP_TERMS,
+    "featured_media_id": CAP_FEATURED_IMAGE,
+}
+
+
+class Term(BaseModel):
+    id: str
+    name: str
+    slug: str
+    taxonomy: Literal["category", "tag"]
+    count: int | None = None
+
+
+class Post(BaseModel):
+    """A post or page as the CMS holds it now."""
+
+    id: str
+    kind: Kind
+    status: Status
+    title: str
+    slug: str
+    url: str | None = Field(None, description="Public address (only meaningful once published).")
+    excerpt: str = ""
+    body: str = Field("", description="HTML body, cut to a preview when long (see body_truncated).")
+    body_truncated: bool = False
+    seo_title: str | None = None
+    meta_description: str | None = None
+    categories: list[str] = Field(default_factory=list, description="Category names.")
+    tags: list[str] = Field(default_factory=list, description="Tag names.")
+    featured_media_id: str | None = None
+    modified: datetime | None = None
+    published_at: datetime | None = None
+    scheduled_for: datetime | None = None
+
+
+class PostSummary(BaseModel):
+    id: str
+    kind: Kind
+    status: Status
+    title: str
+    slug: str
+    url: str | None = None
+    modified: datetime | None = None
+
+
+class PostPage(BaseModel):
+    items: list[PostSummary]
+    total: int | None = Field(None, description="Matching items in all pages, when the CMS reports it.")
+    next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next page; null when done.")
+
+
+class PostFields(BaseModel):
+    """Fields to set. Unset fields are left as they are."""
+
+    title: Annotated[str | None, Field(min_length=1, max_length=TITLE_MAX)] = None
+    body: Annotated[str | None, Field(max_length=BODY_MAX, description="HTML.")] = None
+    slug: Annotated[str | None, Field(min_length=1, max_length=200, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")] = None
+    excerpt: Annotated[str | None, Field(max_length=META_MAX)] = None
+    seo_title: Annotated[str | None, Field(max_length=TITLE_MAX)] = None
+    meta_description: Annotated[str | None, Field(max_length=META_MAX)] = None
+    categories: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]] | None,
+                          Field(max_length=20, description="Category names; missing ones are created.")] = None
+    tags: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]] | None,
+                    Field(max_length=50, description="Tag names; missing ones are created.")] = None
+    featured_media_id: Annotated[str | None, Field(max_length=64)] = None
+
+    def given(self) -> dict:
+        return self.model_dump(exclude_unset=True)
+
+
+class Taxonomy(BaseModel):
+    name: Literal["category", "tag"]
+    terms: list[Term]
+    total: int | None = None
+
+
+class Media(BaseModel):
+    id: str
+    url: str
+    mime_type: str
+    size: int | None = None
+    alt_text: str = ""
+
+
+class SiteInfo(BaseModel):
+    vendor: str
+    name: str
+    url: str
+    capabilities: list[str]
+    seo_fields: str = Field(description="Where SEO title and meta description are stored, or why they are not writable.")
+    notes: list[str] = Field(default_factory=list)
+
+
+class CMS(Protocol):
+    """What the CMS tool set needs from a content management system."""
+
+    vendor: str
+
+    async def capabilities(self) -> frozenset[str]: ...
+
+    async def site_info(self) -> SiteInfo: ...
+
+    async def list_posts(
+        self, kind: Kind, *, status: Status | None, search: str | None, cursor: str | None, limit: int
+    ) -> PostPage: ...
+
+    async def get_post(self, post_id: str, kind: Kind) -> Post: ...
+
+    async def create_draft(self, kind: Kind, fields: PostFields) -> Post: ...
+
+    async def update_post(self, post_id: str, kind: Kind, fields: PostFields) -> Post: ...
+
+    async def publish(self, post_id: str, kind: Kind) -> Post: ...
+
+    async def schedule(self, post_id: str, kind: Kind, when: datetime) -> Post: ...
+
+    async def unpublish(self, post_id: str, kind: Kind) -> Post: ...
+
+    async def list_taxonomies(self, search: str | None, limit: int) -> list[Taxonomy]: ...
+
+    async def upload_media(self, filename: str, content: bytes, mime_type: str, alt_text: str) -> Media: ...
+
+    async def aclose(self) -> None: ...

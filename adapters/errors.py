@@ -1,0 +1,83 @@
+"""The adapter error tree.
+
+Every vendor or transport failure is translated into one of these inside the adapter
+(first translation); `servers._app` turns them into tool errors (second translation).
+Messages are written for the person or model that has to act on them and never carry
+tokens, passwords or raw response bodies.
+"""
+
+from __future__ import annotations
+
+
+class AdapterError(Exception):
+    """Base class. `hint` says what to do next."""
+
+    hint: str = ""
+
+    def __init__(self, message: str, *, hint: str | None = None, vendor: str = "", status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.vendor = vendor
+        self.status = status
+        if hint is not None:
+            self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class AuthError(AdapterError):
+    """Credentials missing, wrong, expired or revoked."""
+
+    hint = "Check the client's credentials for this vendor."
+
+
+class PermissionDenied(AdapterError):
+    """Authenticated, but not allowed to do this."""
+
+    hint = "Grant the account the needed role or scope, or use another account."
+
+
+class NotFound(AdapterError):
+    """The object does not exist (or this account cannot see it)."""
+
+    hint = "List the objects first to get a valid ID."
+
+
+class InvalidRequest(AdapterError):
+    """The vendor rejected the request's content; sending it again will not help."""
+
+    hint = "Fix the arguments named in the message and try again."
+
+
+class Conflict(InvalidRequest):
+    """The request collides with existing state (duplicate slug, stale write, ...)."""
+
+
+class Unsupported(InvalidRequest):
+    """The vendor or this site cannot do this (see the adapter's capabilities)."""
+
+    hint = "Call site_info to see what this site supports."
+
+
+class RateLimited(AdapterError):
+    """A budget (ours or the vendor's) is spent. `retry_after` is in seconds."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+        if "hint" not in kwargs:
+            wait = f"in {retry_after:.0f} s" if retry_after is not None else "later"
+            self.hint = f"Try again {wait}; do not retry in a loop."
+
+
+class UpstreamUnavailable(AdapterError):
+    """The vendor failed, timed out, dropped the connection or sent garbage."""
+
+    hint = "The vendor is having trouble; try again in a minute."
+
+
+class OutcomeUnknown(UpstreamUnavailable):
+    """A write was sent but its response was lost, and we could not confirm whether it happened."""
+
+    hint = "List or get the object before trying again, so the change is not made twice."

@@ -1,0 +1,286 @@
+"""One HTTP client per upstream service: retries, budgets, deadlines and error mapping.
+
+Retry rules:
+- idempotent requests (GET, HEAD, PUT, DELETE, or marked so) are retried on transport errors,
+  429 and 5xx, with exponential backoff and full jitter;
+- a 429 is retried for any method: the vendor refused the request before doing anything;
+- Retry-After is honoured only when the wait fits in the call's deadline, otherwise the call
+  fails at once with `RateLimited(retry_after)`;
+- a non-idempotent write is never blindly repeated: when its response is lost, `create()`
+  asks the adapter to look for the object before sending it again.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Iterable
+
+import httpx
+
+from .errors import (
+    AdapterError,
+    AuthError,
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    OutcomeUnknown,
+    PermissionDenied,
+    RateLimited,
+    UpstreamUnavailable,
+)
+from .ratelimit import RateLimiter
+from .timing import SYSTEM_CLOCK, Clock, Deadline, current_deadline
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "marketing-mcp/0.1 (+https://github.com/marketing-mcp/marketing-mcp)"
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+_MESSAGE_CAP = 300
+
+ErrorParser = Callable[[httpx.Response], tuple[str, str]]
+"""Reads a vendor error body into (vendor error code, human message)."""
+
+Classifier = Callable[[int, str], type[AdapterError] | None]
+"""Maps (status, vendor code) to an error class where the status alone would mislead."""
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """Who we are talking to, for error messages that say which client and site failed."""
+
+    vendor: str  # "WordPress"
+    where: str  # "https://acme.com (client 'acme')"
+    auth_hint: str  # what to do when the vendor rejects the credentials
+
+
+def default_error_parser(response: httpx.Response) -> tuple[str, str]:
+    try:
+        body = response.json()
+    except ValueError:
+        return "", ""
+    if not isinstance(body, dict):
+        return "", ""
+    code = body.get("code") or body.get("error") or ""
+    message = body.get("message") or body.get("error_description") or ""
+    return str(code)[:80], str(message)
+
+
+_STATUS_CLASSES: dict[int, type[AdapterError]] = {
+    400: InvalidRequest,
+    401: AuthError,
+    403: PermissionDenied,
+    404: NotFound,
+    405: InvalidRequest,
+    409: Conflict,
+    410: NotFound,
+    413: InvalidRequest,
+    415: InvalidRequest,
+    422: InvalidRequest,
+    429: RateLimited,
+}
+
+
+def retry_after_seconds(headers: httpx.Headers, now: float | None = None) -> float | None:
+    """Retry-After as seconds: either delta-seconds or an HTTP date."""
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when - (now if now is not None else time.time()))
+
+
+class HttpService:
+    """The one `httpx.AsyncClient` of an upstream service, with its rules."""
+
+    def __init__(
+        self,
+        upstream: Upstream,
+        *,
+        base_url: str,
+        auth: httpx.Auth | None = None,
+        headers: dict[str, str] | None = None,
+        limiter: RateLimiter | None = None,
+        parse_error: ErrorParser = default_error_parser,
+        classify: Classifier | None = None,
+        timeout: float = 20.0,
+        default_deadline: float = 30.0,
+        max_attempts: int = 4,
+        backoff_base: float = 0.5,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        rng: random.Random | None = None,
+    ):
+        self.upstream = upstream
+        self.limiter = limiter
+        self._parse_error = parse_error
+        self._classify = classify
+        self._timeout = timeout
+        self._default_deadline = default_deadline
+        self._max_attempts = max_attempts
+        self._backoff_base = backoff_base
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self.client = httpx.AsyncClient(
+            base_url=base_url,
+            auth=auth,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            transport=transport,
+            # A redirect would silently turn a POST into a GET; report it instead.
+            follow_redirects=False,
+        )
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    # -- requests ---------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        idempotent: bool | None = None,
+        budgets: Iterable[RateLimiter] = (),
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """Send with retries under the current deadline; return a 2xx response or raise."""
+        method = method.upper()
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
+        deadline = current_deadline() or Deadline(self._clock.monotonic() + self._default_deadline, self._clock)
+        limiters = [b for b in (self.limiter, *budgets) if b is not None]
+        attempt = 0
+        while True:
+            attempt += 1
+            for limiter in limiters:
+                await limiter.spend()
+            remaining = deadline.remaining()
+            if remaining <= 0:
+                raise UpstreamUnavailable(
+                    f"{self.upstream.vendor} at {self.upstream.where} did not answer before the deadline.",
+                    vendor=self.upstream.vendor,
+                )
+            try:
+                response = await self.client.request(method, url, timeout=min(self._timeout, remaining), **kwargs)
+            except httpx.TransportError as exc:
+                never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+                if not (idempotent or never_sent):
+                    raise OutcomeUnknown(
+                        f"The connection to {self.upstream.vendor} at {self.upstream.where} broke after a "
+                        f"{method} was sent ({type(exc).__name__}); it may or may not have been applied.",
+                        vendor=self.upstream.vendor,
+                    ) from None
+                wait = self._backoff(attempt)
+                if attempt < self._max_attempts and wait < deadline.remaining():
+                    log.info("%s %s: %s, retry %d in %.2f s", method, url, type(exc).__name__, attempt, wait)
+                    await self._clock.sleep(wait)
+                    continue
+                raise UpstreamUnavailable(
+                    f"{self.upstream.vendor} at {self.upstream.where} could not be reached "
+                    f"({type(exc).__name__} after {attempt} attempt{'s' * (attempt > 1)}).",
+                    vendor=self.upstream.vendor,
+                ) from None
+
+            status = response.status_code
+            if status < 300:
+                return response
+            if status in RETRYABLE_STATUS and (idempotent or status == 429):
+                retry_after = retry_after_seconds(response.headers)
+                wait = retry_after if retry_after is not None else self._backoff(attempt)
+                if attempt < self._max_attempts and wait < deadline.remaining():
+                    log.info("%s %s: HTTP %d, retry %d in %.2f s", method, url, status, attempt, wait)
+                    await response.aclose()
+                    await self._clock.sleep(wait)
+                    continue
+            if status >= 500 and not idempotent:
+                raise OutcomeUnknown(
+                    f"{self.upstream.vendor} at {self.upstream.where} answered HTTP {status} to a {method}; "
+                    "it may or may not have been applied.",
+                    vendor=self.upstream.vendor,
+                    status=status,
+                )
+            raise self.error_for(response)
+
+    async def create(
+        self,
+        method: str,
+        url: str,
+        *,
+        find_existing: Callable[[], Awaitable[dict | None]],
+        **kwargs: Any,
+    ) -> dict:
+        """Send a non-idempotent create exactly once in effect.
+
+        When the response is lost, `find_existing` looks for the object the request would
+        have made; only when it is not there is the request sent a second time.
+        """
+        try:
+            return self.json(await self.request(method, url, idempotent=False, **kwargs))
+        except OutcomeUnknown as lost:
+            try:
+                found = await find_existing()
+            except AdapterError:
+                raise lost from None
+            if found is not None:
+                log.info("%s %s: response lost, but the object exists; not re-sending", method, url)
+                return found
+            log.info("%s %s: response lost and no object found; sending once more", method, url)
+            return self.json(await self.request(method, url, idempotent=False, **kwargs))
+
+    async def get_json(self, url: str, **kwargs: Any) -> Any:
+        return self.json(await self.request("GET", url, **kwargs))
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def json(self, response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise UpstreamUnavailable(
+                f"{self.upstream.vendor} at {self.upstream.where} sent a response that is not valid JSON "
+                f"(HTTP {response.status_code}, {response.headers.get('content-type', 'no content type')}).",
+                vendor=self.upstream.vendor,
+                status=response.status_code,
+            ) from None
+
+    def error_for(self, response: httpx.Response) -> AdapterError:
+        status = response.status_code
+        code, message = self._parse_error(response)
+        message = " ".join(message.split())[:_MESSAGE_CAP] or response.reason_phrase or "error"
+        cls = (self._classify(status, code) if self._classify else None) or _STATUS_CLASSES.get(status)
+        if cls is None:
+            cls = UpstreamUnavailable if status >= 500 else InvalidRequest
+        where = f"{self.upstream.vendor} at {self.upstream.where}"
+        detail = f"HTTP {status}" + (f", {code}" if code else "")
+        if 300 <= status < 400:
+            target = response.headers.get("location", "another address")
+            return InvalidRequest(
+                f"{where} redirected to {target}.",
+                hint="Set the site URL in mcp.json to the final address (https, with or without www).",
+                vendor=self.upstream.vendor,
+                status=status,
+            )
+        kwargs: dict[str, Any] = {"vendor": self.upstream.vendor, "status": status}
+        if cls is AuthError:
+            kwargs["hint"] = self.upstream.auth_hint
+        if issubclass(cls, RateLimited):
+            return cls(f"{where} is rate limiting: {message} ({detail}).",
+                       retry_after=retry_after_seconds(response.headers), **kwargs)
+        return cls(f"{where} refused: {message} ({detail}).", **kwargs)
+
+    def _backoff(self, attempt: int) -> float:
+        # Full jitter: spreads retries of many callers instead of synchronising them.
+        return self._rng.uniform(0, self._backoff_base * 2 ** (attempt - 1))

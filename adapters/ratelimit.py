@@ -1,0 +1,98 @@
+"""Rate budgets: per tool and per upstream account.
+
+A `Budget` wraps aiolimiter's leaky bucket and adds the one thing a tool needs: when the
+wait for capacity would run past the call's deadline it refuses at once with
+`RateLimited(retry_after)` instead of hanging.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+from aiolimiter import AsyncLimiter
+
+from .errors import RateLimited
+from .timing import current_deadline
+
+_UNITS = {
+    **dict.fromkeys(("s", "sec", "second", "seconds"), 1.0),
+    **dict.fromkeys(("min", "minute", "minutes"), 60.0),
+    **dict.fromkeys(("h", "hour", "hours"), 3600.0),
+    **dict.fromkeys(("d", "day", "days"), 86400.0),
+}
+_SPEC = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*([a-z]+)\s*$")
+
+
+@dataclass(frozen=True)
+class Rate:
+    """`count` requests per `period` seconds, with bursts of at most `burst` requests.
+
+    The default burst of 1 spaces requests evenly, which never exceeds a vendor that counts
+    requests in a rolling window; a larger burst is only safe against token-bucket vendors.
+    """
+
+    count: float
+    period: float
+    burst: int = 1
+
+    @classmethod
+    def parse(cls, spec: str, burst: int = 1) -> "Rate":
+        """Parse '60/min', '100/s', '2000/day'."""
+        m = _SPEC.match(spec.lower())
+        if not m or m.group(2) not in _UNITS or float(m.group(1)) <= 0:
+            raise ValueError(f"expected a positive rate like '60/min' or '100/s', got {spec!r}")
+        return cls(float(m.group(1)), _UNITS[m.group(2)], burst)
+
+    @property
+    def per_second(self) -> float:
+        return self.count / self.period
+
+    def __str__(self) -> str:
+        for name, secs in (("s", 1.0), ("min", 60.0), ("hour", 3600.0), ("day", 86400.0)):
+            if self.period == secs:
+                return f"{self.count:g}/{name}"
+        return f"{self.count:g}/{self.period:g}s"
+
+
+class RateLimiter(Protocol):
+    name: str
+
+    async def spend(self) -> None: ...
+
+
+class Budget:
+    """One named budget. Spend before each request (or tool call) it covers."""
+
+    def __init__(self, name: str, rate: Rate):
+        self.name = name
+        self.rate = rate
+        burst = max(1, min(rate.burst, int(rate.count) or 1))
+        self._limiter = AsyncLimiter(burst, burst / rate.per_second)
+
+    def expected_wait(self) -> float:
+        """Seconds until one more unit would be granted, counting callers already queued."""
+        lim = self._limiter
+        lim.has_capacity()  # drips the bucket up to now
+        queued = len(lim._waiters)  # aiolimiter keeps no public count of waiters
+        excess = lim._level + queued + 1 - lim.max_rate
+        return max(0.0, excess / lim._rate_per_sec)
+
+    async def spend(self) -> None:
+        deadline = current_deadline()
+        if deadline is not None:
+            wait = self.expected_wait()
+            if wait > deadline.remaining():
+                raise RateLimited(
+                    f"The {self.name} budget ({self.rate}) is spent; the next slot is in {wait:.1f} s.",
+                    retry_after=round(wait, 1),
+                )
+        await self._limiter.acquire()
+
+
+class Unlimited:
+    name = "unlimited"
+
+    async def spend(self) -> None:
+        return None

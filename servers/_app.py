@@ -1,0 +1,153 @@
+"""Plumbing shared by every server: dependencies, budgets, annotations, error translation.
+
+A tool is registered with `@tool(server, READ, summary=...)`. The decorator spends the
+tool's budget under the call's deadline, turns `AdapterError` into an `is_error` result the
+model can act on (the second and last translation), and returns structured content with a
+short text summary. Servers never read mcp.json or the environment: `suite` builds `Deps`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Annotated, Any, AsyncIterator, Awaitable, Callable, Generic, TypeVar
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel
+
+from adapters.errors import AdapterError, RateLimited
+from adapters.ratelimit import Budget, Rate, RateLimiter
+from adapters.timing import deadline_after
+
+log = logging.getLogger("marketing_mcp.tools")
+
+A = TypeVar("A")
+
+READ = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=True)
+DRAFT = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=True)
+PUBLISH = ToolAnnotations(readOnlyHint=False, destructiveHint=True, idempotentHint=True, openWorldHint=True)
+
+DEFAULT_TOOL_RATE = Rate(120, 60.0, burst=20)
+
+
+@dataclass
+class Deps(Generic[A]):
+    """What a server's tools need, built by the composition root and handed in by the lifespan.
+
+    The adapter is built on first use, so a server answers `initialize` before it has
+    talked to any vendor, and a missing credential is a tool error rather than a crash.
+    """
+
+    client: str
+    server: str
+    make_adapter: Callable[[], Awaitable[A]]
+    tool_rates: dict[str, Rate] = field(default_factory=dict)
+    default_rate: Rate = DEFAULT_TOOL_RATE
+    deadline_seconds: float = 60.0
+    _adapter: A | None = None
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _budgets: dict[str, RateLimiter] = field(default_factory=dict)
+
+    async def adapter(self) -> A:
+        if self._adapter is None:
+            async with self._lock:
+                if self._adapter is None:
+                    self._adapter = await self.make_adapter()
+        return self._adapter
+
+    def budget(self, tool: str) -> RateLimiter:
+        if tool not in self._budgets:
+            self._budgets[tool] = Budget(f"{self.server}.{tool} tool", self.tool_rates.get(tool, self.default_rate))
+        return self._budgets[tool]
+
+    @asynccontextmanager
+    async def call(self, tool: str) -> AsyncIterator[None]:
+        """One tool call: a deadline for everything below it, then the tool's budget."""
+        with deadline_after(self.deadline_seconds):
+            await self.budget(tool).spend()
+            yield
+
+    async def aclose(self) -> None:
+        close = getattr(self._adapter, "aclose", None)
+        if close is not None:
+            await close()
+
+
+def deps_of(ctx: Context) -> Deps:
+    return ctx.request_context.lifespan_context
+
+
+async def adapter_of(ctx: Context) -> Any:
+    return await deps_of(ctx).adapter()
+
+
+def lifespan_for(build: Callable[[], Deps]):
+    """A server lifespan that builds the Deps at start and closes its clients at exit."""
+
+    @asynccontextmanager
+    async def lifespan(_server: MCPServer) -> AsyncIterator[Deps]:
+        deps = build()
+        try:
+            yield deps
+        finally:
+            await deps.aclose()
+
+    return lifespan
+
+
+def error_result(exc: AdapterError, deps: Deps) -> CallToolResult:
+    text = exc.message
+    if exc.hint:
+        text += f" Next: {exc.hint}"
+    error: dict[str, Any] = {"type": _snake(type(exc).__name__), "message": exc.message, "hint": exc.hint}
+    if isinstance(exc, RateLimited) and exc.retry_after is not None:
+        error["retry_after"] = exc.retry_after
+        text += f" (retry_after={exc.retry_after:g}s)"
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content={"error": error},
+                          is_error=True)
+
+
+def tool(server: MCPServer, annotations: ToolAnnotations, *, summary: Callable[[Any], str],
+         name: str | None = None, title: str | None = None):
+    """Register an async tool function whose return annotation is a pydantic model."""
+
+    def register(fn: Callable[..., Awaitable[BaseModel]]):
+        tool_name = name or fn.__name__
+        signature = inspect.signature(fn, eval_str=True)
+        model = signature.return_annotation
+
+        @functools.wraps(fn)
+        async def run(**kwargs: Any) -> CallToolResult:
+            ctx = kwargs["ctx"]
+            deps = deps_of(ctx)
+            try:
+                async with deps.call(tool_name):
+                    result = await fn(**kwargs)
+            except AdapterError as exc:
+                log.info("%s/%s failed: %s", deps.server, tool_name, type(exc).__name__)
+                return error_result(exc, deps)
+            except Exception:
+                log.exception("%s/%s crashed", deps.server, tool_name)
+                return CallToolResult(
+                    content=[TextContent(type="text", text=f"{tool_name} failed with an internal error; the details "
+                                                           "are in the server's log. Report it if it persists.")],
+                    is_error=True)
+            return CallToolResult(content=[TextContent(type="text", text=summary(result))],
+                                  structured_content=result.model_dump(mode="json"))
+
+        # The SDK derives the output schema from this; the content is built above.
+        run.__signature__ = signature.replace(return_annotation=Annotated[CallToolResult, model])  # type: ignore[attr-defined]
+        server.add_tool(run, name=tool_name, title=title, annotations=annotations,
+                        description=inspect.getdoc(fn))
+        return fn
+
+    return register
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(name))

@@ -1,0 +1,334 @@
+"""The one CMS tool set, served by every CMS server (wordpress, webflow).
+
+Reading, drafting and publishing are separate tools with their own annotations. Every write
+takes `dry_run` and answers with a field-by-field diff; a dry run never calls the vendor's
+write endpoints.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime, timezone
+from typing import Annotated, Any, Callable, Literal
+
+from mcp.server.mcpserver import Context, MCPServer
+from pydantic import BaseModel, Field
+
+from adapters.cms.base import (
+    CAP_MEDIA,
+    CAP_PAGES,
+    CAP_SCHEDULE,
+    CAP_UNPUBLISH,
+    CMS,
+    FIELD_CAPABILITY,
+    META_MAX,
+    TITLE_MAX,
+    BODY_MAX,
+    Kind,
+    Media,
+    Post,
+    PostFields,
+    PostPage,
+    SiteInfo,
+    Status,
+    Taxonomy,
+)
+from adapters.errors import InvalidRequest, Unsupported
+
+from ._app import DRAFT, PUBLISH, READ, Deps, adapter_of, lifespan_for, tool
+
+MEDIA_MAX_BYTES = 10 * 1024 * 1024
+_PREVIEW = 160
+
+PostId = Annotated[str, Field(min_length=1, max_length=64, description="The post's ID, as list_posts returns it.")]
+KindArg = Annotated[Kind, Field(description="'post' or 'page'.")]
+DryRun = Annotated[bool, Field(description="Only show what would change; nothing is sent to the CMS.")]
+Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX)]
+Body = Annotated[str, Field(max_length=BODY_MAX, description="HTML body.")]
+Slug = Annotated[str | None, Field(max_length=200, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+                                   description="URL slug: lowercase words joined by hyphens.")]
+Excerpt = Annotated[str | None, Field(max_length=META_MAX)]
+SeoTitle = Annotated[str | None, Field(max_length=TITLE_MAX, description="<title> for search results (~60 chars).")]
+MetaDescription = Annotated[str | None, Field(max_length=META_MAX, description="Search snippet (~155 chars).")]
+Terms = Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]] | None, Field(max_length=50)]
+MediaId = Annotated[str | None, Field(max_length=64, description="ID from upload_media; empty string removes it.")]
+
+
+class FieldChange(BaseModel):
+    field: str
+    before: Any = None
+    after: Any = None
+
+
+class WriteResult(BaseModel):
+    action: str
+    dry_run: bool
+    changes: list[FieldChange] = Field(description="What changed (or would change), field by field.")
+    post: Post | None = Field(None, description="The post after the write; its current state on a dry run.")
+
+
+class Taxonomies(BaseModel):
+    taxonomies: list[Taxonomy]
+
+
+class MediaResult(BaseModel):
+    dry_run: bool
+    media: Media | None = None
+    filename: str
+    mime_type: str
+    size: int
+
+
+def _short(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > _PREVIEW:
+        return f"{value[:_PREVIEW]}... ({len(value)} characters)"
+    return value
+
+
+def diff(before: Post | None, fields: dict[str, Any]) -> list[FieldChange]:
+    """Field-by-field changes from `before` (None for a new post) to the given values."""
+    changes = []
+    for name, after in fields.items():
+        old = getattr(before, name, None) if before is not None else None
+        if not _same(name, old, after):
+            changes.append(FieldChange(field=name, before=_short(old), after=_short(after)))
+    return changes
+
+
+def _same(name: str, old: Any, new: Any) -> bool:
+    if name in ("categories", "tags"):
+        return sorted(t.lower() for t in old or []) == sorted(t.lower() for t in new or [])
+    return (old or None) == (new or None)
+
+
+def _status_change(post: Post, status: str, **extra: Any) -> list[FieldChange]:
+    changes = [FieldChange(field="status", before=post.status, after=status)] if post.status != status else []
+    changes += [FieldChange(field=k, before=getattr(post, k), after=v) for k, v in extra.items()
+                if getattr(post, k) != v]
+    return changes
+
+
+async def _require(cms: CMS, kind: Kind, fields: dict[str, Any] = {}, also: str | None = None) -> None:
+    """Refuse, before any write, what this site cannot do, so a dry run tells the truth."""
+    caps = await cms.capabilities()
+    if kind == "page" and CAP_PAGES not in caps:
+        raise Unsupported(f"This {cms.vendor} site does not manage pages through this tool set.",
+                          hint="Use kind='post'.")
+    needed = {FIELD_CAPABILITY[f] for f in fields if f in FIELD_CAPABILITY}
+    if also:
+        needed.add(also)
+    missing = sorted(needed - caps)
+    if missing:
+        raise Unsupported(f"This {cms.vendor} site cannot do: {', '.join(missing)}.",
+                          hint="Call site_info for what it supports (and how to enable more), "
+                               "and leave those fields out.")
+
+
+def _fields(**values: Any) -> PostFields:
+    return PostFields(**{k: v for k, v in values.items() if v is not None})
+
+
+def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Deps]) -> MCPServer:
+    server = MCPServer(name, instructions=instructions, lifespan=lifespan_for(build_deps))
+
+    @tool(server, READ, summary=lambda s: f"{s.name} ({s.vendor}, {s.url}): can {', '.join(s.capabilities)}.")
+    async def site_info(ctx: Context) -> SiteInfo:
+        """What this site is and what it supports: capabilities, and where SEO fields are stored."""
+        cms: CMS = await adapter_of(ctx)
+        return await cms.site_info()
+
+    @tool(server, READ, summary=lambda p: f"{len(p.items)} item(s)" + (f" of {p.total}" if p.total is not None else "")
+          + ("; more with next_cursor." if p.next_cursor else "."))
+    async def list_posts(
+        ctx: Context,
+        kind: KindArg = "post",
+        status: Annotated[Status | None, Field(description="Only this status; all but trash when omitted.")] = None,
+        search: Annotated[str | None, Field(max_length=200, description="Words in title or body.")] = None,
+        cursor: Annotated[str | None, Field(max_length=64, description="next_cursor of the previous page.")] = None,
+        limit: Annotated[int, Field(ge=1, le=50)] = 20,
+    ) -> PostPage:
+        """List or search posts or pages, newest change first, one page at a time."""
+        cms: CMS = await adapter_of(ctx)
+        return await cms.list_posts(kind, status=status, search=search, cursor=cursor, limit=limit)
+
+    @tool(server, READ, summary=lambda p: f"{p.kind} {p.id} '{p.title}' is {p.status}"
+          + (f" at {p.url}" if p.url and p.status == "published" else "") + ".")
+    async def get_post(ctx: Context, post_id: PostId, kind: KindArg = "post") -> Post:
+        """One post or page with its body (cut to a preview when long) and SEO fields."""
+        cms: CMS = await adapter_of(ctx)
+        return await cms.get_post(post_id, kind)
+
+    @tool(server, DRAFT, summary=_write_summary)
+    async def create_draft(
+        ctx: Context,
+        title: Title,
+        body: Body,
+        kind: KindArg = "post",
+        slug: Slug = None,
+        excerpt: Excerpt = None,
+        seo_title: SeoTitle = None,
+        meta_description: MetaDescription = None,
+        categories: Terms = None,
+        tags: Terms = None,
+        featured_media_id: MediaId = None,
+        dry_run: DryRun = False,
+    ) -> WriteResult:
+        """Create a draft (never published by this tool). Use publish or schedule afterwards."""
+        cms: CMS = await adapter_of(ctx)
+        fields = _fields(title=title, body=body, slug=slug, excerpt=excerpt, seo_title=seo_title,
+                         meta_description=meta_description, categories=categories, tags=tags,
+                         featured_media_id=featured_media_id)
+        await _require(cms, kind, fields.given())
+        changes = diff(None, {"status": "draft", **fields.given()})
+        if dry_run:
+            return WriteResult(action="create_draft", dry_run=True, changes=changes)
+        post = await cms.create_draft(kind, fields)
+        return WriteResult(action="create_draft", dry_run=False, changes=changes, post=post)
+
+    @tool(server, DRAFT, summary=_write_summary)
+    async def update_post(
+        ctx: Context,
+        post_id: PostId,
+        kind: KindArg = "post",
+        title: Annotated[str | None, Field(min_length=1, max_length=TITLE_MAX)] = None,
+        body: Annotated[str | None, Field(max_length=BODY_MAX, description="HTML body.")] = None,
+        slug: Slug = None,
+        excerpt: Excerpt = None,
+        seo_title: SeoTitle = None,
+        meta_description: MetaDescription = None,
+        categories: Terms = None,
+        tags: Terms = None,
+        featured_media_id: MediaId = None,
+        dry_run: DryRun = False,
+    ) -> WriteResult:
+        """Change fields of a post or page; fields left out stay as they are. Does not change its status."""
+        cms: CMS = await adapter_of(ctx)
+        fields = _fields(title=title, body=body, slug=slug, excerpt=excerpt, seo_title=seo_title,
+                         meta_description=meta_description, categories=categories, tags=tags,
+                         featured_media_id=featured_media_id)
+        if not fields.given():
+            raise InvalidRequest("Nothing to change: give at least one field.", hint="Pass e.g. seo_title or title.")
+        await _require(cms, kind, fields.given())
+        before = await cms.get_post(post_id, kind)
+        changes = diff(before, fields.given())
+        if dry_run or not changes:
+            return WriteResult(action="update_post", dry_run=dry_run, changes=changes, post=before)
+        post = await cms.update_post(post_id, kind, fields)
+        return WriteResult(action="update_post", dry_run=False, changes=changes, post=post)
+
+    @tool(server, PUBLISH, summary=_write_summary)
+    async def publish(ctx: Context, post_id: PostId, kind: KindArg = "post", dry_run: DryRun = False) -> WriteResult:
+        """Publish a draft or scheduled post now, making it public."""
+        cms: CMS = await adapter_of(ctx)
+        await _require(cms, kind)
+        before = await cms.get_post(post_id, kind)
+        changes = _status_change(before, "published")
+        if dry_run:
+            return WriteResult(action="publish", dry_run=True, changes=changes, post=before)
+        post = await cms.publish(post_id, kind)
+        return WriteResult(action="publish", dry_run=False, changes=changes, post=post)
+
+    @tool(server, PUBLISH, summary=_write_summary)
+    async def schedule(
+        ctx: Context,
+        post_id: PostId,
+        publish_at: Annotated[datetime, Field(description="When to publish, ISO 8601 with a time zone, "
+                                                          "e.g. 2026-12-01T09:00:00+01:00.")],
+        kind: KindArg = "post",
+        dry_run: DryRun = False,
+    ) -> WriteResult:
+        """Schedule a post or page to be published automatically at a future time."""
+        if publish_at.tzinfo is None:
+            raise InvalidRequest("publish_at has no time zone.", hint="Add one, e.g. 'Z' or '+01:00'.")
+        cms: CMS = await adapter_of(ctx)
+        await _require(cms, kind, also=CAP_SCHEDULE)
+        before = await cms.get_post(post_id, kind)
+        when = publish_at.astimezone(timezone.utc)
+        changes = _status_change(before, "scheduled", scheduled_for=when)
+        if dry_run:
+            return WriteResult(action="schedule", dry_run=True, changes=changes, post=before)
+        post = await cms.schedule(post_id, kind, when)
+        return WriteResult(action="schedule", dry_run=False, changes=changes, post=post)
+
+    @tool(server, PUBLISH, summary=_write_summary)
+    async def unpublish(ctx: Context, post_id: PostId, kind: KindArg = "post", dry_run: DryRun = False) -> WriteResult:
+        """Take a published or scheduled post off the site; it becomes a draft again."""
+        cms: CMS = await adapter_of(ctx)
+        await _require(cms, kind, also=CAP_UNPUBLISH)
+        before = await cms.get_post(post_id, kind)
+        changes = _status_change(before, "draft")
+        if dry_run:
+            return WriteResult(action="unpublish", dry_run=True, changes=changes, post=before)
+        post = await cms.unpublish(post_id, kind)
+        return WriteResult(action="unpublish", dry_run=False, changes=changes, post=post)
+
+    @tool(server, READ, summary=lambda t: "; ".join(f"{x.name}: {len(x.terms)}" + (f" of {x.total}" if x.total else "")
+                                                   for x in t.taxonomies) or "No taxonomies.")
+    async def list_taxonomies(
+        ctx: Context,
+        search: Annotated[str | None, Field(max_length=200)] = None,
+        limit: Annotated[int, Field(ge=1, le=100)] = 50,
+    ) -> Taxonomies:
+        """Categories and tags with their post counts, most used first."""
+        cms: CMS = await adapter_of(ctx)
+        return Taxonomies(taxonomies=await cms.list_taxonomies(search, limit))
+
+    @tool(server, DRAFT, summary=lambda m: (f"Would upload {m.filename} ({m.size} bytes)." if m.dry_run else
+                                            f"Uploaded {m.filename} as media {m.media.id}: {m.media.url}"))
+    async def upload_media(
+        ctx: Context,
+        filename: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\w][\w.\- ]*\.[A-Za-z0-9]{2,5}$")],
+        source_url: Annotated[str | None, Field(max_length=2000, pattern=r"^https?://",
+                                                description="Public http(s) URL to fetch the file from.")] = None,
+        content_base64: Annotated[str | None, Field(max_length=MEDIA_MAX_BYTES * 4 // 3 + 4,
+                                                    description="The file itself, base64.")] = None,
+        alt_text: Annotated[str, Field(max_length=500)] = "",
+        dry_run: DryRun = False,
+    ) -> MediaResult:
+        """Upload an image from a URL or base64 (10 MB at most); use its ID as featured_media_id."""
+        if (source_url is None) == (content_base64 is None):
+            raise InvalidRequest("Give exactly one of source_url and content_base64.")
+        cms: CMS = await adapter_of(ctx)
+        await _require(cms, "post", also=CAP_MEDIA)
+        if content_base64 is not None:
+            try:
+                content = base64.b64decode(content_base64, validate=True)
+            except (binascii.Error, ValueError):
+                raise InvalidRequest("content_base64 is not valid base64.") from None
+            mime = _sniff_mime(content, filename)
+        else:
+            from adapters.download import download  # only this tool needs the download client
+            content, mime = await download(source_url, MEDIA_MAX_BYTES)
+            mime = _sniff_mime(content, filename) or mime
+        if not mime:
+            raise InvalidRequest(f"{filename} is not an image this tool can upload (PNG, JPEG, GIF, WebP, SVG, PDF).")
+        if dry_run:
+            return MediaResult(dry_run=True, filename=filename, mime_type=mime, size=len(content))
+        media = await cms.upload_media(filename, content, mime, alt_text)
+        return MediaResult(dry_run=False, media=media, filename=filename, mime_type=mime, size=len(content))
+
+    return server
+
+
+_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF87a", "image/gif"),
+          (b"GIF89a", "image/gif"), (b"%PDF-", "application/pdf"))
+
+
+def _sniff_mime(content: bytes, filename: str) -> str | None:
+    """The type from the bytes themselves, so a mislabelled file is refused before upload."""
+    for magic, mime in _MAGIC:
+        if content.startswith(magic):
+            return mime
+    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
+        return "image/webp"
+    if filename.lower().endswith(".svg") and b"<svg" in content[:1024]:
+        return "image/svg+xml"
+    return None
+
+
+def _write_summary(r: WriteResult) -> str:
+    verb = "Would" if r.dry_run else "Did"
+    what = ", ".join(c.field for c in r.changes) or "nothing (already so)"
+    target = f" {r.post.kind} {r.post.id} '{r.post.title}' (now {r.post.status})" if r.post else ""
+    return f"{verb} {r.action.replace('_', ' ')}{target}: {what}."

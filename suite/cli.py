@@ -1,0 +1,87 @@
+"""The `marketing-mcp` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from .config import SERVERS, ConfigError, load_config
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="marketing-mcp", description="Marketing tools for AI agents, over MCP.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run one MCP server for one client")
+    serve.add_argument("server", choices=SERVERS)
+    serve.add_argument("--client", required=True, help="client name in mcp.json")
+    serve.add_argument("--config", help="path to mcp.json (else $MARKETING_MCP_CONFIG, else ./mcp.json)")
+    serve.add_argument("--transport", choices=("stdio", "http"), default="stdio")
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+
+    servers = sub.add_parser("servers", help="list the servers and what each client enables")
+    servers.add_argument("--config")
+
+    sandbox = sub.add_parser("sandbox", help="run the simulated marketing world on loopback")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8765)
+    sandbox.add_argument("--seed", type=int, default=0)
+
+    demo = sub.add_parser("demo", help="start the sandbox and run a scripted session through the servers")
+    demo.add_argument("--config", help="mcp.json with a 'demo' client (default: the one in this repository)")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as exc:
+        print(f"marketing-mcp: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .wiring import create_server
+
+    server = create_server(load_config(args.config), args.client, args.server)
+    if args.transport == "stdio":
+        server.run("stdio")
+    else:
+        server.run("streamable-http", host=args.host, port=args.port)
+    return 0
+
+
+def _servers(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    out = sys.stdout
+    out.write(f"Servers: {', '.join(SERVERS)}\n\nClients in {config.path}:\n")
+    for name, client in sorted(config.clients.items()):
+        enabled = client.enabled()
+        out.write(f"  {name}: {', '.join(enabled) or 'no servers'}" + (f"  ({client.description})" if client.description else "") + "\n")
+    if config.mcpServers:
+        out.write("\nHost entries (mcpServers):\n")
+        for name, entry in sorted(config.mcpServers.items()):
+            out.write(f"  {name}: {entry.command or entry.url} {' '.join(entry.args)}\n")
+    return 0
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from sandbox import serve
+
+    serve(host=args.host, port=args.port, seed=args.seed)
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(args.config)
+
+
+COMMANDS = {"serve": _serve, "servers": _servers, "sandbox": _sandbox, "demo": _demo}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""mcp.json: one file per team.
+
+`mcpServers` holds host-compatible entries (Claude Desktop and other hosts read them as
+they are); `clients` holds, per client, the servers it enables, their settings, rate-limit
+overrides and references to credentials (never the secrets themselves).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    PlainSerializer,
+    ValidationError,
+)
+
+from adapters.ratelimit import Rate
+
+CONFIG_ENV = "MARKETING_MCP_CONFIG"
+DEFAULT_SANDBOX_URL = "http://127.0.0.1:8765"
+
+
+class ConfigError(Exception):
+    """mcp.json is missing, malformed, or does not allow what was asked."""
+
+
+def _rate(value: str) -> Rate:
+    return Rate.parse(value, burst=1)
+
+
+RateSpec = Annotated[str, AfterValidator(_rate), PlainSerializer(str)]
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+
+
+class _Model(BaseModel):
+    # `$comment` keys document the file in place; anything else unknown is a typo to report.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    comment: str | list[str] | None = Field(None, alias="$comment")
+
+
+class RateLimits(_Model):
+    default: RateSpec | None = Field(None, description="Budget of each tool, e.g. '120/min'.")
+    tools: dict[str, RateSpec] = Field(default_factory=dict, description="Per-tool budgets by tool name.")
+    upstream: RateSpec | None = Field(None, description="Requests per upstream account, overriding the vendor default.")
+
+
+class SandboxCredentials(_Model):
+    source: Literal["sandbox"]
+
+
+class EnvCredentials(_Model):
+    """The secret is read from an environment variable that the host sets."""
+
+    source: Literal["env"]
+    env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$", description="Name of the variable holding the secret.")]
+
+
+Credentials = Annotated[SandboxCredentials | EnvCredentials, Field(discriminator="source")]
+
+
+class WordPressSettings(_Model):
+    site_url: HttpUrl
+    username: Annotated[str, Field(min_length=1, max_length=60)]
+
+
+class WebflowFields(_Model):
+    """Which collection field (by slug) holds each of our fields; null when the collection has none."""
+
+    title: str = "name"
+    slug: str = "slug"
+    body: str | None = "post-body"
+    excerpt: str | None = "post-summary"
+    featured_image: str | None = "main-image"
+    seo_title: str | None = None
+    meta_description: str | None = None
+
+
+class WebflowSettings(_Model):
+    site_id: Annotated[str, Field(pattern=r"^[0-9a-f]{24}$")] | None = Field(
+        None, description="Optional when the token can see exactly one site.")
+    collection: Annotated[str, Field(min_length=1, description="Collection ID or slug, e.g. 'blog-posts'.")]
+    api_base: HttpUrl = HttpUrl("https://api.webflow.com/v2/")
+    live_url: HttpUrl | None = Field(None, description="Public site address, when not the first custom domain.")
+    fields: WebflowFields = WebflowFields()
+
+
+S = TypeVar("S", bound=BaseModel)
+
+
+class ServerConfig(_Model, Generic[S]):
+    settings: S
+    credentials: Credentials
+    rate_limits: RateLimits = RateLimits()
+    deadline_seconds: Annotated[float, Field(gt=0, le=600)] = 60.0
+
+
+class ClientServers(_Model):
+    wordpress: ServerConfig[WordPressSettings] | None = None
+    webflow: ServerConfig[WebflowSettings] | None = None
+
+
+SERVERS = tuple(n for n in ClientServers.model_fields if n != "comment")
+
+
+class ClientConfig(_Model):
+    description: str = ""
+    sandbox: HttpUrl | None = Field(None, description="Sandbox URL for credentials with source 'sandbox'.")
+    servers: ClientServers = ClientServers()
+    rate_limits: RateLimits = RateLimits()
+
+    def enabled(self) -> list[str]:
+        return [name for name in SERVERS if getattr(self.servers, name) is not None]
+
+
+class HostEntry(BaseModel):
+    """An `mcpServers` entry as hosts read it; hosts may add keys of their own."""
+
+    model_config = ConfigDict(extra="allow")
+    command: str | None = None
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+    url: str | None = None
+
+
+class McpConfig(_Model):
+    mcpServers: dict[str, HostEntry] = Field(default_factory=dict)
+    clients: dict[Name, ClientConfig] = Field(default_factory=dict)
+
+    path: Annotated[Path | None, Field(exclude=True)] = None
+
+    def client(self, name: str) -> ClientConfig:
+        try:
+            return self.clients[name]
+        except KeyError:
+            known = ", ".join(sorted(self.clients)) or "none"
+            raise ConfigError(f"{self.path}: there is no client '{name}' under $.clients (known: {known}).") from None
+
+    def server(self, client: str, server: str) -> ServerConfig:
+        if server not in SERVERS:
+            raise ConfigError(f"There is no server '{server}'. Servers: {', '.join(SERVERS)}.")
+        entry = getattr(self.client(client).servers, server)
+        if entry is None:
+            raise ConfigError(
+                f"{self.path}: client '{client}' does not enable the {server} server "
+                f"(no $.clients.{client}.servers.{server}). It enables: "
+                f"{', '.join(self.client(client).enabled()) or 'nothing'}.")
+        return entry
+
+
+def find_config(explicit: str | os.PathLike | None = None) -> Path:
+    """--config, then $MARKETING_MCP_CONFIG, then ./mcp.json."""
+    for candidate, origin in ((explicit, "--config"), (os.environ.get(CONFIG_ENV), CONFIG_ENV)):
+        if candidate:
+            path = Path(candidate).expanduser()
+            if not path.is_file():
+                raise ConfigError(f"{path} (from {origin}) does not exist or is not a file.")
+            return path
+    path = Path("mcp.json")
+    if not path.is_file():
+        raise ConfigError(f"No mcp.json: pass --config PATH, set {CONFIG_ENV}, or run from a folder with mcp.json.")
+    return path.resolve()
+
+
+def load_config(explicit: str | os.PathLike | None = None) -> McpConfig:
+    path = find_config(explicit)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc}).") from None
+    return parse_config(raw, path)
+
+
+def parse_config(raw: Any, path: Path | None = None) -> McpConfig:
+    try:
+        config = McpConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(format_errors(exc, path)) from None
+    config.path = path
+    return config
+
+
+def format_errors(exc: ValidationError, path: Path | None) -> str:
+    lines = [f"{path or 'mcp.json'} is not valid:"]
+    for err in exc.errors()[:20]:
+        loc = [str(p) for p in err["loc"]]
+        # A tagged union adds the tag to the path; drop it so the path reads like the JSON.
+        loc = [p for i, p in enumerate(loc) if not (i and loc[i - 1] == "credentials" and p in ("sandbox", "env"))]
+        where = "$" + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in loc)
+        lines.append(f"  {where}: {_expected(err, loc)}")
+    return "\n".join(lines)
+
+
+def _expected(err: dict, loc: list[str]) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        if len(loc) == 4 and loc[2] == "servers":
+            return f"unknown server (servers: {', '.join(SERVERS)})"
+        return "unknown key (check the spelling; `$comment` keys are allowed for notes)"
+    if kind == "missing":
+        return "required key is missing"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        return 'expected credentials with "source": "sandbox" or "env"'
+    msg = err["msg"].removeprefix("Value error, ")
+    return msg[0].lower() + msg[1:] if msg else kind

@@ -1,0 +1,172 @@
+"""The composition root: mcp.json + credentials + limits -> adapters -> servers.
+
+Vendor SDKs and HTTP clients are imported inside the adapter factories, so a server answers
+`initialize` as fast as the bare MCP SDK and only pays for a vendor when a tool first needs it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
+
+from adapters.errors import AuthError, InvalidRequest, NotFound
+from adapters.ratelimit import Budget, Rate
+from servers._app import DEFAULT_TOOL_RATE, Deps
+
+from .config import DEFAULT_SANDBOX_URL, ClientConfig, ConfigError, EnvCredentials, McpConfig, ServerConfig
+
+if TYPE_CHECKING:
+    import httpx
+    from mcp.server.mcpserver import MCPServer
+
+# Per-upstream-account defaults from the vendors' published limits (see REFERENCE.md).
+WEBFLOW_REQUESTS = Rate(60, 60.0)
+WEBFLOW_SITE_PUBLISH = Rate(1, 60.0)
+
+AdapterFactory = Callable[["Wiring"], Awaitable[Any]]
+
+
+class Wiring:
+    """Everything needed to build one server's adapter for one client."""
+
+    def __init__(self, config: McpConfig, client: str, server: str,
+                 transport: "httpx.AsyncBaseTransport | None" = None):
+        self.config = config
+        self.client = client
+        self.server = server
+        self.client_config: ClientConfig = config.client(client)
+        self.server_config: ServerConfig = config.server(client, server)
+        self.transport = transport
+
+    @property
+    def settings(self) -> Any:
+        return self.server_config.settings
+
+    def upstream_budget(self, name: str, default: Rate | None) -> Budget | None:
+        rate = self.server_config.rate_limits.upstream or default
+        return Budget(name, rate) if rate else None
+
+    def deps(self) -> Deps:
+        rates = {**self.client_config.rate_limits.tools, **self.server_config.rate_limits.tools}
+        default = self.server_config.rate_limits.default or self.client_config.rate_limits.default or DEFAULT_TOOL_RATE
+        return Deps(client=self.client, server=self.server, make_adapter=lambda: ADAPTERS[self.server](self),
+                    tool_rates=rates, default_rate=default, deadline_seconds=self.server_config.deadline_seconds)
+
+    async def secret(self, what: str, sandbox_path: tuple[str, str]):
+        """The credential as a SecretStr, from where mcp.json says it lives."""
+        from pydantic import SecretStr
+
+        from credentials.secrets import MissingCredentials, sandbox_credentials, secret_from_env
+
+        ref = self.server_config.credentials
+        try:
+            if isinstance(ref, EnvCredentials):
+                return secret_from_env(ref.env, what=what, client=self.client)
+            issued = await sandbox_credentials(self.sandbox_url, self.transport)
+            return SecretStr(issued[sandbox_path[0]][sandbox_path[1]])
+        except MissingCredentials as exc:
+            raise AuthError(str(exc), hint=self.auth_hint(what)) from None
+        except (KeyError, TypeError):
+            raise AuthError(f"The sandbox at {self.sandbox_url} did not hand out a {what}.",
+                            hint="Restart it with `marketing-mcp sandbox`.") from None
+
+    @property
+    def sandbox_url(self) -> str:
+        return str(self.client_config.sandbox or DEFAULT_SANDBOX_URL).rstrip("/")
+
+    def auth_hint(self, what: str) -> str:
+        ref = self.server_config.credentials
+        if isinstance(ref, EnvCredentials):
+            return (f"Create a new {what} and put it in the environment variable {ref.env} of the "
+                    f"'{self.client}' {self.server} server (mcp.json: $.clients.{self.client}.servers."
+                    f"{self.server}.credentials), then restart the server.")
+        return f"Restart the sandbox (`marketing-mcp sandbox`) and the {self.server} server for client '{self.client}'."
+
+
+async def wordpress_adapter(w: Wiring):
+    from adapters.cms.wordpress import WordPress, classify_wp_error, parse_wp_error
+    from adapters.http import HttpService, Upstream
+    from credentials.secrets import BasicAuth
+
+    site = str(w.settings.site_url).rstrip("/")
+    what = f"application password for WordPress user '{w.settings.username}'"
+    password = await w.secret(what, ("wordpress", "application_password"))
+    http = HttpService(
+        Upstream("WordPress", f"{site} (client '{w.client}', user '{w.settings.username}')",
+                 auth_hint=w.auth_hint(what) + " In WordPress: Users > Profile > Application Passwords."),
+        base_url=f"{site}/wp-json/",
+        auth=BasicAuth(w.settings.username, password),
+        limiter=w.upstream_budget(f"WordPress {site}", None),  # core has no limit; hosts may add one
+        parse_error=parse_wp_error,
+        classify=classify_wp_error,
+        transport=w.transport,
+    )
+    return WordPress(http, site)
+
+
+async def webflow_adapter(w: Wiring):
+    from adapters.cms.webflow import Webflow, WebflowFieldMap, classify_webflow_error, parse_webflow_error
+    from adapters.http import HttpService, Upstream
+    from credentials.secrets import BearerAuth
+
+    s = w.settings
+    what = "Webflow API token"
+    token = await w.secret(what, ("webflow", "token"))
+    http = HttpService(
+        Upstream("Webflow", f"{s.site_id or 'the site'} (client '{w.client}')",
+                 auth_hint=w.auth_hint(what) + " In Webflow: Site settings > Apps & integrations > API access."),
+        base_url=str(s.api_base).rstrip("/") + "/",
+        auth=BearerAuth(token),
+        limiter=w.upstream_budget("Webflow API token", WEBFLOW_REQUESTS),
+        parse_error=parse_webflow_error,
+        classify=classify_webflow_error,
+        transport=w.transport,
+    )
+    try:
+        site_id = s.site_id or await _only_site(http)
+        collection_id = await _collection_id(http, site_id, s.collection)
+    except BaseException:
+        await http.aclose()
+        raise
+    return Webflow(http, site_id, collection_id, fields=WebflowFieldMap(**s.fields.model_dump(exclude={"comment"})),
+                   publish_budget=Budget("Webflow site publish", WEBFLOW_SITE_PUBLISH),
+                   live_url=str(s.live_url).rstrip("/") if s.live_url else None)
+
+
+async def _only_site(http) -> str:
+    sites = (await http.get_json("sites")).get("sites") or []
+    if len(sites) != 1:
+        raise InvalidRequest(f"The Webflow token sees {len(sites)} sites; mcp.json must say which one.",
+                             hint="Set settings.site_id of the webflow server in mcp.json.")
+    return sites[0]["id"]
+
+
+async def _collection_id(http, site_id: str, wanted: str) -> str:
+    collections = (await http.get_json(f"sites/{site_id}/collections")).get("collections") or []
+    for c in collections:
+        if wanted in (c.get("id"), c.get("slug")):
+            return c["id"]
+    names = ", ".join(f"{c.get('slug')} ({c.get('id')})" for c in collections) or "none"
+    raise NotFound(f"The Webflow site has no collection '{wanted}'. Collections: {names}.",
+                   hint="Set settings.collection of the webflow server in mcp.json to one of them.")
+
+
+ADAPTERS: dict[str, AdapterFactory] = {"wordpress": wordpress_adapter, "webflow": webflow_adapter}
+
+
+def create_server(config: McpConfig, client: str, server: str,
+                  transport: "httpx.AsyncBaseTransport | None" = None) -> "MCPServer":
+    """The MCP server `server` for `client`, or ConfigError saying why it may not start."""
+    wiring = Wiring(config, client, server, transport)
+    module = importlib.import_module(f"servers.{server}")
+    mcp_server = module.create_server(wiring.deps)
+    _check_rate_limit_names(wiring, mcp_server)
+    return mcp_server
+
+
+def _check_rate_limit_names(w: Wiring, mcp_server: "MCPServer") -> None:
+    tools = {t.name for t in mcp_server._tool_manager.list_tools()}  # the SDK's public listing is async
+    unknown = sorted(set(w.server_config.rate_limits.tools) - tools)
+    if unknown:
+        raise ConfigError(f"{w.config.path}: $.clients.{w.client}.servers.{w.server}.rate_limits.tools names "
+                          f"unknown tools {', '.join(unknown)}; the {w.server} server has {', '.join(sorted(tools))}.")
