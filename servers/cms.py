@@ -148,7 +148,7 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
         cursor: Annotated[str | None, Field(max_length=64, description="next_cursor of the previous page.")] = None,
         limit: Annotated[int, Field(ge=1, le=50)] = 20,
     ) -> PostPage:
-        """List or search posts or pages, newest change first, one page at a time."""
+        """List or search posts or pages, newest first, one page at a time."""
         cms: CMS = await adapter_of(ctx)
         return await cms.list_posts(kind, status=status, search=search, cursor=cursor, limit=limit)
 

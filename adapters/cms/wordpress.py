@@ -100,7 +100,7 @@ class WordPress:
         self.http = http
         self.site_url = site_url.rstrip("/")
         self._seo: dict | None = None  # the companion plugin's answer, or {} when absent
-        self._term_names: dict[tuple[str, int], str] = {}
+        self._term_cache: dict[tuple[str, int], str] = {}
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -159,7 +159,7 @@ class WordPress:
             "page": page,
             "per_page": limit,
             "status": _TO_WP_STATUS[status] if status else _ALL_STATUSES,
-            "orderby": "modified",
+            "orderby": "id",  # unique, so pages never skip or repeat items that share a timestamp
             "order": "desc",
             "_fields": "id,type,status,title,slug,link,modified_gmt",
         }
@@ -342,13 +342,13 @@ class WordPress:
         return next((t for t in candidates if html.unescape(t.get("name", "")).lower() == name.lower()), None)
 
     async def _term_names(self, taxonomy: str, ids: list[int]) -> list[str]:
-        unknown = [i for i in ids if (taxonomy, i) not in self._term_names]
+        unknown = [i for i in ids if (taxonomy, i) not in self._term_cache]
         if unknown:
             terms = await self.http.get_json(_TAXONOMY_ROUTES[taxonomy], params={
                 "include": ",".join(map(str, unknown)), "per_page": 100})
             for t in terms:
-                self._term_names[(taxonomy, int(t["id"]))] = html.unescape(t.get("name", ""))
-        return [self._term_names.get((taxonomy, i), str(i)) for i in ids]
+                self._term_cache[(taxonomy, int(t["id"]))] = html.unescape(t.get("name", ""))
+        return [self._term_cache.get((taxonomy, i), str(i)) for i in ids]
 
     async def _to_post(self, raw: dict, kind: Kind) -> Post:
         if not isinstance(raw, dict) or "id" not in raw:

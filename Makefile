@@ -1,0 +1,38 @@
+# `make demo` and `make test` work on a fresh Debian/Ubuntu machine with python3 (>= 3.11).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup demo test test-fast wordpress bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[test]"
+	touch $@
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/marketing-mcp demo
+
+# The whole suite, including the integration tests against a real WordPress on loopback.
+test: setup wordpress
+	@$(BIN)/python -m pytest -q; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest ran no tests: that is a failure" >&2; exit 1; fi; exit $$rc
+
+# Everything that needs no system packages (the real-WordPress tests are skipped).
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not wordpress"
+
+wordpress:
+	scripts/wordpress-up.sh
+
+bench: setup
+	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/call_overhead.py
+	$(BIN)/python benchmarks/rate_limiter.py
+
+clean:
+	rm -rf $(VENV) build .pytest_cache

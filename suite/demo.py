@@ -1,0 +1,108 @@
+"""`marketing-mcp demo`: the sandbox plus a scripted MCP session through the CMS servers.
+
+Each server runs as its own process over stdio, exactly as a host such as Claude Desktop
+starts it; the demo is an ordinary MCP client. It drafts a post, previews and applies new SEO
+fields, publishes, and then reads the public page back to show that the change is live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+
+from .config import DEFAULT_SANDBOX_URL, ConfigError, find_config, load_config
+
+REPO_CONFIG = Path(__file__).resolve().parent.parent / "mcp.json"
+
+
+def run_demo(config: str | None = None) -> int:
+    try:
+        path = find_config(config)
+    except ConfigError:
+        path = REPO_CONFIG
+    load_config(path)  # refuse a broken file before starting anything
+    sandbox_url = str(load_config(path).client("demo").sandbox or DEFAULT_SANDBOX_URL).rstrip("/")
+    with _sandbox(sandbox_url):
+        return asyncio.run(_session(path, sandbox_url))
+
+
+@contextmanager
+def _sandbox(url: str) -> Iterator[None]:
+    """Use a sandbox already answering at `url`, or start one there for the demo's duration."""
+    try:
+        if httpx.get(f"{url}/_sandbox/health", timeout=1).status_code == 200:
+            _say(f"Using the sandbox already running at {url}")
+            yield
+            return
+    except httpx.HTTPError:
+        pass
+    from sandbox import running
+
+    port = httpx.URL(url).port or 8765
+    with running(seed=0, port=port):
+        _say(f"Started the sandbox (simulated WordPress and Webflow) at {url}")
+        yield
+
+
+async def _session(config: Path, sandbox_url: str) -> int:
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    failures = 0
+    for server, post_title in (("wordpress", "Cold brew at home: the 3-step guide"),
+                               ("webflow", "Single-origin beans, explained")):
+        _say(f"\n== {server}: `marketing-mcp serve {server} --client demo` over stdio ==")
+        params = StdioServerParameters(command=sys.executable,
+                                       args=["-m", "suite", "serve", server, "--client", "demo", "--config", str(config)])
+        async with Client(params) as client:
+            tools = await client.list_tools()
+            _say(f"{len(tools.tools)} tools: {', '.join(t.name for t in tools.tools)}")
+            call = _caller(client)
+            await call("site_info", {})
+            draft = await call("create_draft", {"title": post_title, "body": "<p>Grind coarse, steep 12 hours, filter.</p>"})
+            post_id = draft["post"]["id"]
+            seo = {"post_id": post_id, "seo_title": f"{post_title} | Northwind Coffee",
+                   "meta_description": "Make smooth cold brew at home in three steps, with the grind, ratio and timing that work."}
+            await call("update_post", {**seo, "dry_run": True})
+            await call("update_post", seo)
+            await call("publish", {"post_id": post_id, "dry_run": True})
+            published = await call("publish", {"post_id": post_id})
+            failures += not await _check_live(published["post"]["url"], seo["seo_title"], seo["meta_description"])
+    _say("\nDemo finished." if not failures else f"\nDemo finished with {failures} failed check(s).")
+    return 1 if failures else 0
+
+
+def _caller(client: Any):
+    async def call(tool: str, args: dict) -> dict:
+        shown = {k: (v[:40] + "..." if isinstance(v, str) and len(v) > 43 else v) for k, v in args.items()}
+        _say(f"-> {tool}({json.dumps(shown)})")
+        result = await client.call_tool(tool, args)
+        text = " ".join(getattr(c, "text", "") for c in result.content)
+        _say(f"   {'ERROR ' if result.is_error else ''}{text}")
+        if result.is_error:
+            raise SystemExit(f"demo stopped: {tool} failed")
+        return result.structured_content or {}
+
+    return call
+
+
+async def _check_live(url: str, title: str, description: str) -> bool:
+    async with httpx.AsyncClient(timeout=10) as http:
+        page = await http.get(url)
+    shown_title = re.search(r"<title>(.*?)</title>", page.text, re.S)
+    shown_desc = re.search(r'<meta name="description" content="([^"]*)"', page.text)
+    ok = page.status_code == 200 and title in page.text and description in page.text
+    _say(f"   live page {url}: HTTP {page.status_code}, <title>{shown_title.group(1).strip() if shown_title else '?'}"
+         f"</title>, description {'present' if shown_desc else 'missing'} -> {'OK' if ok else 'NOT LIVE'}")
+    return ok
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
