@@ -35,3 +35,12 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture(scope="session")
+def sandbox():
+    """One sandbox world on a free loopback port for the whole run."""
+    from sandbox import running
+
+    with running(seed=0) as world:
+        yield world
