@@ -17,3 +17,51 @@ def median(values: list[float]) -> float:
 def report(name: str, value: float, target: str, ok: bool, unit: str = "") -> bool:
     print(f"{name}: {value:.3f}{unit}  (target {target})  {'PASS' if ok else 'FAIL'}")
     return ok
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SandboxProcess:
+    """The sandbox in its own process, so it does not share a GIL with what is measured."""
+
+    def __init__(self) -> None:
+        import subprocess
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._proc = subprocess.Popen([sys.executable, "-m", "suite", "sandbox", "--port", str(self.port)],
+                                      cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        import time
+
+        import httpx
+
+        for _ in range(200):
+            try:
+                if httpx.get(f"{self.url}/_sandbox/health", timeout=0.5).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        self.close()
+        raise RuntimeError("the sandbox did not start")
+
+    def close(self) -> None:
+        self._proc.terminate()
+        self._proc.wait(10)
+
+    def __enter__(self) -> "SandboxProcess":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def sandbox_config(url: str, **wordpress_extra) -> dict:
+    return {"clients": {"bench": {"sandbox": url, "servers": {"wordpress": {
+        "settings": {"site_url": url, "username": "demo"}, "credentials": {"source": "sandbox"},
+        "rate_limits": {"default": "100000/s"}, **wordpress_extra}}}}}

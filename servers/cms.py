@@ -52,7 +52,7 @@ Excerpt = Annotated[str | None, Field(max_length=META_MAX)]
 SeoTitle = Annotated[str | None, Field(max_length=TITLE_MAX, description="<title> for search results (~60 chars).")]
 MetaDescription = Annotated[str | None, Field(max_length=META_MAX, description="Search snippet (~155 chars).")]
 Terms = Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]] | None, Field(max_length=50)]
-MediaId = Annotated[str | None, Field(max_length=64, description="ID from upload_media; empty string removes it.")]
+MediaId = Annotated[str | None, Field(max_length=2000, description="Media ID from upload_media (WordPress) or a public image URL (Webflow); empty string removes it.")]
 
 
 class FieldChange(BaseModel):

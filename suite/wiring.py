@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
 # Per-upstream-account defaults from the vendors' published limits (see REFERENCE.md).
 WEBFLOW_REQUESTS = Rate(60, 60.0)
-WEBFLOW_SITE_PUBLISH = Rate(1, 60.0)
 
 AdapterFactory = Callable[["Wiring"], Awaitable[Any]]
 
@@ -129,7 +128,6 @@ async def webflow_adapter(w: Wiring):
         await http.aclose()
         raise
     return Webflow(http, site_id, collection_id, fields=WebflowFieldMap(**s.fields.model_dump(exclude={"comment"})),
-                   publish_budget=Budget("Webflow site publish", WEBFLOW_SITE_PUBLISH),
                    live_url=str(s.live_url).rstrip("/") if s.live_url else None)
 
 

@@ -102,7 +102,7 @@ class PostFields(BaseModel):
                           Field(max_length=20, description="Category names; missing ones are created.")] = None
     tags: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]] | None,
                     Field(max_length=50, description="Tag names; missing ones are created.")] = None
-    featured_media_id: Annotated[str | None, Field(max_length=64)] = None
+    featured_media_id: Annotated[str | None, Field(max_length=2000)] = None
 
     def given(self) -> dict:
         return self.model_dump(exclude_unset=True)

@@ -1,0 +1,71 @@
+"""Call overhead of our server layer over stdio, in one run.
+
+    python benchmarks/call_overhead.py [--calls 300]
+
+overhead = median(get_post over stdio) - median(direct adapter get_post) - median(bare echo over stdio)
+
+i.e. what the tool layer (validation, budget, deadline, error translation, structured result)
+adds on top of the vendor call and of the MCP protocol itself. Target <= 1 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import ROOT, SandboxProcess, median, report, sandbox_config
+
+
+async def timed(calls: int, fn) -> list[float]:
+    for _ in range(20):  # warm-up: connections, caches, first-use imports
+        await fn()
+    samples = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        await fn()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+async def main(calls: int) -> int:
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    from suite.config import parse_config
+    from suite.wiring import ADAPTERS, Wiring
+
+    with SandboxProcess() as sandbox, tempfile.TemporaryDirectory() as tmp:
+        raw = sandbox_config(sandbox.url)
+        config = Path(tmp) / "mcp.json"
+        config.write_text(json.dumps(raw))
+        adapter = await ADAPTERS["wordpress"](Wiring(parse_config(raw), "bench", "wordpress"))
+        post_id = (await adapter.list_posts("post", status="published", search=None, cursor=None, limit=1)).items[0].id
+
+        direct = await timed(calls, lambda: adapter.get_post(post_id, "post"))
+        await adapter.aclose()
+
+        served = StdioServerParameters(command=sys.executable, cwd=str(ROOT), args=[
+            "-m", "suite", "serve", "wordpress", "--client", "bench", "--config", str(config)])
+        async with Client(served) as client:
+            stdio = await timed(calls, lambda: client.call_tool("get_post", {"post_id": post_id}))
+
+        bare = StdioServerParameters(command=sys.executable, args=[str(ROOT / "benchmarks" / "_bare_server.py")])
+        async with Client(bare) as client:
+            echo = await timed(calls, lambda: client.call_tool("echo", {"text": "x"}))
+
+    d, s, e = median(direct) * 1000, median(stdio) * 1000, median(echo) * 1000
+    print(f"direct adapter get_post: median {d:.2f} ms; get_post over stdio: {s:.2f} ms; "
+          f"bare echo over stdio: {e:.2f} ms ({calls} calls each)")
+    overhead = s - d - e
+    return 0 if report("tool-layer overhead", overhead, "<= 1 ms", overhead <= 1.0, " ms") else 1
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--calls", type=int, default=300)
+    sys.exit(asyncio.run(main(parser.parse_args().calls)))
