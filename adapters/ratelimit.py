@@ -8,13 +8,14 @@ wait for capacity would run past the call's deadline it refuses at once with
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
 
 from aiolimiter import AsyncLimiter
 
 from .errors import RateLimited
-from .timing import current_deadline
+from .timing import SYSTEM_CLOCK, Clock, current_deadline
 
 _UNITS = {
     **dict.fromkeys(("s", "sec", "second", "seconds"), 1.0),
@@ -89,6 +90,39 @@ class Budget:
                     retry_after=round(wait, 1),
                 )
         await self._limiter.acquire()
+
+
+class WindowBudget:
+    """`count` requests in any rolling `period`, for vendors that count that way (Webflow: 60/min).
+
+    A leaky bucket would have to space such requests evenly to stay safe; a window lets a
+    burst of `count` through at once and then waits exactly as long as the vendor would.
+    """
+
+    def __init__(self, name: str, rate: Rate, clock: Clock = SYSTEM_CLOCK):
+        self.name = name
+        self.rate = rate
+        self._clock = clock
+        self._sent: deque[float] = deque()
+
+    def expected_wait(self) -> float:
+        now = self._clock.monotonic()
+        while self._sent and self._sent[0] <= now - self.rate.period:
+            self._sent.popleft()
+        if len(self._sent) < self.rate.count:
+            return 0.0
+        return self._sent[len(self._sent) - int(self.rate.count)] + self.rate.period - now
+
+    async def spend(self) -> None:
+        while (wait := self.expected_wait()) > 0:
+            deadline = current_deadline()
+            if deadline is not None and wait > deadline.remaining():
+                raise RateLimited(
+                    f"The {self.name} budget ({self.rate}) is spent; the next slot is in {wait:.1f} s.",
+                    retry_after=round(wait, 1),
+                )
+            await self._clock.sleep(wait)
+        self._sent.append(self._clock.monotonic())
 
 
 class Unlimited:

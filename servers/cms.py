@@ -289,20 +289,23 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
         """Upload an image from a URL or base64 (10 MB at most); use its ID as featured_media_id."""
         if (source_url is None) == (content_base64 is None):
             raise InvalidRequest("Give exactly one of source_url and content_base64.")
-        cms: CMS = await adapter_of(ctx)
-        await _require(cms, "post", also=CAP_MEDIA)
         if content_base64 is not None:
             try:
                 content = base64.b64decode(content_base64, validate=True)
             except (binascii.Error, ValueError):
                 raise InvalidRequest("content_base64 is not valid base64.") from None
             mime = _sniff_mime(content, filename)
-        else:
+            if mime is None:
+                raise InvalidRequest(f"{filename} is not a file this tool can upload (PNG, JPEG, GIF, WebP, SVG, PDF).")
+        cms: CMS = await adapter_of(ctx)
+        await _require(cms, "post", also=CAP_MEDIA)
+        if source_url is not None:
             from adapters.download import download  # only this tool needs the download client
-            content, mime = await download(source_url, MEDIA_MAX_BYTES)
-            mime = _sniff_mime(content, filename) or mime
-        if not mime:
-            raise InvalidRequest(f"{filename} is not an image this tool can upload (PNG, JPEG, GIF, WebP, SVG, PDF).")
+
+            content, declared = await download(source_url, MEDIA_MAX_BYTES)
+            mime = _sniff_mime(content, filename) or declared
+        if mime not in _UPLOADABLE:
+            raise InvalidRequest(f"{filename} is not a file this tool can upload (PNG, JPEG, GIF, WebP, SVG, PDF).")
         if dry_run:
             return MediaResult(dry_run=True, filename=filename, mime_type=mime, size=len(content))
         media = await cms.upload_media(filename, content, mime, alt_text)
@@ -311,6 +314,7 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
     return server
 
 
+_UPLOADABLE = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml", "application/pdf"}
 _MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF87a", "image/gif"),
           (b"GIF89a", "image/gif"), (b"%PDF-", "application/pdf"))
 

@@ -10,7 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from adapters.errors import AuthError, InvalidRequest, NotFound
-from adapters.ratelimit import Budget, Rate
+from adapters.ratelimit import Budget, Rate, RateLimiter, WindowBudget
 from servers._app import DEFAULT_TOOL_RATE, Deps
 
 from .config import DEFAULT_SANDBOX_URL, ClientConfig, ConfigError, EnvCredentials, McpConfig, ServerConfig
@@ -41,9 +41,12 @@ class Wiring:
     def settings(self) -> Any:
         return self.server_config.settings
 
-    def upstream_budget(self, name: str, default: Rate | None) -> Budget | None:
+    def upstream_budget(self, name: str, default: Rate | None, *, window: bool = False) -> RateLimiter | None:
+        """The per-account limit: mcp.json's `upstream`, else the vendor's published default."""
         rate = self.server_config.rate_limits.upstream or default
-        return Budget(name, rate) if rate else None
+        if rate is None:
+            return None
+        return WindowBudget(name, rate) if window else Budget(name, rate)
 
     def deps(self) -> Deps:
         rates = {**self.client_config.rate_limits.tools, **self.server_config.rate_limits.tools}
@@ -116,7 +119,7 @@ async def webflow_adapter(w: Wiring):
                  auth_hint=w.auth_hint(what) + " In Webflow: Site settings > Apps & integrations > API access."),
         base_url=str(s.api_base).rstrip("/") + "/",
         auth=BearerAuth(token),
-        limiter=w.upstream_budget("Webflow API token", WEBFLOW_REQUESTS),
+        limiter=w.upstream_budget("Webflow API token", WEBFLOW_REQUESTS, window=True),  # Webflow counts per minute
         parse_error=parse_webflow_error,
         classify=classify_webflow_error,
         transport=w.transport,

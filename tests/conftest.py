@@ -39,8 +39,12 @@ def clock() -> FakeClock:
 
 @pytest.fixture(scope="session")
 def sandbox():
-    """One sandbox world on a free loopback port for the whole run."""
-    from sandbox import running
+    """One sandbox world on a free loopback port for the whole run.
 
-    with running(seed=0) as world:
-        yield world
+    Many servers share its Webflow token here, so its per-token limit is raised; the 60/min
+    behaviour itself is tested in tests/sandbox and tests/adapters/test_ratelimit.py.
+    """
+    from sandbox import World, running
+
+    with running(world=World(seed=0, webflow_rate_limit=100_000)) as sb:
+        yield sb

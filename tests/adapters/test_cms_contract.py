@@ -27,7 +27,7 @@ def sandbox_config(url: str) -> dict:
         "webflow": {"settings": {"collection": "blog-posts", "api_base": f"{url}/webflow/v2/",
                                  "live_url": f"{url}/webflow-site",
                                  "fields": {"seo_title": "seo-title", "meta_description": "meta-description"}},
-                    "credentials": {"source": "sandbox"}}}}}}
+                    "credentials": {"source": "sandbox"}, "rate_limits": {"upstream": "100000/min"}}}}}}
 
 
 @pytest.fixture(params=BACKENDS)

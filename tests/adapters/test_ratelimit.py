@@ -8,7 +8,7 @@ import time
 import pytest
 
 from adapters.errors import RateLimited
-from adapters.ratelimit import Budget, Rate
+from adapters.ratelimit import Budget, Rate, WindowBudget
 from adapters.timing import deadline_after
 
 
@@ -37,3 +37,21 @@ async def test_a_budget_waits_when_the_wait_fits_the_deadline():
     with deadline_after(5):
         await asyncio.gather(*(budget.spend() for _ in range(6)))
     assert budget.expected_wait() > 0  # the bucket is full right after the burst
+
+
+async def test_a_window_budget_lets_a_burst_through_then_waits_for_the_oldest_to_expire(clock):
+    budget = WindowBudget("webflow", Rate(3, 60.0), clock=clock)
+    for _ in range(3):
+        await budget.spend()
+    assert clock.sleeps == []
+    clock.now += 20
+    await budget.spend()
+    assert clock.sleeps == [40.0]
+
+
+async def test_a_window_budget_refuses_past_the_deadline(clock):
+    budget = WindowBudget("webflow", Rate(1, 60.0), clock=clock)
+    await budget.spend()
+    with deadline_after(10, clock), pytest.raises(RateLimited) as caught:
+        await budget.spend()
+    assert caught.value.retry_after == 60
