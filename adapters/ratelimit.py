@@ -30,8 +30,9 @@ _SPEC = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*([a-z]+)\s*$")
 class Rate:
     """`count` requests per `period` seconds, with bursts of at most `burst` requests.
 
-    The default burst of 1 spaces requests evenly, which never exceeds a vendor that counts
-    requests in a rolling window; a larger burst is only safe against token-bucket vendors.
+    Parsed rates allow a burst of 20 ms worth of traffic (at least 1): enough that the event
+    loop's timer latency does not cost throughput at high rates, small enough to stay inside
+    any vendor's own burst tolerance. Slow rates (60/min) are spaced evenly.
     """
 
     count: float
@@ -39,12 +40,13 @@ class Rate:
     burst: int = 1
 
     @classmethod
-    def parse(cls, spec: str, burst: int = 1) -> "Rate":
+    def parse(cls, spec: str) -> "Rate":
         """Parse '60/min', '100/s', '2000/day'."""
         m = _SPEC.match(spec.lower())
         if not m or m.group(2) not in _UNITS or float(m.group(1)) <= 0:
             raise ValueError(f"expected a positive rate like '60/min' or '100/s', got {spec!r}")
-        return cls(float(m.group(1)), _UNITS[m.group(2)], burst)
+        count, period = float(m.group(1)), _UNITS[m.group(2)]
+        return cls(count, period, burst=max(1, round(count / period / 50)))
 
     @property
     def per_second(self) -> float:

@@ -335,4 +335,4 @@ def _write_summary(r: WriteResult) -> str:
     verb = "Would" if r.dry_run else "Did"
     what = ", ".join(c.field for c in r.changes) or "nothing (already so)"
     target = f" {r.post.kind} {r.post.id} '{r.post.title}' (now {r.post.status})" if r.post else ""
-    return f"{verb} {r.action.replace('_', ' ')}{target}: {what}."
+    return f"{verb} {r.action.removesuffix('_post').replace('_', ' ')}{target}: {what}."

@@ -32,11 +32,7 @@ class ConfigError(Exception):
     """mcp.json is missing, malformed, or does not allow what was asked."""
 
 
-def _rate(value: str) -> Rate:
-    return Rate.parse(value, burst=1)
-
-
-RateSpec = Annotated[str, AfterValidator(_rate), PlainSerializer(str)]
+RateSpec = Annotated[str, AfterValidator(Rate.parse), PlainSerializer(str)]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 
 

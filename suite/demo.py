@@ -56,8 +56,12 @@ async def _session(config: Path, sandbox_url: str) -> int:
     from mcp.client.stdio import StdioServerParameters
 
     failures = 0
-    for server, post_title in (("wordpress", "Cold brew at home: the 3-step guide"),
-                               ("webflow", "Single-origin beans, explained")):
+    for server, post_title, pitch in (
+        ("wordpress", "Cold brew at home: the 3-step guide",
+         "Make smooth cold brew at home in three steps, with the grind, ratio and timing that work."),
+        ("webflow", "Single-origin beans, explained",
+         "What single-origin means, how it tastes different, and how to pick your first bag."),
+    ):
         _say(f"\n== {server}: `marketing-mcp serve {server} --client demo` over stdio ==")
         params = StdioServerParameters(command=sys.executable,
                                        args=["-m", "suite", "serve", server, "--client", "demo", "--config", str(config)])
@@ -69,7 +73,7 @@ async def _session(config: Path, sandbox_url: str) -> int:
             draft = await call("create_draft", {"title": post_title, "body": "<p>Grind coarse, steep 12 hours, filter.</p>"})
             post_id = draft["post"]["id"]
             seo = {"post_id": post_id, "seo_title": f"{post_title} | Northwind Coffee",
-                   "meta_description": "Make smooth cold brew at home in three steps, with the grind, ratio and timing that work."}
+                   "meta_description": pitch}
             await call("update_post", {**seo, "dry_run": True})
             await call("update_post", seo)
             await call("publish", {"post_id": post_id, "dry_run": True})
