@@ -1,0 +1,65 @@
+"""The sandbox as one ASGI app: vendor APIs, the served sites, and the admin endpoints."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from . import pages, webflow, wordpress
+from .admin import admin_routes
+from .faults import FaultMiddleware
+from .world import WEBFLOW_API_PREFIX, WEBFLOW_SITE_PREFIX, World
+
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def create_app(world: World) -> Starlette:
+    async def wp_json(request: Request) -> Response:
+        return await wordpress.handle(request, world, "/" + request.path_params.get("rest", ""))
+
+    async def root(request: Request) -> Response:
+        # WordPress answers REST requests on any URL carrying ?rest_route=, the home page otherwise.
+        route = request.query_params.get("rest_route")
+        if route is not None:
+            return await wordpress.handle(request, world, route or "/")
+        return pages.wordpress_home(request, world)
+
+    async def webflow_api(request: Request) -> Response:
+        return await webflow.handle(request, world, request.path_params.get("rest", ""))
+
+    async def webflow_home(request: Request) -> Response:
+        return pages.webflow_home(request, world)
+
+    async def webflow_item(request: Request) -> Response:
+        return pages.webflow_item(request, world)
+
+    async def upload(request: Request) -> Response:
+        return pages.upload(request, world)
+
+    async def robots(request: Request) -> Response:
+        return pages.robots(request, world)
+
+    async def sitemap(request: Request) -> Response:
+        return pages.sitemap(request, world)
+
+    async def site_page(request: Request) -> Response:
+        return pages.wordpress_path(request, world)
+
+    routes = admin_routes(world) + [
+        Route("/", root, methods=ALL_METHODS),
+        Route("/wp-json", wp_json, methods=ALL_METHODS),
+        Route("/wp-json/{rest:path}", wp_json, methods=ALL_METHODS),
+        Route(WEBFLOW_API_PREFIX, webflow_api, methods=ALL_METHODS),
+        Route(WEBFLOW_API_PREFIX + "/{rest:path}", webflow_api, methods=ALL_METHODS),
+        Route(WEBFLOW_SITE_PREFIX, webflow_home, methods=["GET", "HEAD"]),
+        Route(WEBFLOW_SITE_PREFIX + "/", webflow_home, methods=["GET", "HEAD"]),
+        Route(WEBFLOW_SITE_PREFIX + "/{collection}/{item}", webflow_item, methods=["GET", "HEAD"]),
+        Route("/wp-content/uploads/{file:path}", upload, methods=["GET", "HEAD"]),
+        Route("/robots.txt", robots, methods=["GET", "HEAD"]),
+        Route("/wp-sitemap.xml", sitemap, methods=["GET", "HEAD"]),
+        Route("/{path:path}", site_page, methods=["GET", "HEAD"]),
+    ]
+    return Starlette(routes=routes, middleware=[Middleware(FaultMiddleware, faults=lambda: world.faults)])

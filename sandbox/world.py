@@ -1,0 +1,234 @@
+"""The simulated marketing world: one seed, one business clock, the sites, the faults.
+
+Every vendor emulation reads and writes this object. Later subsystems
+(analytics, email, ads, social) attach here too and draw their randomness from
+``World.rng(name)``: each subsystem gets its own stream derived from the one
+seed, so adding a subsystem never shifts the IDs or content of another.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from .clock import DEFAULT_START, SimClock
+from .faults import FaultSet
+from .ratelimit import RollingWindow
+from .seed_content import WP_SITE_DESCRIPTION, WP_SITE_NAME, seed_webflow, seed_wordpress
+from .webflow_site import WebflowSite
+from .wordpress_site import SEO_PLUGINS, WordPressSite
+
+WEBFLOW_API_PREFIX = "/webflow/v2"
+WEBFLOW_SITE_PREFIX = "/webflow-site"
+
+
+@dataclass(frozen=True)
+class DemoCredentials:
+    """What a user would otherwise copy out of each vendor's settings screen."""
+
+    wordpress_username: str
+    wordpress_application_password: str  # as WordPress displays it: six groups of four
+    webflow_token: str
+    webflow_site_id: str
+    webflow_collection_id: str
+
+
+@dataclass(frozen=True)
+class SitePage:
+    """A page of the world's web presence, as analytics and page analysis will see it."""
+
+    source: str  # "wordpress" | "webflow"
+    path: str  # site-relative URL path served by the sandbox
+    title: str
+    seo_title: str | None
+    meta_description: str | None
+
+
+class World:
+    """Deterministic world state. Same seed, same initial state, byte for byte.
+
+    Handlers mutate the world from the server thread; code touching it from
+    another thread should hold ``world.lock`` (an ``RLock``) for compound work.
+    """
+
+    def __init__(
+        self,
+        seed: int = 0,
+        *,
+        start: datetime = DEFAULT_START,
+        webflow_rate_limit: int = 60,
+        companion_plugin: bool = True,
+        seo_plugin: str = "yoast",
+        monotonic: Callable[[], float] | None = None,
+    ) -> None:
+        self.seed = seed
+        self._config = {"start": start, "webflow_rate_limit": webflow_rate_limit,
+                        "companion_plugin": companion_plugin, "seo_plugin": seo_plugin}
+        self.lock = threading.RLock()
+        # Real elapsed time for vendor rate limits; tests inject ManualMonotonic.
+        self.monotonic: Callable[[], float] = monotonic or time.monotonic
+        self.faults = FaultSet(lambda: self.monotonic())
+        self._build()
+
+    # -- construction ------------------------------------------------------
+
+    def _build(self) -> None:
+        cfg = self._config
+        self.clock = SimClock(cfg["start"])
+        self.clock.on_advance(self._on_clock_advance)
+        now = self.clock.now()
+
+        self.webflow_rate_limit: int = cfg["webflow_rate_limit"]
+        self.webflow_site_publish_interval: float = 60.0
+        self._webflow_windows: dict[str, RollingWindow] = {}
+        self._webflow_last_site_publish: dict[str, float] = {}
+
+        secrets = self.rng("credentials")
+        app_password = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(24))
+        webflow_token = f"{secrets.getrandbits(256):064x}"
+
+        self.wordpress = WordPressSite(name=WP_SITE_NAME, description=WP_SITE_DESCRIPTION,
+                                       companion_plugin=cfg["companion_plugin"], seo_plugin=cfg["seo_plugin"])
+        seed_wordpress(self.wordpress, self.rng("wordpress"), now, app_password)
+
+        self._webflow_ids = self.rng("webflow-ids")
+        self.webflow: WebflowSite = seed_webflow(self.rng("webflow"), now, self.new_webflow_id)
+        self.webflow_tokens = {webflow_token: self.webflow.id}
+
+        collection = next(iter(self.webflow.collections.values()))
+        self.credentials = DemoCredentials(
+            wordpress_username="demo",
+            wordpress_application_password=" ".join(app_password[i:i + 4] for i in range(0, 24, 4)),
+            webflow_token=webflow_token,
+            webflow_site_id=self.webflow.id,
+            webflow_collection_id=collection.id,
+        )
+
+    def rng(self, stream: str) -> random.Random:
+        """A random stream for one subsystem, derived from the world seed."""
+        return random.Random(f"{self.seed}:{stream}")
+
+    def new_webflow_id(self) -> str:
+        return f"{self._webflow_ids.getrandbits(96):024x}"
+
+    def configure(self, *, companion_plugin: bool | None = None, seo_plugin: str | None = None,
+                  webflow_rate_limit: int | None = None) -> None:
+        """Change a setting now and for every later ``reset`` (attribute edits last until the next reset)."""
+        with self.lock:
+            if seo_plugin is not None:
+                if seo_plugin not in SEO_PLUGINS:
+                    raise ValueError(f"seo_plugin must be one of {', '.join(SEO_PLUGINS)}")
+                self._config["seo_plugin"] = self.wordpress.seo_plugin = seo_plugin
+            if companion_plugin is not None:
+                self._config["companion_plugin"] = self.wordpress.companion_plugin = bool(companion_plugin)
+            if webflow_rate_limit is not None:
+                if int(webflow_rate_limit) < 1:
+                    raise ValueError("webflow_rate_limit must be at least 1")
+                self._config["webflow_rate_limit"] = self.webflow_rate_limit = int(webflow_rate_limit)
+
+    def reset(self) -> None:
+        """Back to the seed's initial state: content, clock, faults and rate-limit windows.
+
+        Settings come back to what the constructor or ``configure`` set; the
+        injected monotonic function is kept.
+        """
+        with self.lock:
+            self.faults.clear()
+            self._build()
+
+    # -- time --------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def advance(self, days: float = 0, hours: float = 0, minutes: float = 0) -> datetime:
+        with self.lock:
+            return self.clock.advance(days=days, hours=hours, minutes=minutes)
+
+    def _on_clock_advance(self, now: datetime) -> None:
+        self.wordpress.publish_due(now)
+
+    # -- Webflow quotas (real elapsed time, not the business clock) ---------
+
+    def webflow_acquire(self, token: str) -> tuple[bool, int, int]:
+        """Spend one request of ``token``'s per-minute quota: (allowed, remaining, retry_after)."""
+        window = self._webflow_windows.get(token)
+        if window is None or window.limit != self.webflow_rate_limit:
+            window = self._webflow_windows[token] = RollingWindow(self.webflow_rate_limit, 60.0)
+        return window.try_acquire(self.monotonic())
+
+    def webflow_site_publish_wait(self, site_id: str) -> int:
+        """Seconds until ``site_id`` may publish again (0 = now)."""
+        last = self._webflow_last_site_publish.get(site_id)
+        if last is None:
+            return 0
+        remaining = last + self.webflow_site_publish_interval - self.monotonic()
+        return 0 if remaining <= 0 else max(1, int(remaining + 0.999))
+
+    def webflow_record_site_publish(self, site_id: str) -> None:
+        self._webflow_last_site_publish[site_id] = self.monotonic()
+
+    # -- views -------------------------------------------------------------
+
+    def provision(self, base_url: str) -> dict[str, Any]:
+        """The demo credentials and endpoints, as ``POST /_sandbox/provision`` returns them."""
+        base = base_url.rstrip("/")
+        c = self.credentials
+        return {
+            "wordpress": {"site_url": base, "username": c.wordpress_username,
+                          "application_password": c.wordpress_application_password},
+            "webflow": {"api_base": base + WEBFLOW_API_PREFIX, "site_id": c.webflow_site_id,
+                        "collection_id": c.webflow_collection_id, "token": c.webflow_token,
+                        "live_site_url": base + WEBFLOW_SITE_PREFIX},
+        }
+
+    def state(self) -> dict[str, Any]:
+        with self.lock:
+            wp = self.wordpress
+            by_status: dict[str, dict[str, int]] = {"posts": {}, "pages": {}}
+            for post in wp.posts.values():
+                counts = by_status[f"{post.type}s"]
+                counts[post.status] = counts.get(post.status, 0) + 1
+            collections = {}
+            for col in self.webflow.collections.values():
+                staged = col.staged_items()
+                collections[col.slug] = {"items": len(staged), "live": len(col.live_items()),
+                                         "drafts": sum(1 for i in staged if i.is_draft)}
+            return {
+                "seed": self.seed,
+                "clock": self.clock.now().isoformat().replace("+00:00", "Z"),
+                "wordpress": {
+                    "posts": sum(by_status["posts"].values()), "pages": sum(by_status["pages"].values()),
+                    "by_status": by_status, "media": len(wp.media),
+                    "categories": len(wp.terms_of("category")), "tags": len(wp.terms_of("post_tag")),
+                    "companion_plugin": wp.companion_plugin, "seo_plugin": wp.seo_plugin,
+                },
+                "webflow": {"site_id": self.webflow.id, "collections": collections,
+                            "rate_limit_per_minute": self.webflow_rate_limit},
+                "faults": len(self.faults.rules()),
+            }
+
+    def pages(self) -> list[SitePage]:
+        """Every page currently live on the world's sites, with its SEO fields."""
+        with self.lock:
+            out: list[SitePage] = []
+            wp = self.wordpress
+            for post in sorted(wp.posts.values(), key=lambda p: p.id):
+                if post.status != "publish":
+                    continue
+                keys = wp.rendering_seo_keys() or {}
+                out.append(SitePage("wordpress", wp.path_of(post), post.title,
+                                    post.meta.get(keys.get("seo_title", "")) or None,
+                                    post.meta.get(keys.get("meta_description", "")) or None))
+            for col in self.webflow.collections.values():
+                for item in col.live_items():
+                    data = item.live_field_data
+                    out.append(SitePage("webflow", f"{WEBFLOW_SITE_PREFIX}/{col.slug}/{data.get('slug')}",
+                                        data.get("name", ""), data.get("seo-title") or None,
+                                        data.get("meta-description") or None))
+            return out
