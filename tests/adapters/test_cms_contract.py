@@ -123,3 +123,33 @@ async def test_a_draft_is_not_public(cms):
         assert found.items == []
     finally:
         await cms.delete(draft.id, "post", force=True)
+
+
+SANDBOX_BACKENDS = ["wordpress-sandbox", "webflow-sandbox"]
+CREATE_ROUTE = {"wordpress": "/wp-json/wp/v2/posts", "webflow": "/webflow/v2/collections/*/items"}
+
+
+@pytest.fixture
+def faults(sandbox):
+    yield sandbox.world.faults
+    sandbox.world.faults.clear()
+
+
+@pytest.mark.parametrize("cms", SANDBOX_BACKENDS, indirect=True)
+async def test_a_create_whose_response_is_lost_leaves_exactly_one_post(cms, faults):
+    title = unique("Lost response")
+    rule = faults.add("drop_after", method="POST", path=CREATE_ROUTE[cms.vendor], times=1)
+    post = await cms.create_draft("post", PostFields(title=title, body="<p>once</p>"))
+    try:
+        assert rule.hits == 1  # the create was applied and its response lost
+        found = await cms.list_posts("post", status="draft", search=title, cursor=None, limit=10)
+        assert [p.id for p in found.items] == [post.id]
+    finally:
+        await cms.delete(post.id, "post", force=True)
+
+
+@pytest.mark.parametrize("cms", SANDBOX_BACKENDS, indirect=True)
+async def test_a_429_with_retry_after_is_waited_out(cms, faults):
+    rule = faults.add("status", status=429, retry_after=1, method="GET", times=1)
+    page = await cms.list_posts("post", status=None, search=None, cursor=None, limit=1)
+    assert rule.hits == 1 and len(page.items) == 1

@@ -26,3 +26,33 @@ async def test_serve_over_stdio_lists_tools_and_answers_a_call(sandbox, server, 
         result = await client.call_tool("list_posts", {"limit": 2})
     assert not result.is_error
     assert len(result.structured_content["items"]) == 2
+
+
+async def test_serve_over_streamable_http_binds_loopback_and_answers(sandbox, tmp_path):
+    import asyncio
+    import socket
+    import subprocess
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = tmp_path / "mcp.json"
+    raw = sandbox_config(sandbox.url)
+    raw["clients"]["demo"] = raw["clients"].pop("t")
+    config.write_text(json.dumps(raw))
+    proc = subprocess.Popen([sys.executable, "-m", "suite", "serve", "wordpress", "--client", "demo",
+                             "--config", str(config), "--transport", "http", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                await asyncio.sleep(0.1)
+        async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+            result = await client.call_tool("list_posts", {"limit": 1})
+        assert not result.is_error and len(result.structured_content["items"]) == 1
+    finally:
+        proc.terminate()
+        proc.wait(10)
