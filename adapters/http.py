@@ -58,13 +58,17 @@ class Upstream:
     auth_hint: str  # what to do when the vendor rejects the credentials
 
 
-def default_error_parser(response: httpx.Response) -> tuple[str, str]:
+def error_body(response: httpx.Response) -> dict:
+    """The error response's JSON object, or {} when it is not one (HTML error pages, garbage)."""
     try:
         body = response.json()
     except ValueError:
-        return "", ""
-    if not isinstance(body, dict):
-        return "", ""
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def default_error_parser(response: httpx.Response) -> tuple[str, str]:
+    body = error_body(response)
     code = body.get("code") or body.get("error") or ""
     message = body.get("message") or body.get("error_description") or ""
     return str(code)[:80], str(message)

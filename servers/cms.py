@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime, timezone
-from typing import Annotated, Any, Callable, Literal
+from typing import Annotated, Any, Awaitable, Callable
 
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
@@ -102,20 +102,25 @@ def _same(name: str, old: Any, new: Any) -> bool:
     return (old or None) == (new or None)
 
 
-def _status_change(post: Post, status: str, **extra: Any) -> list[FieldChange]:
-    changes = [FieldChange(field="status", before=post.status, after=status)] if post.status != status else []
-    changes += [FieldChange(field=k, before=getattr(post, k), after=v) for k, v in extra.items()
-                if getattr(post, k) != v]
-    return changes
+async def _transition(cms: CMS, action: str, post_id: str, kind: Kind, dry_run: bool, status: str,
+                      apply: Callable[[], Awaitable[Post]], **extra: Any) -> WriteResult:
+    """A status change: diff against the current post, then apply it unless this is a dry run."""
+    before = await cms.get_post(post_id, kind)
+    changes = [FieldChange(field="status", before=before.status, after=status)] if before.status != status else []
+    changes += [FieldChange(field=k, before=getattr(before, k), after=v) for k, v in extra.items()
+                if getattr(before, k) != v]
+    if dry_run:
+        return WriteResult(action=action, dry_run=True, changes=changes, post=before)
+    return WriteResult(action=action, dry_run=False, changes=changes, post=await apply())
 
 
-async def _require(cms: CMS, kind: Kind, fields: dict[str, Any] = {}, also: str | None = None) -> None:
+async def _require(cms: CMS, kind: Kind, fields: dict[str, Any] | None = None, also: str | None = None) -> None:
     """Refuse, before any write, what this site cannot do, so a dry run tells the truth."""
     caps = await cms.capabilities()
     if kind == "page" and CAP_PAGES not in caps:
         raise Unsupported(f"This {cms.vendor} site does not manage pages through this tool set.",
                           hint="Use kind='post'.")
-    needed = {FIELD_CAPABILITY[f] for f in fields if f in FIELD_CAPABILITY}
+    needed = {FIELD_CAPABILITY[f] for f in fields or {} if f in FIELD_CAPABILITY}
     if also:
         needed.add(also)
     missing = sorted(needed - caps)
@@ -222,12 +227,8 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
         """Publish a draft or scheduled post now, making it public."""
         cms: CMS = await adapter_of(ctx)
         await _require(cms, kind)
-        before = await cms.get_post(post_id, kind)
-        changes = _status_change(before, "published")
-        if dry_run:
-            return WriteResult(action="publish", dry_run=True, changes=changes, post=before)
-        post = await cms.publish(post_id, kind)
-        return WriteResult(action="publish", dry_run=False, changes=changes, post=post)
+        return await _transition(cms, "publish", post_id, kind, dry_run, "published",
+                                 lambda: cms.publish(post_id, kind))
 
     @tool(server, PUBLISH, summary=_write_summary)
     async def schedule(
@@ -243,25 +244,17 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
             raise InvalidRequest("publish_at has no time zone.", hint="Add one, e.g. 'Z' or '+01:00'.")
         cms: CMS = await adapter_of(ctx)
         await _require(cms, kind, also=CAP_SCHEDULE)
-        before = await cms.get_post(post_id, kind)
         when = publish_at.astimezone(timezone.utc)
-        changes = _status_change(before, "scheduled", scheduled_for=when)
-        if dry_run:
-            return WriteResult(action="schedule", dry_run=True, changes=changes, post=before)
-        post = await cms.schedule(post_id, kind, when)
-        return WriteResult(action="schedule", dry_run=False, changes=changes, post=post)
+        return await _transition(cms, "schedule", post_id, kind, dry_run, "scheduled",
+                                 lambda: cms.schedule(post_id, kind, when), scheduled_for=when)
 
     @tool(server, PUBLISH, summary=_write_summary)
     async def unpublish(ctx: Context, post_id: PostId, kind: KindArg = "post", dry_run: DryRun = False) -> WriteResult:
         """Take a published or scheduled post off the site; it becomes a draft again."""
         cms: CMS = await adapter_of(ctx)
         await _require(cms, kind, also=CAP_UNPUBLISH)
-        before = await cms.get_post(post_id, kind)
-        changes = _status_change(before, "draft")
-        if dry_run:
-            return WriteResult(action="unpublish", dry_run=True, changes=changes, post=before)
-        post = await cms.unpublish(post_id, kind)
-        return WriteResult(action="unpublish", dry_run=False, changes=changes, post=post)
+        return await _transition(cms, "unpublish", post_id, kind, dry_run, "draft",
+                                 lambda: cms.unpublish(post_id, kind))
 
     @tool(server, READ, summary=lambda t: "; ".join(f"{x.name}: {len(x.terms)}" + (f" of {x.total}" if x.total else "")
                                                    for x in t.taxonomies) or "No taxonomies.")

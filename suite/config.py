@@ -22,6 +22,7 @@ from pydantic import (
     ValidationError,
 )
 
+from adapters.cms.webflow_fields import WebflowFieldMap
 from adapters.ratelimit import Rate
 
 CONFIG_ENV = "MARKETING_MCP_CONFIG"
@@ -67,25 +68,13 @@ class WordPressSettings(_Model):
     username: Annotated[str, Field(min_length=1, max_length=60)]
 
 
-class WebflowFields(_Model):
-    """Which collection field (by slug) holds each of our fields; null when the collection has none."""
-
-    title: str = "name"
-    slug: str = "slug"
-    body: str | None = "post-body"
-    excerpt: str | None = "post-summary"
-    featured_image: str | None = "main-image"
-    seo_title: str | None = None
-    meta_description: str | None = None
-
-
 class WebflowSettings(_Model):
     site_id: Annotated[str, Field(pattern=r"^[0-9a-f]{24}$")] | None = Field(
         None, description="Optional when the token can see exactly one site.")
     collection: Annotated[str, Field(min_length=1, description="Collection ID or slug, e.g. 'blog-posts'.")]
     api_base: HttpUrl = HttpUrl("https://api.webflow.com/v2/")
     live_url: HttpUrl | None = Field(None, description="Public site address, when not the first custom domain.")
-    fields: WebflowFields = WebflowFields()
+    fields: WebflowFieldMap = WebflowFieldMap()
 
 
 S = TypeVar("S", bound=BaseModel)

@@ -107,7 +107,7 @@ async def wordpress_adapter(w: Wiring):
 
 
 async def webflow_adapter(w: Wiring):
-    from adapters.cms.webflow import Webflow, WebflowFieldMap, classify_webflow_error, parse_webflow_error
+    from adapters.cms.webflow import Webflow, classify_webflow_error, parse_webflow_error
     from adapters.http import HttpService, Upstream
     from credentials.secrets import BearerAuth
 
@@ -130,7 +130,7 @@ async def webflow_adapter(w: Wiring):
     except BaseException:
         await http.aclose()
         raise
-    return Webflow(http, site_id, collection_id, fields=WebflowFieldMap(**s.fields.model_dump(exclude={"comment"})),
+    return Webflow(http, site_id, collection_id, fields=s.fields,
                    live_url=str(s.live_url).rstrip("/") if s.live_url else None)
 
 

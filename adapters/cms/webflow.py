@@ -21,7 +21,6 @@ from datetime import datetime
 from typing import Any, Iterator
 
 import httpx
-from pydantic import BaseModel, ConfigDict
 
 from ..errors import (
     AdapterError,
@@ -34,7 +33,8 @@ from ..errors import (
     Unsupported,
     UpstreamUnavailable,
 )
-from ..http import HttpService
+from ..http import HttpService, error_body
+from .webflow_fields import WebflowFieldMap
 from .base import (
     BODY_PREVIEW,
     CAP_EXCERPT,
@@ -73,31 +73,9 @@ _CONFLICT_CODES = ("conflict", "duplicate", "already_exists", "not_unique")
 _SLUG_TAKEN = re.compile(r"slug.*(unique|already|exists|taken|in use)|(unique|already|taken).*slug", re.I)
 
 
-class WebflowFieldMap(BaseModel):
-    """Which collection field (by slug) holds each of our fields; None when the collection has none.
-
-    The defaults are the field slugs of Webflow's blog template.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    title: str = "name"
-    slug: str = "slug"
-    body: str | None = "post-body"
-    excerpt: str | None = "post-summary"
-    featured_image: str | None = "main-image"
-    seo_title: str | None = None
-    meta_description: str | None = None
-
-
 def parse_webflow_error(response: httpx.Response) -> tuple[str, str]:
     """Webflow errors are {"code", "message", "externalReference", "details": [...]}."""
-    try:
-        body = response.json()
-    except ValueError:
-        return "", ""
-    if not isinstance(body, dict):
-        return "", ""
+    body = error_body(response)
     message = str(body.get("message") or "")
     details = "; ".join(filter(None, (_detail(d) for d in (body.get("details") or [])[:3])))
     if details:

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from ..errors import AdapterError, Conflict, InvalidRequest, NotFound, Unsupported
-from ..http import HttpService
+from ..http import HttpService, error_body
 from .base import (
     BODY_PREVIEW,
     CAP_EXCERPT,
@@ -54,12 +54,7 @@ _FIELDS_ROUTE = {"categories": "category", "tags": "tag"}
 
 def parse_wp_error(response: httpx.Response) -> tuple[str, str]:
     """WordPress errors are {"code", "message", "data": {"status", "params"?}}."""
-    try:
-        body = response.json()
-    except ValueError:
-        return "", ""
-    if not isinstance(body, dict):
-        return "", ""
+    body = error_body(response)
     message = str(body.get("message") or "")
     data = body.get("data")
     if isinstance(data, dict) and isinstance(data.get("params"), dict):
