@@ -12,8 +12,6 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
 
-from aiolimiter import AsyncLimiter
-
 from .errors import RateLimited
 from .timing import SYSTEM_CLOCK, Clock, current_deadline
 
@@ -69,6 +67,8 @@ class Budget:
     """One named budget. Spend before each request (or tool call) it covers."""
 
     def __init__(self, name: str, rate: Rate):
+        from aiolimiter import AsyncLimiter  # imported on first use: servers start before any budget exists
+
         self.name = name
         self.rate = rate
         burst = max(1, min(rate.burst, int(rate.count) or 1))
