@@ -105,7 +105,7 @@ def serve(host: str = "127.0.0.1", port: int = 8765, seed: int = 0) -> None:
         f"  WordPress  {url}/  REST {url}/wp-json/\n"
         f"  Webflow    {url}/webflow/v2  live site {url}/webflow-site/\n"
         f"  Admin      GET {url}/_sandbox/health | GET /_sandbox/state | POST /_sandbox/provision\n"
-        f"             POST /_sandbox/clock/advance | GET|POST|DELETE /_sandbox/faults | POST /_sandbox/reset\n"
+        f"             POST /_sandbox/clock/advance | GET|POST|DELETE /_sandbox/faults | POST /_sandbox/config\n             POST /_sandbox/reset\n"
     )
     print(banner, file=sys.stderr, flush=True)
     uvicorn.run(create_app(world), host=host, port=port, log_config=log_config, lifespan="off")

@@ -250,7 +250,7 @@ def test_scheduled_posts_publish_when_the_clock_passes_their_date(wp, anon):
     anon.post("/_sandbox/clock/advance", json={"days": 2}).raise_for_status()
     published = anon.get(f"/wp-json/wp/v2/posts/{post['id']}")
     assert published.status_code == 200 and published.json()["status"] == "publish"
-    assert anon.get(f"/holiday-blend/").status_code == 200
+    assert anon.get("/holiday-blend/").status_code == 200
 
 
 def test_seeded_scheduled_post_goes_live_after_a_week(sb, wp):
