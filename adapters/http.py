@@ -209,7 +209,8 @@ class HttpService:
                     await response.aclose()
                     await self._clock.sleep(wait)
                     continue
-            if status >= 500 and not idempotent:
+            known = self._classify(status, self._parse_error(response)[0]) if self._classify else None
+            if status >= 500 and not idempotent and known is None:
                 raise OutcomeUnknown(
                     f"{self.upstream.vendor} at {self.upstream.where} answered HTTP {status} to a {method}; "
                     "it may or may not have been applied.",

@@ -68,6 +68,8 @@ def classify_wp_error(status: int, code: str) -> type[AdapterError] | None:
         return Conflict
     if code in ("rest_post_invalid_id", "rest_term_invalid", "rest_no_route"):
         return NotFound
+    if code == "rest_upload_sideload_error":  # WordPress answers 500 for a refused file type
+        return InvalidRequest
     return None
 
 
@@ -357,7 +359,7 @@ class WordPress:
             kind=kind,
             status=status,
             title=_text(raw.get("title")),
-            slug=raw.get("slug") or "",
+            slug=raw.get("slug") or raw.get("generated_slug") or "",  # drafts have no slug until published
             url=raw.get("link"),
             excerpt=_text(raw.get("excerpt")),
             body=body[:BODY_PREVIEW],

@@ -120,3 +120,16 @@ def test_retry_after_accepts_seconds_and_http_dates():
     date = httpx.Headers({"Retry-After": "Wed, 21 Oct 2015 07:28:30 GMT"})
     assert retry_after_seconds(date, now=1445412480.0) == 30
     assert retry_after_seconds(httpx.Headers({"Retry-After": "soon"})) is None
+
+
+@respx.mock
+async def test_a_5xx_the_vendor_uses_for_a_refusal_is_not_an_unknown_outcome(clock):
+    from adapters.cms.wordpress import classify_wp_error, parse_wp_error
+
+    http = HttpService(Upstream("WordPress", "site", auth_hint=""), base_url=BASE, clock=clock,
+                       parse_error=parse_wp_error, classify=classify_wp_error)
+    route = respx.post(BASE + "wp/v2/media").mock(return_value=httpx.Response(500, json={
+        "code": "rest_upload_sideload_error", "message": "Sorry, you are not allowed to upload this file type."}))
+    with pytest.raises(InvalidRequest, match="not allowed to upload this file type"):
+        await http.request("POST", "wp/v2/media", content=b"x")
+    assert route.call_count == 1
