@@ -209,8 +209,7 @@ class HttpService:
                     await response.aclose()
                     await self._clock.sleep(wait)
                     continue
-            known = self._classify(status, self._parse_error(response)[0]) if self._classify else None
-            if status >= 500 and not idempotent and known is None:
+            if status >= 500 and not idempotent and not self._known_refusal(response):
                 raise OutcomeUnknown(
                     f"{self.upstream.vendor} at {self.upstream.where} answered HTTP {status} to a {method}; "
                     "it may or may not have been applied.",
@@ -285,6 +284,10 @@ class HttpService:
             return cls(f"{where} is rate limiting: {message} ({detail}).",
                        retry_after=retry_after_seconds(response.headers), **kwargs)
         return cls(f"{where} refused: {message} ({detail}).", **kwargs)
+
+    def _known_refusal(self, response: httpx.Response) -> bool:
+        """Whether the adapter recognises this 5xx as a refusal (nothing was done), not a failure."""
+        return bool(self._classify and self._classify(response.status_code, self._parse_error(response)[0]))
 
     def _backoff(self, attempt: int) -> float:
         # Full jitter: spreads retries of many callers instead of synchronising them.

@@ -57,6 +57,11 @@ class Rate:
         return f"{self.count:g}/{self.period:g}s"
 
 
+def _spent(name: str, rate: Rate, wait: float) -> RateLimited:
+    return RateLimited(f"The {name} budget ({rate}) is spent; the next slot is in {wait:.1f} s.",
+                       retry_after=round(wait, 1))
+
+
 class RateLimiter(Protocol):
     name: str
 
@@ -87,10 +92,7 @@ class Budget:
         if deadline is not None:
             wait = self.expected_wait()
             if wait > deadline.remaining():
-                raise RateLimited(
-                    f"The {self.name} budget ({self.rate}) is spent; the next slot is in {wait:.1f} s.",
-                    retry_after=round(wait, 1),
-                )
+                raise _spent(self.name, self.rate, wait)
         await self._limiter.acquire()
 
 
@@ -119,10 +121,7 @@ class WindowBudget:
         while (wait := self.expected_wait()) > 0:
             deadline = current_deadline()
             if deadline is not None and wait > deadline.remaining():
-                raise RateLimited(
-                    f"The {self.name} budget ({self.rate}) is spent; the next slot is in {wait:.1f} s.",
-                    retry_after=round(wait, 1),
-                )
+                raise _spent(self.name, self.rate, wait)
             await self._clock.sleep(wait)
         self._sent.append(self._clock.monotonic())
 

@@ -22,10 +22,15 @@ from adapters.cms.base import (
     CAP_UNPUBLISH,
     CMS,
     FIELD_CAPABILITY,
-    META_MAX,
-    TITLE_MAX,
-    BODY_MAX,
+    Body,
+    Excerpt,
     Kind,
+    MediaRef,
+    MetaDescription,
+    SeoTitle,
+    Slug,
+    TermNames,
+    Title,
     Media,
     Post,
     PostFields,
@@ -44,15 +49,6 @@ _PREVIEW = 160
 PostId = Annotated[str, Field(min_length=1, max_length=64, description="The post's ID, as list_posts returns it.")]
 KindArg = Annotated[Kind, Field(description="'post' or 'page'.")]
 DryRun = Annotated[bool, Field(description="Only show what would change; nothing is sent to the CMS.")]
-Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX)]
-Body = Annotated[str, Field(max_length=BODY_MAX, description="HTML body.")]
-Slug = Annotated[str | None, Field(max_length=200, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
-                                   description="URL slug: lowercase words joined by hyphens.")]
-Excerpt = Annotated[str | None, Field(max_length=META_MAX)]
-SeoTitle = Annotated[str | None, Field(max_length=TITLE_MAX, description="<title> for search results (~60 chars).")]
-MetaDescription = Annotated[str | None, Field(max_length=META_MAX, description="Search snippet (~155 chars).")]
-Terms = Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]] | None, Field(max_length=50)]
-MediaId = Annotated[str | None, Field(max_length=2000, description="Media ID from upload_media (WordPress) or a public image URL (Webflow); empty string removes it.")]
 
 
 class FieldChange(BaseModel):
@@ -170,13 +166,13 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
         title: Title,
         body: Body,
         kind: KindArg = "post",
-        slug: Slug = None,
-        excerpt: Excerpt = None,
-        seo_title: SeoTitle = None,
-        meta_description: MetaDescription = None,
-        categories: Terms = None,
-        tags: Terms = None,
-        featured_media_id: MediaId = None,
+        slug: Slug | None = None,
+        excerpt: Excerpt | None = None,
+        seo_title: SeoTitle | None = None,
+        meta_description: MetaDescription | None = None,
+        categories: TermNames | None = None,
+        tags: TermNames | None = None,
+        featured_media_id: MediaRef | None = None,
         dry_run: DryRun = False,
     ) -> WriteResult:
         """Create a draft (never published by this tool). Use publish or schedule afterwards."""
@@ -196,15 +192,15 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
         ctx: Context,
         post_id: PostId,
         kind: KindArg = "post",
-        title: Annotated[str | None, Field(min_length=1, max_length=TITLE_MAX)] = None,
-        body: Annotated[str | None, Field(max_length=BODY_MAX, description="HTML body.")] = None,
-        slug: Slug = None,
-        excerpt: Excerpt = None,
-        seo_title: SeoTitle = None,
-        meta_description: MetaDescription = None,
-        categories: Terms = None,
-        tags: Terms = None,
-        featured_media_id: MediaId = None,
+        title: Title | None = None,
+        body: Body | None = None,
+        slug: Slug | None = None,
+        excerpt: Excerpt | None = None,
+        seo_title: SeoTitle | None = None,
+        meta_description: MetaDescription | None = None,
+        categories: TermNames | None = None,
+        tags: TermNames | None = None,
+        featured_media_id: MediaRef | None = None,
         dry_run: DryRun = False,
     ) -> WriteResult:
         """Change fields of a post or page; fields left out stay as they are. Does not change its status."""

@@ -27,8 +27,8 @@ def run_demo(config: str | None = None) -> int:
         path = find_config(config)
     except ConfigError:
         path = REPO_CONFIG
-    load_config(path)  # refuse a broken file before starting anything
-    sandbox_url = str(load_config(path).client("demo").sandbox or DEFAULT_SANDBOX_URL).rstrip("/")
+    demo = load_config(path).client("demo")  # refuse a broken file before starting anything
+    sandbox_url = str(demo.sandbox or DEFAULT_SANDBOX_URL).rstrip("/")
     with _sandbox(sandbox_url):
         return asyncio.run(_session(path, sandbox_url))
 

@@ -89,20 +89,32 @@ class PostPage(BaseModel):
     next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next page; null when done.")
 
 
+# Field types shared by PostFields and the tool signatures, so both validate alike.
+Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX)]
+Body = Annotated[str, Field(max_length=BODY_MAX, description="HTML body.")]
+Slug = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+                            description="URL slug: lowercase words joined by hyphens.")]
+Excerpt = Annotated[str, Field(max_length=META_MAX)]
+SeoTitle = Annotated[str, Field(max_length=TITLE_MAX, description="<title> for search results (~60 chars).")]
+MetaDescription = Annotated[str, Field(max_length=META_MAX, description="Search snippet (~155 chars).")]
+TermNames = Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]],
+                      Field(max_length=50, description="Names; missing ones are created.")]
+MediaRef = Annotated[str, Field(max_length=2000, description="Media ID from upload_media (WordPress) or a public "
+                                                             "image URL (Webflow); empty string removes it.")]
+
+
 class PostFields(BaseModel):
     """Fields to set. Unset fields are left as they are."""
 
-    title: Annotated[str | None, Field(min_length=1, max_length=TITLE_MAX)] = None
-    body: Annotated[str | None, Field(max_length=BODY_MAX, description="HTML.")] = None
-    slug: Annotated[str | None, Field(min_length=1, max_length=200, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")] = None
-    excerpt: Annotated[str | None, Field(max_length=META_MAX)] = None
-    seo_title: Annotated[str | None, Field(max_length=TITLE_MAX)] = None
-    meta_description: Annotated[str | None, Field(max_length=META_MAX)] = None
-    categories: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]] | None,
-                          Field(max_length=20, description="Category names; missing ones are created.")] = None
-    tags: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]] | None,
-                    Field(max_length=50, description="Tag names; missing ones are created.")] = None
-    featured_media_id: Annotated[str | None, Field(max_length=2000)] = None
+    title: Title | None = None
+    body: Body | None = None
+    slug: Slug | None = None
+    excerpt: Excerpt | None = None
+    seo_title: SeoTitle | None = None
+    meta_description: MetaDescription | None = None
+    categories: TermNames | None = None
+    tags: TermNames | None = None
+    featured_media_id: MediaRef | None = None
 
     def given(self) -> dict:
         return self.model_dump(exclude_unset=True)

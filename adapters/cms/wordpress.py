@@ -312,9 +312,7 @@ class WordPress:
         """Terms that exist for these names (by name or slug), and the names that do not."""
         found, missing = [], []
         for name in names:
-            candidates = await self.http.get_json(_TAXONOMY_ROUTES[taxonomy], params={"search": name, "per_page": 100})
-            match = next((t for t in candidates if html.unescape(t.get("name", "")).lower() == name.lower()
-                          or t.get("slug") == name.lower()), None)
+            match = await self._term_named(taxonomy, name)
             if match:
                 found.append(_to_term(match, taxonomy))
             else:
@@ -335,8 +333,10 @@ class WordPress:
         return found
 
     async def _term_named(self, taxonomy: str, name: str) -> dict | None:
+        """The term whose name (case-insensitive) or slug is `name`, if it exists."""
         candidates = await self.http.get_json(_TAXONOMY_ROUTES[taxonomy], params={"search": name, "per_page": 100})
-        return next((t for t in candidates if html.unescape(t.get("name", "")).lower() == name.lower()), None)
+        return next((t for t in candidates if html.unescape(t.get("name", "")).lower() == name.lower()
+                     or t.get("slug") == name.lower()), None)
 
     async def _term_names(self, taxonomy: str, ids: list[int]) -> list[str]:
         unknown = [i for i in ids if (taxonomy, i) not in self._term_cache]
