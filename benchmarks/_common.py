@@ -63,5 +63,20 @@ class SandboxProcess:
 
 def sandbox_config(url: str, **wordpress_extra) -> dict:
     return {"clients": {"bench": {"sandbox": url, "servers": {"wordpress": {
-        "settings": {"site_url": url, "username": "demo"}, "credentials": {"source": "sandbox"},
+        "settings": {"site_url": url, "username": "demo"},
         "rate_limits": {"default": "100000/s"}, **wordpress_extra}}}}}
+
+
+def signed_in(raw: dict, client: str = "bench") -> dict:
+    """Sign `client` in at its sandbox, in a vault of the benchmark's own (servers it spawns inherit it)."""
+    import io
+    import os
+    import tempfile
+
+    from suite.auth import sign_in_at_sandbox
+    from suite.config import parse_config
+
+    os.environ["MARKETING_MCP_HOME"] = tempfile.mkdtemp(prefix="marketing-mcp-bench-")
+    os.environ["MARKETING_MCP_KEYRING"] = "none"
+    sign_in_at_sandbox(parse_config(raw), client, io.StringIO())
+    return raw

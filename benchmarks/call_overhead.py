@@ -13,12 +13,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, SandboxProcess, median, report, sandbox_config
+from _common import ROOT, SandboxProcess, median, report, sandbox_config, signed_in
 
 
 async def timed(calls: int, fn) -> list[float]:
@@ -40,7 +41,7 @@ async def main(calls: int) -> int:
     from suite.wiring import ADAPTERS, Wiring
 
     with SandboxProcess() as sandbox, tempfile.TemporaryDirectory() as tmp:
-        raw = sandbox_config(sandbox.url)
+        raw = signed_in(sandbox_config(sandbox.url))
         config = Path(tmp) / "mcp.json"
         config.write_text(json.dumps(raw))
         adapter = await ADAPTERS["wordpress"](Wiring(parse_config(raw), "bench", "wordpress"))
@@ -49,7 +50,7 @@ async def main(calls: int) -> int:
         direct = await timed(calls, lambda: adapter.get_post(post_id, "post"))
         await adapter.aclose()
 
-        served = StdioServerParameters(command=sys.executable, cwd=str(ROOT), args=[
+        served = StdioServerParameters(command=sys.executable, cwd=str(ROOT), env=dict(os.environ), args=[
             "-m", "suite", "serve", "wordpress", "--client", "bench", "--config", str(config)])
         async with Client(served) as client:
             stdio = await timed(calls, lambda: client.call_tool("get_post", {"post_id": post_id}))

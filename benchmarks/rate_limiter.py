@@ -16,7 +16,7 @@ import sys
 import time
 
 import httpx
-from _common import SandboxProcess, report, sandbox_config
+from _common import SandboxProcess, report, sandbox_config, signed_in
 
 
 async def main(calls: int, rate: int) -> int:
@@ -26,8 +26,8 @@ async def main(calls: int, rate: int) -> int:
     with SandboxProcess() as sandbox:
         httpx.post(f"{sandbox.url}/_sandbox/faults", json={
             "path": "/wp-json/wp/v2/posts*", "kind": "rate_limit", "rate": rate, "burst": 5}).raise_for_status()
-        raw = sandbox_config(sandbox.url, rate_limits={"default": "100000/s", "upstream": f"{rate}/s"},
-                             deadline_seconds=600)
+        raw = signed_in(sandbox_config(sandbox.url, rate_limits={"default": "100000/s", "upstream": f"{rate}/s"},
+                                         deadline_seconds=600))
         adapter = await ADAPTERS["wordpress"](Wiring(parse_config(raw), "bench", "wordpress"))
         semaphore = asyncio.Semaphore(50)
 

@@ -72,8 +72,10 @@ def admin_routes(world: World) -> list[Route]:
     async def config(request: Request) -> Response:
         try:
             body = await _json_body(request)
-            if not isinstance(body, dict) or set(body) - {"companion_plugin", "seo_plugin", "webflow_rate_limit"}:
-                raise ValueError("expected an object with companion_plugin, seo_plugin and/or webflow_rate_limit")
+            if not isinstance(body, dict) or set(body) - {"companion_plugin", "seo_plugin", "webflow_rate_limit",
+                                                           "google_oauth_testing"}:
+                raise ValueError("expected an object with companion_plugin, seo_plugin, webflow_rate_limit "
+                                 "and/or google_oauth_testing")
             world.configure(**body)
         except (ValueError, TypeError) as exc:
             return _error(400, str(exc))

@@ -1,4 +1,4 @@
-"""The sandbox as one ASGI app: vendor APIs, the served sites, and the admin endpoints."""
+"""The sandbox as one ASGI app: vendor APIs, vendor OAuth servers, the served sites, and the admin endpoints."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from starlette.routing import Route
 
 from . import pages, webflow, wordpress
 from .admin import admin_routes
+from .consent_pages import WP_AUTHORIZE_PATH
 from .faults import FaultMiddleware
+from .oauth_http import oauth_routes
+from .wp_authorize import authorize_application
 from .world import WEBFLOW_API_PREFIX, WEBFLOW_SITE_PREFIX, World
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -48,7 +51,11 @@ def create_app(world: World) -> Starlette:
     async def site_page(request: Request) -> Response:
         return pages.wordpress_path(request, world)
 
-    routes = admin_routes(world) + [
+    async def wp_authorize_application(request: Request) -> Response:
+        return await authorize_application(request, world)
+
+    routes = admin_routes(world) + oauth_routes(world) + [
+        Route(WP_AUTHORIZE_PATH, wp_authorize_application, methods=["GET", "POST"]),
         Route("/", root, methods=ALL_METHODS),
         Route("/wp-json", wp_json, methods=ALL_METHODS),
         Route("/wp-json/{rest:path}", wp_json, methods=ALL_METHODS),

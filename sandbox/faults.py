@@ -180,6 +180,9 @@ def error_body(path: str, status: int) -> dict[str, Any]:
                     503: "Briefly unavailable for scheduled maintenance. Check back in a minute."}
         data: dict[str, Any] = {"status": status}
         return {"code": codes.get(status, f"http_{status}"), "message": messages.get(status, reason), "data": data}
+    if path.startswith("/oauth/"):
+        return {"error": "temporarily_unavailable" if status in (429, 503) else "server_error",
+                "error_description": reason}
     return {"error": {"status": status, "message": reason}}
 
 

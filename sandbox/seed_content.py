@@ -15,6 +15,8 @@ from .wordpress_site import SEO_META_KEYS, WordPressSite
 
 WP_SITE_NAME = "Northwind Coffee Roasters"
 WP_SITE_DESCRIPTION = "Small-batch coffee, roasted every Tuesday in Portland"
+# The seeded application password's name; clients that authorize themselves pick their own, unique names.
+SEEDED_APP_PASSWORD_NAME = "Sandbox demo"
 
 CATEGORIES = [
     ("Brewing Guides", "Step-by-step guides for brewing better coffee at home."),
@@ -159,7 +161,9 @@ def seed_wordpress(site: WordPressSite, rng: random.Random, now: datetime, admin
     from .wordpress_site import User  # local import keeps this module's public surface small
 
     site.users[1] = User(id=1, username="demo", name="Demo Editor", email="demo@northwind.example",
-                         application_password=admin_password, registered=now - timedelta(days=400))
+                         registered=now - timedelta(days=400))
+    site.create_application_password(site.users[1], SEEDED_APP_PASSWORD_NAME, now - timedelta(days=30),
+                                     password=admin_password)
     site.add_term("category", "Uncategorized")
     for name, description in CATEGORIES:
         site.add_term("category", name, description=description)

@@ -1,6 +1,7 @@
 """Webflow Data API v2 emulation, mounted at ``/webflow/v2`` (the real base is https://api.webflow.com/v2).
 
-Auth is a site API token as ``Authorization: Bearer``. Every authorised
+Auth is a site API token, or an access token from the sandbox's Webflow OAuth
+app, as ``Authorization: Bearer``. Every authorised
 request spends one unit of the token's per-minute quota (60 by default,
 ``World.webflow_rate_limit``) and carries ``X-RateLimit-Limit`` /
 ``X-RateLimit-Remaining``; past the quota the answer is 429 with
@@ -30,6 +31,7 @@ class Ctx:
     query: dict[str, str]
     body: Any
     token: str
+    site_id: str  # the site the token reaches
 
 
 @dataclass
@@ -43,7 +45,9 @@ async def handle(request: Request, world: World, path: str) -> Response:
     rate_headers: dict[str, str] = {}
     try:
         token = _bearer(request.headers.get("authorization"))
-        if token is None or token not in world.webflow_tokens:
+        with world.lock:
+            site_id = world.webflow_token_site(token) if token is not None else None
+        if token is None or site_id is None:
             raise WebflowError(401, "not_authorized", "Request not authorized")
         with world.lock:
             allowed, remaining, retry_after = world.webflow_acquire(token)
@@ -60,7 +64,8 @@ async def handle(request: Request, world: World, path: str) -> Response:
                     body = json.loads(raw)
                 except ValueError:
                     raise WebflowError(400, "bad_request", "Request body was incorrectly formatted. Likely invalid JSON being sent up.")
-        ctx = Ctx(world=world, method=request.method, query=dict(request.query_params), body=body, token=token)
+        ctx = Ctx(world=world, method=request.method, query=dict(request.query_params), body=body, token=token,
+                  site_id=site_id)
         with world.lock:
             result = dispatch(ctx, "/" + path.strip("/"))
     except WebflowError as err:
@@ -124,7 +129,7 @@ def dispatch(ctx: Ctx, path: str) -> Result:
 
 def _site(ctx: Ctx, site_id: str):
     site = ctx.world.webflow
-    if site_id != site.id or ctx.world.webflow_tokens.get(ctx.token) != site.id:
+    if site_id != site.id or ctx.site_id != site.id:
         raise not_found("Site not found")
     return site
 
@@ -192,20 +197,27 @@ def _int_query(ctx: Ctx, name: str, default: int, details: list[dict[str, Any]])
 
 def token_introspect(ctx: Ctx) -> Result:
     site = ctx.world.webflow
+    grant = ctx.world.oauth.check("webflow", ctx.token)
+    scope = ",".join(grant.scope_list) if grant else "cms:read,cms:write,sites:read,sites:write"
+    application = None
+    if grant is not None:
+        app = ctx.world.oauth.apps["webflow"]
+        application = {"id": app.client_id, "description": "", "homepage": "", "displayName": app.name}
     return Result({
         "authorization": {
-            "id": site.workspace_id, "createdOn": wf_time(site.created_on), "lastUsed": wf_time(ctx.world.now()),
-            "grantType": "authorization_code", "rateLimit": ctx.world.webflow_rate_limit,
-            "scope": "cms:read,cms:write,sites:read,sites:write",
-            "authorizedTo": {"siteIds": [site.id], "workspaceIds": [], "userIds": []},
+            "id": grant.id if grant else site.workspace_id, "createdOn": wf_time(site.created_on),
+            "lastUsed": wf_time(ctx.world.now()), "grantType": "authorization_code",
+            "rateLimit": ctx.world.webflow_rate_limit, "scope": scope,
+            "authorizedTo": {"siteIds": [ctx.site_id], "workspaceIds": [],
+                             "userIds": [grant.user.id] if grant else []},
         },
-        "application": None,
+        "application": application,
     })
 
 
 def list_sites(ctx: Ctx) -> Result:
     site = ctx.world.webflow
-    return Result({"sites": [site.to_json()] if ctx.world.webflow_tokens.get(ctx.token) == site.id else []})
+    return Result({"sites": [site.to_json()] if ctx.site_id == site.id else []})
 
 
 def get_site(ctx: Ctx, site_id: str) -> Result:

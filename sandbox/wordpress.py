@@ -1,7 +1,8 @@
 """WordPress REST API emulation (``/wp-json/...`` and ``/?rest_route=...``).
 
 Covers the ``wp/v2`` routes a CMS client uses (posts, pages, categories,
-tags, media, users/me) and the companion plugin's ``marketing-mcp/v1/seo``.
+tags, media, users/me, the user's application passwords) and the companion
+plugin's ``marketing-mcp/v1/seo``.
 Order of checks follows ``WP_REST_Server``: authentication errors first, then
 argument validation, then the permission callback, then the handler.
 """
@@ -22,6 +23,7 @@ from starlette.responses import Response
 
 from .wordpress_site import (
     ALLOWED_UPLOADS,
+    ApplicationPassword,
     COMPANION_PLUGIN_VERSION,
     CORE_META_DEFAULTS,
     Media,
@@ -30,11 +32,12 @@ from .wordpress_site import (
     User,
     WordPressSite,
     WPError,
+    chunk_password,
     sniff_image,
 )
 from .world import World
 from .wp_params import MISSING, Params, php_params
-from .wp_shapes import Ctx, Handler, Result, media_json, post_json, term_json, user_json
+from .wp_shapes import Ctx, Handler, Result, media_json, post_json, term_json, user_json, wp_date
 from .wp_text import sanitize_title
 
 POST_WRITE_STATUSES = ("publish", "future", "draft", "pending", "private")
@@ -66,9 +69,13 @@ async def handle(request: Request, world: World, route: str) -> Response:
     fields = query.get("_fields")
     try:
         with world.lock:
-            user = authenticate(world.wordpress, request.headers.get("authorization"))
+            user, app_password = authenticate(world.wordpress, request.headers.get("authorization"))
+            if app_password is not None:
+                world.wordpress.record_application_password_use(
+                    app_password, world.now(), request.client.host if request.client else None)
             ctx = Ctx(world=world, site=world.wordpress, request=request, method=method, route=route,
-                      params=params, query=query, user=user, base=base, body=raw, files=files)
+                      params=params, query=query, user=user, base=base, body=raw, files=files,
+                      application_password=app_password)
             result = dispatch(ctx)
     except WPError as err:
         return _respond(err.body(), err.status, {}, base)
@@ -129,25 +136,26 @@ def _filter_fields(body: Any, fields: Any) -> Any:
 
 # -- authentication --------------------------------------------------------
 
-def authenticate(site: WordPressSite, header: str | None) -> User | None:
-    """Application-password Basic auth. No header means anonymous; a bad one is a 401."""
+def authenticate(site: WordPressSite, header: str | None) -> tuple[User | None, ApplicationPassword | None]:
+    """Application-password Basic auth: the user and the password used. No header means anonymous; a bad one is a 401."""
     if not header or not header.lower().startswith("basic "):
-        return None
+        return None, None
     try:
         decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        return None
+        return None, None
     if ":" not in decoded:
-        return None
+        return None, None
     login, password = decoded.split(":", 1)
     user = site.user_by_login(login)
     if user is None:
         if "@" in login:
             raise WPError("invalid_email", "<strong>Error:</strong> Unknown email address. Check again or try your username.", 401)
         raise WPError("invalid_username", "<strong>Error:</strong> Unknown username. Check again or try your email address.", 401)
-    if re.sub(r"[^a-zA-Z0-9]", "", password) != user.application_password:
+    record = site.find_application_password(user, password)
+    if record is None:
         raise WPError("incorrect_password", "The provided password is an invalid application password.", 401)
-    return user
+    return user, record
 
 
 # -- routing ---------------------------------------------------------------
@@ -178,6 +186,11 @@ def routes(site: WordPressSite) -> list[tuple[str, str, dict[str, Handler]]]:
                                                    "PATCH": update_media, "DELETE": delete_media}),
         ("wp/v2", r"/wp/v2/users/me", {"GET": users_me}),
         ("wp/v2", r"/wp/v2/users/(?P<id>[\d]+)", {"GET": get_user}),
+        ("wp/v2", rf"/wp/v2/users/{_USER}/application-passwords",
+         {"GET": list_app_passwords, "POST": create_app_password}),
+        ("wp/v2", rf"/wp/v2/users/{_USER}/application-passwords/introspect", {"GET": introspect_app_password}),
+        ("wp/v2", rf"/wp/v2/users/{_USER}/application-passwords/(?P<uuid>[\w\-]+)",
+         {"GET": get_app_password, "DELETE": delete_app_password}),
     ]
     if site.companion_plugin:
         table += [
@@ -185,6 +198,9 @@ def routes(site: WordPressSite) -> list[tuple[str, str, dict[str, Handler]]]:
             ("marketing-mcp/v1", r"/marketing-mcp/v1/seo", {"GET": companion_seo}),
         ]
     return table
+
+
+_USER = r"(?P<user_id>(?:[\d]+|me))"
 
 
 def _bind(handler: Callable[..., Result], kind: str) -> Handler:
@@ -208,7 +224,7 @@ def dispatch(ctx: Ctx) -> Result:
         handler = handlers.get(ctx.method)
         if handler is None:
             continue
-        kwargs = {k: int(v) for k, v in match.groupdict().items()}
+        kwargs = {k: int(v) if v.isdigit() else v for k, v in match.groupdict().items()}
         return handler(ctx, **kwargs)
     raise WPError("rest_no_route", "No route was found matching the URL and request method.", 404)
 
@@ -868,3 +884,82 @@ def companion_seo(ctx: Ctx) -> Result:
         raise WPError("rest_forbidden", FORBIDDEN, 401)
     site = ctx.site
     return Result({"plugin_version": COMPANION_PLUGIN_VERSION, "seo_plugin": site.seo_plugin, "fields": site.seo_fields()})
+
+
+# -- application passwords -------------------------------------------------
+
+def _app_password_owner(ctx: Ctx, user_id: int | str, denied_code: str, denied_message: str) -> User:
+    """``get_user`` then the permission check of core's application-passwords controller."""
+    if user_id == "me":
+        if ctx.user is None:
+            raise WPError("rest_not_logged_in", "You are not currently logged in.", 401)
+        return ctx.user
+    owner = ctx.site.users.get(int(user_id))
+    if owner is None:
+        raise WPError("rest_user_invalid_id", "Invalid user ID.", 404)
+    if ctx.user is None or ctx.user.id != owner.id and "administrator" not in ctx.user.roles:
+        raise WPError(denied_code, denied_message, 401 if ctx.user is None else 403)
+    return owner
+
+
+def _app_password_json(ctx: Ctx, owner: User, record: ApplicationPassword, password: str | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {"uuid": record.uuid, "app_id": record.app_id, "name": record.name,
+                            "created": wp_date(record.created),
+                            "last_used": wp_date(record.last_used) if record.last_used else None,
+                            "last_ip": record.last_ip}
+    if password is not None:
+        data["password"] = chunk_password(password)  # shown once, when created
+    data["_links"] = {"self": [{"href": ctx.rest_url(f"/wp/v2/users/{owner.id}/application-passwords/{record.uuid}")}]}
+    return data
+
+
+def _app_password(owner: User, uuid: str) -> ApplicationPassword:
+    for record in owner.application_passwords:
+        if record.uuid == uuid:
+            return record
+    raise WPError("application_password_not_found", "Application password not found.", 404)
+
+
+def list_app_passwords(ctx: Ctx, user_id: int | str) -> Result:
+    owner = _app_password_owner(ctx, user_id, "rest_cannot_list_application_passwords",
+                                "Sorry, you are not allowed to list application passwords for this user.")
+    return Result([_app_password_json(ctx, owner, r) for r in owner.application_passwords])
+
+
+def create_app_password(ctx: Ctx, user_id: int | str) -> Result:
+    p = Params(ctx.params)
+    name = p.str("name")
+    app_id = p.str("app_id", default="")
+    p.check()
+    if name is None:
+        raise WPError("rest_missing_callback_param", "Missing parameter(s): name", 400, params=["name"])
+    owner = _app_password_owner(ctx, user_id, "rest_cannot_create_application_passwords",
+                                "Sorry, you are not allowed to create application passwords for this user.")
+    if app_id and not re.fullmatch(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", app_id):
+        raise WPError("rest_invalid_param", "Invalid parameter(s): app_id", 400,
+                      params={"app_id": "app_id is not a valid UUID."})
+    record, password = ctx.site.create_application_password(owner, name, ctx.now, app_id=app_id or "")
+    return Result(_app_password_json(ctx, owner, record, password), status=201, headers={
+        "Location": ctx.rest_url(f"/wp/v2/users/{owner.id}/application-passwords/{record.uuid}")})
+
+
+def get_app_password(ctx: Ctx, user_id: int | str, uuid: str) -> Result:
+    owner = _app_password_owner(ctx, user_id, "rest_cannot_read_application_password",
+                                "Sorry, you are not allowed to read this application password.")
+    return Result(_app_password_json(ctx, owner, _app_password(owner, uuid)))
+
+
+def introspect_app_password(ctx: Ctx, user_id: int | str) -> Result:
+    owner = _app_password_owner(ctx, user_id, "rest_cannot_introspect_app_password_for_non_authenticated_user",
+                                "The authenticated application password can only be introspected for the current user.")
+    if ctx.user is None or owner.id != ctx.user.id or ctx.application_password is None:
+        raise WPError("application_password_not_found", "The authenticated application password could not be found.", 404)
+    return Result(_app_password_json(ctx, owner, ctx.application_password))
+
+
+def delete_app_password(ctx: Ctx, user_id: int | str, uuid: str) -> Result:
+    owner = _app_password_owner(ctx, user_id, "rest_cannot_delete_application_password",
+                                "Sorry, you are not allowed to delete this application password.")
+    previous = _app_password_json(ctx, owner, _app_password(owner, uuid))
+    ctx.site.delete_application_password(owner, uuid)
+    return Result({"deleted": True, "previous": previous})

@@ -8,8 +8,13 @@ switch driven by the post date, trash suffixes, default category, term rules.
 from __future__ import annotations
 
 import copy
+import hmac
+import random
+import re
+import string
+import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 from .wp_text import sanitize_title
@@ -60,14 +65,32 @@ class WPError(Exception):
 
 
 @dataclass
+class ApplicationPassword:
+    """One of a user's application passwords, as ``WP_Application_Passwords`` stores it."""
+
+    uuid: str
+    app_id: str
+    name: str
+    password: str  # 24 alphanumerics without the display spaces (WordPress keeps a hash; the sandbox compares text)
+    created: datetime
+    last_used: datetime | None = None
+    last_ip: str | None = None
+
+
+def chunk_password(raw: str) -> str:
+    """How WordPress displays an application password: groups of four separated by spaces."""
+    return " ".join(raw[i:i + 4] for i in range(0, len(raw), 4))
+
+
+@dataclass
 class User:
     id: int
     username: str
     name: str
     email: str
-    application_password: str  # 24 alphanumerics, stored without the display spaces
     registered: datetime
     roles: list[str] = field(default_factory=lambda: ["administrator"])
+    application_passwords: list[ApplicationPassword] = field(default_factory=list)
 
     @property
     def slug(self) -> str:
@@ -135,9 +158,12 @@ class Media:
 
 
 class WordPressSite:
-    def __init__(self, *, name: str, description: str, companion_plugin: bool = True, seo_plugin: str = "yoast") -> None:
+    def __init__(self, *, name: str, description: str, companion_plugin: bool = True, seo_plugin: str = "yoast",
+                 secrets: random.Random | None = None) -> None:
         if seo_plugin not in SEO_PLUGINS:
             raise ValueError(f"seo_plugin must be one of {SEO_PLUGINS}")
+        # Its own stream for generated passwords and UUIDs, so new ones never shift the seeded content.
+        self.secrets = secrets if secrets is not None else random.Random(0)
         self.name = name
         self.description = description
         self.companion_plugin = companion_plugin
@@ -233,6 +259,44 @@ class WordPressSite:
             if post.status == "publish" and self.path_of(post) == path:
                 return post
         return None
+
+    # -- application passwords ---------------------------------------------
+
+    def create_application_password(self, user: User, name: str, now: datetime, app_id: str = "",
+                                    password: str | None = None) -> tuple[ApplicationPassword, str]:
+        """``WP_Application_Passwords::create_new_application_password``: the record and the new password."""
+        name = _sanitize_text_field(name)
+        if not name:
+            raise WPError("application_password_empty_name",
+                          "An application name is required to create an application password.", 400)
+        if any(p.name == name for p in user.application_passwords):
+            raise WPError("application_password_duplicate_name", "Each application name should be unique.", 409)
+        raw = password or "".join(self.secrets.choice(string.ascii_letters + string.digits) for _ in range(24))
+        record = ApplicationPassword(uuid=str(uuid.UUID(int=self.secrets.getrandbits(128), version=4)),
+                                     app_id=app_id or "", name=name, password=raw, created=now)
+        user.application_passwords.append(record)
+        return record, raw
+
+    def find_application_password(self, user: User, password: str) -> ApplicationPassword | None:
+        """The record ``password`` opens; WordPress ignores the display spaces (and any non-alphanumerics)."""
+        raw = re.sub(r"[^a-zA-Z0-9]", "", password).encode()
+        for record in user.application_passwords:
+            if hmac.compare_digest(record.password.encode(), raw):
+                return record
+        return None
+
+    def delete_application_password(self, user: User, uuid_: str) -> ApplicationPassword | None:
+        for record in user.application_passwords:
+            if record.uuid == uuid_:
+                user.application_passwords.remove(record)
+                return record
+        return None
+
+    @staticmethod
+    def record_application_password_use(record: ApplicationPassword, now: datetime, ip: str | None) -> None:
+        # Core writes usage at most once a day per password, to spare the database.
+        if record.last_used is None or now - record.last_used >= timedelta(days=1):
+            record.last_used, record.last_ip = now, ip
 
     # -- slugs -------------------------------------------------------------
 
@@ -399,6 +463,13 @@ class WordPressSite:
                      description=description, width=width, height=height, post=post)
         self.media[item.id] = item
         return item
+
+
+def _sanitize_text_field(value: str) -> str:
+    """``sanitize_text_field`` as far as names go: no tags (nor script/style bodies), one line, trimmed."""
+    value = re.sub(r"<(script|style)[^>]*?>.*?</\1>", "", value, flags=re.I | re.S)
+    value = re.sub(r"<[^>]*>", "", value)
+    return " ".join(value.split())
 
 
 def image_size(data: bytes) -> tuple[int | None, int | None]:

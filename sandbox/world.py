@@ -18,6 +18,8 @@ from typing import Any, Callable
 
 from .clock import DEFAULT_START, SimClock
 from .faults import FaultSet
+from .oauth import OAuthServer
+from .oauth_providers import PROVIDERS, endpoint_urls
 from .ratelimit import RollingWindow
 from .seed_content import WP_SITE_DESCRIPTION, WP_SITE_NAME, seed_webflow, seed_wordpress
 from .webflow_site import WebflowSite
@@ -64,21 +66,25 @@ class World:
         webflow_rate_limit: int = 60,
         companion_plugin: bool = True,
         seo_plugin: str = "yoast",
+        google_oauth_testing: bool = False,
         monotonic: Callable[[], float] | None = None,
     ) -> None:
         self.seed = seed
         self._config = {"start": start, "webflow_rate_limit": webflow_rate_limit,
-                        "companion_plugin": companion_plugin, "seo_plugin": seo_plugin}
+                        "companion_plugin": companion_plugin, "seo_plugin": seo_plugin,
+                        "google_oauth_testing": google_oauth_testing}
         self.lock = threading.RLock()
-        # Real elapsed time for vendor rate limits; tests inject ManualMonotonic.
+        # Real elapsed time for vendor rate limits and OAuth expiries; tests inject ManualMonotonic.
         self.monotonic: Callable[[], float] = monotonic or time.monotonic
         self.faults = FaultSet(lambda: self.monotonic())
+        self._builds = 0  # how many times the world was (re)built: keeps credentials issued later unique
         self._build()
 
     # -- construction ------------------------------------------------------
 
     def _build(self) -> None:
         cfg = self._config
+        self._builds += 1
         self.clock = SimClock(cfg["start"])
         self.clock.on_advance(self._on_clock_advance)
         now = self.clock.now()
@@ -93,12 +99,18 @@ class World:
         webflow_token = f"{secrets.getrandbits(256):064x}"
 
         self.wordpress = WordPressSite(name=WP_SITE_NAME, description=WP_SITE_DESCRIPTION,
-                                       companion_plugin=cfg["companion_plugin"], seo_plugin=cfg["seo_plugin"])
+                                       companion_plugin=cfg["companion_plugin"], seo_plugin=cfg["seo_plugin"],
+                                       secrets=self.rng("wordpress-secrets"))
         seed_wordpress(self.wordpress, self.rng("wordpress"), now, app_password)
+        # Passwords created from now on differ after every reset, like the OAuth tokens below.
+        self.wordpress.secrets = self.rng(f"wordpress-secrets:{self._builds}")
 
         self._webflow_ids = self.rng("webflow-ids")
         self.webflow: WebflowSite = seed_webflow(self.rng("webflow"), now, self.new_webflow_id)
         self.webflow_tokens = {webflow_token: self.webflow.id}
+        self.oauth = OAuthServer(self.rng, lambda: self.monotonic(), webflow_site_id=self.webflow.id,
+                                 business_name=WP_SITE_NAME, google_testing=cfg["google_oauth_testing"],
+                                 generation=self._builds)
 
         collection = next(iter(self.webflow.collections.values()))
         self.credentials = DemoCredentials(
@@ -117,7 +129,7 @@ class World:
         return f"{self._webflow_ids.getrandbits(96):024x}"
 
     def configure(self, *, companion_plugin: bool | None = None, seo_plugin: str | None = None,
-                  webflow_rate_limit: int | None = None) -> None:
+                  webflow_rate_limit: int | None = None, google_oauth_testing: bool | None = None) -> None:
         """Change a setting now and for every later ``reset`` (attribute edits last until the next reset)."""
         with self.lock:
             if seo_plugin is not None:
@@ -130,6 +142,10 @@ class World:
                 if int(webflow_rate_limit) < 1:
                     raise ValueError("webflow_rate_limit must be at least 1")
                 self._config["webflow_rate_limit"] = self.webflow_rate_limit = int(webflow_rate_limit)
+            if google_oauth_testing is not None:
+                if not isinstance(google_oauth_testing, bool):
+                    raise ValueError("google_oauth_testing must be true or false")
+                self._config["google_oauth_testing"] = self.oauth.google_testing = google_oauth_testing
 
     def reset(self) -> None:
         """Back to the seed's initial state: content, clock, faults and rate-limit windows.
@@ -154,6 +170,15 @@ class World:
         self.wordpress.publish_due(now)
 
     # -- Webflow quotas (real elapsed time, not the business clock) ---------
+
+    def webflow_token_site(self, token: str) -> str | None:
+        """The site a Webflow bearer token reaches: the demo site token, or a live OAuth grant's site."""
+        site_id = self.webflow_tokens.get(token)
+        if site_id is None:
+            grant = self.oauth.check("webflow", token)
+            if grant is not None and grant.user.sites:
+                site_id = grant.user.sites[0]
+        return site_id
 
     def webflow_acquire(self, token: str) -> tuple[bool, int, int]:
         """Spend one request of ``token``'s per-minute quota: (allowed, remaining, retry_after)."""
@@ -185,6 +210,9 @@ class World:
             "webflow": {"api_base": base + WEBFLOW_API_PREFIX, "site_id": c.webflow_site_id,
                         "collection_id": c.webflow_collection_id, "token": c.webflow_token,
                         "live_site_url": base + WEBFLOW_SITE_PREFIX},
+            "oauth": {name: {"client_id": app.client_id, "client_secret": app.client_secret,
+                             **endpoint_urls(base, name)}
+                      for name, app in ((p, self.oauth.apps[p]) for p in PROVIDERS)},
         }
 
     def state(self) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from starlette.requests import Request
 
-from .wordpress_site import CORE_META_DEFAULTS, Media, Post, Term, User, WordPressSite
+from .wordpress_site import CORE_META_DEFAULTS, ApplicationPassword, Media, Post, Term, User, WordPressSite
 from .world import World
 from .wp_params import Params
 from .wp_text import render_content, render_excerpt, sanitize_title, texturize
@@ -44,6 +44,7 @@ class Ctx:
     base: str
     body: bytes = b""
     files: dict[str, Any] = field(default_factory=dict)
+    application_password: ApplicationPassword | None = None  # the one this request authenticated with
 
     @property
     def now(self) -> datetime:

@@ -29,6 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.add_argument("--port", type=int, default=8765)
     sandbox.add_argument("--seed", type=int, default=0)
 
+    from .auth import add_parser as add_auth_parser
+
+    add_auth_parser(sub)
+
     demo = sub.add_parser("demo", help="start the sandbox and run a scripted session through the servers")
     demo.add_argument("--config", help="mcp.json with a 'demo' client (default: the one in this repository)")
 
@@ -76,13 +80,19 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _auth(args: argparse.Namespace) -> int:
+    from .auth import run
+
+    return run(args)
+
+
 def _demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
     return run_demo(args.config)
 
 
-COMMANDS = {"serve": _serve, "servers": _servers, "sandbox": _sandbox, "demo": _demo}
+COMMANDS = {"auth": _auth, "serve": _serve, "servers": _servers, "sandbox": _sandbox, "demo": _demo}
 
 if __name__ == "__main__":
     sys.exit(main())

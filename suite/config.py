@@ -20,6 +20,7 @@ from pydantic import (
     HttpUrl,
     PlainSerializer,
     ValidationError,
+    field_validator,
 )
 
 from adapters.cms.webflow_fields import WebflowFieldMap
@@ -49,23 +50,39 @@ class RateLimits(_Model):
     upstream: RateSpec | None = Field(None, description="Requests per upstream account, overriding the vendor default.")
 
 
-class SandboxCredentials(_Model):
-    source: Literal["sandbox"]
+class VaultCredentials(_Model):
+    """Which stored credential the server uses; the secret itself lives in the vault."""
+
+    account: str | None = Field(None, description="The account as `marketing-mcp auth list` shows it; "
+                                                 "optional when the client has only one for this vendor.")
 
 
-class EnvCredentials(_Model):
-    """The secret is read from an environment variable that the host sets."""
+class OAuthAppConfig(_Model):
+    """The team's own OAuth app at a vendor (the client secret is asked for at sign-in, never stored here)."""
 
-    source: Literal["env"]
-    env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$", description="Name of the variable holding the secret.")]
+    client_id: Annotated[str, Field(min_length=1)]
+    authorize_url: HttpUrl | None = None
+    token_url: HttpUrl | None = None
+    revoke_url: HttpUrl | None = None
+    userinfo_url: HttpUrl | None = None
 
+    def apply(self, provider):
+        """The provider with any endpoint this entry overrides."""
+        from dataclasses import replace
 
-Credentials = Annotated[SandboxCredentials | EnvCredentials, Field(discriminator="source")]
+        from credentials.providers import Endpoints
+
+        ep = provider.endpoints
+        pick = lambda mine, theirs: str(mine) if mine else theirs  # noqa: E731
+        return replace(provider, endpoints=Endpoints(
+            pick(self.authorize_url, ep.authorize), pick(self.token_url, ep.token),
+            pick(self.revoke_url, ep.revoke), pick(self.userinfo_url, ep.userinfo)))
 
 
 class WordPressSettings(_Model):
     site_url: HttpUrl
-    username: Annotated[str, Field(min_length=1, max_length=60)]
+    username: Annotated[str, Field(min_length=1, max_length=60)] | None = Field(
+        None, description="The WordPress user; `auth set wordpress` uses it when --username is not given.")
 
 
 class WebflowSettings(_Model):
@@ -82,7 +99,7 @@ S = TypeVar("S", bound=BaseModel)
 
 class ServerConfig(_Model, Generic[S]):
     settings: S
-    credentials: Credentials
+    credentials: VaultCredentials = VaultCredentials()
     rate_limits: RateLimits = RateLimits()
     deadline_seconds: Annotated[float, Field(gt=0, le=600)] = 60.0
 
@@ -97,7 +114,8 @@ SERVERS = tuple(n for n in ClientServers.model_fields if n != "comment")
 
 class ClientConfig(_Model):
     description: str = ""
-    sandbox: HttpUrl | None = Field(None, description="Sandbox URL for credentials with source 'sandbox'.")
+    sandbox: HttpUrl | None = Field(None, description="A sandbox that stands in for every vendor's OAuth server "
+                                                      "(`auth login` signs in there).")
     servers: ClientServers = ClientServers()
     rate_limits: RateLimits = RateLimits()
 
@@ -118,6 +136,18 @@ class HostEntry(BaseModel):
 class McpConfig(_Model):
     mcpServers: dict[str, HostEntry] = Field(default_factory=dict)
     clients: dict[Name, ClientConfig] = Field(default_factory=dict)
+    oauth_apps: dict[str, OAuthAppConfig] = Field(default_factory=dict, description="OAuth apps by provider.")
+
+    @field_validator("oauth_apps")
+    @classmethod
+    def _known_providers(cls, apps: dict[str, OAuthAppConfig]) -> dict[str, OAuthAppConfig]:
+        from credentials.providers import PROVIDERS
+
+        oauth = sorted(n for n, p in PROVIDERS.items() if p.oauth)
+        unknown = sorted(set(apps) - set(oauth))
+        if unknown:
+            raise ValueError(f"unknown OAuth provider {', '.join(unknown)} (providers: {', '.join(oauth)})")
+        return apps
 
     path: Annotated[Path | None, Field(exclude=True)] = None
 
@@ -178,8 +208,6 @@ def format_errors(exc: ValidationError, path: Path | None) -> str:
     lines = [f"{path or 'mcp.json'} is not valid:"]
     for err in exc.errors()[:20]:
         loc = [str(p) for p in err["loc"]]
-        # A tagged union adds the tag to the path; drop it so the path reads like the JSON.
-        loc = [p for i, p in enumerate(loc) if not (i and loc[i - 1] == "credentials" and p in ("sandbox", "env"))]
         where = "$" + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in loc)
         lines.append(f"  {where}: {_expected(err, loc)}")
     return "\n".join(lines)
@@ -188,12 +216,13 @@ def format_errors(exc: ValidationError, path: Path | None) -> str:
 def _expected(err: dict, loc: list[str]) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
+        if loc[-1] == "source" and "credentials" in loc:
+            return ("credentials now live in the vault: remove `source`/`env` and store the secret with "
+                    "`marketing-mcp auth set|login PROVIDER --client CLIENT`")
         if len(loc) == 4 and loc[2] == "servers":
             return f"unknown server (servers: {', '.join(SERVERS)})"
         return "unknown key (check the spelling; `$comment` keys are allowed for notes)"
     if kind == "missing":
         return "required key is missing"
-    if kind in ("union_tag_invalid", "union_tag_not_found"):
-        return 'expected credentials with "source": "sandbox" or "env"'
     msg = err["msg"].removeprefix("Value error, ")
     return msg[0].lower() + msg[1:] if msg else kind

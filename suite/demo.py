@@ -27,10 +27,23 @@ def run_demo(config: str | None = None) -> int:
         path = find_config(config)
     except ConfigError:
         path = REPO_CONFIG
-    demo = load_config(path).client("demo")  # refuse a broken file before starting anything
+    config = load_config(path)
+    demo = config.client("demo")  # refuse a broken file before starting anything
     sandbox_url = str(demo.sandbox or DEFAULT_SANDBOX_URL).rstrip("/")
     with _sandbox(sandbox_url):
+        _sign_in(config)
         return asyncio.run(_session(path, sandbox_url))
+
+
+def _sign_in(config) -> None:
+    """The demo client's credentials, issued by the sandbox's OAuth servers and kept in the vault."""
+    from credentials.paths import data_dir
+
+    from .auth import sign_in_at_sandbox
+
+    _say("\n== `marketing-mcp auth login PROVIDER --client demo`, consent given by a scripted browser ==")
+    sign_in_at_sandbox(config, "demo", sys.stdout)
+    _say(f"Vault: {data_dir() / 'vault' / 'demo.vault'} (encrypted; `marketing-mcp auth status --client demo`)")
 
 
 @contextmanager
@@ -63,7 +76,7 @@ async def _session(config: Path, sandbox_url: str) -> int:
          "What single-origin means, how it tastes different, and how to pick your first bag."),
     ):
         _say(f"\n== {server}: `marketing-mcp serve {server} --client demo` over stdio ==")
-        params = StdioServerParameters(command=sys.executable,
+        params = StdioServerParameters(command=sys.executable, env=_vault_environment(),
                                        args=["-m", "suite", "serve", server, "--client", "demo", "--config", str(config)])
         async with Client(params) as client:
             tools = await client.list_tools()
@@ -81,6 +94,15 @@ async def _session(config: Path, sandbox_url: str) -> int:
             failures += not await _check_live(published["post"]["url"], seo["seo_title"], seo["meta_description"])
     _say("\nDemo finished." if not failures else f"\nDemo finished with {failures} failed check(s).")
     return 1 if failures else 0
+
+
+def _vault_environment() -> dict[str, str]:
+    """What a host passes (a minimal environment) plus where this demo's vault and key are."""
+    import os
+
+    from mcp.client.stdio import get_default_environment
+
+    return {**get_default_environment(), **{k: v for k, v in os.environ.items() if k.startswith("MARKETING_MCP_")}}
 
 
 def _caller(client: Any):

@@ -1,4 +1,4 @@
-"""The composition root: mcp.json + credentials + limits -> adapters -> servers.
+"""The composition root: mcp.json + the vault + limits -> adapters -> servers.
 
 Vendor SDKs and HTTP clients are imported inside the adapter factories, so a server answers
 `initialize` as fast as the bare MCP SDK and only pays for a vendor when a tool first needs it.
@@ -6,14 +6,15 @@ Vendor SDKs and HTTP clients are imported inside the adapter factories, so a ser
 
 from __future__ import annotations
 
+import functools
 import importlib
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
-from adapters.errors import AuthError, InvalidRequest, NotFound
+from adapters.errors import InvalidRequest, NotFound
 from adapters.ratelimit import Budget, Rate, RateLimiter, WindowBudget
 from servers._app import DEFAULT_TOOL_RATE, Deps
 
-from .config import DEFAULT_SANDBOX_URL, ClientConfig, ConfigError, EnvCredentials, McpConfig, ServerConfig
+from .config import ClientConfig, ConfigError, McpConfig, ServerConfig
 
 if TYPE_CHECKING:
     import httpx
@@ -54,50 +55,34 @@ class Wiring:
         return Deps(client=self.client, server=self.server, make_adapter=lambda: ADAPTERS[self.server](self),
                     tool_rates=rates, default_rate=default, deadline_seconds=self.server_config.deadline_seconds)
 
-    async def secret(self, what: str, sandbox_path: tuple[str, str]):
-        """The credential as a SecretStr, from where mcp.json says it lives."""
-        from pydantic import SecretStr
+    @functools.cached_property
+    def vault(self):
+        """This client's vault, and no other client's."""
+        from credentials.vault import Vault
 
-        from credentials.secrets import MissingCredentials, sandbox_credentials, secret_from_env
+        return Vault.open(self.client)
 
-        ref = self.server_config.credentials
-        try:
-            if isinstance(ref, EnvCredentials):
-                return secret_from_env(ref.env, what=what, client=self.client)
-            issued = await sandbox_credentials(self.sandbox_url, self.transport)
-            return SecretStr(issued[sandbox_path[0]][sandbox_path[1]])
-        except MissingCredentials as exc:
-            raise AuthError(str(exc), hint=self.auth_hint(what)) from None
-        except (KeyError, TypeError):
-            raise AuthError(f"The sandbox at {self.sandbox_url} did not hand out a {what}.",
-                            hint="Restart it with `marketing-mcp sandbox`.") from None
+    def auth(self, provider: str) -> "httpx.Auth":
+        """The server's credential from the vault, as an httpx.Auth (never a raw secret)."""
+        return self.vault.auth(provider, self.server_config.credentials.account)
 
-    @property
-    def sandbox_url(self) -> str:
-        return str(self.client_config.sandbox or DEFAULT_SANDBOX_URL).rstrip("/")
+    def auth_hint(self, provider: str) -> str:
+        from credentials.vault import login_command
 
-    def auth_hint(self, what: str) -> str:
-        ref = self.server_config.credentials
-        if isinstance(ref, EnvCredentials):
-            return (f"Create a new {what} and put it in the environment variable {ref.env} of the "
-                    f"'{self.client}' {self.server} server (mcp.json: $.clients.{self.client}.servers."
-                    f"{self.server}.credentials), then restart the server.")
-        return f"Restart the sandbox (`marketing-mcp sandbox`) and the {self.server} server for client '{self.client}'."
+        return f"Store a working credential with `{login_command(provider, self.client)}`, then retry."
 
 
 async def wordpress_adapter(w: Wiring):
     from adapters.cms.wordpress import WordPress, classify_wp_error, parse_wp_error
     from adapters.http import HttpService, Upstream
-    from credentials.secrets import BasicAuth
 
     site = str(w.settings.site_url).rstrip("/")
-    what = f"application password for WordPress user '{w.settings.username}'"
-    password = await w.secret(what, ("wordpress", "application_password"))
+    auth = w.auth("wordpress")
     http = HttpService(
-        Upstream("WordPress", f"{site} (client '{w.client}', user '{w.settings.username}')",
-                 auth_hint=w.auth_hint(what) + " In WordPress: Users > Profile > Application Passwords."),
+        Upstream("WordPress", f"{site} (client '{w.client}', user '{auth.username}')",
+                 auth_hint=w.auth_hint("wordpress") + " In WordPress: Users > Profile > Application Passwords."),
         base_url=f"{site}/wp-json/",
-        auth=BasicAuth(w.settings.username, password),
+        auth=auth,
         limiter=w.upstream_budget(f"WordPress {site}", None),  # core has no limit; hosts may add one
         parse_error=parse_wp_error,
         classify=classify_wp_error,
@@ -109,16 +94,13 @@ async def wordpress_adapter(w: Wiring):
 async def webflow_adapter(w: Wiring):
     from adapters.cms.webflow import Webflow, classify_webflow_error, parse_webflow_error
     from adapters.http import HttpService, Upstream
-    from credentials.secrets import BearerAuth
 
     s = w.settings
-    what = "Webflow API token"
-    token = await w.secret(what, ("webflow", "token"))
     http = HttpService(
         Upstream("Webflow", f"{s.site_id or 'the site'} (client '{w.client}')",
-                 auth_hint=w.auth_hint(what) + " In Webflow: Site settings > Apps & integrations > API access."),
+                 auth_hint=w.auth_hint("webflow") + " In Webflow: Site settings > Apps & integrations > API access."),
         base_url=str(s.api_base).rstrip("/") + "/",
-        auth=BearerAuth(token),
+        auth=w.auth("webflow"),
         limiter=w.upstream_budget("Webflow API token", WEBFLOW_REQUESTS, window=True),  # Webflow counts per minute
         parse_error=parse_webflow_error,
         classify=classify_webflow_error,

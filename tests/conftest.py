@@ -1,12 +1,19 @@
-"""Shared fixtures: a fake clock, and the CI rule that real components must be present."""
+"""Shared fixtures: a fake clock, a vault of its own, and the CI rule that real components must be present."""
 
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# The run's vault lives in a temporary home, never the user's, and its key in a 0600 file there
+# (servers spawned by the tests inherit both settings).
+os.environ["MARKETING_MCP_HOME"] = tempfile.mkdtemp(prefix="marketing-mcp-test-home-")
+os.environ["MARKETING_MCP_KEYRING"] = "none"
+os.environ.pop("MARKETING_MCP_VAULT_KEY", None)
 
 
 def need(condition: bool, why: str) -> None:
@@ -48,3 +55,22 @@ def sandbox():
 
     with running(world=World(seed=0, webflow_rate_limit=100_000)) as sb:
         yield sb
+
+
+SANDBOX_CLIENTS = ("t", "demo")
+
+
+@pytest.fixture(scope="session")
+def signed_in(sandbox):
+    """Clients `t` and `demo` signed in to the sandbox's WordPress and Webflow, as `auth login` does it."""
+    import io
+
+    from suite.auth import sign_in_at_sandbox
+    from suite.config import parse_config
+
+    from .adapters.test_cms_contract import sandbox_config
+
+    for client in SANDBOX_CLIENTS:
+        raw = sandbox_config(sandbox.url, client=client)
+        sign_in_at_sandbox(parse_config(raw), client, io.StringIO())
+    return sandbox

@@ -24,3 +24,23 @@ def real_wordpress() -> dict:
         up = False
     need(up, f"the WordPress at {creds['site_url']} does not answer: run scripts/wordpress-up.sh")
     return creds
+
+
+def real_wordpress_client(client: str) -> dict:
+    """mcp.json for `client` on the real WordPress, its application password stored with `auth set`."""
+    import io
+    import sys
+
+    from suite.cli import main
+
+    creds = real_wordpress()
+    raw = {"clients": {client: {"servers": {"wordpress": {
+        "settings": {"site_url": creds["site_url"], "username": creds["username"]}}}}}}
+    config = Path(os.environ["MARKETING_MCP_HOME"]) / f"{client}.mcp.json"
+    config.write_text(json.dumps(raw))
+    stdin, sys.stdin = sys.stdin, io.StringIO(creds["application_password"] + "\n")
+    try:
+        assert main(["auth", "set", "wordpress", "--client", client, "--config", str(config)]) == 0
+    finally:
+        sys.stdin = stdin
+    return raw

@@ -16,34 +16,31 @@ from adapters.errors import NotFound
 from suite.config import parse_config
 from suite.wiring import ADAPTERS, Wiring
 
-from ..helpers import real_wordpress
+from ..helpers import real_wordpress_client
 
 BACKENDS = ["wordpress-sandbox", "webflow-sandbox", pytest.param("wordpress-real", marks=pytest.mark.wordpress)]
 
 
-def sandbox_config(url: str) -> dict:
-    return {"clients": {"t": {"sandbox": url, "servers": {
-        "wordpress": {"settings": {"site_url": url, "username": "demo"}, "credentials": {"source": "sandbox"}},
+def sandbox_config(url: str, client: str = "t") -> dict:
+    """mcp.json of a client using the sandbox's WordPress and Webflow (signed in by the `signed_in` fixture)."""
+    return {"clients": {client: {"sandbox": url, "servers": {
+        "wordpress": {"settings": {"site_url": url, "username": "demo"}},
         "webflow": {"settings": {"collection": "blog-posts", "api_base": f"{url}/webflow/v2/",
                                  "live_url": f"{url}/webflow-site",
                                  "fields": {"seo_title": "seo-title", "meta_description": "meta-description"}},
-                    "credentials": {"source": "sandbox"}, "rate_limits": {"upstream": "100000/min"}}}}}}
+                    "rate_limits": {"upstream": "100000/min"}}}}}}
 
 
 @pytest.fixture(params=BACKENDS)
-async def cms(request, monkeypatch):
+async def cms(request):
     if request.param == "wordpress-real":
-        creds = real_wordpress()
-        monkeypatch.setenv("TEST_WP_PASSWORD", creds["application_password"])
-        raw = {"clients": {"t": {"servers": {"wordpress": {
-            "settings": {"site_url": creds["site_url"], "username": creds["username"]},
-            "credentials": {"source": "env", "env": "TEST_WP_PASSWORD"}}}}}}
         server = "wordpress"
+        raw, client = real_wordpress_client("real"), "real"
     else:
-        sandbox = request.getfixturevalue("sandbox")
-        raw = sandbox_config(sandbox.url)
+        sandbox = request.getfixturevalue("signed_in")
+        raw, client = sandbox_config(sandbox.url), "t"
         server = request.param.split("-")[0]
-    adapter = await ADAPTERS[server](Wiring(parse_config(raw), "t", server))
+    adapter = await ADAPTERS[server](Wiring(parse_config(raw), client, server))
     yield adapter
     await adapter.aclose()
 

@@ -10,7 +10,7 @@ from pydantic import SecretStr
 from adapters.errors import AuthError, InvalidRequest, OutcomeUnknown, RateLimited, UpstreamUnavailable
 from adapters.http import HttpService, Upstream, retry_after_seconds
 from adapters.timing import deadline_after
-from credentials.secrets import BearerAuth
+from credentials.http_auth import BearerAuth
 
 BASE = "https://api.vendor.test/v1/"
 TOKEN = "tok_live_supersecret_123"

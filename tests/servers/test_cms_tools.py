@@ -29,11 +29,11 @@ def server_name(request):
 
 
 @pytest.fixture
-def connect(sandbox, server_name):
+def connect(signed_in, server_name):
     """Tests open the in-memory client themselves: anyio scopes must close in the task that opened them."""
 
     def open_client(**overrides):
-        return Client(server_for(sandbox.url, server_name, **overrides))
+        return Client(server_for(signed_in.url, server_name, **overrides))
 
     return open_client
 
@@ -161,22 +161,29 @@ async def test_a_spent_tool_budget_answers_at_once_with_retry_after(connect):
     assert "retry_after" in text(result)
 
 
-async def test_missing_credentials_say_where_to_put_them(connect, monkeypatch):
-    monkeypatch.delenv("NO_SUCH_SECRET", raising=False)
-    async with connect(credentials={"source": "env", "env": "NO_SUCH_SECRET"}) as c:
+async def test_missing_credentials_say_which_command_stores_them(signed_in, server_name):
+    raw = sandbox_config(signed_in.url, client="nobody")
+    async with Client(create_server(parse_config(raw), "nobody", server_name)) as c:
         result = await c.call_tool("list_posts", {})
     assert result.is_error and result.structured_content["error"]["type"] == "auth_error"
-    assert "NO_SUCH_SECRET" in text(result) and "client 't'" in text(result)
+    assert "client 'nobody'" in text(result)
+    verb = "set" if server_name == "wordpress" else "login"
+    assert f"marketing-mcp auth {verb} {server_name} --client nobody" in text(result)
 
 
-async def test_a_wrong_secret_names_client_and_site_and_is_never_echoed(connect, monkeypatch):
-    wrong = "wrong secret value 1234"
-    monkeypatch.setenv("WRONG_SECRET", wrong)
-    async with connect(credentials={"source": "env", "env": "WRONG_SECRET"}) as c:
+async def test_a_wrong_secret_names_client_and_site_and_is_never_echoed(signed_in, server_name):
+    from credentials.records import BearerToken, Password, Record
+    from credentials.vault import Vault
+
+    wrong = "wrongsecretvalue1234"
+    secret = Password(username="demo", password=wrong) if server_name == "wordpress" else BearerToken(token=wrong)
+    Vault.open("wrong", create=True).store.put(Record(client="wrong", provider=server_name, account="x", secret=secret))
+    raw = sandbox_config(signed_in.url, client="wrong")
+    async with Client(create_server(parse_config(raw), "wrong", server_name)) as c:
         result = await c.call_tool("list_posts", {})
     assert result.is_error and result.structured_content["error"]["type"] == "auth_error"
     body = text(result) + json.dumps(result.structured_content)
-    assert wrong not in body and "client 't'" in body and "WRONG_SECRET" in body
+    assert wrong not in body and "client 'wrong'" in body and "marketing-mcp auth" in body
 
 
 async def test_upstream_faults_become_clear_errors(connect, server_name, sandbox):

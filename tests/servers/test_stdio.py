@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import pytest
@@ -13,13 +14,13 @@ from ..adapters.test_cms_contract import sandbox_config
 
 
 @pytest.mark.parametrize("server", ["wordpress", "webflow"])
-async def test_serve_over_stdio_lists_tools_and_answers_a_call(sandbox, server, tmp_path):
+async def test_serve_over_stdio_lists_tools_and_answers_a_call(signed_in, server, tmp_path):
     config = tmp_path / "mcp.json"
-    raw = sandbox_config(sandbox.url)
-    raw["clients"]["demo"] = raw["clients"].pop("t")
+    raw = sandbox_config(signed_in.url)
     config.write_text(json.dumps(raw))
     params = StdioServerParameters(command=sys.executable,
-                                   args=["-m", "suite", "serve", server, "--client", "demo", "--config", str(config)])
+                                   args=["-m", "suite", "serve", server, "--client", "t", "--config", str(config)],
+                                   env=dict(os.environ))  # hosts pass a minimal environment; ours has the test vault
     async with Client(params) as client:
         tools = (await client.list_tools()).tools
         assert "get_post" in {t.name for t in tools}
@@ -28,7 +29,7 @@ async def test_serve_over_stdio_lists_tools_and_answers_a_call(sandbox, server, 
     assert len(result.structured_content["items"]) == 2
 
 
-async def test_serve_over_streamable_http_binds_loopback_and_answers(sandbox, tmp_path):
+async def test_serve_over_streamable_http_binds_loopback_and_answers(signed_in, tmp_path):
     import asyncio
     import socket
     import subprocess
@@ -37,10 +38,9 @@ async def test_serve_over_streamable_http_binds_loopback_and_answers(sandbox, tm
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     config = tmp_path / "mcp.json"
-    raw = sandbox_config(sandbox.url)
-    raw["clients"]["demo"] = raw["clients"].pop("t")
+    raw = sandbox_config(signed_in.url)
     config.write_text(json.dumps(raw))
-    proc = subprocess.Popen([sys.executable, "-m", "suite", "serve", "wordpress", "--client", "demo",
+    proc = subprocess.Popen([sys.executable, "-m", "suite", "serve", "wordpress", "--client", "t",
                              "--config", str(config), "--transport", "http", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

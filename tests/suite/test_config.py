@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_checked_in_mcp_json_is_valid_and_has_a_demo_client():
     config = load_config(ROOT / "mcp.json")
     assert config.client("demo").enabled() == ["wordpress", "webflow"]
-    assert config.client("demo").servers.wordpress.credentials.source == "sandbox"
+    assert config.client("demo").sandbox is not None  # signs in at the sandbox's OAuth servers
     for entry in config.mcpServers.values():
         assert entry.command and entry.args[0] == "serve"
     assert "acme" in config.clients  # the documented real-client example
@@ -27,7 +27,7 @@ def test_the_checked_in_mcp_json_is_valid_and_has_a_demo_client():
 def test_errors_name_the_file_the_json_path_and_what_was_expected(tmp_path):
     path = tmp_path / "mcp.json"
     path.write_text(json.dumps({"clients": {"acme": {"servers": {
-        "wordpress": {"settings": {"site_url": "not a url"}, "credentials": {"source": "vault"},
+        "wordpress": {"settings": {"site_url": "not a url"}, "credentials": {"source": "env", "env": "X"},
                       "rate_limits": {"default": "fast"}},
         "wix": {}}}}}))
     with pytest.raises(ConfigError) as caught:
@@ -35,8 +35,7 @@ def test_errors_name_the_file_the_json_path_and_what_was_expected(tmp_path):
     message = str(caught.value)
     assert str(path) in message
     assert "$.clients.acme.servers.wordpress.settings.site_url: input should be a valid URL" in message
-    assert "$.clients.acme.servers.wordpress.settings.username: required key is missing" in message
-    assert '$.clients.acme.servers.wordpress.credentials: expected credentials with "source"' in message
+    assert "$.clients.acme.servers.wordpress.credentials.source: credentials now live in the vault" in message
     assert "$.clients.acme.servers.wordpress.rate_limits.default: expected a positive rate like '60/min'" in message
     assert "$.clients.acme.servers.wix: unknown server" in message
 
@@ -64,8 +63,7 @@ def test_lookup_order_is_flag_then_environment_then_working_directory(tmp_path, 
 
 def test_a_server_refuses_to_start_for_an_unknown_client_or_one_that_does_not_enable_it():
     config = parse_config({"clients": {"solo": {"servers": {"wordpress": {
-        "settings": {"site_url": "https://example.com", "username": "u"},
-        "credentials": {"source": "env", "env": "X"}}}}}})
+        "settings": {"site_url": "https://example.com", "username": "u"}}}}}})
     with pytest.raises(ConfigError, match="no client 'nobody'"):
         create_server(config, "nobody", "wordpress")
     with pytest.raises(ConfigError, match="does not enable the webflow server.*It enables: wordpress"):
@@ -74,8 +72,7 @@ def test_a_server_refuses_to_start_for_an_unknown_client_or_one_that_does_not_en
 
 def test_rate_limits_for_tools_that_do_not_exist_are_refused():
     config = parse_config({"clients": {"solo": {"servers": {"wordpress": {
-        "settings": {"site_url": "https://example.com", "username": "u"},
-        "credentials": {"source": "env", "env": "X"}, "rate_limits": {"tools": {"publsh": "1/min"}}}}}}})
+        "settings": {"site_url": "https://example.com", "username": "u"}, "rate_limits": {"tools": {"publsh": "1/min"}}}}}}})
     with pytest.raises(ConfigError, match="unknown tools publsh"):
         create_server(config, "solo", "wordpress")
 
@@ -85,3 +82,15 @@ def test_the_command_line_refuses_with_a_message_and_exit_code_2(tmp_path):
                           "--config", str(ROOT / "mcp.json")], capture_output=True, text=True, timeout=60)
     assert run.returncode == 2
     assert "no client 'nobody'" in run.stderr and run.stdout == ""
+
+
+def test_oauth_apps_must_name_a_provider_with_a_sign_in_flow():
+    with pytest.raises(ConfigError, match=r"\$.oauth_apps: .*unknown OAuth provider wordpress"):
+        parse_config({"oauth_apps": {"wordpress": {"client_id": "x"}}})
+    config = parse_config({"oauth_apps": {"google": {"client_id": "abc.apps.googleusercontent.com",
+                                                     "token_url": "https://tokens.example/token"}}})
+    from credentials.providers import PROVIDERS
+
+    google = config.oauth_apps["google"].apply(PROVIDERS["google"])
+    assert google.endpoints.token == "https://tokens.example/token"
+    assert google.endpoints.authorize == PROVIDERS["google"].endpoints.authorize
