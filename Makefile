@@ -33,6 +33,7 @@ bench: setup
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/call_overhead.py
 	$(BIN)/python benchmarks/rate_limiter.py
+	$(BIN)/python benchmarks/vault_auth.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
