@@ -98,8 +98,9 @@ def _vault(client: str, *, create: bool = False):
 
 def _client_names() -> list[str]:
     from credentials.paths import data_dir
+    from credentials.store import stored_clients
 
-    return sorted(p.name.removesuffix(".vault") for p in (data_dir() / "vault").glob("*.vault"))
+    return stored_clients(data_dir())
 
 
 def _save(client: str, provider: str, account: str, secret: Any, label: str, out) -> None:
@@ -437,8 +438,7 @@ def _logout(args: argparse.Namespace, out, err) -> int:
         revoked = False
     vault.store.delete(rec.provider, rec.account)
     how = "revoked at the vendor and deleted" if revoked else \
-        f"deleted (revoke it yourself at {p.console})" if not isinstance(secret, OAuthToken) or not secret.revoke_url \
-        else "deleted"
+        f"deleted here; {p.title} has no revocation endpoint, so remove the access yourself ({p.console})"
     out.write(f"{p.title} credentials of client '{args.client}' ({rec.account}): {how}.\n")
     return 0
 

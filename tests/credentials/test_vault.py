@@ -360,3 +360,24 @@ async def test_auth_set_reads_the_secret_from_stdin_and_verifies_it(config, clie
     code, out, err = cli("auth", "set", "wordpress", "--client", client_name, "--config", str(config), stdin=good)
     assert code == 0, err
     assert Vault.open(client_name).record("wordpress").account == f"demo@{httpx.URL(sandbox.url).netloc.decode()}"
+
+
+async def test_a_wrong_key_or_a_tampered_file_is_a_clear_error_and_loses_nothing(config, client_name, browser,
+                                                                                 sandbox, monkeypatch):
+    from credentials.keys import MasterKey
+
+    login(config, client_name, "webflow")
+    path = Vault.open(client_name).store.path
+    before = path.read_bytes()
+    monkeypatch.setenv("MARKETING_MCP_VAULT_KEY", MasterKey.generate().to_text())
+    code, _, err = cli("auth", "list", "--client", client_name)
+    assert code == 1 and "MARKETING_MCP_VAULT_KEY" in err
+    monkeypatch.delenv("MARKETING_MCP_VAULT_KEY")
+
+    tampered = bytearray(before)
+    tampered[-40] ^= 1
+    path.write_bytes(bytes(tampered))
+    code, _, err = cli("auth", "list", "--client", client_name)
+    assert code == 1 and "integrity" in err and "log in again" in err
+    code, _, err = cli("auth", "logout", "webflow", "--client", client_name, "--config", str(config))
+    assert code == 1 and path.read_bytes() == bytes(tampered)  # never overwritten
