@@ -370,24 +370,22 @@ def _write_key_file(path: Path, key: MasterKey) -> None:
     data = (key.to_text() + "\n").encode("ascii")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, flags, 0o600)
-    try:
+    def create(target: Path) -> None:  # 0600 from the first byte, never chmod-ed afterwards
+        fd = os.open(target, flags, 0o600)
         try:
             os.write(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
+
+    try:
+        create(tmp)
         try:
             os.link(tmp, path)  # atomic, and refuses to replace an existing key
         except FileExistsError:
             raise
         except OSError:  # no hard links on this file system: create the final file directly
-            fd = os.open(path, flags, 0o600)
-            try:
-                os.write(fd, data)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            create(path)
     finally:
         tmp.unlink(missing_ok=True)
     fsync_dir(path.parent)
