@@ -374,10 +374,15 @@ async def test_a_wrong_key_or_a_tampered_file_is_a_clear_error_and_loses_nothing
     assert code == 1 and "MARKETING_MCP_VAULT_KEY" in err
     monkeypatch.delenv("MARKETING_MCP_VAULT_KEY")
 
-    tampered = bytearray(before)
-    tampered[-40] ^= 1
-    path.write_bytes(bytes(tampered))
+    import base64
+
+    envelope = json.loads(before)
+    sealed = bytearray(base64.b64decode(envelope["ciphertext"]))
+    sealed[5] ^= 1  # one flipped bit inside the encrypted records
+    envelope["ciphertext"] = base64.b64encode(bytes(sealed)).decode()
+    tampered = json.dumps(envelope).encode()
+    path.write_bytes(tampered)
     code, _, err = cli("auth", "list", "--client", client_name)
     assert code == 1 and "integrity" in err and "log in again" in err
     code, _, err = cli("auth", "logout", "webflow", "--client", client_name, "--config", str(config))
-    assert code == 1 and path.read_bytes() == bytes(tampered)  # never overwritten
+    assert code == 1 and path.read_bytes() == tampered  # never overwritten
