@@ -148,8 +148,8 @@ class MasterKey:
             raise InvalidKey(
                 f"The vault key {origin} is not valid ({problem}). {_VALID_KEY}",
                 "Use the key this vault was created with; a new key cannot open files written with another. "
-                f"To make a new key for a new vault: python -c \"from credentials.keys import MasterKey; "
-                f"print(MasterKey.generate().to_text())\"")
+                "To make a new key for a new vault: python -c \"from credentials.keys import MasterKey; "
+                "print(MasterKey.generate().to_text())\"")
         return cls(raw, origin=origin)
 
     def to_text(self) -> str:
@@ -472,7 +472,11 @@ def _create(directory: Path, choice: KeyringChoice, username: str) -> tuple[Mast
     lock_path = locks_dir(directory) / "vault-key.lock"
     try:
         with filelock.FileLock(lock_path, timeout=30.0, mode=0o600):
-            again = choice.get(username) if choice.name else None
+            try:
+                again = choice.get(username) if choice.name else None
+            except Exception as exc:  # noqa: BLE001 - answered the probe, fails now: do not guess
+                raise KeyringUnavailable(f"{choice.describe()} stopped answering ({_reason(exc)}).",
+                                         f"Unlock or fix it and retry, or provide the key in {KEY_ENV}.") from None
             found = _from_keyring_or_file(directory, choice, again)
             if found:
                 return found
