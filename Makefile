@@ -34,6 +34,8 @@ bench: setup
 	$(BIN)/python benchmarks/call_overhead.py
 	$(BIN)/python benchmarks/rate_limiter.py
 	$(BIN)/python benchmarks/vault_auth.py
+	$(BIN)/python benchmarks/ga4_report.py
+	$(BIN)/python benchmarks/ga4_vs_official.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -2,7 +2,7 @@
 
     python benchmarks/startup.py [--runs 10]
 
-Runs are interleaved (bare, wordpress, webflow, bare, ...) so machine noise hits all alike;
+Runs are interleaved (bare, wordpress, webflow, ga4, search-console, bare, ...) so machine noise hits all alike;
 the ratio of medians is what counts (target <= 1.15x).
 """
 
@@ -16,12 +16,12 @@ import time
 from _common import ROOT, median, report
 
 
-async def spawn_and_list(args: list[str]) -> float:
+async def spawn_and_list(args: list[str], command: str = sys.executable) -> float:
     from mcp import Client
     from mcp.client.stdio import StdioServerParameters
 
     started = time.perf_counter()
-    async with Client(StdioServerParameters(command=sys.executable, args=args, cwd=str(ROOT))) as client:
+    async with Client(StdioServerParameters(command=command, args=args, cwd=str(ROOT))) as client:
         await client.list_tools()
         elapsed = time.perf_counter() - started
     return elapsed
@@ -33,6 +33,8 @@ async def main(runs: int) -> int:
         "bare MCPServer": [str(ROOT / "benchmarks" / "_bare_server.py")],
         "serve wordpress": ["-m", "suite", "serve", "wordpress", "--client", "demo", "--config", config],
         "serve webflow": ["-m", "suite", "serve", "webflow", "--client", "demo", "--config", config],
+        "serve ga4": ["-m", "suite", "serve", "ga4", "--client", "demo", "--config", config],
+        "serve search-console": ["-m", "suite", "serve", "search-console", "--client", "demo", "--config", config],
     }
     times: dict[str, list[float]] = {name: [] for name in cases}
     await spawn_and_list(cases["bare MCPServer"])  # warm the file cache
@@ -42,7 +44,7 @@ async def main(runs: int) -> int:
     base = median(times["bare MCPServer"])
     print(f"bare MCPServer: median {base * 1000:.0f} ms over {runs} runs")
     ok = True
-    for name in ("serve wordpress", "serve webflow"):
+    for name in [n for n in cases if n.startswith("serve ")]:
         m = median(times[name])
         print(f"{name}: median {m * 1000:.0f} ms")
         ok &= report(f"{name} / bare", m / base, "<= 1.15", m / base <= 1.15, "x")

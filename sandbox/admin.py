@@ -1,4 +1,5 @@
-"""Control endpoints under ``/_sandbox/``: health, state, credentials, clock, faults, config, reset.
+"""Control endpoints under ``/_sandbox/``: health, state, credentials, clock, faults, config, incidents,
+traffic (the search and analytics model's design), reset.
 
 These are the sandbox's own API, not a vendor's; faults never apply here.
 """
@@ -12,7 +13,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .google_state import GOOGLE_DEFAULTS, GOOGLE_SWITCHES
 from .world import World
+
+CONFIG_KEYS = ("companion_plugin", "seo_plugin", "webflow_rate_limit", "google_oauth_testing", "incidents",
+               *GOOGLE_DEFAULTS, *GOOGLE_SWITCHES)
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -72,14 +77,21 @@ def admin_routes(world: World) -> list[Route]:
     async def config(request: Request) -> Response:
         try:
             body = await _json_body(request)
-            if not isinstance(body, dict) or set(body) - {"companion_plugin", "seo_plugin", "webflow_rate_limit",
-                                                           "google_oauth_testing"}:
-                raise ValueError("expected an object with companion_plugin, seo_plugin, webflow_rate_limit "
-                                 "and/or google_oauth_testing")
+            if not isinstance(body, dict) or set(body) - set(CONFIG_KEYS):
+                raise ValueError(f"expected an object with any of {', '.join(CONFIG_KEYS)}")
             world.configure(**body)
         except (ValueError, TypeError) as exc:
             return _error(400, str(exc))
         return JSONResponse(world.state())
+
+    async def incidents(request: Request) -> Response:
+        with world.lock:
+            return JSONResponse({"start": str(world.traffic.start), "incidents": world.traffic.incidents()})
+
+    async def traffic(request: Request) -> Response:
+        with world.lock:
+            world.traffic.observe()
+            return JSONResponse(world.traffic.design())
 
     async def reset(request: Request) -> Response:
         world.reset()
@@ -93,5 +105,7 @@ def admin_routes(world: World) -> list[Route]:
         Route("/_sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route("/_sandbox/faults/{rule_id:int}", fault, methods=["DELETE"]),
         Route("/_sandbox/config", config, methods=["POST"]),
+        Route("/_sandbox/incidents", incidents, methods=["GET"]),
+        Route("/_sandbox/traffic", traffic, methods=["GET"]),
         Route("/_sandbox/reset", reset, methods=["POST"]),
     ]

@@ -1,4 +1,5 @@
-"""The sandbox as one ASGI app: vendor APIs, vendor OAuth servers, the served sites, and the admin endpoints."""
+"""The sandbox as one ASGI app: vendor APIs (WordPress, Webflow, GA4, Search Console), vendor OAuth servers,
+the served sites, and the admin endpoints."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import pages, webflow, wordpress
+from . import ga4, pages, search_console, webflow, wordpress
 from .admin import admin_routes
 from .consent_pages import WP_AUTHORIZE_PATH
 from .faults import FaultMiddleware
@@ -54,6 +55,15 @@ def create_app(world: World) -> Starlette:
     async def wp_authorize_application(request: Request) -> Response:
         return await authorize_application(request, world)
 
+    async def google_v1beta(request: Request) -> Response:
+        return await ga4.handle(request, world, request.path_params.get("rest", ""))
+
+    async def webmasters(request: Request) -> Response:
+        return await search_console.handle_webmasters(request, world)
+
+    async def url_inspection(request: Request) -> Response:
+        return await search_console.handle_inspect(request, world)
+
     routes = admin_routes(world) + oauth_routes(world) + [
         Route(WP_AUTHORIZE_PATH, wp_authorize_application, methods=["GET", "POST"]),
         Route("/", root, methods=ALL_METHODS),
@@ -61,6 +71,9 @@ def create_app(world: World) -> Starlette:
         Route("/wp-json/{rest:path}", wp_json, methods=ALL_METHODS),
         Route(WEBFLOW_API_PREFIX, webflow_api, methods=ALL_METHODS),
         Route(WEBFLOW_API_PREFIX + "/{rest:path}", webflow_api, methods=ALL_METHODS),
+        Route("/v1beta/{rest:path}", google_v1beta, methods=ALL_METHODS),
+        Route("/webmasters/v3/{rest:path}", webmasters, methods=ALL_METHODS),
+        Route("/v1/urlInspection/index:inspect", url_inspection, methods=ALL_METHODS),
         Route(WEBFLOW_SITE_PREFIX, webflow_home, methods=["GET", "HEAD"]),
         Route(WEBFLOW_SITE_PREFIX + "/", webflow_home, methods=["GET", "HEAD"]),
         Route(WEBFLOW_SITE_PREFIX + "/{collection}/{item}", webflow_item, methods=["GET", "HEAD"]),
@@ -69,4 +82,8 @@ def create_app(world: World) -> Starlette:
         Route("/wp-sitemap.xml", sitemap, methods=["GET", "HEAD"]),
         Route("/{path:path}", site_page, methods=["GET", "HEAD"]),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(FaultMiddleware, faults=lambda: world.faults)])
+    def observe_fault(scope: dict, status: int) -> None:
+        ga4.note_server_error(world, scope, status)
+
+    return Starlette(routes=routes, middleware=[Middleware(FaultMiddleware, faults=lambda: world.faults,
+                                                          observe=observe_fault)])

@@ -27,6 +27,8 @@ from http import HTTPStatus
 from typing import Any, Callable
 from urllib.parse import parse_qs
 
+from .google_errors import error_body as google_error_body
+from .google_errors import is_google_path
 from .ratelimit import TokenBucket
 
 KINDS = ("status", "latency", "malformed", "drop", "drop_after", "rate_limit")
@@ -180,6 +182,8 @@ def error_body(path: str, status: int) -> dict[str, Any]:
                     503: "Briefly unavailable for scheduled maintenance. Check back in a minute."}
         data: dict[str, Any] = {"status": status}
         return {"code": codes.get(status, f"http_{status}"), "message": messages.get(status, reason), "data": data}
+    if is_google_path(path):
+        return google_error_body(status, legacy=path.startswith("/webmasters/"))
     if path.startswith("/oauth/"):
         return {"error": "temporarily_unavailable" if status in (429, 503) else "server_error",
                 "error_description": reason}
@@ -189,9 +193,11 @@ def error_body(path: str, status: int) -> dict[str, Any]:
 class FaultMiddleware:
     """ASGI middleware applying the world's fault rules to every route outside ``/_sandbox``."""
 
-    def __init__(self, app: Callable, faults: Callable[[], FaultSet]) -> None:
+    def __init__(self, app: Callable, faults: Callable[[], FaultSet],
+                 observe: Callable[[dict[str, Any], int], None] | None = None) -> None:
         self.app = app
         self._faults = faults
+        self._observe = observe  # told of every status the faults answer with (GA4 counts its server errors)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
@@ -216,6 +222,8 @@ class FaultMiddleware:
             if rule.retry_after is not None:
                 headers["retry-after"] = _seconds(rule.retry_after)
             await _send_json(send, rule.status, body, headers)
+            if self._observe is not None:
+                self._observe(scope, rule.status)
         elif rule.kind == "rate_limit":
             await _send_json(send, 429, error_body(path, 429), {"retry-after": str(decision.retry_after)})
         elif rule.kind == "malformed":

@@ -9,6 +9,7 @@ seed, so adding a subsystem never shifts the IDs or content of another.
 from __future__ import annotations
 
 import random
+import re
 import string
 import threading
 import time
@@ -18,10 +19,12 @@ from typing import Any, Callable
 
 from .clock import DEFAULT_START, SimClock
 from .faults import FaultSet
+from .google_state import GOOGLE_DEFAULTS, GOOGLE_SWITCHES, GoogleState, check_google_setting
 from .oauth import OAuthServer
 from .oauth_providers import PROVIDERS, endpoint_urls
 from .ratelimit import RollingWindow
 from .seed_content import WP_SITE_DESCRIPTION, WP_SITE_NAME, seed_webflow, seed_wordpress
+from .traffic import TrafficModel, normalize_incidents
 from .webflow_site import WebflowSite
 from .wordpress_site import SEO_PLUGINS, WordPressSite
 
@@ -49,6 +52,12 @@ class SitePage:
     title: str
     seo_title: str | None
     meta_description: str | None
+    # As the served HTML renders them (SEO plugin variables expanded, fallbacks applied).
+    document_title: str = ""
+    description: str | None = None
+    published: datetime | None = None  # WordPress post date; Webflow item creation
+    words: int = 0  # length of the body text
+    section: str = ""  # WordPress: "page" or the first category's name; Webflow: the collection slug
 
 
 class World:
@@ -67,12 +76,14 @@ class World:
         companion_plugin: bool = True,
         seo_plugin: str = "yoast",
         google_oauth_testing: bool = False,
+        incidents: Any = True,
         monotonic: Callable[[], float] | None = None,
     ) -> None:
         self.seed = seed
         self._config = {"start": start, "webflow_rate_limit": webflow_rate_limit,
                         "companion_plugin": companion_plugin, "seo_plugin": seo_plugin,
-                        "google_oauth_testing": google_oauth_testing}
+                        "google_oauth_testing": google_oauth_testing,
+                        "incidents": normalize_incidents(incidents), "google": dict(GOOGLE_DEFAULTS)}
         self.lock = threading.RLock()
         # Real elapsed time for vendor rate limits and OAuth expiries; tests inject ManualMonotonic.
         self.monotonic: Callable[[], float] = monotonic or time.monotonic
@@ -112,6 +123,10 @@ class World:
                                  business_name=WP_SITE_NAME, google_testing=cfg["google_oauth_testing"],
                                  generation=self._builds)
 
+        # The measuring half: search and analytics data, and Google's quotas, sitemaps and limits.
+        self.google = GoogleState(cfg["google"], lambda: self.monotonic(), now)
+        self.traffic = TrafficModel(self, cfg["incidents"])
+
         collection = next(iter(self.webflow.collections.values()))
         self.credentials = DemoCredentials(
             wordpress_username="demo",
@@ -129,9 +144,28 @@ class World:
         return f"{self._webflow_ids.getrandbits(96):024x}"
 
     def configure(self, *, companion_plugin: bool | None = None, seo_plugin: str | None = None,
-                  webflow_rate_limit: int | None = None, google_oauth_testing: bool | None = None) -> None:
-        """Change a setting now and for every later ``reset`` (attribute edits last until the next reset)."""
+                  webflow_rate_limit: int | None = None, google_oauth_testing: bool | None = None,
+                  incidents: Any = None, **google: Any) -> None:
+        """Change a setting now and for every later ``reset`` (attribute edits last until the next reset).
+
+        ``incidents``: true/false or ``{name: bool | {field: value}}`` (see ``traffic.DEFAULT_INCIDENTS``).
+        Google limits by name (``google_state.GOOGLE_DEFAULTS``, e.g. ``ga4_tokens_per_hour=50``) and the
+        transient ``ga4_hold`` switch (GA4 requests wait, holding their concurrency slot, until it is false).
+        """
+        unknown = set(google) - set(GOOGLE_DEFAULTS) - set(GOOGLE_SWITCHES)
+        if unknown:
+            raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        checked = {name: check_google_setting(name, value) for name, value in google.items()}
         with self.lock:
+            if incidents is not None:
+                settings = normalize_incidents(incidents, self._config["incidents"])
+                self._config["incidents"] = settings
+                self.traffic.configure_incidents(settings)
+            for name, value in checked.items():
+                if name == "ga4_hold":
+                    self.google.hold = value
+                else:
+                    self._config["google"][name] = value
             if seo_plugin is not None:
                 if seo_plugin not in SEO_PLUGINS:
                     raise ValueError(f"seo_plugin must be one of {', '.join(SEO_PLUGINS)}")
@@ -164,10 +198,12 @@ class World:
 
     def advance(self, days: float = 0, hours: float = 0, minutes: float = 0) -> datetime:
         with self.lock:
+            self.traffic.observe()  # CMS changes made until now count from tomorrow, however far the clock jumps
             return self.clock.advance(days=days, hours=hours, minutes=minutes)
 
     def _on_clock_advance(self, now: datetime) -> None:
         self.wordpress.publish_due(now)
+        self.traffic.observe()
 
     # -- Webflow quotas (real elapsed time, not the business clock) ---------
 
@@ -239,6 +275,8 @@ class World:
                 "webflow": {"site_id": self.webflow.id, "collections": collections,
                             "rate_limit_per_minute": self.webflow_rate_limit},
                 "faults": len(self.faults.rules()),
+                "incidents": self.traffic.incidents(),
+                "google": {**self._config["google"], "ga4_hold": self.google.hold},
             }
 
     def pages(self) -> list[SitePage]:
@@ -246,17 +284,31 @@ class World:
         with self.lock:
             out: list[SitePage] = []
             wp = self.wordpress
+            keys = wp.rendering_seo_keys() or {}
             for post in sorted(wp.posts.values(), key=lambda p: p.id):
                 if post.status != "publish":
                     continue
-                keys = wp.rendering_seo_keys() or {}
+                if post.type == "page":
+                    section = "page"
+                else:
+                    section = next((wp.terms[t].name for t in post.categories if t in wp.terms), "")
                 out.append(SitePage("wordpress", wp.path_of(post), post.title,
                                     post.meta.get(keys.get("seo_title", "")) or None,
-                                    post.meta.get(keys.get("meta_description", "")) or None))
+                                    post.meta.get(keys.get("meta_description", "")) or None,
+                                    document_title=wp.document_title(post), description=wp.meta_description(post),
+                                    published=post.date, words=_words(post.content), section=section))
             for col in self.webflow.collections.values():
                 for item in col.live_items():
                     data = item.live_field_data
                     out.append(SitePage("webflow", f"{WEBFLOW_SITE_PREFIX}/{col.slug}/{data.get('slug')}",
                                         data.get("name", ""), data.get("seo-title") or None,
-                                        data.get("meta-description") or None))
+                                        data.get("meta-description") or None,
+                                        document_title=data.get("seo-title") or data.get("name", ""),
+                                        description=data.get("meta-description") or None,
+                                        published=item.created_on, words=_words(data.get("post-body") or ""),
+                                        section=col.slug))
             return out
+
+
+def _words(html: str) -> int:
+    return len(re.sub(r"<[^>]+>", " ", html or "").split())

@@ -227,8 +227,9 @@ def sign_in_at_sandbox(config: McpConfig, client: str, out) -> None:
 
     if not config.client(client).sandbox:
         raise AuthCommandError(f"Client '{client}' has no sandbox in {config.path}.")
-    for server in config.client(client).enabled():
-        args = argparse.Namespace(provider=SERVER_PROVIDER[server], client=client, account=None, scope=[],
+    providers = dict.fromkeys(SERVER_PROVIDER[server] for server in config.client(client).enabled())
+    for provider in providers:  # one Google grant serves ga4 and search-console
+        args = argparse.Namespace(provider=provider, client=client, account=None, scope=[],
                                   no_browser=False, port=0, client_id=None, site=None, timeout=30.0)
         _login(args, out, sys.stderr, config=config, browser=approve)
 

@@ -94,6 +94,18 @@ class WebflowSettings(_Model):
     fields: WebflowFieldMap = WebflowFieldMap()
 
 
+class GA4Settings(_Model):
+    properties: dict[Name, Annotated[str, Field(pattern=r"^(properties/)?\d+$")]] = Field(
+        default_factory=dict, description="Names for the client's properties, e.g. {\"web\": \"123456789\"}.")
+    api_base: HttpUrl | None = Field(None, description="Stand-in for Google's Data and Admin API hosts (the sandbox).")
+
+
+class SearchConsoleSettings(_Model):
+    sites: list[Annotated[str, Field(pattern=r"^(sc-domain:[^/\s]+|https?://\S+/)$")]] = Field(
+        default_factory=list, description="Properties: 'sc-domain:example.com' or 'https://www.example.com/'.")
+    api_base: HttpUrl | None = Field(None, description="Stand-in for Google's API host (the sandbox).")
+
+
 S = TypeVar("S", bound=BaseModel)
 
 
@@ -107,9 +119,14 @@ class ServerConfig(_Model, Generic[S]):
 class ClientServers(_Model):
     wordpress: ServerConfig[WordPressSettings] | None = None
     webflow: ServerConfig[WebflowSettings] | None = None
+    ga4: ServerConfig[GA4Settings] | None = None
+    search_console: ServerConfig[SearchConsoleSettings] | None = Field(None, alias="search-console")
+
+    def get(self, server: str) -> ServerConfig | None:
+        return getattr(self, server.replace("-", "_"))
 
 
-SERVERS = tuple(n for n in ClientServers.model_fields if n != "comment")
+SERVERS = tuple(f.alias or n for n, f in ClientServers.model_fields.items() if n != "comment")
 
 
 class ClientConfig(_Model):
@@ -120,7 +137,7 @@ class ClientConfig(_Model):
     rate_limits: RateLimits = RateLimits()
 
     def enabled(self) -> list[str]:
-        return [name for name in SERVERS if getattr(self.servers, name) is not None]
+        return [name for name in SERVERS if self.servers.get(name) is not None]
 
 
 class HostEntry(BaseModel):
@@ -161,7 +178,7 @@ class McpConfig(_Model):
     def server(self, client: str, server: str) -> ServerConfig:
         if server not in SERVERS:
             raise ConfigError(f"There is no server '{server}'. Servers: {', '.join(SERVERS)}.")
-        entry = getattr(self.client(client).servers, server)
+        entry = self.client(client).servers.get(server)
         if entry is None:
             raise ConfigError(
                 f"{self.path}: client '{client}' does not enable the {server} server "

@@ -92,8 +92,40 @@ async def _session(config: Path, sandbox_url: str) -> int:
             await call("publish", {"post_id": post_id, "dry_run": True})
             published = await call("publish", {"post_id": post_id})
             failures += not await _check_live(published["post"]["url"], seo["seo_title"], seo["meta_description"])
+    await _measure(config)
     _say("\nDemo finished." if not failures else f"\nDemo finished with {failures} failed check(s).")
     return 1 if failures else 0
+
+
+async def _measure(config: Path) -> None:
+    """The measuring half: GA4 landing pages and Search Console CTR opportunities, over stdio."""
+    from datetime import date, timedelta
+
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    for server, tool, args in (
+        ("ga4", "top_landing_pages", {"limit": 5}),
+        ("search-console", "ctr_opportunities", {"dimension": "page", "min_impressions": 100, "limit": 5}),
+    ):
+        _say(f"\n== {server}: `marketing-mcp serve {server} --client demo` over stdio ==")
+        params = StdioServerParameters(command=sys.executable, env=_vault_environment(),
+                                       args=["-m", "suite", "serve", server, "--client", "demo", "--config", str(config)])
+        async with Client(params) as client:
+            call = _caller(client)
+            if server == "search-console":
+                today = date.fromisoformat((await _sandbox_clock(config))[:10])
+                args = {**args, "start": str(today - timedelta(days=30)), "end": str(today - timedelta(days=3))}
+            result = await call(tool, args)
+            for row in (result.get("rows") or result.get("opportunities") or [])[:5]:
+                _say(f"     {json.dumps(row)[:150]}")
+
+
+async def _sandbox_clock(config: Path) -> str:
+    """Search Console wants calendar dates: the sandbox's business day, not this machine's."""
+    url = str(load_config(config).client("demo").sandbox).rstrip("/")
+    async with httpx.AsyncClient(timeout=5) as http:
+        return (await http.get(f"{url}/_sandbox/state")).json()["clock"]
 
 
 def _vault_environment() -> dict[str, str]:

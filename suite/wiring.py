@@ -134,14 +134,53 @@ async def _collection_id(http, site_id: str, wanted: str) -> str:
                    hint="Set settings.collection of the webflow server in mcp.json to one of them.")
 
 
-ADAPTERS: dict[str, AdapterFactory] = {"wordpress": wordpress_adapter, "webflow": webflow_adapter}
+def _google_http(w: Wiring):
+    """httplib2 with the vault's google-auth credentials (for the discovery-based clients)."""
+    import google_auth_httplib2
+    import httplib2
+
+    return google_auth_httplib2.AuthorizedHttp(w.vault.google_credentials(w.server_config.credentials.account),
+                                               http=httplib2.Http(timeout=60))
+
+
+def _discovery(w: Wiring, api: str, version: str):
+    from googleapiclient.discovery import build
+
+    base = w.settings.api_base
+    return build(api, version, http=_google_http(w), static_discovery=True, cache_discovery=False,
+                 client_options={"api_endpoint": str(base)} if base else None)
+
+
+async def ga4_adapter(w: Wiring):
+    from google.analytics.data_v1beta import BetaAnalyticsDataClient
+    from google.api_core.client_options import ClientOptions
+
+    from adapters.google.ga4 import GA4
+
+    base = w.settings.api_base
+    data = BetaAnalyticsDataClient(  # REST transport: plain HTTPS, built on this thread (gRPC built off-thread can hang)
+        credentials=w.vault.google_credentials(w.server_config.credentials.account), transport="rest",
+        client_options=ClientOptions(api_endpoint=str(base).rstrip("/")) if base else None)
+    return GA4(data, _discovery(w, "analyticsadmin", "v1beta"), properties=w.settings.properties,
+               auth_hint=w.auth_hint("google"))
+
+
+async def search_console_adapter(w: Wiring):
+    from adapters.google.search_console import SearchConsole
+
+    return SearchConsole(_discovery(w, "searchconsole", "v1"), sites=w.settings.sites,
+                         auth_hint=w.auth_hint("google"))
+
+
+ADAPTERS: dict[str, AdapterFactory] = {"wordpress": wordpress_adapter, "webflow": webflow_adapter,
+                                       "ga4": ga4_adapter, "search-console": search_console_adapter}
 
 
 def create_server(config: McpConfig, client: str, server: str,
                   transport: "httpx.AsyncBaseTransport | None" = None) -> "MCPServer":
     """The MCP server `server` for `client`, or ConfigError saying why it may not start."""
     wiring = Wiring(config, client, server, transport)
-    module = importlib.import_module(f"servers.{server}")
+    module = importlib.import_module(f"servers.{server.replace('-', '_')}")
     mcp_server = module.create_server(wiring.deps)
     _check_rate_limit_names(wiring, mcp_server)
     return mcp_server

@@ -12,6 +12,7 @@ import pytest
 
 from sandbox import World, running
 from sandbox.clock import ManualMonotonic
+from sandbox.google_state import GOOGLE_DEFAULTS
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +26,8 @@ def sb(sandbox_server):
     """The running sandbox, its world freshly reset, with a controllable monotonic clock."""
     world = sandbox_server.world
     world.monotonic = ManualMonotonic()
-    world.configure(companion_plugin=True, seo_plugin="yoast", webflow_rate_limit=60)
+    world.configure(companion_plugin=True, seo_plugin="yoast", webflow_rate_limit=60, incidents=True,
+                    **GOOGLE_DEFAULTS)
     world.reset()
     yield sandbox_server
     world.faults.clear()
@@ -61,3 +63,37 @@ def wf(sb, creds):
     headers = {"Authorization": f"Bearer {creds['webflow']['token']}"}
     with httpx.Client(base_url=creds["webflow"]["api_base"], headers=headers, timeout=5) as client:
         yield client
+
+
+GOOGLE_READ_SCOPES = ("https://www.googleapis.com/auth/analytics.readonly "
+                      "https://www.googleapis.com/auth/webmasters.readonly")
+
+
+def google_token(sb, scope: str = GOOGLE_READ_SCOPES) -> str:
+    """A Google access token for ``scope``, through the sandbox's real authorize -> consent -> token flow."""
+    import base64
+    import hashlib
+    import secrets
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    from sandbox.consent import approve
+
+    app = sb.provision()["oauth"]["google"]
+    redirect = "http://127.0.0.1:9/callback"
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    query = {"client_id": app["client_id"], "redirect_uri": redirect, "response_type": "code", "scope": scope,
+             "state": "s", "code_challenge": challenge, "code_challenge_method": "S256"}
+    location = approve(app["authorize_url"] + "?" + urlencode(query))
+    code = parse_qs(urlsplit(location).query)["code"][0]
+    response = httpx.post(app["token_url"], data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": redirect, "code_verifier": verifier,
+        "client_id": app["client_id"], "client_secret": app["client_secret"]})
+    response.raise_for_status()
+    return response.json()["access_token"]
+
+
+@pytest.fixture
+def google(sb) -> str:
+    """An access token with the read-only analytics and webmasters scopes."""
+    return google_token(sb)

@@ -1,0 +1,1 @@
+"""Google: GA4 (Data and Admin APIs) and Search Console."""

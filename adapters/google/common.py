@@ -1,0 +1,109 @@
+"""What the Google adapters share: blocking SDK calls off the event loop, and one error translation.
+
+google-analytics-data's REST transport (requests) and google-api-python-client (httplib2) are
+synchronous. Each call runs in a worker thread and gets the SDK's own timeout from the tool
+call's deadline, so the thread ends when the call does; the coroutine waits no longer either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import json
+import re
+from typing import Any, Callable, Iterable, TypeVar
+
+from adapters.errors import (
+    AdapterError,
+    AuthError,
+    InvalidRequest,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    UpstreamUnavailable,
+)
+from adapters.timing import current_deadline
+
+T = TypeVar("T")
+DEFAULT_TIMEOUT = 60.0
+
+
+async def blocking(fn: Callable[[float], T], *, translate: Callable[[Exception], AdapterError]) -> T:
+    """Run `fn(timeout)` in a worker thread within the current deadline; SDK errors become AdapterErrors."""
+    deadline = current_deadline()
+    timeout = deadline.remaining() if deadline else DEFAULT_TIMEOUT
+    if timeout <= 0:
+        raise UpstreamUnavailable("The call ran out of time before reaching Google.", hint="Try again.")
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(fn, timeout), timeout + 1.0)
+    except AdapterError:
+        raise
+    except asyncio.TimeoutError:
+        raise UpstreamUnavailable(f"Google did not answer within {timeout:.0f} s.",
+                                  hint="Try again with a smaller request (fewer rows or a shorter date range).") from None
+    except Exception as exc:  # noqa: BLE001 - every SDK failure is translated here, once
+        raise translate(exc) from None
+
+
+def by_status(status: int, message: str, *, vendor: str, auth_hint: str, retry_after: float | None = None,
+              not_found_hint: str | None = None) -> AdapterError:
+    """A Google error status (HTTP code) as an AdapterError."""
+    if status == 401:
+        return AuthError(f"{vendor} refused the credentials: {message}", hint=auth_hint, vendor=vendor, status=status)
+    if status == 403:
+        if "scope" in message.lower():
+            return AuthError(f"{vendor}: {message}", hint=auth_hint + " (the grant lacks a scope this tool needs)",
+                             vendor=vendor, status=status)
+        return PermissionDenied(f"{vendor}: {message}", vendor=vendor, status=status)
+    if status == 404:
+        return NotFound(f"{vendor}: {message}", vendor=vendor, status=status,
+                        **({"hint": not_found_hint} if not_found_hint else {}))
+    if status == 429:
+        return RateLimited(f"{vendor} quota exhausted: {message}", retry_after=retry_after, vendor=vendor, status=status)
+    if 400 <= status < 500:
+        return InvalidRequest(f"{vendor} rejected the request: {message}", vendor=vendor, status=status)
+    return UpstreamUnavailable(f"{vendor} failed (HTTP {status}): {message}", vendor=vendor, status=status)
+
+
+def google_message(body: bytes | str | None) -> str:
+    """The `error.message` of a Google JSON error body, short; never the raw body."""
+    try:
+        data = json.loads(body or b"")
+        message = str(data["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return "no readable error message"
+    return re.sub(r"\s+", " ", message)[:300]
+
+
+def closest(name: str, valid: Iterable[str], n: int = 3) -> list[str]:
+    valid = list(valid)
+    by_case = {v.lower(): v for v in valid}
+    return [by_case[m] for m in difflib.get_close_matches(name.lower(), list(by_case), n=n, cutoff=0.5)]
+
+
+def unknown_names(kind: str, names: Iterable[str], valid: Iterable[str]) -> InvalidRequest | None:
+    """An error listing each unknown name with its closest valid names, or None."""
+    valid = set(valid)
+    problems = []
+    for name in names:
+        if name not in valid:
+            near = closest(name, valid)
+            problems.append(f"'{name}'" + (f" (did you mean {', '.join(near)}?)" if near else ""))
+    if not problems:
+        return None
+    return InvalidRequest(f"Unknown {kind} {'; '.join(problems)}.",
+                          hint=f"Call get_metadata for the valid {kind} names of this property.")
+
+
+def raise_unknown(*errors: InvalidRequest | None) -> None:
+    found = [e for e in errors if e is not None]
+    if found:
+        raise InvalidRequest(" ".join(e.message for e in found), hint=found[0].hint)
+
+
+def to_number(value: Any) -> float | int:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
