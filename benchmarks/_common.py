@@ -80,3 +80,27 @@ def signed_in(raw: dict, client: str = "bench") -> dict:
     os.environ["MARKETING_MCP_KEYRING"] = "none"
     sign_in_at_sandbox(parse_config(raw), client, io.StringIO())
     return raw
+
+
+async def timed(calls: int, fn, warmup: int = 20) -> list[float]:
+    """Seconds per awaited call of `fn`, after a warm-up (connections, caches, first-use imports)."""
+    import time
+
+    for _ in range(warmup):
+        await fn()
+    samples = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        await fn()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+async def bare_echo(calls: int) -> list[float]:
+    """The MCP protocol's own cost: an echo tool on a bare MCPServer over stdio."""
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    bare = StdioServerParameters(command=sys.executable, args=[str(ROOT / "benchmarks" / "_bare_server.py")])
+    async with Client(bare) as client:
+        return await timed(calls, lambda: client.call_tool("echo", {"text": "x"}))

@@ -16,21 +16,9 @@ import json
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _common import ROOT, SandboxProcess, median, report, sandbox_config, signed_in
-
-
-async def timed(calls: int, fn) -> list[float]:
-    for _ in range(20):  # warm-up: connections, caches, first-use imports
-        await fn()
-    samples = []
-    for _ in range(calls):
-        started = time.perf_counter()
-        await fn()
-        samples.append(time.perf_counter() - started)
-    return samples
+from _common import ROOT, SandboxProcess, bare_echo, median, report, sandbox_config, signed_in, timed
 
 
 async def main(calls: int) -> int:
@@ -55,9 +43,7 @@ async def main(calls: int) -> int:
         async with Client(served) as client:
             stdio = await timed(calls, lambda: client.call_tool("get_post", {"post_id": post_id}))
 
-        bare = StdioServerParameters(command=sys.executable, args=[str(ROOT / "benchmarks" / "_bare_server.py")])
-        async with Client(bare) as client:
-            echo = await timed(calls, lambda: client.call_tool("echo", {"text": "x"}))
+        echo = await bare_echo(calls)
 
     d, s, e = median(direct) * 1000, median(stdio) * 1000, median(echo) * 1000
     print(f"direct adapter get_post: median {d:.2f} ms; get_post over stdio: {s:.2f} ms; "

@@ -17,25 +17,13 @@ import json
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _common import ROOT, SandboxProcess, median, report, signed_in
+from _common import ROOT, SandboxProcess, bare_echo, median, report, signed_in, timed
 
 PROPERTY = "420000001"
 REPORT = {"property": PROPERTY, "dimensions": ["landingPage"], "metrics": ["sessions", "keyEvents"],
           "date_ranges": [{"start": "28daysAgo", "end": "yesterday"}], "limit": 10}
-
-
-async def timed(calls: int, fn) -> list[float]:
-    for _ in range(10):
-        await fn()
-    samples = []
-    for _ in range(calls):
-        started = time.perf_counter()
-        await fn()
-        samples.append(time.perf_counter() - started)
-    return samples
 
 
 def ga4_config(url: str) -> dict:
@@ -75,9 +63,7 @@ async def main(calls: int) -> int:
                 assert not result.is_error, result.content
             stdio = await timed(calls, tool)
 
-        bare = StdioServerParameters(command=sys.executable, args=[str(ROOT / "benchmarks" / "_bare_server.py")])
-        async with Client(bare) as client:
-            echo = await timed(calls, lambda: client.call_tool("echo", {"text": "x"}))
+        echo = await bare_echo(calls)
 
     d, s, e = median(direct) * 1000, median(stdio) * 1000, median(echo) * 1000
     print(f"direct SDK run_report: {d:.2f} ms; run_report over stdio: {s:.2f} ms; bare echo over stdio: {e:.2f} ms "

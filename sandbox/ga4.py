@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import math
 import re
 from datetime import date, timedelta
@@ -34,7 +33,7 @@ from typing import Any, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .google_errors import ANALYTICS_READ, GoogleError, authorize, dumps
+from .google_errors import ANALYTICS_READ, GoogleError, authorize, dumps, json_body
 from .google_state import PropertyQuota
 from .traffic import (AGE_BRACKETS, CELL_METRICS, COUNTRIES, DEVICE_SHARES, DEVICES, GENDERS, MAIN_PROPERTY,
                       STAGING_PROPERTY)
@@ -224,7 +223,7 @@ async def handle(request: Request, world: World, rest: str) -> Response:
         prop = _property(prop_id, allow_zero=bool(metadata))
         if metadata:
             return _json(property_metadata(prop))
-        body = await _body(request)
+        body = await json_body(request, legacy=False)
         project = grant.client_id
         if rpc == "runReport":
             return await _metered(world, prop, "core", project, body, run_report)
@@ -239,19 +238,6 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
 
 def _not_allowed(request: Request) -> GoogleError:
     return GoogleError(404, f"Method not found: {request.method} {request.url.path}")
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise GoogleError(400, f"Invalid JSON payload received. {exc}") from None
-    if not isinstance(body, dict):
-        raise GoogleError(400, "Invalid JSON payload received. Expected an object.")
-    return body
 
 
 def _property(prop_id: str, *, allow_zero: bool = False) -> str:
@@ -536,18 +522,19 @@ def _completeness(day: date, today: date) -> float:
     return 0.0 if age <= 0 else 0.7 if age == 1 else 0.95 if age == 2 else 1.0
 
 
+def _check_names(dims: list[str], metrics: list[str], valid_dims: Any, valid_metrics: Any, schema_url: str) -> None:
+    for kind, names, valid in (("dimension", dims, valid_dims), ("metric", metrics, valid_metrics)):
+        for name in names:
+            if name not in valid and (kind, name) != ("dimension", "dateRange"):
+                raise GoogleError(400, f"Field {name} is not a valid {kind}. For a list of valid dimensions and "
+                                       f"metrics, see {schema_url}")
+
+
 def run_report(world: World, prop: str, body: dict[str, Any], plan_only: bool = False) -> tuple[Any, int, bool]:
     valid_dims, metric_specs = _schema(prop)
     dims = _names(body, "dimensions")
     metrics = _names(body, "metrics")
-    for name in dims:
-        if name not in valid_dims and name != "dateRange":
-            raise GoogleError(400, f"Field {name} is not a valid dimension. For a list of valid dimensions and "
-                                   f"metrics, see {SCHEMA_URL}")
-    for name in metrics:
-        if name not in metric_specs:
-            raise GoogleError(400, f"Field {name} is not a valid metric. For a list of valid dimensions and metrics, "
-                                   f"see {SCHEMA_URL}")
+    _check_names(dims, metrics, valid_dims, metric_specs, SCHEMA_URL)
     if len(dims) > 9:
         raise GoogleError(400, f"Requests are limited to 9 dimensions; this request has {len(dims)}.")
     if len(metrics) > 10:
@@ -805,14 +792,7 @@ def run_realtime_report(world: World, prop: str, body: dict[str, Any],
                         plan_only: bool = False) -> tuple[Any, int, bool]:
     dims = _names(body, "dimensions")
     metrics = _names(body, "metrics")
-    for name in dims:
-        if name not in REALTIME_DIMENSIONS and name != "dateRange":
-            raise GoogleError(400, f"Field {name} is not a valid dimension. For a list of valid dimensions and "
-                                   f"metrics, see {REALTIME_SCHEMA_URL}")
-    for name in metrics:
-        if name not in REALTIME_METRICS:
-            raise GoogleError(400, f"Field {name} is not a valid metric. For a list of valid dimensions and metrics, "
-                                   f"see {REALTIME_SCHEMA_URL}")
+    _check_names(dims, metrics, REALTIME_DIMENSIONS, REALTIME_METRICS, REALTIME_SCHEMA_URL)
     if not metrics and not dims:
         raise GoogleError(400, "A report needs at least one dimension or metric.")
     ranges = _get(body, "minuteRanges", []) or [{}]

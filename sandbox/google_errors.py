@@ -13,6 +13,8 @@ import json
 from http import HTTPStatus
 from typing import Any, Iterable
 
+from starlette.requests import Request
+
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
                 405: "INVALID_ARGUMENT", 409: "ALREADY_EXISTS", 412: "FAILED_PRECONDITION", 429: "RESOURCE_EXHAUSTED",
                 499: "CANCELLED", 500: "INTERNAL", 501: "UNIMPLEMENTED", 502: "UNAVAILABLE", 503: "UNAVAILABLE",
@@ -115,3 +117,16 @@ def authorize(world: Any, headers: Any, scopes: Iterable[str], *, service: str, 
 
 def dumps(body: Any) -> str:
     return json.dumps(body, ensure_ascii=False, indent=2)
+
+
+async def json_body(request: Request, legacy: bool = True) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise GoogleError(400, f"Invalid JSON payload received. {exc}", legacy=legacy) from None
+    if not isinstance(body, dict):
+        raise GoogleError(400, "Invalid JSON payload received. Expected an object.", legacy=legacy)
+    return body

@@ -22,7 +22,6 @@ queries a minute; URL inspection 600 a minute and 2,000 a day.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -31,7 +30,7 @@ from urllib.parse import quote, unquote, urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .google_errors import WEBMASTERS_READ, WEBMASTERS_WRITE, GoogleError, authorize, dumps
+from .google_errors import WEBMASTERS_READ, WEBMASTERS_WRITE, GoogleError, authorize, dumps, json_body
 from .google_state import Sitemap
 from .traffic import COUNTRIES, SEARCH_DEVICES, count, expected_ctr, noise
 from .world import World
@@ -91,7 +90,7 @@ async def handle_webmasters(request: Request, world: World) -> Response:
                 raise _no_method(request)
             _auth(world, request, WEBMASTERS_READ, "SearchAnalyticsService.Query")
             kind = _site(request, site_url)
-            body = await _body(request)
+            body = await json_body(request)
             with world.lock:
                 _spend(world, world.google.gsc_query_windows, f"{kind}", "gsc_queries_per_minute", 60.0,
                        "Search Analytics queries", "Queries per minute per site")
@@ -141,7 +140,7 @@ async def handle_inspect(request: Request, world: World) -> Response:
             raise GoogleError(404, f"Method not found: {request.method} {request.url.path}")
         authorize(world, request.headers, WEBMASTERS_READ, service=SERVICE,
                   method=_method("UrlInspectionService.InspectUrl"))
-        body = await _body(request, legacy=False)
+        body = await json_body(request, legacy=False)
         site_url = body.get("siteUrl") or body.get("site_url")
         url = body.get("inspectionUrl") or body.get("inspection_url")
         if not isinstance(site_url, str) or not site_url:
@@ -173,19 +172,6 @@ def _no_method(request: Request) -> GoogleError:
 
 def _auth(world: World, request: Request, scopes: frozenset[str], method: str) -> None:
     authorize(world, request.headers, scopes, service=SERVICE, method=_method(method), legacy=True)
-
-
-async def _body(request: Request, legacy: bool = True) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise GoogleError(400, f"Invalid JSON payload received. {exc}", legacy=legacy) from None
-    if not isinstance(body, dict):
-        raise GoogleError(400, "Invalid JSON payload received. Expected an object.", legacy=legacy)
-    return body
 
 
 def _spend(world: World, table: dict, key: str, setting: str, seconds: float, metric: str, limit: str,

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from adapters.errors import AdapterError, InvalidRequest, NotFound, RateLimited
 
-from .common import blocking, by_status, google_message, raise_unknown, to_number, unknown_names
+from .common import blocking, by_status, raise_unknown, to_number, unknown_names
 from .dates import check_range
 
 VENDOR = "GA4"

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from adapters.errors import AdapterError, InvalidRequest, NotFound
+from adapters.errors import AdapterError, InvalidRequest
 from adapters.ratelimit import Budget, Rate, WindowBudget
 
 from .common import blocking, by_status, google_message
