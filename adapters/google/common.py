@@ -26,6 +26,16 @@ from adapters.timing import current_deadline
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 60.0
+_pool = None  # our own threads: the default executor has only cpu+4, fewer than GA4's 10 per property
+
+
+def _executor():
+    global _pool
+    if _pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="google-sdk")
+    return _pool
 
 
 async def blocking(fn: Callable[[float], T], *, translate: Callable[[Exception], AdapterError]) -> T:
@@ -35,7 +45,8 @@ async def blocking(fn: Callable[[float], T], *, translate: Callable[[Exception],
     if timeout <= 0:
         raise UpstreamUnavailable("The call ran out of time before reaching Google.", hint="Try again.")
     try:
-        return await asyncio.wait_for(asyncio.to_thread(fn, timeout), timeout + 1.0)
+        work = asyncio.get_running_loop().run_in_executor(_executor(), fn, timeout)
+        return await asyncio.wait_for(work, timeout + 1.0)
     except AdapterError:
         raise
     except asyncio.TimeoutError:

@@ -253,3 +253,52 @@ async def test_submit_sitemap_is_a_destructive_write_with_dry_run(google):
     assert "dry_run" in tools["submit_sitemap"].input_schema["properties"]
     for name in ("list_sites", "search_analytics", "ctr_opportunities", "inspect_url", "list_sitemaps"):
         assert tools[name].annotations.read_only_hint is True
+
+
+async def test_ga4_keeps_to_ten_concurrent_requests_per_property(google, sandbox, monkeypatch):
+    """Fifteen reports at once while GA4 holds each one: the server sends ten and queues five,
+    where GA4 would answer the eleventh with a 429."""
+    import asyncio
+
+    sandbox.world.google.hold = True  # the sandbox keeps requests open, slot held, until released
+    try:
+        async with ga4(google) as c:
+            calls = asyncio.gather(*(c.call_tool("run_report", {
+                "property": MAIN, "metrics": ["sessions"], "date_ranges": [{"start": f"{n + 2}daysAgo"}]})
+                for n in range(15)))
+            await asyncio.sleep(1.0)
+            sandbox.world.google.hold = False
+            results = await calls
+    finally:
+        sandbox.world.google.hold = False
+    assert [r.is_error for r in results] == [False] * 15, [text(r) for r in results if r.is_error]
+
+
+async def test_search_console_upstream_faults_are_clear_errors(google, sandbox):
+    start, end = window(sandbox, 3, 7)
+    rule = sandbox.world.faults.add("status", path="/webmasters/v3/sites/*", status=503)
+    try:
+        async with gsc(google) as c:
+            failed = await error(c, "search_analytics", {"start": start, "end": end})
+    finally:
+        sandbox.world.faults.remove(rule.id)
+    assert failed["type"] == "upstream_unavailable" and "503" in failed["message"]
+
+
+@pytest.mark.parametrize("server,tool,args", [
+    ("ga4", "get_metadata", {"property": "web"}),
+    ("search-console", "list_sites", {}),
+])
+async def test_served_over_stdio_like_a_desktop_host(google, sandbox, tmp_path, server, tool, args):
+    import json
+    import os
+    import sys
+
+    from mcp.client.stdio import StdioServerParameters
+
+    config = tmp_path / "mcp.json"
+    config.write_text(json.dumps(google_config(sandbox.url)))
+    params = StdioServerParameters(command=sys.executable, env=dict(os.environ),
+                                   args=["-m", "suite", "serve", server, "--client", "g", "--config", str(config)])
+    async with Client(params) as c:
+        await call(c, tool, args)
