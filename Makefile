@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast wordpress bench clean
+.PHONY: setup demo test test-fast wordpress chromium bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,10 +15,11 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: setup
+	-@PYTHON=$(BIN)/python scripts/chromium-up.sh >/dev/null || echo "no Chromium: the demo skips page analysis" >&2
 	$(BIN)/marketing-mcp demo
 
-# The whole suite, including the integration tests against a real WordPress on loopback.
-test: setup wordpress
+# The whole suite, including the integration tests against a real WordPress on loopback and real Chromium.
+test: setup wordpress chromium
 	@$(BIN)/python -m pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest ran no tests: that is a failure" >&2; exit 1; fi; exit $$rc
 
@@ -28,6 +29,9 @@ test-fast: setup
 
 wordpress:
 	scripts/wordpress-up.sh
+
+chromium: setup
+	PYTHON=$(BIN)/python scripts/chromium-up.sh
 
 bench: setup
 	$(BIN)/python benchmarks/startup.py

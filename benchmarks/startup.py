@@ -35,6 +35,7 @@ async def main(runs: int) -> int:
         "serve webflow": ["-m", "suite", "serve", "webflow", "--client", "demo", "--config", config],
         "serve ga4": ["-m", "suite", "serve", "ga4", "--client", "demo", "--config", config],
         "serve search-console": ["-m", "suite", "serve", "search-console", "--client", "demo", "--config", config],
+        "serve page-analysis": ["-m", "suite", "serve", "page-analysis", "--client", "demo", "--config", config],
     }
     times: dict[str, list[float]] = {name: [] for name in cases}
     await spawn_and_list(cases["bare MCPServer"])  # warm the file cache

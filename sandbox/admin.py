@@ -1,5 +1,5 @@
 """Control endpoints under ``/_sandbox/``: health, state, credentials, clock, faults, config, incidents,
-traffic (the search and analytics model's design), reset.
+traffic (the search and analytics model's design), page defects (the served pages' designed flaws), reset.
 
 These are the sandbox's own API, not a vendor's; faults never apply here.
 """
@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from . import page_defects
 from .google_state import GOOGLE_DEFAULTS, GOOGLE_SWITCHES
 from .world import World
 
@@ -93,6 +94,9 @@ def admin_routes(world: World) -> list[Route]:
             world.traffic.observe()
             return JSONResponse(world.traffic.design())
 
+    async def defects(request: Request) -> Response:
+        return JSONResponse(page_defects.report(world))
+
     async def reset(request: Request) -> Response:
         world.reset()
         return JSONResponse(world.state())
@@ -107,5 +111,6 @@ def admin_routes(world: World) -> list[Route]:
         Route("/_sandbox/config", config, methods=["POST"]),
         Route("/_sandbox/incidents", incidents, methods=["GET"]),
         Route("/_sandbox/traffic", traffic, methods=["GET"]),
+        Route("/_sandbox/page-defects", defects, methods=["GET"]),
         Route("/_sandbox/reset", reset, methods=["POST"]),
     ]

@@ -13,7 +13,9 @@ from . import ga4, pages, search_console, webflow, wordpress
 from .admin import admin_routes
 from .consent_pages import WP_AUTHORIZE_PATH
 from .faults import FaultMiddleware
+from .fixture_pages import fixture_routes
 from .oauth_http import oauth_routes
+from .site_assets import asset_routes
 from .wp_authorize import authorize_application
 from .world import WEBFLOW_API_PREFIX, WEBFLOW_SITE_PREFIX, World
 
@@ -49,6 +51,15 @@ def create_app(world: World) -> Starlette:
     async def sitemap(request: Request) -> Response:
         return pages.sitemap(request, world)
 
+    async def site_sitemap(request: Request) -> Response:
+        return pages.site_sitemap(request, world)
+
+    async def shop(request: Request) -> Response:
+        return pages.shop(request, world)
+
+    async def form(request: Request) -> Response:
+        return await pages.form_submission(request, world)
+
     async def site_page(request: Request) -> Response:
         return pages.wordpress_path(request, world)
 
@@ -64,7 +75,7 @@ def create_app(world: World) -> Starlette:
     async def url_inspection(request: Request) -> Response:
         return await search_console.handle_inspect(request, world)
 
-    routes = admin_routes(world) + oauth_routes(world) + [
+    routes = admin_routes(world) + oauth_routes(world) + asset_routes(world) + fixture_routes() + [
         Route(WP_AUTHORIZE_PATH, wp_authorize_application, methods=["GET", "POST"]),
         Route("/", root, methods=ALL_METHODS),
         Route("/wp-json", wp_json, methods=ALL_METHODS),
@@ -80,6 +91,9 @@ def create_app(world: World) -> Starlette:
         Route("/wp-content/uploads/{file:path}", upload, methods=["GET", "HEAD"]),
         Route("/robots.txt", robots, methods=["GET", "HEAD"]),
         Route("/wp-sitemap.xml", sitemap, methods=["GET", "HEAD"]),
+        Route("/sitemap.xml", site_sitemap, methods=["GET", "HEAD"]),
+        Route(pages.SHOP_PATH, shop, methods=["GET", "HEAD"]),
+        Route("/forms/{form}", form, methods=["POST"]),
         Route("/{path:path}", site_page, methods=["GET", "HEAD"]),
     ]
     def observe_fault(scope: dict, status: int) -> None:

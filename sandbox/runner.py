@@ -102,15 +102,18 @@ def serve(host: str = "127.0.0.1", port: int = 8765, seed: int = 0) -> None:
     _install_drop_filter()
     banner = (
         f"marketing-mcp sandbox (seed {seed}) listening on {url}\n"
-        f"  WordPress  {url}/  REST {url}/wp-json/\n"
+        f"  WordPress  {url}/  REST {url}/wp-json/  sitemap {url}/sitemap.xml (both sites)\n"
         f"  Webflow    {url}/webflow/v2  live site {url}/webflow-site/\n"
+        f"  Fixtures   {url}/_fixtures/{{never-loads,slow-ttfb,redirect-to-private,redirect-loop,huge,links,prompt-injection}}\n"
         f"  GA4        {url}/v1beta/properties/420000001:runReport | :runRealtimeReport | /metadata\n"
         f"             {url}/v1beta/accountSummaries (Admin API)\n"
         f"  Search Console {url}/webmasters/v3/sites/... | {url}/v1/urlInspection/index:inspect\n"
         f"  OAuth      {url}/oauth/{{google,meta,linkedin,x,webflow,mailchimp}}/authorize|token|revoke|userinfo\n"
         f"             WordPress {url}/wp-admin/authorize-application.php\n"
         f"  Admin      GET {url}/_sandbox/health | GET /_sandbox/state | POST /_sandbox/provision\n"
-        f"             POST /_sandbox/clock/advance | GET|POST|DELETE /_sandbox/faults | POST /_sandbox/config\n             GET /_sandbox/incidents | GET /_sandbox/traffic | POST /_sandbox/reset\n"
+        f"             POST /_sandbox/clock/advance | GET|POST|DELETE /_sandbox/faults | POST /_sandbox/config\n"
+        f"             GET /_sandbox/incidents | GET /_sandbox/traffic | GET /_sandbox/page-defects\n"
+        f"             POST /_sandbox/reset\n"
     )
     print(banner, file=sys.stderr, flush=True)
     uvicorn.run(create_app(world), host=host, port=port, log_config=log_config, lifespan="off")

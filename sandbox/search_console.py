@@ -32,6 +32,7 @@ from starlette.responses import Response
 
 from .google_errors import WEBMASTERS_READ, WEBMASTERS_WRITE, GoogleError, authorize, dumps, json_body
 from .google_state import Sitemap
+from .page_defects import live_pages
 from .traffic import COUNTRIES, SEARCH_DEVICES, count, expected_ctr, noise
 from .world import World
 
@@ -52,6 +53,7 @@ MAX_ROWS = 25_000
 FINAL_LAG_DAYS = 3  # final data ends three days before today
 FRESH_LAG_DAYS = 1  # dataState "all" reaches yesterday
 WP_SITEMAP = "/wp-sitemap.xml"
+SITE_SITEMAP = "/sitemap.xml"  # served by pages.site_sitemap
 
 
 def _method(name: str) -> str:
@@ -488,14 +490,17 @@ def _sitemap_json(world: World, request: Request, sitemap: Sitemap) -> dict[str,
         out.update(warnings="0", errors="0")
         return out
     out["lastDownloaded"] = _stamp(downloaded)
-    if sitemap.path == WP_SITEMAP:
+    if sitemap.path in (WP_SITEMAP, SITE_SITEMAP):
         wp = world.wordpress
-        urls = 1 + sum(1 for p in wp.posts.values() if p.status == "publish")
+        # /sitemap.xml (both sites) also lists the storefront and the Webflow blog's home and live items.
+        sources = ("wordpress", "home") if sitemap.path == WP_SITEMAP else ("wordpress", "home", "webflow")
+        urls = (1 + sum(1 for p in wp.posts.values() if p.status == "publish") if sitemap.path == WP_SITEMAP
+                else len(live_pages(world)))
         traffic = world.traffic
         traffic.observe()
         today = now.date()
         indexed = sum(1 for path in traffic.live_paths()
-                      if traffic.pages[path].source in ("wordpress", "home")
+                      if traffic.pages[path].source in sources
                       and (today - traffic.pages[path].live_since).days >= 3)
         out.update(warnings="0", errors="0",
                    contents=[{"type": "web", "submitted": str(urls), "indexed": str(min(urls, indexed))}])

@@ -113,8 +113,12 @@ def error_result(exc: AdapterError, deps: Deps) -> CallToolResult:
 
 
 def tool(server: MCPServer, annotations: ToolAnnotations, *, summary: Callable[[Any], str],
-         name: str | None = None, title: str | None = None):
-    """Register an async tool function whose return annotation is a pydantic model."""
+         name: str | None = None, title: str | None = None, media: Callable[[Any], list] | None = None):
+    """Register an async tool function whose return annotation is a pydantic model.
+
+    `media` adds content blocks (e.g. an image) after the text summary; fields the model marks
+    `exclude=True` stay out of the structured content (no image twice).
+    """
 
     def register(fn: Callable[..., Awaitable[BaseModel]]):
         tool_name = name or fn.__name__
@@ -137,8 +141,8 @@ def tool(server: MCPServer, annotations: ToolAnnotations, *, summary: Callable[[
                     content=[TextContent(type="text", text=f"{tool_name} failed with an internal error; the details "
                                                            "are in the server's log. Report it if it persists.")],
                     is_error=True)
-            return CallToolResult(content=[TextContent(type="text", text=summary(result))],
-                                  structured_content=result.model_dump(mode="json"))
+            content = [TextContent(type="text", text=summary(result)), *(media(result) if media else [])]
+            return CallToolResult(content=content, structured_content=result.model_dump(mode="json"))
 
         # The SDK derives the output schema from this; the content is built above.
         run.__signature__ = signature.replace(return_annotation=Annotated[CallToolResult, model])  # type: ignore[attr-defined]

@@ -227,7 +227,8 @@ def sign_in_at_sandbox(config: McpConfig, client: str, out) -> None:
 
     if not config.client(client).sandbox:
         raise AuthCommandError(f"Client '{client}' has no sandbox in {config.path}.")
-    providers = dict.fromkeys(SERVER_PROVIDER[server] for server in config.client(client).enabled())
+    providers = dict.fromkeys(SERVER_PROVIDER[server] for server in config.client(client).enabled()
+                              if server in SERVER_PROVIDER)  # page-analysis signs in nowhere
     for provider in providers:  # one Google grant serves ga4 and search-console
         args = argparse.Namespace(provider=provider, client=client, account=None, scope=[],
                                   no_browser=False, port=0, client_id=None, site=None, timeout=30.0)

@@ -106,6 +106,18 @@ class SearchConsoleSettings(_Model):
     api_base: HttpUrl | None = Field(None, description="Stand-in for Google's API host (the sandbox).")
 
 
+class PageAnalysisSettings(_Model):
+    allowed_hosts: list[Annotated[str, Field(min_length=1, max_length=253)]] = Field(
+        default_factory=list, description="Hosts that may be fetched although they resolve to private or "
+                                          "loopback addresses (an intranet, a local site, the sandbox).")
+    allow_private: bool = Field(False, description="Allow every private address (only for a trusted network).")
+    chromium: str | None = Field(None, description="Path to Chromium; found automatically when omitted.")
+    pages: Annotated[int, Field(ge=1, le=16)] = Field(4, description="Browser pages kept for reuse.")
+    page_timeout: Annotated[float, Field(gt=1, le=120)] = 15.0
+    max_links: Annotated[int, Field(ge=1, le=1000)] = 200
+    link_timeout: Annotated[float, Field(gt=0, le=60)] = 5.0
+
+
 S = TypeVar("S", bound=BaseModel)
 
 
@@ -121,6 +133,7 @@ class ClientServers(_Model):
     webflow: ServerConfig[WebflowSettings] | None = None
     ga4: ServerConfig[GA4Settings] | None = None
     search_console: ServerConfig[SearchConsoleSettings] | None = Field(None, alias="search-console")
+    page_analysis: ServerConfig[PageAnalysisSettings] | None = Field(None, alias="page-analysis")
 
     def get(self, server: str) -> ServerConfig | None:
         return getattr(self, server.replace("-", "_"))

@@ -98,15 +98,18 @@ async def _session(config: Path, sandbox_url: str) -> int:
 
 
 async def _measure(config: Path) -> None:
-    """The measuring half: GA4 landing pages and Search Console CTR opportunities, over stdio."""
+    """The measuring half: GA4 landing pages, Search Console CTR opportunities, and an audit of the
+    weakest page, over stdio."""
     from datetime import date, timedelta
 
     from mcp import Client
     from mcp.client.stdio import StdioServerParameters
 
+    opportunities = None
     for server, tool, args in (
         ("ga4", "top_landing_pages", {"limit": 5}),
         ("search-console", "ctr_opportunities", {"dimension": "page", "min_impressions": 100, "limit": 5}),
+        ("page-analysis", "analyze_page", {}),
     ):
         _say(f"\n== {server}: `marketing-mcp serve {server} --client demo` over stdio ==")
         params = StdioServerParameters(command=sys.executable, env=_vault_environment(),
@@ -116,8 +119,17 @@ async def _measure(config: Path) -> None:
             if server == "search-console":
                 today = date.fromisoformat((await _sandbox_clock(config))[:10])
                 args = {**args, "start": str(today - timedelta(days=30)), "end": str(today - timedelta(days=3))}
+            if server == "page-analysis":  # the page Search Console ranks worst against its position
+                from adapters.web.browser import find_chromium
+
+                if not opportunities or find_chromium() is None:
+                    _say("   skipped: no Chromium (run scripts/chromium-up.sh)")
+                    continue
+                args = {"url": opportunities}
             result = await call(tool, args)
-            for row in (result.get("rows") or result.get("opportunities") or [])[:5]:
+            if server == "search-console" and result.get("opportunities"):
+                opportunities = result["opportunities"][0]["keys"]["page"]
+            for row in (result.get("rows") or result.get("opportunities") or result.get("findings") or [])[:5]:
                 _say(f"     {json.dumps(row)[:150]}")
 
 

@@ -172,8 +172,20 @@ async def search_console_adapter(w: Wiring):
                          auth_hint=w.auth_hint("google"))
 
 
+async def page_analysis_adapter(w: Wiring):
+    from adapters.web.analyzer import PageAnalyzer
+    from adapters.web.browser import Browser
+    from adapters.web.safety import UrlPolicy
+
+    s = w.settings
+    policy = UrlPolicy(allow_private=s.allow_private, allowed_hosts=frozenset(s.allowed_hosts))
+    return PageAnalyzer(Browser(policy, executable=s.chromium, pages=s.pages), page_timeout=s.page_timeout,
+                        max_links=s.max_links, link_timeout=s.link_timeout)
+
+
 ADAPTERS: dict[str, AdapterFactory] = {"wordpress": wordpress_adapter, "webflow": webflow_adapter,
-                                       "ga4": ga4_adapter, "search-console": search_console_adapter}
+                                       "ga4": ga4_adapter, "search-console": search_console_adapter,
+                                       "page-analysis": page_analysis_adapter}
 
 
 def create_server(config: McpConfig, client: str, server: str,

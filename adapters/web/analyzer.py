@@ -1,0 +1,375 @@
+"""Page analysis: load a page in Chromium, read its facts once, and turn them into findings.
+
+Bounds everywhere: redirects, requests per page, time per page, links checked, pages crawled.
+A page that never finishes loading is analyzed as far as it got (and says so); a tab that
+crashes or hangs is reported and replaced in the pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from collections import Counter
+from typing import Any, Literal
+from urllib.parse import urldefrag, urlsplit
+
+import httpx
+from pydantic import BaseModel, Field
+
+from adapters.errors import AdapterError, InvalidRequest, UpstreamUnavailable
+from adapters.timing import current_deadline
+
+from . import checks
+from .browser import DESKTOP, MOBILE, Browser
+from .checks import Finding
+from .dom import CTA, EXTRACT
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+MAX_REDIRECTS = 5
+MAX_FINDINGS = 40
+
+
+class Metrics(BaseModel):
+    ttfb_ms: float | None = None
+    dom_content_loaded_ms: float | None = None
+    load_ms: float | None = None
+    lcp_ms: float | None = None
+    cls: float | None = None
+    transfer_bytes: int | None = None
+    requests: int | None = None
+
+
+class PageReport(BaseModel):
+    url: str
+    final_url: str
+    status: int
+    redirects: list[str]
+    indexable: bool
+    title: str
+    meta_description: str | None
+    h1: list[str]
+    canonical: str | None
+    links_internal: int
+    links_external: int
+    images: int
+    metrics: Metrics
+    findings: list[Finding] = Field(description="Problems, most severe first (capped).")
+    passed: list[str] = Field(description="Checks the page passed.")
+    complete: bool = Field(True, description="False when the page did not finish loading in time.")
+    analyzed_at: float
+
+
+class LinkStatus(BaseModel):
+    url: str
+    status: int | None
+    ok: bool
+    error: str | None = None
+
+
+class LinkReport(BaseModel):
+    page: str
+    checked: int
+    broken: int
+    links: list[LinkStatus] = Field(description="Broken first.")
+    skipped: int = Field(0, description="Links beyond the bound, not checked.")
+
+
+class Screenshot(BaseModel):
+    url: str
+    viewport: str
+    full_page: bool
+    png_base64: str = Field("", exclude=True, description="Sent as image content, not here.")
+    bytes: int
+
+
+class Delta(BaseModel):
+    check: str
+    message: str
+
+
+class PageComparison(BaseModel):
+    a: str
+    b: str
+    better: list[Delta] = Field(description="Problems in A that B no longer has.")
+    worse: list[Delta] = Field(description="Problems B has that A did not.")
+    unchanged: list[str]
+    metrics_a: Metrics
+    metrics_b: Metrics
+
+
+class CrawlPage(BaseModel):
+    url: str
+    status: int
+    title: str
+    problems: list[str]
+
+
+class CrawlReport(BaseModel):
+    start: str
+    pages: list[CrawlPage]
+    repeated: dict[str, int] = Field(description="Check -> number of pages failing it, most common first.")
+    duplicate_titles: list[list[str]]
+    duplicate_descriptions: list[list[str]]
+    stopped_because: str | None = None
+
+
+class PageAnalyzer:
+    def __init__(self, browser: Browser, *, page_timeout: float = 15.0, link_concurrency: int = 8,
+                 link_timeout: float = 5.0, max_links: int = 200, transport: httpx.AsyncBaseTransport | None = None):
+        self.browser = browser
+        self.policy = browser.policy
+        self._page_timeout = page_timeout
+        self._link_concurrency = link_concurrency
+        self._link_timeout = link_timeout
+        self._max_links = max_links
+        self._transport = transport
+
+    async def aclose(self) -> None:
+        await self.browser.aclose()
+
+    def _budget(self) -> float:
+        deadline = current_deadline()
+        return min(self._page_timeout, deadline.remaining() - 1.0) if deadline else self._page_timeout
+
+    # -- analyze -------------------------------------------------------------
+
+    async def analyze(self, url: str) -> PageReport:
+        self.policy.check(url)
+        budget = self._budget()
+        if budget <= 1:
+            raise UpstreamUnavailable("Not enough time left in this call to load a page.", hint="Try again.")
+        async with self.browser.page(DESKTOP) as page:
+            try:
+                return await asyncio.wait_for(self._analyze(page, url, budget), budget + 5)
+            except asyncio.TimeoutError:
+                page._mcp_crashed = True  # hung: do not lend this tab out again
+                raise UpstreamUnavailable(f"{url} kept the browser busy past {budget:.0f} s.",
+                                          hint="The page may run a script that never ends; try again later.") from None
+            except AdapterError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - Playwright's errors, translated once
+                if getattr(page, "_mcp_crashed", False) or "crash" in str(exc).lower():
+                    page._mcp_crashed = True
+                    raise UpstreamUnavailable(f"The browser tab crashed while loading {url}.",
+                                              hint="The page may be too heavy; it was not retried.") from None
+                raise UpstreamUnavailable(f"{url} could not be loaded: {_short_error(exc)}.",
+                                          hint="Check that the URL opens in a browser.") from None
+
+    async def _analyze(self, page: Any, url: str, budget: float) -> PageReport:
+        started = time.monotonic()
+        response = await page.goto(url, wait_until="domcontentloaded", timeout=budget * 1000)
+        if response is None:
+            raise InvalidRequest(f"{url} did not produce a page.")
+        redirects = _redirects(response)
+        self.policy.check(response.url)  # the guard blocked the hop; say so rather than analyze an error page
+        if len(redirects) > MAX_REDIRECTS:
+            raise InvalidRequest(f"{url} redirects {len(redirects)} times (limit {MAX_REDIRECTS}).",
+                                 hint="Analyze the final URL, and fix the chain.")
+        complete = True
+        try:
+            await page.wait_for_load_state("load", timeout=max(0.5, budget - (time.monotonic() - started)) * 1000)
+        except Exception:  # noqa: BLE001 - a page that never finishes loading is analyzed as it stands
+            complete = False
+        facts = await page.evaluate(EXTRACT)
+        await page.set_viewport_size(MOBILE)
+        mobile = await page.evaluate(CTA)
+        headers = await response.all_headers()
+        found = checks.seo(facts, response.status, redirects, headers.get("x-robots-tag"))
+        found += checks.conversion(facts, mobile) + checks.speed(facts)
+        if not complete:
+            found.append(Finding(check="load_incomplete", category="speed", severity="warning",
+                                 message=f"The page had not finished loading after {budget:.0f} s.",
+                                 fix="Find the request that never completes (a hanging script or tracker)."))
+        return _report(url, response.status, redirects, facts, found, complete)
+
+    # -- links -------------------------------------------------------------
+
+    async def check_links(self, url: str) -> LinkReport:
+        async with self.browser.page(DESKTOP) as page:
+            self.policy.check(url)
+            try:
+                await page.goto(url, wait_until="domcontentloaded", timeout=self._budget() * 1000)
+                hrefs = await page.evaluate("() => Array.from(document.querySelectorAll('a[href]'), a => a.href)")
+            except Exception as exc:  # noqa: BLE001
+                raise UpstreamUnavailable(f"{url} could not be loaded: {_short_error(exc)}.") from None
+        unique = list(dict.fromkeys(urldefrag(h)[0] for h in hrefs if h.startswith(("http://", "https://"))))
+        todo, skipped = unique[: self._max_links], max(0, len(unique) - self._max_links)
+        results = await self._statuses(todo)
+        results.sort(key=lambda r: (r.ok, r.url))
+        return LinkReport(page=url, checked=len(results), broken=sum(not r.ok for r in results),
+                          links=results, skipped=skipped)
+
+    async def _statuses(self, urls: list[str]) -> list[LinkStatus]:
+        slots = asyncio.Semaphore(self._link_concurrency)
+        deadline = current_deadline()
+
+        async def one(http: httpx.AsyncClient, link: str) -> LinkStatus:
+            if not self.policy.allows(link):
+                return LinkStatus(url=link, status=None, ok=False, error="refused: not a public address")
+            async with slots:
+                left = deadline.remaining() if deadline else self._link_timeout
+                if left < 0.5:
+                    return LinkStatus(url=link, status=None, ok=False, error="not checked: out of time")
+                try:
+                    r = await _follow(http, link, self.policy, min(self._link_timeout, left))
+                    return LinkStatus(url=link, status=r.status_code, ok=r.status_code < 400)
+                except httpx.TimeoutException:
+                    return LinkStatus(url=link, status=None, ok=False, error="timed out")
+                except (httpx.HTTPError, AdapterError) as exc:
+                    return LinkStatus(url=link, status=None, ok=False, error=_short_error(exc))
+
+        async with httpx.AsyncClient(transport=self._transport, follow_redirects=False,
+                                     headers={"User-Agent": "marketing-mcp link check"}) as http:
+            return list(await asyncio.gather(*(one(http, u) for u in urls)))
+
+    # -- screenshot ----------------------------------------------------------
+
+    async def screenshot(self, url: str, *, viewport: Literal["desktop", "mobile"], full_page: bool,
+                         max_bytes: int = 1_500_000) -> Screenshot:
+        self.policy.check(url)
+        size = MOBILE if viewport == "mobile" else DESKTOP
+        async with self.browser.page(size) as page:
+            try:
+                await page.goto(url, wait_until="load", timeout=self._budget() * 1000)
+                png = await page.screenshot(full_page=full_page, type="png")
+                if len(png) > max_bytes and full_page:
+                    png = await page.screenshot(full_page=False, type="png")  # the first screen still says a lot
+                    full_page = False
+            except Exception as exc:  # noqa: BLE001
+                raise UpstreamUnavailable(f"{url} could not be captured: {_short_error(exc)}.") from None
+        if len(png) > max_bytes:
+            raise InvalidRequest(f"The screenshot is {len(png)} bytes, over the {max_bytes} byte cap.",
+                                 hint="Use viewport='mobile' or full_page=false.")
+        return Screenshot(url=url, viewport=viewport, full_page=full_page, png_base64=base64.b64encode(png).decode(),
+                          bytes=len(png))
+
+    # -- compare, crawl ------------------------------------------------------
+
+    async def compare(self, a: PageReport, b: PageReport) -> PageComparison:
+        fa = {f.check: f for f in a.findings}
+        fb = {f.check: f for f in b.findings}
+        return PageComparison(
+            a=a.final_url, b=b.final_url,
+            better=[Delta(check=c, message=fa[c].message) for c in fa if c not in fb],
+            worse=[Delta(check=c, message=fb[c].message) for c in fb if c not in fa],
+            unchanged=sorted(set(fa) & set(fb)), metrics_a=a.metrics, metrics_b=b.metrics)
+
+    async def crawl(self, start: str, *, max_pages: int, max_depth: int, time_budget: float) -> CrawlReport:
+        self.policy.check(start)
+        host = urlsplit(start).netloc
+        began = time.monotonic()
+        queue: list[tuple[str, int]] = [(u, 1) for u in await self._sitemap_urls(start, host)] or [(start, 0)]
+        seen = {u for u, _ in queue}
+        pages: list[CrawlPage] = []
+        reports: list[PageReport] = []
+        stopped = None
+        while queue:
+            if len(pages) >= max_pages:
+                stopped = f"page limit ({max_pages})"
+                break
+            if time.monotonic() - began > time_budget:
+                stopped = f"time limit ({time_budget:.0f} s)"
+                break
+            url, depth = queue.pop(0)
+            try:
+                report = await self.analyze(url)
+            except AdapterError as exc:
+                pages.append(CrawlPage(url=url, status=0, title="", problems=[f"not analyzed: {exc.message}"]))
+                continue
+            reports.append(report)
+            pages.append(CrawlPage(url=report.final_url, status=report.status, title=report.title,
+                                   problems=[f.check for f in report.findings if f.severity != "info"]))
+            if depth < max_depth:
+                for link in await self._internal_links(report.final_url, host):
+                    if link not in seen:
+                        seen.add(link)
+                        queue.append((link, depth + 1))
+        repeated = Counter(p for page in pages for p in page.problems if not p.startswith("not analyzed"))
+        return CrawlReport(start=start, pages=pages, repeated=dict(repeated.most_common()),
+                           duplicate_titles=_duplicates(reports, lambda r: r.title),
+                           duplicate_descriptions=_duplicates(reports, lambda r: r.meta_description),
+                           stopped_because=stopped)
+
+    async def _sitemap_urls(self, start: str, host: str) -> list[str]:
+        import re
+
+        parts = urlsplit(start)
+        try:
+            async with httpx.AsyncClient(transport=self._transport, timeout=5.0) as http:
+                r = await http.get(f"{parts.scheme}://{host}/sitemap.xml")
+        except httpx.HTTPError:
+            return []
+        if r.status_code != 200:
+            return []
+        urls = [u.strip() for u in re.findall(r"<loc>(.*?)</loc>", r.text)]
+        return [u for u in dict.fromkeys(urls) if urlsplit(u).netloc == host and not u.endswith(".xml")]
+
+    async def _internal_links(self, url: str, host: str) -> list[str]:
+        async with self.browser.page(DESKTOP) as page:
+            try:
+                await page.goto(url, wait_until="domcontentloaded", timeout=self._budget() * 1000)
+                hrefs = await page.evaluate("() => Array.from(document.querySelectorAll('a[href]'), a => a.href)")
+            except Exception:  # noqa: BLE001 - a page whose links cannot be read adds none
+                return []
+        return [u for u in dict.fromkeys(urldefrag(h)[0] for h in hrefs)
+                if u.startswith(("http://", "https://")) and urlsplit(u).netloc == host]
+
+
+async def _follow(http: httpx.AsyncClient, url: str, policy: Any, timeout: float) -> httpx.Response:
+    """HEAD (GET when HEAD is refused), following redirects ourselves so each hop passes the policy."""
+    for _ in range(MAX_REDIRECTS + 1):
+        r = await http.head(url, timeout=timeout)
+        if r.status_code in (405, 501):
+            r = await http.get(url, timeout=timeout)
+        if r.status_code not in (301, 302, 303, 307, 308) or "location" not in r.headers:
+            return r
+        url = str(r.url.join(r.headers["location"]))
+        policy.check(url)
+    raise InvalidRequest(f"more than {MAX_REDIRECTS} redirects")
+
+
+def _redirects(response: Any) -> list[str]:
+    chain = []
+    request = response.request.redirected_from
+    while request is not None:
+        chain.insert(0, request.url)
+        request = request.redirected_from
+    return chain
+
+
+def _report(url: str, status: int, redirects: list[str], facts: dict, found: list[Finding], complete: bool) -> PageReport:
+    found.sort(key=lambda f: SEVERITY_ORDER[f.severity])
+    failed = {f.check for f in found}
+    perf = facts.get("perf") or {}
+    return PageReport(
+        url=url, final_url=facts.get("url") or url, status=status, redirects=redirects,
+        indexable=checks.indexable(found), title=(facts.get("title") or "")[:200],
+        meta_description=(facts.get("description") or None), h1=facts.get("h1") or [],
+        canonical=facts.get("canonical"), links_internal=facts.get("links_internal", 0),
+        links_external=facts.get("links_external", 0), images=facts.get("images", 0),
+        metrics=Metrics(ttfb_ms=_r(perf.get("ttfb")), dom_content_loaded_ms=_r(perf.get("dcl")),
+                        load_ms=_r(perf.get("load")), lcp_ms=_r(perf.get("lcp")),
+                        cls=round(perf["cls"], 3) if perf.get("cls") is not None else None,
+                        transfer_bytes=perf.get("transfer"), requests=perf.get("requests")),
+        findings=found[:MAX_FINDINGS],
+        passed=[c for group in checks.CHECKS.values() for c in group if c not in failed],
+        complete=complete, analyzed_at=time.time())
+
+
+def _duplicates(reports: list[PageReport], key) -> list[list[str]]:
+    groups: dict[str, list[str]] = {}
+    for r in reports:
+        value = (key(r) or "").strip().lower()
+        if value:
+            groups.setdefault(value, []).append(r.final_url)
+    return [urls for urls in groups.values() if len(urls) > 1]
+
+
+def _r(value: Any) -> float | None:
+    return round(value, 1) if isinstance(value, (int, float)) and value else None
+
+
+def _short_error(exc: BaseException) -> str:
+    text = str(exc).split("\n")[0]
+    return (text or type(exc).__name__)[:160]
