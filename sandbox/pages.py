@@ -271,7 +271,6 @@ def webflow_item(request: Request, world: World) -> Response:
     base = _base(request)
     collection_slug, item_slug = request.path_params["collection"], request.path_params["item"]
     with world.lock:
-        site = world.webflow
         collection = _webflow_collection(world, collection_slug)
         item = collection.live_by_slug(item_slug) if collection else None
         url = f"{base}{WEBFLOW_SITE_PREFIX}/{collection_slug}/{item_slug}"
