@@ -33,13 +33,14 @@ wordpress:
 chromium: setup
 	PYTHON=$(BIN)/python scripts/chromium-up.sh
 
-bench: setup
+bench: setup chromium
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/call_overhead.py
 	$(BIN)/python benchmarks/rate_limiter.py
 	$(BIN)/python benchmarks/vault_auth.py
 	$(BIN)/python benchmarks/ga4_report.py
 	$(BIN)/python benchmarks/ga4_vs_official.py
+	$(BIN)/python benchmarks/page_analysis.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
