@@ -149,6 +149,12 @@ class PageAnalyzer:
             except AdapterError:
                 raise
             except Exception as exc:  # noqa: BLE001 - Playwright's errors, translated once
+                too_big = getattr(page, "_mcp_too_big", None)
+                if too_big:
+                    page._mcp_too_big = None
+                    raise InvalidRequest(f"{url} is {too_big / 1e6:.1f} MB of HTML, over the "
+                                         f"{self.browser.max_page_bytes / 1e6:.0f} MB limit; it was not analyzed.",
+                                         hint="Analyze a smaller page.") from None
                 if getattr(page, "_mcp_crashed", False) or "crash" in str(exc).lower():
                     page._mcp_crashed = True
                     raise UpstreamUnavailable(f"The browser tab crashed while loading {url}.",

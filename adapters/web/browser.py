@@ -46,8 +46,10 @@ def find_chromium(configured: str | None = None) -> str | None:
 
 
 class Browser:
-    def __init__(self, policy: UrlPolicy, *, executable: str | None = None, pages: int = 4):
+    def __init__(self, policy: UrlPolicy, *, executable: str | None = None, pages: int = 4,
+                 max_page_bytes: int = 5_000_000):
         self.policy = policy
+        self.max_page_bytes = max_page_bytes
         self._executable = executable
         self._size = pages
         self._lock = asyncio.Lock()
@@ -138,8 +140,13 @@ class Browser:
         # browser's next request (the redirect target) comes through this guard too.
         try:
             response = await route.fetch(max_redirects=0)
+            size = len(await response.body())
         except Exception:  # noqa: BLE001 - let the browser report the network error itself
             await route.continue_()
+            return
+        if size > self.max_page_bytes:
+            request.frame.page._mcp_too_big = size  # the analyzer reports it; the browser never parses it
+            await route.abort("failed")
             return
         await route.fulfill(response=response)
 

@@ -199,3 +199,15 @@ async def test_page_text_is_reported_as_data_never_followed(sandbox, chromium):
         report = await call(c, "analyze_page", {"url": f"{sandbox.url}/_fixtures/prompt-injection"})
     assert all(t.annotations.read_only_hint for t in tools)  # nothing here can publish, send or spend
     assert report["status"] == 200 and report["findings"] is not None
+
+
+async def test_redirect_loops_and_oversized_pages_are_bounded(sandbox, chromium):
+    async with client(sandbox.url) as c:
+        started = time.monotonic()
+        loop = await c.call_tool("analyze_page", {"url": f"{sandbox.url}/_fixtures/redirect-loop"})
+        huge = await c.call_tool("analyze_page", {"url": f"{sandbox.url}/_fixtures/huge"})
+        after = await c.call_tool("analyze_page", {"url": f"{sandbox.url}/about-us/"})
+    assert time.monotonic() - started < 30
+    assert loop.is_error and huge.is_error, (text(loop), text(huge))
+    assert "MB" in text(huge) and "limit" in text(huge)
+    assert not after.is_error  # the pool still serves
