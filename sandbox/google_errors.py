@@ -15,6 +15,8 @@ from typing import Any, Iterable
 
 from starlette.requests import Request
 
+from .headers import bearer
+
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
                 405: "INVALID_ARGUMENT", 409: "ALREADY_EXISTS", 412: "FAILED_PRECONDITION", 429: "RESOURCE_EXHAUSTED",
                 499: "CANCELLED", 500: "INTERNAL", 501: "UNIMPLEMENTED", 502: "UNAVAILABLE", 503: "UNAVAILABLE",
@@ -81,15 +83,6 @@ def error_body(status: int, message: str | None = None, *, legacy: bool = False)
 
 def is_google_path(path: str) -> bool:
     return path.startswith(("/v1beta/", "/v1/", "/webmasters/"))
-
-
-def bearer(header: str | None) -> str | None:
-    if not header:
-        return None
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        return None
-    return value.strip()
 
 
 def authorize(world: Any, headers: Any, scopes: Iterable[str], *, service: str, method: str, legacy: bool = False):

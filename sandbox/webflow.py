@@ -18,6 +18,7 @@ from typing import Any, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .headers import bearer
 from .webflow_site import Collection, Item, WebflowError, not_found, validation_error, wf_time
 from .world import World
 
@@ -44,7 +45,7 @@ class Result:
 async def handle(request: Request, world: World, path: str) -> Response:
     rate_headers: dict[str, str] = {}
     try:
-        token = _bearer(request.headers.get("authorization"))
+        token = bearer(request.headers.get("authorization"))
         with world.lock:
             site_id = world.webflow_token_site(token) if token is not None else None
         if token is None or site_id is None:
@@ -77,15 +78,6 @@ def _json(body: Any, status: int, headers: dict[str, str]) -> Response:
     if status == 204:
         return Response(status_code=204, headers=headers)
     return Response(json.dumps(body, ensure_ascii=False), status_code=status, headers=headers, media_type="application/json")
-
-
-def _bearer(header: str | None) -> str | None:
-    if not header:
-        return None
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        return None
-    return value.strip()
 
 
 # -- routing ---------------------------------------------------------------
