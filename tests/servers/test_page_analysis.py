@@ -118,10 +118,11 @@ async def test_private_addresses_and_other_schemes_are_refused(sandbox, chromium
         metadata = await c.call_tool("analyze_page", {"url": "http://169.254.169.254/latest/meta-data/"})
         local = await c.call_tool("check_links", {"url": "http://localhost:1/"})
         file_url = await c.call_tool("analyze_page", {"url": "file:///etc/passwd"})
+        data_url = await c.call_tool("screenshot", {"url": "data:text/html,<h1>hi</h1>"})
     for result in (refused, metadata, local):
         assert result.is_error and result.structured_content["error"]["type"] == "permission_denied", text(result)
         assert "allowed_hosts" in result.structured_content["error"]["hint"]
-    assert file_url.is_error  # the schema accepts http(s) only
+    assert file_url.is_error and data_url.is_error  # the schema accepts http(s) only
 
 
 async def test_a_redirect_into_private_space_is_blocked(sandbox, chromium):
