@@ -113,6 +113,11 @@ def _client(provider: Provider, app: OAuthApp, *, redirect_uri: str | None = Non
     return client
 
 
+def _client_id_in_body(provider: Provider, app: OAuthApp) -> dict[str, str]:
+    """client_secret_post vendors want the client ID in the token request's body as well."""
+    return {"client_id": app.client_id} if provider.token_auth == "client_secret_post" else {}
+
+
 def _normalize_token_response(response):
     """Vendors that stray from RFC 6749's error shape or `expires_in` meaning, made standard."""
     try:
@@ -165,12 +170,12 @@ def sign_in(provider: Provider, app: OAuthApp, scopes: tuple[str, ...], *,
     if "code" not in params:
         raise OAuthFailure("The redirect carries no authorization code. Nothing was stored; run the command again.")
     token = _call(provider, "sign-in", lambda: client.fetch_token(
-        provider.endpoints.token, code=params["code"], code_verifier=verifier, method=provider.token_method,
-        **({"client_id": app.client_id} if provider.token_auth == "client_secret_post" else {})))
+        provider.endpoints.token, code=params["code"], code_verifier=verifier,
+        **_client_id_in_body(provider, app)))
     if provider.exchanges_for_long_lived:
         token = _call(provider, "sign-in", lambda: client.fetch_token(
             provider.endpoints.token, grant_type="fb_exchange_token", fb_exchange_token=token["access_token"],
-            client_id=app.client_id, method=provider.token_method))
+            client_id=app.client_id))
     return token_from_response(provider, app, token, now(), requested=scopes)
 
 
@@ -201,7 +206,7 @@ def _quietly(fn: Callable[..., Any], *args: Any) -> None:
 
 def token_from_response(provider: Provider, app: OAuthApp, response: dict, now: float, *,
                         requested: tuple[str, ...] = (), previous: OAuthToken | None = None) -> OAuthToken:
-    assert provider.endpoints is not None
+    assert previous is not None or provider.endpoints is not None
     expires_in = response.get("expires_in")
     refresh_in = response.get("refresh_token_expires_in")
     raw_scope = response.get("scope")
@@ -216,8 +221,9 @@ def token_from_response(provider: Provider, app: OAuthApp, response: dict, now: 
         refresh_expires_at=now + float(refresh_in) if refresh_in else (
             previous.refresh_expires_at if previous and not refresh else None),
         scopes=scopes,
-        token_url=provider.endpoints.token,
-        revoke_url=provider.endpoints.revoke,
+        # a refreshed token stays with the server that issued it (the vendor, or the sandbox)
+        token_url=previous.token_url if previous else provider.endpoints.token,
+        revoke_url=previous.revoke_url if previous else provider.endpoints.revoke,
         client_id=app.client_id,
         client_secret=app.client_secret,
         extra=dict(previous.extra) if previous else {},
@@ -250,24 +256,11 @@ def refresh(provider: Provider, token: OAuthToken, now: float, *, timeout: float
     if token.refresh_token is None:
         raise OAuthFailure(f"The {provider.title} token has expired and cannot be refreshed.", grant_gone=True)
     app = OAuthApp(token.client_id, token.client_secret)
-    endpoints = provider.endpoints
-    # The token refreshes where it was issued (the vendor, or the sandbox that stood in for it).
-    bound = provider if endpoints and endpoints.token == token.token_url else \
-        _with_token_url(provider, token.token_url)
-    client = _client(bound, app, timeout=timeout)
+    client = _client(provider, app, timeout=timeout)
     response = _call(provider, "token refresh", lambda: client.refresh_token(
         token.token_url, refresh_token=token.refresh_token.get_secret_value(),
-        **({"client_id": app.client_id} if provider.token_auth == "client_secret_post" else {})))
-    return token_from_response(bound, app, dict(response), now, previous=token)
-
-
-def _with_token_url(provider: Provider, token_url: str) -> Provider:
-    from dataclasses import replace
-
-    from .providers import Endpoints
-
-    ep = provider.endpoints
-    return replace(provider, endpoints=Endpoints(ep.authorize if ep else "", token_url, None, None))
+        **_client_id_in_body(provider, app)))
+    return token_from_response(provider, app, dict(response), now, previous=token)
 
 
 def identify(provider: Provider, token: OAuthToken, *, timeout: float = DEFAULT_TIMEOUT) -> tuple[str, str, dict[str, str]]:
@@ -283,7 +276,12 @@ def identify(provider: Provider, token: OAuthToken, *, timeout: float = DEFAULT_
     except (httpx.HTTPError, ValueError) as exc:
         raise OAuthFailure(f"Signed in, but {provider.title} did not say whose account it is "
                            f"({type(exc).__name__}); nothing was stored. Run the command again.") from None
-    return _IDENTITY[provider.name](info)
+    return identity_from(provider.name, info)
+
+
+def identity_from(provider: str, info: dict) -> tuple[str, str, dict[str, str]]:
+    """(account, label, extra facts) from a provider's user-info answer."""
+    return _IDENTITY[provider](info)
 
 
 def _google(info: dict) -> tuple[str, str, dict[str, str]]:

@@ -36,7 +36,6 @@ class Provider:
     scope_separator: str = " "
     authorize_params: dict[str, str] = field(default_factory=dict)
     token_auth: Literal["client_secret_post", "client_secret_basic"] = "client_secret_post"
-    token_method: Literal["POST", "GET"] = "POST"
     revoke_token_param: str = "token"
     userinfo_scheme: str = "Bearer"
     rotates_refresh_tokens: bool = False

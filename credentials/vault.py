@@ -113,23 +113,25 @@ class Vault:
 
     async def access_token(self, provider: str, account: str, *, stale: str | None = None) -> str:
         """A valid access token. `stale`: the vendor just refused this one, refresh unless already done."""
-        key = record_key(provider, account)
-        rec = self._warm.get(key) or self.record(provider, account)
+        rec = self._known(provider, account)
         if self._usable(rec, stale):
             return rec.secret.access_token.get_secret_value()
-        lock = self._task_locks.setdefault(key, asyncio.Lock())
+        lock = self._task_locks.setdefault(rec.key, asyncio.Lock())
         async with lock:  # tasks of this process queue here and reuse the first one's result
-            rec = self._warm.get(key, rec)
+            rec = self._warm.get(rec.key, rec)
             if not self._usable(rec, stale):
                 rec = await asyncio.to_thread(self.refresh_now, provider, account, stale)
         return rec.secret.access_token.get_secret_value()
 
     def access_token_sync(self, provider: str, account: str, *, stale: str | None = None) -> str:
-        key = record_key(provider, account)
-        rec = self._warm.get(key) or self.record(provider, account)
+        rec = self._known(provider, account)
         if not self._usable(rec, stale):
             rec = self.refresh_now(provider, account, stale)
         return rec.secret.access_token.get_secret_value()
+
+    def _known(self, provider: str, account: str) -> Record:
+        """The record in use (no file read on a warm call), else the stored one."""
+        return self._warm.get(record_key(provider, account)) or self.record(provider, account)
 
     def refreshable(self, provider: str, account: str) -> bool:
         rec = self._warm.get(record_key(provider, account))

@@ -308,9 +308,9 @@ def _verify_bearer(config: McpConfig, args, p: Provider, token: SecretStr) -> tu
                                "Pass --no-verify to store the token unchecked.") from None
     if response.status_code != 200:
         raise AuthCommandError(f"{p.title} refused the token (HTTP {response.status_code}); nothing was stored.")
-    from credentials.oauth import _IDENTITY
+    from credentials.oauth import identity_from
 
-    account, label, _ = _IDENTITY[p.name](response.json())
+    account, label, _ = identity_from(p.name, response.json())
     return account, label
 
 

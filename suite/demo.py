@@ -66,7 +66,6 @@ def _sandbox(url: str) -> Iterator[None]:
 
 async def _session(config: Path, sandbox_url: str) -> int:
     from mcp import Client
-    from mcp.client.stdio import StdioServerParameters
 
     failures = 0
     for server, post_title, pitch in (
@@ -76,9 +75,7 @@ async def _session(config: Path, sandbox_url: str) -> int:
          "What single-origin means, how it tastes different, and how to pick your first bag."),
     ):
         _say(f"\n== {server}: `marketing-mcp serve {server} --client demo` over stdio ==")
-        params = StdioServerParameters(command=sys.executable, env=_vault_environment(),
-                                       args=["-m", "suite", "serve", server, "--client", "demo", "--config", str(config)])
-        async with Client(params) as client:
+        async with Client(_served(server, config)) as client:
             tools = await client.list_tools()
             _say(f"{len(tools.tools)} tools: {', '.join(t.name for t in tools.tools)}")
             call = _caller(client)
@@ -103,7 +100,6 @@ async def _measure(config: Path) -> None:
     from datetime import date, timedelta
 
     from mcp import Client
-    from mcp.client.stdio import StdioServerParameters
 
     opportunities = None
     for server, tool, args in (
@@ -112,9 +108,7 @@ async def _measure(config: Path) -> None:
         ("page-analysis", "analyze_page", {}),
     ):
         _say(f"\n== {server}: `marketing-mcp serve {server} --client demo` over stdio ==")
-        params = StdioServerParameters(command=sys.executable, env=_vault_environment(),
-                                       args=["-m", "suite", "serve", server, "--client", "demo", "--config", str(config)])
-        async with Client(params) as client:
+        async with Client(_served(server, config)) as client:
             call = _caller(client)
             if server == "search-console":
                 today = date.fromisoformat((await _sandbox_clock(config))[:10])
@@ -140,13 +134,16 @@ async def _sandbox_clock(config: Path) -> str:
         return (await http.get(f"{url}/_sandbox/state")).json()["clock"]
 
 
-def _vault_environment() -> dict[str, str]:
-    """What a host passes (a minimal environment) plus where this demo's vault and key are."""
+def _served(server: str, config: Path):
+    """`marketing-mcp serve SERVER --client demo` over stdio, started as a host starts it: a minimal
+    environment, plus where this demo's vault and key are."""
     import os
 
-    from mcp.client.stdio import get_default_environment
+    from mcp.client.stdio import StdioServerParameters, get_default_environment
 
-    return {**get_default_environment(), **{k: v for k, v in os.environ.items() if k.startswith("MARKETING_MCP_")}}
+    env = {**get_default_environment(), **{k: v for k, v in os.environ.items() if k.startswith("MARKETING_MCP_")}}
+    return StdioServerParameters(command=sys.executable, env=env,
+                                 args=["-m", "suite", "serve", server, "--client", "demo", "--config", str(config)])
 
 
 def _caller(client: Any):

@@ -62,6 +62,11 @@ class Wiring:
 
         return Vault.open(self.client)
 
+    @functools.cached_property
+    def google_credentials(self):
+        """One google-auth object for every Google client of this server (one token in memory)."""
+        return self.vault.google_credentials(self.server_config.credentials.account)
+
     def auth(self, provider: str) -> "httpx.Auth":
         """The server's credential from the vault, as an httpx.Auth (never a raw secret)."""
         return self.vault.auth(provider, self.server_config.credentials.account)
@@ -134,20 +139,15 @@ async def _collection_id(http, site_id: str, wanted: str) -> str:
                    hint="Set settings.collection of the webflow server in mcp.json to one of them.")
 
 
-def _google_http(w: Wiring):
-    """httplib2 with the vault's google-auth credentials (for the discovery-based clients)."""
+def _discovery(w: Wiring, api: str, version: str):
+    """A discovery-based Google client (bundled document, no network) on httplib2 with the vault's credentials."""
     import google_auth_httplib2
     import httplib2
-
-    return google_auth_httplib2.AuthorizedHttp(w.vault.google_credentials(w.server_config.credentials.account),
-                                               http=httplib2.Http(timeout=60))
-
-
-def _discovery(w: Wiring, api: str, version: str):
     from googleapiclient.discovery import build
 
     base = w.settings.api_base
-    return build(api, version, http=_google_http(w), static_discovery=True, cache_discovery=False,
+    http = google_auth_httplib2.AuthorizedHttp(w.google_credentials, http=httplib2.Http(timeout=60))
+    return build(api, version, http=http, static_discovery=True, cache_discovery=False,
                  client_options={"api_endpoint": str(base)} if base else None)
 
 
@@ -159,7 +159,7 @@ async def ga4_adapter(w: Wiring):
 
     base = w.settings.api_base
     data = BetaAnalyticsDataClient(  # REST transport: plain HTTPS, built on this thread (gRPC built off-thread can hang)
-        credentials=w.vault.google_credentials(w.server_config.credentials.account), transport="rest",
+        credentials=w.google_credentials, transport="rest",
         client_options=ClientOptions(api_endpoint=str(base).rstrip("/")) if base else None)
     return GA4(data, _discovery(w, "analyticsadmin", "v1beta"), properties=w.settings.properties,
                auth_hint=w.auth_hint("google"))

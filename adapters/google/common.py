@@ -76,6 +76,17 @@ def by_status(status: int, message: str, *, vendor: str, auth_hint: str, retry_a
     return UpstreamUnavailable(f"{vendor} failed (HTTP {status}): {message}", vendor=vendor, status=status)
 
 
+def discovery_error(exc: Exception, *, vendor: str, auth_hint: str) -> AdapterError:
+    """googleapiclient's HttpError (and transport failures) as AdapterErrors."""
+    from googleapiclient.errors import HttpError
+
+    if isinstance(exc, HttpError):
+        status = int(exc.resp.status)
+        return by_status(status, google_message(exc.content), vendor=vendor, auth_hint=auth_hint,
+                         retry_after=60.0 if status == 429 else None)
+    return by_status(502, f"{type(exc).__name__} talking to Google", vendor=vendor, auth_hint=auth_hint)
+
+
 def google_message(body: bytes | str | None) -> str:
     """The `error.message` of a Google JSON error body, short; never the raw body."""
     try:

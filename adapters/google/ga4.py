@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from adapters.errors import AdapterError, InvalidRequest, NotFound, RateLimited
 
-from .common import blocking, by_status, raise_unknown, to_number, unknown_names
+from .common import blocking, by_status, discovery_error, raise_unknown, to_number, unknown_names
 from .dates import check_range
 
 VENDOR = "GA4"
@@ -324,10 +324,8 @@ class GA4:
                 raise
 
     async def _admin_call(self, fn):
-        from .search_console import translate_http_error
-
-        return await blocking(fn, translate=lambda e: translate_http_error(e, vendor="GA4 Admin API",
-                                                                           auth_hint=self._auth_hint))
+        return await blocking(fn, translate=lambda e: discovery_error(e, vendor="GA4 Admin API",
+                                                                      auth_hint=self._auth_hint))
 
     def _translate(self, exc: Exception) -> AdapterError:
         from google.api_core import exceptions as gexc

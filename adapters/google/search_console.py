@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from adapters.errors import AdapterError, InvalidRequest
 from adapters.ratelimit import Budget, Rate, WindowBudget
 
-from .common import blocking, by_status, google_message
+from .common import blocking, discovery_error
 from .dates import check_range
 
 VENDOR = "Search Console"
@@ -261,18 +261,11 @@ class SearchConsole:
 
 
 def translate_http_error(exc: Exception, *, vendor: str, auth_hint: str, site: str | None = None) -> AdapterError:
-    """googleapiclient's HttpError (and transport failures) as AdapterErrors."""
-    from googleapiclient.errors import HttpError
-
-    if isinstance(exc, HttpError):
-        status = int(exc.resp.status)
-        message = google_message(exc.content)
-        error = by_status(status, message, vendor=vendor, auth_hint=auth_hint,
-                          retry_after=60.0 if status == 429 else None)
-        if site and (status == 404 or (status == 403 and "permission" in message.lower())):
-            error.hint = property_form_hint(site)
-        return error
-    return by_status(502, f"{type(exc).__name__} talking to Google", vendor=vendor, auth_hint=auth_hint)
+    """A discovery-client failure as an AdapterError; a refused property explains the two property forms."""
+    error = discovery_error(exc, vendor=vendor, auth_hint=auth_hint)
+    if site and (error.status == 404 or (error.status == 403 and "permission" in error.message.lower())):
+        error.hint = property_form_hint(site)
+    return error
 
 
 def property_form_hint(site: str) -> str:

@@ -11,10 +11,9 @@ import asyncio
 import base64
 import time
 from collections import Counter
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urldefrag, urlsplit
 
-import httpx
 from pydantic import BaseModel, Field
 
 from adapters.errors import AdapterError, InvalidRequest, UpstreamUnavailable
@@ -24,6 +23,9 @@ from . import checks
 from .browser import DESKTOP, MOBILE, Browser
 from .checks import Finding
 from .dom import CTA, EXTRACT
+
+if TYPE_CHECKING:
+    import httpx
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 MAX_REDIRECTS = 5
@@ -207,6 +209,8 @@ class PageAnalyzer:
                           links=results, skipped=skipped)
 
     async def _statuses(self, urls: list[str]) -> list[LinkStatus]:
+        import httpx  # server start-up does not pay for it
+
         slots = asyncio.Semaphore(self._link_concurrency)
         deadline = current_deadline()
 
@@ -299,6 +303,8 @@ class PageAnalyzer:
 
     async def _sitemap_urls(self, start: str, host: str) -> list[str]:
         import re
+
+        import httpx
 
         parts = urlsplit(start)
         try:
