@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from .clock import DEFAULT_START, SimClock
+from .email_world import EmailWorld
 from .faults import FaultSet
 from .google_state import GOOGLE_DEFAULTS, GOOGLE_SWITCHES, GoogleState, check_google_setting
 from .oauth import OAuthServer
@@ -30,6 +31,9 @@ from .wordpress_site import SEO_PLUGINS, WordPressSite
 
 WEBFLOW_API_PREFIX = "/webflow/v2"
 WEBFLOW_SITE_PREFIX = "/webflow-site"
+MAILCHIMP_API_PREFIX = "/mailchimp/3.0"  # never the word "server": the Mailchimp SDK rewrites it in URLs
+CUSTOMERIO_APP_PREFIX = "/customerio/app/v1"
+CUSTOMERIO_TRACK_PREFIX = "/customerio/track/api"
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,10 @@ class DemoCredentials:
     webflow_token: str
     webflow_site_id: str
     webflow_collection_id: str
+    mailchimp_api_key: str  # "<32 hex>-<data center>", as Mailchimp shows it
+    customerio_app_key: str  # App API (Bearer)
+    customerio_site_id: str  # Track API (Basic site_id:key)
+    customerio_track_key: str
 
 
 @dataclass(frozen=True)
@@ -77,13 +85,15 @@ class World:
         seo_plugin: str = "yoast",
         google_oauth_testing: bool = False,
         incidents: Any = True,
+        mailchimp_latency: float = 0.0,
         monotonic: Callable[[], float] | None = None,
     ) -> None:
         self.seed = seed
         self._config = {"start": start, "webflow_rate_limit": webflow_rate_limit,
                         "companion_plugin": companion_plugin, "seo_plugin": seo_plugin,
                         "google_oauth_testing": google_oauth_testing,
-                        "incidents": normalize_incidents(incidents), "google": dict(GOOGLE_DEFAULTS)}
+                        "incidents": normalize_incidents(incidents), "google": dict(GOOGLE_DEFAULTS),
+                        "mailchimp_latency": mailchimp_latency}
         self.lock = threading.RLock()
         # Real elapsed time for vendor rate limits and OAuth expiries; tests inject ManualMonotonic.
         self.monotonic: Callable[[], float] = monotonic or time.monotonic
@@ -108,6 +118,8 @@ class World:
         secrets = self.rng("credentials")
         app_password = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(24))
         webflow_token = f"{secrets.getrandbits(256):064x}"
+        mailchimp_key = f"{secrets.getrandbits(128):032x}-us1"
+        cio_app, cio_site, cio_track = (f"{secrets.getrandbits(128):032x}" for _ in range(3))
 
         self.wordpress = WordPressSite(name=WP_SITE_NAME, description=WP_SITE_DESCRIPTION,
                                        companion_plugin=cfg["companion_plugin"], seo_plugin=cfg["seo_plugin"],
@@ -126,6 +138,8 @@ class World:
         # The measuring half: search and analytics data, and Google's quotas, sitemaps and limits.
         self.google = GoogleState(cfg["google"], lambda: self.monotonic(), now)
         self.traffic = TrafficModel(self, cfg["incidents"])
+        self.email = EmailWorld(self.rng, self.clock.now)
+        self.mailchimp_latency: float = cfg["mailchimp_latency"]
 
         collection = next(iter(self.webflow.collections.values()))
         self.credentials = DemoCredentials(
@@ -134,6 +148,10 @@ class World:
             webflow_token=webflow_token,
             webflow_site_id=self.webflow.id,
             webflow_collection_id=collection.id,
+            mailchimp_api_key=mailchimp_key,
+            customerio_app_key=cio_app,
+            customerio_site_id=cio_site[:20],
+            customerio_track_key=cio_track,
         )
 
     def rng(self, stream: str) -> random.Random:
@@ -145,9 +163,10 @@ class World:
 
     def configure(self, *, companion_plugin: bool | None = None, seo_plugin: str | None = None,
                   webflow_rate_limit: int | None = None, google_oauth_testing: bool | None = None,
-                  incidents: Any = None, **google: Any) -> None:
+                  incidents: Any = None, mailchimp_latency: float | None = None, **google: Any) -> None:
         """Change a setting now and for every later ``reset`` (attribute edits last until the next reset).
 
+        ``mailchimp_latency``: seconds every Mailchimp API request takes (makes its 10-connection limit observable).
         ``incidents``: true/false or ``{name: bool | {field: value}}`` (see ``traffic.DEFAULT_INCIDENTS``).
         Google limits by name (``google_state.GOOGLE_DEFAULTS``, e.g. ``ga4_tokens_per_hour=50``) and the
         transient ``ga4_hold`` switch (GA4 requests wait, holding their concurrency slot, until it is false).
@@ -176,6 +195,10 @@ class World:
                 if int(webflow_rate_limit) < 1:
                     raise ValueError("webflow_rate_limit must be at least 1")
                 self._config["webflow_rate_limit"] = self.webflow_rate_limit = int(webflow_rate_limit)
+            if mailchimp_latency is not None:
+                if not 0 <= float(mailchimp_latency) <= 30:
+                    raise ValueError("mailchimp_latency must be between 0 and 30 seconds")
+                self._config["mailchimp_latency"] = self.mailchimp_latency = float(mailchimp_latency)
             if google_oauth_testing is not None:
                 if not isinstance(google_oauth_testing, bool):
                     raise ValueError("google_oauth_testing must be true or false")
@@ -204,6 +227,7 @@ class World:
     def _on_clock_advance(self, now: datetime) -> None:
         self.wordpress.publish_due(now)
         self.traffic.observe()
+        self.email.tick(now)
 
     # -- Webflow quotas (real elapsed time, not the business clock) ---------
 
@@ -246,6 +270,10 @@ class World:
             "webflow": {"api_base": base + WEBFLOW_API_PREFIX, "site_id": c.webflow_site_id,
                         "collection_id": c.webflow_collection_id, "token": c.webflow_token,
                         "live_site_url": base + WEBFLOW_SITE_PREFIX},
+            "mailchimp": {"api_base": base + MAILCHIMP_API_PREFIX, "api_key": c.mailchimp_api_key},
+            "customerio": {"app_api_base": base + CUSTOMERIO_APP_PREFIX, "track_api_base": base + CUSTOMERIO_TRACK_PREFIX,
+                           "app_api_key": c.customerio_app_key, "site_id": c.customerio_site_id,
+                           "track_api_key": c.customerio_track_key},
             "oauth": {name: {"client_id": app.client_id, "client_secret": app.client_secret,
                              **endpoint_urls(base, name)}
                       for name, app in ((p, self.oauth.apps[p]) for p in PROVIDERS)},

@@ -1,18 +1,17 @@
 """What the Google adapters share: blocking SDK calls off the event loop, and one error translation.
 
 google-analytics-data's REST transport (requests) and google-api-python-client (httplib2) are
-synchronous. Each call runs in a worker thread and gets the SDK's own timeout from the tool
-call's deadline, so the thread ends when the call does; the coroutine waits no longer either.
+synchronous; each call runs through `adapters.blocking`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import difflib
 import json
 import re
 from typing import Any, Callable, Iterable, TypeVar
 
+from adapters.blocking import blocking as run_blocking
 from adapters.errors import (
     AdapterError,
     AuthError,
@@ -22,38 +21,14 @@ from adapters.errors import (
     RateLimited,
     UpstreamUnavailable,
 )
-from adapters.timing import current_deadline
 
 T = TypeVar("T")
-DEFAULT_TIMEOUT = 60.0
-_pool = None  # our own threads: the default executor has only cpu+4, fewer than GA4's 10 per property
-
-
-def _executor():
-    global _pool
-    if _pool is None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="google-sdk")
-    return _pool
 
 
 async def blocking(fn: Callable[[float], T], *, translate: Callable[[Exception], AdapterError]) -> T:
-    """Run `fn(timeout)` in a worker thread within the current deadline; SDK errors become AdapterErrors."""
-    deadline = current_deadline()
-    timeout = deadline.remaining() if deadline else DEFAULT_TIMEOUT
-    if timeout <= 0:
-        raise UpstreamUnavailable("The call ran out of time before reaching Google.", hint="Try again.")
-    try:
-        work = asyncio.get_running_loop().run_in_executor(_executor(), fn, timeout)
-        return await asyncio.wait_for(work, timeout + 1.0)
-    except AdapterError:
-        raise
-    except asyncio.TimeoutError:
-        raise UpstreamUnavailable(f"Google did not answer within {timeout:.0f} s.",
-                                  hint="Try again with a smaller request (fewer rows or a shorter date range).") from None
-    except Exception as exc:  # noqa: BLE001 - every SDK failure is translated here, once
-        raise translate(exc) from None
+    """A blocking Google SDK call in a worker thread (see adapters.blocking)."""
+    return await run_blocking(fn, translate=translate, vendor="Google", timeout_hint=(
+        "Try again with a smaller request (fewer rows or a shorter date range)."))
 
 
 def by_status(status: int, message: str, *, vendor: str, auth_hint: str, retry_after: float | None = None,
