@@ -1,0 +1,1 @@
+"""Email service providers behind one interface (adapters/esp/base.py)."""
