@@ -125,13 +125,27 @@ PROVIDERS: dict[str, Provider] = {p.name: p for p in (
         console="Mailchimp: Account > Extras > API keys (key), or Account > Extras > Registered apps (OAuth)",
     ),
     Provider(
+        "customerio", "Customer.io App API", ("bearer",),
+        server_scopes={"customerio": ()},
+        console="Customer.io: Settings > Account Settings > API Credentials > App API Keys",
+    ),
+    Provider(
+        "customerio-track", "Customer.io Track API", ("password",),  # Basic auth: site ID and Track API key
+        server_scopes={"customerio": ()},
+        console="Customer.io: Settings > Account Settings > API Credentials > Track API Keys (site ID and key)",
+    ),
+    Provider(
         "wordpress", "WordPress (application passwords)", ("password",),
         server_scopes={"wordpress": ()},
         console="WordPress admin: Users > Profile > Application Passwords",
     ),
 )}
 
-SERVER_PROVIDER = {server: p.name for p in PROVIDERS.values() for server in p.server_scopes}
+SERVER_PROVIDERS: dict[str, tuple[str, ...]] = {}
+"""The credentials each server needs (Customer.io has two: App API and Track API)."""
+for _p in PROVIDERS.values():
+    for _server in _p.server_scopes:
+        SERVER_PROVIDERS[_server] = SERVER_PROVIDERS.get(_server, ()) + (_p.name,)
 
 
 class UnknownProvider(ValueError):

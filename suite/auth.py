@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from pydantic import SecretStr
 
-from credentials.providers import PROVIDERS, SERVER_PROVIDER, Provider, provider as provider_named
+from credentials.providers import PROVIDERS, SERVER_PROVIDERS, Provider, provider as provider_named
 
 from .config import ConfigError, McpConfig, load_config
 
@@ -45,7 +45,8 @@ def add_parser(sub: Any) -> None:
     put = cmds.add_parser("set", help="store an API key, password or token (read from a hidden prompt or stdin)")
     put.add_argument("provider", choices=names)
     _common(put)
-    put.add_argument("--username", help="WordPress user name (default: the client's wordpress settings)")
+    put.add_argument("--username", help="WordPress user name (default: the client's wordpress settings), or "
+                                        "the Customer.io Track API site ID")
     put.add_argument("--site", help="WordPress site URL (default: the client's wordpress settings)")
     put.add_argument("--file", help="Google service-account key file (JSON)")
     put.add_argument("--stdin", action="store_true", help="read the secret from stdin instead of a prompt")
@@ -222,17 +223,35 @@ def _host(url: str) -> str:
 
 
 def sign_in_at_sandbox(config: McpConfig, client: str, out) -> None:
-    """Sign a sandbox client in to every vendor its servers use, a scripted browser giving consent."""
+    """Sign a sandbox client in to every vendor its servers use, a scripted browser giving consent;
+    vendors with keys only (Customer.io) get the keys the sandbox issued."""
     from sandbox.consent import approve
 
     if not config.client(client).sandbox:
         raise AuthCommandError(f"Client '{client}' has no sandbox in {config.path}.")
-    providers = dict.fromkeys(SERVER_PROVIDER[server] for server in config.client(client).enabled()
-                              if server in SERVER_PROVIDER)  # page-analysis signs in nowhere
+    providers = dict.fromkeys(p for server in config.client(client).enabled()
+                              for p in SERVER_PROVIDERS.get(server, ()))  # page-analysis signs in nowhere
     for provider in providers:  # one Google grant serves ga4 and search-console
+        if provider in SANDBOX_KEYS:
+            _store_sandbox_keys(config, client, provider, out)
+            continue
         args = argparse.Namespace(provider=provider, client=client, account=None, scope=[],
                                   no_browser=False, port=0, client_id=None, site=None, timeout=30.0)
         _login(args, out, sys.stderr, config=config, browser=approve)
+
+
+def _store_sandbox_keys(config: McpConfig, client: str, provider: str, out) -> None:
+    from credentials.records import BearerToken, Password
+
+    keys = _sandbox_provision(str(config.client(client).sandbox).rstrip("/"))["customerio"]
+    if provider == "customerio":
+        _save(client, provider, "default", BearerToken(token=SecretStr(keys["app_api_key"])), "", out)
+    else:
+        _save(client, provider, keys["site_id"],
+              Password(username=keys["site_id"], password=SecretStr(keys["track_api_key"])), "", out)
+
+
+SANDBOX_KEYS = ("customerio", "customerio-track")
 
 
 # -- set ----------------------------------------------------------------------
@@ -252,7 +271,7 @@ def _set(args: argparse.Namespace, out, err) -> int:
     config = load_config(args.config)
     config.client(args.client)  # the client must exist in mcp.json
     stdin = args.stdin or not sys.stdin.isatty()
-    if "password" in p.kinds:
+    if p.name == "wordpress":
         from credentials import app_passwords
 
         wp = config.client(args.client).servers.wordpress
@@ -264,6 +283,14 @@ def _set(args: argparse.Namespace, out, err) -> int:
         label = username if args.no_verify else app_passwords.verify(site, username, password)
         secret: Any = Password(username=username, password=password, extra={"site_url": site})
         _save(args.client, p.name, args.account or f"{username}@{_host(site)}", secret, label, out)
+    elif p.name == "customerio-track":
+        if not args.username:
+            raise AuthCommandError(f"Which site? Pass --username SITE_ID ({p.console}).")
+        key = _read_secret(f"Track API key of site {args.username}: ", stdin=stdin)
+        if not args.no_verify:
+            _verify_customerio(config, args, p, Password(username=args.username, password=key))
+        _save(args.client, p.name, args.account or args.username, Password(username=args.username, password=key),
+              "", out)
     elif "service_account" in p.kinds and args.file:
         try:
             info = json.loads(Path(args.file).read_text(encoding="utf-8"))
@@ -277,7 +304,9 @@ def _set(args: argparse.Namespace, out, err) -> int:
     elif "bearer" in p.kinds:
         token = _read_secret(f"{p.title} API token: ", stdin=stdin)
         account, label = args.account or "default", ""
-        if not args.no_verify:
+        if not args.no_verify and p.name == "customerio":
+            _verify_customerio(config, args, p, BearerToken(token=token))
+        elif not args.no_verify:
             account, label = _verify_bearer(config, args, p, token)
         _save(args.client, p.name, args.account or account, BearerToken(token=token), label, out)
     elif "api_key" in p.kinds:
@@ -312,6 +341,36 @@ def _verify_bearer(config: McpConfig, args, p: Provider, token: SecretStr) -> tu
 
     account, label, _ = identity_from(p.name, response.json())
     return account, label
+
+
+def _verify_customerio(config: McpConfig, args, p: Provider, secret) -> None:
+    """A cheap authenticated read at the Customer.io API the key belongs to."""
+    import httpx
+
+    from credentials.http_auth import BasicAuth, BearerAuth
+
+    cio = config.client(args.client).servers.customerio
+    settings = cio.settings if cio else None
+    eu = settings is not None and settings.region == "eu"
+    if p.name == "customerio":
+        base = str(settings.app_api_base) if settings and settings.app_api_base else \
+            f"https://api{'-eu' if eu else ''}.customer.io/v1"
+        url, auth = f"{base.rstrip('/')}/{CUSTOMERIO_APP_CHECK}", BearerAuth(secret.token)
+    else:
+        base = str(settings.track_api_base) if settings and settings.track_api_base else \
+            f"https://track{'-eu' if eu else ''}.customer.io/api"
+        url, auth = f"{base.rstrip('/')}/{CUSTOMERIO_TRACK_CHECK}", BasicAuth(secret.username, secret.password)
+    try:
+        response = httpx.get(url, auth=auth, timeout=20.0)
+    except httpx.HTTPError as exc:
+        raise AuthCommandError(f"{base} could not be reached ({type(exc).__name__}); nothing was stored. "
+                               "Pass --no-verify to store the key unchecked.") from None
+    if response.status_code != 200:
+        raise AuthCommandError(f"{p.title} refused the key (HTTP {response.status_code}); nothing was stored.")
+
+
+CUSTOMERIO_APP_CHECK = "segments"
+CUSTOMERIO_TRACK_CHECK = "v1/accounts/region"
 
 
 # -- list, status -------------------------------------------------------------
@@ -351,11 +410,11 @@ def _status(args: argparse.Namespace, out, err, now: Callable[[], float] = time.
                 out.write(f"    ! {w}\n")
             problems += bool(warnings)
         for server in enabled:
-            wanted = SERVER_PROVIDER.get(server)
-            if wanted and not any(r.provider == wanted for r in mine):
-                out.write(f"  ! the {server} server has no {wanted} credentials: run "
-                          f"`marketing-mcp auth {'login' if PROVIDERS[wanted].oauth else 'set'} {wanted} --client {name}`\n")
-                problems += 1
+            for wanted in SERVER_PROVIDERS.get(server, ()):
+                if not any(r.provider == wanted for r in mine):
+                    out.write(f"  ! the {server} server has no {wanted} credentials: run `marketing-mcp auth "
+                              f"{'login' if PROVIDERS[wanted].oauth else 'set'} {wanted} --client {name}`\n")
+                    problems += 1
     if not clients:
         out.write("No credentials stored.\n")
     return 1 if problems else 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -118,6 +118,18 @@ class PageAnalysisSettings(_Model):
     link_timeout: Annotated[float, Field(gt=0, le=60)] = 5.0
 
 
+class MailchimpSettings(_Model):
+    api_base: HttpUrl | None = Field(None, description="Stand-in for https://<dc>.api.mailchimp.com/3.0 (the "
+                                                       "sandbox); the data center comes from the credential.")
+
+
+class CustomerIOSettings(_Model):
+    region: Literal["us", "eu"] = Field("us", description="Where the workspace's data lives.")
+    app_api_base: HttpUrl | None = Field(None, description="Stand-in for the App API (https://api.customer.io/v1).")
+    track_api_base: HttpUrl | None = Field(None, description="Stand-in for the Track API "
+                                                             "(https://track.customer.io/api).")
+
+
 S = TypeVar("S", bound=BaseModel)
 
 
@@ -134,6 +146,8 @@ class ClientServers(_Model):
     ga4: ServerConfig[GA4Settings] | None = None
     search_console: ServerConfig[SearchConsoleSettings] | None = Field(None, alias="search-console")
     page_analysis: ServerConfig[PageAnalysisSettings] | None = Field(None, alias="page-analysis")
+    mailchimp: ServerConfig[MailchimpSettings] | None = None
+    customerio: ServerConfig[CustomerIOSettings] | None = None
 
     def get(self, server: str) -> ServerConfig | None:
         return getattr(self, server.replace("-", "_"))

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 # Per-upstream-account defaults from the vendors' published limits (see REFERENCE.md).
 WEBFLOW_REQUESTS = Rate(60, 60.0)
+CUSTOMERIO_APP_REQUESTS = Rate(10, 1.0)
+CUSTOMERIO_TRACK_REQUESTS = Rate(100, 1.0)
 
 AdapterFactory = Callable[["Wiring"], Awaitable[Any]]
 
@@ -183,9 +185,42 @@ async def page_analysis_adapter(w: Wiring):
                         max_links=s.max_links, link_timeout=s.link_timeout)
 
 
+async def mailchimp_adapter(w: Wiring):
+    from adapters.esp.mailchimp import Mailchimp
+    from credentials.mailchimp import sdk_client
+
+    base = w.settings.api_base
+    account = w.server_config.credentials.account
+    client = sdk_client(w.vault, account, str(base).rstrip("/") if base else None)
+    return Mailchimp(client, account=account or w.client, auth_hint=w.auth_hint("mailchimp"))
+
+
+async def customerio_adapter(w: Wiring):
+    from adapters.esp.customerio import CustomerIO, classify_customerio_error, parse_customerio_error
+    from adapters.http import HttpService, Upstream
+
+    s = w.settings
+    eu = "-eu" if s.region == "eu" else ""
+    where = f"workspace of client '{w.client}'"
+
+    def service(api: str, base: str, provider: str, rate: Rate) -> HttpService:
+        return HttpService(
+            Upstream("Customer.io", f"{api}, {where}", auth_hint=w.auth_hint(provider)),
+            base_url=base.rstrip("/") + "/", auth=w.auth(provider),
+            limiter=w.upstream_budget(f"Customer.io {api}", rate),
+            parse_error=parse_customerio_error, classify=classify_customerio_error, transport=w.transport)
+
+    app = service("App API", str(s.app_api_base or f"https://api{eu}.customer.io/v1"), "customerio",
+                  CUSTOMERIO_APP_REQUESTS)
+    track = service("Track API", str(s.track_api_base or f"https://track{eu}.customer.io/api"), "customerio-track",
+                    CUSTOMERIO_TRACK_REQUESTS)
+    return CustomerIO(app, track)
+
+
 ADAPTERS: dict[str, AdapterFactory] = {"wordpress": wordpress_adapter, "webflow": webflow_adapter,
                                        "ga4": ga4_adapter, "search-console": search_console_adapter,
-                                       "page-analysis": page_analysis_adapter}
+                                       "page-analysis": page_analysis_adapter, "mailchimp": mailchimp_adapter,
+                                       "customerio": customerio_adapter}
 
 
 def create_server(config: McpConfig, client: str, server: str,

@@ -62,13 +62,14 @@ SANDBOX_CLIENTS = ("t", "demo")
 
 @pytest.fixture(scope="session")
 def signed_in(sandbox):
-    """Clients `t` and `demo` signed in to the sandbox's WordPress and Webflow, as `auth login` does it."""
+    """Clients `t` and `demo` signed in to the sandbox's WordPress, Webflow, Mailchimp and Customer.io,
+    as `auth login` does it."""
     import io
 
     from suite.auth import sign_in_at_sandbox
     from suite.config import parse_config
 
-    from .adapters.test_cms_contract import sandbox_config
+    from .helpers import sandbox_config
 
     for client in SANDBOX_CLIENTS:
         raw = sandbox_config(sandbox.url, client=client)

@@ -44,3 +44,18 @@ def real_wordpress_client(client: str) -> dict:
     finally:
         sys.stdin = stdin
     return raw
+
+
+def sandbox_config(url: str, client: str = "t") -> dict:
+    """mcp.json of a client using the sandbox's WordPress, Webflow, Mailchimp and Customer.io
+    (signed in by the `signed_in` fixture)."""
+    return {"clients": {client: {"sandbox": url, "servers": {
+        "wordpress": {"settings": {"site_url": url, "username": "demo"}},
+        "webflow": {"settings": {"collection": "blog-posts", "api_base": f"{url}/webflow/v2/",
+                                 "live_url": f"{url}/webflow-site",
+                                 "fields": {"seo_title": "seo-title", "meta_description": "meta-description"}},
+                    "rate_limits": {"upstream": "100000/min"}},
+        "mailchimp": {"settings": {"api_base": f"{url}/mailchimp/3.0"}},
+        "customerio": {"settings": {"app_api_base": f"{url}/customerio/app/v1",
+                                    "track_api_base": f"{url}/customerio/track/api"},
+                       "rate_limits": {"upstream": "100000/s"}}}}}}

@@ -16,19 +16,9 @@ from adapters.errors import NotFound
 from suite.config import parse_config
 from suite.wiring import ADAPTERS, Wiring
 
-from ..helpers import real_wordpress_client
+from ..helpers import real_wordpress_client, sandbox_config
 
 BACKENDS = ["wordpress-sandbox", "webflow-sandbox", pytest.param("wordpress-real", marks=pytest.mark.wordpress)]
-
-
-def sandbox_config(url: str, client: str = "t") -> dict:
-    """mcp.json of a client using the sandbox's WordPress and Webflow (signed in by the `signed_in` fixture)."""
-    return {"clients": {client: {"sandbox": url, "servers": {
-        "wordpress": {"settings": {"site_url": url, "username": "demo"}},
-        "webflow": {"settings": {"collection": "blog-posts", "api_base": f"{url}/webflow/v2/",
-                                 "live_url": f"{url}/webflow-site",
-                                 "fields": {"seo_title": "seo-title", "meta_description": "meta-description"}},
-                    "rate_limits": {"upstream": "100000/min"}}}}}}
 
 
 @pytest.fixture(params=BACKENDS)

@@ -121,7 +121,7 @@ def test_provision_lists_one_app_per_provider(sb, creds):
     assert creds["oauth"]["mailchimp"]["revoke_url"] is None
     assert creds["oauth"]["mailchimp"]["userinfo_url"] == f"{base}/oauth/mailchimp/metadata"
     assert creds["oauth"]["google"]["revoke_url"] == f"{base}/oauth/google/revoke"
-    assert set(creds) == {"wordpress", "webflow", "oauth"}
+    assert set(creds) == {"wordpress", "webflow", "mailchimp", "customerio", "oauth"}
 
 
 def test_client_secrets_come_from_the_seed():

@@ -12,7 +12,7 @@ from mcp import Client
 from suite.config import parse_config
 from suite.wiring import create_server
 
-from ..adapters.test_cms_contract import sandbox_config
+from ..helpers import sandbox_config
 
 SERVERS = ["wordpress", "webflow"]
 

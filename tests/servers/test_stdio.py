@@ -10,7 +10,7 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-from ..adapters.test_cms_contract import sandbox_config
+from ..helpers import sandbox_config
 
 
 @pytest.mark.parametrize("server", ["wordpress", "webflow"])

@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_the_checked_in_mcp_json_is_valid_and_has_a_demo_client():
     config = load_config(ROOT / "mcp.json")
-    assert config.client("demo").enabled() == ["wordpress", "webflow", "ga4", "search-console", "page-analysis"]
+    assert config.client("demo").enabled() == ["wordpress", "webflow", "ga4", "search-console", "page-analysis",
+                                              "mailchimp", "customerio"]
     assert config.client("demo").sandbox is not None  # signs in at the sandbox's OAuth servers
     for entry in config.mcpServers.values():
         assert entry.command and entry.args[0] == "serve"

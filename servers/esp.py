@@ -1,0 +1,486 @@
+"""The one ESP tool set, served by every email server (mailchimp, customerio).
+
+Reading, drafting and sending are separate tools with their own annotations: sending,
+scheduling and canceling are destructive. Every write takes `dry_run`; a dry run of a send
+shows exactly what would go out (subject, sender, content) and to whom (count and a sample of
+addresses), and never calls the vendor's write endpoints. A campaign that is not ready (no
+content, no recipients, ...) is refused before anything is sent, with the fix for each problem.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Annotated, Callable
+
+from mcp.server.mcpserver import Context, MCPServer
+from pydantic import BaseModel, Field
+
+from adapters.errors import InvalidRequest, Unsupported
+from adapters.esp.base import (
+    CAP_AB_SUBJECT,
+    CAP_CANCEL,
+    CAP_SCHEDULE,
+    CAP_SEGMENTS,
+    CAP_TEST_SEND,
+    ESP,
+    ABTest,
+    AccountInfo,
+    Audience,
+    AudiencePage,
+    Campaign,
+    CampaignFields,
+    CampaignPage,
+    CampaignStatus,
+    Contact,
+    ContactPage,
+    ContactUpsert,
+    Email,
+    FromName,
+    Html,
+    PreviewText,
+    ReadinessIssue,
+    Recipients,
+    Report,
+    Segment,
+    Subject,
+    SubscriptionStatus,
+    UpsertResult,
+    WinnerCriteria,
+)
+
+from ._app import DRAFT, READ, SEND, Deps, adapter_of, lifespan_for, tool
+
+CONTACTS_PER_CALL = 5000
+TEXT_PREVIEW = 400
+
+Id = Annotated[str, Field(min_length=1, max_length=64)]
+AudienceArg = Annotated[str | None, Field(max_length=64, description="Audience ID from list_audiences; "
+                                                                     "optional when the account has one audience.")]
+CampaignId = Annotated[str, Field(min_length=1, max_length=64, description="From list_campaigns or create_campaign.")]
+SegmentArg = Annotated[str | None, Field(max_length=64, description="Send only to this segment (list_segments).")]
+CampaignName = Annotated[str, Field(min_length=1, max_length=190, description="Internal name, not shown to recipients.")]
+DryRun = Annotated[bool, Field(description="Only show what would happen; nothing is sent to the ESP.")]
+
+
+class Segments(BaseModel):
+    segments: list[Segment]
+
+
+class ContentPreview(BaseModel):
+    subjects: list[str] = Field(description="The subject line, or each subject of an A/B test.")
+    preview_text: str | None = None
+    from_name: str | None = None
+    reply_to: str | None = None
+    text: str = Field("", description=f"The email's text, the first {TEXT_PREVIEW} characters.")
+    links: list[str] = Field(default_factory=list)
+
+
+class CampaignAction(BaseModel):
+    """What a campaign write did, or would do on a dry run: the campaign, its content, its recipients."""
+
+    action: str
+    dry_run: bool
+    campaign: Campaign | None = Field(None, description="The campaign after the action; as it is now on a dry run.")
+    content: ContentPreview | None = None
+    recipients: Recipients | None = None
+    send_at: datetime | None = None
+    issues: list[ReadinessIssue] = Field(default_factory=list, description="What stops it being sent.")
+
+
+class TestSend(BaseModel):
+    dry_run: bool
+    campaign_id: str
+    subject: str | None
+    sent_to: list[str]
+
+
+class SegmentResult(BaseModel):
+    dry_run: bool
+    segment: Segment | None = None
+    name: str
+    members: int
+
+
+class UpsertPreview(BaseModel):
+    dry_run: bool
+    audience_id: str
+    contacts: int
+    result: UpsertResult | None = None
+    sample: list[str] = Field(default_factory=list, description="The first addresses.")
+
+
+async def _audience(esp: ESP, audience_id: str | None) -> str:
+    """The given audience, or the account's only one."""
+    if audience_id:
+        return audience_id
+    page = await esp.list_audiences(None, 2)
+    if len(page.items) == 1:
+        return page.items[0].id
+    names = ", ".join(f"{a.name} ({a.id})" for a in page.items) or "none"
+    raise InvalidRequest(f"Which audience? This {esp.vendor} account has several: {names}"
+                         + (" and more." if page.next_cursor else "."), hint="Pass audience_id.")
+
+
+async def _require(esp: ESP, capability: str, what: str) -> None:
+    if capability not in await esp.capabilities():
+        raise Unsupported(f"{esp.vendor} cannot {what} through this tool set.",
+                          hint="Call account_info for what this ESP supports.")
+
+
+def _text(html: str | None) -> str:
+    text = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", html or "")
+    text = " ".join(re.sub(r"<[^>]+>", " ", text).split())
+    return text[:TEXT_PREVIEW] + ("..." if len(text) > TEXT_PREVIEW else "")
+
+
+def _content(c: Campaign, html: str | None = None) -> ContentPreview:
+    subjects = c.ab_test.subject_lines if c.ab_test else [c.subject] if c.subject else []
+    return ContentPreview(subjects=subjects, preview_text=c.preview_text, from_name=c.from_name, reply_to=c.reply_to,
+                          text=_text(html), links=list(dict.fromkeys(re.findall(r"""href=["'](https?://[^"']+)""",
+                                                                                html or "")))[:20])
+
+
+async def _preview(esp: ESP, c: Campaign, html: str | None, action: str, send_at: datetime | None = None,
+                   ) -> CampaignAction:
+    recipients = await esp.recipients(c.audience_id, c.segment_id) if c.audience_id else None
+    issues = await esp.readiness(c.id)
+    return CampaignAction(action=action, dry_run=True, campaign=c, content=_content(c, html), recipients=recipients,
+                          send_at=send_at, issues=issues)
+
+
+def _refuse_unready(action: CampaignAction) -> None:
+    if action.issues:
+        problems = "; ".join(f"{i.field}: {i.problem}" for i in action.issues)
+        raise InvalidRequest(f"Campaign {action.campaign.id} cannot be sent yet, so nothing was sent: {problems}",
+                             hint=_fixes(action.issues))
+
+
+def _fixes(issues: list[ReadinessIssue]) -> str:
+    fix = {"content": "give it html with update_campaign", "subject": "set subject with update_campaign",
+           "from_name": "set from_name with update_campaign", "reply_to": "set reply_to with update_campaign",
+           "recipients": "pick an audience or segment with subscribed contacts (list_segments, upsert_contacts)"}
+    steps = [fix.get(i.field, f"fix {i.field}") for i in issues]
+    return "; ".join(dict.fromkeys(steps)).capitalize() + ", then check again with dry_run=true."
+
+
+def _campaign_fields(**values) -> CampaignFields:
+    return CampaignFields(**{k: v for k, v in values.items() if v is not None})
+
+
+def _action_summary(a: CampaignAction) -> str:
+    verb = "Would" if a.dry_run else "Did"
+    c = a.campaign
+    target = f" campaign {c.id} '{c.name}' ({c.status})" if c else ""
+    who = f" to {a.recipients.count} recipient(s) of {a.recipients.audience_name}" if a.recipients else ""
+    when = f" at {a.send_at:%Y-%m-%d %H:%M} UTC" if a.send_at else ""
+    blocked = f" Not ready: {'; '.join(i.problem for i in a.issues)}" if a.issues else ""
+    return f"{verb} {a.action.replace('_', ' ')}{target}{who}{when}.{blocked}"
+
+
+def create_esp_server(name: str, instructions: str, build_deps: Callable[[], Deps]) -> MCPServer:
+    server = MCPServer(name, instructions=instructions, lifespan=lifespan_for(build_deps))
+
+    @tool(server, READ, summary=lambda a: f"{a.account} ({a.vendor}): can {', '.join(a.capabilities)}.")
+    async def account_info(ctx: Context) -> AccountInfo:
+        """Which account this is and what it supports (segments, A/B subject tests, proxied-open reporting...)."""
+        esp: ESP = await adapter_of(ctx)
+        return await esp.account_info()
+
+    @tool(server, READ, summary=lambda p: f"{len(p.items)} audience(s)"
+          + ("; more with next_cursor." if p.next_cursor else "."))
+    async def list_audiences(
+        ctx: Context,
+        cursor: Annotated[str | None, Field(max_length=64)] = None,
+        limit: Annotated[int, Field(ge=1, le=100)] = 20,
+    ) -> AudiencePage:
+        """Audiences (lists) with their size and historic open and click rates."""
+        esp: ESP = await adapter_of(ctx)
+        return await esp.list_audiences(cursor, limit)
+
+    @tool(server, READ, summary=lambda a: f"{a.name} ({a.id}): {a.member_count} subscribed"
+          + (f", clicks {a.avg_click_rate:.1%} on average" if a.avg_click_rate is not None else "") + ".")
+    async def get_audience(ctx: Context, audience_id: AudienceArg = None) -> Audience:
+        """One audience: size, defaults, merge fields, and its history (the baseline to judge campaigns by)."""
+        esp: ESP = await adapter_of(ctx)
+        return await esp.get_audience(await _audience(esp, audience_id))
+
+    @tool(server, READ, summary=lambda p: f"{len(p.items)} contact(s)" + (f" of {p.total}" if p.total is not None
+                                                                             else "")
+          + ("; more with next_cursor." if p.next_cursor else "."))
+    async def list_contacts(
+        ctx: Context,
+        audience_id: AudienceArg = None,
+        status: Annotated[SubscriptionStatus | None, Field(description="Only this status.")] = None,
+        cursor: Annotated[str | None, Field(max_length=200)] = None,
+        limit: Annotated[int, Field(ge=1, le=100)] = 20,
+    ) -> ContactPage:
+        """Contacts of an audience, one page at a time."""
+        esp: ESP = await adapter_of(ctx)
+        return await esp.list_contacts(await _audience(esp, audience_id), status=status, cursor=cursor, limit=limit)
+
+    @tool(server, READ, summary=lambda c: f"{c.email} is {c.status}" + (f", tags {', '.join(c.tags)}" if c.tags
+                                                                         else "") + ".")
+    async def get_contact(ctx: Context, email: Email, audience_id: AudienceArg = None) -> Contact:
+        """One contact by email: status, merge fields, tags."""
+        esp: ESP = await adapter_of(ctx)
+        return await esp.get_contact(await _audience(esp, audience_id), email)
+
+    @tool(server, DRAFT, summary=lambda u: (f"Would upsert {u.contacts} contact(s) into {u.audience_id}." if u.dry_run
+                                            else f"Upserted into {u.audience_id}: {u.result.created} created, "
+                                                 f"{u.result.updated} updated, {len(u.result.failed)} refused "
+                                                 f"({u.result.requests} request(s))."))
+    async def upsert_contacts(
+        ctx: Context,
+        contacts: Annotated[list[ContactUpsert], Field(min_length=1, max_length=CONTACTS_PER_CALL)],
+        audience_id: AudienceArg = None,
+        dry_run: DryRun = False,
+    ) -> UpsertPreview:
+        """Add or update contacts by email (batched; tags are added, fields left out are kept).
+        Setting status 'unsubscribed' unsubscribes; contacts the ESP refuses are listed with the reason."""
+        esp: ESP = await adapter_of(ctx)
+        audience = await _audience(esp, audience_id)
+        emails = [c.email for c in contacts]
+        duplicates = sorted({e for e in emails if emails.count(e) > 1}) if len(set(emails)) < len(emails) else []
+        if duplicates:
+            raise InvalidRequest(f"These addresses appear more than once: {', '.join(duplicates[:10])}.",
+                                 hint="Merge each address's fields and tags into one entry.")
+        if dry_run:
+            await esp.get_audience(audience)  # an unknown audience fails the dry run too
+            return UpsertPreview(dry_run=True, audience_id=audience, contacts=len(contacts), sample=emails[:10])
+        result = await esp.upsert_contacts(audience, contacts)
+        return UpsertPreview(dry_run=False, audience_id=audience, contacts=len(contacts), result=result,
+                             sample=emails[:10])
+
+    @tool(server, READ, summary=lambda s: f"{len(s.segments)} segment(s).")
+    async def list_segments(ctx: Context, audience_id: AudienceArg = None) -> Segments:
+        """Segments of an audience, with their size."""
+        esp: ESP = await adapter_of(ctx)
+        await _require(esp, CAP_SEGMENTS, "list segments")
+        return Segments(segments=await esp.list_segments(await _audience(esp, audience_id)))
+
+    @tool(server, DRAFT, summary=lambda s: (f"Would create segment '{s.name}' with {s.members} member(s)."
+                                            if s.dry_run else f"Created segment {s.segment.id} '{s.name}' "
+                                                              f"({s.segment.member_count} member(s))."))
+    async def create_segment(
+        ctx: Context,
+        name: Annotated[str, Field(min_length=1, max_length=100)],
+        emails: Annotated[list[Email], Field(min_length=1, max_length=1000,
+                                             description="Members (existing contacts).")],
+        audience_id: AudienceArg = None,
+        dry_run: DryRun = False,
+    ) -> SegmentResult:
+        """Create a static segment of existing contacts, to send a campaign to just them."""
+        esp: ESP = await adapter_of(ctx)
+        await _require(esp, CAP_SEGMENTS, "create segments")
+        audience = await _audience(esp, audience_id)
+        members = list(dict.fromkeys(emails))
+        if dry_run:
+            await esp.get_audience(audience)
+            return SegmentResult(dry_run=True, name=name, members=len(members))
+        segment = await esp.create_segment(audience, name, members)
+        return SegmentResult(dry_run=False, segment=segment, name=name, members=len(members))
+
+    @tool(server, READ, summary=lambda p: f"{len(p.items)} campaign(s)"
+          + ("; more with next_cursor." if p.next_cursor else "."))
+    async def list_campaigns(
+        ctx: Context,
+        status: Annotated[CampaignStatus | None, Field(description="Only this status.")] = None,
+        cursor: Annotated[str | None, Field(max_length=200)] = None,
+        limit: Annotated[int, Field(ge=1, le=100)] = 20,
+    ) -> CampaignPage:
+        """Campaigns, newest first."""
+        esp: ESP = await adapter_of(ctx)
+        return await esp.list_campaigns(status, cursor, limit)
+
+    @tool(server, READ, summary=lambda c: f"Campaign {c.id} '{c.name}' is {c.status}"
+          + (f", subject '{c.subject}'" if c.subject else "") + ".")
+    async def get_campaign(ctx: Context, campaign_id: CampaignId) -> Campaign:
+        """One campaign: status, subject, sender, audience, schedule, A/B test."""
+        esp: ESP = await adapter_of(ctx)
+        return await esp.get_campaign(campaign_id)
+
+    async def _create(ctx: Context, action: str, fields: CampaignFields, ab: ABTest | None,
+                      dry_run: bool) -> CampaignAction:
+        esp: ESP = await adapter_of(ctx)
+        if ab is not None:
+            await _require(esp, CAP_AB_SUBJECT, "run subject-line A/B tests")
+        fields.audience_id = await _audience(esp, fields.audience_id)
+        if dry_run:
+            audience = await esp.get_audience(fields.audience_id)
+            recipients = await esp.recipients(fields.audience_id, fields.segment_id)
+            draft = Campaign(id="(new)", name=fields.name or "", status="draft", audience_id=fields.audience_id,
+                             segment_id=fields.segment_id, subject=fields.subject, preview_text=fields.preview_text,
+                             from_name=fields.from_name or audience.from_name,
+                             reply_to=fields.reply_to or audience.reply_to, has_content=bool(fields.html),
+                             recipient_count=recipients.count, ab_test=ab)
+            return CampaignAction(action=action, dry_run=True, content=_content(draft, fields.html),
+                                  recipients=recipients)
+        campaign = await esp.create_campaign(fields, ab)
+        done = await _preview(esp, campaign, fields.html, action)
+        return done.model_copy(update={"dry_run": False})
+
+    @tool(server, DRAFT, summary=_action_summary)
+    async def create_campaign(
+        ctx: Context,
+        name: CampaignName,
+        subject: Subject,
+        html: Html,
+        audience_id: AudienceArg = None,
+        segment_id: SegmentArg = None,
+        preview_text: PreviewText | None = None,
+        from_name: FromName | None = None,
+        reply_to: Email | None = None,
+        dry_run: DryRun = False,
+    ) -> CampaignAction:
+        """Create a draft campaign (never sent by this tool): content, subject, sender and recipients.
+        Sender and reply-to default to the audience's. Then send_test, schedule_campaign or send_campaign."""
+        fields = _campaign_fields(name=name, subject=subject, html=html, audience_id=audience_id,
+                                  segment_id=segment_id, preview_text=preview_text, from_name=from_name,
+                                  reply_to=reply_to)
+        return await _create(ctx, "create_campaign", fields, None, dry_run)
+
+    @tool(server, DRAFT, summary=_action_summary)
+    async def create_subject_test(
+        ctx: Context,
+        name: CampaignName,
+        subject_lines: Annotated[list[Subject], Field(min_length=2, max_length=5)],
+        html: Html,
+        audience_id: AudienceArg = None,
+        segment_id: SegmentArg = None,
+        test_size: Annotated[int, Field(ge=10, le=100, description="Percent of recipients in the test groups; "
+                                                                   "the winner goes to the rest.")] = 50,
+        winner_criteria: Annotated[WinnerCriteria, Field(description="'clicks' is the sound choice: privacy "
+                                                                     "proxies inflate opens.")] = "clicks",
+        wait_hours: Annotated[int, Field(ge=1, le=720)] = 4,
+        preview_text: PreviewText | None = None,
+        from_name: FromName | None = None,
+        reply_to: Email | None = None,
+        dry_run: DryRun = False,
+    ) -> CampaignAction:
+        """Create a draft subject-line A/B test: each subject goes to an equal share of the test group, and
+        after wait_hours the winner goes to everyone else. Send or schedule it like any campaign."""
+        if len({s.strip().lower() for s in subject_lines}) < len(subject_lines):
+            raise InvalidRequest("Two subject lines are the same.", hint="Give each variant a different subject.")
+        fields = _campaign_fields(name=name, subject=subject_lines[0], html=html, audience_id=audience_id,
+                                  segment_id=segment_id, preview_text=preview_text, from_name=from_name,
+                                  reply_to=reply_to)
+        ab = ABTest(subject_lines=subject_lines, test_size=test_size, winner_criteria=winner_criteria,
+                    wait_hours=wait_hours)
+        return await _create(ctx, "create_subject_test", fields, ab, dry_run)
+
+    @tool(server, DRAFT, summary=_action_summary)
+    async def update_campaign(
+        ctx: Context,
+        campaign_id: CampaignId,
+        name: CampaignName | None = None,
+        subject: Subject | None = None,
+        html: Html | None = None,
+        segment_id: SegmentArg = None,
+        preview_text: PreviewText | None = None,
+        from_name: FromName | None = None,
+        reply_to: Email | None = None,
+        dry_run: DryRun = False,
+    ) -> CampaignAction:
+        """Change a draft campaign; fields left out stay as they are. Sent or scheduled campaigns cannot change."""
+        fields = _campaign_fields(name=name, subject=subject, html=html, segment_id=segment_id,
+                                  preview_text=preview_text, from_name=from_name, reply_to=reply_to)
+        if not fields.given():
+            raise InvalidRequest("Nothing to change: give at least one field.", hint="Pass e.g. subject or html.")
+        esp: ESP = await adapter_of(ctx)
+        before = await esp.get_campaign(campaign_id)
+        if before.status != "draft":
+            raise InvalidRequest(f"Campaign {campaign_id} is {before.status}; only a draft can be changed.",
+                                 hint="Cancel it first if it is scheduled, or create a new campaign.")
+        if dry_run:
+            after = before.model_copy(update={k: v for k, v in fields.given().items() if k != "html"})
+            return CampaignAction(action="update_campaign", dry_run=True, campaign=after,
+                                  content=_content(after, fields.html),
+                                  recipients=await esp.recipients(after.audience_id, after.segment_id)
+                                  if after.audience_id else None)
+        campaign = await esp.update_campaign(campaign_id, fields)
+        return CampaignAction(action="update_campaign", dry_run=False, campaign=campaign,
+                              content=_content(campaign, fields.html))
+
+    @tool(server, DRAFT, summary=lambda t: f"{'Would send' if t.dry_run else 'Sent'} a test of {t.campaign_id} "
+                                           f"to {', '.join(t.sent_to)}.")
+    async def send_test(
+        ctx: Context,
+        campaign_id: CampaignId,
+        emails: Annotated[list[Email], Field(min_length=1, max_length=10, description="Test inboxes.")],
+        dry_run: DryRun = False,
+    ) -> TestSend:
+        """Send a test of the campaign to a few inboxes (not to the audience)."""
+        esp: ESP = await adapter_of(ctx)
+        await _require(esp, CAP_TEST_SEND, "send tests")
+        campaign = await esp.get_campaign(campaign_id)
+        if not campaign.has_content:
+            raise InvalidRequest(f"Campaign {campaign_id} has no content to test.",
+                                 hint="Give it html with update_campaign first.")
+        if not dry_run:
+            await esp.send_test(campaign_id, emails)
+        return TestSend(dry_run=dry_run, campaign_id=campaign_id, subject=campaign.subject, sent_to=emails)
+
+    @tool(server, SEND, summary=_action_summary)
+    async def schedule_campaign(
+        ctx: Context,
+        campaign_id: CampaignId,
+        send_at: Annotated[datetime, Field(description="ISO 8601 with a time zone, e.g. 2026-12-01T09:00:00+01:00. "
+                                                       "Mailchimp needs a quarter hour (:00, :15, :30, :45).")],
+        dry_run: DryRun = False,
+    ) -> CampaignAction:
+        """Schedule a draft campaign to be sent to its recipients at a future time."""
+        if send_at.tzinfo is None:
+            raise InvalidRequest("send_at has no time zone.", hint="Add one, e.g. 'Z' or '+01:00'.")
+        when = send_at.astimezone(timezone.utc)  # whether it is in the future is the ESP's call: its clock rules
+        esp: ESP = await adapter_of(ctx)
+        await _require(esp, CAP_SCHEDULE, "schedule campaigns")
+        action = await _preview(esp, await esp.get_campaign(campaign_id), None, "schedule_campaign", when)
+        if dry_run:
+            return action
+        _refuse_unready(action)
+        campaign = await esp.schedule(campaign_id, when)
+        return action.model_copy(update={"dry_run": False, "campaign": campaign})
+
+    @tool(server, SEND, summary=_action_summary)
+    async def send_campaign(ctx: Context, campaign_id: CampaignId, dry_run: DryRun = False) -> CampaignAction:
+        """Send a campaign to all its recipients now. This cannot be undone: check it with dry_run=true first."""
+        esp: ESP = await adapter_of(ctx)
+        campaign = await esp.get_campaign(campaign_id)
+        if campaign.status not in ("draft", "scheduled", "paused"):
+            raise InvalidRequest(f"Campaign {campaign_id} is already {campaign.status}; nothing was sent.",
+                                 hint="Create a new campaign (or a copy) to send again.")
+        action = await _preview(esp, campaign, None, "send_campaign")
+        if dry_run:
+            return action
+        _refuse_unready(action)
+        sent = await esp.send(campaign_id)
+        return action.model_copy(update={"dry_run": False, "campaign": sent})
+
+    @tool(server, SEND, summary=_action_summary)
+    async def cancel_campaign(ctx: Context, campaign_id: CampaignId, dry_run: DryRun = False) -> CampaignAction:
+        """Stop a campaign: a scheduled one goes back to draft; one still sending (an A/B test waiting for
+        its winner) stops where it is."""
+        esp: ESP = await adapter_of(ctx)
+        await _require(esp, CAP_CANCEL, "cancel campaigns")
+        campaign = await esp.get_campaign(campaign_id)
+        if campaign.status not in ("scheduled", "sending"):
+            raise InvalidRequest(f"Campaign {campaign_id} is {campaign.status}; only a scheduled or sending "
+                                 "campaign can be canceled.", hint="Nothing to do.")
+        if dry_run:
+            return CampaignAction(action="cancel_campaign", dry_run=True, campaign=campaign)
+        return CampaignAction(action="cancel_campaign", dry_run=False, campaign=await esp.cancel(campaign_id))
+
+    @tool(server, READ, summary=lambda r: f"{r.emails_sent} sent, clicks {r.click_rate:.2%} ({r.unique_clicks}), "
+                                          f"opens {r.open_rate:.1%}"
+                                          + (f" of which {r.proxied_opens} by privacy proxies"
+                                             if r.proxied_opens is not None else "") + ".")
+    async def campaign_report(ctx: Context, campaign_id: CampaignId) -> Report:
+        """How a sent campaign did: deliveries, bounces, opens (machine opens separated where the ESP can),
+        unique clicks and click rate, unsubscribes, clicks per link, and each variant of an A/B test.
+        Judge on clicks: privacy proxies open mail nobody reads."""
+        esp: ESP = await adapter_of(ctx)
+        return await esp.report(campaign_id)
+
+    return server
+
