@@ -2,8 +2,8 @@
 
     python benchmarks/startup.py [--runs 10]
 
-Runs are interleaved (bare, wordpress, webflow, ga4, search-console, bare, ...) so machine noise hits all alike;
-the ratio of medians is what counts (target <= 1.15x).
+Runs are interleaved (bare, then every server, bare, ...) so machine noise hits all alike; the ratio
+of medians is what counts (target <= 1.15x).
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ async def main(runs: int) -> int:
         "serve ga4": ["-m", "suite", "serve", "ga4", "--client", "demo", "--config", config],
         "serve search-console": ["-m", "suite", "serve", "search-console", "--client", "demo", "--config", config],
         "serve page-analysis": ["-m", "suite", "serve", "page-analysis", "--client", "demo", "--config", config],
+        "serve mailchimp": ["-m", "suite", "serve", "mailchimp", "--client", "demo", "--config", config],
+        "serve customerio": ["-m", "suite", "serve", "customerio", "--client", "demo", "--config", config],
     }
     times: dict[str, list[float]] = {name: [] for name in cases}
     await spawn_and_list(cases["bare MCPServer"])  # warm the file cache

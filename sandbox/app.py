@@ -1,5 +1,5 @@
-"""The sandbox as one ASGI app: vendor APIs (WordPress, Webflow, GA4, Search Console), vendor OAuth servers,
-the served sites, and the admin endpoints."""
+"""The sandbox as one ASGI app: vendor APIs (WordPress, Webflow, GA4, Search Console, Mailchimp, Customer.io),
+vendor OAuth servers, the served sites, and the admin endpoints."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import ga4, pages, search_console, webflow, wordpress
+from . import customerio, ga4, pages, search_console, webflow, wordpress
 from .admin import admin_routes
 from .consent_pages import WP_AUTHORIZE_PATH
 from .faults import FaultMiddleware
@@ -17,7 +17,7 @@ from .fixture_pages import fixture_routes
 from .oauth_http import oauth_routes
 from .site_assets import asset_routes
 from .wp_authorize import authorize_application
-from .world import WEBFLOW_API_PREFIX, WEBFLOW_SITE_PREFIX, World
+from .world import CUSTOMERIO_APP_PREFIX, CUSTOMERIO_TRACK_PREFIX, WEBFLOW_API_PREFIX, WEBFLOW_SITE_PREFIX, World
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -69,6 +69,12 @@ def create_app(world: World) -> Starlette:
     async def google_v1beta(request: Request) -> Response:
         return await ga4.handle(request, world, request.path_params.get("rest", ""))
 
+    async def customerio_app(request: Request) -> Response:
+        return await customerio.handle_app(request, world, request.path_params.get("rest", ""))
+
+    async def customerio_track(request: Request) -> Response:
+        return await customerio.handle_track(request, world, request.path_params.get("rest", ""))
+
     async def webmasters(request: Request) -> Response:
         return await search_console.handle_webmasters(request, world)
 
@@ -83,6 +89,8 @@ def create_app(world: World) -> Starlette:
         Route(WEBFLOW_API_PREFIX, webflow_api, methods=ALL_METHODS),
         Route(WEBFLOW_API_PREFIX + "/{rest:path}", webflow_api, methods=ALL_METHODS),
         Route("/v1beta/{rest:path}", google_v1beta, methods=ALL_METHODS),
+        Route(CUSTOMERIO_APP_PREFIX + "/{rest:path}", customerio_app, methods=ALL_METHODS),
+        Route(CUSTOMERIO_TRACK_PREFIX + "/{rest:path}", customerio_track, methods=ALL_METHODS),
         Route("/webmasters/v3/{rest:path}", webmasters, methods=ALL_METHODS),
         Route("/v1/urlInspection/index:inspect", url_inspection, methods=ALL_METHODS),
         Route(WEBFLOW_SITE_PREFIX, webflow_home, methods=["GET", "HEAD"]),

@@ -224,7 +224,7 @@ class EmailAccount:
         self.campaigns: dict[str, Campaign] = {}
         self._rng = rng
         self._now = now
-        self._compliance = compliance  # Mailchimp will not re-subscribe the unsubscribed or cleaned
+        self._compliance = compliance  # Mailchimp: refuses "fake" addresses, will not re-subscribe the unsubscribed
         self._person_id = person_id
         self.new_id = new_id
         self._people_seq = 0
@@ -237,7 +237,7 @@ class EmailAccount:
     def upsert(self, audience_id: str, email: str, *, status: str | None = None, fields: dict | None = None,
                tags: Iterable[str] = ()) -> tuple[Person, bool]:
         aud = self.audience(audience_id)
-        email = check_address(email)
+        email = check_address(email, reject_fake=self._compliance)
         if status is not None and status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}")
         now = self._now()
@@ -433,11 +433,16 @@ class EmailAccount:
             return
         order = people[:]
         rng.shuffle(order)
-        tested = len(order) * c.ab.test_size // 100
-        per = max(1, tested // len(c.ab.subjects))
-        for i in range(len(c.ab.subjects)):
+        k = len(c.ab.subjects)
+        if c.ab.test_size >= 100:  # everyone is in a test group: an even split, no winner to send
+            for i in range(k):
+                self._respond(c, order[i::k], i, at, rng)
+            c.status = "sent"
+            return
+        per = max(1, len(order) * c.ab.test_size // 100 // k)
+        for i in range(k):
             self._respond(c, order[i * per:(i + 1) * per], i, at, rng)
-        c.held_back = [p.email for p in order[per * len(c.ab.subjects):]]
+        c.held_back = [p.email for p in order[per * k:]]
         c.status = "sending"
 
     def _send_winner(self, c: Campaign, variant: int, at: datetime) -> None:
@@ -547,11 +552,11 @@ class EmailAccount:
         return sum(opens) / max(1, len(opens)), sum(clicks) / max(1, len(clicks)), len(sent)
 
 
-def check_address(email: str) -> str:
+def check_address(email: str, reject_fake: bool = False) -> str:
     e = email.strip().lower()
     if not _EMAIL.match(e) or ".." in e or len(e) > 254:
         raise EmailRejected(f"{email.strip()[:80]} looks fake or invalid, please enter a real email address.")
-    if e.rpartition("@")[2] in FAKE_DOMAINS:
+    if reject_fake and e.rpartition("@")[2] in FAKE_DOMAINS:
         raise EmailRejected(f"{email.strip()[:80]} looks fake or invalid, please enter a real email address.", "fake")
     return e
 

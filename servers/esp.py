@@ -359,7 +359,9 @@ def create_esp_server(name: str, instructions: str, build_deps: Callable[[], Dep
         dry_run: DryRun = False,
     ) -> CampaignAction:
         """Create a draft subject-line A/B test: each subject goes to an equal share of the test group, and
-        after wait_hours the winner goes to everyone else. Send or schedule it like any campaign."""
+        after wait_hours the winner goes to everyone else. ESPs without 'ab_winner' (see account_info) split
+        everyone evenly: use test_size=100 and winner_criteria='manual' there. Send or schedule it like any
+        campaign; campaign_report gives each subject's clicks."""
         if len({s.strip().lower() for s in subject_lines}) < len(subject_lines):
             raise InvalidRequest("Two subject lines are the same.", hint="Give each variant a different subject.")
         fields = _campaign_fields(name=name, subject=subject_lines[0], html=html, audience_id=audience_id,
@@ -464,9 +466,9 @@ def create_esp_server(name: str, instructions: str, build_deps: Callable[[], Dep
         esp: ESP = await adapter_of(ctx)
         await _require(esp, CAP_CANCEL, "cancel campaigns")
         campaign = await esp.get_campaign(campaign_id)
-        if campaign.status not in ("scheduled", "sending"):
-            raise InvalidRequest(f"Campaign {campaign_id} is {campaign.status}; only a scheduled or sending "
-                                 "campaign can be canceled.", hint="Nothing to do.")
+        if campaign.status in ("sent", "canceled"):  # some ESPs do not report a schedule: they judge the rest
+            raise InvalidRequest(f"Campaign {campaign_id} is already {campaign.status}; there is nothing to cancel.",
+                                 hint="Check list_campaigns for the one you meant.")
         if dry_run:
             return CampaignAction(action="cancel_campaign", dry_run=True, campaign=campaign)
         return CampaignAction(action="cancel_campaign", dry_run=False, campaign=await esp.cancel(campaign_id))

@@ -1,8 +1,9 @@
-"""`marketing-mcp demo`: the sandbox plus a scripted MCP session through the CMS servers.
+"""`marketing-mcp demo`: the sandbox plus a scripted MCP session through every server.
 
 Each server runs as its own process over stdio, exactly as a host such as Claude Desktop
 starts it; the demo is an ordinary MCP client. It drafts a post, previews and applies new SEO
-fields, publishes, and then reads the public page back to show that the change is live.
+fields, publishes, and reads the public page back to show that the change is live; then it
+measures (GA4, Search Console, page analysis) and runs a subject-line test by email.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ async def _session(config: Path, sandbox_url: str) -> int:
             published = await call("publish", {"post_id": post_id})
             failures += not await _check_live(published["post"]["url"], seo["seo_title"], seo["meta_description"])
     await _measure(config)
+    await _email(config)
     _say("\nDemo finished." if not failures else f"\nDemo finished with {failures} failed check(s).")
     return 1 if failures else 0
 
@@ -127,11 +129,60 @@ async def _measure(config: Path) -> None:
                 _say(f"     {json.dumps(row)[:150]}")
 
 
+NEWSLETTER = ('<html><body><h1>The holiday blend is back</h1><p>Roasted Tuesday, at your door Friday.</p>'
+              '<p><a href="http://127.0.0.1:8765/shop/">Order a bag</a></p></body></html>')
+
+
+async def _email(config: Path) -> None:
+    """The email half: an audience's baseline click rate, the recent campaign furthest below it, and a
+    subject-line A/B test of a rewrite, judged on clicks (privacy proxies inflate opens), over stdio."""
+    from mcp import Client
+
+    for server in ("mailchimp", "customerio"):
+        _say(f"\n== {server}: `marketing-mcp serve {server} --client demo` over stdio ==")
+        async with Client(_served(server, config)) as client:
+            call = _caller(client)
+            caps = (await call("account_info", {}))["capabilities"]
+            audience = max((await call("list_audiences", {}))["items"], key=lambda a: a["member_count"])
+            weakest = None
+            for campaign in (await call("list_campaigns", {"status": "sent", "limit": 4}))["items"]:
+                report = await call("campaign_report", {"campaign_id": campaign["id"]})
+                if weakest is None or report["click_rate"] < weakest["click_rate"]:
+                    weakest = report
+            _say(f"   weakest recent subject: '{weakest['subject']}' clicked {weakest['click_rate']:.2%} against "
+                 f"the audience's {audience['avg_click_rate']:.2%} (opens {weakest['open_rate']:.0%}: proxies)")
+            rewrite = "Your next bag ships Tuesday: 3 brews to try?"
+            args = {"name": "Subject test: holiday blend", "audience_id": audience["id"], "html": NEWSLETTER}
+            if "ab_subject" not in caps:
+                await call("create_campaign", {**args, "subject": rewrite, "dry_run": True})
+                continue
+            args.update(subject_lines=[weakest["subject"], rewrite], test_size=40, wait_hours=4)
+            await call("create_subject_test", {**args, "dry_run": True})
+            if server != "mailchimp":
+                continue
+            campaign = (await call("create_subject_test", args))["campaign"]
+            await call("send_campaign", {"campaign_id": campaign["id"], "dry_run": True})
+            await call("send_campaign", {"campaign_id": campaign["id"]})
+            _say(f"   (the sandbox's clock moves on a day: {await _advance_clock(config, hours=24)})")
+            report = await call("campaign_report", {"campaign_id": campaign["id"]})
+            for v in report["variants"]:
+                _say(f"     '{v['subject']}': {v['sent']} sent, clicks {v['click_rate']:.2%}")
+            _say(f"   winner: '{(await call('get_campaign', {'campaign_id': campaign['id']}))['ab_test']['winner']}'")
+
+
+async def _advance_clock(config: Path, **delta: float) -> str:
+    async with httpx.AsyncClient(timeout=5) as http:
+        return (await http.post(f"{_sandbox_url(config)}/_sandbox/clock/advance", json=delta)).json()["clock"]
+
+
+def _sandbox_url(config: Path) -> str:
+    return str(load_config(config).client("demo").sandbox).rstrip("/")
+
+
 async def _sandbox_clock(config: Path) -> str:
     """Search Console wants calendar dates: the sandbox's business day, not this machine's."""
-    url = str(load_config(config).client("demo").sandbox).rstrip("/")
     async with httpx.AsyncClient(timeout=5) as http:
-        return (await http.get(f"{url}/_sandbox/state")).json()["clock"]
+        return (await http.get(f"{_sandbox_url(config)}/_sandbox/state")).json()["clock"]
 
 
 def _served(server: str, config: Path):

@@ -22,6 +22,7 @@ CAP_SCHEDULE = "schedule"
 CAP_CANCEL = "cancel"  # stop a scheduled or sending campaign
 CAP_TEST_SEND = "test_send"
 CAP_AB_SUBJECT = "ab_subject"  # subject-line A/B tests
+CAP_AB_WINNER = "ab_winner"  # ...that pick a winner by opens or clicks and send it to the rest
 CAP_PROXY_OPENS = "proxy_opens"  # reports separate machine (privacy-proxy) opens
 CAP_LINK_CLICKS = "link_clicks"  # reports give clicks per link
 
