@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import customerio, ga4, pages, search_console, webflow, wordpress
+from . import customerio, ga4, mailchimp, pages, search_console, webflow, wordpress
 from .admin import admin_routes
 from .consent_pages import WP_AUTHORIZE_PATH
 from .faults import FaultMiddleware
@@ -17,7 +17,14 @@ from .fixture_pages import fixture_routes
 from .oauth_http import oauth_routes
 from .site_assets import asset_routes
 from .wp_authorize import authorize_application
-from .world import CUSTOMERIO_APP_PREFIX, CUSTOMERIO_TRACK_PREFIX, WEBFLOW_API_PREFIX, WEBFLOW_SITE_PREFIX, World
+from .world import (
+    CUSTOMERIO_APP_PREFIX,
+    CUSTOMERIO_TRACK_PREFIX,
+    MAILCHIMP_API_PREFIX,
+    WEBFLOW_API_PREFIX,
+    WEBFLOW_SITE_PREFIX,
+    World,
+)
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -69,6 +76,9 @@ def create_app(world: World) -> Starlette:
     async def google_v1beta(request: Request) -> Response:
         return await ga4.handle(request, world, request.path_params.get("rest", ""))
 
+    async def mailchimp_api(request: Request) -> Response:
+        return await mailchimp.handle(request, world, request.path_params.get("rest", ""))
+
     async def customerio_app(request: Request) -> Response:
         return await customerio.handle_app(request, world, request.path_params.get("rest", ""))
 
@@ -89,6 +99,8 @@ def create_app(world: World) -> Starlette:
         Route(WEBFLOW_API_PREFIX, webflow_api, methods=ALL_METHODS),
         Route(WEBFLOW_API_PREFIX + "/{rest:path}", webflow_api, methods=ALL_METHODS),
         Route("/v1beta/{rest:path}", google_v1beta, methods=ALL_METHODS),
+        Route(MAILCHIMP_API_PREFIX, mailchimp_api, methods=ALL_METHODS),
+        Route(MAILCHIMP_API_PREFIX + "/{rest:path}", mailchimp_api, methods=ALL_METHODS),
         Route(CUSTOMERIO_APP_PREFIX + "/{rest:path}", customerio_app, methods=ALL_METHODS),
         Route(CUSTOMERIO_TRACK_PREFIX + "/{rest:path}", customerio_track, methods=ALL_METHODS),
         Route("/webmasters/v3/{rest:path}", webmasters, methods=ALL_METHODS),

@@ -29,6 +29,7 @@ from urllib.parse import parse_qs
 
 from .google_errors import error_body as google_error_body
 from .google_errors import is_google_path
+from .mailchimp_errors import problem as mailchimp_problem
 from .ratelimit import TokenBucket
 
 KINDS = ("status", "latency", "malformed", "drop", "drop_after", "rate_limit")
@@ -175,6 +176,8 @@ def error_body(path: str, status: int) -> dict[str, Any]:
         messages = {429: "Too many requests", 500: "We had a problem with our server. Try again later."}
         return {"code": codes.get(status, "internal_error" if status >= 500 else "bad_request"),
                 "message": messages.get(status, reason), "externalReference": None, "details": []}
+    if path.startswith("/mailchimp/"):
+        return mailchimp_problem(status)
     if path.startswith("/wp-json"):
         codes = {429: "rest_too_many_requests", 500: "internal_server_error", 502: "http_request_failed",
                  503: "service_unavailable", 504: "http_request_failed"}
@@ -182,6 +185,8 @@ def error_body(path: str, status: int) -> dict[str, Any]:
                     503: "Briefly unavailable for scheduled maintenance. Check back in a minute."}
         data: dict[str, Any] = {"status": status}
         return {"code": codes.get(status, f"http_{status}"), "message": messages.get(status, reason), "data": data}
+    if path.startswith("/customerio/"):
+        return {"meta": {"error": reason}}
     if is_google_path(path):
         return google_error_body(status, legacy=path.startswith("/webmasters/"))
     if path.startswith("/oauth/"):

@@ -19,9 +19,11 @@ from pydantic import BaseModel, Field
 from adapters.errors import InvalidRequest, Unsupported
 from adapters.esp.base import (
     CAP_AB_SUBJECT,
+    CAP_AB_WINNER,
     CAP_CANCEL,
     CAP_SCHEDULE,
     CAP_SEGMENTS,
+    CAP_TAGS,
     CAP_TEST_SEND,
     ESP,
     ABTest,
@@ -239,6 +241,8 @@ def create_esp_server(name: str, instructions: str, build_deps: Callable[[], Dep
         """Add or update contacts by email (batched; tags are added, fields left out are kept).
         Setting status 'unsubscribed' unsubscribes; contacts the ESP refuses are listed with the reason."""
         esp: ESP = await adapter_of(ctx)
+        if any(c.tags for c in contacts):
+            await _require(esp, CAP_TAGS, "tag contacts (use merge_fields or a segment)")
         audience = await _audience(esp, audience_id)
         emails = [c.email for c in contacts]
         duplicates = sorted({e for e in emails if emails.count(e) > 1}) if len(set(emails)) < len(emails) else []
@@ -348,10 +352,14 @@ def create_esp_server(name: str, instructions: str, build_deps: Callable[[], Dep
         html: Html,
         audience_id: AudienceArg = None,
         segment_id: SegmentArg = None,
-        test_size: Annotated[int, Field(ge=10, le=100, description="Percent of recipients in the test groups; "
-                                                                   "the winner goes to the rest.")] = 50,
-        winner_criteria: Annotated[WinnerCriteria, Field(description="'clicks' is the sound choice: privacy "
-                                                                     "proxies inflate opens.")] = "clicks",
+        test_size: Annotated[int | None, Field(ge=10, le=100, description="Percent of recipients in the test "
+                                                                          "groups; the winner goes to the rest. "
+                                                                          "Default 50, or 100 where the ESP "
+                                                                          "cannot pick a winner.")] = None,
+        winner_criteria: Annotated[WinnerCriteria | None, Field(description="'clicks' (the default) is the sound "
+                                                                            "choice: privacy proxies inflate opens. "
+                                                                            "'manual' where the ESP cannot pick.")
+                                   ] = None,
         wait_hours: Annotated[int, Field(ge=1, le=720)] = 4,
         preview_text: PreviewText | None = None,
         from_name: FromName | None = None,
@@ -367,8 +375,9 @@ def create_esp_server(name: str, instructions: str, build_deps: Callable[[], Dep
         fields = _campaign_fields(name=name, subject=subject_lines[0], html=html, audience_id=audience_id,
                                   segment_id=segment_id, preview_text=preview_text, from_name=from_name,
                                   reply_to=reply_to)
-        ab = ABTest(subject_lines=subject_lines, test_size=test_size, winner_criteria=winner_criteria,
-                    wait_hours=wait_hours)
+        automatic = CAP_AB_WINNER in await (await adapter_of(ctx)).capabilities()
+        ab = ABTest(subject_lines=subject_lines, test_size=test_size or (50 if automatic else 100),
+                    winner_criteria=winner_criteria or ("clicks" if automatic else "manual"), wait_hours=wait_hours)
         return await _create(ctx, "create_subject_test", fields, ab, dry_run)
 
     @tool(server, DRAFT, summary=_action_summary)
@@ -437,7 +446,8 @@ def create_esp_server(name: str, instructions: str, build_deps: Callable[[], Dep
         when = send_at.astimezone(timezone.utc)  # whether it is in the future is the ESP's call: its clock rules
         esp: ESP = await adapter_of(ctx)
         await _require(esp, CAP_SCHEDULE, "schedule campaigns")
-        action = await _preview(esp, await esp.get_campaign(campaign_id), None, "schedule_campaign", when)
+        action = await _preview(esp, await esp.get_campaign(campaign_id), await esp.content(campaign_id),
+                                "schedule_campaign", when)
         if dry_run:
             return action
         _refuse_unready(action)
@@ -452,7 +462,7 @@ def create_esp_server(name: str, instructions: str, build_deps: Callable[[], Dep
         if campaign.status not in ("draft", "scheduled", "paused"):
             raise InvalidRequest(f"Campaign {campaign_id} is already {campaign.status}; nothing was sent.",
                                  hint="Create a new campaign (or a copy) to send again.")
-        action = await _preview(esp, campaign, None, "send_campaign")
+        action = await _preview(esp, campaign, await esp.content(campaign_id), "send_campaign")
         if dry_run:
             return action
         _refuse_unready(action)

@@ -261,6 +261,10 @@ class ESP(Protocol):
 
     async def update_campaign(self, campaign_id: str, fields: CampaignFields) -> Campaign: ...
 
+    async def content(self, campaign_id: str) -> str:
+        """The campaign's HTML ("" when it has none)."""
+        ...
+
     async def readiness(self, campaign_id: str) -> list[ReadinessIssue]:
         """What stops the campaign from being sent (no content, no recipients, ...); empty when ready."""
         ...

@@ -627,6 +627,10 @@ class CustomerIO:
             raise _garbage("a newsletter")
         return newsletter
 
+    async def content(self, campaign_id: str) -> str:
+        contents = await self._contents(_nid(campaign_id))
+        return str(contents[0].get("body") or "") if contents else ""
+
     async def _contents(self, nid: int) -> list[dict]:
         with _hinted(HINT_CAMPAIGNS):
             raw = await self.app.get_json(f"newsletters/{nid}/contents")

@@ -27,7 +27,7 @@ def sb(sandbox_server):
     world = sandbox_server.world
     world.monotonic = ManualMonotonic()
     world.configure(companion_plugin=True, seo_plugin="yoast", webflow_rate_limit=60, incidents=True,
-                    **GOOGLE_DEFAULTS)
+                    mailchimp_latency=0, **GOOGLE_DEFAULTS)
     world.reset()
     yield sandbox_server
     world.faults.clear()
