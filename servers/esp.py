@@ -173,7 +173,7 @@ def _campaign_fields(**values) -> CampaignFields:
 def _action_summary(a: CampaignAction) -> str:
     verb = "Would" if a.dry_run else "Did"
     c = a.campaign
-    target = f" campaign {c.id} '{c.name}' ({c.status})" if c else ""
+    target = f" {c.id} '{c.name}' (now {c.status})" if c else ""
     who = f" to {a.recipients.count} recipient(s) of {a.recipients.audience_name}" if a.recipients else ""
     when = f" at {a.send_at:%Y-%m-%d %H:%M} UTC" if a.send_at else ""
     blocked = f" Not ready: {'; '.join(i.problem for i in a.issues)}" if a.issues else ""
@@ -376,6 +376,10 @@ def create_esp_server(name: str, instructions: str, build_deps: Callable[[], Dep
                                   segment_id=segment_id, preview_text=preview_text, from_name=from_name,
                                   reply_to=reply_to)
         automatic = CAP_AB_WINNER in await (await adapter_of(ctx)).capabilities()
+        if not automatic and ((test_size or 100) < 100 or (winner_criteria or "manual") != "manual"):
+            raise Unsupported("This ESP sends each subject to an equal share of everyone and cannot pick a winner.",
+                              hint="Leave test_size and winner_criteria out (or pass 100 and 'manual'), then "
+                                   "compare the subjects' clicks in campaign_report.")
         ab = ABTest(subject_lines=subject_lines, test_size=test_size or (50 if automatic else 100),
                     winner_criteria=winner_criteria or ("clicks" if automatic else "manual"), wait_hours=wait_hours)
         return await _create(ctx, "create_subject_test", fields, ab, dry_run)

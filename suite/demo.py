@@ -143,7 +143,8 @@ async def _email(config: Path) -> None:
         async with Client(_served(server, config)) as client:
             call = _caller(client)
             caps = (await call("account_info", {}))["capabilities"]
-            audience = max((await call("list_audiences", {}))["items"], key=lambda a: a["member_count"])
+            biggest = max((await call("list_audiences", {}))["items"], key=lambda a: a["member_count"])
+            audience = await call("get_audience", {"audience_id": biggest["id"]})
             weakest = None
             for campaign in (await call("list_campaigns", {"status": "sent", "limit": 4}))["items"]:
                 report = await call("campaign_report", {"campaign_id": campaign["id"]})
@@ -156,7 +157,7 @@ async def _email(config: Path) -> None:
             if "ab_subject" not in caps:
                 await call("create_campaign", {**args, "subject": rewrite, "dry_run": True})
                 continue
-            args.update(subject_lines=[weakest["subject"], rewrite], test_size=40, wait_hours=4)
+            args.update(subject_lines=[weakest["subject"], rewrite], wait_hours=4)  # the ESP's default split
             await call("create_subject_test", {**args, "dry_run": True})
             if server != "mailchimp":
                 continue

@@ -234,6 +234,9 @@ async def test_subject_test_dry_run_and_duplicate_subjects(connect, account):
         assert preview["content"]["subjects"] == args["subject_lines"] and len(account.campaigns) == before
         _, message = await refused(c, "create_subject_test", {**args, "subject_lines": ["Same", "same"]})
         assert "same" in message.lower()
+        if "ab_winner" not in (await ok(c, "account_info"))["capabilities"]:  # a dry run tells the truth
+            error, _ = await refused(c, "create_subject_test", {**args, "test_size": 40, "dry_run": True})
+            assert error["type"] == "unsupported" and "test_size" in error["hint"]
         made = await ok(c, "create_subject_test", args)
     assert made["campaign"]["ab_test"]["subject_lines"] == args["subject_lines"]
 
