@@ -18,7 +18,7 @@ from .google_state import GOOGLE_DEFAULTS, GOOGLE_SWITCHES
 from .world import World
 
 CONFIG_KEYS = ("companion_plugin", "seo_plugin", "webflow_rate_limit", "google_oauth_testing", "incidents",
-               *GOOGLE_DEFAULTS, *GOOGLE_SWITCHES)
+               "mailchimp_latency", *GOOGLE_DEFAULTS, *GOOGLE_SWITCHES)
 
 
 def _error(status: int, message: str) -> JSONResponse:
