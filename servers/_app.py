@@ -34,6 +34,7 @@ PUBLISH = ToolAnnotations(readOnlyHint=False, destructiveHint=True, idempotentHi
 SEND = ToolAnnotations(readOnlyHint=False, destructiveHint=True, idempotentHint=False, openWorldHint=True)
 
 DEFAULT_TOOL_RATE = Rate(120, 60.0, burst=20)
+_OUTPUTS: dict[type, Any] = {}  # one output schema and validator per result model, however many tools return it
 
 
 @dataclass
@@ -147,8 +148,14 @@ def tool(server: MCPServer, annotations: ToolAnnotations, *, summary: Callable[[
 
         # The SDK derives the output schema from this; the content is built above.
         run.__signature__ = signature.replace(return_annotation=Annotated[CallToolResult, model])  # type: ignore[attr-defined]
+        first = _OUTPUTS.get(model)
         server.add_tool(run, name=tool_name, title=title, annotations=annotations,
-                        description=inspect.getdoc(fn))
+                        description=inspect.getdoc(fn), structured_output=False if first else None)
+        meta = server._tool_manager.get_tool(tool_name).fn_metadata
+        if first:  # the SDK reads these fields live: share the schema and validator instead of deriving them again
+            meta.output_schema, meta.output_model, meta._adapter = first.output_schema, first.output_model, first._adapter
+        else:
+            _OUTPUTS[model] = meta
         return fn
 
     return register
