@@ -22,6 +22,7 @@ from typing import Any, Iterator
 
 import httpx
 
+from ..cursors import number_cursor
 from ..errors import (
     AdapterError,
     AuthError,
@@ -206,7 +207,7 @@ class Webflow:
         self, kind: Kind, *, status: Status | None, search: str | None, cursor: str | None, limit: int
     ) -> PostPage:
         _posts_only(kind)
-        offset = _offset_from_cursor(cursor)
+        offset = number_cursor(cursor)
         limit = max(1, min(limit, PAGE_SIZE_MAX))
         if status in ("scheduled", "pending", "private"):
             return PostPage(items=[], total=0, next_cursor=None)  # Webflow items never are
@@ -485,15 +486,6 @@ def _image_ref(value: Any) -> str | None:
     if isinstance(value, dict):
         return value.get("fileId") or value.get("url") or None
     return str(value) if value else None
-
-
-def _offset_from_cursor(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    if not cursor.isdigit():
-        raise InvalidRequest(f"'{cursor}' is not a cursor this tool returned.",
-                             hint="Pass next_cursor from the previous answer unchanged, or leave it out.")
-    return int(cursor)
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from ..cursors import number_cursor
 from ..errors import AdapterError, Conflict, InvalidRequest, NotFound, Unsupported
 from ..http import HttpService, error_body
 from .base import (
@@ -150,7 +151,7 @@ class WordPress:
     async def list_posts(
         self, kind: Kind, *, status: Status | None, search: str | None, cursor: str | None, limit: int
     ) -> PostPage:
-        page = _page_from_cursor(cursor)
+        page = number_cursor(cursor, first=1)
         params: dict[str, Any] = {
             "context": "edit",
             "page": page,
@@ -388,15 +389,6 @@ def _wp_id(post_id: str, kind: str) -> int:
 def _bad_id(value: str, kind: str):
     raise NotFound(f"'{value}' is not a WordPress {kind} ID (they are numbers).",
                    hint=f"Use list_posts to find the {kind}'s numeric ID.")
-
-
-def _page_from_cursor(cursor: str | None) -> int:
-    if cursor is None:
-        return 1
-    if not cursor.isdigit() or int(cursor) < 1:
-        raise InvalidRequest(f"'{cursor}' is not a cursor this tool returned.",
-                             hint="Pass next_cursor from the previous answer unchanged, or leave it out.")
-    return int(cursor)
 
 
 def _int_header(response: httpx.Response, name: str) -> int | None:

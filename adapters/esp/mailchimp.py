@@ -37,6 +37,7 @@ from typing import Any, Awaitable, Callable, TypeVar
 from pydantic import ValidationError
 
 from ..blocking import blocking
+from ..cursors import number_cursor
 from ..errors import (
     AdapterError,
     AuthError,
@@ -227,7 +228,7 @@ class Mailchimp:
     # -- audiences and contacts --------------------------------------------------------------
 
     async def list_audiences(self, cursor: str | None, limit: int) -> AudiencePage:
-        offset, count = _offset(cursor), _count(limit)
+        offset, count = number_cursor(cursor), _count(limit)
         body = await self._call(lambda c, t: c.lists.get_all_lists(count=count, offset=offset, _request_timeout=t))
         items = [_audience(raw) for raw in _items(body, "lists")]
         return AudiencePage(items=items, next_cursor=_next(offset, len(items), body))
@@ -240,7 +241,7 @@ class Mailchimp:
 
     async def list_contacts(self, audience_id: str, *, status: SubscriptionStatus | None, cursor: str | None,
                             limit: int) -> ContactPage:
-        offset, count = _offset(cursor), _count(limit)
+        offset, count = number_cursor(cursor), _count(limit)
         query = {"status": status} if status else {}
         body = await self._call(lambda c, t: c.lists.get_list_members_info(
             audience_id, count=count, offset=offset, _request_timeout=t, **query), missing=("audience", audience_id))
@@ -374,7 +375,7 @@ class Mailchimp:
     # -- campaigns -------------------------------------------------------------------------------
 
     async def list_campaigns(self, status: CampaignStatus | None, cursor: str | None, limit: int) -> CampaignPage:
-        offset, count = _offset(cursor), _count(limit)
+        offset, count = number_cursor(cursor), _count(limit)
         query = {"status": WIRE_STATUS[status]} if status else {}
         body = await self._call(lambda c, t: c.campaigns.list(count=count, offset=offset, sort_field="create_time",
                                                               sort_dir="DESC", _request_timeout=t, **query))
@@ -742,15 +743,6 @@ def _items(body: Any, key: str) -> list[dict]:
     if not isinstance(items, list):
         raise UpstreamUnavailable(f"Mailchimp answered without the expected '{key}' list.", vendor=VENDOR)
     return [i for i in items if isinstance(i, dict)]
-
-
-def _offset(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    if not cursor.isdigit():
-        raise InvalidRequest(f"'{cursor}' is not a cursor this tool returned.",
-                             hint="Pass next_cursor from the previous answer unchanged, or leave it out.")
-    return int(cursor)
 
 
 def _count(limit: int) -> int:
