@@ -57,5 +57,4 @@ def sandbox_config(url: str, client: str = "t") -> dict:
                     "rate_limits": {"upstream": "100000/min"}},
         "mailchimp": {"settings": {"api_base": f"{url}/mailchimp/3.0"}},
         "customerio": {"settings": {"app_api_base": f"{url}/customerio/app/v1",
-                                    "track_api_base": f"{url}/customerio/track/api"},
-                       "rate_limits": {"upstream": "100000/s"}}}}}}
+                                    "track_api_base": f"{url}/customerio/track/api"}}}}}}
