@@ -5,8 +5,6 @@ wait for capacity would run past the call's deadline it refuses at once with
 `RateLimited(retry_after)` instead of hanging.
 """
 
-from __future__ import annotations
-
 import re
 from collections import deque
 from dataclasses import dataclass

@@ -6,8 +6,6 @@ model can act on (the second and last translation), and returns structured conte
 short text summary. Servers never read mcp.json or the environment: `suite` builds `Deps`.
 """
 
-from __future__ import annotations
-
 import asyncio
 import functools
 import inspect

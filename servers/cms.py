@@ -5,8 +5,6 @@ takes `dry_run` and answers with a field-by-field diff; a dry run never calls th
 write endpoints.
 """
 
-from __future__ import annotations
-
 import base64
 import binascii
 from datetime import datetime, timezone

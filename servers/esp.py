@@ -7,8 +7,6 @@ addresses), and never calls the vendor's write endpoints. A campaign that is not
 content, no recipients, ...) is refused before anything is sent, with the fix for each problem.
 """
 
-from __future__ import annotations
-
 import re
 from datetime import datetime, timezone
 from typing import Annotated, Callable

@@ -1,7 +1,5 @@
 """The ga4 server: reports, comparisons and quota of one client's GA4 properties. All tools read."""
 
-from __future__ import annotations
-
 from typing import Annotated, Callable
 
 from mcp.server.mcpserver import Context, MCPServer

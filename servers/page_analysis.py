@@ -1,7 +1,5 @@
 """The page-analysis server: SEO, conversion and speed audits of live pages in a real Chromium."""
 
-from __future__ import annotations
-
 from collections import OrderedDict
 from typing import Annotated, Callable, Literal
 

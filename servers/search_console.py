@@ -1,7 +1,5 @@
 """The search-console server: search performance, CTR opportunities, URL inspection and sitemaps."""
 
-from __future__ import annotations
-
 from typing import Annotated, Callable, Literal
 
 from mcp.server.mcpserver import Context, MCPServer

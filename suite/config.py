@@ -5,8 +5,6 @@ they are); `clients` holds, per client, the servers it enables, their settings, 
 overrides and references to credentials (never the secrets themselves).
 """
 
-from __future__ import annotations
-
 import json
 import os
 from pathlib import Path

@@ -5,8 +5,6 @@ marketer cares about. What a site cannot do is declared in `capabilities`, never
 through a NotImplementedError.
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Annotated, Literal, Protocol
 

@@ -1,8 +1,6 @@
 """How a Webflow collection's fields map to ours. Kept apart from the adapter so mcp.json can be
 validated without importing the HTTP stack."""
 
-from __future__ import annotations
-
 from pydantic import BaseModel, ConfigDict
 
 

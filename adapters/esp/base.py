@@ -6,8 +6,6 @@ campaigns, subject-line A/B tests and reports. What an ESP cannot do is declared
 `capabilities`, never discovered through a NotImplementedError.
 """
 
-from __future__ import annotations
-
 import re
 from datetime import datetime
 from typing import Annotated, Literal, Protocol

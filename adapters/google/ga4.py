@@ -7,8 +7,6 @@ requests at once (the API's limit), and the token quota the API reports with eve
 remembered so a spent hour is refused here, with the time it resets.
 """
 
-from __future__ import annotations
-
 import asyncio
 import re
 import time

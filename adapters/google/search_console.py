@@ -6,8 +6,6 @@ Per-site limits follow Google's: search analytics 1,200 queries a minute, URL in
 minute and 2,000 a day.
 """
 
-from __future__ import annotations
-
 from datetime import date
 from typing import Any, Literal
 

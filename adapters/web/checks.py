@@ -4,8 +4,6 @@ Thresholds follow the common published guidance: titles 30-60 characters, meta d
 70-160, Core Web Vitals "good" limits (LCP 2.5 s, CLS 0.1), TTFB 0.8 s.
 """
 
-from __future__ import annotations
-
 import json
 import re
 from typing import Any, Literal
