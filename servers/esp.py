@@ -53,6 +53,7 @@ from ._app import DRAFT, READ, SEND, Deps, adapter_of, lifespan_for, tool
 
 CONTACTS_PER_CALL = 5000
 TEXT_PREVIEW = 400
+HTML_PREVIEW = 100_000
 
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 AudienceArg = Annotated[str | None, Field(max_length=64, description="Audience ID from list_audiences; "
@@ -86,6 +87,14 @@ class CampaignAction(BaseModel):
     recipients: Recipients | None = None
     send_at: datetime | None = None
     issues: list[ReadinessIssue] = Field(default_factory=list, description="What stops it being sent.")
+
+
+class CampaignContent(BaseModel):
+    campaign_id: str
+    html: str = Field(description=f"The campaign's HTML, cut at {HTML_PREVIEW} characters.")
+    html_truncated: bool = False
+    text: str = Field(description=f"The email's text, the first {TEXT_PREVIEW} characters.")
+    links: list[str]
 
 
 class TestSend(BaseModel):
@@ -301,6 +310,16 @@ def create_esp_server(name: str, instructions: str, build_deps: Callable[[], Dep
         """One campaign: status, subject, sender, audience, schedule, A/B test."""
         esp: ESP = await adapter_of(ctx)
         return await esp.get_campaign(campaign_id)
+
+    @tool(server, READ, summary=lambda c: f"Campaign {c.campaign_id}: {len(c.html)} characters of HTML, "
+                                          f"{len(c.links)} link(s).")
+    async def get_campaign_content(ctx: Context, campaign_id: CampaignId) -> CampaignContent:
+        """A campaign's HTML (to reuse it in a new campaign or check it), with its text and links."""
+        esp: ESP = await adapter_of(ctx)
+        html = await esp.content(campaign_id)
+        preview = _content(await esp.get_campaign(campaign_id), html)
+        return CampaignContent(campaign_id=campaign_id, html=html[:HTML_PREVIEW], html_truncated=len(html) > HTML_PREVIEW,
+                               text=preview.text, links=preview.links)
 
     async def _create(ctx: Context, action: str, fields: CampaignFields, ab: ABTest | None,
                       dry_run: bool) -> CampaignAction:

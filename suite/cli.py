@@ -30,8 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.add_argument("--seed", type=int, default=0)
 
     from .auth import add_parser as add_auth_parser
+    from .director_cli import add_parser as add_director_parser
 
     add_auth_parser(sub)
+    add_director_parser(sub)
 
     demo = sub.add_parser("demo", help="start the sandbox and run a scripted session through the servers")
     demo.add_argument("--config", help="mcp.json with a 'demo' client (default: the one in this repository)")
@@ -92,7 +94,14 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(args.config)
 
 
-COMMANDS = {"auth": _auth, "serve": _serve, "servers": _servers, "sandbox": _sandbox, "demo": _demo}
+def _director(args: argparse.Namespace) -> int:
+    from .director_cli import run
+
+    return run(args)
+
+
+COMMANDS = {"auth": _auth, "serve": _serve, "servers": _servers, "sandbox": _sandbox, "demo": _demo,
+            "director": _director}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -154,12 +154,34 @@ class ClientServers(_Model):
 SERVERS = tuple(f.alias or n for n, f in ClientServers.model_fields.items() if n != "comment")
 
 
+LOOPS = ("search_ctr", "traffic_drop", "email_engagement")
+
+
+class DirectorPolicy(_Model):
+    """What the Director may do for this client without asking."""
+
+    auto_approve: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, description="Writes that need no approval: tool names ('update_post'), qualified "
+                                          "names ('wordpress.update_post'), or '*' for every write.")
+    loops: list[Literal["search_ctr", "traffic_drop", "email_engagement"]] = Field(
+        default_factory=lambda: list(LOOPS), description="The loops `director run` runs by default.")
+    max_changes_per_object_per_day: Annotated[int, Field(ge=0, le=100)] = 1
+    max_changes_per_run: Annotated[int, Field(ge=0, le=1000)] = 10
+    max_spend_change: Annotated[float, Field(ge=0, le=10)] = Field(
+        0.2, description="For anything that spends money: the largest relative change (0.2 = +/-20%).")
+    cooldown_days: Annotated[int, Field(ge=0, le=365)] = 21
+    min_impressions: Annotated[int, Field(ge=1)] = Field(
+        500, description="Search CTR loop: pages need this many impressions in 28 days to be judged.")
+    model: str | None = Field(None, description="Claude model for planning (with ANTHROPIC_API_KEY).")
+
+
 class ClientConfig(_Model):
     description: str = ""
     sandbox: HttpUrl | None = Field(None, description="A sandbox that stands in for every vendor's OAuth server "
                                                       "(`auth login` signs in there).")
     servers: ClientServers = ClientServers()
     rate_limits: RateLimits = RateLimits()
+    director: DirectorPolicy = DirectorPolicy()
 
     def enabled(self) -> list[str]:
         return [name for name in SERVERS if self.servers.get(name) is not None]

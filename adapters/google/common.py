@@ -31,6 +31,18 @@ async def blocking(fn: Callable[[float], T], *, translate: Callable[[Exception],
         "Try again with a smaller request (fewer rows or a shorter date range)."))
 
 
+def execute(request: Any) -> dict:
+    """A discovery request, sent again once if its kept-alive connection had been closed under it.
+
+    httplib2 reuses connections; when the server has dropped an idle one, the write fails with a broken
+    pipe or reset before Google sees the request. Every call made here is a read or an idempotent PUT.
+    """
+    try:
+        return request.execute(num_retries=0) or {}
+    except (BrokenPipeError, ConnectionResetError):
+        return request.execute(num_retries=0) or {}
+
+
 def by_status(status: int, message: str, *, vendor: str, auth_hint: str, retry_after: float | None = None,
               not_found_hint: str | None = None) -> AdapterError:
     """A Google error status (HTTP code) as an AdapterError."""

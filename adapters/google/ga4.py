@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from adapters.errors import AdapterError, InvalidRequest, NotFound, RateLimited
 
-from .common import blocking, by_status, discovery_error, raise_unknown, to_number, unknown_names
+from .common import blocking, by_status, discovery_error, execute, raise_unknown, to_number, unknown_names
 from .dates import check_range
 
 VENDOR = "GA4"
@@ -157,8 +157,8 @@ class GA4:
         out: list[PropertySummary] = []
         token = None
         while True:
-            page = await self._admin_call(lambda t, tok=token: self._admin.accountSummaries().list(
-                pageSize=200, **({"pageToken": tok} if tok else {})).execute(num_retries=0))
+            page = await self._admin_call(lambda t, tok=token: execute(self._admin.accountSummaries().list(
+                pageSize=200, **({"pageToken": tok} if tok else {}))))
             for account in page.get("accountSummaries", []):
                 for prop in account.get("propertySummaries", []):
                     out.append(PropertySummary(property=prop["property"], name=prop.get("displayName", ""),

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from adapters.errors import AdapterError, InvalidRequest
 from adapters.ratelimit import Budget, Rate, WindowBudget
 
-from .common import blocking, discovery_error
+from .common import blocking, discovery_error, execute
 from .dates import check_range
 
 VENDOR = "Search Console"
@@ -252,7 +252,7 @@ class SearchConsole:
             request = build()
             http = getattr(request.http, "http", request.http)  # AuthorizedHttp wraps httplib2.Http
             http.timeout = timeout  # httplib2 applies it to each new connection
-            return request.execute(num_retries=0) or {}
+            return execute(request)
 
         return await blocking(run, translate=lambda e: translate_http_error(
             e, vendor=VENDOR, auth_hint=self._auth_hint, site=site))

@@ -75,7 +75,7 @@ async def test_tools_are_annotated_and_every_write_has_a_dry_run(connect):
     async with connect() as c:
         tools = {t.name: t for t in (await c.list_tools()).tools}
     assert {"account_info", "list_audiences", "get_audience", "list_contacts", "get_contact", "upsert_contacts",
-            "list_segments", "create_segment", "list_campaigns", "get_campaign", "create_campaign",
+            "list_segments", "create_segment", "list_campaigns", "get_campaign", "get_campaign_content", "create_campaign",
             "create_subject_test", "update_campaign", "send_test", "schedule_campaign", "send_campaign",
             "cancel_campaign", "campaign_report"} == set(tools)
     for name in ("send_campaign", "schedule_campaign", "cancel_campaign"):
@@ -211,6 +211,8 @@ async def test_update_a_draft_and_send_a_test(connect, account):
         assert account.campaigns[campaign["id"]].subject == "Your roast ships Tuesday"
         await ok(c, "update_campaign", {"campaign_id": campaign["id"], "subject": "New subject?"})
         assert (await ok(c, "get_campaign", {"campaign_id": campaign["id"]}))["subject"] == "New subject?"
+        content = await ok(c, "get_campaign_content", {"campaign_id": campaign["id"]})
+        assert content["html"] == HTML and content["links"] == ["http://127.0.0.1:8765/shop/"]
         if "test_send" not in (await ok(c, "account_info"))["capabilities"]:
             error, message = await refused(c, "send_test", {"campaign_id": campaign["id"],
                                                             "emails": ["qa@northwind.coffee"]})

@@ -1,0 +1,633 @@
+"""The Claude planner: the Planner jobs done by Claude through the official anthropic SDK.
+
+Every answer comes back through a tool call, so it is structured data, and every answer is checked
+before it is used: a snippet or subject line that does not fit gets one retry with the problem
+stated; a plan is validated against the catalog (tool exists, arguments fit its schema) and gets
+one chance to be corrected. While planning, Claude may run read-only tools to look at the data;
+write tools are never run by the planner, they can only be steps of the submitted plan.
+
+The anthropic SDK is imported on the first call (it takes seconds to import), so building a
+planner, or finding none, costs nothing. API failures become PlannerError with a message that
+says what happened and what to do; the API key never appears in one.
+"""
+
+import inspect
+import json
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from .plan import Catalog, Plan, PlanError, PlanStep
+from .planner import Finding, PageContext, Planner, PlannerError, Snippet, Usage
+
+DEFAULT_MODEL = "claude-sonnet-4-5"
+
+# USD per million tokens (input, output) by model family, from Anthropic's public API pricing
+# (https://www.anthropic.com/pricing, "API" section; the per-model table is also at
+# https://docs.claude.com/en/docs/about-claude/pricing). Prompt-cache writes cost 1.25x and cache
+# reads 0.1x the input price (5-minute cache). Models outside these families are charged as sonnet.
+PRICES_PER_MILLION: dict[str, tuple[float, float]] = {
+    "sonnet": (3.0, 15.0),
+    "haiku": (1.0, 5.0),
+    "opus": (15.0, 75.0),
+}
+CACHE_WRITE_FACTOR = 1.25
+CACHE_READ_FACTOR = 0.1
+
+# What a search result shows in full: the snippet rules the page checks also use (30-60 / 70-160),
+# with a margin.
+TITLE_MIN, TITLE_MAX = 35, 60
+DESCRIPTION_MIN, DESCRIPTION_MAX = 70, 155
+SUBJECT_MAX = 90
+POST_TITLE_MAX = 120
+EXCERPT_MAX = 320
+FIX_FIELDS = ("seo_title", "meta_description", "title", "excerpt")
+
+MAX_PLAN_TURNS = 8
+TOOL_RESULT_MAX_CHARS = 8000
+
+OFFLINE_HINT = "run without ANTHROPIC_API_KEY to use the offline planner"
+
+SPAM_PHRASES = ("free", "act now", "buy now", "order now", "click here", "limited time", "urgent", "guarantee",
+                "guaranteed", "risk-free", "risk free", "no cost", "winner", "cash", "earn money", "make money",
+                "100%", "$$$", "miracle", "once in a lifetime", "congratulations", "no obligation")
+_SPAM_RE = re.compile("|".join(rf"(?<![\w$%]){re.escape(p)}(?![\w$%])" for p in SPAM_PHRASES), re.IGNORECASE)
+_STOPWORDS = frozenset("a an and are as at be by can do does for from how i in is it my of on or our that the this to "
+                       "vs what when where which who why will with you your".split())
+
+
+def price_per_million(model: str) -> tuple[float, float]:
+    """(input, output) USD per million tokens for `model`, by family; sonnet prices when unknown."""
+    name = model.lower()
+    for family, prices in PRICES_PER_MILLION.items():
+        if family in name:
+            return prices
+    return PRICES_PER_MILLION["sonnet"]
+
+
+class ClaudePlanner:
+    """A Planner backed by Claude (anthropic Messages API with tool use)."""
+
+    name = "claude"
+
+    def __init__(self, api_key: str, *, model: str = DEFAULT_MODEL, http_client: Any = None,
+                 max_tokens: int = 1500, timeout: float = 60.0, max_retries: int = 2) -> None:
+        secret = api_key.get_secret_value() if hasattr(api_key, "get_secret_value") else api_key
+        if not secret or not str(secret).strip():
+            raise ValueError("ClaudePlanner needs an Anthropic API key.")
+        self._api_key = str(secret).strip()
+        self.model = model
+        self.max_tokens = max_tokens
+        self.timeout = timeout
+        self.max_retries = max_retries  # the SDK's own retries (429, 5xx, 529, connection errors), with backoff
+        self.usage = Usage()
+        self._http_client = http_client  # an httpx2.AsyncClient (the SDK refuses httpx's)
+        self._client: Any = None
+
+    def __repr__(self) -> str:
+        return f"ClaudePlanner(model={self.model!r})"
+
+    # --- the Planner jobs -------------------------------------------------------------------
+
+    async def snippet(self, page: PageContext) -> Snippet:
+        main_words = _main_words(page.queries[0]) if page.queries else []
+        tool = {
+            "name": "write_snippet",
+            "description": "Return the new SEO title and meta description for the page.",
+            "input_schema": {
+                "type": "object",
+                "properties": {
+                    "seo_title": {"type": "string", "description": f"{TITLE_MIN}-{TITLE_MAX} characters."},
+                    "meta_description": {"type": "string",
+                                         "description": f"{DESCRIPTION_MIN}-{DESCRIPTION_MAX} characters."},
+                },
+                "required": ["seo_title", "meta_description"],
+            },
+        }
+        rules = [f"The SEO title has {TITLE_MIN}-{TITLE_MAX} characters.",
+                 f"The meta description has {DESCRIPTION_MIN}-{DESCRIPTION_MAX} characters: what the page gives "
+                 "the searcher and a reason to click."]
+        if main_words:
+            rules.insert(1, f"The title contains the words of the top query ({', '.join(main_words)}), "
+                            "the most important first.")
+        prompt = (f"Write a better search snippet for this page, to raise its click-through rate from search.\n\n"
+                  f"{_page_text(page)}\n\nRules:\n" + "\n".join(f"- {r}" for r in rules)
+                  + "\n\nAnswer by calling write_snippet.")
+
+        def check(answer: dict[str, Any]) -> tuple[Snippet | None, list[str]]:
+            title = _text(answer.get("seo_title"))
+            description = _text(answer.get("meta_description"))
+            problems = _title_problems(title, main_words) + _description_problems(description)
+            if not problems and title == (page.seo_title or "").strip() \
+                    and description == (page.meta_description or "").strip():
+                problems.append("The title and description are the page's current ones; write better ones.")
+            return (None if problems else Snippet(seo_title=title, meta_description=description)), problems
+
+        return await self._ask(SYSTEM_WRITER, prompt, tool, check, "a search snippet")
+
+    async def subject_lines(self, subject: str, *, audience: str = "", count: int = 3) -> list[str]:
+        if not 1 <= count <= 20:
+            raise ValueError("count must be between 1 and 20")
+        tool = {
+            "name": "write_subject_lines",
+            "description": f"Return {count} new subject lines.",
+            "input_schema": {
+                "type": "object",
+                "properties": {"subject_lines": {"type": "array", "minItems": count, "maxItems": count,
+                                                 "items": {"type": "string", "maxLength": SUBJECT_MAX}}},
+                "required": ["subject_lines"],
+            },
+        }
+        prompt = (f"This email subject line under-performs: {json.dumps(subject, ensure_ascii=False)}\n"
+                  + (f"Audience: {audience}\n" if audience else "")
+                  + f"\nWrite {count} new subject lines to test against it, each taking a different angle.\n"
+                  "Rules:\n"
+                  f"- at most {SUBJECT_MAX} characters each (shorter is usually better);\n"
+                  "- different from the original and from each other;\n"
+                  "- no spam-filter words (free, act now, urgent, guarantee, click here, ...), no ALL CAPS words, "
+                  "no more than one exclamation mark.\n"
+                  "Answer by calling write_subject_lines.")
+        original = _norm(subject)
+
+        def check(answer: dict[str, Any]) -> tuple[list[str] | None, list[str]]:
+            lines = answer.get("subject_lines")
+            if not isinstance(lines, list):
+                return None, ["subject_lines must be a list of strings."]
+            good: list[str] = []
+            problems: list[str] = []
+            for raw in lines:
+                line = _text(raw)
+                problem = _subject_problem(line, original, {_norm(g) for g in good})
+                if problem:
+                    problems.append(f"{json.dumps(line, ensure_ascii=False)}: {problem}")
+                else:
+                    good.append(line)
+            if len(good) >= count:
+                return good[:count], []
+            problems.append(f"{len(good)} of the {count} subject lines are usable; {count} are needed.")
+            return None, problems
+
+        return await self._ask(SYSTEM_WRITER, prompt, tool, check, "subject lines")
+
+    async def fix(self, page: PageContext, findings: list[Finding]) -> dict[str, Any]:
+        if not findings:
+            return {}
+        tool = {
+            "name": "write_fixes",
+            "description": "Return the CMS fields to set. Leave out every field that needs no change; "
+                           "return an empty object when no finding can be fixed by changing these fields.",
+            "input_schema": {
+                "type": "object",
+                "properties": {
+                    "seo_title": {"type": "string", "description": f"{TITLE_MIN}-{TITLE_MAX} characters."},
+                    "meta_description": {"type": "string",
+                                         "description": f"{DESCRIPTION_MIN}-{DESCRIPTION_MAX} characters."},
+                    "title": {"type": "string", "description": f"The post's title (its h1), at most "
+                                                               f"{POST_TITLE_MAX} characters."},
+                    "excerpt": {"type": "string", "description": f"At most {EXCERPT_MAX} characters."},
+                },
+                "additionalProperties": False,
+            },
+        }
+        listed = "\n".join(f"- [{f.severity}] {f.check}: {f.message}" + (f" Suggested fix: {f.fix}" if f.fix else "")
+                           for f in findings)
+        prompt = (f"A page audit found these problems:\n{listed}\n\n{_page_text(page)}\n\n"
+                  "Some of them can be fixed by changing the page's content fields (seo_title, meta_description, "
+                  "title, excerpt); others need a developer (templates, speed, markup) and are not yours to fix. "
+                  "Set only the fields that fix a finding above.\n"
+                  f"Rules: seo_title {TITLE_MIN}-{TITLE_MAX} characters; meta_description "
+                  f"{DESCRIPTION_MIN}-{DESCRIPTION_MAX} characters; title at most {POST_TITLE_MAX}; excerpt at most "
+                  f"{EXCERPT_MAX}.\nAnswer by calling write_fixes (an empty object when content cannot fix any).")
+        current = {"seo_title": page.seo_title, "meta_description": page.meta_description, "title": page.title}
+
+        def check(answer: dict[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
+            fields: dict[str, Any] = {}
+            problems: list[str] = []
+            for key in FIX_FIELDS:
+                value = answer.get(key)
+                if value is None or (isinstance(value, str) and not value.strip()):
+                    continue
+                if not isinstance(value, str):
+                    problems.append(f"{key} must be a string.")
+                    continue
+                value = value.strip()
+                if value == (current.get(key) or "").strip():
+                    continue  # no change
+                if key == "seo_title":
+                    problems += _title_problems(value, [])
+                elif key == "meta_description":
+                    problems += _description_problems(value)
+                elif key == "title" and len(value) > POST_TITLE_MAX:
+                    problems.append(f"The title has {len(value)} characters; at most {POST_TITLE_MAX}.")
+                elif key == "excerpt" and len(value) > EXCERPT_MAX:
+                    problems.append(f"The excerpt has {len(value)} characters; at most {EXCERPT_MAX}.")
+                fields[key] = value
+            return (None if problems else fields), problems
+
+        return await self._ask(SYSTEM_WRITER, prompt, tool, check, "page fixes")
+
+    async def plan(self, goal: str, catalog: Catalog, call_read_tool: Any) -> Plan:
+        tools, qualified_of = _catalog_tools(catalog)
+        tools.append(_submit_plan_tool(sorted(catalog.tools)))
+        messages: list[dict[str, Any]] = [{"role": "user", "content": (
+            f"Goal: {goal}\n\nLook at the data you need with the read-only tools, then call submit_plan with the "
+            "steps that reach the goal.")}]
+        plan_corrections = 1
+        for turn in range(MAX_PLAN_TURNS):
+            last_turn = turn == MAX_PLAN_TURNS - 1
+            choice = {"type": "tool", "name": "submit_plan"} if last_turn else {"type": "auto"}
+            response = await self._create(system=SYSTEM_PLANNER, messages=messages, tools=tools, tool_choice=choice)
+            calls = [b for b in response.content if b.type == "tool_use"]
+            if not calls:
+                raise PlannerError(_no_tool_call(response, "a plan", self.max_tokens))
+            results: list[dict[str, Any]] = []
+            for call in calls:
+                if call.name == "submit_plan":
+                    plan, problems = _check_plan(goal, call.input, catalog, qualified_of)
+                    if plan is not None:
+                        return plan
+                    if plan_corrections == 0:
+                        raise PlannerError("Claude's plan did not validate after a correction: "
+                                          + _sentences(problems) + f" Try a narrower goal, or {OFFLINE_HINT}.")
+                    plan_corrections -= 1
+                    results.append(_tool_result(call.id, "The plan was not accepted:\n- " + "\n- ".join(problems)
+                                                + "\nFix these steps and call submit_plan again.", error=True))
+                else:
+                    results.append(await _run_read_tool(call, catalog, qualified_of, call_read_tool))
+            messages.append({"role": "assistant", "content": [_block_param(b) for b in response.content]})
+            messages.append({"role": "user", "content": results})
+        raise PlannerError(f"Claude did not submit a valid plan within {MAX_PLAN_TURNS} turns; try a narrower goal, "
+                           f"or {OFFLINE_HINT}.")
+
+    async def aclose(self) -> None:
+        """Close the SDK client (and with it an http_client it was given)."""
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    # --- the API ----------------------------------------------------------------------------
+
+    def _sdk_client(self) -> Any:
+        if self._client is None:
+            import anthropic
+
+            kwargs: dict[str, Any] = {"api_key": self._api_key, "timeout": self.timeout,
+                                      "max_retries": self.max_retries}
+            if self._http_client is not None:
+                kwargs["http_client"] = self._http_client
+            self._client = anthropic.AsyncAnthropic(**kwargs)
+        return self._client
+
+    async def _create(self, **kwargs: Any) -> Any:
+        """One Messages API call; usage recorded, failures and refusals turned into PlannerError."""
+        client = self._sdk_client()
+        import anthropic
+
+        try:
+            response = await client.messages.create(model=self.model, max_tokens=self.max_tokens, **kwargs)
+        except anthropic.APIStatusError as e:
+            raise PlannerError(self._scrub(self._status_message(e))) from None
+        except anthropic.APITimeoutError:
+            raise PlannerError(f"Claude did not answer within {self.timeout:g} s; try again, raise the timeout, or "
+                               f"{OFFLINE_HINT}.") from None
+        except anthropic.APIConnectionError as e:
+            cause = f": {e.__cause__}" if e.__cause__ else ""
+            raise PlannerError(self._scrub(f"Could not reach Claude's API{cause}; check the network connection "
+                                           f"(and any proxy settings), or {OFFLINE_HINT}.")) from None
+        except anthropic.APIResponseValidationError:
+            raise PlannerError(f"Claude's API answered with data this planner cannot read; update the anthropic "
+                               f"package, or {OFFLINE_HINT}.") from None
+        self._record(response.usage)
+        if response.stop_reason == "refusal":
+            raise PlannerError("Claude declined to answer this request (stop_reason 'refusal'); rephrase the goal, "
+                               f"or {OFFLINE_HINT}.")
+        return response
+
+    def _status_message(self, e: Any) -> str:
+        status = e.status_code
+        detail = f": {e.api_message}" if getattr(e, "api_message", None) else ""
+        if status == 401:
+            return (f"Claude rejected the API key (HTTP 401{detail}); check ANTHROPIC_API_KEY, or unset it to use "
+                    "the offline planner.")
+        if status == 403:
+            return (f"This API key may not use {self.model} (HTTP 403{detail}); check the key's workspace and "
+                    f"permissions, or {OFFLINE_HINT}.")
+        if status == 404:
+            return (f"Claude's API does not know the model '{self.model}' (HTTP 404{detail}); set "
+                    f"MARKETING_MCP_CLAUDE_MODEL to a current model (e.g. {DEFAULT_MODEL}).")
+        if status == 413:
+            return (f"The request was too large for Claude (HTTP 413); try a narrower goal or fewer tools, or "
+                    f"{OFFLINE_HINT}.")
+        if status == 429:
+            wait = e.response.headers.get("retry-after")
+            when = f"in {wait} s" if wait and wait.isdigit() else "later"
+            return (f"Claude is rate limiting this key (HTTP 429{detail}); try again {when} or {OFFLINE_HINT}.")
+        if status == 529:
+            return (f"Claude is overloaded (HTTP 529); try again in a few minutes or {OFFLINE_HINT}.")
+        if status >= 500:
+            return (f"Claude's API failed (HTTP {status}{detail}); try again later or {OFFLINE_HINT}.")
+        return (f"Claude's API refused the request (HTTP {status}{detail}); if it persists, {OFFLINE_HINT}.")
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._api_key, "[API key]")
+
+    def _record(self, usage: Any) -> None:
+        if usage is None:
+            return
+        fresh = usage.input_tokens or 0
+        written = getattr(usage, "cache_creation_input_tokens", None) or 0
+        read = getattr(usage, "cache_read_input_tokens", None) or 0
+        output = usage.output_tokens or 0
+        price_in, price_out = price_per_million(self.model)
+        cost = (fresh + written * CACHE_WRITE_FACTOR + read * CACHE_READ_FACTOR) * price_in / 1e6 \
+            + output * price_out / 1e6
+        self.usage.add(Usage(input_tokens=fresh + written + read, output_tokens=output, cost_usd=cost, calls=1))
+
+    async def _ask(self, system: str, prompt: str, tool: dict[str, Any], check: Any, what: str) -> Any:
+        """Force a call of `tool`; check the answer, retry once with the problems stated, then give up."""
+        messages: list[dict[str, Any]] = [{"role": "user", "content": prompt}]
+        choice = {"type": "tool", "name": tool["name"]}
+        problems: list[str] = []
+        for attempt in range(2):
+            response = await self._create(system=system, messages=messages, tools=[tool], tool_choice=choice)
+            call = next((b for b in response.content if b.type == "tool_use" and b.name == tool["name"]), None)
+            if call is None:
+                raise PlannerError(_no_tool_call(response, what, self.max_tokens))
+            result, problems = check(call.input if isinstance(call.input, dict) else {})
+            if result is not None:
+                return result
+            messages.append({"role": "assistant", "content": [_block_param(b) for b in response.content]})
+            messages.append({"role": "user", "content": [_tool_result(call.id, (
+                "This answer does not fit:\n- " + "\n- ".join(problems)
+                + f"\nCall {tool['name']} again with an answer that fixes these problems."), error=True)]})
+        raise PlannerError(f"Claude could not give {what} that fits, even after a retry: " + _sentences(problems)
+                           + f" Try again, or {OFFLINE_HINT}.")
+
+
+def from_environment(environ: Mapping[str, str] | None = None, **kwargs: Any) -> Planner | None:
+    """A ClaudePlanner when ANTHROPIC_API_KEY is set (model from MARKETING_MCP_CLAUDE_MODEL), else None."""
+    env = os.environ if environ is None else environ
+    key = (env.get("ANTHROPIC_API_KEY") or "").strip()
+    if not key:
+        return None
+    model = (env.get("MARKETING_MCP_CLAUDE_MODEL") or "").strip()
+    if model:
+        kwargs.setdefault("model", model)
+    return ClaudePlanner(key, **kwargs)
+
+
+# --- prompts ---------------------------------------------------------------------------------
+
+SYSTEM_WRITER = ("You write marketing copy for websites and emails: specific, honest, in the page's language, "
+                 "with no clickbait and no claims the content does not support. You always answer by calling the "
+                 "tool you are given, and you respect every length limit exactly (count the characters).")
+
+SYSTEM_PLANNER = (
+    "You plan marketing work for an automated Director. The tools you are given are MCP tools of the client's "
+    "marketing servers; their names are the server-qualified names with '.' written as '__' "
+    "(search-console__ctr_opportunities is search-console.ctr_opportunities).\n"
+    "- Read-only tools run when you call them: use them to look at the data you need, asking for few rows.\n"
+    "- Tools that change things (publish, send, update, spend) are never run while planning: put them as steps of "
+    "the plan instead. The Director previews every write (dry_run) and asks for approval before it runs, so leave "
+    "dry_run out unless the goal asks for a preview.\n"
+    "- Finish by calling submit_plan. Each step names its tool by the qualified name with the dot "
+    "(wordpress.update_post), gives arguments that fit the tool's input schema, and says why in one sentence.\n"
+    "- Plan only what the goal needs; if nothing needs doing, submit an empty plan and say why in notes.")
+
+
+def _page_text(page: PageContext) -> str:
+    queries = "\n".join(f"  {i}. {q}" for i, q in enumerate(page.queries[:10], 1)) or "  (none known)"
+    lines = [f"URL: {page.url}",
+             f"Post title: {page.title}",
+             f"Current SEO title: {page.seo_title or '(none)'}",
+             f"Current meta description: {page.meta_description or '(none)'}",
+             f"Search queries it shows for, most impressions first:\n{queries}"]
+    if page.body_excerpt:
+        lines.append(f"Start of the page's text:\n{page.body_excerpt[:2000]}")
+    return "\n".join(lines)
+
+
+# --- checks ----------------------------------------------------------------------------------
+
+def _text(value: Any) -> str:
+    return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
+
+
+def _main_words(query: str) -> list[str]:
+    words = re.findall(r"[\w']+", query.casefold())
+    return list(dict.fromkeys(w for w in words if w not in _STOPWORDS and len(w) > 1))
+
+
+def _stem(word: str) -> str:
+    word = word.casefold().removesuffix("'s")
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _has_word(title_stems: set[str], word: str) -> bool:
+    stem = _stem(word)
+    return stem in title_stems or (len(stem) >= 6 and any(t[:6] == stem[:6] for t in title_stems if len(t) >= 6))
+
+
+def _title_problems(title: str, main_words: list[str]) -> list[str]:
+    if not title:
+        return ["The SEO title is missing."]
+    problems = []
+    if not TITLE_MIN <= len(title) <= TITLE_MAX:
+        problems.append(f"The SEO title has {len(title)} characters; it must have {TITLE_MIN}-{TITLE_MAX}.")
+    stems = {_stem(w) for w in re.findall(r"[\w']+", title)}
+    missing = [w for w in main_words if not _has_word(stems, w)]
+    if missing:
+        problems.append(f"The SEO title lacks the top query's words: {', '.join(missing)}.")
+    return problems
+
+
+def _description_problems(description: str) -> list[str]:
+    if not description:
+        return ["The meta description is missing."]
+    if not DESCRIPTION_MIN <= len(description) <= DESCRIPTION_MAX:
+        return [f"The meta description has {len(description)} characters; it must have "
+                f"{DESCRIPTION_MIN}-{DESCRIPTION_MAX}."]
+    return []
+
+
+def _subject_problem(line: str, original: str, taken: set[str]) -> str:
+    if not line:
+        return "empty"
+    if len(line) > SUBJECT_MAX:
+        return f"{len(line)} characters; at most {SUBJECT_MAX}"
+    norm = _norm(line)
+    if norm == original:
+        return "the same as the original"
+    if norm in taken:
+        return "the same as another line"
+    spam = _SPAM_RE.search(line)
+    if spam:
+        return f"spam-filter word '{spam.group(0)}'"
+    if any(len(w) >= 4 and w.isupper() for w in re.findall(r"[A-Za-z]+", line)):
+        return "ALL CAPS words"
+    if line.count("!") > 1:
+        return "more than one exclamation mark"
+    return ""
+
+
+def _sentences(problems: list[str]) -> str:
+    return "; ".join(p.rstrip(".") for p in problems) + "."
+
+
+def _no_tool_call(response: Any, what: str, max_tokens: int) -> str:
+    if response.stop_reason in ("max_tokens", "model_context_window_exceeded"):
+        return (f"Claude's answer for {what} was cut off (stop_reason '{response.stop_reason}', max_tokens "
+                f"{max_tokens}); raise max_tokens, or {OFFLINE_HINT}.")
+    said = " ".join(b.text for b in response.content if b.type == "text").strip()
+    return (f"Claude declined to give {what}" + (f": {said[:300]}" if said else " (no tool call in its answer)")
+            + f"; rephrase the request, or {OFFLINE_HINT}.")
+
+
+# --- the plan loop ---------------------------------------------------------------------------
+
+def _wire_name(qualified: str) -> str:
+    """A Messages API tool name (^[A-Za-z0-9_-]{1,64}$) for a qualified MCP tool name."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", qualified.replace(".", "__"))[:64]
+
+
+def _catalog_tools(catalog: Catalog) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    tools: list[dict[str, Any]] = []
+    qualified_of: dict[str, str] = {}
+    for qualified in sorted(catalog.tools):
+        spec = catalog.tools[qualified]
+        wire = _wire_name(qualified)
+        n = 2
+        while wire in qualified_of or wire == "submit_plan":
+            suffix = f"_{n}"
+            wire = _wire_name(qualified)[:64 - len(suffix)] + suffix
+            n += 1
+        qualified_of[wire] = qualified
+        how = ("Read-only: runs when you call it." if spec.read_only else
+               "Changes things: never call it directly; put it as a step in submit_plan.")
+        schema = dict(spec.input_schema or {})
+        schema.setdefault("type", "object")
+        tools.append({"name": wire, "description": f"{spec.description.strip()}\n\n[{qualified}] {how}".strip(),
+                      "input_schema": schema})
+    return tools, qualified_of
+
+
+def _submit_plan_tool(qualified_names: list[str]) -> dict[str, Any]:
+    tool_name: dict[str, Any] = {"type": "string", "description": "Qualified tool name, e.g. wordpress.update_post."}
+    if qualified_names:
+        tool_name["enum"] = qualified_names
+    return {
+        "name": "submit_plan",
+        "description": "Submit the plan: the tool steps that reach the goal, in order. Ends planning.",
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "steps": {"type": "array", "items": {
+                    "type": "object",
+                    "properties": {
+                        "tool": tool_name,
+                        "arguments": {"type": "object", "description": "Arguments fitting the tool's input schema."},
+                        "why": {"type": "string", "description": "What this step is for, in one sentence."},
+                    },
+                    "required": ["tool", "arguments", "why"],
+                }},
+                "notes": {"type": "string", "description": "Anything the reviewer of the plan should know."},
+            },
+            "required": ["steps"],
+        },
+    }
+
+
+def _check_plan(goal: str, answer: Any, catalog: Catalog,
+                qualified_of: dict[str, str]) -> tuple[Plan | None, list[str]]:
+    if not isinstance(answer, dict) or not isinstance(answer.get("steps"), list):
+        return None, ["submit_plan needs 'steps', a list of {tool, arguments, why}."]
+    steps: list[PlanStep] = []
+    problems: list[str] = []
+    for i, raw in enumerate(answer["steps"], 1):
+        if not isinstance(raw, dict):
+            problems.append(f"step {i}: must be an object with tool, arguments and why.")
+            continue
+        tool = raw.get("tool")
+        tool = qualified_of.get(tool, tool) if isinstance(tool, str) else tool
+        arguments = raw.get("arguments", {})
+        if not isinstance(tool, str) or not tool:
+            problems.append(f"step {i}: 'tool' must be a qualified tool name.")
+            continue
+        if not isinstance(arguments, dict):
+            problems.append(f"step {i} ({tool}): 'arguments' must be an object.")
+            continue
+        try:
+            catalog.get(tool)
+            catalog.check_arguments(tool, arguments)
+        except PlanError as e:
+            problems.append(f"step {i}: {e}")
+            continue
+        why = raw.get("why")
+        steps.append(PlanStep(tool=tool, arguments=arguments, why=why.strip() if isinstance(why, str) else ""))
+    if problems:
+        return None, problems
+    notes = answer.get("notes")
+    return Plan(goal=goal, steps=steps, notes=notes.strip() if isinstance(notes, str) else "",
+                planner="claude"), []
+
+
+async def _run_read_tool(call: Any, catalog: Catalog, qualified_of: dict[str, str],
+                         call_read_tool: Any) -> dict[str, Any]:
+    qualified = qualified_of.get(call.name)
+    if qualified is None:
+        return _tool_result(call.id, f"There is no tool '{call.name}'.", error=True)
+    spec = catalog.tools[qualified]
+    if not spec.read_only:
+        return _tool_result(call.id, (
+            f"{qualified} changes things, so it is not run while planning: writes must go into submit_plan as "
+            "steps, where they are previewed and approved before they run."), error=True)
+    arguments = call.input if isinstance(call.input, dict) else {}
+    try:
+        catalog.check_arguments(qualified, arguments)
+    except PlanError as e:
+        return _tool_result(call.id, f"{e}. Correct the arguments and call it again.", error=True)
+    try:
+        result = call_read_tool(qualified, arguments)
+        if inspect.isawaitable(result):
+            result = await result
+    except Exception as e:  # a failed read is information for Claude, not the end of planning
+        return _tool_result(call.id, f"{qualified} failed: {e}", error=True)
+    return _tool_result(call.id, _cap(_json(result)))
+
+
+def _json(value: Any) -> str:
+    if hasattr(value, "model_dump"):
+        value = value.model_dump(mode="json")
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _cap(text: str) -> str:
+    if len(text) <= TOOL_RESULT_MAX_CHARS:
+        return text
+    return (text[:TOOL_RESULT_MAX_CHARS] + f"\n... [cut: {len(text) - TOOL_RESULT_MAX_CHARS} more characters; "
+            "ask for fewer rows]")
+
+
+def _tool_result(tool_use_id: str, content: str, *, error: bool = False) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "tool_result", "tool_use_id": tool_use_id, "content": content}
+    if error:
+        block["is_error"] = True
+    return block
+
+
+def _block_param(block: Any) -> dict[str, Any]:
+    """An answer's content block, as it is sent back in the conversation."""
+    if block.type == "text":
+        return {"type": "text", "text": block.text}
+    if block.type == "tool_use":
+        return {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
+    return block.model_dump(mode="json", exclude_none=True)

@@ -1,0 +1,1 @@
+"""The closed loops, one playbook each: detect, diagnose, act, verify, decide."""
