@@ -21,7 +21,7 @@ from typing import Any
 from .plan import Catalog, Plan, PlanError, PlanStep
 from .planner import Finding, PageContext, Planner, PlannerError, Snippet, Usage
 
-DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_MODEL = "claude-sonnet-4-6"
 
 # USD per million tokens (input, output) by model family, from Anthropic's public API pricing
 # (https://www.anthropic.com/pricing, "API" section; the per-model table is also at

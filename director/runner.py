@@ -25,7 +25,14 @@ log = logging.getLogger("marketing_mcp.director")
 
 
 class LoopError(RuntimeError):
-    """A read the loop needs failed; the loop skips this turn and says why."""
+    """A read the loop needs failed; the loop skips this turn and says why. `kind` is the tool's error type."""
+
+    def __init__(self, message: str, kind: str = ""):
+        super().__init__(message)
+        self.kind = kind
+
+
+FATAL = ("auth_error", "permission_denied")  # no later day fixes these: the run stops and says what to do
 
 
 class NotYet(Exception):
@@ -101,7 +108,7 @@ class Director:
     async def read(self, tool: str, args: dict, *, step: str | None = None) -> dict:
         outcome = await self._call(tool, args, step=step)
         if not outcome.ok:
-            raise LoopError(f"{tool} failed: {outcome.text}")
+            raise LoopError(f"{tool} failed: {outcome.text}", outcome.error.get("type", ""))
         return outcome.data
 
     async def _call(self, tool: str, args: dict, *, step: str | None, dry_run: bool = False) -> Outcome:
@@ -197,8 +204,8 @@ class Director:
         self.store.cool(self.client, object, until.isoformat())
 
     def note(self, text: str) -> None:
-        self.store.note(self.run_id, self.today.isoformat(), text)
-        self.say(f"   {text}")
+        if self.store.note(self.run_id, self.today.isoformat(), text):
+            self.say(f"   {text}")
 
 
 class Loop(Protocol):
@@ -233,6 +240,10 @@ async def run_days(d: Director, loops: list[Loop], days: int) -> str:
             try:
                 await loop.tick(d)
             except LoopError as exc:
+                if exc.kind in FATAL:
+                    d.store.update_run(d.run_id, status="failed", error=str(exc))
+                    d.say(f"   stopped: {exc}")
+                    return "failed"
                 d.note(f"{loop.name}: skipped today: {exc}")
         nxt = start + timedelta(days=index + 1)
         d.store.update_run(d.run_id, day=index + 1, clock=nxt.isoformat())

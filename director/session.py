@@ -21,13 +21,11 @@ NEEDS = {"search_ctr": ("search-console", "wordpress", "webflow"),
 
 
 def planner_for(model: str | None) -> Planner:
-    """Claude when ANTHROPIC_API_KEY is set, else the offline playbooks."""
-    if os.environ.get("ANTHROPIC_API_KEY"):
-        from .claude import ClaudePlanner
+    """Claude when ANTHROPIC_API_KEY is set (the model from mcp.json, else $MARKETING_MCP_CLAUDE_MODEL), else
+    the offline playbooks."""
+    from .claude import from_environment
 
-        kwargs = {"model": model} if model else {}
-        return ClaudePlanner(os.environ["ANTHROPIC_API_KEY"], **kwargs)
-    return OfflinePlanner()
+    return from_environment(**({"model": model} if model else {})) or OfflinePlanner()
 
 
 def policy_of(settings) -> Policy:

@@ -227,8 +227,10 @@ class Store:
         self.db.execute("INSERT OR REPLACE INTO cooldowns (client, object, until) VALUES (?, ?, ?)",
                         (client, object, until))
 
-    def note(self, run_id: str, day: str | None, text: str) -> None:
-        self.db.execute("INSERT OR IGNORE INTO notes (run_id, day, text) VALUES (?, ?, ?)", (run_id, day, text))
+    def note(self, run_id: str, day: str | None, text: str) -> bool:
+        """Record a finding once; whether it is new."""
+        return self.db.execute("INSERT OR IGNORE INTO notes (run_id, day, text) VALUES (?, ?, ?)",
+                               (run_id, day, text)).rowcount == 1
 
     def notes(self, run_id: str) -> list[dict]:
         return self._all("SELECT * FROM notes WHERE run_id = ? ORDER BY id", run_id)

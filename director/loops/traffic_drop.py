@@ -45,23 +45,35 @@ class TrafficDropLoop:
 
     async def _detect(self, d: Director) -> None:
         end = d.today - timedelta(days=GA4_LAG)
-        site = await self._series(d, end)
-        dropped, change, _ = seasonal_drop(site["sessions"][:HISTORY], site["sessions"][HISTORY:])
-        if dropped:
-            d.note(f"{NAME}: the whole site's sessions are {change:+.0%} against the same weekdays before "
-                   f"(to {end}): a tracking or demand problem, not a page problem; no page changed")
-            return
-        top = await d.read("ga4.top_landing_pages", {"start": (end - timedelta(days=HISTORY + RECENT - 1)).isoformat(),
-                                                     "end": end.isoformat(), "limit": PAGES})
+        site = (await self._series(d, end))["sessions"]
+        gaps = [i for i in range(RECENT) if seasonal_drop(site[:HISTORY + i], [site[HISTORY + i]], drop=0.7)[0]]
+        if gaps:
+            days = ", ".join(str(end - timedelta(days=RECENT - 1 - i)) for i in gaps)
+            d.note(f"{NAME}: almost no sessions recorded on {days}: a tracking outage, not a page problem; "
+                   "those days are left out of the page checks")
+        else:
+            dropped, change, _ = seasonal_drop(site[:HISTORY], site[HISTORY:])
+            if dropped:
+                d.note(f"{NAME}: the whole site's sessions are {change:+.0%} against the same weekdays before: "
+                       "a demand or measurement problem, not a page problem; no page changed")
+                return
+        # The landing pages that lost the most against the week before, then each against its own weekdays.
+        week = lambda back: {"start": (end - timedelta(days=back + 6)).isoformat(),  # noqa: E731
+                             "end": (end - timedelta(days=back)).isoformat()}
+        movers = await d.read("ga4.compare_periods", {"period_a": week(7), "period_b": week(0),
+                                                      "dimensions": ["landingPage"], "metrics": list(METRICS),
+                                                      "limit": 50})
+        losers = sorted((c for c in movers["changes"] if c["change"].get("sessions", 0) < 0),
+                        key=lambda c: c["change"]["sessions"])[:PAGES]
         base = await self._base(d)
-        for row in top["rows"]:
-            path = row["landingPage"]
-            url = base + path
+        for row in losers:
+            url = base + row["key"]["landingPage"]
             if d.cooling(url) or d.store.step(d.run_id, f"{NAME}:{url}"):
                 continue
-            series = await self._series(d, end, path)
+            series = await self._series(d, end, row["key"]["landingPage"])
             for metric in METRICS:
-                hit, change, level = seasonal_drop(series[metric][:HISTORY], series[metric][HISTORY:],
+                values = _without(series[metric], gaps)
+                hit, change, level = seasonal_drop(values[:HISTORY], values[HISTORY:],
                                                    min_level=5 if metric == "keyEvents" else 20)
                 if hit:
                     self._chart(d, url, end, series)
@@ -115,3 +127,12 @@ class TrafficDropLoop:
         if done is not None:
             d.note(f"{NAME}: fixed {', '.join(fields)} of {url} after the audit found "
                    f"{', '.join(f.check for f in findings[:4])}")
+
+
+def _without(values: list[float], gaps: list[int]) -> list[float]:
+    """The series with the outage days of the recent window replaced by what those weekdays usually are."""
+    out = list(values)
+    for i in gaps:
+        same_weekday = sorted(values[(HISTORY + i) % 7:HISTORY:7])
+        out[HISTORY + i] = same_weekday[len(same_weekday) // 2] if same_weekday else out[HISTORY + i]
+    return out

@@ -16,7 +16,7 @@ from director.plan import Catalog, ToolSpec
 from director.planner import Finding, PageContext, PlannerError
 
 KEY = "sk-ant-test-key-0123456789-never-shown"
-MODEL = "claude-sonnet-4-5"
+MODEL = "claude-sonnet-4-6"
 ROOT = Path(__file__).resolve().parents[2]
 
 Responder = Callable[[dict[str, Any]], Any]
@@ -407,12 +407,12 @@ def test_from_environment(monkeypatch):
 
     monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
     planner = from_environment()
-    assert isinstance(planner, ClaudePlanner) and planner.model == "claude-sonnet-4-5"
+    assert isinstance(planner, ClaudePlanner) and planner.model == "claude-sonnet-4-6"
     assert KEY not in repr(planner)
 
     monkeypatch.setenv("MARKETING_MCP_CLAUDE_MODEL", "claude-haiku-4-5")
     assert from_environment().model == "claude-haiku-4-5"
-    assert from_environment({"ANTHROPIC_API_KEY": KEY}).model == "claude-sonnet-4-5"
+    assert from_environment({"ANTHROPIC_API_KEY": KEY}).model == "claude-sonnet-4-6"
 
 
 def test_building_a_planner_does_not_import_the_sdk():
