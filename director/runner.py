@@ -121,8 +121,12 @@ class Director:
     # -- writes -----------------------------------------------------------------------------------
 
     async def write(self, key: str, *, loop: str, object: str, tool: str, args: dict, kind: str = "change",
-                    applied: Callable[[], Awaitable[bool]] | None = None, data: dict | None = None) -> dict | None:
-        """Do one write, once. Returns the tool's result, or None while it waits (approval) or was refused."""
+                    applied: Callable[[], Awaitable[bool]] | None = None, data: dict | None = None,
+                    part_of: str | None = None) -> dict | None:
+        """Do one write, once. Returns the tool's result, or None while it waits (approval) or was refused.
+
+        `part_of`: the step this write completes (publishing an approved edit); its approval covers this one.
+        """
         spec = self.pool.catalog.get(tool)
         if spec.read_only:
             raise PlanError(f"{tool} is read-only; it is not a change.")
@@ -159,7 +163,10 @@ class Director:
                                     data=record, day=day)
                 self.say(f"   (dry run) would call {tool} for {object}")
                 return None
-        if not self.policy.approves(tool):
+        covered = part_of is not None and (self.policy.approves(self.store.step(self.run_id, part_of)["data"]["tool"])
+                                           or (self.store.approval_for(self.run_id, part_of) or {}).get("status")
+                                           == "approved")
+        if not covered and not self.policy.approves(tool):
             approval = self.store.approval_for(self.run_id, key) or self.store.request_approval(
                 self.run_id, key, tool, args, record.get("preview", {}))
             if approval["status"] == "pending":

@@ -83,6 +83,30 @@ def difference_in_differences(treated_before: Counts, treated_after: Counts, con
                             f"{_rate(control_before.rate)} to {_rate(control_after.rate)}"))
 
 
+def daily_effect(before: list[float], after: list[float], *, look: int, max_looks: int, min_days: int = 5,
+                 threshold: float = 0.99, subject: str = "the change") -> Decision:
+    """A change judged on daily log values (e.g. log(CTR / expected CTR), minus the same for untouched
+    pages): the effect is the mean after minus the mean before, its variance measured from the days.
+
+    Real pages (and the sandbox's) swing from day to day more than independent impressions would
+    (positions, queries and competitors move), so counting impressions as independent trials overstates
+    certainty; the spread of the daily values does not.
+    """
+    if len(before) < min_days or len(after) < min_days:
+        mean, var, groups = 0.0, 1.0, [Counts(0, 0)]  # too few days to measure the spread: not decided yet
+    else:
+        # Welch's variance, widened for the few days a t distribution would allow for.
+        var = sum(_var(x) / len(x) * (len(x) - 1) / max(len(x) - 3, 1) for x in (before, after))
+        mean, groups = sum(after) / len(after) - sum(before) / len(before), [Counts(1, 1)]
+    return _decide(mean, max(var, 1e-9), groups, look=look, max_looks=max_looks, min_trials=1, min_successes=1,
+                   threshold=threshold, subject=f"{subject} over {len(before)} days before and {len(after)} after")
+
+
+def _var(values: list[float]) -> float:
+    m = sum(values) / len(values)
+    return sum((v - m) ** 2 for v in values) / max(len(values) - 1, 1)
+
+
 def against_expected(observed: Counts, expected_rate: float, *, look: int, max_looks: int,
                      min_trials: float = 1000, min_successes: float = 30, threshold: float = 0.99) -> Decision:
     """Observed rate against a known expectation (e.g. the expected click rate for a position)."""

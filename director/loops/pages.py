@@ -1,16 +1,18 @@
 """What the page loops share: finding a page's post in the CMS, the search numbers around a change,
 and judging a snippet change against untouched pages."""
 
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from ..runner import Director, LoopError
-from ..stats import Counts, Decision, difference_in_differences
+from ..stats import Decision, daily_effect
 
 SEARCH_LAG = 3  # Search Console's final data trails by 2-3 days
 BEFORE_DAYS = 14
 LOOKS = (10, 17, 24)  # days after a change at which it is judged
 SNIPPET_FIELDS = ("seo_title", "meta_description")
+CONTROLS = 3
 
 
 @dataclass
@@ -57,54 +59,104 @@ async def snippet_of(d: Director, post: PostRef) -> dict:
     return {f: got.get(f) for f in (*SNIPPET_FIELDS, "title", "excerpt")}
 
 
-async def search_counts(d: Director, start: date, end: date, url: str) -> tuple[Counts, Counts]:
-    """(this page, every other page) clicks over impressions, from Search Console."""
-    span = {"start": start.isoformat(), "end": end.isoformat()}
-    page = await d.read("search-console.search_analytics", {
-        **span, "dimensions": ["page"], "filters": [{"dimension": "page", "expression": url}], "limit": 1})
-    site = await d.read("search-console.search_analytics", {**span, "dimensions": ["date"], "limit": 1})
-    treated = Counts(page["totals"]["clicks"], page["totals"]["impressions"])
-    others = Counts(site["totals"]["clicks"] - treated.successes, site["totals"]["impressions"] - treated.trials)
-    return treated, others
+async def expected_curve(d: Director) -> dict[str, float]:
+    """The expected CTR per position, as the search-console server publishes it."""
+    if "expected_curve" not in d.memory:
+        end = d.today - timedelta(days=SEARCH_LAG)
+        found = await d.read("search-console.ctr_opportunities", {
+            "start": (end - timedelta(days=6)).isoformat(), "end": end.isoformat(), "dimension": "page", "limit": 1})
+        d.memory["expected_curve"] = {str(k): v for k, v in found["expected_curve"].items()}
+    return d.memory["expected_curve"]
 
 
-async def daily_ctr(d: Director, loop: str, url: str, start: date, end: date) -> None:
-    """The page's and the site's CTR per day, for the report's charts."""
-    span = {"start": start.isoformat(), "end": end.isoformat(), "dimensions": ["date"], "limit": 100}
-    for role, extra in (("treated", [{"dimension": "page", "expression": url}]), ("control", [])):
-        rows = (await d.read("search-console.search_analytics", {**span, "filters": extra}))["rows"]
-        for row in rows:
-            d.store.measure(d.run_id, loop, url, "CTR", row["keys"]["date"], row["ctr"], role=role, unit="%")
+async def daily_ratios(d: Director, start: date, end: date, url: str, curve: dict[str, float]) -> dict[str, float]:
+    """Per day, log(CTR / the CTR expected at the day's average position) of one page."""
+    positions = sorted(int(k) for k in curve)
+    rows = (await d.read("search-console.search_analytics", {
+        "start": start.isoformat(), "end": end.isoformat(), "dimensions": ["date"], "limit": 100,
+        "filters": [{"dimension": "page", "expression": url}]}))["rows"]
+    out = {}
+    for row in rows:
+        if row["impressions"]:
+            expected = curve[str(min(max(positions[0], round(row["position"])), positions[-1]))]
+            out[row["keys"]["date"]] = math.log((row["clicks"] + 0.5) / (row["impressions"] + 1) / expected)
+    return out
 
 
-async def judge_snippet_change(d: Director, loop: str, url: str, changed: date, look: int) -> Decision:
-    """The change's effect on the page's CTR, against every untouched page over the same days."""
-    before = (changed - timedelta(days=BEFORE_DAYS), changed - timedelta(days=1))
-    after = (changed + timedelta(days=1), d.today - timedelta(days=SEARCH_LAG))
-    treated_before, control_before = await search_counts(d, *before, url)
-    treated_after, control_after = await search_counts(d, *after, url)
-    await daily_ctr(d, loop, url, before[0], after[1])
-    return difference_in_differences(treated_before, treated_after, control_before, control_after,
-                                     look=look, max_looks=len(LOOKS), min_trials=300, min_successes=10)
+async def judge_snippet_change(d: Director, loop: str, url: str, changed: date, look: int,
+                               controls: list[str], curve: dict[str, float]) -> Decision:
+    """The page's CTR against the CTR expected at its position, before and after the change, net of the same
+    measure on untouched control pages over the same days."""
+    windows = ((changed - timedelta(days=BEFORE_DAYS), changed - timedelta(days=1)),
+               (changed + timedelta(days=1), d.today - timedelta(days=SEARCH_LAG)))
+    values = []
+    for first, last in windows:
+        mine = await daily_ratios(d, first, last, url, curve)
+        others = [await daily_ratios(d, first, last, c, curve) for c in controls]
+        net = []
+        for day, value in sorted(mine.items()):
+            base = [o[day] for o in others if day in o]
+            net.append(value - (sum(base) / len(base) if base else 0.0))
+            d.store.measure(d.run_id, loop, url, "CTR vs expected", day, math.exp(value), role="treated")
+            if base:
+                d.store.measure(d.run_id, loop, url, "CTR vs expected", day, math.exp(sum(base) / len(base)),
+                                role="control")
+        values.append(net)
+    return daily_effect(values[0], values[1], look=look, max_looks=len(LOOKS),
+                        subject="the page's CTR against the CTR expected at its position, net of untouched pages,")
+
+
+async def control_pages(d: Director, start: date, end: date, exclude: str) -> list[str]:
+    """Untouched pages to measure the same days on: the busiest ones no loop of this run has changed."""
+    rows = (await d.read("search-console.search_analytics", {
+        "start": start.isoformat(), "end": end.isoformat(), "dimensions": ["page"], "limit": 20}))["rows"]
+    changed = {s["object"] for s in d.store.steps(d.run_id) if s["kind"] == "change"}
+    return [r["keys"]["page"] for r in rows if r["keys"]["page"] not in changed | {exclude}][:CONTROLS]
+
+
+async def judging_facts(d: Director, url: str) -> dict:
+    """What a page change will be judged with, fixed when it is made: the control pages and the CTR curve."""
+    end = d.today - timedelta(days=SEARCH_LAG)
+    return {"controls": await control_pages(d, end - timedelta(days=BEFORE_DAYS), end, url),
+            "curve": await expected_curve(d)}
+
+
+async def apply_fields(d: Director, key: str, *, loop: str, post: PostRef, fields: dict, kind: str = "change",
+                       data: dict | None = None) -> dict | None:
+    """Set a published post's fields so that the public page shows them: Webflow stages an edit of a live
+    item until the item is published again, WordPress shows it at once."""
+    args = {"post_id": post.id, "kind": post.kind, **fields}
+    done = await d.write(key, loop=loop, object=post.url, tool=f"{post.server}.update_post", args=args, kind=kind,
+                         applied=lambda: has_fields(d, post, args), data={"post": post.__dict__, **(data or {})})
+    if done is None or post.server != "webflow":
+        return done
+    published = await d.write(f"{key}:publish", loop=loop, object=post.url, tool="webflow.publish",
+                              args={"post_id": post.id, "kind": post.kind}, kind="publish", part_of=key,
+                              applied=lambda: _live(d, post, fields))
+    return done if published is not None else None
+
+
+async def _live(d: Director, post: PostRef, fields: dict) -> bool:
+    got = await d.read(f"{post.server}.get_post", {"post_id": post.id, "kind": post.kind})
+    return got.get("status") == "published" and await has_fields(d, post, fields)
 
 
 async def follow_change(d: Director, loop: str, step: dict) -> None:
     """A page change waiting for approval, or applied and waiting for data: decide when a look is due,
     and restore the snapshot when the change did not help."""
     key, url, data = step["key"], step["object"], step["data"]
-    if step["status"] in ("awaiting", "started"):  # approval pending, or killed mid-call: the gate sorts it out
-        post = PostRef(**data["post"])
-        await d.write(key, loop=loop, object=url, tool=data["tool"], args=data["args"],
-                      applied=lambda: has_fields(d, post, data["args"]),
-                      data={k: v for k, v in data.items() if k not in ("tool", "args", "preview")})
+    if data.get("closed") or step["status"] not in ("awaiting", "started", "done"):
         return
-    if step["status"] != "done" or data.get("closed"):
-        return
+    post = PostRef(**data["post"])
+    fields = {k: v for k, v in data["args"].items() if k not in ("post_id", "kind")}
+    extra = {k: v for k, v in data.items() if k not in ("tool", "args", "preview", "post")}
+    if await apply_fields(d, key, loop=loop, post=post, fields=fields, data=extra) is None:
+        return  # approval pending, or refused (killed mid-call steps are reconciled in there)
     changed = date.fromisoformat(step["day"])
     looks_done = len([x for x in d.store.decisions(d.run_id) if x["step"] == key])
     if looks_done >= len(LOOKS) or (d.today - changed).days < LOOKS[looks_done]:
         return
-    decision = await judge_snippet_change(d, loop, url, changed, looks_done + 1)
+    decision = await judge_snippet_change(d, loop, url, changed, looks_done + 1, data["controls"], data["curve"])
     d.store.decide(d.run_id, key, loop, url, decision.verdict, decision.__dict__, d.today.isoformat())
     d.say(f"   {url}: {decision.verdict}: {decision.reason}")
     if decision.verdict == "continue":
@@ -119,11 +171,10 @@ async def follow_change(d: Director, loop: str, step: dict) -> None:
 async def restore(d: Director, loop: str, key: str, url: str, data: dict) -> None:
     """Put back exactly the fields the change replaced (the snapshot taken before it)."""
     before = d.store.snapshot_of(d.run_id, key) or {}
-    post = PostRef(**data["post"])
-    args = {"post_id": post.id, "kind": post.kind, **{f: before.get(f) or "" for f in data["args"] if f in before}}
-    await d.write(f"{key}:rollback", loop=loop, object=url, tool=data["tool"], args=args, kind="rollback",
-                  applied=lambda: has_fields(d, post, args))
-    d.note(f"{loop}: restored the previous fields of {url}")
+    fields = {f: before.get(f) or "" for f in data["args"] if f in before}
+    if await apply_fields(d, f"{key}:rollback", loop=loop, post=PostRef(**data["post"]), fields=fields,
+                          kind="rollback") is not None:
+        d.note(f"{loop}: restored the previous fields of {url}")
 
 
 async def has_fields(d: Director, post: PostRef, args: dict) -> bool:

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from ..planner import PageContext
 from ..pool import ServerPool
 from ..runner import Director
-from .pages import SEARCH_LAG, follow_change, has_fields, post_for, snippet_of
+from .pages import SEARCH_LAG, apply_fields, follow_change, judging_facts, post_for, snippet_of
 
 NAME = "search_ctr"
 DETECT_EVERY = 7  # days
@@ -52,11 +52,10 @@ class SearchCtrLoop:
             snippet = await d.planner.snippet(PageContext(
                 url=url, title=before["title"] or post.title, seo_title=before["seo_title"],
                 meta_description=before["meta_description"], queries=[r["keys"]["query"] for r in queries["rows"]]))
-            args = {"post_id": post.id, "kind": post.kind, "seo_title": snippet.seo_title,
-                    "meta_description": snippet.meta_description}
-            done = await d.write(key, loop=NAME, object=url, tool=f"{post.server}.update_post", args=args,
-                                 applied=lambda: has_fields(d, post, args),
-                                 data={"post": post.__dict__, "before": before, "opportunity": opp})
+            facts = await judging_facts(d, url)
+            done = await apply_fields(d, key, loop=NAME, post=post, data={"before": before, "opportunity": opp, **facts},
+                                      fields={"seo_title": snippet.seo_title,
+                                              "meta_description": snippet.meta_description})
             started += 1
             if done is not None:
                 d.note(f"{NAME}: rewrote the snippet of {url}: '{snippet.seo_title}'")

@@ -10,7 +10,7 @@ from ..planner import Finding, PageContext
 from ..pool import ServerPool
 from ..runner import Director, LoopError
 from ..stats import seasonal_drop
-from .pages import follow_change, has_fields, post_for, snippet_of
+from .pages import apply_fields, follow_change, judging_facts, post_for, snippet_of
 
 NAME = "traffic_drop"
 DETECT_EVERY = 3
@@ -119,11 +119,9 @@ class TrafficDropLoop:
             d.cool(url, 7)
             return
         d.store.snapshot(d.run_id, key, url, before)
-        args = {"post_id": post.id, "kind": post.kind, **fields}
-        done = await d.write(key, loop=NAME, object=url, tool=f"{post.server}.update_post", args=args,
-                             applied=lambda: has_fields(d, post, args),
-                             data={"post": post.__dict__, "before": before, "drop": {"metric": metric, "change": change},
-                                   "findings": [f.check for f in findings]})
+        done = await apply_fields(d, key, loop=NAME, post=post, fields=fields,
+                                  data={"before": before, "drop": {"metric": metric, "change": change},
+                                        "findings": [f.check for f in findings], **await judging_facts(d, url)})
         if done is not None:
             d.note(f"{NAME}: fixed {', '.join(fields)} of {url} after the audit found "
                    f"{', '.join(f.check for f in findings[:4])}")
