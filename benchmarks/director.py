@@ -1,0 +1,85 @@
+"""The Director: the demo's wall time, and what the Director adds to each tool call.
+
+    python benchmarks/director.py [--calls 300]
+
+1. `marketing-mcp demo` end to end (sandbox, sign-in, 28 simulated days of three loops, the report),
+   as a user runs it. Target: under 60 s.
+2. A read tool over stdio, called raw through the MCP client against the same call through the
+   Director (its pool's owner task, schema check, and the call recorded in SQLite). Interleaved, on one
+   server process each; the median difference is the Director's cost per call. Target: <= 2 ms.
+"""
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from _common import ROOT, SandboxProcess, median, report, signed_in
+
+
+async def overhead(calls: int) -> tuple[float, float]:
+    from mcp import Client
+
+    from director.pool import ServerPool, stdio_targets
+    from director.runner import Director, Policy, SandboxClock
+    from director.offline import OfflinePlanner
+    from director.store import Store
+
+    with SandboxProcess() as sandbox:
+        raw = signed_in({"clients": {"bench": {"sandbox": sandbox.url, "servers": {
+            "wordpress": {"settings": {"site_url": sandbox.url, "username": "demo"},
+                          "rate_limits": {"default": "100000/s"}}}}}})
+        path = os.path.join(tempfile.mkdtemp(), "mcp.json")
+        with open(path, "w") as f:
+            import json
+
+            json.dump(raw, f)
+        target = stdio_targets(path, "bench", ["wordpress"])["wordpress"]
+        args = {"post_id": "1", "kind": "post"}
+        store = Store(os.path.join(tempfile.mkdtemp(), "bench.sqlite"))
+        async with Client(target) as client, ServerPool({"wordpress": target}) as pool:
+            run_id = store.new_run("bench", [], 0, False, "offline")
+            d = Director(store=store, pool=pool, planner=OfflinePlanner(), policy=Policy(), client="bench",
+                         run_id=run_id, clock=SandboxClock(sandbox.url), say=lambda _: None)
+            first = (await client.list_tools()).tools  # warm both paths
+            assert any(t.name == "get_post" for t in first)
+            post = (await client.call_tool("list_posts", {"limit": 1})).structured_content["items"][0]["id"]
+            args["post_id"] = post
+            raw_times, director_times = [], []
+            for _ in range(20):
+                await client.call_tool("get_post", args)
+                await d.read("wordpress.get_post", args)
+            for _ in range(calls):
+                started = time.perf_counter()
+                await client.call_tool("get_post", args)
+                raw_times.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                await d.read("wordpress.get_post", args)
+                director_times.append(time.perf_counter() - started)
+        return median(raw_times), median(director_times)
+
+
+def demo_time() -> tuple[float, int]:
+    env = {**os.environ, "MARKETING_MCP_HOME": tempfile.mkdtemp(prefix="marketing-mcp-demo-"),
+           "MARKETING_MCP_KEYRING": "none"}
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "suite", "demo"], cwd=ROOT, env=env, capture_output=True, text=True)
+    return time.perf_counter() - started, done.returncode
+
+
+def main(calls: int) -> int:
+    wall, code = demo_time()
+    ok = report("demo wall time", wall, "< 60 s", code == 0 and wall < 60, " s")
+    raw, director = asyncio.run(overhead(calls))
+    print(f"get_post over stdio: raw MCP median {raw * 1000:.2f} ms, through the Director {director * 1000:.2f} ms")
+    ok &= report("Director added time per call", (director - raw) * 1000, "<= 2 ms", director - raw <= 0.002, " ms")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--calls", type=int, default=300)
+    sys.exit(main(parser.parse_args().calls))
