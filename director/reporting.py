@@ -28,7 +28,7 @@ def run_report(store: Store, run_id: str) -> RunReport:
         base_key = step["key"].removesuffix(":rollback")
         before = store.snapshot_of(run_id, base_key) or data.get("before") or {}
         after = {k: v for k, v in data.get("args", {}).items() if k not in ("post_id", "kind", "campaign_id")}
-        decided = final.get(step["key"])
+        decided = final.get(step["key"]) or final.get(step["key"].removesuffix(":send"))  # an email test's send
         verdict = ("pending" if step["status"] == "awaiting" else "denied" if step["status"] == "denied"
                    else decided["verdict"] if decided else "rollback" if step["kind"] == "rollback" else "pending")
         evidence = decided["evidence"].get("reason", "") if decided else data.get("why", "")
