@@ -8,7 +8,6 @@ reconciles it by reading the object's state.
 """
 
 import asyncio
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -196,7 +195,3 @@ def stdio_targets(config_path: str, client: str, servers: list[str], env: dict[s
                                      args=["-m", "suite", "serve", s, "--client", client, "--config", config_path])
             for s in servers}
 
-
-def compact(data: Any, limit: int = 4000) -> str:
-    text = json.dumps(data, default=str)
-    return text if len(text) <= limit else text[:limit] + "..."

@@ -144,7 +144,7 @@ class Director:
                 self.say(f"   {tool} for {object} had gone through before the restart; not repeated")
                 return {"reconciled": True}
         elif not step or step["status"] != "awaiting":
-            refusal = self._caps(object, kind)
+            refusal = self._caps(object, kind, (data or {}).get("spend"))
             if refusal:
                 self.store.put_step(self.run_id, key, loop=loop, object=object, kind=kind, status="refused",
                                     data={**record, "why": refusal}, day=day)
@@ -191,9 +191,15 @@ class Director:
             return None
         return outcome.data
 
-    def _caps(self, object: str, kind: str) -> str | None:
+    def _caps(self, object: str, kind: str, spend: tuple[float, float] | None = None) -> str | None:
+        """Why the policy refuses this change, or None. `spend`: (before, after) of money it would commit."""
         if kind != "change":
             return None  # a rollback restores; it is never capped
+        if spend is not None:
+            before, after = spend
+            if before <= 0 or abs(after - before) / before > self.policy.max_spend_change:
+                return (f"it moves spend from {before:g} to {after:g}; the policy allows at most "
+                        f"{self.policy.max_spend_change:.0%} either way")
         day = self.today.isoformat()
         if self.store.changes_today(self.client, object, day) >= self.policy.max_changes_per_object_per_day:
             return f"the policy allows {self.policy.max_changes_per_object_per_day} change(s) per object per day"

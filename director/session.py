@@ -1,6 +1,7 @@
 """One Director session for one client: its servers over MCP, a planner, the store, the loops."""
 
 import os
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -76,5 +77,5 @@ async def run(store: Store, config_path: Path, client: str, *, loops: list[str] 
             store.add_usage(run_id, usage.input_tokens, usage.output_tokens, usage.cost_usd)
             usage.input_tokens = usage.output_tokens = 0
             usage.cost_usd = 0.0
-        store.update_run(run_id, finished=__import__("time").time() if status == "done" else None)
+        store.update_run(run_id, finished=time.time() if status == "done" else None)
         return run_id

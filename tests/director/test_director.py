@@ -286,3 +286,26 @@ def test_no_win_declared_on_sandbox_noise_in_95_percent_of_seeds():
                     wins += decision.verdict == "keep"
                     break
     assert trials >= 200 and wins / trials <= 0.05, (wins, trials)
+
+
+async def test_spend_changes_beyond_the_policy_cap_are_refused(tmp_path):
+    """A change that would move spend more than max_spend_change is refused before any call."""
+    from director.plan import Catalog, ToolSpec
+    from director.runner import Director, Policy
+
+    class NoServers:
+        catalog = Catalog()
+
+        async def call(self, tool, args):  # pragma: no cover - reaching it is the failure
+            raise AssertionError("a refused change must not be sent")
+
+    NoServers.catalog.add(ToolSpec("ads", "set_budget", "", {"type": "object"}, read_only=False))
+    store = Store(tmp_path / "d.sqlite")
+    d = Director(store=store, pool=NoServers(), planner=OfflinePlanner(), policy=Policy(auto_approve=["*"]),
+                 client=CLIENT, run_id=store.new_run(CLIENT, [], 1, False, "offline"), clock=None,
+                 say=lambda _: None)
+    d.today = d.today.today()
+    result = await d.write("ads:campaign-1", loop="ads", object="campaign-1", tool="ads.set_budget",
+                           args={"daily_budget": 150}, data={"spend": (100.0, 150.0)})
+    assert result is None and store.step(d.run_id, "ads:campaign-1")["status"] == "refused"
+    assert "at most 20%" in store.notes(d.run_id)[0]["text"]
