@@ -39,6 +39,10 @@ CACHE_READ_FACTOR = 0.1
 # with a margin.
 TITLE_MIN, TITLE_MAX = 35, 60
 DESCRIPTION_MIN, DESCRIPTION_MAX = 70, 155
+SNIPPET_PROPERTIES = {
+    "seo_title": {"type": "string", "description": f"{TITLE_MIN}-{TITLE_MAX} characters."},
+    "meta_description": {"type": "string", "description": f"{DESCRIPTION_MIN}-{DESCRIPTION_MAX} characters."},
+}
 SUBJECT_MAX = 90
 POST_TITLE_MAX = 120
 EXCERPT_MAX = 320
@@ -97,11 +101,7 @@ class ClaudePlanner:
             "description": "Return the new SEO title and meta description for the page.",
             "input_schema": {
                 "type": "object",
-                "properties": {
-                    "seo_title": {"type": "string", "description": f"{TITLE_MIN}-{TITLE_MAX} characters."},
-                    "meta_description": {"type": "string",
-                                         "description": f"{DESCRIPTION_MIN}-{DESCRIPTION_MAX} characters."},
-                },
+                "properties": SNIPPET_PROPERTIES,
                 "required": ["seo_title", "meta_description"],
             },
         }
@@ -180,9 +180,7 @@ class ClaudePlanner:
             "input_schema": {
                 "type": "object",
                 "properties": {
-                    "seo_title": {"type": "string", "description": f"{TITLE_MIN}-{TITLE_MAX} characters."},
-                    "meta_description": {"type": "string",
-                                         "description": f"{DESCRIPTION_MIN}-{DESCRIPTION_MAX} characters."},
+                    **SNIPPET_PROPERTIES,
                     "title": {"type": "string", "description": f"The post's title (its h1), at most "
                                                                f"{POST_TITLE_MAX} characters."},
                     "excerpt": {"type": "string", "description": f"At most {EXCERPT_MAX} characters."},

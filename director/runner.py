@@ -209,6 +209,10 @@ class Director:
 
     # -- bookkeeping --------------------------------------------------------------------------------
 
+    def due(self, every: int) -> bool:
+        """Whether a check made every `every` days is due today (counted from the run's first day)."""
+        return (self.today - date.fromisoformat(self.store.run(self.run_id)["sim_start"])).days % every == 0
+
     def cooling(self, object: str) -> bool:
         return self.store.cooling(self.client, object, self.today.isoformat())
 

@@ -25,8 +25,7 @@ class EmailEngagementLoop:
         for test in d.store.steps(d.run_id, loop=NAME, kind="test"):
             if test["status"] == "open":
                 await self._advance(d, test)
-        start = date.fromisoformat(d.store.run(d.run_id)["sim_start"])
-        if (d.today - start).days % DETECT_EVERY == 0:
+        if d.due(DETECT_EVERY):
             for server in ESPS:
                 if d.pool.has(server):
                     await self._detect(d, server)

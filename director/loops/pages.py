@@ -15,6 +15,22 @@ SNIPPET_FIELDS = ("seo_title", "meta_description")
 CONTROLS = 3
 
 
+class PageLoop:
+    """A loop that changes pages: it follows its changes every day and looks for problems every few days."""
+
+    name = ""
+    every = 7
+
+    async def tick(self, d: Director) -> None:
+        for step in d.store.steps(d.run_id, loop=self.name, kind="change"):
+            await follow_change(d, self.name, step)
+        if d.due(self.every):
+            await self._detect(d)
+
+    async def _detect(self, d: Director) -> None:
+        raise NotImplementedError
+
+
 @dataclass
 class PostRef:
     server: str  # "wordpress" | "webflow"

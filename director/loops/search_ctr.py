@@ -2,12 +2,12 @@
 meta description through the CMS; after fresh data, the change is kept only if the page's CTR rose
 against untouched pages, and rolled back to the exact previous fields otherwise."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from ..planner import PageContext
 from ..pool import ServerPool
 from ..runner import Director
-from .pages import SEARCH_LAG, apply_fields, follow_change, judging_facts, post_for, snippet_of
+from .pages import SEARCH_LAG, PageLoop, apply_fields, judging_facts, post_for, snippet_of
 
 NAME = "search_ctr"
 DETECT_EVERY = 7  # days
@@ -15,18 +15,11 @@ NEW_PER_DETECTION = 2
 WINDOW = 28
 
 
-class SearchCtrLoop:
-    name = NAME
+class SearchCtrLoop(PageLoop):
+    name, every = NAME, DETECT_EVERY
 
     def wanted(self, pool: ServerPool) -> bool:
         return pool.has("search-console") and (pool.has("wordpress") or pool.has("webflow"))
-
-    async def tick(self, d: Director) -> None:
-        for step in d.store.steps(d.run_id, loop=NAME, kind="change"):
-            await follow_change(d, NAME, step)
-        start = date.fromisoformat(d.store.run(d.run_id)["sim_start"])
-        if (d.today - start).days % DETECT_EVERY == 0:
-            await self._detect(d)
 
     async def _detect(self, d: Director) -> None:
         end = d.today - timedelta(days=SEARCH_LAG)

@@ -10,7 +10,7 @@ from ..planner import Finding, PageContext
 from ..pool import ServerPool
 from ..runner import Director, LoopError
 from ..stats import seasonal_drop
-from .pages import apply_fields, follow_change, judging_facts, post_for, snippet_of
+from .pages import PageLoop, apply_fields, judging_facts, post_for, snippet_of
 
 NAME = "traffic_drop"
 DETECT_EVERY = 3
@@ -20,18 +20,11 @@ PAGES = 8
 METRICS = ("sessions", "keyEvents")
 
 
-class TrafficDropLoop:
-    name = NAME
+class TrafficDropLoop(PageLoop):
+    name, every = NAME, DETECT_EVERY
 
     def wanted(self, pool: ServerPool) -> bool:
         return pool.has("ga4") and (pool.has("wordpress") or pool.has("webflow"))
-
-    async def tick(self, d: Director) -> None:
-        for step in d.store.steps(d.run_id, loop=NAME, kind="change"):
-            await follow_change(d, NAME, step)
-        start = date.fromisoformat(d.store.run(d.run_id)["sim_start"])
-        if (d.today - start).days % DETECT_EVERY == 0:
-            await self._detect(d)
 
     async def _series(self, d: Director, end: date, path: str | None = None) -> dict[str, list[float]]:
         filters = [{"field": "landingPage", "value": path}] if path else []
