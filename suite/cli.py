@@ -29,13 +29,15 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.add_argument("--port", type=int, default=8765)
     sandbox.add_argument("--seed", type=int, default=0)
 
-    from .auth import add_parser as add_auth_parser
-    from .director_cli import add_parser as add_director_parser
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] != "serve":  # what hosts start parses only its own options: a faster start
+        from .auth import add_parser as add_auth_parser
+        from .director_cli import add_parser as add_director_parser
 
-    add_auth_parser(sub)
-    add_director_parser(sub)
+        add_auth_parser(sub)
+        add_director_parser(sub)
 
-    demo = sub.add_parser("demo", help="start the sandbox and run a scripted session through the servers")
+    demo = sub.add_parser("demo", help="start the sandbox and run the Director's loops over simulated weeks")
     demo.add_argument("--config", help="mcp.json with a 'demo' client (default: the one in this repository)")
 
     args = parser.parse_args(argv)
