@@ -90,10 +90,11 @@ class EmailEngagementLoop:
             return
         report = await d.read(f"{server}.campaign_report", {"campaign_id": campaign_id})
         variants = report["variants"]
-        for i, v in enumerate(variants):
-            d.store.measure(d.run_id, NAME, data["name"], "Click rate", d.today.isoformat(), v["click_rate"],
-                            role="control" if i == 0 else "treated", unit="%")
-        d.store.measure(d.run_id, NAME, data["name"], "Click rate", d.today.isoformat(), data["baseline"],
+        for i, v in enumerate(variants):  # the original subject is the control; the best new one is treated
+            if i == 0 or v is max(variants[1:], key=lambda x: x["click_rate"]):
+                d.store.measure(d.run_id, NAME, data["scope"], "Click rate", d.today.isoformat(), v["click_rate"],
+                                role="control" if i == 0 else "treated", unit="%")
+        d.store.measure(d.run_id, NAME, data["scope"], "Click rate", d.today.isoformat(), data["baseline"],
                         role="baseline", unit="%")
         original = variants[0]
         best = max(variants[1:], key=lambda v: v["click_rate"])
