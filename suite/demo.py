@@ -29,6 +29,7 @@ def run_demo(config: str | None = None) -> int:
     demo = config.client("demo")  # refuse a broken file before starting anything
     sandbox_url = str(demo.sandbox or DEFAULT_SANDBOX_URL).rstrip("/")
     with _sandbox(sandbox_url):
+        _scenario(sandbox_url)
         _sign_in(config)
         return asyncio.run(_direct(path))
 
@@ -61,6 +62,14 @@ def _sandbox(url: str) -> Iterator[None]:
     with running(seed=0, port=port):
         _say(f"Started the sandbox (a simulated marketing world) at {url}")
         yield
+
+
+def _scenario(url: str) -> None:
+    """The weeks the demo lives through: the seed's incidents, with the ranking drop on a busy page."""
+    httpx.post(f"{url}/_sandbox/config", json={"incidents": {"ranking_drop": {"page": "/wholesale/", "day": 3}}},
+               timeout=10).raise_for_status()
+    _say("Scenario: /wholesale/ drops 6 places in search on day 3; GA4 stops recording on days 14-15; "
+         "weekends are quiet; the holidays start on day 24")
 
 
 async def _direct(config: Path) -> int:

@@ -40,6 +40,12 @@ class PostRef:
     title: str
 
 
+def busy(d: Director, url: str) -> bool:
+    """Cooling down, or already being changed by a loop of this run: leave the page alone."""
+    return d.cooling(url) or any(s["object"] == url and not s["data"].get("closed")
+                                 for s in d.store.steps(d.run_id, kind="change"))
+
+
 async def post_for(d: Director, url: str) -> PostRef | None:
     """The published CMS post behind a public URL (every CMS server the client has is asked once)."""
     if "posts_by_url" not in d.memory:

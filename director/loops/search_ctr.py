@@ -7,7 +7,7 @@ from datetime import timedelta
 from ..planner import PageContext
 from ..pool import ServerPool
 from ..runner import Director
-from .pages import SEARCH_LAG, PageLoop, apply_fields, judging_facts, post_for, snippet_of
+from .pages import SEARCH_LAG, PageLoop, apply_fields, busy, judging_facts, post_for, snippet_of
 
 NAME = "search_ctr"
 DETECT_EVERY = 7  # days
@@ -30,7 +30,7 @@ class SearchCtrLoop(PageLoop):
         for opp in found["opportunities"]:
             url = opp["keys"]["page"]
             key = f"{NAME}:{url}"
-            if started >= NEW_PER_DETECTION or d.cooling(url) or d.store.step(d.run_id, key):
+            if started >= NEW_PER_DETECTION or busy(d, url) or d.store.step(d.run_id, key):
                 continue
             post = await post_for(d, url)
             if post is None:

@@ -10,7 +10,7 @@ from ..planner import Finding, PageContext
 from ..pool import ServerPool
 from ..runner import Director, LoopError
 from ..stats import seasonal_drop
-from .pages import PageLoop, apply_fields, judging_facts, post_for, snippet_of
+from .pages import PageLoop, apply_fields, busy, judging_facts, post_for, snippet_of
 
 NAME = "traffic_drop"
 DETECT_EVERY = 3
@@ -18,6 +18,7 @@ GA4_LAG = 2  # GA4's numbers settle after a day or two
 HISTORY, RECENT = 28, 7
 PAGES = 8
 METRICS = ("sessions", "keyEvents")
+MIN_DAILY = {"sessions": 10, "keyEvents": 3}  # smaller pages are too noisy to judge by the day
 
 
 class TrafficDropLoop(PageLoop):
@@ -61,13 +62,13 @@ class TrafficDropLoop(PageLoop):
         base = await self._base(d)
         for row in losers:
             url = base + row["key"]["landingPage"]
-            if d.cooling(url) or d.store.step(d.run_id, f"{NAME}:{url}"):
+            if busy(d, url) or d.store.step(d.run_id, f"{NAME}:{url}"):
                 continue
             series = await self._series(d, end, row["key"]["landingPage"])
             for metric in METRICS:
                 values = _without(series[metric], gaps)
                 hit, change, level = seasonal_drop(values[:HISTORY], values[HISTORY:],
-                                                   min_level=5 if metric == "keyEvents" else 20)
+                                                   min_level=MIN_DAILY[metric])
                 if hit:
                     self._chart(d, url, end, series)
                     await self._diagnose(d, url, metric, change)

@@ -156,18 +156,26 @@ async def test_email_loop_adopts_a_subject_only_on_significant_clicks(world, tmp
         == 2  # each test sent exactly once
 
 
-async def test_traffic_loop_reports_a_tracking_outage_instead_of_changing_pages(world, tmp_path):
+async def test_traffic_loop_fixes_a_dropped_page_and_sees_through_a_tracking_outage(world, tmp_path):
     from ..conftest import need
 
     from adapters.web.browser import find_chromium
 
     need(find_chromium() is not None, "Chromium is needed for page analysis (scripts/chromium-up.sh)")
+    world.world.configure(incidents={"ranking_drop": {"page": "/wholesale/", "day": 3}})
     store = Store(tmp_path / "d.sqlite")
-    with world.world.lock:
-        world.world.advance(days=17)  # the outage (days 14-15) is in the last week's data
-    run_id = await direct(world, store, ["traffic_drop"], 1,
+    run_id = await direct(world, store, ["traffic_drop"], 26,
                           ("ga4", "search-console", "page-analysis", "wordpress", "webflow"))
-    assert any("tracking outage" in n["text"] for n in store.notes(run_id)), store.notes(run_id)
+    url = f"{world.url}/wholesale/"
+    change = store.step(run_id, f"traffic_drop:{url}")
+    assert change and change["status"] == "done", store.notes(run_id)
+    assert "meta_description_missing" in change["data"]["findings"]
+    assert change["data"]["args"]["meta_description"]  # what the audit found missing was written
+    assert [p for p in world.world.pages() if p.path == "/wholesale/"][0].meta_description
+    assert any(d["object"] == url for d in store.decisions(run_id))  # and it was judged
+    assert any("tracking outage" in n["text"] for n in store.notes(run_id))
+    other = [s["object"] for s in store.steps(run_id, kind="change") if s["object"] != url]
+    assert not other, other  # the outage changed no page
 
 
 def test_resume_after_sigkill_repeats_nothing_and_loses_nothing(world, tmp_path):
