@@ -122,8 +122,10 @@ class Connection:
         except asyncio.TimeoutError:
             raise CallTimeout(f"{self.server}.{tool} did not answer within {self.timeout:.0f} s.") from None
         except Exception as exc:  # noqa: BLE001 - the connection broke under this call
-            if self.alive and not isinstance(exc, ServerDown):
+            if not (isinstance(exc, ServerDown) or _closed(exc)):
                 raise
+            if self._owner is not None and not self._owner.done():
+                self._owner.cancel()  # its server is gone: the next call starts a new one
             if not retry_if_down:
                 raise ServerDown(f"The {self.server} server stopped during {tool}; its outcome is unknown.") from None
             await self._restart()
@@ -171,6 +173,15 @@ class ServerPool:
     async def call(self, qualified: str, args: dict) -> Outcome:
         spec = self.catalog.get(qualified)
         return await self.connections[spec.server].call(spec.name, args, retry_if_down=spec.read_only)
+
+
+def _closed(exc: BaseException) -> bool:
+    """Whether the MCP connection itself is gone (the server died), rather than one call failing."""
+    import anyio
+    from mcp.shared.exceptions import MCPError
+
+    return isinstance(exc, (anyio.ClosedResourceError, anyio.BrokenResourceError, EOFError)) or (
+        isinstance(exc, MCPError) and "closed" in str(exc).lower())
 
 
 def _spec(server: str, tool: Any) -> ToolSpec:

@@ -209,9 +209,16 @@ class Director:
 
     # -- bookkeeping --------------------------------------------------------------------------------
 
-    def due(self, every: int) -> bool:
-        """Whether a check made every `every` days is due today (counted from the run's first day)."""
-        return (self.today - date.fromisoformat(self.store.run(self.run_id)["sim_start"])).days % every == 0
+    def due(self, loop: str, every: int) -> bool:
+        """Whether the loop's check, made every `every` days from the run's first day, is still to do today
+        (a resumed day does not look for problems twice)."""
+        if (self.today - date.fromisoformat(self.store.run(self.run_id)["sim_start"])).days % every:
+            return False
+        return self.store.step(self.run_id, f"{loop}:checked:{self.today}") is None
+
+    def checked(self, loop: str) -> None:
+        self.store.put_step(self.run_id, f"{loop}:checked:{self.today}", loop=loop, object="", kind="check",
+                            status="done", data={}, day=self.today.isoformat())
 
     def cooling(self, object: str) -> bool:
         return self.store.cooling(self.client, object, self.today.isoformat())

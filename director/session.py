@@ -55,7 +55,9 @@ async def run(store: Store, config_path: Path, client: str, *, loops: list[str] 
     servers = [s for s in enabled if any(s in NEEDS[loop] for loop in loops)]
     planner = planner or planner_for(settings.director.model)
     clock = SandboxClock(str(settings.sandbox)) if settings.sandbox else RealClock()
-    async with ServerPool({**stdio_targets(str(config_path), client, servers), **(targets or {})}) as pool:
+    urls = {name: str(url) for name, url in settings.director.server_urls.items() if name in servers}
+    spawned = stdio_targets(str(config_path), client, [s for s in servers if s not in urls])
+    async with ServerPool({**spawned, **urls, **(targets or {})}) as pool:
         chosen = [LOOPS[name]() for name in loops]
         for loop in chosen:
             if not loop.wanted(pool):

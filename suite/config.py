@@ -173,6 +173,9 @@ class DirectorPolicy(_Model):
     min_impressions: Annotated[int, Field(ge=1)] = Field(
         500, description="Search CTR loop: pages need this many impressions in 28 days to be judged.")
     model: str | None = Field(None, description="Claude model for planning (with ANTHROPIC_API_KEY).")
+    server_urls: dict[str, HttpUrl] = Field(
+        default_factory=dict, description="Servers the Director reaches at a streamable-HTTP URL (e.g. "
+                                          "'http://127.0.0.1:8000/mcp') instead of spawning them over stdio.")
 
 
 class ClientConfig(_Model):

@@ -25,10 +25,11 @@ class EmailEngagementLoop:
         for test in d.store.steps(d.run_id, loop=NAME, kind="test"):
             if test["status"] == "open":
                 await self._advance(d, test)
-        if d.due(DETECT_EVERY):
+        if d.due(NAME, DETECT_EVERY):
             for server in ESPS:
                 if d.pool.has(server):
                     await self._detect(d, server)
+            d.checked(NAME)
 
     async def _detect(self, d: Director, server: str) -> None:
         audiences = (await d.read(f"{server}.list_audiences", {}))["items"]

@@ -24,8 +24,9 @@ class PageLoop:
     async def tick(self, d: Director) -> None:
         for step in d.store.steps(d.run_id, loop=self.name, kind="change"):
             await follow_change(d, self.name, step)
-        if d.due(self.every):
+        if d.due(self.name, self.every):
             await self._detect(d)
+            d.checked(self.name)
 
     async def _detect(self, d: Director) -> None:
         raise NotImplementedError

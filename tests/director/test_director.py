@@ -33,9 +33,11 @@ CLIENT = "dir"
 
 
 @pytest.fixture
-def world(tmp_path):
-    """A fresh sandbox and client `dir` signed in to it, with an mcp.json on disk."""
+def world(tmp_path, monkeypatch):
+    """A fresh sandbox and client `dir` signed in to it (in a vault of its own), with an mcp.json on disk."""
     from sandbox import World, running
+
+    monkeypatch.setenv("MARKETING_MCP_HOME", str(tmp_path / "home"))
 
     with running(world=World(seed=0, webflow_rate_limit=100_000)) as sb:
         raw = sandbox_config(sb.url, client=CLIENT)
@@ -317,3 +319,49 @@ async def test_spend_changes_beyond_the_policy_cap_are_refused(tmp_path):
                            args={"daily_budget": 150}, data={"spend": (100.0, 150.0)})
     assert result is None and store.step(d.run_id, "ads:campaign-1")["status"] == "refused"
     assert "at most 20%" in store.notes(d.run_id)[0]["text"]
+
+
+async def test_a_server_that_dies_is_restarted_once_then_reported(world):
+    """Over stdio as a host runs it: kill the server, the next read restarts it; kill it again: reported down."""
+    from director.pool import ServerDown, ServerPool, stdio_targets
+
+    def kill() -> None:
+        subprocess.run(["pkill", "-9", "-f", f"serve wordpress --client {CLIENT} --config {world.config_path}"])
+
+    async with ServerPool(stdio_targets(str(world.config_path), CLIENT, ["wordpress"]), timeout=30) as pool:
+        assert (await pool.call("wordpress.list_posts", {"limit": 1})).ok
+        kill()
+        time.sleep(0.5)
+        assert (await pool.call("wordpress.list_posts", {"limit": 1})).ok  # restarted once
+        assert pool.connections["wordpress"].restarts == 1
+        kill()
+        time.sleep(0.5)
+        with pytest.raises(ServerDown, match="again after a restart"):
+            await pool.call("wordpress.list_posts", {"limit": 1})
+
+
+async def test_servers_can_be_reached_over_streamable_http(world, tmp_path):
+    import socket
+
+    from director.pool import ServerPool
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "suite", "serve", "wordpress", "--client", CLIENT, "--config",
+                             str(world.config_path), "--transport", "http", "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        async with ServerPool({"wordpress": f"http://127.0.0.1:{port}/mcp"}) as pool:
+            assert pool.catalog.get("wordpress.update_post").takes_dry_run
+            assert not pool.catalog.get("wordpress.update_post").read_only
+            assert (await pool.call("wordpress.list_posts", {"limit": 1})).ok
+    finally:
+        proc.terminate()
+        proc.wait(10)
