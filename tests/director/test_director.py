@@ -68,6 +68,7 @@ async def direct(sb, store: Store, loops: list[str], days: int, servers: tuple[s
     lines: list[str] = []
     run_id = await run(store, sb.config_path, CLIENT, loops=loops, days=days, targets=in_process(sb, *servers),
                        say=lines.append, **kw)
+    assert store.run(run_id)["status"] != "failed", store.run(run_id)["error"]
     return run_id
 
 
