@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
+from typing import Iterator
 
 import httpx
 
@@ -58,3 +60,30 @@ def sandbox_config(url: str, client: str = "t") -> dict:
         "mailchimp": {"settings": {"api_base": f"{url}/mailchimp/3.0"}},
         "customerio": {"settings": {"app_api_base": f"{url}/customerio/app/v1",
                                     "track_api_base": f"{url}/customerio/track/api"}}}}}}
+
+
+@contextlib.contextmanager
+def served_over_http(config: Path, client: str, server: str) -> Iterator[str]:
+    """`marketing-mcp serve SERVER --transport http` on a free loopback port; yields its MCP URL."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "suite", "serve", server, "--client", client, "--config",
+                             str(config), "--transport", "http", "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -26,7 +26,7 @@ from suite.auth import sign_in_at_sandbox
 from suite.config import parse_config
 from suite.wiring import create_server
 
-from ..helpers import sandbox_config
+from ..helpers import sandbox_config, served_over_http
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT = "dir"
@@ -341,28 +341,11 @@ async def test_a_server_that_dies_is_restarted_once_then_reported(world):
             await pool.call("wordpress.list_posts", {"limit": 1})
 
 
-async def test_servers_can_be_reached_over_streamable_http(world, tmp_path):
-    import socket
-
+async def test_servers_can_be_reached_over_streamable_http(world):
     from director.pool import ServerPool
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "suite", "serve", "wordpress", "--client", CLIENT, "--config",
-                             str(world.config_path), "--transport", "http", "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        async with ServerPool({"wordpress": f"http://127.0.0.1:{port}/mcp"}) as pool:
+    with served_over_http(world.config_path, CLIENT, "wordpress") as url:
+        async with ServerPool({"wordpress": url}) as pool:
             assert pool.catalog.get("wordpress.update_post").takes_dry_run
             assert not pool.catalog.get("wordpress.update_post").read_only
             assert (await pool.call("wordpress.list_posts", {"limit": 1})).ok
-    finally:
-        proc.terminate()
-        proc.wait(10)

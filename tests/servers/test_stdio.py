@@ -10,7 +10,7 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-from ..helpers import sandbox_config
+from ..helpers import sandbox_config, served_over_http
 
 
 SMOKE = {"wordpress": ("list_posts", {"limit": 2}), "webflow": ("list_posts", {"limit": 2}),
@@ -35,29 +35,9 @@ async def test_serve_over_stdio_lists_tools_and_answers_a_call(signed_in, server
 
 
 async def test_serve_over_streamable_http_binds_loopback_and_answers(signed_in, tmp_path):
-    import asyncio
-    import socket
-    import subprocess
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     config = tmp_path / "mcp.json"
-    raw = sandbox_config(signed_in.url)
-    config.write_text(json.dumps(raw))
-    proc = subprocess.Popen([sys.executable, "-m", "suite", "serve", "wordpress", "--client", "t",
-                             "--config", str(config), "--transport", "http", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                await asyncio.sleep(0.1)
-        async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+    config.write_text(json.dumps(sandbox_config(signed_in.url)))
+    with served_over_http(config, "t", "wordpress") as url:
+        async with Client(url) as client:
             result = await client.call_tool("list_posts", {"limit": 1})
-        assert not result.is_error and len(result.structured_content["items"]) == 1
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    assert not result.is_error and len(result.structured_content["items"]) == 1
