@@ -42,6 +42,7 @@ bench: setup chromium
 	$(BIN)/python benchmarks/ga4_vs_official.py
 	$(BIN)/python benchmarks/page_analysis.py
 	$(BIN)/python benchmarks/esp_upsert.py
+	$(BIN)/python benchmarks/director.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
