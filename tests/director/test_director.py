@@ -349,3 +349,31 @@ async def test_servers_can_be_reached_over_streamable_http(world):
             assert pool.catalog.get("wordpress.update_post").takes_dry_run
             assert not pool.catalog.get("wordpress.update_post").read_only
             assert (await pool.call("wordpress.list_posts", {"limit": 1})).ok
+
+
+def test_the_director_commands_from_approval_to_report(world, tmp_path):
+    """`director run`, `approvals`, `approve`, `deny`, `resume`, `status`, `report` and `plan`, as a user types them."""
+    configure(world, auto_approve=[])
+    env = {**os.environ, "MARKETING_MCP_DIRECTOR_DB": str(tmp_path / "d.sqlite")}
+
+    def cli(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "suite", "director", *args, "--config", str(world.config_path)],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout
+
+    assert "wait for approval" in cli("run", "--client", CLIENT, "--loops", "search_ctr", "--days", "1")
+    listed = cli("approvals")
+    ids = [line.split()[0].lstrip("#") for line in listed.splitlines() if line.startswith("#")]
+    assert len(ids) == 2 and "update_post" in listed and "preview" in listed
+    assert "approved" in cli("approve", ids[0])
+    assert "denied" in cli("deny", ids[1], "--note", "keep this one")
+    resumed = cli("resume")
+    assert "done after 1 of 1" in resumed
+    assert "done" in cli("status") and "No pending approvals." in cli("approvals")
+    html = resumed.split("report ")[1].split(" (summary")[0]
+    page = Path(html).read_text()
+    assert "<svg" in page or "No data yet" in page
+    assert "denied" in page and "update_post" in page
+    plan = json.loads(cli("plan", "raise the CTR of our search snippets", "--client", CLIENT))
+    assert plan["planner"] == "offline" and plan["steps"][0]["tool"] == "search-console.ctr_opportunities"
