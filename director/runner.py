@@ -163,10 +163,7 @@ class Director:
                                     data=record, day=day)
                 self.say(f"   (dry run) would call {tool} for {object}")
                 return None
-        covered = part_of is not None and (self.policy.approves(self.store.step(self.run_id, part_of)["data"]["tool"])
-                                           or (self.store.approval_for(self.run_id, part_of) or {}).get("status")
-                                           == "approved")
-        if not covered and not self.policy.approves(tool):
+        if not self._allowed(tool, part_of):
             approval = self.store.approval_for(self.run_id, key) or self.store.request_approval(
                 self.run_id, key, tool, args, record.get("preview", {}))
             if approval["status"] == "pending":
@@ -190,6 +187,16 @@ class Director:
             self.store.note(self.run_id, day, f"{loop}: {tool} for {object} failed: {outcome.text}")
             return None
         return outcome.data
+
+    def _allowed(self, tool: str, part_of: str | None) -> bool:
+        """Whether the write may go ahead without an approval of its own."""
+        if self.policy.approves(tool):
+            return True
+        if part_of is None:
+            return False
+        parent = self.store.step(self.run_id, part_of)
+        approval = self.store.approval_for(self.run_id, part_of) or {}
+        return self.policy.approves(parent["data"]["tool"]) or approval.get("status") == "approved"
 
     def _caps(self, object: str, kind: str, spend: tuple[float, float] | None = None) -> str | None:
         """Why the policy refuses this change, or None. `spend`: (before, after) of money it would commit."""

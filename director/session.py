@@ -2,6 +2,7 @@
 
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -72,12 +73,12 @@ async def run(store: Store, config_path: Path, client: str, *, loops: list[str] 
         store.update_run(run_id, pid=os.getpid())
         director = Director(store=store, pool=pool, planner=planner, policy=policy_of(settings.director),
                             client=client, run_id=run_id, clock=clock, dry_run=dry_run, say=say)
+        before = replace(planner.usage)  # a planner may serve several runs: record only what this one spent
         try:
             status = await run_days(director, chosen, days)
         finally:
-            usage = planner.usage
-            store.add_usage(run_id, usage.input_tokens, usage.output_tokens, usage.cost_usd)
-            usage.input_tokens = usage.output_tokens = 0
-            usage.cost_usd = 0.0
+            after = planner.usage
+            store.add_usage(run_id, after.input_tokens - before.input_tokens,
+                            after.output_tokens - before.output_tokens, after.cost_usd - before.cost_usd)
         store.update_run(run_id, finished=time.time() if status == "done" else None)
         return run_id
