@@ -82,6 +82,13 @@ def signed_in(raw: dict, client: str = "bench") -> dict:
     return raw
 
 
+def served(server: str, config: Path, client: str = "bench"):
+    """`marketing-mcp serve SERVER` over stdio, as a host starts it, with this run's vault."""
+    from director.pool import stdio_targets
+
+    return stdio_targets(str(config), client, [server])[server]
+
+
 async def timed(calls: int, fn, warmup: int = 20) -> list[float]:
     """Seconds per awaited call of `fn`, after a warm-up (connections, caches, first-use imports)."""
     import time

@@ -13,17 +13,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
 
-from _common import ROOT, SandboxProcess, bare_echo, median, report, sandbox_config, signed_in, timed
+from _common import SandboxProcess, bare_echo, median, report, sandbox_config, served, signed_in, timed
 
 
 async def main(calls: int) -> int:
     from mcp import Client
-    from mcp.client.stdio import StdioServerParameters
 
     from suite.config import parse_config
     from suite.wiring import ADAPTERS, Wiring
@@ -38,9 +36,7 @@ async def main(calls: int) -> int:
         direct = await timed(calls, lambda: adapter.get_post(post_id, "post"))
         await adapter.aclose()
 
-        served = StdioServerParameters(command=sys.executable, cwd=str(ROOT), env=dict(os.environ), args=[
-            "-m", "suite", "serve", "wordpress", "--client", "bench", "--config", str(config)])
-        async with Client(served) as client:
+        async with Client(served("wordpress", config)) as client:
             stdio = await timed(calls, lambda: client.call_tool("get_post", {"post_id": post_id}))
 
         echo = await bare_echo(calls)

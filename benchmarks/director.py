@@ -11,43 +11,36 @@
 
 import argparse
 import asyncio
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
-from _common import ROOT, SandboxProcess, median, report, signed_in
+from _common import ROOT, SandboxProcess, median, report, sandbox_config, served, signed_in
 
 
 async def overhead(calls: int) -> tuple[float, float]:
     from mcp import Client
 
-    from director.pool import ServerPool, stdio_targets
+    from director.pool import ServerPool
     from director.runner import Director, Policy, SandboxClock
     from director.offline import OfflinePlanner
     from director.store import Store
 
-    with SandboxProcess() as sandbox:
-        raw = signed_in({"clients": {"bench": {"sandbox": sandbox.url, "servers": {
-            "wordpress": {"settings": {"site_url": sandbox.url, "username": "demo"},
-                          "rate_limits": {"default": "100000/s"}}}}}})
-        path = os.path.join(tempfile.mkdtemp(), "mcp.json")
-        with open(path, "w") as f:
-            import json
-
-            json.dump(raw, f)
-        target = stdio_targets(path, "bench", ["wordpress"])["wordpress"]
-        args = {"post_id": "1", "kind": "post"}
-        store = Store(os.path.join(tempfile.mkdtemp(), "bench.sqlite"))
+    with SandboxProcess() as sandbox, tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "mcp.json"
+        config.write_text(json.dumps(signed_in(sandbox_config(sandbox.url))))
+        target = served("wordpress", config)
+        store = Store(Path(tmp) / "bench.sqlite")
         async with Client(target) as client, ServerPool({"wordpress": target}) as pool:
             run_id = store.new_run("bench", [], 0, False, "offline")
             d = Director(store=store, pool=pool, planner=OfflinePlanner(), policy=Policy(), client="bench",
                          run_id=run_id, clock=SandboxClock(sandbox.url), say=lambda _: None)
-            first = (await client.list_tools()).tools  # warm both paths
-            assert any(t.name == "get_post" for t in first)
             post = (await client.call_tool("list_posts", {"limit": 1})).structured_content["items"][0]["id"]
-            args["post_id"] = post
+            args = {"post_id": post, "kind": "post"}
             raw_times, director_times = [], []
             for _ in range(20):
                 await client.call_tool("get_post", args)

@@ -14,12 +14,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
 
-from _common import ROOT, SandboxProcess, bare_echo, median, report, signed_in, timed
+from _common import SandboxProcess, bare_echo, median, report, served, signed_in, timed
 
 PROPERTY = "420000001"
 REPORT = {"property": PROPERTY, "dimensions": ["landingPage"], "metrics": ["sessions", "keyEvents"],
@@ -37,7 +36,6 @@ async def main(calls: int) -> int:
     from google.analytics.data_v1beta import types as t
     from google.api_core.client_options import ClientOptions
     from mcp import Client
-    from mcp.client.stdio import StdioServerParameters
 
     from credentials.vault import Vault
 
@@ -55,9 +53,7 @@ async def main(calls: int) -> int:
             metric_aggregations=[t.MetricAggregation.TOTAL], return_property_quota=True)
         direct = await timed(calls, lambda: asyncio.to_thread(sdk.run_report, request=request))
 
-        served = StdioServerParameters(command=sys.executable, cwd=str(ROOT), env=dict(os.environ), args=[
-            "-m", "suite", "serve", "ga4", "--client", "bench", "--config", str(config)])
-        async with Client(served) as client:
+        async with Client(served("ga4", config)) as client:
             async def tool():
                 result = await client.call_tool("run_report", REPORT)
                 assert not result.is_error, result.content

@@ -39,6 +39,7 @@ class ToolSpec:
 @dataclass
 class Catalog:
     tools: dict[str, ToolSpec] = field(default_factory=dict)
+    _validators: dict[str, Any] = field(default_factory=dict, repr=False)  # built once per tool
 
     def add(self, spec: ToolSpec) -> None:
         self.tools[spec.qualified] = spec
@@ -53,10 +54,11 @@ class Catalog:
 
     def check_arguments(self, qualified: str, arguments: dict[str, Any]) -> None:
         """Raise PlanError when the arguments do not fit the tool's input schema."""
-        import jsonschema
+        validator = self._validators.get(qualified)
+        if validator is None:
+            import jsonschema
 
-        spec = self.get(qualified)
-        validator = jsonschema.Draft202012Validator(spec.input_schema)
+            validator = self._validators[qualified] = jsonschema.Draft202012Validator(self.get(qualified).input_schema)
         errors = sorted(validator.iter_errors(arguments), key=lambda e: list(e.path))
         if errors:
             where = lambda e: "/".join(str(p) for p in e.path) or "(arguments)"  # noqa: E731

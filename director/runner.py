@@ -101,6 +101,7 @@ class Director:
         self.store, self.pool, self.planner, self.policy = store, pool, planner, policy
         self.client, self.run_id, self.clock, self.dry_run, self.say = client, run_id, clock, dry_run, say
         self.today: date = date.min
+        self.start: date = date.min  # the run's first day (set by run_days)
         self.memory: dict[str, Any] = {}  # per-process caches (URL -> post); rebuilt after a resume
 
     # -- reads ------------------------------------------------------------------------------------
@@ -219,7 +220,7 @@ class Director:
     def due(self, loop: str, every: int) -> bool:
         """Whether the loop's check, made every `every` days from the run's first day, is still to do today
         (a resumed day does not look for problems twice)."""
-        if (self.today - date.fromisoformat(self.store.run(self.run_id)["sim_start"])).days % every:
+        if (self.today - self.start).days % every:
             return False
         return self.store.step(self.run_id, f"{loop}:checked:{self.today}") is None
 
@@ -261,6 +262,7 @@ async def run_days(d: Director, loops: list[Loop], days: int) -> str:
     start = date.fromisoformat(run["sim_start"]) if run["sim_start"] else await d.clock.today()
     if not run["sim_start"]:
         d.store.update_run(d.run_id, sim_start=start.isoformat())
+    d.start = start
     first = run["day"]
     if first >= days and run["status"] == "waiting":
         first = days - 1  # approvals came in: the last day runs again (a day's turn is idempotent)

@@ -534,23 +534,24 @@ def _when(ctx: Ctx, value: Any) -> datetime:
 
 
 def _send(ctx: Ctx, c: Campaign) -> None:
-    if c.status not in ("draft", "scheduled"):
-        raise detail_error(400, f"The newsletter has already been sent (it is {c.status}).")
-    problems = _problems(ctx, c)
-    if problems:
-        raise detail_error(400, *problems)
+    _ready(ctx, c)
     try:
         ctx.account.send(c.id)
     except CampaignStateError as err:
         raise _state_error(err) from None
 
 
-def _schedule(ctx: Ctx, c: Campaign, when: datetime) -> None:
+def _ready(ctx: Ctx, c: Campaign) -> None:
+    """Customer.io's refusals before a send or a schedule: already sent, or not ready."""
     if c.status not in ("draft", "scheduled"):
         raise detail_error(400, f"The newsletter has already been sent (it is {c.status}).")
     problems = _problems(ctx, c)
     if problems:
         raise detail_error(400, *problems)
+
+
+def _schedule(ctx: Ctx, c: Campaign, when: datetime) -> None:
+    _ready(ctx, c)
     try:
         ctx.account.schedule(c.id, when)
     except CampaignStateError as err:

@@ -228,6 +228,7 @@ class EmailAccount:
         self._person_id = person_id
         self.new_id = new_id
         self._people_seq = 0
+        self._stats: dict[str, tuple[tuple[datetime, int], Stats]] = {}
 
     # -- people ------------------------------------------------------------------------------
 
@@ -492,8 +493,19 @@ class EmailAccount:
                     p.status = "unsubscribed"
 
     def stats(self, campaign_id: str, now: datetime | None = None) -> Stats:
+        """The campaign's numbers as of `now`; the same moment and deliveries give the same numbers, so a
+        list read (which averages every sent campaign) does not count them all again."""
         c = self.campaign(campaign_id)
         now = now or self._now()
+        key = (now, len(c.deliveries))
+        cached = self._stats.get(campaign_id)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        stats = self._count(c, now)
+        self._stats[campaign_id] = (key, stats)
+        return stats
+
+    def _count(self, c: Campaign, now: datetime) -> Stats:
         subjects = c.ab.subjects if c.ab is not None else [c.subject or ""]
         per = [[0, 0, 0, 0] for _ in subjects]  # sent, unique opens, proxied unique opens, unique clicks
         hard = soft = opens_total = unique_opens = proxied = clicks_total = unique_clicks = unsubs = 0

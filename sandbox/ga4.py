@@ -564,17 +564,8 @@ def run_report(world: World, prop: str, body: dict[str, Any], plan_only: bool = 
         if _get(spec, "name") and str(name).startswith(("date_range_", "RESERVED_")):
             raise GoogleError(400, f"Date range name {name} cannot begin with 'date_range_' or 'RESERVED_'.")
         spans.append((start, end, name))
-    out_dims = list(dims)
-    if len(spans) > 1 and "dateRange" not in out_dims:
-        out_dims.append("dateRange")
-    filter_dims: set[str] = set()
-    filter_metrics: set[str] = set()
-    dim_filter = metric_filter = None
-    if _get(body, "dimensionFilter"):
-        dim_filter = _compile(_get(body, "dimensionFilter"), lambda n: n in valid_dims, "dimension", filter_dims)
-    if _get(body, "metricFilter"):
-        metric_filter = _compile(_get(body, "metricFilter"), lambda n: n in metric_specs, "metric", filter_metrics)
-    orders = _orders(body, out_dims, metrics)
+    out_dims, dim_filter, metric_filter, filter_dims, filter_metrics, orders = _shape(
+        body, dims, metrics, len(spans), lambda n: n in valid_dims, lambda n: n in metric_specs)
     limit = _int(body, "limit", 0)
     offset = _int(body, "offset", 0)
     if limit < 0:
@@ -685,6 +676,22 @@ def _combos(groups: list[str], channel: str) -> list[tuple[dict[str, str], float
             weight *= w
         out.append((values, weight))
     return out
+
+
+def _shape(body: Any, dims: list[str], metrics: list[str], ranges: int, dimension_ok: Any, metric_ok: Any) -> tuple:
+    """What a report returns and filters on: output dimensions (dateRange added for several ranges), the
+    compiled dimension and metric filters with the names they use, and the orderings."""
+    out_dims = list(dims)
+    if ranges > 1 and "dateRange" not in out_dims:
+        out_dims.append("dateRange")
+    filter_dims: set[str] = set()
+    filter_metrics: set[str] = set()
+    dim_filter = metric_filter = None
+    if _get(body, "dimensionFilter"):
+        dim_filter = _compile(_get(body, "dimensionFilter"), dimension_ok, "dimension", filter_dims)
+    if _get(body, "metricFilter"):
+        metric_filter = _compile(_get(body, "metricFilter"), metric_ok, "metric", filter_metrics)
+    return out_dims, dim_filter, metric_filter, filter_dims, filter_metrics, _orders(body, out_dims, metrics)
 
 
 def _orders(body: dict[str, Any], dims: list[str], metrics: list[str]) -> list[tuple[str, str, str, bool]]:
@@ -808,19 +815,8 @@ def run_realtime_report(world: World, prop: str, body: dict[str, Any],
         if end > start:
             raise GoogleError(400, f"Invalid minuteRange: startMinutesAgo ({start}) is before endMinutesAgo ({end}).")
         spans.append((start, end, _get(spec, "name") or f"date_range_{index}"))
-    out_dims = list(dims)
-    if len(spans) > 1 and "dateRange" not in out_dims:
-        out_dims.append("dateRange")
-    filter_dims: set[str] = set()
-    filter_metrics: set[str] = set()
-    dim_filter = metric_filter = None
-    if _get(body, "dimensionFilter"):
-        dim_filter = _compile(_get(body, "dimensionFilter"), lambda n: n in REALTIME_DIMENSIONS, "dimension",
-                              filter_dims)
-    if _get(body, "metricFilter"):
-        metric_filter = _compile(_get(body, "metricFilter"), lambda n: n in REALTIME_METRICS, "metric",
-                                 filter_metrics)
-    orders = _orders(body, out_dims, metrics)
+    out_dims, dim_filter, metric_filter, filter_dims, filter_metrics, orders = _shape(
+        body, dims, metrics, len(spans), lambda n: n in REALTIME_DIMENSIONS, lambda n: n in REALTIME_METRICS)
     limit = _int(body, "limit", 0)
     if limit < 0:
         raise GoogleError(400, f"limit must be positive; got {limit}.")

@@ -87,3 +87,22 @@ def served_over_http(config: Path, client: str, server: str) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def text(result) -> str:
+    """A tool result's text content."""
+    return " ".join(getattr(c, "text", "") for c in result.content)
+
+
+async def call_ok(client, tool: str, args: dict | None = None) -> dict:
+    """Call a tool that must succeed; its structured content."""
+    result = await client.call_tool(tool, args or {})
+    assert not result.is_error, text(result)
+    return result.structured_content
+
+
+async def call_error(client, tool: str, args: dict) -> tuple[dict, str]:
+    """Call a tool that must fail; its structured error (type, message, hint) and its text."""
+    result = await client.call_tool(tool, args)
+    assert result.is_error, text(result)
+    return (result.structured_content or {}).get("error", {}), text(result)

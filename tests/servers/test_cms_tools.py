@@ -12,7 +12,7 @@ from mcp import Client
 from suite.config import parse_config
 from suite.wiring import create_server
 
-from ..helpers import sandbox_config
+from ..helpers import call_ok, sandbox_config, text
 
 SERVERS = ["wordpress", "webflow"]
 
@@ -36,16 +36,6 @@ def connect(signed_in, server_name):
         return Client(server_for(signed_in.url, server_name, **overrides))
 
     return open_client
-
-
-def text(result) -> str:
-    return " ".join(getattr(c, "text", "") for c in result.content)
-
-
-async def call_ok(client, tool: str, args: dict) -> dict:
-    result = await client.call_tool(tool, args)
-    assert not result.is_error, text(result)
-    return result.structured_content
 
 
 async def fault(sandbox, rule: dict):

@@ -10,7 +10,7 @@ from mcp import Client
 from suite.config import parse_config
 from suite.wiring import create_server
 
-from ..helpers import sandbox_config
+from ..helpers import call_error, call_ok, sandbox_config, text
 
 HTML = '<html><body><h1>Roast day</h1><p>Beans from Guji.</p><a href="http://127.0.0.1:8765/shop/">Shop</a></body></html>'
 
@@ -32,35 +32,19 @@ def account(signed_in, server_name):
     return getattr(signed_in.world.email, server_name)
 
 
-def text(result) -> str:
-    return " ".join(getattr(c, "text", "") for c in result.content)
-
-
-async def ok(client, tool: str, args: dict | None = None) -> dict:
-    result = await client.call_tool(tool, args or {})
-    assert not result.is_error, text(result)
-    return result.structured_content
-
-
-async def refused(client, tool: str, args: dict) -> tuple[dict, str]:
-    result = await client.call_tool(tool, args)
-    assert result.is_error, text(result)
-    return (result.structured_content or {}).get("error", {}), text(result)
-
-
 def email() -> str:
     return f"t.{uuid.uuid4().hex[:10]}@northwind-customers.com"
 
 
 async def audience_id(c) -> str:
-    page = await ok(c, "list_audiences")
+    page = await call_ok(c, "list_audiences")
     return max(page["items"], key=lambda a: a["member_count"])["id"]
 
 
 async def new_segment(c, audience: str, n: int = 3) -> tuple[str, list[str]]:
     people = [email() for _ in range(n)]
-    await ok(c, "upsert_contacts", {"audience_id": audience, "contacts": [{"email": e} for e in people]})
-    seg = await ok(c, "create_segment", {"audience_id": audience, "name": f"T {uuid.uuid4().hex[:6]}",
+    await call_ok(c, "upsert_contacts", {"audience_id": audience, "contacts": [{"email": e} for e in people]})
+    seg = await call_ok(c, "create_segment", {"audience_id": audience, "name": f"T {uuid.uuid4().hex[:6]}",
                                          "emails": people})
     return seg["segment"]["id"], people
 
@@ -68,7 +52,7 @@ async def new_segment(c, audience: str, n: int = 3) -> tuple[str, list[str]]:
 async def draft(c, audience: str, segment: str | None, **extra) -> dict:
     args = {"name": "Tool test", "subject": "Your roast ships Tuesday", "html": HTML, "audience_id": audience,
             **({"segment_id": segment} if segment else {}), **extra}
-    return (await ok(c, "create_campaign", args))["campaign"]
+    return (await call_ok(c, "create_campaign", args))["campaign"]
 
 
 async def test_tools_are_annotated_and_every_write_has_a_dry_run(connect):
@@ -90,8 +74,8 @@ async def test_tools_are_annotated_and_every_write_has_a_dry_run(connect):
 
 async def test_account_audiences_and_the_baseline(connect, server_name):
     async with connect() as c:
-        info = await ok(c, "account_info")
-        audience = await ok(c, "get_audience", {"audience_id": await audience_id(c)})
+        info = await call_ok(c, "account_info")
+        audience = await call_ok(c, "get_audience", {"audience_id": await audience_id(c)})
     assert info["capabilities"]
     assert audience["member_count"] > 1000 and 0 < audience["avg_click_rate"] < 0.1
 
@@ -100,16 +84,16 @@ async def test_dry_run_upsert_stores_nothing_then_the_real_one_does(connect, acc
     person = email()
     async with connect() as c:
         audience = await audience_id(c)
-        preview = await ok(c, "upsert_contacts", {"audience_id": audience, "contacts": [{"email": person}],
+        preview = await call_ok(c, "upsert_contacts", {"audience_id": audience, "contacts": [{"email": person}],
                                                   "dry_run": True})
         assert preview["dry_run"] and preview["contacts"] == 1 and preview["result"] is None
-        error, _ = await refused(c, "get_contact", {"audience_id": audience, "email": person})
+        error, _ = await call_error(c, "get_contact", {"audience_id": audience, "email": person})
         assert error["type"] == "not_found"
-        tags = ["tool-test"] if "tags" in (await ok(c, "account_info"))["capabilities"] else []
-        done = await ok(c, "upsert_contacts", {"audience_id": audience, "contacts": [
+        tags = ["tool-test"] if "tags" in (await call_ok(c, "account_info"))["capabilities"] else []
+        done = await call_ok(c, "upsert_contacts", {"audience_id": audience, "contacts": [
             {"email": person, "tags": tags}]})
         assert done["result"]["created"] == 1
-        contact = await ok(c, "get_contact", {"audience_id": audience, "email": person.upper()})
+        contact = await call_ok(c, "get_contact", {"audience_id": audience, "email": person.upper()})
     assert contact["email"] == person and set(tags) <= set(contact["tags"])
 
 
@@ -117,19 +101,19 @@ async def test_invalid_and_duplicate_addresses_are_refused_before_anything_is_st
     good = email()
     async with connect() as c:
         audience = await audience_id(c)
-        _, message = await refused(c, "upsert_contacts", {"audience_id": audience, "contacts": [
+        _, message = await call_error(c, "upsert_contacts", {"audience_id": audience, "contacts": [
             {"email": good}, {"email": "not-an-address"}]})
         assert "not-an-address" in message and "valid email" in message
-        _, message = await refused(c, "upsert_contacts", {"audience_id": audience, "contacts": [
+        _, message = await call_error(c, "upsert_contacts", {"audience_id": audience, "contacts": [
             {"email": good}, {"email": good.upper()}]})
         assert "more than once" in message
-        error, _ = await refused(c, "get_contact", {"audience_id": audience, "email": good})
+        error, _ = await call_error(c, "get_contact", {"audience_id": audience, "email": good})
     assert error["type"] == "not_found"
 
 
 async def test_an_unknown_audience_says_where_to_look(connect):
     async with connect() as c:
-        error, _ = await refused(c, "get_audience", {"audience_id": "nope000000"})
+        error, _ = await call_error(c, "get_audience", {"audience_id": "nope000000"})
     assert error["type"] == "not_found" and ("list_audiences" in error["hint"] or "audience_id" in error["hint"])
 
 
@@ -138,7 +122,7 @@ async def test_dry_run_send_shows_what_goes_to_whom_and_sends_nothing(connect, a
         audience = await audience_id(c)
         segment, people = await new_segment(c, audience)
         campaign = await draft(c, audience, segment)
-        preview = await ok(c, "send_campaign", {"campaign_id": campaign["id"], "dry_run": True})
+        preview = await call_ok(c, "send_campaign", {"campaign_id": campaign["id"], "dry_run": True})
         assert preview["dry_run"] and preview["issues"] == []
         assert preview["recipients"]["count"] == 3 and set(preview["recipients"]["sample"]) == set(people)
         assert preview["content"]["subjects"] == ["Your roast ships Tuesday"]
@@ -146,10 +130,10 @@ async def test_dry_run_send_shows_what_goes_to_whom_and_sends_nothing(connect, a
         assert preview["content"]["links"] == ["http://127.0.0.1:8765/shop/"]
         assert account.campaigns[campaign["id"]].send_count == 0
 
-        sent = await ok(c, "send_campaign", {"campaign_id": campaign["id"]})
+        sent = await call_ok(c, "send_campaign", {"campaign_id": campaign["id"]})
         assert not sent["dry_run"] and sent["campaign"]["status"] in ("sending", "sent")
         assert account.campaigns[campaign["id"]].send_count == 1
-        error, message = await refused(c, "send_campaign", {"campaign_id": campaign["id"]})
+        error, message = await call_error(c, "send_campaign", {"campaign_id": campaign["id"]})
     assert "already sent" in message and account.campaigns[campaign["id"]].send_count == 1
 
 
@@ -159,9 +143,9 @@ async def test_a_campaign_without_content_is_refused_with_the_fix(connect, accou
         segment, _ = await new_segment(c, audience)
         campaign = await draft(c, audience, segment)
         account.campaigns[campaign["id"]].html = None  # as if made in the ESP's editor and never filled
-        preview = await ok(c, "send_campaign", {"campaign_id": campaign["id"], "dry_run": True})
+        preview = await call_ok(c, "send_campaign", {"campaign_id": campaign["id"], "dry_run": True})
         assert "content" in {i["field"] for i in preview["issues"]}
-        error, message = await refused(c, "send_campaign", {"campaign_id": campaign["id"]})
+        error, message = await call_error(c, "send_campaign", {"campaign_id": campaign["id"]})
     assert "nothing was sent" in message and "update_campaign" in error["hint"]
     assert account.campaigns[campaign["id"]].send_count == 0
 
@@ -170,10 +154,10 @@ async def test_a_campaign_with_no_recipients_is_refused(connect, account):
     async with connect() as c:
         audience = await audience_id(c)
         segment, people = await new_segment(c, audience, 1)
-        await ok(c, "upsert_contacts", {"audience_id": audience, "contacts": [
+        await call_ok(c, "upsert_contacts", {"audience_id": audience, "contacts": [
             {"email": people[0], "status": "unsubscribed"}]})
         campaign = await draft(c, audience, segment)
-        error, message = await refused(c, "send_campaign", {"campaign_id": campaign["id"]})
+        error, message = await call_error(c, "send_campaign", {"campaign_id": campaign["id"]})
     assert "recipient" in message.lower() and account.campaigns[campaign["id"]].send_count == 0
 
 
@@ -182,20 +166,20 @@ async def test_schedule_needs_a_time_zone_and_a_future_time(connect, account, si
         audience = await audience_id(c)
         segment, _ = await new_segment(c, audience)
         campaign = await draft(c, audience, segment)
-        _, message = await refused(c, "schedule_campaign", {"campaign_id": campaign["id"],
+        _, message = await call_error(c, "schedule_campaign", {"campaign_id": campaign["id"],
                                                             "send_at": "2026-12-01T09:00:00"})
         assert "time zone" in message
         past = (signed_in.world.now().replace(minute=0, second=0, microsecond=0)).isoformat()
-        _, message = await refused(c, "schedule_campaign", {"campaign_id": campaign["id"], "send_at": past})
+        _, message = await call_error(c, "schedule_campaign", {"campaign_id": campaign["id"], "send_at": past})
         assert "past" in message.lower()
         future = signed_in.world.now().replace(minute=0, second=0, microsecond=0).replace(year=2027).isoformat()
-        preview = await ok(c, "schedule_campaign", {"campaign_id": campaign["id"], "send_at": future,
+        preview = await call_ok(c, "schedule_campaign", {"campaign_id": campaign["id"], "send_at": future,
                                                     "dry_run": True})
         assert preview["send_at"].startswith("2027") and account.campaigns[campaign["id"]].status == "draft"
-        done = await ok(c, "schedule_campaign", {"campaign_id": campaign["id"], "send_at": future})
+        done = await call_ok(c, "schedule_campaign", {"campaign_id": campaign["id"], "send_at": future})
         assert done["campaign"]["status"] == "scheduled"
-        if "cancel" in (await ok(c, "account_info"))["capabilities"]:
-            back = await ok(c, "cancel_campaign", {"campaign_id": campaign["id"]})
+        if "cancel" in (await call_ok(c, "account_info"))["capabilities"]:
+            back = await call_ok(c, "cancel_campaign", {"campaign_id": campaign["id"]})
             assert back["campaign"]["status"] == "draft"
     assert account.campaigns[campaign["id"]].send_count == 0
 
@@ -205,20 +189,20 @@ async def test_update_a_draft_and_send_a_test(connect, account):
         audience = await audience_id(c)
         segment, _ = await new_segment(c, audience)
         campaign = await draft(c, audience, segment)
-        preview = await ok(c, "update_campaign", {"campaign_id": campaign["id"], "subject": "New subject?",
+        preview = await call_ok(c, "update_campaign", {"campaign_id": campaign["id"], "subject": "New subject?",
                                                   "dry_run": True})
         assert preview["campaign"]["subject"] == "New subject?"
         assert account.campaigns[campaign["id"]].subject == "Your roast ships Tuesday"
-        await ok(c, "update_campaign", {"campaign_id": campaign["id"], "subject": "New subject?"})
-        assert (await ok(c, "get_campaign", {"campaign_id": campaign["id"]}))["subject"] == "New subject?"
-        content = await ok(c, "get_campaign_content", {"campaign_id": campaign["id"]})
+        await call_ok(c, "update_campaign", {"campaign_id": campaign["id"], "subject": "New subject?"})
+        assert (await call_ok(c, "get_campaign", {"campaign_id": campaign["id"]}))["subject"] == "New subject?"
+        content = await call_ok(c, "get_campaign_content", {"campaign_id": campaign["id"]})
         assert content["html"] == HTML and content["links"] == ["http://127.0.0.1:8765/shop/"]
-        if "test_send" not in (await ok(c, "account_info"))["capabilities"]:
-            error, message = await refused(c, "send_test", {"campaign_id": campaign["id"],
+        if "test_send" not in (await call_ok(c, "account_info"))["capabilities"]:
+            error, message = await call_error(c, "send_test", {"campaign_id": campaign["id"],
                                                             "emails": ["qa@northwind.coffee"]})
             assert error["type"] == "unsupported" and not account.campaigns[campaign["id"]].tests_sent
             return
-        test = await ok(c, "send_test", {"campaign_id": campaign["id"], "emails": ["qa@northwind.coffee"]})
+        test = await call_ok(c, "send_test", {"campaign_id": campaign["id"], "emails": ["qa@northwind.coffee"]})
     assert test["sent_to"] == ["qa@northwind.coffee"]
     assert account.campaigns[campaign["id"]].tests_sent[-1][1] == ["qa@northwind.coffee"]
     assert account.campaigns[campaign["id"]].send_count == 0
@@ -226,20 +210,20 @@ async def test_update_a_draft_and_send_a_test(connect, account):
 
 async def test_subject_test_dry_run_and_duplicate_subjects(connect, account):
     async with connect() as c:
-        if "ab_subject" not in (await ok(c, "account_info"))["capabilities"]:
+        if "ab_subject" not in (await call_ok(c, "account_info"))["capabilities"]:
             pytest.skip("no A/B tests here")
         audience = await audience_id(c)
         before = len(account.campaigns)
         args = {"name": "AB", "html": HTML, "audience_id": audience,
                 "subject_lines": ["Coffee update", "3 brew methods you have not tried?"]}
-        preview = await ok(c, "create_subject_test", {**args, "dry_run": True})
+        preview = await call_ok(c, "create_subject_test", {**args, "dry_run": True})
         assert preview["content"]["subjects"] == args["subject_lines"] and len(account.campaigns) == before
-        _, message = await refused(c, "create_subject_test", {**args, "subject_lines": ["Same", "same"]})
+        _, message = await call_error(c, "create_subject_test", {**args, "subject_lines": ["Same", "same"]})
         assert "same" in message.lower()
-        if "ab_winner" not in (await ok(c, "account_info"))["capabilities"]:  # a dry run tells the truth
-            error, _ = await refused(c, "create_subject_test", {**args, "test_size": 40, "dry_run": True})
+        if "ab_winner" not in (await call_ok(c, "account_info"))["capabilities"]:  # a dry run tells the truth
+            error, _ = await call_error(c, "create_subject_test", {**args, "test_size": 40, "dry_run": True})
             assert error["type"] == "unsupported" and "test_size" in error["hint"]
-        made = await ok(c, "create_subject_test", args)
+        made = await call_ok(c, "create_subject_test", args)
     assert made["campaign"]["ab_test"]["subject_lines"] == args["subject_lines"]
 
 
@@ -259,5 +243,5 @@ async def test_reports_separate_machine_opens_and_judge_on_clicks(connect, accou
 async def test_a_client_without_credentials_gets_the_command_that_fixes_it(signed_in, server_name):
     raw = sandbox_config(signed_in.url, client="nobody")
     async with Client(create_server(parse_config(raw), "nobody", server_name)) as c:
-        error, message = await refused(c, "list_audiences", {})
+        error, message = await call_error(c, "list_audiences", {})
     assert error["type"] == "auth_error" and "marketing-mcp auth" in message

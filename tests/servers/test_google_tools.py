@@ -13,6 +13,8 @@ from suite.auth import sign_in_at_sandbox
 from suite.config import parse_config
 from suite.wiring import create_server
 
+from ..helpers import call_error, call_ok, text
+
 MAIN, STAGING = "420000001", "420000002"
 
 
@@ -28,22 +30,6 @@ def google(sandbox):
     config = parse_config(google_config(sandbox.url))
     sign_in_at_sandbox(config, "g", io.StringIO())
     return config
-
-
-def text(result) -> str:
-    return " ".join(getattr(c, "text", "") for c in result.content)
-
-
-async def call(client, tool: str, args: dict) -> dict:
-    result = await client.call_tool(tool, args)
-    assert not result.is_error, text(result)
-    return result.structured_content
-
-
-async def error(client, tool: str, args: dict) -> dict:
-    result = await client.call_tool(tool, args)
-    assert result.is_error, text(result)
-    return result.structured_content["error"]
 
 
 def ga4(config):
@@ -66,9 +52,9 @@ WEEK = [{"start": "7daysAgo", "end": "yesterday"}]
 
 async def test_ga4_lists_properties_and_metadata_with_custom_fields(google):
     async with ga4(google) as c:
-        props = await call(c, "list_properties", {})
+        props = await call_ok(c, "list_properties", {})
         assert {p["property"] for p in props["properties"]} >= {f"properties/{MAIN}", f"properties/{STAGING}"}
-        meta = await call(c, "get_metadata", {"property": "web"})
+        meta = await call_ok(c, "get_metadata", {"property": "web"})
     names = {d["name"] for d in meta["dimensions"]}
     assert {"landingPage", "sessionDefaultChannelGroup", "date"} <= names
     assert any(d["custom"] for d in meta["dimensions"]) and any(m["custom"] for m in meta["metrics"])
@@ -78,12 +64,12 @@ async def test_ga4_report_pages_totals_filters_and_ordering(google):
     async with ga4(google) as c:
         args = {"property": MAIN, "dimensions": ["landingPage"], "metrics": ["sessions"], "date_ranges": WEEK,
                 "order_by": [{"field": "sessions", "desc": True}]}
-        everything = await call(c, "run_report", {**args, "limit": 100})
-        first = await call(c, "run_report", {**args, "limit": 2})
-        second = await call(c, "run_report", {**args, "limit": 2, "offset": 2})
-        organic = await call(c, "run_report", {**args, "limit": 100, "dimension_filters": [
+        everything = await call_ok(c, "run_report", {**args, "limit": 100})
+        first = await call_ok(c, "run_report", {**args, "limit": 2})
+        second = await call_ok(c, "run_report", {**args, "limit": 2, "offset": 2})
+        organic = await call_ok(c, "run_report", {**args, "limit": 100, "dimension_filters": [
             {"field": "sessionDefaultChannelGroup", "value": "Organic Search"}]})
-        busy = await call(c, "run_report", {**args, "limit": 100, "metric_filters": [
+        busy = await call_ok(c, "run_report", {**args, "limit": 100, "metric_filters": [
             {"field": "sessions", "op": "gt", "value": 50}]})
     rows = everything["rows"]
     assert len(rows) == everything["row_count"] > 4
@@ -97,9 +83,9 @@ async def test_ga4_report_pages_totals_filters_and_ordering(google):
 
 async def test_ga4_two_date_ranges_and_compare_periods(google):
     async with ga4(google) as c:
-        two = await call(c, "run_report", {"property": "web", "dimensions": ["landingPage"], "metrics": ["sessions"],
+        two = await call_ok(c, "run_report", {"property": "web", "dimensions": ["landingPage"], "metrics": ["sessions"],
                                            "date_ranges": [{"start": "14daysAgo", "end": "8daysAgo"}, WEEK[0]]})
-        compared = await call(c, "compare_periods", {"property": "web", "metrics": ["sessions"],
+        compared = await call_ok(c, "compare_periods", {"property": "web", "metrics": ["sessions"],
                                                      "period_a": {"start": "14daysAgo", "end": "8daysAgo"},
                                                      "period_b": WEEK[0], "limit": 50})
     assert "dateRange" in two["dimensions"]
@@ -112,9 +98,9 @@ async def test_ga4_two_date_ranges_and_compare_periods(google):
 
 async def test_ga4_top_landing_pages_realtime_and_quota(google):
     async with ga4(google) as c:
-        top = await call(c, "top_landing_pages", {"property": "web", "limit": 5})
-        live = await call(c, "run_realtime_report", {"property": "web", "dimensions": ["country"]})
-        quota = await call(c, "quota_status", {"property": "web"})
+        top = await call_ok(c, "top_landing_pages", {"property": "web", "limit": 5})
+        live = await call_ok(c, "run_realtime_report", {"property": "web", "dimensions": ["country"]})
+        quota = await call_ok(c, "quota_status", {"property": "web"})
     sessions = [r["sessions"] for r in top["rows"]]
     assert len(sessions) == 5 and sessions == sorted(sessions, reverse=True)
     assert all(r["landingPage"].startswith("/") for r in top["rows"])
@@ -124,13 +110,13 @@ async def test_ga4_top_landing_pages_realtime_and_quota(google):
 
 async def test_ga4_bad_names_dates_and_properties_are_refused_clearly(google):
     async with ga4(google) as c:
-        typo = await error(c, "run_report", {"property": "web", "metrics": ["sesions"], "date_ranges": WEEK})
-        backwards = await error(c, "run_report", {"property": "web", "metrics": ["sessions"],
+        typo, _ = await call_error(c, "run_report", {"property": "web", "metrics": ["sesions"], "date_ranges": WEEK})
+        backwards, _ = await call_error(c, "run_report", {"property": "web", "metrics": ["sessions"],
                                                   "date_ranges": [{"start": "2025-02-10", "end": "2025-02-01"}]})
-        garbage = await error(c, "run_report", {"property": "web", "metrics": ["sessions"],
+        garbage, _ = await call_error(c, "run_report", {"property": "web", "metrics": ["sessions"],
                                                 "date_ranges": [{"start": "last week"}]})
-        hidden = await error(c, "run_report", {"property": "999", "metrics": ["sessions"], "date_ranges": WEEK})
-        unnamed = await error(c, "run_report", {"metrics": ["sessions"], "date_ranges": WEEK})
+        hidden, _ = await call_error(c, "run_report", {"property": "999", "metrics": ["sessions"], "date_ranges": WEEK})
+        unnamed, _ = await call_error(c, "run_report", {"metrics": ["sessions"], "date_ranges": WEEK})
     assert typo["type"] == "invalid_request" and "sessions" in typo["message"] and "did you mean" in typo["message"]
     assert backwards["type"] == "invalid_request" and "after it ends" in backwards["message"]
     assert "is not a date" in garbage["message"]
@@ -154,7 +140,7 @@ async def test_ga4_spent_quota_and_upstream_faults(google, sandbox):
         assert spent and spent["type"] == "rate_limited" and spent["retry_after"] > 0
         rule = sandbox.world.faults.add("status", path=f"/v1beta/properties/{MAIN}:runReport", status=500)
         try:
-            failed = await error(c, "run_report", {"property": MAIN, "metrics": ["sessions"], "date_ranges": WEEK})
+            failed, _ = await call_error(c, "run_report", {"property": MAIN, "metrics": ["sessions"], "date_ranges": WEEK})
         finally:
             sandbox.world.faults.remove(rule.id)
         assert failed["type"] == "upstream_unavailable"
@@ -172,9 +158,9 @@ def window(sandbox, back: int, length: int) -> tuple[str, str]:
 async def test_search_console_sites_and_analytics(google, sandbox):
     start, end = window(sandbox, 3, 28)
     async with gsc(google) as c:
-        sites = await call(c, "list_sites", {})
-        queries = await call(c, "search_analytics", {"start": start, "end": end, "dimensions": ["query"], "limit": 10})
-        pages = await call(c, "search_analytics", {"start": start, "end": end, "dimensions": ["page"],
+        sites = await call_ok(c, "list_sites", {})
+        queries = await call_ok(c, "search_analytics", {"start": start, "end": end, "dimensions": ["query"], "limit": 10})
+        pages = await call_ok(c, "search_analytics", {"start": start, "end": end, "dimensions": ["page"],
                                                    "filters": [{"dimension": "page", "operator": "contains",
                                                                 "expression": "/"}], "limit": 100})
     assert f"{sandbox.url}/" in {s["site"] for s in sites["sites"]}
@@ -189,10 +175,10 @@ async def test_search_console_pages_through_more_rows_than_one_request(google, s
 
     start, end = window(sandbox, 3, 28)
     async with gsc(google) as c:
-        whole = await call(c, "search_analytics", {"start": start, "end": end, "dimensions": ["query", "page"],
+        whole = await call_ok(c, "search_analytics", {"start": start, "end": end, "dimensions": ["query", "page"],
                                                    "fetch_rows": 60, "limit": 60})
         monkeypatch.setattr(module, "MAX_ROWS_PER_REQUEST", 7)
-        paged = await call(c, "search_analytics", {"start": start, "end": end, "dimensions": ["query", "page"],
+        paged = await call_ok(c, "search_analytics", {"start": start, "end": end, "dimensions": ["query", "page"],
                                                    "fetch_rows": 60, "limit": 60})
     assert paged["rows"] == whole["rows"] and paged["total_rows"] == whole["total_rows"]
 
@@ -200,7 +186,7 @@ async def test_search_console_pages_through_more_rows_than_one_request(google, s
 async def test_ctr_opportunities_are_below_the_stated_curve(google, sandbox):
     start, end = window(sandbox, 3, 28)
     async with gsc(google) as c:
-        found = await call(c, "ctr_opportunities", {"start": start, "end": end, "dimension": "page",
+        found = await call_ok(c, "ctr_opportunities", {"start": start, "end": end, "dimension": "page",
                                                     "min_impressions": 50})
     designed = {f"{sandbox.url}{path}" for path in sandbox.world.traffic.opportunities}  # weak snippets by design
     assert {o["keys"]["page"] for o in found["opportunities"][:3]} == designed
@@ -217,16 +203,16 @@ async def test_compare_periods_inspection_and_sitemaps(google, sandbox):
     a = window(sandbox, 31, 28)
     b = window(sandbox, 3, 28)
     async with gsc(google) as c:
-        compared = await call(c, "compare_periods", {"a_start": a[0], "a_end": a[1], "b_start": b[0], "b_end": b[1]})
+        compared = await call_ok(c, "compare_periods", {"a_start": a[0], "a_end": a[1], "b_start": b[0], "b_end": b[1]})
         page = compared["changes"][0]["keys"]["page"]
-        one = await call(c, "inspect_url", {"url": page})
-        batch = await call(c, "inspect_urls", {"urls": [page, f"{sandbox.url}/no-such-page/"]})
-        listed = await call(c, "list_sitemaps", {})
+        one = await call_ok(c, "inspect_url", {"url": page})
+        batch = await call_ok(c, "inspect_urls", {"urls": [page, f"{sandbox.url}/no-such-page/"]})
+        listed = await call_ok(c, "list_sitemaps", {})
         new = f"{sandbox.url}/news-sitemap.xml"
-        preview = await call(c, "submit_sitemap", {"path": new, "dry_run": True})
-        after_preview = await call(c, "list_sitemaps", {})
-        done = await call(c, "submit_sitemap", {"path": new})
-        after = await call(c, "list_sitemaps", {})
+        preview = await call_ok(c, "submit_sitemap", {"path": new, "dry_run": True})
+        after_preview = await call_ok(c, "list_sitemaps", {})
+        done = await call_ok(c, "submit_sitemap", {"path": new})
+        after = await call_ok(c, "list_sitemaps", {})
     deltas = [abs(ch["clicks_change"]) for ch in compared["changes"]]
     assert deltas == sorted(deltas, reverse=True)
     assert one["verdict"] == "PASS"
@@ -239,8 +225,8 @@ async def test_compare_periods_inspection_and_sitemaps(google, sandbox):
 async def test_search_console_explains_property_forms_and_checks_dates(google, sandbox):
     start, end = window(sandbox, 3, 7)
     async with gsc(google) as c:
-        wrong = await error(c, "search_analytics", {"start": start, "end": end, "site": "https://elsewhere.example/"})
-        backwards = await error(c, "search_analytics", {"start": end, "end": start})
+        wrong, _ = await call_error(c, "search_analytics", {"start": start, "end": end, "site": "https://elsewhere.example/"})
+        backwards, _ = await call_error(c, "search_analytics", {"start": end, "end": start})
     assert wrong["type"] in ("permission_denied", "not_found")
     assert "sc-domain:elsewhere.example" in wrong["hint"] and "URL-prefix" in wrong["hint"]
     assert backwards["type"] == "invalid_request"
@@ -279,7 +265,7 @@ async def test_search_console_upstream_faults_are_clear_errors(google, sandbox):
     rule = sandbox.world.faults.add("status", path="/webmasters/v3/sites/*", status=503)
     try:
         async with gsc(google) as c:
-            failed = await error(c, "search_analytics", {"start": start, "end": end})
+            failed, _ = await call_error(c, "search_analytics", {"start": start, "end": end})
     finally:
         sandbox.world.faults.remove(rule.id)
     assert failed["type"] == "upstream_unavailable" and "503" in failed["message"]
@@ -301,4 +287,4 @@ async def test_served_over_stdio_like_a_desktop_host(google, sandbox, tmp_path, 
     params = StdioServerParameters(command=sys.executable, env=dict(os.environ),
                                    args=["-m", "suite", "serve", server, "--client", "g", "--config", str(config)])
     async with Client(params) as c:
-        await call(c, tool, args)
+        await call_ok(c, tool, args)

@@ -15,6 +15,7 @@ from suite.config import parse_config
 from suite.wiring import ADAPTERS, Wiring, create_server
 
 from ..conftest import need
+from ..helpers import call_ok, text
 
 # The sandbox's defect ids -> the check analyze_page reports for them.
 CHECK_FOR = {
@@ -47,20 +48,10 @@ def client(url: str, **settings) -> Client:
     return Client(create_server(parse_config(config(url, **settings)), "p", "page-analysis"))
 
 
-def text(result) -> str:
-    return " ".join(getattr(c, "text", "") for c in result.content)
-
-
-async def call(c, tool: str, args: dict) -> dict:
-    result = await c.call_tool(tool, args)
-    assert not result.is_error, text(result)
-    return result.structured_content
-
-
 async def test_every_defect_is_found_and_clean_pages_pass(sandbox, defects):
     async with client(sandbox.url) as c:
         for path, kinds in defects["pages"].items():
-            report = await call(c, "analyze_page", {"url": sandbox.url + path})
+            report = await call_ok(c, "analyze_page", {"url": sandbox.url + path})
             found = {f["check"] for f in report["findings"]}
             for kind in kinds:
                 wanted = CHECK_FOR.get(kind)
@@ -69,7 +60,7 @@ async def test_every_defect_is_found_and_clean_pages_pass(sandbox, defects):
                 wanted = wanted if isinstance(wanted, tuple) else (wanted,)
                 assert found & set(wanted), f"{path}: {kind} not reported (found {sorted(found)})"
         for path in defects["clean"][:4]:
-            report = await call(c, "analyze_page", {"url": sandbox.url + path})
+            report = await call_ok(c, "analyze_page", {"url": sandbox.url + path})
             found = {f["check"] for f in report["findings"] if f["severity"] != "info"}
             assert not found & {c for w in CHECK_FOR.values() for c in (w if isinstance(w, tuple) else (w,))}, \
                 f"{path} is clean but got {sorted(found)}"
@@ -93,7 +84,7 @@ async def test_a_fix_through_the_cms_shows_in_the_next_analysis(sandbox, defects
     url = sandbox.url + path
     creds = sandbox.provision()["wordpress"]
     async with client(sandbox.url) as c:
-        before = await call(c, "analyze_page", {"url": url})
+        before = await call_ok(c, "analyze_page", {"url": url})
         assert "meta_description_missing" in {f["check"] for f in before["findings"]}
         async with httpx.AsyncClient(auth=(creds["username"], creds["application_password"])) as http:
             slug = path.strip("/").split("/")[-1]
@@ -107,7 +98,7 @@ async def test_a_fix_through_the_cms_shows_in_the_next_analysis(sandbox, defects
             (await http.post(f"{sandbox.url}/wp-json/wp/v2/{kind}/{post['id']}", json={
                 "meta": {meta_key: "How to store coffee beans so they stay fresh: airtight, dark, cool, "
                                    "and never in the fridge."}})).raise_for_status()
-        compared = await call(c, "compare_pages", {"url": url})
+        compared = await call_ok(c, "compare_pages", {"url": url})
     assert "meta_description_missing" in {d["check"] for d in compared["better"]}
     assert not compared["worse"]
 
@@ -135,7 +126,7 @@ async def test_a_redirect_into_private_space_is_blocked(sandbox, chromium):
 async def test_a_page_that_never_finishes_loading_is_analyzed_as_far_as_it_got(sandbox, chromium):
     async with client(sandbox.url, page_timeout=3) as c:
         started = time.monotonic()
-        report = await call(c, "analyze_page", {"url": f"{sandbox.url}/_fixtures/never-loads"})
+        report = await call_ok(c, "analyze_page", {"url": f"{sandbox.url}/_fixtures/never-loads"})
     assert time.monotonic() - started < 15
     assert report["complete"] is False and "load_incomplete" in {f["check"] for f in report["findings"]}
 
@@ -143,7 +134,7 @@ async def test_a_page_that_never_finishes_loading_is_analyzed_as_far_as_it_got(s
 async def test_check_links_lists_broken_links_first_within_bounds(sandbox, chromium):
     async with client(sandbox.url) as c:
         started = time.monotonic()
-        report = await call(c, "check_links", {"url": f"{sandbox.url}/_fixtures/links"})
+        report = await call_ok(c, "check_links", {"url": f"{sandbox.url}/_fixtures/links"})
     assert time.monotonic() - started < 20
     links = report["links"]
     assert report["broken"] >= 8 and report["checked"] == len(links)
@@ -164,7 +155,7 @@ async def test_screenshot_is_image_content_and_capped(sandbox, chromium):
 
 async def test_crawl_reports_repeated_issues_and_duplicates_within_bounds(sandbox, defects):
     async with client(sandbox.url) as c:
-        report = await call(c, "crawl_site", {"start_url": f"{sandbox.url}/", "max_pages": 12, "max_seconds": 60})
+        report = await call_ok(c, "crawl_site", {"start_url": f"{sandbox.url}/", "max_pages": 12, "max_seconds": 60})
     assert 1 < len(report["pages"]) <= 12
     assert all(httpx.URL(p["url"]).host == httpx.URL(sandbox.url).host for p in report["pages"])
     assert report["repeated"]
@@ -197,7 +188,7 @@ async def test_the_pool_reuses_pages_and_replaces_a_crashed_tab(sandbox, chromiu
 async def test_page_text_is_reported_as_data_never_followed(sandbox, chromium):
     async with client(sandbox.url) as c:
         tools = (await c.list_tools()).tools
-        report = await call(c, "analyze_page", {"url": f"{sandbox.url}/_fixtures/prompt-injection"})
+        report = await call_ok(c, "analyze_page", {"url": f"{sandbox.url}/_fixtures/prompt-injection"})
     assert all(t.annotations.read_only_hint for t in tools)  # nothing here can publish, send or spend
     assert report["status"] == 200 and report["findings"] is not None
 
