@@ -11,6 +11,7 @@ Kinds:
 ``malformed``   200, ``application/json``, a body that is not valid JSON
 ``drop``        send headers announcing a body, then close the connection: a transport error
 ``drop_after``  apply the request to the world, then drop as above (a lost response to a write)
+``malformed_after``  apply the request to the world, then answer as ``malformed`` (a garbled answer to a write)
 ``rate_limit``  token bucket of ``burst`` tokens refilled at ``rate``/s; beyond it, 429 + Retry-After
 
 ``times`` limits how often a rule fires (None = forever); ``hits`` counts firings.
@@ -32,7 +33,7 @@ from .google_errors import is_google_path
 from .mailchimp_errors import problem as mailchimp_problem
 from .ratelimit import TokenBucket
 
-KINDS = ("status", "latency", "malformed", "drop", "drop_after", "rate_limit")
+KINDS = ("status", "latency", "malformed", "drop", "drop_after", "malformed_after", "rate_limit")
 ADMIN_PREFIX = "/_sandbox"
 _MALFORMED_BODY = b'{"id": 1, "status": "publish", "title": {"rendered": "Unterminated'
 
@@ -214,7 +215,7 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         rule = decision.rule
-        if rule.kind not in ("latency", "drop_after"):
+        if rule.kind not in ("latency", "drop_after", "malformed_after"):
             await _drain(receive)  # read the request fully so the server can answer cleanly
         if rule.kind == "latency":
             import asyncio  # deferred: the world imports this module without needing an event loop
@@ -241,6 +242,12 @@ class FaultMiddleware:
 
             await self.app(scope, receive, swallow)
             await _drop(send)
+        elif rule.kind == "malformed_after":
+            async def discard(message) -> None:
+                return None  # the world applied it; the client gets garbage instead of the answer
+
+            await self.app(scope, receive, discard)
+            await _send_raw(send, 200, _MALFORMED_BODY, {"content-type": "application/json; charset=UTF-8"})
 
 
 def _seconds(value: float) -> str:
