@@ -12,13 +12,19 @@ Kinds:
 ``drop``        send headers announcing a body, then close the connection: a transport error
 ``drop_after``  apply the request to the world, then drop as above (a lost response to a write)
 ``malformed_after``  apply the request to the world, then answer as ``malformed`` (a garbled answer to a write)
+``late``        read the request, hold it ``delay`` seconds, then apply it to the world whether or not
+                the client still waits: a client whose timeout is shorter gives up first, and the
+                write lands after it did (``applied`` counts the requests applied so far)
 ``rate_limit``  token bucket of ``burst`` tokens refilled at ``rate``/s; beyond it, 429 + Retry-After
 
-``times`` limits how often a rule fires (None = forever); ``hits`` counts firings.
+``times`` limits how often a rule fires (None = forever); ``hits`` counts firings, ``seen``
+matching requests while the rule is active. ``FaultSet.received(method, path)`` counts every
+request that reached the vendor routes, faulted or not (how often a write was really sent).
 """
 
 from __future__ import annotations
 
+import collections
 import fnmatch
 import itertools
 import json
@@ -33,7 +39,8 @@ from .google_errors import is_google_path
 from .mailchimp_errors import problem as mailchimp_problem
 from .ratelimit import TokenBucket
 
-KINDS = ("status", "latency", "malformed", "drop", "drop_after", "malformed_after", "rate_limit")
+KINDS = ("status", "latency", "malformed", "drop", "drop_after", "malformed_after", "late", "rate_limit")
+_RECEIVED_MAX = 100_000  # requests remembered for ``received``; the oldest are forgotten
 ADMIN_PREFIX = "/_sandbox"
 _MALFORMED_BODY = b'{"id": 1, "status": "publish", "title": {"rendered": "Unterminated'
 
@@ -53,6 +60,7 @@ class FaultRule:
     id: int = 0
     hits: int = 0
     seen: int = 0
+    applied: int = 0  # ``late``: requests applied to the world after their delay
     _bucket: TokenBucket | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -66,7 +74,7 @@ class FaultRule:
             raise ValueError("times must be >= 0 or None")
         if self.kind == "status" and not 100 <= int(self.status) <= 599:
             raise ValueError("status must be an HTTP status code")
-        if self.kind == "latency" and self.delay < 0:
+        if self.kind in ("latency", "late") and self.delay < 0:
             raise ValueError("delay must be >= 0")
         if self.kind == "rate_limit":
             self._bucket = TokenBucket(self.rate, self.burst)
@@ -87,6 +95,8 @@ class FaultRule:
                 out["body"] = self.body
         elif self.kind == "latency":
             out["delay"] = self.delay
+        elif self.kind == "late":
+            out.update(delay=self.delay, applied=self.applied)
         elif self.kind == "rate_limit":
             out.update(rate=self.rate, burst=self.burst)
         return out
@@ -106,6 +116,7 @@ class FaultSet:
         self._rules: list[FaultRule] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._received: collections.deque[tuple[str, str]] = collections.deque(maxlen=_RECEIVED_MAX)
 
     def add(self, kind: str | None = None, /, **spec: Any) -> FaultRule:
         """``add("status", path="/wp-json/wp/v2/posts*", status=503, times=1)``; also accepts ``kind=``."""
@@ -129,8 +140,21 @@ class FaultSet:
             return len(self._rules) != before
 
     def clear(self) -> None:
+        """Remove every rule and forget the requests received."""
         with self._lock:
             self._rules.clear()
+            self._received.clear()
+
+    def record(self, method: str, path: str) -> None:
+        with self._lock:
+            self._received.append((method.upper(), path))
+
+    def received(self, method: str | None = None, path: str = "*") -> int:
+        """How many requests matching ``method`` (None = any) and the ``path`` glob reached the vendor routes."""
+        method = method.upper() if method else None
+        with self._lock:
+            return sum(1 for m, p in self._received
+                       if (method is None or m == method) and fnmatch.fnmatchcase(p, path))
 
     def rules(self) -> list[FaultRule]:
         with self._lock:
@@ -210,12 +234,14 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         path = effective_path(scope)
-        decision = self._faults().decide(scope["method"], path)
+        faults = self._faults()
+        faults.record(scope["method"], path)
+        decision = faults.decide(scope["method"], path)
         if decision is None:
             await self.app(scope, receive, send)
             return
         rule = decision.rule
-        if rule.kind not in ("latency", "drop_after", "malformed_after"):
+        if rule.kind not in ("latency", "drop_after", "malformed_after", "late"):
             await _drain(receive)  # read the request fully so the server can answer cleanly
         if rule.kind == "latency":
             import asyncio  # deferred: the world imports this module without needing an event loop
@@ -236,6 +262,14 @@ class FaultMiddleware:
             await _send_raw(send, 200, _MALFORMED_BODY, {"content-type": "application/json; charset=UTF-8"})
         elif rule.kind == "drop":
             await _drop(send)
+        elif rule.kind == "late":
+            import asyncio
+
+            # Read the body now: once the client gives up, the server has nothing more to hand us.
+            body = await _read_body(receive)
+            await asyncio.sleep(rule.delay)
+            await self.app(scope, _replay(body), send)  # the server drops the answer if the client has gone
+            rule.applied += 1
         elif rule.kind == "drop_after":
             async def swallow(message) -> None:
                 return None  # the client never sees the real response
@@ -259,6 +293,32 @@ async def _drain(receive) -> None:
         message = await receive()
         if message["type"] != "http.request" or not message.get("more_body", False):
             return
+
+
+async def _read_body(receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes):
+    """A `receive` that hands the app the body read earlier, then reports the client gone."""
+    sent = False
+
+    async def receive():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
 
 
 async def _drop(send) -> None:

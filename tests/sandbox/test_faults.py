@@ -115,3 +115,37 @@ def test_rules_are_validated():
         faults.add("rate_limit", rate=0)
     rule = faults.add(kind="latency", delay=0.1, method="get")
     assert rule.method == "GET" and rule.matches("GET", "/anything")
+
+
+def test_late_applies_the_write_after_the_client_gave_up(sb, wp):
+    rule = sb.world.faults.add("late", method="POST", path="/wp-json/wp/v2/posts", delay=0.6, times=1)
+    with pytest.raises(httpx.ReadTimeout):
+        wp.post("/wp/v2/posts", json={"title": "Landed Late", "status": "draft"}, timeout=0.1)
+    assert rule.applied == 0  # the client has gone; the vendor is still working on it
+    assert wp.get("/wp/v2/posts", params={"search": "Landed Late", "status": "draft"}).json() == []
+    for _ in range(100):
+        if rule.applied:
+            break
+        time.sleep(0.02)
+    found = wp.get("/wp/v2/posts", params={"search": "Landed Late", "status": "draft"}).json()
+    assert rule.applied == 1 and [p["title"]["rendered"] for p in found] == ["Landed Late"]
+
+
+def test_late_answers_a_client_that_waits_long_enough(sb, wp):
+    sb.world.faults.add("late", method="POST", path="/wp-json/wp/v2/posts", delay=0.05, times=1)
+    made = wp.post("/wp/v2/posts", json={"title": "Patient", "status": "draft"})
+    assert made.status_code == 201 and made.json()["title"]["raw"] == "Patient"
+
+
+def test_received_counts_every_request_faulted_or_not(sb, anon, wp):
+    sb.world.faults.add("drop", method="POST", path="/wp-json/wp/v2/posts", times=1)
+    with pytest.raises(httpx.TransportError):
+        wp.post("/wp/v2/posts", json={"title": "x"})
+    wp.post("/wp/v2/posts", json={"title": "y"})
+    anon.get("/wp-json/wp/v2/posts")
+    faults = sb.world.faults
+    assert faults.received("POST", "/wp-json/wp/v2/posts") == 2
+    assert faults.received(path="/wp-json/wp/v2/posts") == 3
+    assert faults.received("GET", "/_sandbox/*") == 0  # admin calls are not vendor requests
+    faults.clear()
+    assert faults.received() == 0
