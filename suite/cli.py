@@ -18,7 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--client", required=True, help="client name in mcp.json")
     serve.add_argument("--config", help="path to mcp.json (else $MARKETING_MCP_CONFIG, else ./mcp.json)")
     serve.add_argument("--transport", choices=("stdio", "http"), default="stdio")
-    serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="HTTP bind address: loopback only until authenticated serving exists (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
 
     servers = sub.add_parser("servers", help="list the servers and what each client enables")
@@ -53,13 +54,21 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from servers import transport
+
     from .wiring import create_server
 
+    if args.transport == "http":
+        try:  # before anything is built or bound
+            transport.check_bind_host(args.host, args.port)
+        except transport.UnsafeBind as exc:
+            print(f"marketing-mcp: {exc}", file=sys.stderr)
+            return 2
     server = create_server(load_config(args.config), args.client, args.server)
     if args.transport == "stdio":
-        server.run("stdio")
+        transport.run_stdio(server)
     else:
-        server.run("streamable-http", host=args.host, port=args.port)
+        transport.run_http(server, args.host, args.port)
     return 0
 
 
