@@ -60,6 +60,7 @@ from .base import (
     VariantReport,
     check_email,
 )
+from .outcome import SEND, confirmed
 
 log = logging.getLogger(__name__)
 
@@ -516,43 +517,52 @@ class CustomerIO:
                                "addresses.")
 
     async def schedule(self, campaign_id: str, when: datetime) -> Campaign:
+        """Schedule; done only on a newsletter answer. Customer.io's API never shows a schedule, so a garbled
+        answer is checked the one way there is: setting the same time again (harmless) must answer cleanly."""
         nid = _nid(campaign_id)
         if when.tzinfo is None:
             raise InvalidRequest("The schedule time needs a time zone.", hint="Pass an ISO time with an offset.")
         at = int(when.timestamp())
         try:
-            # Setting the same time twice is harmless, so a lost response may be retried.
-            await self.app.request("POST", f"newsletters/{nid}/schedule", idempotent=True,
-                                   json={"scheduled_at": at, "timezone": "UTC"})
+            for attempt in range(2):
+                # Setting the same time twice is harmless, so a lost response may be retried.
+                answer = await self.app.request("POST", f"newsletters/{nid}/schedule", idempotent=True,
+                                                json={"scheduled_at": at, "timezone": "UTC"})
+                if not _garbled(answer):
+                    break
+                if attempt:
+                    raise OutcomeUnknown(
+                        f"Customer.io's answers to scheduling newsletter {nid} were not JSON, twice; it may or may "
+                        f"not be scheduled for {when.isoformat()}.",
+                        hint="Customer.io's API does not show schedules: check the newsletter in Customer.io's UI "
+                             "before scheduling it again (cancel_campaign unschedules it).", vendor=VENDOR)
+                log.info("POST newsletters/%s/schedule: the answer was not JSON; setting the same time again", nid)
         except InvalidRequest as exc:
             if "future" in exc.message.lower():
                 raise InvalidRequest(f"{when.isoformat()} is in the past for Customer.io ({exc.message})",
                                      hint="Pick a time in the future.", vendor=VENDOR, status=exc.status) from None
             raise
         campaign = await self.get_campaign(campaign_id)
+        if campaign.status == "sent":
+            raise InvalidRequest(f"Newsletter {nid} was already sent; it was not scheduled.",
+                                 hint="Create a new campaign to send again.", vendor=VENDOR)
         # Customer.io does not report the schedule back: say what was set.
         return campaign.model_copy(update={"status": "scheduled",
                                            "scheduled_for": datetime.fromtimestamp(at, timezone.utc)})
 
     async def send(self, campaign_id: str) -> Campaign:
-        """Send now. When the response is lost, the newsletter's `sent_at` says whether it went; only if it
-        did not is the send repeated, once."""
+        """Send now; sent only when the newsletter reads back with a `sent_at`. A lost or garbled answer is
+        never followed by a second send: an unsent newsletter is reported so (safe to send again)."""
         nid = _nid(campaign_id)
-        url = f"newsletters/{nid}/send"
+        doubt = None
         with _hinted(HINT_CAMPAIGNS):
             try:
-                await self.app.request("POST", url, json={}, idempotent=False)
+                answer = await self.app.request("POST", f"newsletters/{nid}/send", json={}, idempotent=False)
+                if _garbled(answer):
+                    doubt = "Customer.io's answer to the send was not JSON"
             except OutcomeUnknown as lost:
-                try:
-                    sent = bool((await self._newsletter(nid)).get("sent_at"))
-                except AdapterError:
-                    raise lost from None
-                if sent:
-                    log.info("POST %s: response lost, but the newsletter was sent; not sending again", url)
-                else:
-                    log.info("POST %s: response lost and the newsletter is unsent; sending once more", url)
-                    await self.app.request("POST", url, json={}, idempotent=False)
-        return await self.get_campaign(campaign_id)
+                doubt = f"Customer.io's answer to the send was lost ({lost.message.rstrip('.')})"
+        return await confirmed(VENDOR, str(nid), SEND, lambda: self.get_campaign(campaign_id), doubt)
 
     async def cancel(self, campaign_id: str) -> Campaign:
         """Unschedule (back to draft). A newsletter that is already sending cannot be stopped through the API."""
@@ -560,13 +570,22 @@ class CustomerIO:
         url, body = f"newsletters/{nid}/schedule", {"scheduled_at": 0}
         try:
             try:
-                await self.app.request("POST", url, json=body, idempotent=False)
+                if _garbled(await self.app.request("POST", url, json=body, idempotent=False)):
+                    raise OutcomeUnknown("garbled")  # no state to read back: ask again, below
             except OutcomeUnknown:
+                # A scheduled newsletter reads like a draft, so asking again is the check: a clean answer, or
+                # "not currently scheduled" (the first request did it).
                 try:
-                    await self.app.request("POST", url, json=body, idempotent=False)
+                    again = await self.app.request("POST", url, json=body, idempotent=False)
                 except InvalidRequest as exc:
                     if "not currently scheduled" not in exc.message.lower():
-                        raise  # otherwise the lost request did it
+                        raise
+                else:
+                    if _garbled(again):
+                        raise OutcomeUnknown(
+                            f"Customer.io's answers to unscheduling newsletter {nid} were lost or garbled, twice; it "
+                            "may still be scheduled.", hint="Customer.io's API does not show schedules: check the "
+                                                           "newsletter in Customer.io's UI.", vendor=VENDOR) from None
         except InvalidRequest as exc:
             raise InvalidRequest(exc.message, hint="Only a scheduled newsletter can be canceled through Customer.io's "
                                                    "API; one that is sending can be stopped only in its UI.",
@@ -673,6 +692,17 @@ def _list(raw: Any, key: str) -> list:
     if not isinstance(value, list):
         raise _garbage(f"a list of {key}")
     return value
+
+
+def _garbled(response: httpx.Response) -> bool:
+    """Whether an answer has a body that is not JSON: a 2xx that proves nothing."""
+    if not response.content.strip():
+        return False
+    try:
+        response.json()
+    except ValueError:
+        return True
+    return False
 
 
 def _garbage(what: str) -> UpstreamUnavailable:

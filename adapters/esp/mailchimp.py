@@ -4,17 +4,19 @@ The SDK is synchronous (requests): every call runs in a worker thread through `a
 with what is left of the tool call's deadline as its timeout. Mailchimp allows 10 simultaneous
 connections per account and answers the 11th with 429 and no Retry-After, so calls queue on a
 semaphore of 10 per account, and a 429 (another process using the account) is retried with backoff
-within the deadline. Reads and idempotent writes are retried on 5xx and transport errors too; other
-writes never are: a lost response becomes `OutcomeUnknown`, and `send` resolves it by reading the
-campaign's state.
+within the deadline; a 429 that names its wait (Retry-After) waits that long, or fails at once with
+`RateLimited(retry_after)` when the wait would outlast the call. Reads and idempotent writes are retried
+on 5xx and transport errors too; other writes never are: a lost or garbled answer becomes
+`OutcomeUnknown`. A send, schedule or cancel is reported done only when the campaign reads back so.
 
 Traps of mailchimp-marketing 3.0.80, handled here:
 - `_request_timeout` is accepted by every method and then ignored: requests always get the client's
   `timeout` (120 s). The client is adjusted so each call's own timeout reaches requests.
 - Transport failures come back as `ApiClientError` with no status code and the requests exception
-  as `text`; error documents are `application/problem+json`, which it leaves as a JSON string.
+  as `text`; error documents are `application/problem+json`, which it leaves as a JSON string. The
+  error carries no headers: the client keeps the last response's headers so Retry-After can be read.
 - A success whose body is not JSON (or an error without a body) is returned as the raw
-  `requests.Response` instead of raising.
+  `requests.Response` instead of raising. Actions answer 204 with no body; anything else there is garbage.
 
 Mailchimp facts the mapping relies on: a member's ID is the MD5 of its lowercase address; list stats
 give rates in percent, reports as fractions; a campaign is scheduled on the quarter-hour only; a
@@ -24,12 +26,14 @@ batch subscribe takes 500 members, answers 200 and lists each member it refused.
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import functools
 import hashlib
 import json
 import logging
 import random
 import threading
+import time
 import weakref
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, TypeVar
@@ -50,6 +54,7 @@ from ..errors import (
     UpstreamUnavailable,
 )
 from ..timing import SYSTEM_CLOCK, Clock, deadline_after
+from .outcome import CANCEL, SEND, confirmed, schedule_at
 from .base import (
     CAP_AB_SUBJECT,
     CAP_AB_WINNER,
@@ -142,15 +147,16 @@ class _Transport(UpstreamUnavailable):
 class _Answer(Exception):
     """A response the SDK returned instead of raising (an error without a body, or a body that is not JSON)."""
 
-    def __init__(self, status: int):
+    def __init__(self, status: int, headers: Any = None):
         super().__init__(status)
         self.status = status
+        self.headers = headers
 
 
 @functools.cache
 def _per_call_timeout_client() -> type:
     """An ApiClient whose requests use each call's `_request_timeout` (the SDK's own ignores it)."""
-    from mailchimp_marketing.api_client import ApiClient
+    from mailchimp_marketing.api_client import ApiClient, ApiClientError
 
     local = threading.local()
 
@@ -163,12 +169,20 @@ def _per_call_timeout_client() -> type:
         def timeout(self, value: float) -> None:
             self.__dict__["_default_timeout"] = value
 
+        def request(self, *args: Any, **kwargs: Any) -> Any:
+            response = super().request(*args, **kwargs)
+            local.headers = response.headers
+            return response
+
         def call_api(self, *args: Any, **kwargs: Any) -> Any:
-            local.timeout = kwargs.get("_request_timeout")
+            local.timeout, local.headers = kwargs.get("_request_timeout"), None
             try:
                 return super().call_api(*args, **kwargs)
+            except ApiClientError as exc:
+                exc.headers = local.headers  # the SDK drops them; Retry-After lives there
+                raise
             finally:
-                local.timeout = None
+                local.timeout = local.headers = None
 
     return PerCallTimeout
 
@@ -456,13 +470,11 @@ class Mailchimp:
             return current
         if before is not None:
             await self._action(campaign_id, "unschedule")  # Mailchimp moves a schedule by unscheduling first
+        doubt = None
         try:
             await self._action(campaign_id, "schedule", {"schedule_time": when.isoformat()})
-        except OutcomeUnknown:
-            after = await self.get_campaign(campaign_id)
-            if after.status == "scheduled" and after.scheduled_for == when:
-                return after
-            raise
+        except OutcomeUnknown as lost:
+            doubt = _doubt(lost, "schedule")
         except AdapterError as exc:
             if before is not None:  # put the old schedule back rather than leave a draft behind
                 try:
@@ -472,39 +484,38 @@ class Mailchimp:
                     exc.message += (f" It was unscheduled from {before.isoformat()} to be moved and is now a draft; "
                                     "schedule it again.")
             raise
-        return await self.get_campaign(campaign_id)
+        try:
+            return await confirmed(VENDOR, campaign_id, schedule_at(when), lambda: self.get_campaign(campaign_id),
+                                   doubt)
+        except AdapterError as exc:
+            if before is not None:
+                exc.message += f" It was unscheduled from {before.isoformat()} to be moved."
+            raise
 
     async def send(self, campaign_id: str) -> Campaign:
-        """Send now. A lost answer is resolved by reading the campaign: sent is sent; still a draft, send once more."""
-        for attempt in range(2):
-            try:
-                await self._action(campaign_id, "send")
-                break
-            except OutcomeUnknown as lost:
-                try:
-                    campaign = await self.get_campaign(campaign_id)
-                except AdapterError:
-                    raise lost from None
-                if campaign.status in ("sending", "sent"):
-                    log.info("Mailchimp campaign %s: the send's answer was lost, but it is %s", campaign_id,
-                             campaign.status)
-                    return campaign
-                if attempt or campaign.status not in ("draft", "scheduled"):
-                    raise
-                log.info("Mailchimp campaign %s: the send's answer was lost and it is still %s; sending once more",
-                         campaign_id, campaign.status)
-        return await self.get_campaign(campaign_id)
+        """Send now; sent only when the campaign reads back as sending or sent.
+
+        A lost or garbled answer is never followed by a second send: a campaign that still reads as a draft
+        is reported unsent (safe to send again), one that cannot be read as an unknown outcome.
+        """
+        doubt = None
+        try:
+            await self._action(campaign_id, "send")
+        except OutcomeUnknown as lost:
+            doubt = _doubt(lost, "send")
+        return await confirmed(VENDOR, campaign_id, SEND, lambda: self.get_campaign(campaign_id), doubt)
 
     async def cancel(self, campaign_id: str) -> Campaign:
         current = await self.get_campaign(campaign_id)
-        if current.status == "scheduled":
-            await self._action(campaign_id, "unschedule")
-        elif current.status == "sending":
-            await self._action(campaign_id, "cancel-send")
-        else:
+        if current.status not in ("scheduled", "sending"):
             raise InvalidRequest(f"Campaign {campaign_id} is {current.status}; only a scheduled or sending campaign "
                                  "can be stopped.", hint="Check its status with get_campaign.", vendor=VENDOR)
-        return await self.get_campaign(campaign_id)
+        doubt = None
+        try:
+            await self._action(campaign_id, "unschedule" if current.status == "scheduled" else "cancel-send")
+        except OutcomeUnknown as lost:
+            doubt = _doubt(lost, "cancel")
+        return await confirmed(VENDOR, campaign_id, CANCEL, lambda: self.get_campaign(campaign_id), doubt)
 
     # -- reports -------------------------------------------------------------------------------
 
@@ -590,9 +601,16 @@ class Mailchimp:
                 except (RateLimited, UpstreamUnavailable) as exc:
                     unsent = isinstance(exc, _Transport) and not exc.maybe_sent
                     if not (isinstance(exc, RateLimited) or unsent or idempotent):
-                        raise OutcomeUnknown(f"Mailchimp's answer to {what or 'a write'} was lost ({exc.message}); "
-                                             "it may or may not have happened.", vendor=VENDOR) from None
-                    wait = self._backoff_base * 2 ** (attempt - 1) * (0.5 + self._rng.random() / 2)
+                        lost = OutcomeUnknown(f"Mailchimp's answer to {what or 'a write'} was lost or garbled "
+                                              f"({exc.message.rstrip('.')}); it may or may not have happened.",
+                                              vendor=VENDOR)
+                        lost.cause = exc.message.rstrip(".")
+                        raise lost from None
+                    told = exc.retry_after if isinstance(exc, RateLimited) else None
+                    if told is not None and told >= deadline.remaining():
+                        raise  # waiting as told would outlast the call: the caller gets retry_after at once
+                    wait = told if told is not None else \
+                        self._backoff_base * 2 ** (attempt - 1) * (0.5 + self._rng.random() / 2)
                     if attempt >= self._max_attempts or wait >= deadline.remaining():
                         raise
                     log.info("Mailchimp: %s; retry %d in %.2f s", exc.message, attempt, wait)
@@ -604,11 +622,11 @@ class Mailchimp:
 
         result = fn(self._sdk(), timeout)
         if isinstance(result, requests.Response):
-            if not result.ok or expect_body:
-                raise _Answer(result.status_code)
+            if not result.ok or expect_body or result.content.strip():
+                raise _Answer(result.status_code, result.headers)
             return None
-        if expect_body and not isinstance(result, dict):
-            raise _Answer(200)
+        if not isinstance(result, dict) and (expect_body or result is not None):
+            raise _Answer(200)  # a body that is not a JSON object, where none or an object belongs
         return result
 
     def _translate(self, exc: Exception, missing: tuple[str, ...] | None) -> AdapterError:
@@ -618,19 +636,21 @@ class Mailchimp:
         if isinstance(exc, ApiClientError):
             if exc.status_code is None:
                 return _transport(exc.text)
-            return self._by_status(int(exc.status_code), _problem(exc.text), missing)
+            return self._by_status(int(exc.status_code), _problem(exc.text), missing,
+                                   _retry_after(getattr(exc, "headers", None)))
         if isinstance(exc, _Answer):
             if exc.status < 400:
                 return UpstreamUnavailable(f"Mailchimp answered HTTP {exc.status} with something that is not JSON.",
                                            vendor=VENDOR, status=exc.status)
-            return self._by_status(exc.status, {}, missing)
+            return self._by_status(exc.status, {}, missing, _retry_after(exc.headers))
         if isinstance(exc, requests.RequestException):
             return _transport(exc)
         log.error("the Mailchimp SDK failed", exc_info=exc)
         return AdapterError(f"The Mailchimp SDK failed ({type(exc).__name__}).",
                             hint="This is a bug in the Mailchimp adapter; report it.", vendor=VENDOR)
 
-    def _by_status(self, status: int, problem: dict, missing: tuple[str, ...] | None) -> AdapterError:
+    def _by_status(self, status: int, problem: dict, missing: tuple[str, ...] | None,
+                   retry_after: float | None = None) -> AdapterError:
         title, detail = str(problem.get("title") or ""), str(problem.get("detail") or "")
         errors = "; ".join(f"{e.get('field') or 'request'}: {e.get('message')}"
                            for e in (problem.get("errors") or [])[:5] if isinstance(e, dict))
@@ -647,6 +667,9 @@ class Mailchimp:
             kind, ref, *audience = missing
             where = f" in audience '{audience[0]}'" if audience else ""
             return NotFound(f"Mailchimp has no {kind} '{ref}'{where}.", hint=FIND_HINTS[kind], **kwargs)
+        if status == 429 and retry_after is not None:
+            return RateLimited(f"Mailchimp is rate limiting account '{self.account}' and asks to wait "
+                               f"{retry_after:.0f} s.", retry_after=retry_after, **kwargs)
         if status == 429:
             return RateLimited(f"All {MAX_CONNECTIONS} simultaneous connections Mailchimp allows this account are in "
                                "use.", hint="Other tools or scripts are using this Mailchimp account; try again in a "
@@ -725,6 +748,25 @@ def _transport(error: Any) -> _Transport:
     if isinstance(error, requests.Timeout):
         return _Transport("Mailchimp did not answer in time.", maybe_sent=True)
     return _Transport(f"The connection to Mailchimp broke ({type(error).__name__}).", maybe_sent=True)
+
+
+def _doubt(lost: OutcomeUnknown, verb: str) -> str:
+    return f"Mailchimp's answer to the {verb} was lost or garbled ({getattr(lost, 'cause', lost.message)})"
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Retry-After in seconds (delta-seconds or an HTTP date); None when absent or unreadable."""
+    value = headers.get("retry-after") if headers is not None else None
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
 
 
 def _problem(text: Any) -> dict:

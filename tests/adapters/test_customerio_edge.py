@@ -167,13 +167,51 @@ async def test_a_send_answered_with_a_5xx_that_went_out_is_not_sent_again(api, c
     assert campaign.status == "sent" and campaign.sent_at == datetime.fromtimestamp(1_700_000_500, timezone.utc)
 
 
-async def test_a_lost_send_that_did_not_go_out_is_sent_exactly_once_more(api, cio):
+async def test_a_lost_send_that_did_not_go_out_is_reported_unsent_not_sent_again(api, cio):
     send = api.post(f"{APP}newsletters/42/send").mock(side_effect=[
         httpx.ReadError("connection reset"), httpx.Response(200, json={"newsletter": newsletter()})])
     state = mock_newsletter(api, sent_at=None)
-    await cio.send("42")
-    assert send.call_count == 2
-    assert state.call_count == 2  # the check after the loss, then the campaign returned
+    with pytest.raises(UpstreamUnavailable) as caught:
+        await cio.send("42")
+    assert not isinstance(caught.value, OutcomeUnknown) and "was not sent" in caught.value.message
+    assert "safe to call send_campaign again" in caught.value.hint
+    assert send.call_count == 1 and state.call_count == 1
+
+
+GARBLED = b'{"newsletter": {"id": 4'
+
+
+async def test_a_garbled_answer_to_a_send_is_sent_only_if_the_newsletter_reads_sent(api, cio):
+    send = api.post(f"{APP}newsletters/42/send").respond(200, content=GARBLED,
+                                                         headers={"Content-Type": "application/json"})
+    state = mock_newsletter(api, sent_at=None)
+    with pytest.raises(UpstreamUnavailable) as caught:
+        await cio.send("42")
+    assert "was not sent" in caught.value.message and "not JSON" in caught.value.message
+    assert "still shows it as draft" in caught.value.message and GARBLED.decode() not in caught.value.message
+    state.respond(json={"newsletter": newsletter(sent_at=1_700_000_500)})
+    assert (await cio.send("42")).status == "sent" and send.call_count == 2
+
+
+async def test_a_429_on_a_send_beyond_the_deadline_fails_at_once_with_one_request(api, cio, clock):
+    send = api.post(f"{APP}newsletters/42/send").respond(429, headers={"Retry-After": "120"},
+                                                         json={"meta": {"error": "slow down"}})
+    with pytest.raises(RateLimited) as caught:
+        await cio.send("42")
+    assert caught.value.retry_after == 120 and send.call_count == 1 and clock.sleeps == []
+
+
+async def test_a_garbled_answer_to_a_schedule_is_checked_by_setting_the_time_again(api, cio):
+    route = api.post(f"{APP}newsletters/42/schedule").mock(side_effect=[
+        httpx.Response(200, content=GARBLED, headers={"Content-Type": "application/json"}),
+        httpx.Response(200, json={"newsletter": newsletter()})])
+    mock_newsletter(api)
+    when = datetime(2030, 5, 1, 9, 30, tzinfo=timezone.utc)
+    assert (await cio.schedule("42", when)).scheduled_for == when and route.call_count == 2
+    route.mock(side_effect=None).respond(200, content=GARBLED, headers={"Content-Type": "application/json"})
+    with pytest.raises(OutcomeUnknown) as caught:
+        await cio.schedule("42", when)
+    assert "may or may not be scheduled" in caught.value.message and "UI" in caught.value.hint
 
 
 async def test_a_lost_send_whose_state_cannot_be_read_stays_unknown(api, cio):
@@ -433,6 +471,10 @@ async def test_live_segment_recipients_readiness_and_a_lost_send(live):
     campaign = await live.create_campaign(CampaignFields(name="Panel send", segment_id=segment.id, subject="Hi",
                                                          html=HTML, reply_to="hello@northwind.coffee"), None)
     assert await live.readiness(campaign.id) == []
+    live.world.faults.add("malformed", path="/customerio/app/v1/newsletters/*/send", method="POST", times=1)
+    with pytest.raises(UpstreamUnavailable) as caught:
+        await live.send(campaign.id)
+    assert "was not sent" in caught.value.message and live.account.campaigns[campaign.id].send_count == 0
     live.world.faults.add("drop_after", path="/customerio/app/v1/newsletters/*/send", method="POST", times=1)
     sent = await live.send(campaign.id)
     assert sent.status == "sent" and live.account.campaigns[campaign.id].send_count == 1
@@ -450,6 +492,13 @@ async def test_live_schedule_cancel_and_fire(live):
     await live.schedule(campaign.id, when)
     advance(live, hours=4)
     assert (await live.get_campaign(campaign.id)).status == "sent"
+
+
+async def test_live_a_garbled_answer_to_a_send_that_happened_is_sent_once(live):
+    campaign = await live.create_campaign(CampaignFields(name="Garbled", subject="Hi", html=HTML), None)
+    live.world.faults.add("malformed_after", path="/customerio/app/v1/newsletters/*/send", method="POST", times=1)
+    assert (await live.send(campaign.id)).status == "sent"
+    assert live.account.campaigns[campaign.id].send_count == 1
 
 
 async def test_live_ab_test_reports_each_subject(live):

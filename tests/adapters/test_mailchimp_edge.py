@@ -240,10 +240,69 @@ async def test_a_send_whose_answer_is_lost_is_sent_exactly_once(world, mc, main_
         assert world.email.mailchimp.campaigns[cid].send_count == 1
 
 
-async def test_a_send_lost_before_mailchimp_saw_it_is_sent_once_more(world, mc, main_list):
+async def test_a_send_lost_before_mailchimp_saw_it_is_reported_unsent_and_not_sent_again(world, mc, main_list):
     cid = await ready_campaign(mc, main_list)
-    world.faults.add("drop", path=f"{API}/campaigns/*/actions/send", method="POST", times=1)
+    rule = world.faults.add("drop", path=f"{API}/campaigns/*/actions/send", method="POST", times=1)
+    with pytest.raises(UpstreamUnavailable) as err:
+        await mc.send(cid)
+    assert not isinstance(err.value, OutcomeUnknown) and "was not sent" in err.value.message
+    assert "still shows it as draft" in err.value.message and "safe to call send_campaign again" in err.value.hint
+    with world.lock:
+        assert world.email.mailchimp.campaigns[cid].send_count == 0 and rule.seen == 1
+    assert (await mc.send(cid)).status == "sent"  # as the hint says
+    with world.lock:
+        assert world.email.mailchimp.campaigns[cid].send_count == 1
+
+
+async def test_a_garbled_answer_to_a_send_that_did_not_happen_is_not_reported_sent(world, mc, main_list):
+    cid = await ready_campaign(mc, main_list)
+    world.faults.add("malformed", path=f"{API}/campaigns/*/actions/send", method="POST", times=1)
+    with pytest.raises(UpstreamUnavailable) as err:
+        await mc.send(cid)
+    assert "was not sent" in err.value.message and "not JSON" in err.value.message
+    assert "Nothing went out" in err.value.message and "Unterminated" not in err.value.message  # no raw body
+    with world.lock:
+        assert world.email.mailchimp.campaigns[cid].send_count == 0
+
+
+async def test_a_garbled_answer_to_a_send_that_happened_is_reported_sent_once(world, mc, main_list):
+    cid = await ready_campaign(mc, main_list)
+    world.faults.add("malformed_after", path=f"{API}/campaigns/*/actions/send", method="POST", times=1)
     assert (await mc.send(cid)).status == "sent"
+    with world.lock:
+        assert world.email.mailchimp.campaigns[cid].send_count == 1
+
+
+async def test_a_garbled_send_that_cannot_be_read_back_is_an_unknown_outcome(world, mc, main_list):
+    cid = await ready_campaign(mc, main_list)
+    world.faults.add("malformed", path=f"{API}/campaigns/*/actions/send", method="POST", times=1)
+    world.faults.add("status", path=f"{API}/campaigns/{cid}", method="GET", status=503)
+    with pytest.raises(OutcomeUnknown) as err:
+        await mc.send(cid)
+    assert "could not be read back" in err.value.message and "may or may not have been sent" in err.value.message
+    assert f"get_campaign for {cid}" in err.value.hint
+    with world.lock:
+        assert world.email.mailchimp.campaigns[cid].send_count == 0
+
+
+async def test_a_429_whose_wait_outlasts_the_deadline_fails_at_once_with_retry_after(world, mc, clock, main_list):
+    cid = await ready_campaign(mc, main_list)
+    rule = world.faults.add("status", path=f"{API}/campaigns/*/actions/send", method="POST", status=429,
+                            retry_after=120)
+    with deadline_after(60, clock), pytest.raises(RateLimited) as err:
+        await mc.send(cid)
+    assert err.value.retry_after == 120 and "120 s" in err.value.message and clock.sleeps == []
+    with world.lock:
+        assert rule.hits == 1 and world.email.mailchimp.campaigns[cid].send_count == 0  # one request, no send
+
+
+async def test_a_429_whose_wait_fits_the_deadline_waits_as_long_as_told(world, mc, clock, main_list):
+    cid = await ready_campaign(mc, main_list)
+    rule = world.faults.add("status", path=f"{API}/campaigns/*/actions/send", method="POST", status=429,
+                            retry_after=20, times=1)
+    with deadline_after(60, clock):
+        assert (await mc.send(cid)).status == "sent"
+    assert clock.sleeps == [20] and rule.hits == 1
     with world.lock:
         assert world.email.mailchimp.campaigns[cid].send_count == 1
 
@@ -277,6 +336,27 @@ async def test_schedule_on_the_quarter_hour_reschedule_and_cancel(world, mc, mai
     assert stopped.status == "draft" and stopped.scheduled_for is None
     with pytest.raises(InvalidRequest):
         await mc.cancel(cid)
+
+
+async def test_schedule_and_cancel_are_reported_done_only_when_the_campaign_reads_back_so(world, mc, main_list):
+    cid = await ready_campaign(mc, main_list)
+    with world.lock:
+        when = world.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+    world.faults.add("malformed", path=f"{API}/campaigns/*/actions/schedule", method="POST", times=1)
+    with pytest.raises(UpstreamUnavailable) as err:
+        await mc.schedule(cid, when)
+    assert "was not scheduled" in err.value.message and "schedule_campaign" in err.value.hint
+    assert (await mc.get_campaign(cid)).status == "draft"
+    world.faults.add("malformed_after", path=f"{API}/campaigns/*/actions/schedule", method="POST", times=1)
+    assert (await mc.schedule(cid, when)).scheduled_for == when
+    world.faults.add("malformed", path=f"{API}/campaigns/*/actions/unschedule", method="POST", times=1)
+    with pytest.raises(UpstreamUnavailable) as err:
+        await mc.cancel(cid)
+    assert "was not stopped" in err.value.message and "still shows it as scheduled" in err.value.message
+    world.faults.add("malformed_after", path=f"{API}/campaigns/*/actions/unschedule", method="POST", times=1)
+    assert (await mc.cancel(cid)).status == "draft"
+    with world.lock:
+        assert world.email.mailchimp.campaigns[cid].send_count == 0
 
 
 async def test_an_ab_test_reports_each_subject_and_proxy_opens_apart(world, mc, main_list):
