@@ -7,6 +7,7 @@ short text summary. Servers never read mcp.json or the environment: `suite` buil
 """
 
 import asyncio
+import difflib
 import functools
 import inspect
 import logging
@@ -16,7 +17,8 @@ from typing import Annotated, Any, AsyncIterator, Awaitable, Callable, Generic, 
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic_core import PydanticCustomError
 
 from adapters.errors import AdapterError, RateLimited
 from adapters.ratelimit import Budget, Rate, RateLimiter
@@ -149,7 +151,10 @@ def tool(server: MCPServer, annotations: ToolAnnotations, *, summary: Callable[[
         first = _OUTPUTS.get(model)
         server.add_tool(run, name=tool_name, title=title, annotations=annotations,
                         description=inspect.getdoc(fn), structured_output=False if first else None)
-        meta = server._tool_manager.get_tool(tool_name).fn_metadata
+        registered = server._tool_manager.get_tool(tool_name)
+        meta = registered.fn_metadata
+        meta.arg_model = _strict(meta.arg_model, tool_name)
+        registered.parameters = meta.arg_model.model_json_schema(by_alias=True)
         if first:  # the SDK reads these fields live: share the schema and validator instead of deriving them again
             meta.output_schema, meta.output_model, meta._adapter = first.output_schema, first.output_model, first._adapter
         else:
@@ -157,6 +162,35 @@ def tool(server: MCPServer, annotations: ToolAnnotations, *, summary: Callable[[
         return fn
 
     return register
+
+
+def _strict(arguments: type[BaseModel], tool_name: str) -> type[BaseModel]:
+    """The tool's argument model, refusing any argument it does not declare.
+
+    A misspelled `dry_run` that was silently dropped would turn a preview into a real write, so
+    an unknown name fails validation before the tool runs (nothing reaches the vendor), names the
+    closest valid argument, and the input schema says `additionalProperties: false`.
+    """
+    known = [f.alias or n for n, f in arguments.model_fields.items()]
+
+    def refuse_unknown(cls: type[BaseModel], data: Any) -> Any:
+        unknown = [k for k in data if k not in known] if isinstance(data, dict) else []
+        if unknown:
+            raise PydanticCustomError("unknown_argument", "{problem} Nothing was done; {tool} takes {known}.", {
+                "problem": " ".join(_unknown(k, known) for k in unknown), "tool": tool_name,
+                "known": ", ".join(known) or "no arguments"})
+        return data
+
+    namespace = {"model_config": ConfigDict(extra="forbid", hide_input_in_errors=True, arbitrary_types_allowed=True),
+                 "_refuse_unknown": model_validator(mode="before")(classmethod(refuse_unknown)),
+                 "__module__": arguments.__module__}
+    return type(arguments.__name__, (arguments,), namespace)
+
+
+def _unknown(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6) or difflib.get_close_matches(
+        _snake(name), known, n=1, cutoff=0.6)
+    return f"Unknown argument '{name[:80]}'" + (f"; did you mean '{close[0]}'?" if close else ".")
 
 
 def _snake(name: str) -> str:
