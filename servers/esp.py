@@ -14,7 +14,7 @@ from typing import Annotated, Callable
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
 
-from adapters.errors import InvalidRequest, Unsupported
+from adapters.errors import InvalidRequest, OutcomeUnknown, Unsupported
 from adapters.esp.base import (
     CAP_AB_SUBJECT,
     CAP_AB_WINNER,
@@ -56,10 +56,14 @@ TEXT_PREVIEW = 400
 HTML_PREVIEW = 100_000
 
 Id = Annotated[str, Field(min_length=1, max_length=64)]
-AudienceArg = Annotated[str | None, Field(max_length=64, description="Audience ID from list_audiences; "
-                                                                     "optional when the account has one audience.")]
+# IDs are never "": an empty one is a validation error naming the argument, not "the default" or a crash.
+AudienceArg = Annotated[str | None, Field(min_length=1, max_length=64, description="Audience ID from list_audiences; "
+                                                                                   "leave it out when the account "
+                                                                                   "has one audience.")]
 CampaignId = Annotated[str, Field(min_length=1, max_length=64, description="From list_campaigns or create_campaign.")]
-SegmentArg = Annotated[str | None, Field(max_length=64, description="Send only to this segment (list_segments).")]
+SegmentArg = Annotated[str | None, Field(min_length=1, max_length=64,
+                                         description="Send only to this segment (list_segments).")]
+Cursor = Annotated[str | None, Field(min_length=1, max_length=200, description="next_cursor of the previous page.")]
 CampaignName = Annotated[str, Field(min_length=1, max_length=190, description="Internal name, not shown to recipients.")]
 DryRun = Annotated[bool, Field(description="Only show what would happen; nothing is sent to the ESP.")]
 
@@ -121,7 +125,7 @@ class UpsertPreview(BaseModel):
 
 async def _audience(esp: ESP, audience_id: str | None) -> str:
     """The given audience, or the account's only one."""
-    if audience_id:
+    if audience_id is not None:
         return audience_id
     page = await esp.list_audiences(None, 2)
     if len(page.items) == 1:
@@ -177,14 +181,33 @@ def _campaign_fields(**values) -> CampaignFields:
     return CampaignFields(**{k: v for k, v in values.items() if v is not None})
 
 
+DONE = {"create_campaign": "Created campaign", "create_subject_test": "Created subject test",
+        "update_campaign": "Updated campaign", "send_campaign": "Sent campaign",
+        "schedule_campaign": "Scheduled campaign", "cancel_campaign": "Stopped campaign"}
+# The states the ESP must read back before a sending action is called done.
+DONE_STATES = {"send_campaign": ("sending", "sent"), "schedule_campaign": ("scheduled",),
+               "cancel_campaign": ("draft", "paused", "canceled")}
+
+
 def _action_summary(a: CampaignAction) -> str:
-    verb = "Would" if a.dry_run else "Did"
     c = a.campaign
-    target = f" {c.id} '{c.name}' (now {c.status})" if c else ""
+    if a.dry_run:
+        head = f"Would {a.action.replace('_', ' ')}" + (f" {c.id} '{c.name}' (now {c.status})" if c else "")
+    else:
+        head = DONE.get(a.action, a.action.replace("_", " ")) + (f" {c.id} '{c.name}' (the ESP shows it {c.status})"
+                                                                  if c else "")
     who = f" to {a.recipients.count} recipient(s) of {a.recipients.audience_name}" if a.recipients else ""
     when = f" at {a.send_at:%Y-%m-%d %H:%M} UTC" if a.send_at else ""
     blocked = f" Not ready: {'; '.join(i.problem for i in a.issues)}" if a.issues else ""
-    return f"{verb} {a.action.replace('_', ' ')}{target}{who}{when}.{blocked}"
+    return f"{head}{who}{when}.{blocked}"
+
+
+def _read_back(action: str, campaign: Campaign) -> Campaign:
+    """A sending action is done only when the campaign the ESP returned shows it (every ESP, present or future)."""
+    if campaign.status not in DONE_STATES[action]:
+        raise OutcomeUnknown(f"After {action} the ESP shows campaign {campaign.id} as {campaign.status}, so it is not "
+                             f"known to be done.", hint=f"Call get_campaign for {campaign.id} before trying again.")
+    return campaign
 
 
 def create_esp_server(name: str, instructions: str, build_deps: Callable[[], Deps]) -> MCPServer:
@@ -200,7 +223,7 @@ def create_esp_server(name: str, instructions: str, build_deps: Callable[[], Dep
           + ("; more with next_cursor." if p.next_cursor else "."))
     async def list_audiences(
         ctx: Context,
-        cursor: Annotated[str | None, Field(max_length=64)] = None,
+        cursor: Cursor = None,
         limit: Annotated[int, Field(ge=1, le=100)] = 20,
     ) -> AudiencePage:
         """Audiences (lists) with their size and historic open and click rates."""
@@ -221,7 +244,7 @@ def create_esp_server(name: str, instructions: str, build_deps: Callable[[], Dep
         ctx: Context,
         audience_id: AudienceArg = None,
         status: Annotated[SubscriptionStatus | None, Field(description="Only this status.")] = None,
-        cursor: Annotated[str | None, Field(max_length=200)] = None,
+        cursor: Cursor = None,
         limit: Annotated[int, Field(ge=1, le=100)] = 20,
     ) -> ContactPage:
         """Contacts of an audience, one page at a time."""
@@ -297,7 +320,7 @@ def create_esp_server(name: str, instructions: str, build_deps: Callable[[], Dep
     async def list_campaigns(
         ctx: Context,
         status: Annotated[CampaignStatus | None, Field(description="Only this status.")] = None,
-        cursor: Annotated[str | None, Field(max_length=200)] = None,
+        cursor: Cursor = None,
         limit: Annotated[int, Field(ge=1, le=100)] = 20,
     ) -> CampaignPage:
         """Campaigns, newest first."""
@@ -464,6 +487,8 @@ def create_esp_server(name: str, instructions: str, build_deps: Callable[[], Dep
         """Schedule a draft campaign to be sent to its recipients at a future time."""
         if send_at.tzinfo is None:
             raise InvalidRequest("send_at has no time zone.", hint="Add one, e.g. 'Z' or '+01:00'.")
+        if not 1970 < send_at.year < 9999:  # beyond, UTC conversion and quarter-hour rounding overflow
+            raise InvalidRequest(f"send_at {send_at.isoformat()} is out of range.", hint="Pass a time in the future.")
         when = send_at.astimezone(timezone.utc)  # whether it is in the future is the ESP's call: its clock rules
         esp: ESP = await adapter_of(ctx)
         await _require(esp, CAP_SCHEDULE, "schedule campaigns")
@@ -472,7 +497,7 @@ def create_esp_server(name: str, instructions: str, build_deps: Callable[[], Dep
         if dry_run:
             return action
         _refuse_unready(action)
-        campaign = await esp.schedule(campaign_id, when)
+        campaign = _read_back("schedule_campaign", await esp.schedule(campaign_id, when))
         return action.model_copy(update={"dry_run": False, "campaign": campaign})
 
     @tool(server, SEND, summary=_action_summary)
@@ -487,7 +512,7 @@ def create_esp_server(name: str, instructions: str, build_deps: Callable[[], Dep
         if dry_run:
             return action
         _refuse_unready(action)
-        sent = await esp.send(campaign_id)
+        sent = _read_back("send_campaign", await esp.send(campaign_id))
         return action.model_copy(update={"dry_run": False, "campaign": sent})
 
     @tool(server, SEND, summary=_action_summary)
@@ -502,7 +527,8 @@ def create_esp_server(name: str, instructions: str, build_deps: Callable[[], Dep
                                  hint="Check list_campaigns for the one you meant.")
         if dry_run:
             return CampaignAction(action="cancel_campaign", dry_run=True, campaign=campaign)
-        return CampaignAction(action="cancel_campaign", dry_run=False, campaign=await esp.cancel(campaign_id))
+        stopped = _read_back("cancel_campaign", await esp.cancel(campaign_id))
+        return CampaignAction(action="cancel_campaign", dry_run=False, campaign=stopped)
 
     @tool(server, READ, summary=lambda r: f"{r.emails_sent} sent, clicks {r.click_rate:.2%} ({r.unique_clicks}), "
                                           f"opens {r.open_rate:.1%}"

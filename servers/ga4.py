@@ -28,8 +28,11 @@ incomplete; the default end date is yesterday."""
 
 MODEL_ROWS = 100  # rows handed to the model per call; the rest by offset
 
+# Never "": an empty property is a validation error, not "the default one".
 PropertyArg = Annotated[str | None, Field(
-    description="'123', 'properties/123' or a configured name; optional when the client has one property.")]
+    min_length=1, max_length=200,
+    description="'123', 'properties/123' or a configured name; leave it out when the client has one property.")]
+INT64_MAX = 2**63 - 1  # GA4's offset is an int64; beyond it the request cannot even be encoded
 Names = Annotated[list[str], Field(max_length=9, description="API names, e.g. sessions (see get_metadata).")]
 
 
@@ -70,7 +73,7 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
         metric_filters: Annotated[list[MetricFilter], Field(max_length=10, description="All must match.")] = [],  # noqa: B006
         order_by: Annotated[list[Order], Field(max_length=3)] = [],  # noqa: B006
         limit: Annotated[int, Field(ge=1, le=MODEL_ROWS)] = 50,
-        offset: Annotated[int, Field(ge=0)] = 0,
+        offset: Annotated[int, Field(ge=0, le=INT64_MAX, description="Rows to skip (next_offset).")] = 0,
     ) -> Report:
         """A GA4 report with totals. Rows are capped; page with offset (next_offset says where)."""
         ga4: GA4 = await adapter_of(ctx)

@@ -31,8 +31,10 @@ lags two to three days; dataState='all' includes fresher, still-changing data.""
 MODEL_ROWS = 100
 INSPECT_BATCH = 10
 
+# Never "": an empty site is a validation error, not "the default one".
 SiteArg = Annotated[str | None, Field(
-    description="'sc-domain:example.com' or 'https://www.example.com/'; optional when the client has one.")]
+    min_length=1, max_length=2048,
+    description="'sc-domain:example.com' or 'https://www.example.com/'; leave it out when the client has one.")]
 Day = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD.")]
 
 

@@ -245,3 +245,55 @@ async def test_a_client_without_credentials_gets_the_command_that_fixes_it(signe
     async with Client(create_server(parse_config(raw), "nobody", server_name)) as c:
         error, message = await call_error(c, "list_audiences", {})
     assert error["type"] == "auth_error" and "marketing-mcp auth" in message
+
+
+SEND_PATHS = {"mailchimp": "/mailchimp/3.0/campaigns/*/actions/send", "customerio": "/customerio/app/v1/newsletters/*/send"}
+
+
+async def test_a_garbled_answer_to_a_send_is_reported_as_the_esp_state_says(connect, account, server_name, signed_in):
+    faults = signed_in.world.faults
+    async with connect() as c:
+        audience = await audience_id(c)
+        segment, _ = await new_segment(c, audience)
+        unsent = await draft(c, audience, segment)
+        rule = faults.add("malformed", method="POST", path=SEND_PATHS[server_name], times=1)
+        try:
+            error, message = await call_error(c, "send_campaign", {"campaign_id": unsent["id"]})
+        finally:
+            faults.remove(rule.id)
+        assert account.campaigns[unsent["id"]].send_count == 0
+        assert "was not sent" in message and "Did send" not in message and "safe to call send_campaign" in error["hint"]
+
+        sent = await draft(c, audience, segment)
+        rule = faults.add("malformed_after", method="POST", path=SEND_PATHS[server_name], times=1)
+        try:
+            result = await c.call_tool("send_campaign", {"campaign_id": sent["id"]})
+        finally:
+            faults.remove(rule.id)
+    assert not result.is_error and account.campaigns[sent["id"]].send_count == 1
+    assert result.structured_content["campaign"]["status"] in ("sending", "sent")
+    assert text(result).startswith(f"Sent campaign {sent['id']}")
+
+
+async def test_empty_ids_are_validation_errors_and_nothing_is_created(connect, account):
+    before = len(account.campaigns)
+    async with connect() as c:
+        for args in ({"audience_id": ""}, {"segment_id": ""}):
+            result = await c.call_tool("create_campaign", {"name": "Empty id", "subject": "Hi", "html": HTML, **args})
+            assert result.is_error and next(iter(args)) in text(result), text(result)
+            assert "internal" not in text(result).lower()
+        for tool, args in (("get_audience", {"audience_id": ""}), ("list_contacts", {"cursor": ""}),
+                           ("get_campaign", {"campaign_id": ""})):
+            result = await c.call_tool(tool, args)
+            assert result.is_error and next(iter(args)) in text(result), (tool, text(result))
+    assert len(account.campaigns) == before
+
+
+async def test_a_send_at_out_of_range_is_a_clear_error(connect, account):
+    async with connect() as c:
+        audience = await audience_id(c)
+        segment, _ = await new_segment(c, audience)
+        campaign = await draft(c, audience, segment)
+        _, message = await call_error(c, "schedule_campaign", {"campaign_id": campaign["id"],
+                                                               "send_at": "0001-01-01T00:00:00+01:00"})
+    assert "out of range" in message and account.campaigns[campaign["id"]].status == "draft"

@@ -124,6 +124,27 @@ async def test_ga4_bad_names_dates_and_properties_are_refused_clearly(google):
     assert "web" in unnamed["message"] and "staging" in unnamed["message"]
 
 
+async def test_ga4_out_of_range_offsets_and_empty_properties_are_validation_errors_before_any_call(google, sandbox):
+    reports = f"/v1beta/properties/{MAIN}:runReport"
+    before = sandbox.world.faults.received(path=reports)
+    async with ga4(google) as c:
+        huge = await c.call_tool("run_report", {"property": "web", "metrics": ["sessions"], "date_ranges": WEEK,
+                                                "offset": 2**63})
+        empty = await c.call_tool("run_report", {"property": "", "metrics": ["sessions"], "date_ranges": WEEK})
+        largest = await call_ok(c, "run_report", {"property": "web", "metrics": ["sessions"], "date_ranges": WEEK,
+                                                  "offset": 2**63 - 1})  # GA4's int64 still takes this one
+    assert huge.is_error and "offset" in text(huge) and "internal" not in text(huge).lower()
+    assert empty.is_error and "property" in text(empty) and "internal" not in text(empty).lower()
+    assert largest["rows"] == [] and largest["next_offset"] is None
+    assert sandbox.world.faults.received(path=reports) == before + 1  # only the valid call reached GA4
+
+
+async def test_search_console_empty_site_is_a_validation_error(google, sandbox):
+    async with gsc(google) as c:
+        result = await c.call_tool("list_sitemaps", {"site": ""})
+    assert result.is_error and "site" in text(result) and "internal" not in text(result).lower()
+
+
 async def test_ga4_spent_quota_and_upstream_faults(google, sandbox):
     async with ga4(google) as c:
         await sandbox_config(sandbox, ga4_tokens_per_hour=1)
