@@ -1,13 +1,16 @@
 """One HTTP client per upstream service: retries, budgets, deadlines and error mapping.
 
 Retry rules:
-- idempotent requests (GET, HEAD, PUT, DELETE, or marked so) are retried on transport errors,
-  429 and 5xx, with exponential backoff and full jitter;
-- a 429 is retried for any method: the vendor refused the request before doing anything;
+- reads (GET, HEAD, OPTIONS) are retried on transport errors, 429 and 5xx, with exponential
+  backoff and full jitter;
+- any request is retried when it never left (connect error or timeout, no pooled connection)
+  and on a 429: the vendor refused it before doing anything;
 - Retry-After is honoured only when the wait fits in the call's deadline, otherwise the call
-  fails at once with `RateLimited(retry_after)`;
-- a non-idempotent write is never blindly repeated: when its response is lost, `create()`
-  asks the adapter to look for the object before sending it again.
+  fails at once with `RateLimited(retry_after)`; nothing is sent again sooner than it says;
+- a write that may have reached the vendor (its answer was lost, or a 5xx) is never called
+  unreachable: it is `OutcomeUnknown` (`LostAnswer` for a lost answer). An idempotent one is
+  sent at most once more; `apply()` reads the object back instead and reports the write done,
+  not done (`NotApplied`) or unknown; `create()` looks for the object before sending again.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Iterable
+from typing import Any, Awaitable, Callable, Generic, Iterable, TypeVar
 
 import httpx
 
@@ -39,8 +42,43 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = "marketing-mcp/0.1 (+https://github.com/marketing-mcp/marketing-mcp)"
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+# Failures that prove the request never reached the vendor; any other transport error after
+# sending may have been applied.
+NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+WRITE_TIMEOUT_SHARE = 0.5  # a write waits at most this share of the deadline, leaving time to read it back
 _MESSAGE_CAP = 300
+
+T = TypeVar("T")
+
+
+class LostAnswer(OutcomeUnknown):
+    """A write reached (or may have reached) the vendor and its answer was lost.
+
+    `may_still_apply` is set when the request timed out: the vendor may still be working on it,
+    so a read that does not show it yet proves nothing.
+    """
+
+    def __init__(self, message: str, *, cause: str, may_still_apply: bool, **kwargs):
+        super().__init__(message, **kwargs)
+        self.cause = cause
+        self.may_still_apply = may_still_apply
+
+
+class NotApplied(UpstreamUnavailable):
+    """A write whose answer was lost did not happen: the vendor's state, read back, shows it unchanged."""
+
+    hint = "Nothing was changed; it is safe to try again."
+
+
+@dataclass
+class Applied(Generic[T]):
+    """How `apply()` knows a write happened: the vendor's answer, or its state read back after the answer was lost."""
+
+    response: httpx.Response | None = None
+    state: T | None = None
+    how: str = ""  # set when the state was read back: what was lost and what the read showed
 
 ErrorParser = Callable[[httpx.Response], tuple[str, str]]
 """Reads a vendor error body into (vendor error code, human message)."""
@@ -164,34 +202,41 @@ class HttpService:
         method = method.upper()
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
+        write = method not in READ_METHODS
         deadline = current_deadline() or Deadline(self._clock.monotonic() + self._default_deadline, self._clock)
         limiters = [b for b in (self.limiter, *budgets) if b is not None]
         attempt = 0
+        lost: LostAnswer | OutcomeUnknown | None = None  # an earlier send of this write that may have been applied
         while True:
             attempt += 1
             for limiter in limiters:
                 await limiter.spend()
             remaining = deadline.remaining()
             if remaining <= 0:
+                if lost is not None:
+                    raise lost
                 raise UpstreamUnavailable(
                     f"{self.upstream.vendor} at {self.upstream.where} did not answer before the deadline.",
                     vendor=self.upstream.vendor,
                 )
+            timeout = min(self._timeout, remaining * (WRITE_TIMEOUT_SHARE if write else 1.0))
             try:
-                response = await self.client.request(method, url, timeout=min(self._timeout, remaining), **kwargs)
+                response = await self.client.request(method, url, timeout=timeout, **kwargs)
             except httpx.TransportError as exc:
-                never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
-                if not (idempotent or never_sent):
-                    raise OutcomeUnknown(
-                        f"The connection to {self.upstream.vendor} at {self.upstream.where} broke after a "
-                        f"{method} was sent ({type(exc).__name__}); it may or may not have been applied.",
-                        vendor=self.upstream.vendor,
-                    ) from None
+                never_sent = isinstance(exc, NEVER_SENT)
+                if write and not never_sent:
+                    first_loss = lost is None
+                    lost = self._lost(method, exc, attempt)
+                    # An idempotent write may go once more; more would repeat it blindly.
+                    if not (idempotent and first_loss):
+                        raise lost from None
                 wait = self._backoff(attempt)
                 if attempt < self._max_attempts and wait < deadline.remaining():
                     log.info("%s %s: %s, retry %d in %.2f s", method, url, type(exc).__name__, attempt, wait)
                     await self._clock.sleep(wait)
                     continue
+                if lost is not None:
+                    raise lost from None
                 raise UpstreamUnavailable(
                     f"{self.upstream.vendor} at {self.upstream.where} could not be reached "
                     f"({type(exc).__name__} after {attempt} attempt{'s' * (attempt > 1)}).",
@@ -201,22 +246,76 @@ class HttpService:
             status = response.status_code
             if status < 300:
                 return response
-            if status in RETRYABLE_STATUS and (idempotent or status == 429):
+            refusal = status == 429 or self._known_refusal(response)
+            if status in RETRYABLE_STATUS and (not write or status == 429 or (idempotent and lost is None)):
                 retry_after = retry_after_seconds(response.headers)
                 wait = retry_after if retry_after is not None else self._backoff(attempt)
                 if attempt < self._max_attempts and wait < deadline.remaining():
+                    if write and not refusal:
+                        lost = self._failed_write(method, response)
                     log.info("%s %s: HTTP %d, retry %d in %.2f s", method, url, status, attempt, wait)
                     await response.aclose()
                     await self._clock.sleep(wait)
                     continue
-            if status >= 500 and not idempotent and not self._known_refusal(response):
-                raise OutcomeUnknown(
-                    f"{self.upstream.vendor} at {self.upstream.where} answered HTTP {status} to a {method}; "
-                    "it may or may not have been applied.",
-                    vendor=self.upstream.vendor,
-                    status=status,
-                )
+            if write and status >= 500 and not refusal:
+                raise self._failed_write(method, response)
+            if lost is not None and status == 429:
+                raise lost  # the earlier send may have been applied; the refusal of this one says nothing
             raise self.error_for(response)
+
+    async def apply(
+        self,
+        method: str,
+        url: str,
+        *,
+        read_back: Callable[[], Awaitable[T]],
+        done: Callable[[T], bool],
+        what: str,
+        check: str,
+        **kwargs: Any,
+    ) -> Applied[T]:
+        """Send an idempotent write and know its outcome, never repeating it blindly.
+
+        When the answer is lost (or a 5xx came back), `read_back` reads the object and `done`
+        says whether it shows the write. Shown: done. Not shown: the write is sent once more
+        (repeating it is harmless), then read back again. Still not shown: `NotApplied`, or
+        `OutcomeUnknown` when a send timed out (the vendor may still apply it) or the object
+        could not be read. `what` names the write ("publishing post 12"), `check` what to look
+        at before trying again ("get_post 12").
+        """
+        vendor = self.upstream.vendor
+        losses: list[OutcomeUnknown] = []
+        for _ in range(2):
+            try:
+                return Applied(response=await self.request(method, url, idempotent=False, **kwargs))
+            except OutcomeUnknown as exc:
+                losses.append(exc)
+            except (UpstreamUnavailable, RateLimited):
+                if not losses:
+                    raise
+                break  # the second send never went: the read before it stands
+            causes = _causes(losses)
+            try:
+                state = await read_back()
+            except AdapterError as exc:
+                raise OutcomeUnknown(
+                    f"{vendor}'s answer to {what} was lost ({causes}) and reading it back failed "
+                    f"({type(exc).__name__}); it may or may not have been applied.",
+                    hint=f"Check {check} before trying again, so it is not done twice.", vendor=vendor) from None
+            if done(state):
+                how = f"{vendor}'s answer was lost ({causes}); reading it back shows it done."
+                log.info("%s %s: %s", method, url, how)
+                return Applied(state=state, how=how)
+            log.info("%s %s: answer lost (%s) and not applied", method, url, causes)
+        causes = _causes(losses)
+        if any(getattr(exc, "may_still_apply", False) for exc in losses):
+            raise OutcomeUnknown(
+                f"{what.capitalize()} is not done yet: {vendor} did not answer in time ({causes}) and reading it "
+                f"back shows no change, but {vendor} may still apply the request it received.",
+                hint=f"Check {check} in a minute; send it again only if it still shows no change.", vendor=vendor)
+        raise NotApplied(
+            f"{what.capitalize()} did not happen: the connection to {vendor} broke ({causes}) and reading it back "
+            "shows no change.", vendor=vendor)
 
     async def create(
         self,
@@ -241,6 +340,13 @@ class HttpService:
             if found is not None:
                 log.info("%s %s: response lost, but the object exists; not re-sending", method, url)
                 return found
+            if getattr(lost, "may_still_apply", False):
+                # Timed out: the vendor may still make it, and a second create would make two.
+                raise OutcomeUnknown(
+                    f"{self.upstream.vendor} did not answer a create in time ({lost.cause}) and the object is not "
+                    f"there yet, but {self.upstream.vendor} may still make it from the request it received.",
+                    hint="List the objects again in a minute; create it only if it is still missing.",
+                    vendor=self.upstream.vendor) from None
             log.info("%s %s: response lost and no object found; sending once more", method, url)
             return self.json(await self.request(method, url, idempotent=False, **kwargs))
 
@@ -285,6 +391,21 @@ class HttpService:
                        retry_after=retry_after_seconds(response.headers), **kwargs)
         return cls(f"{where} refused: {message} ({detail}).", **kwargs)
 
+    def _lost(self, method: str, exc: httpx.TransportError, attempt: int) -> LostAnswer:
+        timed_out = isinstance(exc, httpx.TimeoutException)
+        what = "did not answer in time" if timed_out else "the connection broke"
+        return LostAnswer(
+            f"{self.upstream.vendor} at {self.upstream.where} received a {method} and {what} "
+            f"({type(exc).__name__}, send {attempt}); it may or may not have been applied.",
+            cause=type(exc).__name__, may_still_apply=timed_out, vendor=self.upstream.vendor)
+
+    def _failed_write(self, method: str, response: httpx.Response) -> OutcomeUnknown:
+        status = response.status_code
+        return OutcomeUnknown(
+            f"{self.upstream.vendor} at {self.upstream.where} answered HTTP {status} to a {method}; "
+            "it may or may not have been applied.",
+            vendor=self.upstream.vendor, status=status)
+
     def _known_refusal(self, response: httpx.Response) -> bool:
         """Whether the adapter recognises this 5xx as a refusal (nothing was done), not a failure."""
         return bool(self._classify and self._classify(response.status_code, self._parse_error(response)[0]))
@@ -292,3 +413,8 @@ class HttpService:
     def _backoff(self, attempt: int) -> float:
         # Full jitter: spreads retries of many callers instead of synchronising them.
         return self._rng.uniform(0, self._backoff_base * 2 ** (attempt - 1))
+
+
+def _causes(losses: list[OutcomeUnknown]) -> str:
+    names = [getattr(e, "cause", None) or (f"HTTP {e.status}" if e.status else type(e).__name__) for e in losses]
+    return ", then ".join(names)

@@ -29,6 +29,7 @@ from adapters.cms.base import (
     Slug,
     TermNames,
     Title,
+    how_confirmed,
     Media,
     Post,
     PostFields,
@@ -60,6 +61,8 @@ class WriteResult(BaseModel):
     dry_run: bool
     changes: list[FieldChange] = Field(description="What changed (or would change), field by field.")
     post: Post | None = Field(None, description="The post after the write; its current state on a dry run.")
+    confirmed: str | None = Field(None, description="Set when the CMS's answer to the write was lost: how reading "
+                                                    "the post back showed the write done.")
 
 
 class Taxonomies(BaseModel):
@@ -105,7 +108,8 @@ async def _transition(cms: CMS, action: str, post_id: str, kind: Kind, dry_run: 
                 if getattr(before, k) != v]
     if dry_run:
         return WriteResult(action=action, dry_run=True, changes=changes, post=before)
-    return WriteResult(action=action, dry_run=False, changes=changes, post=await apply())
+    post = await apply()
+    return WriteResult(action=action, dry_run=False, changes=changes, post=post, confirmed=how_confirmed(post) or None)
 
 
 async def _require(cms: CMS, kind: Kind, fields: dict[str, Any] | None = None, also: str | None = None) -> None:
@@ -214,7 +218,8 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
         if dry_run or not changes:
             return WriteResult(action="update_post", dry_run=dry_run, changes=changes, post=before)
         post = await cms.update_post(post_id, kind, fields)
-        return WriteResult(action="update_post", dry_run=False, changes=changes, post=post)
+        return WriteResult(action="update_post", dry_run=False, changes=changes, post=post,
+                           confirmed=how_confirmed(post) or None)
 
     @tool(server, PUBLISH, summary=_write_summary)
     async def publish(ctx: Context, post_id: PostId, kind: KindArg = "post", dry_run: DryRun = False) -> WriteResult:
@@ -322,4 +327,5 @@ def _write_summary(r: WriteResult) -> str:
     verb = "Would" if r.dry_run else "Did"
     what = ", ".join(c.field for c in r.changes) or "nothing (already so)"
     target = f" {r.post.kind} {r.post.id} '{r.post.title}' (now {r.post.status})" if r.post else ""
-    return f"{verb} {r.action.removesuffix('_post').replace('_', ' ')}{target}: {what}."
+    confirmed = f" {r.confirmed}" if r.confirmed else ""
+    return f"{verb} {r.action.removesuffix('_post').replace('_', ' ')}{target}: {what}.{confirmed}"

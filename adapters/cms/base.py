@@ -8,7 +8,7 @@ through a NotImplementedError.
 from datetime import datetime
 from typing import Annotated, Literal, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 Kind = Literal["post", "page"]
 Status = Literal["draft", "scheduled", "published", "pending", "private", "trash"]
@@ -69,6 +69,19 @@ class Post(BaseModel):
     modified: datetime | None = None
     published_at: datetime | None = None
     scheduled_for: datetime | None = None
+    # How a write whose answer was lost was confirmed (the post read back); not part of the post itself.
+    _confirmed: str = PrivateAttr("")
+
+
+def confirmed(post: Post, how: str) -> Post:
+    """Mark `post` as the state read back after the vendor's answer to a write was lost."""
+    post._confirmed = how
+    return post
+
+
+def how_confirmed(post: Post | None) -> str:
+    """Empty when the vendor answered the write itself; else what was lost and what the read-back showed."""
+    return post._confirmed if post is not None else ""
 
 
 class PostSummary(BaseModel):

@@ -53,6 +53,7 @@ from .base import (
     SiteInfo,
     Status,
     Taxonomy,
+    confirmed,
 )
 
 log = logging.getLogger(__name__)
@@ -250,21 +251,35 @@ class Webflow:
 
     async def update_post(self, post_id: str, kind: Kind, fields: PostFields) -> Post:
         _posts_only(kind)
+        item_path = self._item_path(post_id)
         field_data = await self._field_data(fields)
         if not field_data:
             return await self.get_post(post_id, kind)
-        # Setting fields to given values is idempotent, so a lost response may be retried.
         with _slug_conflicts(fields.slug or ""):
-            response = await self.http.request("PATCH", self._item_path(post_id), json={"fieldData": field_data},
-                                               idempotent=True)
-        return await self._to_post(self.http.json(response))
+            applied = await self.http.apply(
+                "PATCH", item_path, json={"fieldData": field_data},
+                read_back=lambda: self.http.get_json(item_path),
+                done=lambda raw: _holds(raw, field_data),
+                what=f"updating item {post_id}", check=f"get_post {post_id}")
+        if applied.response is None:
+            return confirmed(await self._to_post(applied.state), applied.how)
+        return await self._to_post(self.http.json(applied.response))
 
     async def publish(self, post_id: str, kind: Kind) -> Post:
         _posts_only(kind)
         item_path = self._item_path(post_id)  # validates the ID before any request
-        # Publishing twice is harmless, so a lost response may be retried.
-        answer = self.http.json(await self.http.request(
-            "POST", f"{self._items_path}/publish", json={"itemIds": [post_id]}, idempotent=True))
+
+        async def read_back() -> tuple[Any, Any]:
+            return await self.http.get_json(item_path), await self._live(item_path)
+
+        # Publishing twice is harmless, so a publish that the read-back shows not live may go once more.
+        applied = await self.http.apply(
+            "POST", f"{self._items_path}/publish", json={"itemIds": [post_id]}, read_back=read_back,
+            done=lambda state: _is_live(*state), what=f"publishing item {post_id}", check=f"get_post {post_id}")
+        if applied.response is None:
+            staged, _live = applied.state
+            return confirmed(await self._as_published(await self._to_post(staged)), applied.how)
+        answer = self.http.json(applied.response)
         published = answer.get("publishedItemIds") if isinstance(answer, dict) else None
         if not isinstance(published, list) or post_id not in published:
             errors = answer.get("errors") if isinstance(answer, dict) else None
@@ -272,13 +287,22 @@ class Webflow:
             raise InvalidRequest(f"Webflow did not publish item {post_id}: {reason}.",
                                  hint="Check the item's required fields with get_post, then publish again.",
                                  vendor="Webflow")
-        post = await self._to_post(await self.http.get_json(item_path))
+        return await self._as_published(await self._to_post(await self.http.get_json(item_path)))
+
+    async def _as_published(self, post: Post) -> Post:
         if post.status == "draft":
             # Publishing is accepted asynchronously (HTTP 202); Webflow confirmed this item.
-            log.info("Webflow published item %s; its staged copy does not show it yet", post_id)
+            log.info("Webflow published item %s; its staged copy does not show it yet", post.id)
             post.status = "published"
             post.url = await self._item_url(post.slug)
         return post
+
+    async def _live(self, item_path: str) -> Any:
+        """The live copy of an item, or None when it is not on the live site."""
+        try:
+            return await self.http.get_json(f"{item_path}/live")
+        except NotFound:
+            return None
 
     async def schedule(self, post_id: str, kind: Kind, when: datetime) -> Post:
         _posts_only(kind)
@@ -288,15 +312,19 @@ class Webflow:
     async def unpublish(self, post_id: str, kind: Kind) -> Post:
         _posts_only(kind)
         item_path = self._item_path(post_id)
+        how = ""
         try:
-            await self.http.request("DELETE", f"{item_path}/live")
+            applied = await self.http.apply(
+                "DELETE", f"{item_path}/live", read_back=lambda: self._live(item_path),
+                done=lambda live: live is None, what=f"unpublishing item {post_id}", check=f"get_post {post_id}")
+            how = applied.how
         except NotFound:
             pass  # not live (or gone: the read below tells which)
         post = await self._to_post(await self.http.get_json(item_path))
         if post.status == "published":
             # The live copy is gone even if the staged item has not caught up yet.
             post.status, post.url, post.published_at = "draft", None, None
-        return post
+        return confirmed(post, how) if how else post
 
     async def delete(self, post_id: str, kind: Kind, force: bool = False) -> None:
         """Archive the item (our 'trash'), or with `force` remove it from the live site and the CMS."""
@@ -464,6 +492,27 @@ def _status(raw: dict) -> Status:
     if raw.get("isDraft") or not raw.get("lastPublished"):
         return "draft"
     return "published"
+
+
+def _is_live(staged: Any, live: Any) -> bool:
+    """Whether the live site shows the staged version of an item (what publishing does)."""
+    return (isinstance(staged, dict) and isinstance(live, dict)
+            and (live.get("fieldData") or {}) == (staged.get("fieldData") or {}))
+
+
+def _holds(raw: Any, field_data: dict) -> bool:
+    """Whether an item read back holds the values a PATCH set (an image by the keys we sent)."""
+    data = raw.get("fieldData") if isinstance(raw, dict) else None
+    if not isinstance(data, dict):
+        return False
+    for slug, want in field_data.items():
+        have = data.get(slug)
+        if isinstance(want, dict):
+            if not (isinstance(have, dict) and all(have.get(k) == v for k, v in want.items())):
+                return False
+        elif (have or None) != (want or None):
+            return False
+    return True
 
 
 def _when(value: Any) -> datetime | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import logging
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 import httpx
 
@@ -40,6 +40,7 @@ from .base import (
     Status,
     Taxonomy,
     Term,
+    confirmed,
 )
 
 log = logging.getLogger(__name__)
@@ -210,7 +211,8 @@ class WordPress:
 
     async def update_post(self, post_id: str, kind: Kind, fields: PostFields) -> Post:
         payload = await self._payload(kind, fields)
-        return await self._write(post_id, kind, payload)
+        return await self._write(post_id, kind, payload, what=f"updating {kind} {post_id}",
+                                 done=lambda raw: _shows(raw, payload))
 
     async def publish(self, post_id: str, kind: Kind) -> Post:
         current = await self.http.get_json(f"{_route(kind)}/{_wp_id(post_id, kind)}", params={"context": "edit"})
@@ -219,7 +221,8 @@ class WordPress:
             # A scheduled post keeps its future date and would stay scheduled: move the date to
             # the site's own "now" (its last modification time is the latest server time we know).
             payload["date_gmt"] = current.get("modified_gmt")
-        post = await self._write(post_id, kind, payload)
+        post = await self._write(post_id, kind, payload, what=f"publishing {kind} {post_id}",
+                                 done=lambda raw: raw.get("status") == "publish")
         if post.status != "published":
             raise InvalidRequest(f"WordPress kept post {post_id} as '{post.status}' instead of publishing it.",
                                  hint="Check the post's date and the site's time zone, then publish again.")
@@ -227,7 +230,12 @@ class WordPress:
 
     async def schedule(self, post_id: str, kind: Kind, when: datetime) -> Post:
         when_utc = when.astimezone(timezone.utc).replace(tzinfo=None) if when.tzinfo else when
-        post = await self._write(post_id, kind, {"status": "future", "date_gmt": when_utc.isoformat(timespec="seconds")})
+        date = when_utc.isoformat(timespec="seconds")
+        # Done when the date is set: WordPress itself decides future (scheduled) or publish (a past time).
+        post = await self._write(post_id, kind, {"status": "future", "date_gmt": date},
+                                 what=f"scheduling {kind} {post_id}",
+                                 done=lambda raw: raw.get("status") in ("future", "publish")
+                                 and str(raw.get("date_gmt") or "")[:19] == date)
         if post.status != "scheduled":
             raise InvalidRequest(
                 f"WordPress did not schedule post {post_id} for {when_utc.isoformat()} UTC: it is now "
@@ -236,7 +244,8 @@ class WordPress:
         return post
 
     async def unpublish(self, post_id: str, kind: Kind) -> Post:
-        return await self._write(post_id, kind, {"status": "draft"})
+        return await self._write(post_id, kind, {"status": "draft"}, what=f"unpublishing {kind} {post_id}",
+                                 done=lambda raw: raw.get("status") == "draft")
 
     async def delete(self, post_id: str, kind: Kind, force: bool = False) -> None:
         await self.http.request("DELETE", f"{_route(kind)}/{_wp_id(post_id, kind)}",
@@ -276,11 +285,21 @@ class WordPress:
 
     # -- internals --------------------------------------------------------------------------
 
-    async def _write(self, post_id: str, kind: Kind, payload: dict) -> Post:
-        # Setting fields to given values is idempotent, so a lost response may be retried.
-        response = await self.http.request("POST", f"{_route(kind)}/{_wp_id(post_id, kind)}",
-                                           params={"context": "edit"}, json=payload, idempotent=True)
-        return await self._to_post(self.http.json(response), kind)
+    async def _write(self, post_id: str, kind: Kind, payload: dict, *, what: str,
+                     done: Callable[[dict], bool]) -> Post:
+        """Set fields of a post; when the answer is lost, the post is read back to see whether they are set."""
+        path = f"{_route(kind)}/{_wp_id(post_id, kind)}"
+
+        async def read_back() -> dict:
+            raw = await self.http.get_json(path, params={"context": "edit"})
+            return raw if isinstance(raw, dict) else {}
+
+        applied = await self.http.apply("POST", path, params={"context": "edit"}, json=payload,
+                                        read_back=read_back, done=done, what=f"{what} on WordPress",
+                                        check=f"get_post {post_id} (kind '{kind}')")
+        if applied.response is None:
+            return confirmed(await self._to_post(applied.state, kind), applied.how)
+        return await self._to_post(self.http.json(applied.response), kind)
 
     async def _payload(self, kind: Kind, fields: PostFields) -> dict:
         given = fields.given()
@@ -374,6 +393,25 @@ class WordPress:
             published_at=_gmt(raw.get("date_gmt")) if status == "published" else None,
             scheduled_for=_gmt(raw.get("date_gmt")) if status == "scheduled" else None,
         )
+
+
+def _shows(raw: dict, payload: dict) -> bool:
+    """Whether a post read back (context=edit) holds every value `payload` sets."""
+    for key, want in payload.items():
+        have = raw.get(key)
+        if key in ("title", "content", "excerpt"):
+            same = _text(have) == want
+        elif key == "meta":
+            same = isinstance(have, dict) and all(have.get(k) == v for k, v in want.items())
+        elif key in ("categories", "tags"):
+            same = sorted(have or []) == sorted(want)
+        elif key == "date_gmt":
+            same = str(have or "")[:19] == str(want)[:19]
+        else:
+            same = have == want
+        if not same:
+            return False
+    return True
 
 
 def _route(kind: Kind) -> str:

@@ -8,7 +8,7 @@ import respx
 from pydantic import SecretStr
 
 from adapters.errors import AuthError, InvalidRequest, OutcomeUnknown, RateLimited, UpstreamUnavailable
-from adapters.http import HttpService, Upstream, retry_after_seconds
+from adapters.http import HttpService, LostAnswer, NotApplied, Upstream, retry_after_seconds
 from adapters.timing import deadline_after
 from credentials.http_auth import BearerAuth
 
@@ -132,4 +132,174 @@ async def test_a_5xx_the_vendor_uses_for_a_refusal_is_not_an_unknown_outcome(clo
         "code": "rest_upload_sideload_error", "message": "Sorry, you are not allowed to upload this file type."}))
     with pytest.raises(InvalidRequest, match="not allowed to upload this file type"):
         await http.request("POST", "wp/v2/media", content=b"x")
+    assert route.call_count == 1
+
+
+# -- Retry-After: waited out within the deadline, or the call fails at once ---------------------
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@respx.mock
+async def test_retry_after_longer_than_the_deadline_fails_at_once_after_one_send(http, clock, method):
+    route = respx.route(method=method, url=BASE + "items").mock(
+        return_value=httpx.Response(429, headers={"Retry-After": "120"}, json={"message": "slow down"}))
+    with deadline_after(30, clock), pytest.raises(RateLimited) as caught:
+        await http.request(method, "items", json={} if method == "POST" else None)
+    assert caught.value.retry_after == 120
+    assert route.call_count == 1
+    assert clock.sleeps == []  # no early retry, no short backoff either
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT"])
+@respx.mock
+async def test_retry_after_within_the_deadline_is_waited_out_in_full_before_the_retry(http, clock, method):
+    sent_at: list[float] = []
+
+    def answer(request):
+        sent_at.append(clock.now)
+        if len(sent_at) == 1:
+            return httpx.Response(429, headers={"Retry-After": "2"})
+        return httpx.Response(200, json={"ok": True})
+
+    respx.route(method=method, url=BASE + "items").mock(side_effect=answer)
+    with deadline_after(30, clock):
+        await http.request(method, "items")
+    assert len(sent_at) == 2 and sent_at[1] - sent_at[0] >= 2
+    assert clock.sleeps == [2.0]
+
+
+@respx.mock
+async def test_a_503_with_retry_after_is_retried_no_sooner_than_it_says(http, clock):
+    route = respx.get(BASE + "items").mock(side_effect=[
+        httpx.Response(503, headers={"Retry-After": "5"}), httpx.Response(200, json={})])
+    await http.get_json("items")
+    assert route.call_count == 2 and clock.sleeps == [5.0]
+
+
+# -- writes whose answer was lost are never "could not be reached" ----------------------------
+
+
+@respx.mock
+async def test_an_idempotent_write_whose_answer_is_always_lost_is_sent_twice_and_reported_unknown(http, clock):
+    route = respx.put(BASE + "items/1").mock(side_effect=httpx.ReadError("connection reset"))
+    with pytest.raises(OutcomeUnknown) as caught:
+        await http.request("PUT", "items/1", json={"name": "x"})
+    assert route.call_count == 2
+    assert "could not be reached" not in str(caught.value) and "may or may not have been applied" in str(caught.value)
+
+
+@respx.mock
+async def test_a_lost_answer_followed_by_connect_errors_is_still_unknown(http, clock):
+    route = respx.delete(BASE + "items/1").mock(side_effect=[
+        httpx.RemoteProtocolError("peer closed"), httpx.ConnectError("refused"), httpx.ConnectError("refused"),
+        httpx.ConnectError("refused")])
+    with pytest.raises(OutcomeUnknown):
+        await http.request("DELETE", "items/1")
+    assert route.call_count == 4
+
+
+@respx.mock
+async def test_a_write_that_timed_out_is_sent_once_and_may_still_apply(http):
+    route = respx.post(BASE + "items").mock(side_effect=httpx.ReadTimeout("timed out"))
+    with pytest.raises(LostAnswer) as caught:
+        await http.request("POST", "items", json={})
+    assert route.call_count == 1
+    assert caught.value.may_still_apply and caught.value.cause == "ReadTimeout"
+
+
+@respx.mock
+async def test_an_idempotent_write_answered_5xx_every_time_is_unknown_after_two_sends(http, clock):
+    route = respx.put(BASE + "items/1").mock(return_value=httpx.Response(502))
+    with pytest.raises(OutcomeUnknown):
+        await http.request("PUT", "items/1", json={})
+    assert route.call_count == 2
+
+
+@respx.mock
+async def test_connect_errors_on_every_attempt_of_a_write_are_unreachable(http, clock):
+    route = respx.post(BASE + "items").mock(side_effect=httpx.ConnectError("refused"))
+    with pytest.raises(UpstreamUnavailable, match="could not be reached") as caught:
+        await http.request("POST", "items", json={})
+    assert not isinstance(caught.value, OutcomeUnknown)  # it never left: nothing to reconcile
+    assert route.call_count == 4
+
+
+@respx.mock
+async def test_a_timed_out_create_with_nothing_found_is_not_sent_again(http):
+    route = respx.post(BASE + "items").mock(side_effect=httpx.ReadTimeout("timed out"))
+
+    async def find_existing():
+        return None
+
+    with pytest.raises(OutcomeUnknown, match="may still make it"):
+        await http.create("POST", "items", json={"name": "x"}, find_existing=find_existing)
+    assert route.call_count == 1
+
+
+# -- apply(): a lost answer is settled by reading the object back ------------------------------
+
+
+def state_reader(*states):
+    reads = list(states)
+
+    async def read_back():
+        value = reads.pop(0)
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    return read_back
+
+
+APPLY = dict(done=lambda state: state == "published", what="publishing post 1", check="get_post 1")
+
+
+@respx.mock
+async def test_apply_reads_back_a_lost_write_and_reports_it_done_without_resending(http):
+    route = respx.post(BASE + "posts/1").mock(side_effect=httpx.ReadError("reset"))
+    applied = await http.apply("POST", "posts/1", json={}, read_back=state_reader("published"), **APPLY)
+    assert applied.response is None and applied.state == "published"
+    assert "ReadError" in applied.how and "shows it done" in applied.how
+    assert route.call_count == 1
+
+
+@respx.mock
+async def test_apply_sends_once_more_when_the_read_shows_it_not_applied(http):
+    route = respx.post(BASE + "posts/1").mock(side_effect=[httpx.ReadError("reset"), httpx.Response(200, json={})])
+    applied = await http.apply("POST", "posts/1", json={}, read_back=state_reader("draft"), **APPLY)
+    assert applied.response is not None and route.call_count == 2
+
+
+@respx.mock
+async def test_apply_reports_not_applied_after_two_lost_sends_that_changed_nothing(http):
+    route = respx.post(BASE + "posts/1").mock(side_effect=httpx.RemoteProtocolError("peer closed"))
+    with pytest.raises(NotApplied) as caught:
+        await http.apply("POST", "posts/1", json={}, read_back=state_reader("draft", "draft"), **APPLY)
+    assert route.call_count == 2
+    assert "did not happen" in str(caught.value) and "safe to try again" in caught.value.hint
+
+
+@respx.mock
+async def test_apply_after_timeouts_is_unknown_never_not_applied(http):
+    route = respx.post(BASE + "posts/1").mock(side_effect=httpx.ReadTimeout("timed out"))
+    with pytest.raises(OutcomeUnknown) as caught:
+        await http.apply("POST", "posts/1", json={}, read_back=state_reader("draft", "draft"), **APPLY)
+    assert not isinstance(caught.value, NotApplied)
+    assert route.call_count == 2
+    assert "may still apply" in str(caught.value) and "get_post 1" in caught.value.hint
+
+
+@respx.mock
+async def test_apply_when_the_read_back_fails_is_unknown_and_says_what_to_check(http):
+    respx.post(BASE + "posts/1").mock(side_effect=httpx.ReadError("reset"))
+    with pytest.raises(OutcomeUnknown) as caught:
+        await http.apply("POST", "posts/1", json={}, read_back=state_reader(UpstreamUnavailable("down")), **APPLY)
+    assert "reading it back failed" in str(caught.value) and "get_post 1" in caught.value.hint
+
+
+@respx.mock
+async def test_apply_passes_a_refusal_through(http):
+    route = respx.post(BASE + "posts/1").mock(return_value=httpx.Response(400, json={"message": "bad status"}))
+    with pytest.raises(InvalidRequest):
+        await http.apply("POST", "posts/1", json={}, read_back=state_reader(), **APPLY)
     assert route.call_count == 1
