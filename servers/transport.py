@@ -366,10 +366,16 @@ def http_app(server: "MCPServer", host: str, port: int, path: str = "/mcp") -> "
 
 
 def run_http(server: "MCPServer", host: str, port: int) -> None:
+    import copy
+
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     app = http_app(server, host, port)
-    uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=server.settings.log_level.lower())).run()
+    logging_config = copy.deepcopy(LOGGING_CONFIG)
+    logging_config["handlers"]["access"]["stream"] = "ext://sys.stderr"  # uvicorn's default is stdout
+    uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=server.settings.log_level.lower(),
+                                  log_config=logging_config)).run()
 
 
 class _AnswerEveryBody:

@@ -65,28 +65,87 @@ def sandbox_config(url: str, client: str = "t") -> dict:
 @contextlib.contextmanager
 def served_over_http(config: Path, client: str, server: str) -> Iterator[str]:
     """`marketing-mcp serve SERVER --transport http` on a free loopback port; yields its MCP URL."""
+    with served_over_http_at(config, client, server) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def served_over_http_at(config: Path, client: str, server: str, host: str = "127.0.0.1") -> Iterator[str]:
+    """Like served_over_http, on a free port of the given loopback address (e.g. 127.0.0.2)."""
     import socket
     import subprocess
     import sys
     import time
 
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen([sys.executable, "-m", "suite", "serve", server, "--client", client, "--config",
-                             str(config), "--transport", "http", "--port", str(port)], cwd=ROOT,
+                             str(config), "--transport", "http", "--host", host, "--port", str(port)], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(100):
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                socket.create_connection((host, port), timeout=0.2).close()
                 break
             except OSError:
                 time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/mcp"
+        yield f"http://{host}:{port}/mcp"
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+class RawStdio:
+    """A server spawned as a host spawns it, spoken to in raw bytes: one line out, one line back."""
+
+    def __init__(self, config: Path, client: str, server: str, *, python_args: list[str] | None = None):
+        """`marketing-mcp serve SERVER --client CLIENT --config CONFIG`, or `python PYTHON_ARGS`;
+        its stderr is kept in `self.stderr` (a file) for tests to read."""
+        import subprocess
+        import sys
+        import tempfile
+
+        args = python_args or ["-m", "suite", "serve", server, "--client", client, "--config", str(config)]
+        self.stderr = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.stderr)
+
+    def send(self, line: bytes) -> None:
+        self.proc.stdin.write(line + b"\n")
+        self.proc.stdin.flush()
+
+    def receive(self, timeout: float = 1.0) -> dict | None:
+        """The next message the server writes, or None if none comes within the timeout."""
+        import select
+
+        if not select.select([self.proc.stdout], [], [], timeout)[0]:
+            return None
+        line = self.proc.stdout.readline()
+        line.decode("utf-8")  # the reply itself is valid UTF-8, whatever it answers
+        return json.loads(line) if line else None
+
+    def request(self, line: bytes, timeout: float = 1.0) -> dict | None:
+        self.send(line)
+        return self.receive(timeout)
+
+    def initialize(self) -> dict:
+        reply = self.request(json.dumps({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}}})
+            .encode(), timeout=30)
+        assert reply and "result" in reply, reply
+        self.send(b'{"jsonrpc": "2.0", "method": "notifications/initialized"}')
+        return reply["result"]
+
+    def close(self) -> int:
+        self.proc.stdin.close()
+        code = self.proc.wait(10)
+        self.proc.stdout.close()
+        return code
+
+    def stderr_text(self) -> str:
+        self.stderr.seek(0)
+        return self.stderr.read().decode("utf-8", "replace")
 
 
 def text(result) -> str:
