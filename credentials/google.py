@@ -46,6 +46,38 @@ class VaultCredentials(google.auth.credentials.Credentials):
         return f"VaultCredentials(account={self._account!r})"
 
 
+class BadServiceAccountKey(ValueError):
+    """A service-account key file that google-auth could not use; the message names the field, never its value."""
+
+
+def check_service_account_key(info: object) -> str:
+    """The key's client_email, once every field google-auth needs is there and the private key parses.
+
+    Checked when the key is stored, so a broken key is refused by `auth set` instead of failing every
+    later call with an error from deep inside google-auth.
+    """
+    if not isinstance(info, dict) or info.get("type") != "service_account":
+        raise BadServiceAccountKey("it is not a Google service-account key (JSON with \"type\": \"service_account\")")
+    for field in ("client_email", "private_key", "token_uri"):
+        if not isinstance(info.get(field), str) or not info[field].strip():
+            raise BadServiceAccountKey(f"the field {field} is missing or empty")
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        load_pem_private_key(info["private_key"].encode(), password=None)
+    except (ValueError, TypeError):  # cryptography's messages never quote the key
+        raise BadServiceAccountKey("the field private_key is not a valid unencrypted PEM private key "
+                                   "(\"-----BEGIN PRIVATE KEY-----...\"); download a new key for the service "
+                                   "account") from None
+    from google.oauth2 import service_account
+
+    try:
+        service_account.Credentials.from_service_account_info(info)
+    except (ValueError, KeyError) as exc:
+        raise BadServiceAccountKey(f"google-auth cannot use it ({type(exc).__name__})") from None
+    return info["client_email"]
+
+
 def credentials_for(vault: "Vault", rec: Record, scopes: tuple[str, ...]):
     secret = rec.secret
     if isinstance(secret, ServiceAccountKey):

@@ -292,13 +292,17 @@ def _set(args: argparse.Namespace, out, err) -> int:
         _save(args.client, p.name, args.account or args.username, Password(username=args.username, password=key),
               "", out)
     elif "service_account" in p.kinds and args.file:
+        from credentials.google import BadServiceAccountKey, check_service_account_key
+
         try:
             info = json.loads(Path(args.file).read_text(encoding="utf-8"))
-            email = info["client_email"]
-            assert info.get("type") == "service_account" and info.get("private_key")
-        except (OSError, ValueError, KeyError, AssertionError):
+        except (OSError, ValueError):
             raise AuthCommandError(f"{args.file} is not a Google service-account key file (JSON with type "
-                                   "service_account, client_email and private_key).") from None
+                                   "service_account, client_email and private_key); nothing was stored.") from None
+        try:
+            email = check_service_account_key(info)
+        except BadServiceAccountKey as exc:
+            raise AuthCommandError(f"{args.file} cannot be used: {exc}. Nothing was stored.") from None
         secret = ServiceAccountKey(client_email=email, info=SecretStr(json.dumps(info)))
         _save(args.client, p.name, args.account or email, secret, email, out)
     elif "bearer" in p.kinds:
