@@ -83,6 +83,14 @@ def credentials_for(vault: "Vault", rec: Record, scopes: tuple[str, ...]):
     if isinstance(secret, ServiceAccountKey):
         from google.oauth2 import service_account
 
-        info = json.loads(secret.info.get_secret_value())
-        return service_account.Credentials.from_service_account_info(info, scopes=list(scopes) or None)
+        try:
+            info = json.loads(secret.info.get_secret_value())
+            return service_account.Credentials.from_service_account_info(info, scopes=list(scopes) or None)
+        except (ValueError, KeyError) as exc:  # a key stored before `auth set` checked keys
+            from adapters.errors import AuthError
+
+            raise AuthError(f"The stored Google service-account key of client '{rec.client}' cannot be used "
+                            f"({type(exc).__name__}).", hint=f"Run `marketing-mcp auth set google --client "
+                                                             f"{rec.client} --file KEY.json` with a new key.",
+                            vendor="Google") from None
     return VaultCredentials(vault, rec.account, scopes)

@@ -107,3 +107,17 @@ def test_a_good_key_passes_the_check_and_makes_sdk_credentials(tmp_path, pem):
                  secret=ServiceAccountKey(client_email=info["client_email"], info=SecretStr(json.dumps(info))))
     creds = credentials_for(None, rec, ("https://www.googleapis.com/auth/analytics.readonly",))
     assert creds.service_account_email == info["client_email"]
+
+
+def test_a_broken_key_stored_before_the_check_is_an_auth_error_with_the_fix(tmp_path):
+    from pydantic import SecretStr
+
+    from adapters.errors import AuthError
+    from credentials.records import Record, ServiceAccountKey
+
+    info = json.loads(key_file(tmp_path, "k.json", private_key=BROKEN_PEM).read_text())
+    rec = Record(client="acme", provider="google", account=info["client_email"],
+                 secret=ServiceAccountKey(client_email=info["client_email"], info=SecretStr(json.dumps(info))))
+    with pytest.raises(AuthError) as caught:
+        credentials_for(None, rec, ())
+    assert "auth set google --client acme --file" in caught.value.hint and "MIIEv" not in caught.value.message
