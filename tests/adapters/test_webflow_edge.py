@@ -23,6 +23,7 @@ from adapters.cms.base import (
     CAP_SEO_TITLE,
     CAP_UNPUBLISH,
     PostFields,
+    how_confirmed,
 )
 from adapters.cms.webflow import Webflow, WebflowFieldMap, classify_webflow_error, parse_webflow_error, slugify
 from adapters.errors import (
@@ -30,11 +31,12 @@ from adapters.errors import (
     Conflict,
     InvalidRequest,
     NotFound,
+    OutcomeUnknown,
     RateLimited,
     Unsupported,
     UpstreamUnavailable,
 )
-from adapters.http import HttpService, Upstream
+from adapters.http import HttpService, NotApplied, Upstream
 
 BASE = "https://api.webflow.com/v2/"
 TOKEN = "wf-secret-token-0123456789"
@@ -444,6 +446,63 @@ async def test_publish_accepted_before_the_item_shows_it_reports_published(api, 
     post = await wf.publish(ITEM_ID, "post")
     assert post.status == "published" and post.url == "https://www.acme.test/blog/hello-world"
 
+
+
+# -- a write whose answer was lost: read back, then done, not done or unknown -------------------
+
+
+async def test_a_publish_whose_answer_was_lost_but_is_live_is_published_after_one_send(api, wf):
+    publish = api.post(f"{ITEMS}/publish").mock(side_effect=httpx.ReadError("connection reset"))
+    api.get(f"{ITEMS}/{ITEM_ID}").respond(json=item(draft=False, published="2025-01-03T00:00:00Z"))
+    api.get(f"{ITEMS}/{ITEM_ID}/live").respond(json=item(draft=False, published="2025-01-03T00:00:00Z"))
+    post = await wf.publish(ITEM_ID, "post")
+    assert publish.call_count == 1
+    assert post.status == "published" and "shows it done" in how_confirmed(post)
+
+
+async def test_a_publish_lost_with_staged_changes_not_live_is_sent_once_more(api, wf):
+    publish = api.post(f"{ITEMS}/publish").mock(side_effect=[
+        httpx.ReadError("connection reset"), httpx.Response(202, json={"publishedItemIds": [ITEM_ID], "errors": []})])
+    api.get(f"{ITEMS}/{ITEM_ID}").respond(json=item(title="New title", draft=False, published="2025-01-03T00:00:00Z"))
+    api.get(f"{ITEMS}/{ITEM_ID}/live").respond(json=item(title="Old title", draft=False,
+                                                         published="2025-01-03T00:00:00Z"))
+    post = await wf.publish(ITEM_ID, "post")
+    assert publish.call_count == 2 and post.status == "published" and how_confirmed(post) == ""
+
+
+async def test_a_publish_lost_twice_and_never_live_is_not_done(api, wf):
+    publish = api.post(f"{ITEMS}/publish").mock(side_effect=httpx.RemoteProtocolError("peer closed"))
+    api.get(f"{ITEMS}/{ITEM_ID}").respond(json=item())
+    api.get(f"{ITEMS}/{ITEM_ID}/live").respond(404, json=webflow_error("resource_not_found", "Not found"))
+    with pytest.raises(NotApplied) as caught:
+        await wf.publish(ITEM_ID, "post")
+    assert publish.call_count == 2 and f"item {ITEM_ID}" in str(caught.value)
+
+
+async def test_a_publish_that_timed_out_and_cannot_be_read_back_is_unknown(api, wf):
+    api.post(f"{ITEMS}/publish").mock(side_effect=httpx.ReadTimeout("timed out"))
+    api.get(f"{ITEMS}/{ITEM_ID}").respond(500, json=webflow_error("internal_error", "oops"))
+    with pytest.raises(OutcomeUnknown) as caught:
+        await wf.publish(ITEM_ID, "post")
+    assert not isinstance(caught.value, NotApplied)
+    assert "reading it back failed" in str(caught.value) and f"get_post {ITEM_ID}" in caught.value.hint
+
+
+async def test_an_unpublish_whose_answer_was_lost_but_is_not_live_is_a_draft(api, wf):
+    delete = api.delete(f"{ITEMS}/{ITEM_ID}/live").mock(side_effect=httpx.ReadError("connection reset"))
+    api.get(f"{ITEMS}/{ITEM_ID}/live").respond(404, json=webflow_error("resource_not_found", "Not found"))
+    api.get(f"{ITEMS}/{ITEM_ID}").respond(json=item())
+    post = await wf.unpublish(ITEM_ID, "post")
+    assert delete.call_count == 1 and post.status == "draft" and how_confirmed(post)
+
+
+async def test_an_update_whose_answer_was_lost_is_read_back_with_its_values(api, wf_seo):
+    patch = api.patch(f"{ITEMS}/{ITEM_ID}").mock(side_effect=httpx.ReadError("connection reset"))
+    api.get(f"{ITEMS}/{ITEM_ID}").respond(json=item(**{"seo-title": "Better", "main-image": {
+        "fileId": "f1", "url": "https://cdn.example/x.png", "alt": None}}))
+    post = await wf_seo.update_post(ITEM_ID, "post", PostFields(seo_title="Better",
+                                                                featured_media_id="https://cdn.example/x.png"))
+    assert patch.call_count == 1 and post.seo_title == "Better" and how_confirmed(post)
 
 async def test_an_asset_id_is_written_as_a_file_reference_and_none_clears_the_image(api, wf):
     route = api.patch(f"{ITEMS}/{ITEM_ID}").respond(json=item())

@@ -190,3 +190,44 @@ async def test_upstream_faults_become_clear_errors(connect, server_name, sandbox
             await clear_faults(sandbox)
 
 
+
+
+def publish_route(server_name: str, post_id: str) -> str:
+    if server_name == "wordpress":
+        return f"/wp-json/wp/v2/posts/{post_id}"
+    return "/webflow/v2/collections/*/items/publish"
+
+
+async def test_a_publish_whose_answers_are_all_lost_reports_published_and_how_it_knows(connect, server_name, sandbox):
+    async with connect() as client:
+        made = await call_ok(client, "create_draft", {"title": f"Lost {uuid.uuid4().hex[:6]}", "body": "<p>x</p>"})
+        post_id = made["post"]["id"]
+        route = publish_route(server_name, post_id)
+        try:
+            await fault(sandbox, {"kind": "drop_after", "method": "POST", "path": route})
+            result = await client.call_tool("publish", {"post_id": post_id})
+            assert sandbox.world.faults.received("POST", route) == 1
+        finally:
+            await clear_faults(sandbox)
+        assert not result.is_error, text(result)
+        assert result.structured_content["post"]["status"] == "published"
+        assert "answer was lost" in result.structured_content["confirmed"]
+        assert "now published" in text(result) and "reading it back shows it done" in text(result)
+        assert "could not be reached" not in text(result)
+
+
+async def test_a_publish_dropped_before_it_was_applied_says_not_done_and_safe_to_retry(connect, server_name, sandbox):
+    async with connect() as client:
+        made = await call_ok(client, "create_draft", {"title": f"Dropped {uuid.uuid4().hex[:6]}", "body": "<p>x</p>"})
+        post_id = made["post"]["id"]
+        route = publish_route(server_name, post_id)
+        try:
+            await fault(sandbox, {"kind": "drop", "method": "POST", "path": route})
+            result = await client.call_tool("publish", {"post_id": post_id})
+            assert sandbox.world.faults.received("POST", route) == 2
+        finally:
+            await clear_faults(sandbox)
+        assert result.is_error
+        assert result.structured_content["error"]["type"] == "not_applied"
+        assert "did not happen" in text(result) and "safe to try again" in text(result)
+        assert (await call_ok(client, "get_post", {"post_id": post_id}))["status"] == "draft"
