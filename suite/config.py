@@ -104,10 +104,18 @@ class SearchConsoleSettings(_Model):
     api_base: HttpUrl | None = Field(None, description="Stand-in for Google's API host (the sandbox).")
 
 
+def _host_entry(entry: str) -> str:
+    from adapters.web.safety import parse_host_entry
+
+    parse_host_entry(entry)  # ValueError -> a validation error naming the entry
+    return entry
+
+
 class PageAnalysisSettings(_Model):
-    allowed_hosts: list[Annotated[str, Field(min_length=1, max_length=253)]] = Field(
-        default_factory=list, description="Hosts that may be fetched although they resolve to private or "
-                                          "loopback addresses (an intranet, a local site, the sandbox).")
+    allowed_hosts: list[Annotated[str, Field(min_length=1, max_length=260), AfterValidator(_host_entry)]] = Field(
+        default_factory=list, description="Hosts that may be reached although they are private or loopback "
+                                          "addresses (an intranet, a local site, the sandbox): 'host' allows "
+                                          "every port, 'host:port' (or '[v6]:port') that port only.")
     allow_private: bool = Field(False, description="Allow every private address (only for a trusted network).")
     chromium: str | None = Field(None, description="Path to Chromium; found automatically when omitted.")
     pages: Annotated[int, Field(ge=1, le=16)] = Field(4, description="Browser pages kept for reuse.")

@@ -2,7 +2,9 @@
 
 Bounds everywhere: redirects, requests per page, time per page, links checked, pages crawled.
 A page that never finishes loading is analyzed as far as it got (and says so); a tab that
-crashes or hangs is reported and replaced in the pool.
+crashes or hangs is reported and replaced in the pool. What a tool reports on is what was
+actually reached: a navigation whose hop the egress proxy refused, or whose final URL the policy
+refuses, is a PermissionDenied, never an analysis or a picture of an error page.
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ from urllib.parse import urldefrag, urlsplit
 
 from pydantic import BaseModel, Field
 
-from adapters.errors import AdapterError, InvalidRequest, UpstreamUnavailable
+from adapters.errors import AdapterError, InvalidRequest, PermissionDenied, UpstreamUnavailable
 from adapters.timing import current_deadline
 
 from . import checks
 from .browser import DESKTOP, MOBILE, Browser
 from .checks import Finding
 from .dom import CTA, EXTRACT
+from .egress import REFUSED_HEADER
+from .safety import ALLOW_HINT
 
 if TYPE_CHECKING:
     import httpx
@@ -59,6 +63,9 @@ class PageReport(BaseModel):
     findings: list[Finding] = Field(description="Problems, most severe first (capped).")
     passed: list[str] = Field(description="Checks the page passed.")
     complete: bool = Field(True, description="False when the page did not finish loading in time.")
+    blocked: list[str] = Field(default_factory=list, description=(
+        "Destinations (host:port) the page tried to reach that are not allowed (private or loopback "
+        "addresses); nothing was sent to them."))
     analyzed_at: float
 
 
@@ -136,8 +143,54 @@ class PageAnalyzer:
 
     # -- analyze -------------------------------------------------------------
 
+    async def _checked(self, url: str) -> str:
+        return await asyncio.to_thread(self.policy.check, url)  # may resolve a name: off the event loop
+
+    async def _open(self, page: Any, url: str, *, wait_until: str, timeout: float) -> Any:
+        """Navigate ``page``; the response of what was reached, or PermissionDenied when a hop was refused."""
+        gate = page._mcp_gate
+        gate.take_refused()
+        page._mcp_too_big = None
+        failed: list[str] = []
+
+        def on_failed(request: Any) -> None:
+            try:
+                if request.is_navigation_request() and request.frame == page.main_frame:
+                    failed.append(request.url)
+            except Exception:  # noqa: BLE001 - a request without a frame is no navigation of ours
+                pass
+
+        page.on("requestfailed", on_failed)
+        try:
+            response = await page.goto(url, wait_until=wait_until, timeout=timeout * 1000)
+        except Exception:
+            for hop in failed:  # a CONNECT the proxy refused surfaces as a tunnel error
+                why = gate.refusal_for(hop)
+                if why:
+                    raise PermissionDenied(f"{url} leads to {why}", hint=ALLOW_HINT) from None
+            self._raise_if_too_big(page, url)
+            raise
+        finally:
+            page.remove_listener("requestfailed", on_failed)
+        self._raise_if_too_big(page, url)
+        if response is None:
+            raise InvalidRequest(f"{url} did not produce a page.")
+        if response.headers.get(REFUSED_HEADER):
+            why = gate.refusal_for(response.url) or f"{response.url} is not an allowed address"
+            raise PermissionDenied(f"{url} leads to {why}", hint=ALLOW_HINT)
+        await self._checked(response.url)  # the final URL, the one reported on
+        return response
+
+    def _raise_if_too_big(self, page: Any, url: str) -> None:
+        too_big = page._mcp_too_big
+        if too_big:
+            page._mcp_too_big = None
+            raise InvalidRequest(f"{url} is over {too_big / 1e6:.1f} MB of HTML, past the "
+                                 f"{self.browser.max_page_bytes / 1e6:.0f} MB limit; it was not analyzed.",
+                                 hint="Analyze a smaller page.")
+
     async def analyze(self, url: str) -> PageReport:
-        self.policy.check(url)
+        await self._checked(url)
         budget = self._budget()
         if budget <= 1:
             raise UpstreamUnavailable("Not enough time left in this call to load a page.", hint="Try again.")
@@ -151,12 +204,6 @@ class PageAnalyzer:
             except AdapterError:
                 raise
             except Exception as exc:  # noqa: BLE001 - Playwright's errors, translated once
-                too_big = getattr(page, "_mcp_too_big", None)
-                if too_big:
-                    page._mcp_too_big = None
-                    raise InvalidRequest(f"{url} is {too_big / 1e6:.1f} MB of HTML, over the "
-                                         f"{self.browser.max_page_bytes / 1e6:.0f} MB limit; it was not analyzed.",
-                                         hint="Analyze a smaller page.") from None
                 if getattr(page, "_mcp_crashed", False) or "crash" in str(exc).lower():
                     page._mcp_crashed = True
                     raise UpstreamUnavailable(f"The browser tab crashed while loading {url}.",
@@ -166,11 +213,8 @@ class PageAnalyzer:
 
     async def _analyze(self, page: Any, url: str, budget: float) -> PageReport:
         started = time.monotonic()
-        response = await page.goto(url, wait_until="domcontentloaded", timeout=budget * 1000)
-        if response is None:
-            raise InvalidRequest(f"{url} did not produce a page.")
+        response = await self._open(page, url, wait_until="domcontentloaded", timeout=budget)
         redirects = _redirects(response)
-        self.policy.check(response.url)  # the guard blocked the hop; say so rather than analyze an error page
         if len(redirects) > MAX_REDIRECTS:
             raise InvalidRequest(f"{url} redirects {len(redirects)} times (limit {MAX_REDIRECTS}).",
                                  hint="Analyze the final URL, and fix the chain.")
@@ -189,24 +233,37 @@ class PageAnalyzer:
             found.append(Finding(check="load_incomplete", category="speed", severity="warning",
                                  message=f"The page had not finished loading after {budget:.0f} s.",
                                  fix="Find the request that never completes (a hanging script or tracker)."))
-        return _report(url, response.status, redirects, facts, found, complete)
+        report = _report(url, response.status, redirects, facts, found, complete)
+        report.blocked = page._mcp_gate.take_refused()
+        return report
 
     # -- links -------------------------------------------------------------
 
     async def check_links(self, url: str) -> LinkReport:
+        await self._checked(url)
         async with self.browser.page(DESKTOP) as page:
-            self.policy.check(url)
             try:
-                await page.goto(url, wait_until="domcontentloaded", timeout=self._budget() * 1000)
+                response = await self._open(page, url, wait_until="domcontentloaded", timeout=self._budget())
                 hrefs = await page.evaluate("() => Array.from(document.querySelectorAll('a[href]'), a => a.href)")
+            except AdapterError:
+                raise
             except Exception as exc:  # noqa: BLE001
                 raise UpstreamUnavailable(f"{url} could not be loaded: {_short_error(exc)}.") from None
+            url = response.url  # the page the links were read from
         unique = list(dict.fromkeys(urldefrag(h)[0] for h in hrefs if h.startswith(("http://", "https://"))))
         todo, skipped = unique[: self._max_links], max(0, len(unique) - self._max_links)
         results = await self._statuses(todo)
         results.sort(key=lambda r: (r.ok, r.url))
         return LinkReport(page=url, checked=len(results), broken=sum(not r.ok for r in results),
                           links=results, skipped=skipped)
+
+    async def _http(self, **kwargs: Any) -> httpx.AsyncClient:
+        """The server's own fetches leave through the browser's egress proxy, checked the same way."""
+        import httpx
+
+        if self._transport is not None:  # tests and benchmarks that stand in for the network
+            return httpx.AsyncClient(transport=self._transport, **kwargs)
+        return httpx.AsyncClient(proxy=await self.browser.egress_url(), trust_env=False, **kwargs)
 
     async def _statuses(self, urls: list[str]) -> list[LinkStatus]:
         import httpx  # server start-up does not pay for it
@@ -215,37 +272,39 @@ class PageAnalyzer:
         deadline = current_deadline()
 
         async def one(http: httpx.AsyncClient, link: str) -> LinkStatus:
-            if not self.policy.allows(link):
-                return LinkStatus(url=link, status=None, ok=False, error="refused: not a public address")
             async with slots:
                 left = deadline.remaining() if deadline else self._link_timeout
                 if left < 0.5:
                     return LinkStatus(url=link, status=None, ok=False, error="not checked: out of time")
                 try:
-                    r = await _follow(http, link, self.policy, min(self._link_timeout, left))
+                    r = await _follow(http, link, min(self._link_timeout, left), self.browser.egress.refusal_for)
                     return LinkStatus(url=link, status=r.status_code, ok=r.status_code < 400)
+                except PermissionDenied:
+                    return LinkStatus(url=link, status=None, ok=False, error=REFUSED)
                 except httpx.TimeoutException:
                     return LinkStatus(url=link, status=None, ok=False, error="timed out")
                 except (httpx.HTTPError, AdapterError) as exc:
                     return LinkStatus(url=link, status=None, ok=False, error=_short_error(exc))
 
-        async with httpx.AsyncClient(transport=self._transport, follow_redirects=False,
-                                     headers={"User-Agent": "marketing-mcp link check"}) as http:
+        async with await self._http(follow_redirects=False, headers={"User-Agent": "marketing-mcp link check"}) as http:
             return list(await asyncio.gather(*(one(http, u) for u in urls)))
 
     # -- screenshot ----------------------------------------------------------
 
     async def screenshot(self, url: str, *, viewport: Literal["desktop", "mobile"], full_page: bool,
                          max_bytes: int = 1_500_000) -> Screenshot:
-        self.policy.check(url)
+        await self._checked(url)
         size = MOBILE if viewport == "mobile" else DESKTOP
         async with self.browser.page(size) as page:
             try:
-                await page.goto(url, wait_until="load", timeout=self._budget() * 1000)
+                response = await self._open(page, url, wait_until="load", timeout=self._budget())
                 png = await page.screenshot(full_page=full_page, type="png")
                 if len(png) > max_bytes and full_page:
                     png = await page.screenshot(full_page=False, type="png")  # the first screen still says a lot
                     full_page = False
+                url = response.url  # what the picture shows
+            except AdapterError:
+                raise
             except Exception as exc:  # noqa: BLE001
                 raise UpstreamUnavailable(f"{url} could not be captured: {_short_error(exc)}.") from None
         if len(png) > max_bytes:
@@ -266,10 +325,12 @@ class PageAnalyzer:
             unchanged=sorted(set(fa) & set(fb)), metrics_a=a.metrics, metrics_b=b.metrics)
 
     async def crawl(self, start: str, *, max_pages: int, max_depth: int, time_budget: float) -> CrawlReport:
-        self.policy.check(start)
+        await self._checked(start)
         host = urlsplit(start).netloc
         began = time.monotonic()
-        queue: list[tuple[str, int]] = [(u, 1) for u in await self._sitemap_urls(start, host)] or [(start, 0)]
+        # The start page first (it is what was asked for), then the sitemap's pages.
+        queue: list[tuple[str, int]] = [(start, 0)] + [(u, 1) for u in await self._sitemap_urls(start, host)
+                                                       if u != start]
         seen = {u for u, _ in queue}
         pages: list[CrawlPage] = []
         reports: list[PageReport] = []
@@ -285,7 +346,8 @@ class PageAnalyzer:
             try:
                 report = await self.analyze(url)
             except AdapterError as exc:
-                pages.append(CrawlPage(url=url, status=0, title="", problems=[f"not analyzed: {exc.message}"]))
+                kind = " (permission_denied)" if isinstance(exc, PermissionDenied) else ""
+                pages.append(CrawlPage(url=url, status=0, title="", problems=[f"not analyzed{kind}: {exc.message}"]))
                 continue
             reports.append(report)
             pages.append(CrawlPage(url=report.final_url, status=report.status, title=report.title,
@@ -308,11 +370,11 @@ class PageAnalyzer:
 
         parts = urlsplit(start)
         try:
-            async with httpx.AsyncClient(transport=self._transport, timeout=5.0) as http:
+            async with await self._http(timeout=5.0) as http:  # redirects not followed: a hop would go unchecked
                 r = await http.get(f"{parts.scheme}://{host}/sitemap.xml")
         except httpx.HTTPError:
             return []
-        if r.status_code != 200:
+        if r.status_code != 200 or r.headers.get(REFUSED_HEADER):
             return []
         urls = [u.strip() for u in re.findall(r"<loc>(.*?)</loc>", r.text)]
         return [u for u in dict.fromkeys(urls) if urlsplit(u).netloc == host and not u.endswith(".xml")]
@@ -320,24 +382,37 @@ class PageAnalyzer:
     async def _internal_links(self, url: str, host: str) -> list[str]:
         async with self.browser.page(DESKTOP) as page:
             try:
-                await page.goto(url, wait_until="domcontentloaded", timeout=self._budget() * 1000)
+                await self._open(page, url, wait_until="domcontentloaded", timeout=self._budget())
                 hrefs = await page.evaluate("() => Array.from(document.querySelectorAll('a[href]'), a => a.href)")
-            except Exception:  # noqa: BLE001 - a page whose links cannot be read adds none
+            except Exception:  # noqa: BLE001 - a page whose links cannot be read (or are refused) adds none
                 return []
         return [u for u in dict.fromkeys(urldefrag(h)[0] for h in hrefs)
                 if u.startswith(("http://", "https://")) and urlsplit(u).netloc == host]
 
 
-async def _follow(http: httpx.AsyncClient, url: str, policy: Any, timeout: float) -> httpx.Response:
-    """HEAD (GET when HEAD is refused), following redirects ourselves so each hop passes the policy."""
+REFUSED = "refused: not a public address"
+
+
+async def _follow(http: httpx.AsyncClient, url: str, timeout: float, refusal_for: Any) -> httpx.Response:
+    """HEAD (GET when HEAD is refused), redirects followed one hop at a time, each hop through the proxy."""
+    import httpx
+
     for _ in range(MAX_REDIRECTS + 1):
-        r = await http.head(url, timeout=timeout)
-        if r.status_code in (405, 501):
-            r = await http.get(url, timeout=timeout)
+        if not url.startswith(("http://", "https://")):
+            raise InvalidRequest(f"a redirect to a non-http URL ({url[:40]})")
+        try:
+            r = await http.head(url, timeout=timeout)
+            if r.status_code in (405, 501):
+                r = await http.get(url, timeout=timeout)
+        except httpx.ProxyError:  # a CONNECT (https) the proxy refused, or could not make
+            if refusal_for(url):
+                raise PermissionDenied(f"{url} is not an allowed address") from None
+            raise
+        if r.headers.get(REFUSED_HEADER):
+            raise PermissionDenied(f"{url} is not an allowed address")
         if r.status_code not in (301, 302, 303, 307, 308) or "location" not in r.headers:
             return r
         url = str(r.url.join(r.headers["location"]))
-        policy.check(url)
     raise InvalidRequest(f"more than {MAX_REDIRECTS} redirects")
 
 

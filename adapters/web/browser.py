@@ -2,7 +2,14 @@
 
 A reused page loads a local page in about 65 ms where a new context and page cost 0.4 s, so
 pages are kept; a page whose tab crashed, or that did not answer in time, is closed and
-replaced instead of being handed out again. Every request a page makes passes the URL policy.
+replaced instead of being handed out again.
+
+Nothing a page does reaches the network except through an egress proxy (``egress.py``) that
+checks the address of every connection: each page's context has its own proxy (so a tool can
+say what its page was refused), the browser's launch proxy is the backstop, and loopback is
+not exempt (``<-loopback>``; Chromium bypasses a proxy for loopback by default). WebRTC may
+not send UDP outside the proxy, and Chromium resolves no names itself. Each of these is proven
+by a canary test in tests/servers/test_egress.py.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from typing import Any, AsyncIterator
 
 from adapters.errors import UpstreamUnavailable, Unsupported
 
+from .egress import EgressProxy
 from .safety import UrlPolicy
 
 log = logging.getLogger("marketing_mcp.browser")
@@ -24,6 +32,16 @@ log = logging.getLogger("marketing_mcp.browser")
 DEBIAN_CHROMIUM = "/usr/lib/chromium/chromium"  # the real binary; /usr/bin/chromium is a slower wrapper
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run"]
+NO_BYPASS = "<-loopback>"  # removes Chromium's implicit proxy bypass for localhost, 127/8 and ::1
+EGRESS_ARGS = [
+    f"--proxy-bypass-list={NO_BYPASS}",
+    # WebRTC would send STUN over UDP straight to any address a page names; both spellings of the
+    # policy switch are honoured by Chromium 156 (each alone stops the canary's datagrams).
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+    "--webrtc-ip-handling-policy=disable_non_proxied_udp",
+    # Names are resolved by the proxy only, so Chromium makes no DNS queries of its own.
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]
 DESKTOP = {"width": 1366, "height": 768}
 MOBILE = {"width": 390, "height": 844}
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36 " \
@@ -47,8 +65,10 @@ def find_chromium(configured: str | None = None) -> str | None:
 
 class Browser:
     def __init__(self, policy: UrlPolicy, *, executable: str | None = None, pages: int = 4,
-                 max_page_bytes: int = 5_000_000):
+                 max_page_bytes: int = 5_000_000, resolver=None):
         self.policy = policy
+        self._resolver = resolver
+        self.egress = EgressProxy(policy, resolver=resolver)  # the launch proxy, and the link checker's
         self.max_page_bytes = max_page_bytes
         self._executable = executable
         self._size = pages
@@ -58,6 +78,12 @@ class Browser:
         self._idle: asyncio.Queue | None = None
         self._made = 0
         self.replaced = 0  # pages thrown away after a crash or a hang
+
+    async def egress_url(self) -> str:
+        """The launch proxy's URL, started if it was not (the link checker may need it before any page)."""
+        if not self.egress.port:
+            await self.egress.start()
+        return self.egress.url
 
     async def _start(self) -> None:
         async with self._lock:
@@ -73,8 +99,9 @@ class Browser:
 
             if self._playwright is None:
                 self._playwright = await async_playwright().start()
+            args = LAUNCH_ARGS + [f"--proxy-server={await self.egress_url()}"] + EGRESS_ARGS
             try:
-                self._browser = await self._playwright.chromium.launch(executable_path=path, args=LAUNCH_ARGS)
+                self._browser = await self._playwright.chromium.launch(executable_path=path, args=args)
             except Exception as exc:  # noqa: BLE001 - a browser that will not start is one clear error
                 raise UpstreamUnavailable(f"Chromium at {path} did not start ({type(exc).__name__}).",
                                           hint="Check that it runs: `" + path + " --headless --version`.") from None
@@ -118,37 +145,42 @@ class Browser:
                     pass
 
     async def _new_page(self) -> Any:
+        gate = await EgressProxy(self.policy, resolver=self._resolver).start()
         context = await self._browser.new_context(user_agent=USER_AGENT, viewport=DESKTOP,
-                                                  service_workers="block", java_script_enabled=True)
+                                                  service_workers="block", java_script_enabled=True,
+                                                  proxy={"server": gate.url, "bypass": NO_BYPASS})
         page = await context.new_page()
+        page._mcp_gate = gate
+        page._mcp_too_big = None
         page.on("crash", lambda p: setattr(p, "_mcp_crashed", True))
-        await context.route("**/*", self._guard)
+        page.on("close", lambda p: asyncio.ensure_future(gate.aclose()))
+        await self._watch_size(page)
         return page
 
-    async def _guard(self, route: Any) -> None:
-        request = route.request
-        url = request.url
-        if not (url.startswith(("data:", "blob:", "about:")) or await asyncio.to_thread(self.policy.allows, url)):
-            log.info("blocked a request to a refused address: %s", url.split("?")[0][:200])
-            await route.abort("blockedbyclient")
-            return
-        if not request.is_navigation_request():
-            await route.continue_()
-            return
-        # Chromium follows redirects without asking the route again, so a page could bounce the
-        # browser into private space: fetch navigations hop by hop and hand each hop back, so the
-        # browser's next request (the redirect target) comes through this guard too.
-        try:
-            response = await route.fetch(max_redirects=0)
-            size = len(await response.body())
-        except Exception:  # noqa: BLE001 - let the browser report the network error itself
-            await route.continue_()
-            return
-        if size > self.max_page_bytes:
-            request.frame.page._mcp_too_big = size  # the analyzer reports it; the browser never parses it
-            await route.abort("failed")
-            return
-        await route.fulfill(response=response)
+    async def _watch_size(self, page: Any) -> None:
+        """Stop a main document past max_page_bytes as it streams in, whatever its scheme (the analyzer reports it)."""
+        session = await page.context.new_cdp_session(page)
+        tree = await session.send("Page.getFrameTree")
+        main = tree["frameTree"]["frame"]["id"]
+        documents: dict[str, int] = {}
+
+        def sent(event: dict) -> None:
+            if event.get("type") == "Document" and event.get("frameId") == main:
+                documents.clear()
+                documents[event["requestId"]] = 0
+
+        def received(event: dict) -> None:
+            rid = event["requestId"]
+            if rid not in documents:
+                return
+            documents[rid] += event.get("dataLength", 0)
+            if documents[rid] > self.max_page_bytes and not page._mcp_too_big:
+                page._mcp_too_big = documents[rid]
+                asyncio.ensure_future(session.send("Page.stopLoading"))
+
+        session.on("Network.requestWillBeSent", sent)
+        session.on("Network.dataReceived", received)
+        await session.send("Network.enable", {"maxTotalBufferSize": 0, "maxResourceBufferSize": 0})
 
     async def aclose(self) -> None:
         if self._browser is not None:
@@ -158,4 +190,5 @@ class Browser:
                 pass
         if self._playwright is not None:
             await self._playwright.stop()
+        await self.egress.aclose()
         self._browser = self._playwright = None
