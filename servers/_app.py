@@ -10,6 +10,7 @@ import asyncio
 import difflib
 import functools
 import inspect
+import json
 import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -114,6 +115,11 @@ def error_result(exc: AdapterError, deps: Deps) -> CallToolResult:
                           is_error=True)
 
 
+def with_data(summary: str, data: dict[str, Any]) -> str:
+    """The summary line, then the data as compact JSON: hosts that show a model only `content` lose nothing."""
+    return f"{summary}\n{json.dumps(data, ensure_ascii=False, separators=(',', ':'))}"
+
+
 def tool(server: MCPServer, annotations: ToolAnnotations, *, summary: Callable[[Any], str],
          name: str | None = None, title: str | None = None, media: Callable[[Any], list] | None = None):
     """Register an async tool function whose return annotation is a pydantic model.
@@ -143,8 +149,9 @@ def tool(server: MCPServer, annotations: ToolAnnotations, *, summary: Callable[[
                     content=[TextContent(type="text", text=f"{tool_name} failed with an internal error; the details "
                                                            "are in the server's log. Report it if it persists.")],
                     is_error=True)
-            content = [TextContent(type="text", text=summary(result)), *(media(result) if media else [])]
-            return CallToolResult(content=content, structured_content=result.model_dump(mode="json"))
+            data = result.model_dump(mode="json")
+            content = [TextContent(type="text", text=with_data(summary(result), data)), *(media(result) if media else [])]
+            return CallToolResult(content=content, structured_content=data)
 
         # The SDK derives the output schema from this; the content is built above.
         run.__signature__ = signature.replace(return_annotation=Annotated[CallToolResult, model])  # type: ignore[attr-defined]
