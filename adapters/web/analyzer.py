@@ -328,14 +328,18 @@ class PageAnalyzer:
         await self._checked(start)
         host = urlsplit(start).netloc
         began = time.monotonic()
-        # The start page first (it is what was asked for), then the sitemap's pages.
-        queue: list[tuple[str, int]] = [(start, 0)] + [(u, 1) for u in await self._sitemap_urls(start, host)
-                                                       if u != start]
-        seen = {u for u, _ in queue}
+        # The start page first (it is what was asked for), then its links, then the sitemap's pages.
+        queue: list[tuple[str, int]] = [(start, 0)]
+        later = [(u, 1) for u in await self._sitemap_urls(start, host)]
+        seen = {start}
         pages: list[CrawlPage] = []
         reports: list[PageReport] = []
         stopped = None
-        while queue:
+        while queue or later:
+            if pages and later:
+                queue += [(u, d) for u, d in later if u not in seen]
+                seen.update(u for u, _ in later)
+                later = []
             if len(pages) >= max_pages:
                 stopped = f"page limit ({max_pages})"
                 break
