@@ -188,3 +188,22 @@ async def test_publish_on_a_real_wordpress_whose_answer_is_lost(applied):
         await plain.delete(draft.id, "post", force=True)
         await plain.aclose()
         await lossy.aclose()
+
+
+@pytest.mark.wordpress
+async def test_an_update_on_a_real_wordpress_whose_answer_is_lost_reads_back_its_values():
+    raw = real_wordpress_client("real")
+    plain = await ADAPTERS["wordpress"](Wiring(parse_config(raw), "real", "wordpress"))
+    draft = await plain.create_draft("post", PostFields(title=f"Real update {uuid.uuid4().hex[:8]}", body="<p>x</p>"))
+    transport = LosingTransport(f"/wp/v2/posts/{draft.id}", applied=True)
+    lossy = await ADAPTERS["wordpress"](Wiring(parse_config(raw), "real", "wordpress", transport=transport))
+    try:
+        fields = PostFields(title="Réal & <new> title", body="<p>Second <em>version</em>.</p>\n<p>Two.</p>",
+                            excerpt="Short & sweet", seo_title="SEO ✓", meta_description="Sells the click.")
+        post = await lossy.update_post(draft.id, "post", fields)
+        assert transport.sent == 1 and how_confirmed(post)
+        assert (post.title, post.seo_title, post.meta_description) == ("Réal & <new> title", "SEO ✓", "Sells the click.")
+    finally:
+        await plain.delete(draft.id, "post", force=True)
+        await plain.aclose()
+        await lossy.aclose()
