@@ -272,7 +272,8 @@ class ESP(Protocol):
     async def schedule(self, campaign_id: str, when: datetime) -> Campaign: ...
 
     async def send(self, campaign_id: str) -> Campaign:
-        """Send now. A lost response is resolved by reading the campaign's state, never by re-sending blindly."""
+        """Send now; return the campaign only once it reads back as sending or sent (see `outcome.confirmed`).
+        A lost or garbled answer is resolved by reading the campaign's state, never by sending again."""
         ...
 
     async def cancel(self, campaign_id: str) -> Campaign:

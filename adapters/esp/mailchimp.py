@@ -54,7 +54,6 @@ from ..errors import (
     UpstreamUnavailable,
 )
 from ..timing import SYSTEM_CLOCK, Clock, deadline_after
-from .outcome import CANCEL, SEND, confirmed, schedule_at
 from .base import (
     CAP_AB_SUBJECT,
     CAP_AB_WINNER,
@@ -90,6 +89,7 @@ from .base import (
     VariantReport,
     check_email,
 )
+from .outcome import CANCEL, SEND, confirmed, schedule_at
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
