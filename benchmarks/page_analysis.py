@@ -8,7 +8,9 @@ first use, driving the same Chromium binary) runs its SEO category on the first
 --lighthouse-pages of them (about 18 s a page here, so not all 50 by default). Printed: pages per
 second for ours, the ratio of seconds per page, and how often the two agree on the checks both
 make on the pages both ran.
-Targets: >= 10x faster than Lighthouse, >= 90% agreement.
+Also: the median load of a local page in a reused page through the egress proxy, against a bare
+Chromium without any proxy measured in the same run.
+Targets: >= 10x faster than Lighthouse, >= 90% agreement, egress proxy <= 1.5x the bare load.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import subprocess
 import sys
 import time
 
-from _common import ROOT, SandboxProcess, report
+from _common import ROOT, SandboxProcess, median, report
 
 LIGHTHOUSE_DIR = ROOT / "build" / "lighthouse"
 # Lighthouse SEO audit id -> our check ids that fail when it fails.
@@ -57,6 +59,36 @@ def run_lighthouse(binary: str, chrome: str, url: str) -> dict[str, bool]:
     return {k: audits[k]["score"] != 0 for k in SAME_CHECK if k in audits and audits[k]["score"] is not None}
 
 
+async def load_ms(browser, urls: list[str]) -> float:
+    """Median ms for a reused pooled page (egress proxy, every check) to load a page."""
+    times = []
+    async with browser.page() as page:
+        for url in urls:
+            started = time.perf_counter()
+            await page.goto(url, wait_until="load")
+            times.append((time.perf_counter() - started) * 1000)
+    return median(times)
+
+
+async def bare_load_ms(chrome: str, urls: list[str]) -> float:
+    """The baseline: the same Chromium and launch flags, no proxy at all."""
+    from playwright.async_api import async_playwright
+
+    from adapters.web.browser import LAUNCH_ARGS
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=chrome, args=LAUNCH_ARGS)
+        page = await (await browser.new_context()).new_page()
+        await page.goto(urls[0], wait_until="load")
+        times = []
+        for url in urls:
+            started = time.perf_counter()
+            await page.goto(url, wait_until="load")
+            times.append((time.perf_counter() - started) * 1000)
+        await browser.close()
+    return median(times)
+
+
 async def main(pages: int, with_lighthouse: bool, lighthouse_pages: int) -> int:
     import httpx
 
@@ -77,9 +109,13 @@ async def main(pages: int, with_lighthouse: bool, lighthouse_pages: int) -> int:
         started = time.perf_counter()
         ours = [await analyzer.analyze(u) for u in urls]
         elapsed = time.perf_counter() - started
-        await analyzer.aclose()
         print(f"ours: {pages} pages in {elapsed:.2f} s = {pages / elapsed:.1f} pages/s (warm browser)")
-        ok = True
+        guarded = await load_ms(analyzer.browser, urls[:30])
+        await analyzer.aclose()
+        bare = await bare_load_ms(chrome, urls[:30])
+        print(f"reused page, goto(load) of a local page: {guarded:.1f} ms through the egress proxy, "
+              f"{bare:.1f} ms in a bare Chromium (median of 30)")
+        ok = report("egress proxy page load / bare", guarded / bare, "<= 1.5", guarded / bare <= 1.5, "x")
         binary = lighthouse() if with_lighthouse else None
         if binary:
             sample = urls[:lighthouse_pages]

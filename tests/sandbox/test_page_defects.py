@@ -533,7 +533,12 @@ def test_slow_first_byte(sb):
 
 def test_redirects_to_a_private_address_and_to_itself(anon, sb):
     r = anon.get("/_fixtures/redirect-to-private")
-    assert r.status_code == 302 and r.headers["location"] == "http://169.254.169.254/latest/meta-data/"
+    assert r.status_code == 302 and r.headers["location"] == "http://127.0.0.2:2/latest/meta-data/"
+    r = anon.get("/_fixtures/redirect-to-private", params={"to": "http://127.0.0.3:8765/x"})
+    assert r.headers["location"] == "http://127.0.0.3:8765/x"  # a test's canary
+    for elsewhere in ("file:///etc/passwd", "http://127.0.0.2/", "http://localhost:8765/", "ftp://127.0.0.2:21/"):
+        r = anon.get("/_fixtures/redirect-to-private", params={"to": elsewhere})
+        assert r.headers["location"] == "http://127.0.0.2:2/latest/meta-data/"  # loopback literals with a port only
     r = anon.get("/_fixtures/redirect-loop")
     assert r.status_code == 302 and r.headers["location"] == sb.url + "/_fixtures/redirect-loop"
     with pytest.raises(httpx.TooManyRedirects):
@@ -551,14 +556,14 @@ def test_huge_page_is_twenty_megabytes_streamed(anon):
     assert total == 20 * 1024 * 1024
 
 
-def test_links_page_has_good_broken_slow_and_unroutable_links(anon, sb):
+def test_links_page_has_good_broken_slow_and_private_links(anon, sb):
     f = facts_of(anon.get("/_fixtures/links").text)
     assert len(f.links) == 30
     paths = [urlsplit(link).path for link in f.links]
     good = [p for p in paths if p.startswith("/_fixtures/ok/")]
     broken = [p for p in paths if p.startswith("/_fixtures/missing/")]
     slow = [p for p in paths if p.startswith("/_fixtures/slow-link/")]
-    external = [link for link in f.links if link.startswith("http://192.0.2.1/")]
+    external = [link for link in f.links if link.startswith(("http://127.0.0.2:", "http://[::1]:"))]
     assert (len(good), len(broken), len(slow), len(external)) == (20, 5, 3, 2)
     assert all(anon.get(p).status_code == 200 for p in good)
     assert all(anon.get(p).status_code == 404 for p in broken)
