@@ -18,6 +18,7 @@ from .plan import Catalog, ToolSpec
 log = logging.getLogger("marketing_mcp.director")
 
 DEFAULT_TIMEOUT = 120.0
+ERROR_META = "marketing-mcp/error"  # where a server puts a tool error's type, message and hint
 
 
 class ServerDown(RuntimeError):
@@ -132,6 +133,8 @@ class Connection:
             return await self.call(tool, args, retry_if_down=False)
         text = " ".join(getattr(c, "text", "") for c in result.content)
         data = result.structured_content or {}
+        if result.is_error:
+            data = {"error": (result.meta or {}).get(ERROR_META) or {"message": text}}
         return Outcome(ok=not result.is_error, data=data, text=text, ms=(time.perf_counter() - started) * 1000)
 
     async def _restart(self) -> None:

@@ -103,16 +103,25 @@ def lifespan_for(build: Callable[[], Deps]):
     return lifespan
 
 
+ERROR_META = "marketing-mcp/error"
+"""The `_meta` key of an error result: {type, message, hint, retry_after?} for clients that act on the type."""
+
+
 def error_result(exc: AdapterError, deps: Deps) -> CallToolResult:
-    text = exc.message
-    if exc.hint:
-        text += f" Next: {exc.hint}"
-    error: dict[str, Any] = {"type": _snake(type(exc).__name__), "message": exc.message, "hint": exc.hint}
+    """An `is_error` result whose text says everything: what failed, what to do next, the error type.
+
+    No structured content: TypeScript-SDK hosts validate it against the tool's outputSchema even
+    on errors and would show a schema mismatch instead of the message. Clients that act on the
+    type (the Director) read it from `_meta`.
+    """
+    kind = _snake(type(exc).__name__)
+    error: dict[str, Any] = {"type": kind, "message": exc.message, "hint": exc.hint}
+    text = exc.message + (f" Next: {exc.hint}" if exc.hint else "") + f" [{kind}"
     if isinstance(exc, RateLimited) and exc.retry_after is not None:
         error["retry_after"] = exc.retry_after
-        text += f" (retry_after={exc.retry_after:g}s)"
-    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content={"error": error},
-                          is_error=True)
+        text += f", retry_after={exc.retry_after:g}s"
+    return CallToolResult(content=[TextContent(type="text", text=text + "]")], is_error=True,
+                          meta={ERROR_META: error})
 
 
 def with_data(summary: str, data: dict[str, Any]) -> str:

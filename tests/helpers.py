@@ -164,4 +164,10 @@ async def call_error(client, tool: str, args: dict) -> tuple[dict, str]:
     """Call a tool that must fail; its structured error (type, message, hint) and its text."""
     result = await client.call_tool(tool, args)
     assert result.is_error, text(result)
-    return (result.structured_content or {}).get("error", {}), text(result)
+    return error_of(result), text(result)
+
+
+def error_of(result) -> dict:
+    """A tool error's type, message, hint (and retry_after), from the result's `_meta`."""
+    assert result.is_error and result.structured_content is None, "an error result carries no structured content"
+    return (result.meta or {}).get("marketing-mcp/error", {})

@@ -12,7 +12,7 @@ from mcp import Client
 from suite.config import parse_config
 from suite.wiring import create_server
 
-from ..helpers import call_ok, sandbox_config, text
+from ..helpers import call_ok, error_of, sandbox_config, text
 
 SERVERS = ["wordpress", "webflow"]
 
@@ -138,8 +138,8 @@ async def test_unknown_ids_are_a_clear_not_found(connect, server_name):
         unknown = "999999" if server_name == "wordpress" else "0123456789abcdef01234567"
         result = await client.call_tool("get_post", {"post_id": unknown})
         assert result.is_error
-        assert result.structured_content["error"]["type"] == "not_found"
-        assert "list" in result.structured_content["error"]["hint"].lower()
+        assert error_of(result)["type"] == "not_found"
+        assert "list" in error_of(result)["hint"].lower()
 
 
 async def test_a_spent_tool_budget_answers_at_once_with_retry_after(connect):
@@ -147,7 +147,7 @@ async def test_a_spent_tool_budget_answers_at_once_with_retry_after(connect):
         assert not (await c.call_tool("site_info", {})).is_error
         result = await c.call_tool("site_info", {})
     assert result.is_error
-    assert 3500 < result.structured_content["error"]["retry_after"] <= 3600
+    assert 3500 < error_of(result)["retry_after"] <= 3600
     assert "retry_after" in text(result)
 
 
@@ -155,7 +155,7 @@ async def test_missing_credentials_say_which_command_stores_them(signed_in, serv
     raw = sandbox_config(signed_in.url, client="nobody")
     async with Client(create_server(parse_config(raw), "nobody", server_name)) as c:
         result = await c.call_tool("list_posts", {})
-    assert result.is_error and result.structured_content["error"]["type"] == "auth_error"
+    assert result.is_error and error_of(result)["type"] == "auth_error"
     assert "client 'nobody'" in text(result)
     verb = "set" if server_name == "wordpress" else "login"
     assert f"marketing-mcp auth {verb} {server_name} --client nobody" in text(result)
@@ -171,7 +171,7 @@ async def test_a_wrong_secret_names_client_and_site_and_is_never_echoed(signed_i
     raw = sandbox_config(signed_in.url, client="wrong")
     async with Client(create_server(parse_config(raw), "wrong", server_name)) as c:
         result = await c.call_tool("list_posts", {})
-    assert result.is_error and result.structured_content["error"]["type"] == "auth_error"
+    assert result.is_error and error_of(result)["type"] == "auth_error"
     body = text(result) + json.dumps(result.structured_content)
     assert wrong not in body and "client 'wrong'" in body and "marketing-mcp auth" in body
 
@@ -228,6 +228,6 @@ async def test_a_publish_dropped_before_it_was_applied_says_not_done_and_safe_to
         finally:
             await clear_faults(sandbox)
         assert result.is_error
-        assert result.structured_content["error"]["type"] == "not_applied"
+        assert error_of(result)["type"] == "not_applied"
         assert "did not happen" in text(result) and "safe to try again" in text(result)
         assert (await call_ok(client, "get_post", {"post_id": post_id}))["status"] == "draft"

@@ -13,7 +13,7 @@ from suite.auth import sign_in_at_sandbox
 from suite.config import parse_config
 from suite.wiring import create_server
 
-from ..helpers import call_error, call_ok, text
+from ..helpers import call_error, call_ok, error_of, text
 
 MAIN, STAGING = "420000001", "420000002"
 
@@ -154,7 +154,7 @@ async def test_ga4_spent_quota_and_upstream_faults(google, sandbox):
                 result = await c.call_tool("run_report", {"property": STAGING, "metrics": ["sessions"],
                                                           "date_ranges": WEEK})
                 if result.is_error:
-                    spent = result.structured_content["error"]
+                    spent = error_of(result)
                     break
         finally:
             await sandbox_config(sandbox, ga4_tokens_per_hour=40000)
