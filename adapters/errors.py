@@ -14,11 +14,13 @@ class AdapterError(Exception):
 
     hint: str = ""
 
-    def __init__(self, message: str, *, hint: str | None = None, vendor: str = "", status: int | None = None):
+    def __init__(self, message: str, *, hint: str | None = None, vendor: str = "", status: int | None = None,
+                 retry_after: float | None = None):
         super().__init__(message)
         self.message = message
         self.vendor = vendor
         self.status = status
+        self.retry_after = retry_after  # seconds the vendor asked us to wait (Retry-After), when it said
         if hint is not None:
             self.hint = hint
 
@@ -64,8 +66,7 @@ class RateLimited(AdapterError):
     """A budget (ours or the vendor's) is spent. `retry_after` is in seconds."""
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs):
-        super().__init__(message, **kwargs)
-        self.retry_after = retry_after
+        super().__init__(message, retry_after=retry_after, **kwargs)
         if "hint" not in kwargs:
             wait = f"in {retry_after:.0f} s" if retry_after is not None else "later"
             self.hint = f"Try again {wait}; do not retry in a loop."
@@ -81,3 +82,22 @@ class OutcomeUnknown(UpstreamUnavailable):
     """A write was sent but its response was lost, and we could not confirm whether it happened."""
 
     hint = "List or get the object before trying again, so the change is not made twice."
+
+
+class LostAnswer(OutcomeUnknown):
+    """A write reached (or may have reached) the vendor and its answer was lost.
+
+    `may_still_apply` is set when the request timed out: the vendor may still be working on it,
+    so a read that does not show it yet proves nothing.
+    """
+
+    def __init__(self, message: str, *, cause: str, may_still_apply: bool, **kwargs):
+        super().__init__(message, **kwargs)
+        self.cause = cause
+        self.may_still_apply = may_still_apply
+
+
+class NotApplied(UpstreamUnavailable):
+    """A write whose answer was lost did not happen: the vendor's state, read back, shows it unchanged."""
+
+    hint = "Nothing was changed; it is safe to try again."

@@ -29,6 +29,8 @@ from .errors import (
     AuthError,
     Conflict,
     InvalidRequest,
+    LostAnswer,
+    NotApplied,
     NotFound,
     OutcomeUnknown,
     PermissionDenied,
@@ -51,25 +53,6 @@ WRITE_TIMEOUT_SHARE = 0.5  # a write waits at most this share of the deadline, l
 _MESSAGE_CAP = 300
 
 T = TypeVar("T")
-
-
-class LostAnswer(OutcomeUnknown):
-    """A write reached (or may have reached) the vendor and its answer was lost.
-
-    `may_still_apply` is set when the request timed out: the vendor may still be working on it,
-    so a read that does not show it yet proves nothing.
-    """
-
-    def __init__(self, message: str, *, cause: str, may_still_apply: bool, **kwargs):
-        super().__init__(message, **kwargs)
-        self.cause = cause
-        self.may_still_apply = may_still_apply
-
-
-class NotApplied(UpstreamUnavailable):
-    """A write whose answer was lost did not happen: the vendor's state, read back, shows it unchanged."""
-
-    hint = "Nothing was changed; it is safe to try again."
 
 
 @dataclass
@@ -389,6 +372,8 @@ class HttpService:
         if issubclass(cls, RateLimited):
             return cls(f"{where} is rate limiting: {message} ({detail}).",
                        retry_after=retry_after_seconds(response.headers), **kwargs)
+        if status >= 500:  # a 503 may say when to come back; the caller gets that rather than a guess
+            kwargs["retry_after"] = retry_after_seconds(response.headers)
         return cls(f"{where} refused: {message} ({detail}).", **kwargs)
 
     def _lost(self, method: str, exc: httpx.TransportError, attempt: int) -> LostAnswer:

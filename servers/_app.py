@@ -21,7 +21,7 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
-from adapters.errors import AdapterError, RateLimited
+from adapters.errors import AdapterError
 from adapters.ratelimit import Budget, Rate, RateLimiter
 from adapters.timing import deadline_after
 
@@ -117,7 +117,7 @@ def error_result(exc: AdapterError, deps: Deps) -> CallToolResult:
     kind = _snake(type(exc).__name__)
     error: dict[str, Any] = {"type": kind, "message": exc.message, "hint": exc.hint}
     text = exc.message + (f" Next: {exc.hint}" if exc.hint else "") + f" [{kind}"
-    if isinstance(exc, RateLimited) and exc.retry_after is not None:
+    if exc.retry_after is not None:
         error["retry_after"] = exc.retry_after
         text += f", retry_after={exc.retry_after:g}s"
     return CallToolResult(content=[TextContent(type="text", text=text + "]")], is_error=True,

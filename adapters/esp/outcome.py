@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Awaitable, Callable
 
-from ..errors import AdapterError, OutcomeUnknown, UpstreamUnavailable
+from ..errors import AdapterError, NotApplied, OutcomeUnknown
 from .base import Campaign
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ async def confirmed(vendor: str, campaign_id: str, action: Action, read: Callabl
             log.info("%s campaign %s: %s, but it reads back as %s", vendor, campaign_id, doubt, campaign.status)
         return campaign
     if doubt:
-        raise UpstreamUnavailable(
+        raise NotApplied(
             f"Campaign {campaign_id} was not {action.past}: {doubt}, and {vendor} still shows it as {campaign.status}."
             f"{action.effect}", hint=f"It is safe to call {action.tool} again.", vendor=vendor)
     raise OutcomeUnknown(

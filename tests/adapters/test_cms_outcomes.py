@@ -17,7 +17,7 @@ import pytest
 
 from adapters.cms.base import PostFields, how_confirmed
 from adapters.errors import OutcomeUnknown, UpstreamUnavailable
-from adapters.http import NotApplied
+from adapters.errors import NotApplied
 from adapters.timing import deadline_after
 from suite.config import parse_config
 from suite.wiring import ADAPTERS, Wiring

@@ -7,8 +7,16 @@ import pytest
 import respx
 from pydantic import SecretStr
 
-from adapters.errors import AuthError, InvalidRequest, OutcomeUnknown, RateLimited, UpstreamUnavailable
-from adapters.http import HttpService, LostAnswer, NotApplied, Upstream, retry_after_seconds
+from adapters.errors import (
+    AuthError,
+    InvalidRequest,
+    LostAnswer,
+    NotApplied,
+    OutcomeUnknown,
+    RateLimited,
+    UpstreamUnavailable,
+)
+from adapters.http import HttpService, Upstream, retry_after_seconds
 from adapters.timing import deadline_after
 from credentials.http_auth import BearerAuth
 
@@ -174,6 +182,15 @@ async def test_a_503_with_retry_after_is_retried_no_sooner_than_it_says(http, cl
         httpx.Response(503, headers={"Retry-After": "5"}), httpx.Response(200, json={})])
     await http.get_json("items")
     assert route.call_count == 2 and clock.sleeps == [5.0]
+
+
+@respx.mock
+async def test_a_503_whose_retry_after_outlasts_the_deadline_fails_at_once_saying_when(http, clock):
+    route = respx.get(BASE + "items").mock(return_value=httpx.Response(503, headers={"Retry-After": "300"}))
+    with deadline_after(30, clock), pytest.raises(UpstreamUnavailable) as caught:
+        await http.get_json("items")
+    assert caught.value.retry_after == 300
+    assert route.call_count == 1 and clock.sleeps == []
 
 
 # -- writes whose answer was lost are never "could not be reached" ----------------------------

@@ -36,7 +36,8 @@ from adapters.errors import (
     Unsupported,
     UpstreamUnavailable,
 )
-from adapters.http import HttpService, NotApplied, Upstream
+from adapters.errors import NotApplied
+from adapters.http import HttpService, Upstream
 
 BASE = "https://api.webflow.com/v2/"
 TOKEN = "wf-secret-token-0123456789"
