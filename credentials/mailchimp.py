@@ -7,6 +7,7 @@ the host https://<dc>.api.mailchimp.com/3.0; an OAuth sign-in also records the e
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from adapters.errors import AuthError
@@ -17,6 +18,21 @@ if TYPE_CHECKING:
     from .vault import Vault
 
 API_VERSION_PATH = "/3.0"
+#: A data center as Mailchimp names them ("us21"); it becomes a host name, so nothing else is accepted.
+DATA_CENTER = re.compile(r"[a-z]{2,8}[0-9]{1,4}")
+
+
+def key_data_center(key: str) -> str | None:
+    """The data center an API key ends with ("...-us21"), or None when it names none that could be one."""
+    dc = key.rpartition("-")[2] if "-" in key else ""
+    return dc if DATA_CENTER.fullmatch(dc) else None
+
+
+def api_root(dc: str) -> str:
+    """The account's API, e.g. https://us21.api.mailchimp.com/3.0."""
+    if not DATA_CENTER.fullmatch(dc):
+        raise ValueError("not a Mailchimp data center")
+    return f"https://{dc}.api.mailchimp.com{API_VERSION_PATH}"
 
 
 def sdk_client(vault: "Vault", account: str | None, host: str | None) -> Any:

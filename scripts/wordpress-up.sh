@@ -38,7 +38,7 @@ WP_CONTENT_DIR=/var/lib/wordpress/wp-content
 WP_CONFIG="/etc/wordpress/config-${WP_HOST}.php"
 APACHE_SITE=marketing-mcp-wordpress
 APACHE_SITE_CONF="/etc/apache2/sites-available/${APACHE_SITE}.conf"
-PLUGIN_SRC="${REPO_ROOT}/wordpress/marketing-mcp-companion.php"
+PLUGIN_SRC="${REPO_ROOT}/suite/data/marketing-mcp-companion.php"  # shipped in the wheel; wordpress/ links to it
 PLUGIN_DST="${WP_CONTENT_DIR}/mu-plugins/marketing-mcp-companion.php"
 PACKAGES=(
     wordpress wordpress-theme-twentytwentythree

@@ -32,7 +32,7 @@ def add_parser(sub: Any) -> None:
     names = sorted(PROVIDERS)
 
     login = cmds.add_parser("login", help="sign in with OAuth (or WordPress's application-password flow)")
-    login.add_argument("provider", choices=names)
+    login.add_argument("provider", choices=names, help="the vendor to sign in to")
     _common(login)
     login.add_argument("--scope", action="append", default=[], help="an extra scope to request (repeatable)")
     login.add_argument("--no-browser", action="store_true",
@@ -43,7 +43,7 @@ def add_parser(sub: Any) -> None:
     login.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the browser (default 300)")
 
     put = cmds.add_parser("set", help="store an API key, password or token (read from a hidden prompt or stdin)")
-    put.add_argument("provider", choices=names)
+    put.add_argument("provider", choices=names, help="the vendor whose secret this is")
     _common(put)
     put.add_argument("--username", help="WordPress user name (default: the client's wordpress settings), or "
                                         "the Customer.io Track API site ID")
@@ -56,11 +56,12 @@ def add_parser(sub: Any) -> None:
     listing.add_argument("--client", help="only this client")
 
     status = cmds.add_parser("status", help="expiry, scopes and warnings for each stored credential")
-    status.add_argument("--client", help="only this client")
-    status.add_argument("--config", help="mcp.json, to check scopes against the servers each client enables")
+    status.add_argument("--client", help="only this client (default: every client in mcp.json and the vault)")
+    status.add_argument("--config", help="mcp.json, to check each client's servers have the credentials and scopes "
+                                         "they need (else $MARKETING_MCP_CONFIG, else ./mcp.json)")
 
     logout = cmds.add_parser("logout", help="revoke at the vendor where it can, then delete")
-    logout.add_argument("provider", choices=names)
+    logout.add_argument("provider", choices=names, help="the vendor to sign out of")
     _common(logout)
     logout.add_argument("--force", action="store_true", help="delete even when the vendor could not revoke")
 
@@ -315,9 +316,16 @@ def _set(args: argparse.Namespace, out, err) -> int:
         _save(args.client, p.name, args.account or account, BearerToken(token=token), label, out)
     elif "api_key" in p.kinds:
         key = _read_secret(f"{p.title} API key: ", stdin=stdin)
-        dc = key.get_secret_value().rpartition("-")[2] if "-" in key.get_secret_value() else ""
-        if p.name == "mailchimp" and not dc:
-            raise AuthCommandError("A Mailchimp API key ends with its data center, e.g. ...-us21; nothing was stored.")
+        dc = ""
+        if p.name == "mailchimp":
+            from credentials.mailchimp import key_data_center
+
+            dc = key_data_center(key.get_secret_value()) or ""
+            if not dc:
+                raise AuthCommandError("A Mailchimp API key ends with its data center, e.g. ...-us21; nothing was "
+                                       "stored.")
+            if not args.no_verify:
+                _verify_mailchimp(config, args, key, dc)
         _save(args.client, p.name, args.account or dc or "default", ApiKey(key=key, extra={"dc": dc} if dc else {}),
               "", out)
     else:
@@ -373,6 +381,31 @@ def _verify_customerio(config: McpConfig, args, p: Provider, secret) -> None:
         raise AuthCommandError(f"{p.title} refused the key (HTTP {response.status_code}); nothing was stored.")
 
 
+def _verify_mailchimp(config: McpConfig, args, key: SecretStr, dc: str) -> None:
+    """Mailchimp's health check at the key's data center (or the configured stand-in): it needs a valid key."""
+    import httpx
+
+    from credentials.mailchimp import api_root
+
+    mc = config.client(args.client).servers.mailchimp
+    base = str(mc.settings.api_base).rstrip("/") if mc and mc.settings.api_base else api_root(dc)
+    try:
+        response = httpx.get(f"{base}/ping", auth=("marketing-mcp", key.get_secret_value()), timeout=20.0)
+    except httpx.HTTPError as exc:
+        raise AuthCommandError(f"{base} could not be reached ({type(exc).__name__}); nothing was stored. "
+                               "Pass --no-verify to store the key unchecked.") from None
+    if response.status_code == 200:
+        return
+    try:
+        body = response.json()
+        said = ": " + "; ".join(str(body[k]) for k in ("title", "detail") if body.get(k))
+    except (ValueError, AttributeError):
+        said = ""
+    raise AuthCommandError(f"Mailchimp refused the key (HTTP {response.status_code}{said}); nothing was stored. "
+                           "Copy the whole key, with its -{dc} ending, from Profile > Extras > API keys."
+                           .replace("{dc}", dc))
+
+
 CUSTOMERIO_APP_CHECK = "segments"
 CUSTOMERIO_TRACK_CHECK = "v1/accounts/region"
 
@@ -401,7 +434,8 @@ def _list(args: argparse.Namespace, out, err) -> int:
 def _status(args: argparse.Namespace, out, err, now: Callable[[], float] = time.time) -> int:
     config = _optional_config(args)
     records = _records(args.client)
-    clients = sorted({r.client for r in records} | ({args.client} if args.client else set()))
+    configured = set(config.clients) if config is not None and not args.client else set()
+    clients = sorted({r.client for r in records} | configured | ({args.client} if args.client else set()))
     problems = 0
     for name in clients:
         out.write(f"{name}\n")
@@ -419,6 +453,8 @@ def _status(args: argparse.Namespace, out, err, now: Callable[[], float] = time.
                     out.write(f"  ! the {server} server has no {wanted} credentials: run `marketing-mcp auth "
                               f"{'login' if PROVIDERS[wanted].oauth else 'set'} {wanted} --client {name}`\n")
                     problems += 1
+        if not mine and not any(SERVER_PROVIDERS.get(s) for s in enabled):
+            out.write("  no credentials stored, none needed\n")
     if not clients:
         out.write("No credentials stored.\n")
     return 1 if problems else 0
@@ -467,8 +503,10 @@ def _when(at: float, now: float) -> str:
 
 
 def _optional_config(args) -> McpConfig | None:
+    if getattr(args, "config", None):  # asked for by name: a broken file is an error, not silence
+        return load_config(args.config)
     try:
-        return load_config(getattr(args, "config", None))
+        return load_config(None)
     except ConfigError:
         return None
 

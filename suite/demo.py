@@ -7,31 +7,69 @@ the Director is an ordinary MCP client of them.
 """
 
 import asyncio
+import json
 import sys
-from contextlib import contextmanager
+import tempfile
+from contextlib import ExitStack, contextmanager
+from importlib import resources
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import httpx
 
 from .config import DEFAULT_SANDBOX_URL, ConfigError, find_config, load_config
 
-REPO_CONFIG = Path(__file__).resolve().parent.parent / "mcp.json"
 DAYS = 28
 
 
-def run_demo(config: str | None = None) -> int:
+def run_demo(config: str | None = None, port: int | None = None) -> int:
+    with ExitStack() as stack:
+        path = _demo_config(config, stack)
+        loaded = load_config(path)
+        demo = loaded.client("demo")  # refuse a broken file before starting anything
+        sandbox_url = str(demo.sandbox or DEFAULT_SANDBOX_URL).rstrip("/")
+        if port is not None:
+            path, sandbox_url = _on_port(path, sandbox_url, port, stack)
+            loaded = load_config(path)
+        with _sandbox(sandbox_url):
+            _scenario(sandbox_url)
+            _sign_in(loaded)
+            return asyncio.run(_direct(path))
+
+
+def _demo_config(explicit: str | None, stack: ExitStack) -> Path:
+    """--config (which must have a demo client), else ./mcp.json or $MARKETING_MCP_CONFIG when it has one,
+    else the example shipped inside the package (a real file for the servers' --config)."""
+    if explicit:
+        return find_config(explicit)
     try:
-        path = find_config(config)
+        found = find_config()
+        if "demo" in load_config(found).clients:
+            return found
     except ConfigError:
-        path = REPO_CONFIG
-    config = load_config(path)
-    demo = config.client("demo")  # refuse a broken file before starting anything
-    sandbox_url = str(demo.sandbox or DEFAULT_SANDBOX_URL).rstrip("/")
-    with _sandbox(sandbox_url):
-        _scenario(sandbox_url)
-        _sign_in(config)
-        return asyncio.run(_direct(path))
+        pass
+    return stack.enter_context(resources.as_file(resources.files("suite.data").joinpath("mcp.json")))
+
+
+def _on_port(path: Path, sandbox_url: str, port: int, stack: ExitStack) -> tuple[Path, str]:
+    """A copy of the file whose demo client points every sandbox address at 127.0.0.1:PORT."""
+    new_url = f"http://127.0.0.1:{port}"
+    raw = json.loads(path.read_text(encoding="utf-8"))
+
+    def moved(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith(sandbox_url):
+            return new_url + value[len(sandbox_url):]
+        if isinstance(value, dict):
+            return {k: moved(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [moved(v) for v in value]
+        return value
+
+    raw["clients"]["demo"] = moved(raw["clients"]["demo"])
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="marketing-mcp-demo-")))
+    copy = folder / "mcp.json"
+    copy.write_text(json.dumps(raw, indent=2), encoding="utf-8")
+    return copy, new_url
 
 
 def _sign_in(config) -> None:
