@@ -27,6 +27,21 @@ class _Version(argparse.Action):
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(everything=not argv or argv[0] != "serve").parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns what matters
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as exc:
+        print(f"marketing-mcp: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser(everything: bool = True) -> argparse.ArgumentParser:
+    """The command line; `everything=False` leaves out what `serve` never needs (hosts start it: a faster start)."""
     parser = argparse.ArgumentParser(prog="marketing-mcp", description="Marketing tools for AI agents, over MCP.")
     parser.add_argument("--version", action=_Version, help="print the installed version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -49,8 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     sandbox.add_argument("--seed", type=int, default=0, help="seed of the simulated world (default 0)")
 
-    argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] != "serve":  # what hosts start parses only its own options: a faster start
+    if everything:
         from .auth import add_parser as add_auth_parser
         from .director_cli import add_parser as add_director_parser
         from .hosts import add_parser as add_hosts_parser
@@ -66,17 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                                        "$MARKETING_MCP_CONFIG when it has one, else the example shipped with the "
                                        "package)")
     demo.add_argument("--port", type=int, help="sandbox port on 127.0.0.1 (default: the demo client's, 8765)")
-
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns what matters
-    try:
-        return COMMANDS[args.command](args)
-    except ConfigError as exc:
-        print(f"marketing-mcp: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+    return parser
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -16,14 +16,14 @@ def add_parser(sub: Any) -> None:
     cmds = director.add_subparsers(dest="director_command", required=True, metavar="ACTION")
 
     run = cmds.add_parser("run", help="run loops over the coming days")
-    run.add_argument("--client", required=True)
+    run.add_argument("--client", required=True, help="client name in mcp.json")
     run.add_argument("--loops", help=f"comma-separated: {', '.join(LOOPS)} (default: the client's policy)")
     run.add_argument("--days", type=int, default=28, help="days to run (a sandbox client simulates them)")
     run.add_argument("--dry-run", action="store_true", help="preview every change; make none")
 
     plan = cmds.add_parser("plan", help="a validated plan of tool steps for a goal (nothing is changed)")
-    plan.add_argument("goal")
-    plan.add_argument("--client", required=True)
+    plan.add_argument("goal", help="what to achieve, in words, e.g. \"raise our search CTR\"")
+    plan.add_argument("--client", required=True, help="client name in mcp.json")
 
     cmds.add_parser("status", help="runs and their progress")
     resume = cmds.add_parser("resume", help="continue a run that was stopped, or that waited for approvals")
@@ -31,8 +31,8 @@ def add_parser(sub: Any) -> None:
     cmds.add_parser("approvals", help="pending approvals with their previews")
     for name, what in (("approve", "let a pending change go ahead"), ("deny", "refuse a pending change")):
         p = cmds.add_parser(name, help=what)
-        p.add_argument("id", type=int)
-        p.add_argument("--note", default="")
+        p.add_argument("id", type=int, help="approval ID (`director approvals` lists them)")
+        p.add_argument("--note", default="", help="a note kept with the decision")
     report = cmds.add_parser("report", help="write a run's HTML report and Markdown summary")
     report.add_argument("run", nargs="?", help="run ID (default: the latest)")
     report.add_argument("--out", default=None, help="directory (default: reports/ next to the store)")
