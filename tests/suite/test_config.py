@@ -20,8 +20,7 @@ def test_the_checked_in_mcp_json_is_valid_and_has_a_demo_client():
     assert config.client("demo").enabled() == ["wordpress", "webflow", "ga4", "search-console", "page-analysis",
                                               "mailchimp", "customerio"]
     assert config.client("demo").sandbox is not None  # signs in at the sandbox's OAuth servers
-    for entry in config.mcpServers.values():
-        assert entry.command and entry.args[0] == "serve"
+    assert not config.mcpServers  # absolute, machine-specific paths: `marketing-mcp hosts export` writes them
     assert "acme" in config.clients  # the documented real-client example
 
 
