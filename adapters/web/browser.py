@@ -158,7 +158,7 @@ class Browser:
         return page
 
     async def _watch_size(self, page: Any) -> None:
-        """Stop a main document past max_page_bytes as it streams in, whatever its scheme (the analyzer reports it)."""
+        """Close the tab whose main document passes max_page_bytes as it streams in, whatever its scheme."""
         session = await page.context.new_cdp_session(page)
         tree = await session.send("Page.getFrameTree")
         main = tree["frameTree"]["frame"]["id"]
@@ -176,7 +176,10 @@ class Browser:
             documents[rid] += event.get("dataLength", 0)
             if documents[rid] > self.max_page_bytes and not page._mcp_too_big:
                 page._mcp_too_big = documents[rid]
-                asyncio.ensure_future(session.send("Page.stopLoading"))
+                # Stopping the load leaves Chromium parsing what it already holds (20 MB: 15 s and more),
+                # so the tab is closed instead and the pool makes a new one.
+                page._mcp_gate.cut()
+                asyncio.ensure_future(page.close())
 
         session.on("Network.requestWillBeSent", sent)
         session.on("Network.dataReceived", received)

@@ -73,9 +73,13 @@ class EgressProxy:
     async def aclose(self) -> None:
         if self._server is not None:
             self._server.close()
+        self.cut()
+        self._server, self.port = None, 0
+
+    def cut(self) -> None:
+        """Close every connection in flight (a page over its size limit stops receiving at once)."""
         for writer in list(self._open):
             writer.close()
-        self._server, self.port = None, 0
 
     def take_refused(self) -> list[str]:
         """The destinations refused since the last call, as 'host:port', and forget them."""
