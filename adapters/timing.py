@@ -60,3 +60,9 @@ def deadline_after(seconds: float, clock: Clock = SYSTEM_CLOCK) -> Iterator[Dead
 
 def current_deadline() -> Deadline | None:
     return _current.get()
+
+
+def restart_deadline(seconds: float, clock: Clock = SYSTEM_CLOCK) -> None:
+    """Give the current call a fresh deadline `seconds` from now, e.g. after it waited for a person to
+    answer (that wait is not the vendor's time). The enclosing `deadline_after` still restores the outer one."""
+    _current.set(Deadline(clock.monotonic() + seconds, clock))

@@ -1,9 +1,12 @@
 """Plumbing shared by every server: dependencies, budgets, annotations, error translation.
 
-A tool is registered with `@tool(server, READ, summary=...)`. The decorator spends the
-tool's budget under the call's deadline, turns `AdapterError` into an `is_error` result the
-model can act on (the second and last translation), and returns structured content with a
-short text summary. Servers never read mcp.json or the environment: `suite` builds `Deps`.
+A server is built with `new_server` (name, instructions, version, lifespan) and a tool is
+registered with `@tool(server, READ, summary=...)`. The decorator spends the tool's budget under
+the call's deadline, passes the host's progress token to the adapters (`adapters.progress`),
+turns `AdapterError` into an `is_error` result the model can act on (the second and last
+translation), and returns structured content with a short text summary. Destructive tools ask
+the user with `confirm` when the host can elicit. Servers never read mcp.json or the environment:
+`suite` builds `Deps`.
 """
 
 import asyncio
@@ -17,13 +20,14 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, AsyncIterator, Awaitable, Callable, Generic, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, ConfigDict, model_validator
+from mcp.types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from adapters.errors import AdapterError
+from adapters.progress import listening
 from adapters.ratelimit import Budget, Rate, RateLimiter
-from adapters.timing import deadline_after
+from adapters.timing import deadline_after, restart_deadline
 
 log = logging.getLogger("marketing_mcp.tools")
 
@@ -89,6 +93,27 @@ async def adapter_of(ctx: Context) -> Any:
     return await deps_of(ctx).adapter()
 
 
+_VERSION: str | None = None
+
+
+def package_version() -> str:
+    """The installed package's version (serverInfo.version); read once, a few hundred microseconds."""
+    global _VERSION
+    if _VERSION is None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            _VERSION = version("marketing-mcp")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            _VERSION = "0+unknown"
+    return _VERSION
+
+
+def new_server(name: str, instructions: str, build_deps: Callable[[], Deps]) -> MCPServer:
+    """Every server of the suite: its name, the package version, and a lifespan that builds its Deps."""
+    return MCPServer(name, instructions=instructions, version=package_version(), lifespan=lifespan_for(build_deps))
+
+
 def lifespan_for(build: Callable[[], Deps]):
     """A server lifespan that builds the Deps at start and closes its clients at exit."""
 
@@ -124,6 +149,103 @@ def error_result(exc: AdapterError, deps: Deps) -> CallToolResult:
                           meta={ERROR_META: error})
 
 
+class Declined(AdapterError):
+    """The user said no (or closed the question) when a destructive tool asked: nothing was done."""
+
+    hint = ("Do not retry on your own: ask the user what to change, or show them the preview "
+            "(dry_run=true) first.")
+
+
+class Confirmation(BaseModel):
+    confirm: bool = Field(title="Go ahead", description="Yes, do it.")
+
+
+CONFIRM_KEY = "marketing-mcp/confirm"  # the input request's key on 2026-07-28 connections
+_MODERN = "2026-07-28"  # from this revision on a server asks by returning InputRequiredResult
+
+
+class _AskFirst(Exception):
+    """Raised by `confirm` on a 2026-07-28 connection: the call ends with the question; the host asks
+    the user and calls again with the answer, and the tool runs again up to `confirm`."""
+
+    def __init__(self, result: InputRequiredResult):
+        self.result = result
+
+
+def can_elicit(ctx: Context) -> bool:
+    """Whether the host declared form elicitation (an empty `elicitation: {}` means form) and can be asked now."""
+    caps = ctx.client_capabilities
+    elicitation = caps.elicitation if caps is not None else None
+    if elicitation is None or (elicitation.form is None and elicitation.url is not None):
+        return False
+    return _input_required(ctx) or ctx.session.can_send_request
+
+
+def _input_required(ctx: Context) -> bool:
+    from mcp_types.version import is_version_at_least
+
+    return ctx.protocol_version is not None and is_version_at_least(ctx.protocol_version, _MODERN)
+
+
+async def confirm(ctx: Context, question: str, nothing: str) -> None:
+    """Ask the user `question` (yes/no) before a destructive action, when the host can elicit.
+
+    Returns when the user said yes, or when the host cannot ask: then `dry_run` previews and the
+    Director's approvals stay the gate, as before. Raises `Declined` (whose message says `nothing`,
+    e.g. "Nothing was sent.") on no, decline or cancel. Call it after the preview, with the real
+    stakes in the question, and only for a call that is not a dry run.
+    """
+    if not can_elicit(ctx):
+        return
+    if _input_required(ctx):
+        answer = _answer(ctx, question)
+    else:
+        result = await ctx.elicit(question, Confirmation)
+        answer = result.action == "accept" and result.data.confirm
+        restart_deadline(deps_of(ctx).deadline_seconds)  # the time the user took is not the vendor's
+    if not answer:
+        log.info("%s: the user did not confirm", deps_of(ctx).server)
+        raise Declined(f"The user did not confirm: {question} {nothing}")
+
+
+def _answer(ctx: Context, question: str) -> bool:
+    """This round's answer to exactly `question`; asks it (ends the round) when there is none yet.
+
+    `request_state` is sealed by the SDK and carries a digest of the question the user saw: if the
+    stakes changed between the rounds (more recipients, another title), the user is asked again.
+    """
+    import hashlib
+
+    from mcp.server.elicitation import render_elicitation_schema
+    from mcp.types import ElicitRequest, ElicitRequestFormParams
+
+    asked = hashlib.sha256(question.encode()).hexdigest()[:32]
+    reply = (ctx.input_responses or {}).get(CONFIRM_KEY)
+    if reply is not None and ctx.request_state == asked:
+        content = getattr(reply, "content", None) or {}
+        return getattr(reply, "action", None) == "accept" and content.get("confirm") is True
+    request = ElicitRequest(params=ElicitRequestFormParams(
+        message=question, requested_schema=render_elicitation_schema(Confirmation)))
+    raise _AskFirst(InputRequiredResult(input_requests={CONFIRM_KEY: request}, request_state=asked))
+
+
+def _progress_of(ctx: Context):
+    """The adapters' progress listener for one call: increasing values only, and never the call's failure."""
+    last = float("-inf")
+
+    async def report(done: float, total: float | None, message: str | None) -> None:
+        nonlocal last
+        if done <= last:  # concurrent batches may finish out of order
+            return
+        last = done
+        try:
+            await ctx.report_progress(done, total, message)  # a no-op when the request carried no token
+        except Exception:  # noqa: BLE001 - a lost notification must not fail the work it describes
+            log.debug("progress notification not delivered", exc_info=True)
+
+    return report
+
+
 def with_data(summary: str, data: dict[str, Any]) -> str:
     """The summary line, then the data as compact JSON: hosts that show a model only `content` lose nothing."""
     return f"{summary}\n{json.dumps(data, ensure_ascii=False, separators=(',', ':'))}"
@@ -143,15 +265,18 @@ def tool(server: MCPServer, annotations: ToolAnnotations, *, summary: Callable[[
         model = signature.return_annotation
 
         @functools.wraps(fn)
-        async def run(**kwargs: Any) -> CallToolResult:
+        async def run(**kwargs: Any) -> CallToolResult | InputRequiredResult:
             ctx = kwargs["ctx"]
             deps = deps_of(ctx)
             try:
                 async with deps.call(tool_name):
-                    result = await fn(**kwargs)
+                    with listening(_progress_of(ctx)):
+                        result = await fn(**kwargs)
             except AdapterError as exc:
                 log.info("%s/%s failed: %s", deps.server, tool_name, type(exc).__name__)
                 return error_result(exc, deps)
+            except _AskFirst as ask:
+                return ask.result
             except Exception:
                 log.exception("%s/%s crashed", deps.server, tool_name)
                 return CallToolResult(
@@ -162,8 +287,10 @@ def tool(server: MCPServer, annotations: ToolAnnotations, *, summary: Callable[[
             content = [TextContent(type="text", text=with_data(summary(result), data)), *(media(result) if media else [])]
             return CallToolResult(content=content, structured_content=data)
 
-        # The SDK derives the output schema from this; the content is built above.
-        run.__signature__ = signature.replace(return_annotation=Annotated[CallToolResult, model])  # type: ignore[attr-defined]
+        # The SDK derives the output schema from this (it strips the InputRequiredResult arm, which
+        # `confirm` returns on 2026-07-28 connections); the content is built above.
+        returns = Annotated[CallToolResult, model] | InputRequiredResult
+        run.__signature__ = signature.replace(return_annotation=returns)  # type: ignore[attr-defined]
         first = _OUTPUTS.get(model)
         server.add_tool(run, name=tool_name, title=title, annotations=annotations,
                         description=inspect.getdoc(fn), structured_output=False if first else None)

@@ -40,7 +40,7 @@ from adapters.cms.base import (
 )
 from adapters.errors import InvalidRequest, Unsupported
 
-from ._app import DRAFT, PUBLISH, READ, Deps, adapter_of, lifespan_for, tool
+from ._app import DRAFT, PUBLISH, READ, Deps, adapter_of, confirm, new_server, tool
 
 MEDIA_MAX_BYTES = 10 * 1024 * 1024
 _PREVIEW = 160
@@ -99,15 +99,20 @@ def _same(name: str, old: Any, new: Any) -> bool:
     return (old or None) == (new or None)
 
 
-async def _transition(cms: CMS, action: str, post_id: str, kind: Kind, dry_run: bool, status: str,
-                      apply: Callable[[], Awaitable[Post]], **extra: Any) -> WriteResult:
-    """A status change: diff against the current post, then apply it unless this is a dry run."""
+async def _transition(ctx: Context, cms: CMS, action: str, post_id: str, kind: Kind, dry_run: bool, status: str,
+                      apply: Callable[[], Awaitable[Post]], ask: Callable[[Post], str], **extra: Any) -> WriteResult:
+    """A status change: diff against the current post, then apply it unless this is a dry run.
+
+    Before a real change the user is asked `ask(post)` when the host can elicit (see `confirm`).
+    """
     before = await cms.get_post(post_id, kind)
     changes = [FieldChange(field="status", before=before.status, after=status)] if before.status != status else []
     changes += [FieldChange(field=k, before=getattr(before, k), after=v) for k, v in extra.items()
                 if getattr(before, k) != v]
     if dry_run:
         return WriteResult(action=action, dry_run=True, changes=changes, post=before)
+    if changes:
+        await confirm(ctx, ask(before), "Nothing was changed on the site.")
     post = await apply()
     return WriteResult(action=action, dry_run=False, changes=changes, post=post, confirmed=how_confirmed(post) or None)
 
@@ -133,7 +138,7 @@ def _fields(**values: Any) -> PostFields:
 
 
 def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Deps]) -> MCPServer:
-    server = MCPServer(name, instructions=instructions, lifespan=lifespan_for(build_deps))
+    server = new_server(name, instructions, build_deps)
 
     @tool(server, READ, summary=lambda s: f"{s.name} ({s.vendor}, {s.url}): can {', '.join(s.capabilities)}.")
     async def site_info(ctx: Context) -> SiteInfo:
@@ -226,8 +231,9 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
         """Publish a draft or scheduled post now, making it public."""
         cms: CMS = await adapter_of(ctx)
         await _require(cms, kind)
-        return await _transition(cms, "publish", post_id, kind, dry_run, "published",
-                                 lambda: cms.publish(post_id, kind))
+        return await _transition(ctx, cms, "publish", post_id, kind, dry_run, "published",
+                                 lambda: cms.publish(post_id, kind),
+                                 lambda p: f"Publish {_named(p)} on {cms.vendor} now, making it public?")
 
     @tool(server, PUBLISH, summary=_write_summary)
     async def schedule(
@@ -244,16 +250,19 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
         cms: CMS = await adapter_of(ctx)
         await _require(cms, kind, also=CAP_SCHEDULE)
         when = publish_at.astimezone(timezone.utc)
-        return await _transition(cms, "schedule", post_id, kind, dry_run, "scheduled",
-                                 lambda: cms.schedule(post_id, kind, when), scheduled_for=when)
+        return await _transition(ctx, cms, "schedule", post_id, kind, dry_run, "scheduled",
+                                 lambda: cms.schedule(post_id, kind, when),
+                                 lambda p: f"Schedule {_named(p)} to be published on {cms.vendor} at "
+                                           f"{when:%Y-%m-%d %H:%M} UTC?", scheduled_for=when)
 
     @tool(server, PUBLISH, summary=_write_summary)
     async def unpublish(ctx: Context, post_id: PostId, kind: KindArg = "post", dry_run: DryRun = False) -> WriteResult:
         """Take a published or scheduled post off the site; it becomes a draft again."""
         cms: CMS = await adapter_of(ctx)
         await _require(cms, kind, also=CAP_UNPUBLISH)
-        return await _transition(cms, "unpublish", post_id, kind, dry_run, "draft",
-                                 lambda: cms.unpublish(post_id, kind))
+        return await _transition(ctx, cms, "unpublish", post_id, kind, dry_run, "draft",
+                                 lambda: cms.unpublish(post_id, kind),
+                                 lambda p: f"Take {_named(p)} off the {cms.vendor} site (it becomes a draft)?")
 
     @tool(server, READ, summary=lambda t: "; ".join(f"{x.name}: {len(x.terms)}" + (f" of {x.total}" if x.total else "")
                                                    for x in t.taxonomies) or "No taxonomies.")
@@ -321,6 +330,11 @@ def _sniff_mime(content: bytes, filename: str) -> str | None:
     if filename.lower().endswith(".svg") and b"<svg" in content[:1024]:
         return "image/svg+xml"
     return None
+
+
+def _named(p: Post) -> str:
+    """A post as the user knows it: kind, title and address."""
+    return f"{p.kind} '{p.title}'" + (f" ({p.url})" if p.url else f" (ID {p.id})")
 
 
 def _write_summary(r: WriteResult) -> str:

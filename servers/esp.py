@@ -49,7 +49,7 @@ from adapters.esp.base import (
     WinnerCriteria,
 )
 
-from ._app import DRAFT, READ, SEND, Deps, adapter_of, lifespan_for, tool
+from ._app import DRAFT, READ, SEND, Deps, adapter_of, confirm, new_server, tool
 
 CONTACTS_PER_CALL = 5000
 TEXT_PREVIEW = 400
@@ -202,6 +202,14 @@ def _action_summary(a: CampaignAction) -> str:
     return f"{head}{who}{when}.{blocked}"
 
 
+def _stakes(a: CampaignAction) -> str:
+    """What goes out to whom, as the question to the user says it: "'Spring sale' to 5,555 recipients of Newsletter"."""
+    r = a.recipients
+    who = f" to {r.count:,} recipient(s) of {r.audience_name}" + (f" (segment {r.segment_name})" if r.segment_name
+                                                                  else "") if r else ""
+    return f"'{a.campaign.name}'{who}"
+
+
 def _read_back(action: str, campaign: Campaign) -> Campaign:
     """A sending action is done only when the campaign the ESP returned shows it (every ESP, present or future)."""
     if campaign.status not in DONE_STATES[action]:
@@ -211,7 +219,7 @@ def _read_back(action: str, campaign: Campaign) -> Campaign:
 
 
 def create_esp_server(name: str, instructions: str, build_deps: Callable[[], Deps]) -> MCPServer:
-    server = MCPServer(name, instructions=instructions, lifespan=lifespan_for(build_deps))
+    server = new_server(name, instructions, build_deps)
 
     @tool(server, READ, summary=lambda a: f"{a.account} ({a.vendor}): can {', '.join(a.capabilities)}.")
     async def account_info(ctx: Context) -> AccountInfo:
@@ -497,6 +505,7 @@ def create_esp_server(name: str, instructions: str, build_deps: Callable[[], Dep
         if dry_run:
             return action
         _refuse_unready(action)
+        await confirm(ctx, f"Schedule {_stakes(action)} for {when:%Y-%m-%d %H:%M} UTC?", "Nothing was scheduled.")
         campaign = _read_back("schedule_campaign", await esp.schedule(campaign_id, when))
         return action.model_copy(update={"dry_run": False, "campaign": campaign})
 
@@ -512,6 +521,7 @@ def create_esp_server(name: str, instructions: str, build_deps: Callable[[], Dep
         if dry_run:
             return action
         _refuse_unready(action)
+        await confirm(ctx, f"Send {_stakes(action)} now? This cannot be undone.", "Nothing was sent.")
         sent = _read_back("send_campaign", await esp.send(campaign_id))
         return action.model_copy(update={"dry_run": False, "campaign": sent})
 
@@ -527,6 +537,8 @@ def create_esp_server(name: str, instructions: str, build_deps: Callable[[], Dep
                                  hint="Check list_campaigns for the one you meant.")
         if dry_run:
             return CampaignAction(action="cancel_campaign", dry_run=True, campaign=campaign)
+        when = f" (scheduled for {campaign.scheduled_for:%Y-%m-%d %H:%M} UTC)" if campaign.scheduled_for else ""
+        await confirm(ctx, f"Stop campaign '{campaign.name}', now {campaign.status}{when}?", "Nothing was stopped.")
         stopped = _read_back("cancel_campaign", await esp.cancel(campaign_id))
         return CampaignAction(action="cancel_campaign", dry_run=False, campaign=stopped)
 

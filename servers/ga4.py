@@ -18,7 +18,7 @@ from adapters.google.ga4 import (
     Report,
 )
 
-from ._app import READ, Deps, adapter_of, lifespan_for, tool
+from ._app import READ, Deps, adapter_of, new_server, tool
 
 INSTRUCTIONS = """Tools for one client's Google Analytics 4 properties: list properties, look up dimension and
 metric names, run reports (one or two date ranges, filters, ordering, paging), realtime reports,
@@ -46,7 +46,7 @@ def _report_summary(r: Report) -> str:
 
 
 def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
-    server = MCPServer("ga4", instructions=INSTRUCTIONS, lifespan=lifespan_for(build_deps))
+    server = new_server("ga4", INSTRUCTIONS, build_deps)
 
     @tool(server, READ, summary=lambda p: f"{len(p.properties)} GA4 propert(ies) visible to this account.")
     async def list_properties(ctx: Context) -> PropertyList:

@@ -19,7 +19,7 @@ from adapters.google.search_console import (
     Sitemap,
 )
 
-from ._app import PUBLISH, READ, Deps, adapter_of, lifespan_for, tool
+from ._app import PUBLISH, READ, Deps, adapter_of, new_server, tool
 
 INSTRUCTIONS = """Tools for one client's Google Search Console properties: list sites, query search performance
 (queries, pages, countries, devices, dates), compare two periods, find queries or pages whose CTR
@@ -84,7 +84,7 @@ class SitemapSubmission(BaseModel):
 
 
 def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
-    server = MCPServer("search-console", instructions=INSTRUCTIONS, lifespan=lifespan_for(build_deps))
+    server = new_server("search-console", INSTRUCTIONS, build_deps)
 
     @tool(server, READ, summary=lambda s: f"{len(s.sites)} propert(ies): " + ", ".join(x.site for x in s.sites[:10]))
     async def list_sites(ctx: Context) -> SiteList:
