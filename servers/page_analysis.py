@@ -27,7 +27,8 @@ def _report_summary(r: PageReport) -> str:
     worst = "; ".join(f.message for f in r.findings[:3])
     return (f"{r.final_url}: HTTP {r.status}, {'indexable' if r.indexable else 'NOT indexable'}, "
             f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} note(s)"
-            + (f". Top: {worst}" if worst else ".") + ("" if r.complete else " (page did not finish loading)"))
+            + (f". Top: {worst}" if worst else ".") + ("" if r.complete else " (page did not finish loading)")
+            + (f" Refused (not allowed, nothing sent): {', '.join(r.blocked[:3])}." if r.blocked else ""))
 
 
 def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
