@@ -78,9 +78,25 @@ def _sign_in(config) -> None:
 
     from .auth import sign_in_at_sandbox
 
+    _forget_old_sign_ins()
     _say("\n== `marketing-mcp auth login PROVIDER --client demo`, consent given by a scripted browser ==")
     sign_in_at_sandbox(config, "demo", sys.stdout)
     _say(f"Vault: {data_dir() / 'vault' / 'demo.vault'} (encrypted; `marketing-mcp auth status --client demo`)")
+
+
+def _forget_old_sign_ins() -> None:
+    """The world was reset, so earlier grants are void; and a sandbox on another port (--port) would leave
+    the demo client two WordPress accounts, which a server refuses to choose between."""
+    from adapters.errors import AuthError
+    from credentials.store import VaultError
+    from credentials.vault import Vault
+
+    try:
+        vault = Vault.open("demo")
+        for rec in list(vault.store.records().values()):
+            vault.store.delete(rec.provider, rec.account)
+    except (AuthError, VaultError):  # no vault key yet, or a vault the sign-in will report on
+        pass
 
 
 @contextmanager

@@ -50,11 +50,13 @@ def export(capsys, config: Path, host: str, *extra: str) -> tuple[int, dict | No
     return code, (json.loads(out) if out.strip() else None), err
 
 
-def test_printed_entries_are_absolute_and_carry_the_vault_location_but_no_secret(capsys, config, home, monkeypatch):
+def test_printed_entries_are_absolute_and_carry_the_vault_location_but_no_secret(capsys, config, home, monkeypatch,
+                                                                                 tmp_path):
     from credentials.keys import MasterKey
 
     secret = MasterKey.generate().to_text()
     monkeypatch.setenv("MARKETING_MCP_VAULT_KEY", secret)
+    monkeypatch.setenv("MARKETING_MCP_HOME", str(tmp_path / "fresh-home"))  # a vault whose key is only in the env
     code, doc, err = export(capsys, config, "claude-desktop")
     assert code == 0
     entries = doc["mcpServers"]
@@ -70,6 +72,20 @@ def test_printed_entries_are_absolute_and_carry_the_vault_location_but_no_secret
     assert secret not in json.dumps(doc) and secret not in err
     assert "only in $MARKETING_MCP_VAULT_KEY" in err  # and the user is told the host will not have it
     assert not (home / ".config").exists()  # printing writes nothing
+
+
+def test_a_key_file_needs_nothing_more_than_the_home(capsys, config, home, monkeypatch, tmp_path):
+    from credentials.keys import KEY_FILE_NAME, MasterKey
+
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    (data / KEY_FILE_NAME).write_text(MasterKey.generate().to_text() + "\n")
+    (data / KEY_FILE_NAME).chmod(0o600)
+    monkeypatch.setenv("MARKETING_MCP_HOME", str(data))
+    monkeypatch.setenv("MARKETING_MCP_VAULT_KEY", MasterKey.generate().to_text())  # here too, but not only here
+    code, doc, err = export(capsys, config, "claude-desktop")
+    assert code == 0 and "Note:" not in err
+    assert doc["mcpServers"][f"{CLIENT}-wordpress"]["env"]["MARKETING_MCP_HOME"] == str(data.resolve())
 
 
 def test_page_analysis_gets_the_browser_settings_it_reads(capsys, config, home, monkeypatch):
