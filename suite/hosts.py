@@ -86,8 +86,10 @@ def server_command(argv0: str | None = None, executable: str | None = None) -> l
     """How this very install starts itself, as absolute paths: its console script when that is what
     runs (PATH lookups may find another install), else this interpreter with `-m suite`."""
     script = Path(sys.argv[0] if argv0 is None else argv0)
-    if script.name in ("marketing-mcp", "marketing-mcp.exe") and script.is_file():
-        return [os.path.abspath(script)]  # not resolved: a venv's bin/ symlinks must stay as they are
+    if script.name in ("marketing-mcp", "marketing-mcp.exe"):
+        for candidate in (script, script.with_name("marketing-mcp.exe")):  # Windows may drop the .exe from argv[0]
+            if candidate.is_file():
+                return [os.path.abspath(candidate)]  # not resolved: a venv's bin/ symlinks must stay as they are
     return [os.path.abspath(executable or sys.executable), "-m", "suite"]
 
 

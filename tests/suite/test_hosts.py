@@ -88,6 +88,36 @@ def test_a_key_file_needs_nothing_more_than_the_home(capsys, config, home, monke
     assert doc["mcpServers"][f"{CLIENT}-wordpress"]["env"]["MARKETING_MCP_HOME"] == str(data.resolve())
 
 
+class MemoryKeyring:
+    """A keyring that works, named by dotted path as MARKETING_MCP_KEYRING names one."""
+
+    priority = 1
+    entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+
+def test_a_key_in_the_keyring_passes_the_keyring_choice_and_on_linux_the_session_bus(capsys, config, home,
+                                                                                      monkeypatch, tmp_path):
+    from credentials.keys import KEYRING_SERVICE, MasterKey, keyring_username
+
+    data = tmp_path / "data"
+    MemoryKeyring.entries[(KEYRING_SERVICE, keyring_username(data))] = MasterKey.generate().to_text()
+    monkeypatch.setenv("MARKETING_MCP_HOME", str(data))
+    monkeypatch.setenv("MARKETING_MCP_KEYRING", f"{__name__}.MemoryKeyring")
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/run/user/1000/bus")
+    monkeypatch.setattr(sys, "platform", "linux")
+    _, doc, err = export(capsys, config, "claude-desktop")
+    assert doc["mcpServers"][f"{CLIENT}-wordpress"]["env"] == {
+        "MARKETING_MCP_HOME": str(data.resolve()), "MARKETING_MCP_KEYRING": f"{__name__}.MemoryKeyring",
+        "DBUS_SESSION_BUS_ADDRESS": "unix:path=/run/user/1000/bus"}
+    assert "Note:" not in err
+
+
 def test_page_analysis_gets_the_browser_settings_it_reads(capsys, config, home, monkeypatch):
     monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", "/opt/browsers")
     monkeypatch.setenv("MARKETING_MCP_CHROMIUM", "/usr/lib/chromium/chromium")
@@ -197,6 +227,10 @@ def test_the_command_is_the_running_console_script_else_this_python(tmp_path):
     assert server_command(str(script)) == [str(script)]
     assert server_command("/usr/lib/python3/dist-packages/pytest/__main__.py") == [sys.executable, "-m", "suite"]
     assert server_command(str(tmp_path / "bin" / "missing" / "marketing-mcp")) == [sys.executable, "-m", "suite"]
+    exe = tmp_path / "Scripts" / "marketing-mcp.exe"
+    exe.parent.mkdir()
+    exe.write_bytes(b"MZ")
+    assert server_command(str(tmp_path / "Scripts" / "marketing-mcp")) == [str(exe)]
 
 
 async def test_an_exported_entry_starts_with_only_the_hosts_environment(signed_in, tmp_path, capsys, monkeypatch):
