@@ -27,7 +27,7 @@ from suite.config import parse_config
 from suite.wiring import create_server
 
 from ..conftest import need
-from ..helpers import call_ok, text
+from ..helpers import call_ok, error_of, text
 
 
 class Canary:
@@ -111,14 +111,8 @@ def fixture(sandbox, name: str, to: str) -> str:
     return f"{sandbox.url}/_fixtures/{name}?to={quote(to, safe='')}"
 
 
-def error(result) -> dict:
-    """A tool error's type, message and hint (in `_meta`, or in structured content from older servers)."""
-    assert result.is_error, text(result)
-    return (result.meta or {}).get("marketing-mcp/error") or (result.structured_content or {}).get("error", {})
-
-
 def denied(result) -> bool:
-    return bool(result.is_error and error(result).get("type") == "permission_denied")
+    return bool(result.is_error and error_of(result).get("type") == "permission_denied")
 
 
 def hostport(url: str) -> str:
@@ -138,7 +132,7 @@ async def test_a_redirect_into_private_space_reaches_nothing_in_any_tool(sandbox
             ("compare_pages", {"url": f"{sandbox.url}/", "against": url}))}
     for tool, result in results.items():
         assert denied(result), f"{tool}: {text(result)}"
-        assert "allowed_hosts" in error(result)["hint"]
+        assert "allowed_hosts" in error_of(result)["hint"]
     assert not any(c.type == "image" for c in results["screenshot"].content)
     assert canary.tcp == 0
 

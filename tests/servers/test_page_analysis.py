@@ -15,7 +15,7 @@ from suite.config import parse_config
 from suite.wiring import ADAPTERS, Wiring, create_server
 
 from ..conftest import need
-from ..helpers import call_ok, text
+from ..helpers import call_ok, error_of, text
 
 # The sandbox's defect ids -> the check analyze_page reports for them.
 CHECK_FOR = {
@@ -43,11 +43,6 @@ def chromium():
 def defects(sandbox, chromium) -> dict:
     return httpx.get(f"{sandbox.url}/_sandbox/page-defects").json()
 
-
-def error(result) -> dict:
-    """A tool error's type, message and hint (in `_meta`, or in structured content from older servers)."""
-    assert result.is_error, text(result)
-    return (result.meta or {}).get("marketing-mcp/error") or (result.structured_content or {}).get("error", {})
 
 
 def client(url: str, **settings) -> Client:
@@ -117,15 +112,15 @@ async def test_private_addresses_and_other_schemes_are_refused(sandbox, chromium
         file_url = await c.call_tool("analyze_page", {"url": "file:///etc/passwd"})
         data_url = await c.call_tool("screenshot", {"url": "data:text/html,<h1>hi</h1>"})
     for result in (refused, other, local):
-        assert error(result)["type"] == "permission_denied", text(result)
-        assert "allowed_hosts" in error(result)["hint"]
+        assert error_of(result)["type"] == "permission_denied", text(result)
+        assert "allowed_hosts" in error_of(result)["hint"]
     assert file_url.is_error and data_url.is_error  # the schema accepts http(s) only
 
 
 async def test_a_redirect_into_private_space_is_blocked(sandbox, chromium):
     async with client(sandbox.url) as c:
         result = await c.call_tool("analyze_page", {"url": f"{sandbox.url}/_fixtures/redirect-to-private"})
-    assert error(result)["type"] == "permission_denied", text(result)
+    assert error_of(result)["type"] == "permission_denied", text(result)
     # (tests/servers/test_egress.py proves with a listening canary that nothing reached the target)
 
 
