@@ -6,6 +6,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
 
 from adapters.errors import InvalidRequest
+from adapters.progress import progress
 from adapters.google.search_console import (
     Analytics,
     DataState,
@@ -173,7 +174,11 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
         """inspect_url for up to 10 URLs (URL inspection is limited to 600 a minute, 2,000 a day per site)."""
         sc: SearchConsole = await adapter_of(ctx)
         target = sc.site_of(site)
-        return Inspections(results=[await sc.inspect(target, u) for u in urls])
+        results = []
+        for url in urls:
+            results.append(await sc.inspect(target, url))
+            await progress(len(results), len(urls), f"{len(results)} of {len(urls)} URLs inspected")
+        return Inspections(results=results)
 
     @tool(server, READ, summary=lambda s: f"{len(s.sitemaps)} sitemap(s) for {s.site}.")
     async def list_sitemaps(ctx: Context, site: SiteArg = None) -> SitemapList:

@@ -29,6 +29,7 @@ import httpx
 
 from ..errors import AdapterError, InvalidRequest, NotFound, OutcomeUnknown, Unsupported, UpstreamUnavailable
 from ..http import HttpService, error_body
+from ..progress import progress
 from .base import (
     CAP_AB_SUBJECT,
     CAP_CANCEL,
@@ -250,7 +251,7 @@ class CustomerIO:
         existing, requests = await self._existing(list(latest))
         failed: list[ContactError] = []
         batch: list[tuple[str, dict]] = []
-        size = 0
+        size = sent = 0
         for email, contact in latest.items():
             item = _identify(contact)
             item_size = len(json.dumps(item, separators=(",", ":")).encode())
@@ -260,12 +261,16 @@ class CustomerIO:
             if batch and size + item_size + 1 > BATCH_BYTES:
                 failed += await self._send_batch(batch)
                 requests += 1
+                sent += len(batch)
+                # Between batches: where a cancelled upsert stops, with every batch so far answered.
+                await progress(sent, len(latest), f"{sent} of {len(latest)} people identified")
                 batch, size = [], 0
             batch.append((email, item))
             size += item_size + 1
         if batch:
             failed += await self._send_batch(batch)
             requests += 1
+            await progress(len(latest), len(latest), f"{len(latest)} of {len(latest)} people identified")
         refused = {f.email for f in failed}
         done = [e for e in latest if e not in refused]
         return UpsertResult(created=sum(e not in existing for e in done), updated=sum(e in existing for e in done),

@@ -53,6 +53,7 @@ from ..errors import (
     RateLimited,
     UpstreamUnavailable,
 )
+from ..progress import progress
 from ..timing import SYSTEM_CLOCK, Clock, deadline_after
 from .base import (
     CAP_AB_SUBJECT,
@@ -296,14 +297,14 @@ class Mailchimp:
         chunks = [(chunk, True) for chunk in _chunks(given, BATCH_SIZE)]
         chunks += [(chunk, False) for chunk in _chunks(new_only, BATCH_SIZE)]
         existing: list[ContactUpsert] = []
-        await _all([self._batch(audience_id, chunk, update, tally, existing) for chunk, update in chunks])
+        await _all([self._batch(audience_id, chunk, update, tally, existing, len(wanted)) for chunk, update in chunks])
         await _all([self._patch_fields(audience_id, c, tally) for c in existing])
         await _all([self._add_tags(audience_id, c, tally) for c in wanted.values()
                     if c.tags and c.email not in tally.failed])
         return tally.result()
 
     async def _batch(self, audience_id: str, chunk: list[ContactUpsert], update_existing: bool, tally: _Tally,
-                     existing: list[ContactUpsert]) -> None:
+                     existing: list[ContactUpsert], total: int) -> None:
         body = {"members": [_member(c) for c in chunk], "update_existing": update_existing}
         try:
             # Safe to repeat: a lost batch sent again updates what the first one created.
@@ -314,6 +315,7 @@ class Mailchimp:
         except AdapterError as exc:
             for contact in chunk:
                 tally.fail(contact.email, f"Mailchimp did not take this batch: {exc.message}")
+            await tally.batch_done(len(chunk), total)
             return
         tally.created += int(answer.get("total_created") or 0)
         tally.updated += int(answer.get("total_updated") or 0)
@@ -324,6 +326,7 @@ class Mailchimp:
                 existing.append(by_email[email])
             else:
                 tally.fail(email, str(error.get("error") or "refused by Mailchimp"))
+        await tally.batch_done(len(chunk), total)
 
     async def _patch_fields(self, audience_id: str, contact: ContactUpsert, tally: _Tally) -> None:
         if contact.merge_fields:
@@ -701,12 +704,17 @@ class _Tally:
     """What an upsert did, contact by contact, and how many calls it took."""
 
     def __init__(self) -> None:
-        self.created = self.updated = self.requests = 0
+        self.created = self.updated = self.requests = self.batched = 0
         self.failed: dict[str, str] = {}
 
     async def count(self, call: Awaitable[T]) -> T:
         self.requests += 1
         return await call
+
+    async def batch_done(self, contacts: int, total: int) -> None:
+        """One batch answered; the await is where a cancelled upsert stops, with no batch half counted."""
+        self.batched += contacts
+        await progress(self.batched, total, f"{self.batched} of {total} contacts through Mailchimp's batch call")
 
     def fail(self, email: str, reason: str) -> None:
         self.failed.setdefault(email, reason)

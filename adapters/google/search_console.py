@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from adapters.errors import AdapterError, InvalidRequest
+from adapters.progress import progress
 from adapters.ratelimit import Budget, Rate, WindowBudget
 
 from .common import blocking, discovery_error, execute
@@ -175,6 +176,7 @@ class SearchConsole:
             page = (await self._call(lambda b=body: self._svc.searchanalytics().query(siteUrl=site, body=b),
                                      site=site)).get("rows", [])
             rows += page
+            await progress(limit if len(page) < size else len(rows), limit, f"{len(rows)} rows fetched")
             if len(page) < size:
                 break
         parsed = [Row(keys=dict(zip(dimensions, r.get("keys", []))), clicks=int(r.get("clicks", 0)),
