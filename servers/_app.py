@@ -246,6 +246,44 @@ def _progress_of(ctx: Context):
     return report
 
 
+RESOURCE_CHARS = 60_000  # a resource is context for a model: small, or it is not read
+
+
+def resource(server: MCPServer, uri: str, *, name: str, description: str):
+    """Register a read-only JSON resource (template) whose function returns a pydantic model or dict.
+
+    It runs under the same deadline and per-tool budget as a tool (named `resource:<name>`); an
+    AdapterError becomes a ResourceError whose text says what to do, and the JSON is capped.
+    """
+
+    def register(fn: Callable[..., Awaitable[Any]]):
+        @functools.wraps(fn)
+        async def read(**kwargs: Any) -> str:
+            from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
+
+            from adapters.errors import NotFound
+
+            ctx = kwargs["ctx"]
+            deps = deps_of(ctx)
+            try:
+                async with deps.call(f"resource:{name}"):
+                    value = await fn(**kwargs)
+            except AdapterError as exc:
+                log.info("%s/resource %s failed: %s", deps.server, name, type(exc).__name__)
+                text = exc.message + (f" Next: {exc.hint}" if exc.hint else "")
+                raise (ResourceNotFoundError if isinstance(exc, NotFound) else ResourceError)(text) from None
+            data = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+            body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+            if len(body) > RESOURCE_CHARS:
+                raise ResourceError(f"{uri} is larger than {RESOURCE_CHARS} characters; use the tools instead.")
+            return body
+
+        server.resource(uri, name=name, description=description, mime_type="application/json")(read)
+        return fn
+
+    return register
+
+
 def with_data(summary: str, data: dict[str, Any]) -> str:
     """The summary line, then the data as compact JSON: hosts that show a model only `content` lose nothing."""
     return f"{summary}\n{json.dumps(data, ensure_ascii=False, separators=(',', ':'))}"

@@ -49,7 +49,7 @@ from adapters.esp.base import (
     WinnerCriteria,
 )
 
-from ._app import DRAFT, READ, SEND, Deps, adapter_of, confirm, new_server, tool
+from ._app import DRAFT, READ, SEND, Deps, adapter_of, confirm, new_server, resource, tool
 
 CONTACTS_PER_CALL = 5000
 TEXT_PREVIEW = 400
@@ -552,6 +552,13 @@ def create_esp_server(name: str, instructions: str, build_deps: Callable[[], Dep
         Judge on clicks: privacy proxies open mail nobody reads."""
         esp: ESP = await adapter_of(ctx)
         return await esp.report(campaign_id)
+
+    @resource(server, "esp://audiences/{audience_id}", name="esp-audience",
+              description="One audience: size, sender defaults, merge fields and its historic open and click "
+                          "rates (the baseline to judge a campaign by). audience_id from list_audiences.")
+    async def audience_resource(audience_id: str, ctx: Context) -> Audience:
+        esp: ESP = await adapter_of(ctx)
+        return await esp.get_audience(audience_id)
 
     return server
 

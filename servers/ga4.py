@@ -18,7 +18,7 @@ from adapters.google.ga4 import (
     Report,
 )
 
-from ._app import READ, Deps, adapter_of, new_server, tool
+from ._app import READ, Deps, adapter_of, new_server, resource, tool
 
 INSTRUCTIONS = """Tools for one client's Google Analytics 4 properties: list properties, look up dimension and
 metric names, run reports (one or two date ranges, filters, ordering, paging), realtime reports,
@@ -138,5 +138,16 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
         """The property's remaining API quota, as GA4 last reported it."""
         ga4: GA4 = await adapter_of(ctx)
         return await ga4.quota(ga4.property_id(property))
+
+    @resource(server, "ga4://properties/{property}/metadata", name="ga4-metadata",
+              description="The property's dimension and metric API names with a short label each "
+                          "(custom ones marked), to write run_report arguments. property: '123' or a "
+                          "configured name.")
+    async def metadata_catalogue(property: str, ctx: Context) -> dict:
+        ga4: GA4 = await adapter_of(ctx)
+        meta = await ga4.metadata(ga4.property_id(property))
+        return {"property": meta.property, **{kind: {f.name: f.ui_name + (" (custom)" if f.custom else "")
+                                                     for f in getattr(meta, kind)}
+                                              for kind in ("dimensions", "metrics")}}
 
     return server

@@ -210,3 +210,32 @@ async def test_a_cancelled_upsert_stops_and_the_server_keeps_serving(config, sig
             assert (await call_ok(c, "list_audiences"))["items"]  # still serving
     finally:
         faults.remove(rule.id)
+
+
+# -- resources -----------------------------------------------------------------------------------------
+
+async def test_ga4_metadata_catalogue_is_a_resource_template(google, mode):  # noqa: F811
+    import json
+
+    async with Client(create_server(google, "g", "ga4"), mode=mode) as c:
+        templates = (await c.list_resource_templates()).resource_templates
+        assert [t.uri_template for t in templates] == ["ga4://properties/{property}/metadata"]
+        read = await c.read_resource("ga4://properties/web/metadata")
+        catalogue = json.loads(read.contents[0].text)
+        assert read.contents[0].mime_type == "application/json" and len(read.contents[0].text) < 60_000
+        assert catalogue["property"] == "properties/420000001"
+        assert "sessions" in catalogue["metrics"] and "landingPage" in catalogue["dimensions"]
+        with pytest.raises(Exception, match="nowhere|not|unknown|configured"):
+            await c.read_resource("ga4://properties/nowhere/metadata")
+        assert (await call_ok(c, "list_properties"))["properties"]  # still serving
+
+
+async def test_esp_audience_is_a_resource_template(config, mode):
+    import json
+
+    async with Client(create_server(config, "t", "mailchimp"), mode=mode) as c:
+        templates = (await c.list_resource_templates()).resource_templates
+        assert [t.uri_template for t in templates] == ["esp://audiences/{audience_id}"]
+        audience = await _audience(c)
+        read = await c.read_resource(f"esp://audiences/{audience['id']}")
+        assert json.loads(read.contents[0].text)["member_count"] == audience["member_count"]
