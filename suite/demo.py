@@ -54,11 +54,14 @@ def _demo_config(explicit: str | None, stack: ExitStack) -> Path:
 def _on_port(path: Path, sandbox_url: str, port: int, stack: ExitStack) -> tuple[Path, str]:
     """A copy of the file whose demo client points every sandbox address at 127.0.0.1:PORT."""
     new_url = f"http://127.0.0.1:{port}"
+    old_netloc, new_netloc = httpx.URL(sandbox_url).netloc.decode(), f"127.0.0.1:{port}"
     raw = json.loads(path.read_text(encoding="utf-8"))
 
     def moved(value: Any) -> Any:
         if isinstance(value, str) and value.startswith(sandbox_url):
             return new_url + value[len(sandbox_url):]
+        if value == old_netloc:  # an allowed_hosts entry naming the sandbox's port
+            return new_netloc
         if isinstance(value, dict):
             return {k: moved(v) for k, v in value.items()}
         if isinstance(value, list):

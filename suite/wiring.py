@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import os
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from adapters.errors import InvalidRequest, NotFound
@@ -181,7 +182,8 @@ async def page_analysis_adapter(w: Wiring):
 
     s = w.settings
     policy = UrlPolicy(allow_private=s.allow_private, allowed_hosts=frozenset(s.allowed_hosts))
-    return PageAnalyzer(Browser(policy, executable=s.chromium, pages=s.pages), page_timeout=s.page_timeout,
+    chromium = s.chromium or os.environ.get("MARKETING_MCP_CHROMIUM")  # settings first, then the environment
+    return PageAnalyzer(Browser(policy, executable=chromium, pages=s.pages), page_timeout=s.page_timeout,
                         max_links=s.max_links, link_timeout=s.link_timeout)
 
 

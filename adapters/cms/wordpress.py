@@ -136,8 +136,8 @@ class WordPress:
             notes = []
         else:
             where = "not writable: the marketing-mcp companion plugin is not installed"
-            notes = [f"Copy {COMPANION_PLUGIN} into wp-content/mu-plugins/ to make SEO title and meta "
-                     "description writable through REST."]
+            notes = [f"Copy {COMPANION_PLUGIN} (`marketing-mcp wordpress-plugin` writes it out) into "
+                     "wp-content/mu-plugins/ to make SEO title and meta description writable through REST."]
         return SiteInfo(
             vendor=self.vendor,
             name=html.unescape(str(index.get("name") or "")) if isinstance(index, dict) else "",
@@ -314,7 +314,8 @@ class WordPress:
                 if not seo.get(key):
                     raise Unsupported(
                         f"This WordPress site does not expose the {ours.replace('_', ' ')} for writing.",
-                        hint=f"Install {COMPANION_PLUGIN} as a must-use plugin, or leave {ours} out.")
+                        hint=f"Install {COMPANION_PLUGIN} (`marketing-mcp wordpress-plugin` writes it out) as a "
+                             f"must-use plugin, or leave {ours} out.")
                 meta[seo[key]] = given[ours] or ""
         if meta:
             payload["meta"] = meta

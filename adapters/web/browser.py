@@ -50,7 +50,7 @@ USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Ge
 
 def find_chromium(configured: str | None = None) -> str | None:
     """A configured path, Debian's chromium, or the one `python -m playwright install chromium` put in place."""
-    for candidate in (configured, os.environ.get("MARKETING_MCP_CHROMIUM"), DEBIAN_CHROMIUM):
+    for candidate in (configured, DEBIAN_CHROMIUM):
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
     cache = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH", Path.home() / ".cache" / "ms-playwright"))

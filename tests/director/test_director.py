@@ -44,7 +44,7 @@ def world(tmp_path, monkeypatch):
         client = raw["clients"][CLIENT]
         client["servers"]["search-console"] = {"settings": {"sites": [f"{sb.url}/"], "api_base": sb.url}}
         client["servers"]["ga4"] = {"settings": {"properties": {"web": "420000001"}, "api_base": sb.url}}
-        client["servers"]["page-analysis"] = {"settings": {"allowed_hosts": ["127.0.0.1"]}}
+        client["servers"]["page-analysis"] = {"settings": {"allowed_hosts": [f"127.0.0.1:{sb.port}"]}}
         client["director"] = {"auto_approve": ["*"]}
         path = tmp_path / "mcp.json"
         path.write_text(json.dumps(raw))

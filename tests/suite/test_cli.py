@@ -139,6 +139,7 @@ def test_demo_port_points_every_sandbox_address_of_the_demo_client_there():
         text = path.read_text()
         demo = json.loads(text)["clients"]["demo"]
         assert "8765" not in json.dumps(demo)
+        assert demo["servers"]["page-analysis"]["settings"]["allowed_hosts"] == ["127.0.0.1:9876"]
         config = load_config(path)
         assert str(config.client("demo").sandbox) == "http://127.0.0.1:9876/"
         assert str(config.client("demo").servers.mailchimp.settings.api_base) == \
