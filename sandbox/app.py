@@ -9,14 +9,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import customerio, ga4, mailchimp, pages, search_console, webflow, wordpress
+from . import customerio, ga4, mailchimp, pages, search_console, webflow
+from .vendors.wordpress import api as wordpress
 from .admin import admin_routes
 from .consent_pages import WP_AUTHORIZE_PATH
 from .faults import FaultMiddleware
 from .fixture_pages import fixture_routes
 from .oauth_http import oauth_routes
 from .site_assets import asset_routes
-from .wp_authorize import authorize_application
+from .vendors.wordpress.authorize import authorize_application
 from .world import (
     CUSTOMERIO_APP_PREFIX,
     CUSTOMERIO_TRACK_PREFIX,

@@ -24,9 +24,9 @@ from .page_defects import SHOP_DESCRIPTION, SHOP_PATH, SHOP_TITLE, WEBFLOW_HOME_
 from .page_layout import Chrome, Doc, Image, render
 from .site_assets import asset_url, mirror_url
 from .webflow_site import Collection
-from .wordpress_site import Post
+from .vendors.wordpress.site import Post
 from .world import WEBFLOW_SITE_PREFIX, World
-from .wp_text import render_content, render_excerpt, strip_tags, texturize
+from .vendors.wordpress.text import render_content, render_excerpt, strip_tags, texturize
 
 SOCIAL_DESCRIPTION_CHARS = 155
 

@@ -11,7 +11,7 @@ import random
 from datetime import datetime, timedelta
 
 from .webflow_site import Collection, Domain, Field, Item, WebflowSite
-from .wordpress_site import SEO_META_KEYS, WordPressSite
+from .vendors.wordpress.site import SEO_META_KEYS, WordPressSite
 
 WP_SITE_NAME = "Northwind Coffee Roasters"
 WP_SITE_DESCRIPTION = "Small-batch coffee, roasted every Tuesday in Portland"
@@ -158,7 +158,7 @@ WEBFLOW_ITEMS = [
 
 
 def seed_wordpress(site: WordPressSite, rng: random.Random, now: datetime, admin_password: str) -> None:
-    from .wordpress_site import User  # local import keeps this module's public surface small
+    from .vendors.wordpress.site import User  # local import keeps this module's public surface small
 
     site.users[1] = User(id=1, username="demo", name="Demo Editor", email="demo@northwind.example",
                          registered=now - timedelta(days=400))

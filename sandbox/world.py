@@ -27,7 +27,7 @@ from .ratelimit import RollingWindow
 from .seed_content import WP_SITE_DESCRIPTION, WP_SITE_NAME, seed_webflow, seed_wordpress
 from .traffic import TrafficModel, normalize_incidents
 from .webflow_site import WebflowSite
-from .wordpress_site import SEO_PLUGINS, WordPressSite
+from .vendors.wordpress.site import SEO_PLUGINS, WordPressSite
 
 WEBFLOW_API_PREFIX = "/webflow/v2"
 WEBFLOW_SITE_PREFIX = "/webflow-site"

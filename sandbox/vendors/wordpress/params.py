@@ -12,7 +12,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Sequence
 
-from .wordpress_site import WPError
+from .site import WPError
 
 _MISSING = object()
 _DATE_RE = re.compile(

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from .wp_text import sanitize_title
+from .text import sanitize_title
 
 POST_STATUSES = ("publish", "future", "draft", "pending", "private", "trash")
 # Statuses whose slug WordPress leaves alone (no generation, no uniqueness check).

@@ -13,10 +13,10 @@ from typing import Any, Callable
 
 from starlette.requests import Request
 
-from .wordpress_site import CORE_META_DEFAULTS, ApplicationPassword, Media, Post, Term, User, WordPressSite
-from .world import World
-from .wp_params import Params
-from .wp_text import render_content, render_excerpt, sanitize_title, texturize
+from .site import CORE_META_DEFAULTS, ApplicationPassword, Media, Post, Term, User, WordPressSite
+from ...world import World
+from .params import Params
+from .text import render_content, render_excerpt, sanitize_title, texturize
 
 CAPABILITIES = ("switch_themes", "edit_themes", "activate_plugins", "edit_plugins", "edit_users", "edit_files",
                 "manage_options", "moderate_comments", "manage_categories", "manage_links", "upload_files",

@@ -17,11 +17,11 @@ from urllib.parse import parse_qsl, urlsplit
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from .consent_pages import error_page, wp_authorize, wp_password_shown
-from .oauth import LOOPBACK_HOSTS
-from .oauth_http import with_query
-from .wordpress_site import WPError, chunk_password
-from .world import World
+from ...consent_pages import error_page, wp_authorize, wp_password_shown
+from ...oauth import LOOPBACK_HOSTS
+from ...oauth_http import with_query
+from .site import WPError, chunk_password
+from ...world import World
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 _FIELDS = ("app_name", "app_id", "success_url", "reject_url")

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .wordpress_site import (
+from .site import (
     ALLOWED_UPLOADS,
     ApplicationPassword,
     COMPANION_PLUGIN_VERSION,
@@ -35,10 +35,10 @@ from .wordpress_site import (
     chunk_password,
     sniff_image,
 )
-from .world import World
-from .wp_params import MISSING, Params, php_params
-from .wp_shapes import Ctx, Handler, Result, media_json, post_json, term_json, user_json, wp_date
-from .wp_text import sanitize_title
+from ...world import World
+from .params import MISSING, Params, php_params
+from .shapes import Ctx, Handler, Result, media_json, post_json, term_json, user_json, wp_date
+from .text import sanitize_title
 
 POST_WRITE_STATUSES = ("publish", "future", "draft", "pending", "private")
 QUERY_STATUSES = ("publish", "future", "draft", "pending", "private", "trash", "auto-draft", "inherit", "any")

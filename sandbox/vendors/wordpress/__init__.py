@@ -1,0 +1,3 @@
+"""WordPress: the REST API (``api``), the CMS state it serves (``site``), request parameter parsing
+(``params``), response shapes (``shapes``), WordPress's text filters (``text``) and the
+application-password authorization screen (``authorize``)."""
