@@ -29,8 +29,9 @@ class Provider:
     kinds: tuple[Kind, ...]
     """What the vault can hold for this vendor; `auth login` makes oauth2, `auth set` the rest."""
     endpoints: Endpoints | None = None
-    server_scopes: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    """Scopes each server needs, so `auth status` can say what a client's grant lacks."""
+    default_scopes: tuple[str, ...] = ()
+    """Asked for when no server of the client says what it needs here (the servers' own needs are in
+    suite/registry.py, so `auth status` can say what a client's grant lacks)."""
     identity_scopes: tuple[str, ...] = ()
     """Always requested: to learn whose account this is (and, for X, to get a refresh token)."""
     scope_separator: str = " "
@@ -59,12 +60,10 @@ class Provider:
             authorize=f"{base}/authorize", token=f"{base}/token",
             revoke=f"{base}/revoke" if self.endpoints.revoke else None, userinfo=f"{base}/{info}"))
 
-    def scopes_for(self, servers: list[str]) -> tuple[str, ...]:
-        """Identity scopes plus what the given servers need (all of this provider's, if none)."""
-        wanted = [s for s in servers if s in self.server_scopes] or list(self.server_scopes)
+    def scopes_for(self, needed: tuple[str, ...] | None) -> tuple[str, ...]:
+        """Identity scopes plus what the servers need (`default_scopes` when no server says: None)."""
         scopes = list(self.identity_scopes)
-        for server in wanted:
-            scopes += [s for s in self.server_scopes[server] if s not in scopes]
+        scopes += [s for s in (self.default_scopes if needed is None else needed) if s not in scopes]
         return tuple(scopes)
 
 
@@ -73,9 +72,7 @@ PROVIDERS: dict[str, Provider] = {p.name: p for p in (
         "google", "Google (GA4, Search Console, Google Ads)", ("oauth2", "service_account"),
         Endpoints("https://accounts.google.com/o/oauth2/v2/auth", "https://oauth2.googleapis.com/token",
                   "https://oauth2.googleapis.com/revoke", "https://openidconnect.googleapis.com/v1/userinfo"),
-        server_scopes={"ga4": (GOOGLE_SCOPE + "analytics.readonly",),
-                       "search-console": (GOOGLE_SCOPE + "webmasters",),  # submit_sitemap writes
-                       "google-ads": (GOOGLE_SCOPE + "adwords",)},
+        default_scopes=(GOOGLE_SCOPE + "analytics.readonly", GOOGLE_SCOPE + "webmasters", GOOGLE_SCOPE + "adwords"),
         identity_scopes=("openid", "email"),
         # offline + consent: a refresh token every time; include_granted_scopes: one grant grows.
         authorize_params={"access_type": "offline", "prompt": "consent", "include_granted_scopes": "true"},
@@ -86,7 +83,7 @@ PROVIDERS: dict[str, Provider] = {p.name: p for p in (
         "meta", "Meta (Facebook and Instagram ads)", ("oauth2",),
         Endpoints("https://www.facebook.com/v21.0/dialog/oauth", "https://graph.facebook.com/v21.0/oauth/access_token",
                   None, "https://graph.facebook.com/v21.0/me"),
-        server_scopes={"meta-ads": ("ads_read", "ads_management", "business_management")},
+        default_scopes=("ads_read", "ads_management", "business_management"),
         scope_separator=",", revoke_token_param="access_token",
         exchanges_for_long_lived=True,  # no refresh tokens: trade the 1-hour token for a 60-day one
         console="Meta for Developers > My Apps > Facebook Login > Settings",
@@ -95,7 +92,7 @@ PROVIDERS: dict[str, Provider] = {p.name: p for p in (
         "linkedin", "LinkedIn", ("oauth2",),
         Endpoints("https://www.linkedin.com/oauth/v2/authorization", "https://www.linkedin.com/oauth/v2/accessToken",
                   "https://www.linkedin.com/oauth/v2/revoke", "https://api.linkedin.com/v2/userinfo"),
-        server_scopes={"linkedin": ("w_member_social", "r_organization_social", "w_organization_social")},
+        default_scopes=("w_member_social", "r_organization_social", "w_organization_social"),
         identity_scopes=("openid", "profile", "email"),
         console="LinkedIn Developers > My apps > Auth",
     ),
@@ -103,7 +100,7 @@ PROVIDERS: dict[str, Provider] = {p.name: p for p in (
         "x", "X (Twitter)", ("oauth2",),
         Endpoints("https://x.com/i/oauth2/authorize", "https://api.x.com/2/oauth2/token",
                   "https://api.x.com/2/oauth2/revoke", "https://api.x.com/2/users/me"),
-        server_scopes={"x": ("tweet.read", "tweet.write", "users.read")},
+        default_scopes=("tweet.read", "tweet.write", "users.read"),
         identity_scopes=("tweet.read", "users.read", "offline.access"),  # offline.access: or no refresh token
         token_auth="client_secret_basic", rotates_refresh_tokens=True,
         console="X Developer Portal > Projects & Apps > User authentication settings",
@@ -112,7 +109,7 @@ PROVIDERS: dict[str, Provider] = {p.name: p for p in (
         "webflow", "Webflow", ("oauth2", "bearer"),
         Endpoints("https://webflow.com/oauth/authorize", "https://api.webflow.com/oauth/access_token",
                   "https://webflow.com/oauth/revoke_authorization", "https://api.webflow.com/v2/token/introspect"),
-        server_scopes={"webflow": ("sites:read", "sites:write", "cms:read", "cms:write")},
+        default_scopes=("sites:read", "sites:write", "cms:read", "cms:write"),
         revoke_token_param="access_token",
         console="Webflow: Site settings > Apps & integrations > API access (site token), or Workspace > Apps (OAuth app)",
     ),
@@ -120,33 +117,22 @@ PROVIDERS: dict[str, Provider] = {p.name: p for p in (
         "mailchimp", "Mailchimp", ("oauth2", "api_key"),
         Endpoints("https://login.mailchimp.com/oauth2/authorize", "https://login.mailchimp.com/oauth2/token",
                   None, "https://login.mailchimp.com/oauth2/metadata"),
-        server_scopes={"mailchimp": ()},
         userinfo_scheme="OAuth",  # the metadata endpoint wants `Authorization: OAuth <token>`
         console="Mailchimp: Account > Extras > API keys (key), or Account > Extras > Registered apps (OAuth)",
     ),
     Provider(
         "customerio", "Customer.io App API", ("bearer",),
-        server_scopes={"customerio": ()},
         console="Customer.io: Settings > Account Settings > API Credentials > App API Keys",
     ),
     Provider(
         "customerio-track", "Customer.io Track API", ("password",),  # Basic auth: site ID and Track API key
-        server_scopes={"customerio": ()},
         console="Customer.io: Settings > Account Settings > API Credentials > Track API Keys (site ID and key)",
     ),
     Provider(
         "wordpress", "WordPress (application passwords)", ("password",),
-        server_scopes={"wordpress": ()},
         console="WordPress admin: Users > Profile > Application Passwords",
     ),
 )}
-
-SERVER_PROVIDERS: dict[str, tuple[str, ...]] = {}
-"""The credentials each server needs (Customer.io has two: App API and Track API)."""
-for _p in PROVIDERS.values():
-    for _server in _p.server_scopes:
-        SERVER_PROVIDERS[_server] = SERVER_PROVIDERS.get(_server, ()) + (_p.name,)
-
 
 class UnknownProvider(ValueError):
     pass

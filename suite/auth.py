@@ -17,9 +17,10 @@ from typing import Any, Callable
 
 from pydantic import SecretStr
 
-from credentials.providers import PROVIDERS, SERVER_PROVIDERS, Provider, provider as provider_named
+from credentials.providers import PROVIDERS, Provider, provider as provider_named
 
 from .config import ConfigError, McpConfig, load_config
+from .registry import REGISTRY, entry, providers_of, scopes_needed
 
 
 class AuthCommandError(Exception):
@@ -146,7 +147,7 @@ def _login(args: argparse.Namespace, out, err, *, config: McpConfig | None = Non
     from credentials import oauth
 
     bound, app = _oauth_app(config, args, p)
-    scopes = bound.scopes_for(client.enabled())
+    scopes = bound.scopes_for(scopes_needed(p.name, client.enabled()))
     scopes += tuple(s for s in args.scope if s not in scopes)
     token = oauth.sign_in(bound, app, scopes, open_browser=browser, announce=announce, paste=paste,
                           port=args.port, timeout=args.timeout)
@@ -226,12 +227,12 @@ def _host(url: str) -> str:
 def sign_in_at_sandbox(config: McpConfig, client: str, out) -> None:
     """Sign a sandbox client in to every vendor its servers use, a scripted browser giving consent;
     vendors with keys only (Customer.io) get the keys the sandbox issued."""
-    from sandbox.consent import approve
+    from sandbox.vendors.oauth.consent import approve
 
     if not config.client(client).sandbox:
         raise AuthCommandError(f"Client '{client}' has no sandbox in {config.path}.")
     providers = dict.fromkeys(p for server in config.client(client).enabled()
-                              for p in SERVER_PROVIDERS.get(server, ()))  # page-analysis signs in nowhere
+                              for p in providers_of(server))  # page-analysis signs in nowhere
     for provider in providers:  # one Google grant serves ga4 and search-console
         if provider in SANDBOX_KEYS:
             _store_sandbox_keys(config, client, provider, out)
@@ -448,12 +449,12 @@ def _status(args: argparse.Namespace, out, err, now: Callable[[], float] = time.
                 out.write(f"    ! {w}\n")
             problems += bool(warnings)
         for server in enabled:
-            for wanted in SERVER_PROVIDERS.get(server, ()):
+            for wanted in providers_of(server):
                 if not any(r.provider == wanted for r in mine):
                     out.write(f"  ! the {server} server has no {wanted} credentials: run `marketing-mcp auth "
                               f"{'login' if PROVIDERS[wanted].oauth else 'set'} {wanted} --client {name}`\n")
                     problems += 1
-        if not mine and not any(SERVER_PROVIDERS.get(s) for s in enabled):
+        if not mine and not any(providers_of(s) for s in enabled):
             out.write("  no credentials stored, none needed\n")
     if not clients:
         out.write("No credentials stored.\n")
@@ -484,9 +485,8 @@ def describe(rec, enabled: list[str], now: float) -> tuple[str, list[str]]:
                             f"{p.testing_refresh_lifetime_days} days after sign-in. Publish the app (OAuth consent "
                             "screen > Publish app) and sign in again.")
     granted = set(secret.scopes)
-    p = PROVIDERS.get(rec.provider)
     for server in enabled:
-        needed = p.server_scopes.get(server, ()) if p else ()
+        needed = entry(server).credentials.get(rec.provider, ()) if server in REGISTRY else ()
         missing = [s for s in needed if s not in granted]
         if missing:
             warnings.append(f"the {server} server needs {', '.join(missing)}: run "

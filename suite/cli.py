@@ -6,7 +6,8 @@ import argparse
 import logging
 import sys
 
-from .config import SERVERS, ConfigError, load_config
+from .config import ConfigError, load_config
+from .registry import SERVERS
 
 
 class _Version(argparse.Action):

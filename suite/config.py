@@ -18,11 +18,24 @@ from pydantic import (
     HttpUrl,
     PlainSerializer,
     ValidationError,
+    create_model,
     field_validator,
 )
 
-from adapters.cms.webflow_fields import WebflowFieldMap
 from adapters.ratelimit import Rate
+
+from .registry import LOOPS, REGISTRY, SERVERS
+from .settings import (  # noqa: F401  (re-exported: the settings models used to live here)
+    CustomerIOSettings,
+    GA4Settings,
+    MailchimpSettings,
+    Name,
+    PageAnalysisSettings,
+    SearchConsoleSettings,
+    WebflowSettings,
+    WordPressSettings,
+    _Model,
+)
 
 CONFIG_ENV = "MARKETING_MCP_CONFIG"
 DEFAULT_SANDBOX_URL = "http://127.0.0.1:8765"
@@ -33,13 +46,6 @@ class ConfigError(Exception):
 
 
 RateSpec = Annotated[str, AfterValidator(Rate.parse), PlainSerializer(str)]
-Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-
-
-class _Model(BaseModel):
-    # `$comment` keys document the file in place; anything else unknown is a typo to report.
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    comment: str | list[str] | None = Field(None, alias="$comment")
 
 
 class RateLimits(_Model):
@@ -77,65 +83,6 @@ class OAuthAppConfig(_Model):
             pick(self.revoke_url, ep.revoke), pick(self.userinfo_url, ep.userinfo)))
 
 
-class WordPressSettings(_Model):
-    site_url: HttpUrl
-    username: Annotated[str, Field(min_length=1, max_length=60)] | None = Field(
-        None, description="The WordPress user; `auth set wordpress` uses it when --username is not given.")
-
-
-class WebflowSettings(_Model):
-    site_id: Annotated[str, Field(pattern=r"^[0-9a-f]{24}$")] | None = Field(
-        None, description="Optional when the token can see exactly one site.")
-    collection: Annotated[str, Field(min_length=1, description="Collection ID or slug, e.g. 'blog-posts'.")]
-    api_base: HttpUrl = HttpUrl("https://api.webflow.com/v2/")
-    live_url: HttpUrl | None = Field(None, description="Public site address, when not the first custom domain.")
-    fields: WebflowFieldMap = WebflowFieldMap()
-
-
-class GA4Settings(_Model):
-    properties: dict[Name, Annotated[str, Field(pattern=r"^(properties/)?\d+$")]] = Field(
-        default_factory=dict, description="Names for the client's properties, e.g. {\"web\": \"123456789\"}.")
-    api_base: HttpUrl | None = Field(None, description="Stand-in for Google's Data and Admin API hosts (the sandbox).")
-
-
-class SearchConsoleSettings(_Model):
-    sites: list[Annotated[str, Field(pattern=r"^(sc-domain:[^/\s]+|https?://\S+/)$")]] = Field(
-        default_factory=list, description="Properties: 'sc-domain:example.com' or 'https://www.example.com/'.")
-    api_base: HttpUrl | None = Field(None, description="Stand-in for Google's API host (the sandbox).")
-
-
-def _host_entry(entry: str) -> str:
-    from adapters.web.safety import parse_host_entry
-
-    parse_host_entry(entry)  # ValueError -> a validation error naming the entry
-    return entry
-
-
-class PageAnalysisSettings(_Model):
-    allowed_hosts: list[Annotated[str, Field(min_length=1, max_length=260), AfterValidator(_host_entry)]] = Field(
-        default_factory=list, description="Hosts that may be reached although they are private or loopback "
-                                          "addresses (an intranet, a local site, the sandbox): 'host' allows "
-                                          "every port, 'host:port' (or '[v6]:port') that port only.")
-    allow_private: bool = Field(False, description="Allow every private address (only for a trusted network).")
-    chromium: str | None = Field(None, description="Path to Chromium; found automatically when omitted.")
-    pages: Annotated[int, Field(ge=1, le=16)] = Field(4, description="Browser pages kept for reuse.")
-    page_timeout: Annotated[float, Field(gt=1, le=120)] = 15.0
-    max_links: Annotated[int, Field(ge=1, le=1000)] = 200
-    link_timeout: Annotated[float, Field(gt=0, le=60)] = 5.0
-
-
-class MailchimpSettings(_Model):
-    api_base: HttpUrl | None = Field(None, description="Stand-in for https://<dc>.api.mailchimp.com/3.0 (the "
-                                                       "sandbox); the data center comes from the credential.")
-
-
-class CustomerIOSettings(_Model):
-    region: Literal["us", "eu"] = Field("us", description="Where the workspace's data lives.")
-    app_api_base: HttpUrl | None = Field(None, description="Stand-in for the App API (https://api.customer.io/v1).")
-    track_api_base: HttpUrl | None = Field(None, description="Stand-in for the Track API "
-                                                             "(https://track.customer.io/api).")
-
-
 S = TypeVar("S", bound=BaseModel)
 
 
@@ -146,23 +93,16 @@ class ServerConfig(_Model, Generic[S]):
     deadline_seconds: Annotated[float, Field(gt=0, le=600)] = 60.0
 
 
-class ClientServers(_Model):
-    wordpress: ServerConfig[WordPressSettings] | None = None
-    webflow: ServerConfig[WebflowSettings] | None = None
-    ga4: ServerConfig[GA4Settings] | None = None
-    search_console: ServerConfig[SearchConsoleSettings] | None = Field(None, alias="search-console")
-    page_analysis: ServerConfig[PageAnalysisSettings] | None = Field(None, alias="page-analysis")
-    mailchimp: ServerConfig[MailchimpSettings] | None = None
-    customerio: ServerConfig[CustomerIOSettings] | None = None
-
+class _ClientServers(_Model):
     def get(self, server: str) -> ServerConfig | None:
         return getattr(self, server.replace("-", "_"))
 
 
-SERVERS = tuple(f.alias or n for n, f in ClientServers.model_fields.items() if n != "comment")
-
-
-LOOPS = ("search_ctr", "traffic_drop", "email_engagement")
+# One optional field per registry entry, so a new server is one entry in suite/registry.py.
+ClientServers = create_model(
+    "ClientServers", __base__=_ClientServers, __module__=__name__,
+    **{e.field: (ServerConfig[e.settings] | None, Field(None, alias=e.name if e.name != e.field else None))
+       for e in REGISTRY.values()})
 
 
 class DirectorPolicy(_Model):
@@ -171,7 +111,7 @@ class DirectorPolicy(_Model):
     auto_approve: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
         default_factory=list, description="Writes that need no approval: tool names ('update_post'), qualified "
                                           "names ('wordpress.update_post'), or '*' for every write.")
-    loops: list[Literal["search_ctr", "traffic_drop", "email_engagement"]] = Field(
+    loops: list[Literal[LOOPS]] = Field(
         default_factory=lambda: list(LOOPS), description="The loops `director run` runs by default.")
     max_changes_per_object_per_day: Annotated[int, Field(ge=0, le=100)] = 1
     max_changes_per_run: Annotated[int, Field(ge=0, le=1000)] = 10

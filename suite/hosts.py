@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from .config import SERVERS, McpConfig
+from .config import McpConfig
+from .registry import SERVERS
 
 #: What hosts on the TypeScript SDK pass on from their own environment (getDefaultEnvironment).
 HOST_ENV = ("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER")

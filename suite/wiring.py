@@ -7,8 +7,8 @@ Vendor SDKs and HTTP clients are imported inside the adapter factories, so a ser
 from __future__ import annotations
 
 import functools
-import importlib
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from adapters.errors import InvalidRequest, NotFound
@@ -16,6 +16,7 @@ from adapters.ratelimit import Budget, Rate, RateLimiter, WindowBudget
 from servers._app import DEFAULT_TOOL_RATE, Deps
 
 from .config import ClientConfig, ConfigError, McpConfig, ServerConfig
+from .registry import REGISTRY, entry
 
 if TYPE_CHECKING:
     import httpx
@@ -219,18 +220,32 @@ async def customerio_adapter(w: Wiring):
     return CustomerIO(app, track)
 
 
-ADAPTERS: dict[str, AdapterFactory] = {"wordpress": wordpress_adapter, "webflow": webflow_adapter,
-                                       "ga4": ga4_adapter, "search-console": search_console_adapter,
-                                       "page-analysis": page_analysis_adapter, "mailchimp": mailchimp_adapter,
-                                       "customerio": customerio_adapter}
+class _Adapters(Mapping):
+    """Adapter factories by server name, resolved from the registry on first use."""
+
+    def __init__(self) -> None:
+        self._found: dict[str, AdapterFactory] = {}
+
+    def __getitem__(self, server: str) -> AdapterFactory:
+        if server not in self._found:
+            self._found[server] = entry(server).adapter_factory()
+        return self._found[server]
+
+    def __iter__(self):
+        return iter(REGISTRY)
+
+    def __len__(self) -> int:
+        return len(REGISTRY)
+
+
+ADAPTERS: Mapping[str, AdapterFactory] = _Adapters()
 
 
 def create_server(config: McpConfig, client: str, server: str,
                   transport: "httpx.AsyncBaseTransport | None" = None) -> "MCPServer":
     """The MCP server `server` for `client`, or ConfigError saying why it may not start."""
     wiring = Wiring(config, client, server, transport)
-    module = importlib.import_module(f"servers.{server.replace('-', '_')}")
-    mcp_server = module.create_server(wiring.deps)
+    mcp_server = entry(server).tool_set()(wiring.deps)
     _check_rate_limit_names(wiring, mcp_server)
     return mcp_server
 
