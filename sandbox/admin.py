@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import page_defects
-from .google_state import GOOGLE_DEFAULTS, GOOGLE_SWITCHES
+from .vendors.google.state import GOOGLE_DEFAULTS, GOOGLE_SWITCHES
 from .world import World
 
 CONFIG_KEYS = ("companion_plugin", "seo_plugin", "webflow_rate_limit", "google_oauth_testing", "incidents",

@@ -9,13 +9,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import customerio, ga4, mailchimp, pages, search_console, webflow
+from . import pages
+from .vendors.customerio import api as customerio
+from .vendors.ga4 import api as ga4
+from .vendors.mailchimp import api as mailchimp
+from .vendors.search_console import api as search_console
+from .vendors.webflow import api as webflow
 from .vendors.wordpress import api as wordpress
 from .admin import admin_routes
-from .consent_pages import WP_AUTHORIZE_PATH
+from .vendors.oauth.consent_pages import WP_AUTHORIZE_PATH
 from .faults import FaultMiddleware
 from .fixture_pages import fixture_routes
-from .oauth_http import oauth_routes
+from .vendors.oauth.http import oauth_routes
 from .site_assets import asset_routes
 from .vendors.wordpress.authorize import authorize_application
 from .world import (

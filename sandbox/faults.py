@@ -34,9 +34,9 @@ from http import HTTPStatus
 from typing import Any, Callable
 from urllib.parse import parse_qs
 
-from .google_errors import error_body as google_error_body
-from .google_errors import is_google_path
-from .mailchimp_errors import problem as mailchimp_problem
+from .vendors.google.errors import error_body as google_error_body
+from .vendors.google.errors import is_google_path
+from .vendors.mailchimp.errors import problem as mailchimp_problem
 from .ratelimit import TokenBucket
 
 KINDS = ("status", "latency", "malformed", "drop", "drop_after", "malformed_after", "late", "rate_limit")

@@ -23,7 +23,7 @@ from . import page_defects
 from .page_defects import SHOP_DESCRIPTION, SHOP_PATH, SHOP_TITLE, WEBFLOW_HOME_DESCRIPTION, home_title
 from .page_layout import Chrome, Doc, Image, render
 from .site_assets import asset_url, mirror_url
-from .webflow_site import Collection
+from .vendors.webflow.site import Collection
 from .vendors.wordpress.site import Post
 from .world import WEBFLOW_SITE_PREFIX, World
 from .vendors.wordpress.text import render_content, render_excerpt, strip_tags, texturize

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from .webflow_site import Collection, Domain, Field, Item, WebflowSite
+from .vendors.webflow.site import Collection, Domain, Field, Item, WebflowSite
 from .vendors.wordpress.site import SEO_META_KEYS, WordPressSite
 
 WP_SITE_NAME = "Northwind Coffee Roasters"

@@ -20,13 +20,13 @@ from typing import Any, Callable
 from .clock import DEFAULT_START, SimClock
 from .email_world import EmailWorld
 from .faults import FaultSet
-from .google_state import GOOGLE_DEFAULTS, GOOGLE_SWITCHES, GoogleState, check_google_setting
-from .oauth import OAuthServer
-from .oauth_providers import PROVIDERS, endpoint_urls
+from .vendors.google.state import GOOGLE_DEFAULTS, GOOGLE_SWITCHES, GoogleState, check_google_setting
+from .vendors.oauth.server import OAuthServer
+from .vendors.oauth.providers import PROVIDERS, endpoint_urls
 from .ratelimit import RollingWindow
 from .seed_content import WP_SITE_DESCRIPTION, WP_SITE_NAME, seed_webflow, seed_wordpress
 from .traffic import TrafficModel, normalize_incidents
-from .webflow_site import WebflowSite
+from .vendors.webflow.site import WebflowSite
 from .vendors.wordpress.site import SEO_PLUGINS, WordPressSite
 
 WEBFLOW_API_PREFIX = "/webflow/v2"
@@ -168,7 +168,7 @@ class World:
 
         ``mailchimp_latency``: seconds every Mailchimp API request takes (makes its 10-connection limit observable).
         ``incidents``: true/false or ``{name: bool | {field: value}}`` (see ``traffic.DEFAULT_INCIDENTS``).
-        Google limits by name (``google_state.GOOGLE_DEFAULTS``, e.g. ``ga4_tokens_per_hour=50``) and the
+        Google limits by name (``vendors.google.state.GOOGLE_DEFAULTS``, e.g. ``ga4_tokens_per_hour=50``) and the
         transient ``ga4_hold`` switch (GA4 requests wait, holding their concurrency slot, until it is false).
         """
         unknown = set(google) - set(GOOGLE_DEFAULTS) - set(GOOGLE_SWITCHES)

@@ -19,7 +19,7 @@ from adapters.esp.base import ABTest, CampaignFields, ContactUpsert
 from adapters.esp.mailchimp import Mailchimp, subscriber_hash
 from adapters.timing import deadline_after
 from credentials.records import ApiKey, OAuthToken, Record
-from sandbox.mailchimp import connections
+from sandbox.vendors.mailchimp.api import connections
 
 AUTH_HINT = "Run `marketing-mcp auth set mailchimp --client acme`."
 HTML = '<p>Fresh beans.</p><a href="https://northwind.coffee/shop">Shop</a>'

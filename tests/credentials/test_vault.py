@@ -42,7 +42,7 @@ def client_name(request) -> str:
 @pytest.fixture
 def browser(monkeypatch):
     """`webbrowser.open` becomes a scripted user who approves the consent page."""
-    from sandbox.consent import approve
+    from sandbox.vendors.oauth.consent import approve
 
     opened: list[str] = []
 
@@ -114,7 +114,7 @@ async def test_login_without_a_browser_accepts_the_pasted_redirect(config, clien
     """--no-browser: the user opens the printed address elsewhere and pastes where it landed."""
     import threading
 
-    from sandbox.consent import approve
+    from sandbox.vendors.oauth.consent import approve
 
     rename_client(config, client_name)
     out, err = io.StringIO(), io.StringIO()
@@ -154,7 +154,7 @@ def _no_follow_get(real_get):
 
 
 async def test_declining_consent_stores_nothing(config, client_name, sandbox, monkeypatch):
-    from sandbox.consent import approve
+    from sandbox.vendors.oauth.consent import approve
 
     monkeypatch.setattr("webbrowser.open", lambda url: approve(url, decision="deny"))
     rename_client(config, client_name)

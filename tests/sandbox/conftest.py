@@ -12,7 +12,7 @@ import pytest
 
 from sandbox import World, running
 from sandbox.clock import ManualMonotonic
-from sandbox.google_state import GOOGLE_DEFAULTS
+from sandbox.vendors.google.state import GOOGLE_DEFAULTS
 
 
 @pytest.fixture(scope="session")
@@ -76,7 +76,7 @@ def google_token(sb, scope: str = GOOGLE_READ_SCOPES) -> str:
     import secrets
     from urllib.parse import parse_qs, urlencode, urlsplit
 
-    from sandbox.consent import approve
+    from sandbox.vendors.oauth.consent import approve
 
     app = sb.provision()["oauth"]["google"]
     redirect = "http://127.0.0.1:9/callback"

@@ -37,7 +37,7 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from sandbox import World
-from sandbox.ga4 import run_report
+from sandbox.vendors.ga4.api import run_report
 
 from .conftest import google_token
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from sandbox.mailchimp import connections
+from sandbox.vendors.mailchimp.api import connections
 
 from .test_oauth import tokens
 

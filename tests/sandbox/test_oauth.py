@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from sandbox import World
-from sandbox.consent import approve
+from sandbox.vendors.oauth.consent import approve
 
 REDIRECT = "http://127.0.0.1:9/callback"  # nothing listens on the discard port: approve must cope
 SCOPES = {

@@ -17,9 +17,9 @@ from urllib.parse import parse_qsl, urlsplit
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from ...consent_pages import error_page, wp_authorize, wp_password_shown
-from ...oauth import LOOPBACK_HOSTS
-from ...oauth_http import with_query
+from ..oauth.consent_pages import error_page, wp_authorize, wp_password_shown
+from ..oauth.server import LOOPBACK_HOSTS
+from ..oauth.http import with_query
 from .site import WPError, chunk_password
 from ...world import World
 

@@ -1,6 +1,6 @@
 """State of the simulated WordPress site and the rules WordPress applies to it.
 
-The REST layer (``wordpress.py``) validates parameters; this module owns what
+The REST layer (``api``) validates parameters; this module owns what
 ``wp_insert_post`` and friends would do: slug uniqueness, the publish/future
 switch driven by the post date, trash suffixes, default category, term rules.
 """

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from .consent_pages import WP_AUTHORIZE_PATH
-from .oauth import LOOPBACK_HOSTS
+from .server import LOOPBACK_HOSTS
 
 _FORM = re.compile(r'<form\b[^>]*\baction="([^"]*)"[^>]*>(.*?)</form>', re.S)
 _HIDDEN = re.compile(r'<input type="hidden" name="([^"]*)" value="([^"]*)">')

@@ -19,10 +19,10 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from .consent_pages import error_page, oauth_consent, oauth_error
-from .oauth import AuthorizePageError, AuthorizeRedirectError, OAuthError
-from .oauth_providers import OAUTH_PREFIX, PROVIDERS
-from .oauth_vendors import VENDORS, Answer
-from .world import World
+from .server import AuthorizePageError, AuthorizeRedirectError, OAuthError
+from .providers import OAUTH_PREFIX, PROVIDERS
+from .vendors import VENDORS, Answer
+from ...world import World
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from html import escape
 from typing import Mapping
 
-from .oauth import Account, App, PendingAuthorization
-from .oauth_providers import OAUTH_PREFIX, ProviderSpec
+from .server import Account, App, PendingAuthorization
+from .providers import OAUTH_PREFIX, ProviderSpec
 
 
 def _page(title: str, body: str) -> str:

@@ -30,11 +30,11 @@ from urllib.parse import quote, unquote, urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .google_errors import WEBMASTERS_READ, WEBMASTERS_WRITE, GoogleError, authorize, dumps, json_body
-from .google_state import Sitemap
-from .page_defects import live_pages
-from .traffic import COUNTRIES, SEARCH_DEVICES, count, expected_ctr, noise
-from .world import World
+from ..google.errors import WEBMASTERS_READ, WEBMASTERS_WRITE, GoogleError, authorize, dumps, json_body
+from ..google.state import Sitemap
+from ...page_defects import live_pages
+from ...traffic import COUNTRIES, SEARCH_DEVICES, count, expected_ctr, noise
+from ...world import World
 
 SERVICE = "searchconsole.googleapis.com"
 PERMISSION_HELP = "See also: https://support.google.com/webmasters/answer/2451999."

@@ -1,6 +1,6 @@
 """What each vendor's OAuth 2.0 server allows: scopes, lifetimes, refresh rules, client authentication.
 
-Data only; ``oauth.py`` applies it and ``oauth_vendors.py`` speaks each
+Data only; ``server`` applies it and ``vendors`` speaks each
 vendor's wire format.
 """
 

@@ -32,7 +32,7 @@ from typing import Any, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .email_world import (
+from ...email_world import (
     ABSpec,
     Audience,
     Campaign,
@@ -44,8 +44,8 @@ from .email_world import (
     Stats,
     check_address,
 )
-from .mailchimp_errors import PROBLEM_JSON, MailchimpError, invalid, not_found
-from .world import World
+from .errors import PROBLEM_JSON, MailchimpError, invalid, not_found
+from ...world import World
 
 MAX_CONNECTIONS = 10
 PAGE_DEFAULT, PAGE_MAX = 10, 1000

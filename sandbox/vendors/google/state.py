@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from .ratelimit import RollingWindow
+from ...ratelimit import RollingWindow
 
 GOOGLE_DEFAULTS: dict[str, Any] = {
     "ga4_tokens_per_day": 200_000,

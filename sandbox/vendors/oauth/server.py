@@ -1,8 +1,8 @@
 """The sandbox's OAuth 2.0 authorization servers, one per vendor: apps, consents, codes, grants, tokens.
 
 Protocol rules live here (RFC 6749, PKCE from RFC 7636, loopback redirects from
-RFC 8252, plus each vendor's twists from ``oauth_providers``); the wording and
-shape of each vendor's answers live in ``oauth_vendors``. Every expiry reads the
+RFC 8252, plus each vendor's twists from ``providers``); the wording and
+shape of each vendor's answers live in ``vendors``. Every expiry reads the
 world's monotonic clock, so tests expire codes and tokens with
 ``ManualMonotonic.advance`` instead of sleeping.
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
-from .oauth_providers import (
+from .providers import (
     GOOGLE_TESTING_REFRESH_TTL,
     META_LONG_LIVED_TTL,
     PENDING_TTL,

@@ -1,6 +1,6 @@
 """How each vendor's OAuth server words its answers: token bodies, error shapes, revocation, who-am-I.
 
-``oauth.py`` decides; this module only speaks. The texts are the ones each
+``server`` decides; this module only speaks. The texts are the ones each
 vendor really sends, so a client's error handling meets the real thing.
 """
 
@@ -10,7 +10,7 @@ import hashlib
 import math
 from typing import Any
 
-from .oauth import App, AuthorizationCode, Grant, Issued, OAuthError, PendingAuthorization
+from .server import App, AuthorizationCode, Grant, Issued, OAuthError, PendingAuthorization
 
 Answer = tuple[int, Any, dict[str, str]]  # status, JSON body (None: empty), extra headers
 

@@ -36,7 +36,7 @@ from typing import Any, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .email_world import (
+from ...email_world import (
     ABSpec,
     Audience,
     Campaign,
@@ -48,9 +48,9 @@ from .email_world import (
     Segment,
     Stats,
 )
-from .headers import bearer
-from .ratelimit import TokenBucket
-from .world import World
+from ...headers import bearer
+from ...ratelimit import TokenBucket
+from ...world import World
 
 APP_RATE = 10  # App API requests per second per key (the published limit)
 TRACK_RATE = 100  # Track API fair-use rate

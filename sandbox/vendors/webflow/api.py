@@ -18,9 +18,9 @@ from typing import Any, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .headers import bearer
-from .webflow_site import Collection, Item, WebflowError, not_found, validation_error, wf_time
-from .world import World
+from ...headers import bearer
+from .site import Collection, Item, WebflowError, not_found, validation_error, wf_time
+from ...world import World
 
 _ID = r"[^/]+"
 

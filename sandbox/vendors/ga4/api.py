@@ -17,7 +17,7 @@ Auth: a bearer token from the sandbox's Google OAuth server with an analytics
 scope. Quotas per property and category (core, realtime): tokens per day and
 hour, tokens per project (OAuth client) and hour, concurrent requests, server
 errors per project and hour, potentially thresholded requests per hour; see
-``google_state`` for the token cost.
+``google.state`` for the token cost.
 """
 
 from __future__ import annotations
@@ -33,11 +33,11 @@ from typing import Any, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .google_errors import ANALYTICS_READ, GoogleError, authorize, dumps, json_body
-from .google_state import PropertyQuota
-from .traffic import (AGE_BRACKETS, CELL_METRICS, COUNTRIES, DEVICE_SHARES, DEVICES, GENDERS, MAIN_PROPERTY,
+from ..google.errors import ANALYTICS_READ, GoogleError, authorize, dumps, json_body
+from ..google.state import PropertyQuota
+from ...traffic import (AGE_BRACKETS, CELL_METRICS, COUNTRIES, DEVICE_SHARES, DEVICES, GENDERS, MAIN_PROPERTY,
                       STAGING_PROPERTY)
-from .world import World
+from ...world import World
 
 DATA_SERVICE = "analyticsdata.googleapis.com"
 ADMIN_SERVICE = "analyticsadmin.googleapis.com"
@@ -326,7 +326,7 @@ def note_server_error(world: World, scope: dict[str, Any], status: int) -> None:
     if match is None:
         return
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-    from .google_errors import bearer
+    from ..google.errors import bearer
 
     token = bearer(headers.get("authorization"))
     with world.lock:

@@ -1,0 +1,1 @@
+"""Customer.io: the App API and the Track API (``api``) over the world's email model."""

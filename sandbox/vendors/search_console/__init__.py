@@ -1,0 +1,1 @@
+"""Google Search Console: the Webmasters v3 and URL Inspection APIs (``api``) over the world's traffic model."""
