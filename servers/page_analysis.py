@@ -10,7 +10,7 @@ from pydantic import Field
 from adapters.errors import NotFound
 from adapters.web.analyzer import CrawlReport, LinkReport, PageAnalyzer, PageComparison, PageReport, Screenshot
 
-from ._app import READ, Deps, adapter_of, lifespan_for, tool
+from ._app import READ, Deps, adapter_of, new_server, tool
 
 INSTRUCTIONS = """Tools that load pages in a real browser (Chromium) and report what a visitor and a search engine
 see: analyze_page (SEO, conversion and speed findings, each with evidence and a fix), check_links,
@@ -32,7 +32,7 @@ def _report_summary(r: PageReport) -> str:
 
 
 def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
-    server = MCPServer("page-analysis", instructions=INSTRUCTIONS, lifespan=lifespan_for(build_deps))
+    server = new_server("page-analysis", INSTRUCTIONS, build_deps)
     history: OrderedDict[str, PageReport] = OrderedDict()
 
     async def analyzed(ctx: Context, url: str) -> PageReport:

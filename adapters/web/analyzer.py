@@ -19,6 +19,7 @@ from urllib.parse import urldefrag, urlsplit
 from pydantic import BaseModel, Field
 
 from adapters.errors import AdapterError, InvalidRequest, PermissionDenied, UpstreamUnavailable
+from adapters.progress import progress
 from adapters.timing import current_deadline
 
 from . import checks
@@ -271,7 +272,16 @@ class PageAnalyzer:
         slots = asyncio.Semaphore(self._link_concurrency)
         deadline = current_deadline()
 
+        checked = 0
+
         async def one(http: httpx.AsyncClient, link: str) -> LinkStatus:
+            nonlocal checked
+            status = await check(http, link)
+            checked += 1
+            await progress(checked, len(urls))
+            return status
+
+        async def check(http: httpx.AsyncClient, link: str) -> LinkStatus:
             async with slots:
                 left = deadline.remaining() if deadline else self._link_timeout
                 if left < 0.5:
@@ -352,10 +362,12 @@ class PageAnalyzer:
             except AdapterError as exc:
                 kind = " (permission_denied)" if isinstance(exc, PermissionDenied) else ""
                 pages.append(CrawlPage(url=url, status=0, title="", problems=[f"not analyzed{kind}: {exc.message}"]))
+                await progress(len(pages), max_pages, url)
                 continue
             reports.append(report)
             pages.append(CrawlPage(url=report.final_url, status=report.status, title=report.title,
                                    problems=[f.check for f in report.findings if f.severity != "info"]))
+            await progress(len(pages), max_pages, report.final_url)
             if depth < max_depth:
                 for link in await self._internal_links(report.final_url, host):
                     if link not in seen:

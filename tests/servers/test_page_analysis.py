@@ -133,15 +133,25 @@ async def test_a_page_that_never_finishes_loading_is_analyzed_as_far_as_it_got(s
 
 
 async def test_check_links_lists_broken_links_first_within_bounds(sandbox, chromium):
+    seen: list[tuple[float, float | None]] = []
+
+    async def on_progress(done, total, _message):
+        seen.append((done, total))
+
     async with client(sandbox.url) as c:
         started = time.monotonic()
-        report = await call_ok(c, "check_links", {"url": f"{sandbox.url}/_fixtures/links"})
+        result = await c.call_tool("check_links", {"url": f"{sandbox.url}/_fixtures/links"},
+                                   progress_callback=on_progress)
     assert time.monotonic() - started < 20
+    assert not result.is_error, text(result)
+    report = result.structured_content
     links = report["links"]
     assert report["broken"] >= 8 and report["checked"] == len(links)
     assert all(not link["ok"] for link in links[:report["broken"]])
     assert all(link["ok"] for link in links[report["broken"]:])
     assert {link["error"] for link in links if link["error"]} >= {"timed out", "refused: not a public address"}
+    assert seen[-1] == (len(links), len(links))  # a progress notification per link checked, up to all
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 
 async def test_screenshot_is_image_content_and_capped(sandbox, chromium):
@@ -155,9 +165,21 @@ async def test_screenshot_is_image_content_and_capped(sandbox, chromium):
 
 
 async def test_crawl_reports_repeated_issues_and_duplicates_within_bounds(sandbox, defects):
+    seen: list[tuple[float, float | None]] = []
+
+    async def on_progress(done, total, _message):
+        seen.append((done, total))
+
     async with client(sandbox.url) as c:
-        report = await call_ok(c, "crawl_site", {"start_url": f"{sandbox.url}/", "max_pages": 12, "max_seconds": 60})
+        result = await c.call_tool("crawl_site", {"start_url": f"{sandbox.url}/", "max_pages": 12, "max_seconds": 60},
+                                   progress_callback=on_progress)
+        version = c.session.server_info.version
+    assert not result.is_error, text(result)
+    report = result.structured_content
     assert 1 < len(report["pages"]) <= 12
+    assert [d for d, _ in seen] == list(range(1, len(report["pages"]) + 1))  # one per page crawled
+    assert all(total == 12 for _, total in seen)
+    assert version and version != "0+unknown"
     assert all(httpx.URL(p["url"]).host == httpx.URL(sandbox.url).host for p in report["pages"])
     assert report["repeated"]
 
