@@ -10,8 +10,9 @@ from __future__ import annotations
 
 
 class AdapterError(Exception):
-    """Base class. `hint` says what to do next."""
+    """Base class. `hint` says what to do next; `code` is what clients match on, never the class name."""
 
+    code = "error"  # the stable name clients see (`_meta` type); subclasses name their own
     hint: str = ""
 
     def __init__(self, message: str, *, hint: str | None = None, vendor: str = "", status: int | None = None,
@@ -31,39 +32,48 @@ class AdapterError(Exception):
 class AuthError(AdapterError):
     """Credentials missing, wrong, expired or revoked."""
 
+    code = "auth_error"
     hint = "Check the client's credentials for this vendor."
 
 
 class PermissionDenied(AdapterError):
     """Authenticated, but not allowed to do this."""
 
+    code = "permission_denied"
     hint = "Grant the account the needed role or scope, or use another account."
 
 
 class NotFound(AdapterError):
     """The object does not exist (or this account cannot see it)."""
 
+    code = "not_found"
     hint = "List the objects first to get a valid ID."
 
 
 class InvalidRequest(AdapterError):
     """The vendor rejected the request's content; sending it again will not help."""
 
+    code = "invalid_request"
     hint = "Fix the arguments named in the message and try again."
 
 
 class Conflict(InvalidRequest):
     """The request collides with existing state (duplicate slug, stale write, ...)."""
 
+    code = "conflict"
+
 
 class Unsupported(InvalidRequest):
     """The vendor or this site cannot do this (see the adapter's capabilities)."""
 
+    code = "unsupported"
     hint = "Call site_info to see what this site supports."
 
 
 class RateLimited(AdapterError):
     """A budget (ours or the vendor's) is spent. `retry_after` is in seconds."""
+
+    code = "rate_limited"
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs):
         super().__init__(message, retry_after=retry_after, **kwargs)
@@ -75,12 +85,14 @@ class RateLimited(AdapterError):
 class UpstreamUnavailable(AdapterError):
     """The vendor failed, timed out, dropped the connection or sent garbage."""
 
+    code = "upstream_unavailable"
     hint = "The vendor is having trouble; try again in a minute."
 
 
 class OutcomeUnknown(UpstreamUnavailable):
     """A write was sent but its response was lost, and we could not confirm whether it happened."""
 
+    code = "outcome_unknown"
     hint = "List or get the object before trying again, so the change is not made twice."
 
 
@@ -100,4 +112,5 @@ class LostAnswer(OutcomeUnknown):
 class NotApplied(UpstreamUnavailable):
     """A write whose answer was lost did not happen: the vendor's state, read back, shows it unchanged."""
 
+    code = "not_applied"
     hint = "Nothing was changed; it is safe to try again."

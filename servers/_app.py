@@ -139,7 +139,7 @@ def error_result(exc: AdapterError, deps: Deps) -> CallToolResult:
     on errors and would show a schema mismatch instead of the message. Clients that act on the
     type (the Director) read it from `_meta`.
     """
-    kind = _snake(type(exc).__name__)
+    kind = exc.code
     error: dict[str, Any] = {"type": kind, "message": exc.message, "hint": exc.hint}
     text = exc.message + (f" Next: {exc.hint}" if exc.hint else "") + f" [{kind}"
     if exc.retry_after is not None:
@@ -152,6 +152,7 @@ def error_result(exc: AdapterError, deps: Deps) -> CallToolResult:
 class Declined(AdapterError):
     """The user said no (or closed the question) when a destructive tool asked: nothing was done."""
 
+    code = "declined"
     hint = ("Do not retry on your own: ask the user what to change, or show them the preview "
             "(dry_run=true) first.")
 
