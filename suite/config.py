@@ -101,7 +101,7 @@ class _ClientServers(_Model):
 # One optional field per registry entry, so a new server is one entry in suite/registry.py.
 ClientServers = create_model(
     "ClientServers", __base__=_ClientServers, __module__=__name__,
-    **{e.field: (ServerConfig[e.settings] | None, Field(None, alias=e.name if e.name != e.field else None))
+    **{e.attribute: (ServerConfig[e.settings] | None, Field(None, alias=e.name if e.name != e.attribute else None))
        for e in REGISTRY.values()})
 
 

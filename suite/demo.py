@@ -131,7 +131,7 @@ def _scenario(url: str) -> None:
 
 async def _direct(config: Path) -> int:
     from director.reporting import write
-    from director.session import run
+    from .director_cli import run_session as run
     from director.store import Store, default_path
 
     path = default_path().with_name("demo-director.sqlite")  # the world was reset: so is the demo's memory

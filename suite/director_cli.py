@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .config import LOOPS, find_config
+from .config import find_config, load_config
+from .registry import LOOPS, loop_needs
 
 
 def add_parser(sub: Any) -> None:
@@ -47,6 +48,32 @@ def _store(args):
     return Store(args.db or os.environ.get("MARKETING_MCP_DIRECTOR_DB") or default_path())
 
 
+def session_for(config_path: Path, client: str):
+    """The Director's view of one client, from mcp.json and the registry (director/ never reads either)."""
+    from director.pool import stdio_targets
+    from director.runner import Policy
+    from director.session import Session
+
+    settings = load_config(config_path).client(client)
+    d = settings.director
+    enabled = settings.enabled()
+    urls = {name: str(url) for name, url in d.server_urls.items() if name in enabled}
+    targets = {**stdio_targets(str(config_path), client, [s for s in enabled if s not in urls]), **urls}
+    policy = Policy(auto_approve=list(d.auto_approve), max_changes_per_object_per_day=d.max_changes_per_object_per_day,
+                    max_changes_per_run=d.max_changes_per_run, max_spend_change=d.max_spend_change,
+                    cooldown_days=d.cooldown_days, min_impressions=d.min_impressions)
+    return Session(client=client, targets=targets, needs=loop_needs(), loops=tuple(d.loops), policy=policy,
+                   model=d.model, sandbox=str(settings.sandbox) if settings.sandbox else None,
+                   record={"config_path": str(config_path)})
+
+
+async def run_session(store, config_path: Path, client: str, **options) -> str:
+    """`director.session.run` for a client of this mcp.json (options as that function takes them)."""
+    from director.session import run
+
+    return await run(store, session_for(Path(config_path), client), **options)
+
+
 def run(args: argparse.Namespace) -> int:
     from director.plan import PlanError
     from director.planner import PlannerError
@@ -60,8 +87,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args) -> int:
-    from director.session import run as run_session
-
     store = _store(args)
     loops = [x.strip() for x in args.loops.split(",")] if args.loops else None
     run_id = asyncio.run(run_session(store, find_config(args.config), args.client, loops=loops, days=args.days,
@@ -86,8 +111,6 @@ def _reports_dir(store, args) -> Path:
 
 
 def _resume(args) -> int:
-    from director.session import run as run_session
-
     store = _store(args)
     run_id = args.run
     if run_id is None:
@@ -105,7 +128,6 @@ def _resume(args) -> int:
 def _plan(args) -> int:
     from director.session import planner_for
     from director.pool import ServerPool, stdio_targets
-    from suite.config import load_config
 
     path = find_config(args.config)
     settings = load_config(path).client(args.client)

@@ -18,12 +18,10 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .config import McpConfig
-from .registry import SERVERS
+from .registry import REGISTRY, SERVERS
 
 #: What hosts on the TypeScript SDK pass on from their own environment (getDefaultEnvironment).
 HOST_ENV = ("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER")
-#: Settings a server may need besides the vault's (not secrets; passed only when set here).
-PAGE_ANALYSIS_ENV = ("MARKETING_MCP_CHROMIUM", "PLAYWRIGHT_BROWSERS_PATH")
 DBUS_ENV = "DBUS_SESSION_BUS_ADDRESS"  # the Secret Service keyring is reached over the session bus
 
 
@@ -115,9 +113,8 @@ def entries(config: McpConfig, client: str, host: Host, *, command: list[str] | 
                      "`uv tool install marketing-mcp` or `pipx install marketing-mcp` and export again.")
     found: dict[str, dict] = {}
     for server in enabled:
-        server_env = dict(env)
-        if server == "page-analysis":
-            server_env.update({k: environ[k] for k in PAGE_ANALYSIS_ENV if environ.get(k)})
+        # Besides the vault's: what the registry says this server reads (not secrets; only when set here).
+        server_env = {**env, **{k: environ[k] for k in REGISTRY[server].host_env if environ.get(k)}}
         entry: dict[str, Any] = {"type": "stdio"} if host.typed else {}
         entry.update(command=command[0],
                      args=[*command[1:], "serve", server, "--client", client, "--config", config_path],

@@ -41,9 +41,11 @@ class ServerEntry:
     """Vault providers the server signs in with, each with the OAuth scopes it needs there."""
     loops: tuple[str, ...] = ()
     """Director loops that can use the server (a loop starts only the servers it can use)."""
+    host_env: tuple[str, ...] = ()
+    """Environment variables (never secrets) `hosts export` passes on to the server when they are set."""
 
     @property
-    def field(self) -> str:
+    def attribute(self) -> str:
         """The attribute of the config model (Python names have no dashes)."""
         return self.name.replace("-", "_")
 
@@ -73,7 +75,8 @@ _ENTRIES = (
                 SearchConsoleSettings, {"google": (GOOGLE + "webmasters",)},  # submit_sitemap writes
                 loops=("search_ctr", "traffic_drop")),
     ServerEntry("page-analysis", "servers.page_analysis:create_server", "suite.wiring:page_analysis_adapter",
-                PageAnalysisSettings, {}, loops=("traffic_drop",)),  # signs in nowhere
+                PageAnalysisSettings, {}, loops=("traffic_drop",),  # signs in nowhere
+                host_env=("MARKETING_MCP_CHROMIUM", "PLAYWRIGHT_BROWSERS_PATH")),
     ServerEntry("mailchimp", "servers.mailchimp:create_server", "suite.wiring:mailchimp_adapter",
                 MailchimpSettings, {"mailchimp": ()}, loops=("email_engagement",)),
     ServerEntry("customerio", "servers.customerio:create_server", "suite.wiring:customerio_adapter",

@@ -19,11 +19,11 @@ import pytest
 
 from director.offline import OfflinePlanner
 from director.planner import PageContext, Snippet
-from director.session import run
 from director.stats import daily_effect
 from director.store import Store
 from suite.auth import sign_in_at_sandbox
 from suite.config import parse_config
+from suite.director_cli import run_session as run
 from suite.wiring import create_server
 
 from ..helpers import sandbox_config, served_over_http
