@@ -26,7 +26,6 @@ import binascii
 import dataclasses
 import hmac
 import json
-import re
 import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -51,6 +50,7 @@ from ...email_world import (
 from ...headers import bearer
 from ...ratelimit import TokenBucket
 from ...world import World
+from ..router import VendorRoute, VendorRouter
 
 APP_RATE = 10  # App API requests per second per key (the published limit)
 TRACK_RATE = 100  # Track API fair-use rate
@@ -122,7 +122,7 @@ async def handle_track(request: Request, world: World, path: str) -> Response:
                          user)
 
 
-async def _handle(request: Request, world: World, path: str, routes: list, api: str, rate: int,
+async def _handle(request: Request, world: World, path: str, routes: VendorRouter, api: str, rate: int,
                   authorised: Callable[[], bool], key: str) -> Response:
     try:
         with world.lock:
@@ -173,15 +173,9 @@ def _basic(header: str | None) -> tuple[str, str]:
     return user, password
 
 
-def _dispatch(routes: list, ctx: Ctx, path: str) -> Result:
-    for pattern, handlers in routes:
-        match = re.fullmatch(pattern, path)
-        if match:
-            handler = handlers.get(ctx.method)
-            if handler is None:
-                raise meta_error(405, f"Method {ctx.method} is not allowed on {path}.")
-            return handler(ctx, **match.groupdict())
-    raise meta_error(404, f"Not found: {ctx.method} {path}")
+def _dispatch(router: VendorRouter, ctx: Ctx, path: str) -> Result:
+    handler, params = router.resolve(ctx.method, path)
+    return handler(ctx, **params)
 
 
 # -- shared helpers ---------------------------------------------------------------------------
@@ -929,32 +923,32 @@ def _batch_item(ctx: Ctx, item: Any) -> dict[str, str] | None:
 
 # -- routes -----------------------------------------------------------------------------------
 
-_N = r"[^/]+"
-_APP_ROUTES: list[tuple[str, dict[str, Callable[..., Result]]]] = [
-    (r"/workspaces", {"GET": list_workspaces}),
-    (r"/sender_identities", {"GET": list_senders}),
-    (r"/customers", {"GET": get_customers_by_email, "POST": search_customers}),
-    (r"/customers/attributes", {"POST": customers_attributes}),
-    (rf"/customers/(?P<customer_id>{_N})/attributes", {"GET": customer_attributes}),
-    (r"/segments", {"GET": list_segments, "POST": create_segment}),
-    (rf"/segments/(?P<segment_id>{_N})", {"GET": get_segment}),
-    (rf"/segments/(?P<segment_id>{_N})/membership", {"GET": segment_membership}),
-    (rf"/segments/(?P<segment_id>{_N})/customer_count", {"GET": segment_count}),
-    (r"/newsletters", {"GET": list_newsletters, "POST": create_newsletter}),
-    (rf"/newsletters/(?P<newsletter_id>{_N})", {"GET": get_newsletter, "DELETE": delete_newsletter}),
-    (rf"/newsletters/(?P<newsletter_id>{_N})/contents", {"GET": list_contents}),
-    (rf"/newsletters/(?P<newsletter_id>{_N})/contents/(?P<content_id>{_N})", {"GET": get_content,
-                                                                              "PUT": update_content}),
-    (rf"/newsletters/(?P<newsletter_id>{_N})/contents/(?P<content_id>{_N})/metrics", {"GET": variant_metrics}),
-    (rf"/newsletters/(?P<newsletter_id>{_N})/test_groups", {"GET": list_test_groups, "POST": create_test_group}),
-    (rf"/newsletters/(?P<newsletter_id>{_N})/send", {"POST": send_newsletter}),
-    (rf"/newsletters/(?P<newsletter_id>{_N})/schedule", {"POST": schedule_newsletter}),
-    (rf"/newsletters/(?P<newsletter_id>{_N})/metrics", {"GET": newsletter_metrics}),
-    (rf"/newsletters/(?P<newsletter_id>{_N})/metrics/links", {"GET": newsletter_links}),
-]
-_TRACK_ROUTES: list[tuple[str, dict[str, Callable[..., Result]]]] = [
-    (rf"/v1/customers/(?P<identifier>{_N})", {"PUT": track_identify}),
-    (rf"/v1/segments/(?P<segment_id>{_N})/add_customers", {"POST": segment_add}),
-    (rf"/v1/segments/(?P<segment_id>{_N})/remove_customers", {"POST": segment_remove}),
-    (r"/v2/batch", {"POST": batch}),
-]
+_MISSES = {"not_found": lambda method, path: meta_error(404, f"Not found: {method} {path}"),
+           "method_not_allowed": lambda method, path, allowed: meta_error(405, f"Method {method} is not allowed on {path}.")}
+_APP_ROUTES = VendorRouter([
+    VendorRoute("/workspaces", GET=list_workspaces),
+    VendorRoute("/sender_identities", GET=list_senders),
+    VendorRoute("/customers", GET=get_customers_by_email, POST=search_customers),
+    VendorRoute("/customers/attributes", POST=customers_attributes),
+    VendorRoute("/customers/{customer_id}/attributes", GET=customer_attributes),
+    VendorRoute("/segments", GET=list_segments, POST=create_segment),
+    VendorRoute("/segments/{segment_id}", GET=get_segment),
+    VendorRoute("/segments/{segment_id}/membership", GET=segment_membership),
+    VendorRoute("/segments/{segment_id}/customer_count", GET=segment_count),
+    VendorRoute("/newsletters", GET=list_newsletters, POST=create_newsletter),
+    VendorRoute("/newsletters/{newsletter_id}", GET=get_newsletter, DELETE=delete_newsletter),
+    VendorRoute("/newsletters/{newsletter_id}/contents", GET=list_contents),
+    VendorRoute("/newsletters/{newsletter_id}/contents/{content_id}", GET=get_content, PUT=update_content),
+    VendorRoute("/newsletters/{newsletter_id}/contents/{content_id}/metrics", GET=variant_metrics),
+    VendorRoute("/newsletters/{newsletter_id}/test_groups", GET=list_test_groups, POST=create_test_group),
+    VendorRoute("/newsletters/{newsletter_id}/send", POST=send_newsletter),
+    VendorRoute("/newsletters/{newsletter_id}/schedule", POST=schedule_newsletter),
+    VendorRoute("/newsletters/{newsletter_id}/metrics", GET=newsletter_metrics),
+    VendorRoute("/newsletters/{newsletter_id}/metrics/links", GET=newsletter_links),
+], **_MISSES)
+_TRACK_ROUTES = VendorRouter([
+    VendorRoute("/v1/customers/{identifier}", PUT=track_identify),
+    VendorRoute("/v1/segments/{segment_id}/add_customers", POST=segment_add),
+    VendorRoute("/v1/segments/{segment_id}/remove_customers", POST=segment_remove),
+    VendorRoute("/v2/batch", POST=batch),
+], **_MISSES)

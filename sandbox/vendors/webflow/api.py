@@ -13,16 +13,17 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ...headers import bearer
+from ..router import VendorRoute, VendorRouter
 from .site import Collection, Item, WebflowError, not_found, validation_error, wf_time
 from ...world import World
 
-_ID = r"[^/]+"
+_OBJECT_ID = re.compile(r"[0-9a-f]{24}")
 
 
 @dataclass
@@ -82,39 +83,37 @@ def _json(body: Any, status: int, headers: dict[str, str]) -> Response:
 
 # -- routing ---------------------------------------------------------------
 
-def _routes() -> list[tuple[str, dict[str, Callable[..., Result]]]]:
-    return [
-        (r"/token/introspect", {"GET": token_introspect}),
-        (r"/sites", {"GET": list_sites}),
-        (rf"/sites/(?P<site_id>{_ID})", {"GET": get_site}),
-        (rf"/sites/(?P<site_id>{_ID})/custom_domains", {"GET": custom_domains}),
-        (rf"/sites/(?P<site_id>{_ID})/publish", {"POST": publish_site}),
-        (rf"/sites/(?P<site_id>{_ID})/collections", {"GET": list_collections}),
-        (rf"/collections/(?P<collection_id>{_ID})", {"GET": get_collection}),
-        (rf"/collections/(?P<collection_id>{_ID})/items", {"GET": list_items, "POST": create_items}),
-        (rf"/collections/(?P<collection_id>{_ID})/items/live", {"GET": list_live_items, "POST": create_live_items}),
-        (rf"/collections/(?P<collection_id>{_ID})/items/publish", {"POST": publish_items}),
-        (rf"/collections/(?P<collection_id>{_ID})/items/(?P<item_id>{_ID})",
-         {"GET": get_item, "PATCH": update_item, "DELETE": delete_item}),
-        (rf"/collections/(?P<collection_id>{_ID})/items/(?P<item_id>{_ID})/live",
-         {"GET": get_live_item, "PATCH": update_live_item, "DELETE": unpublish_item}),
-    ]
+def _route_not_found(method: str, path: str) -> WebflowError:
+    # Webflow answers a known path with a method it does not serve the same way as an unknown path.
+    return WebflowError(404, "route_not_found", f"Route not found: {method} {path}")
+
+
+def _router() -> VendorRouter:
+    site = "/sites/{site_id}"
+    collection = "/collections/{collection_id}"
+    item = collection + "/items/{item_id}"
+    return VendorRouter([
+        VendorRoute("/token/introspect", GET=token_introspect),
+        VendorRoute("/sites", GET=list_sites),
+        VendorRoute(site, GET=get_site),
+        VendorRoute(site + "/custom_domains", GET=custom_domains),
+        VendorRoute(site + "/publish", POST=publish_site),
+        VendorRoute(site + "/collections", GET=list_collections),
+        VendorRoute(collection, GET=get_collection),
+        VendorRoute(collection + "/items", GET=list_items, POST=create_items),
+        VendorRoute(collection + "/items/live", GET=list_live_items, POST=create_live_items),
+        VendorRoute(collection + "/items/publish", POST=publish_items),
+        VendorRoute(item, GET=get_item, PATCH=update_item, DELETE=delete_item),
+        VendorRoute(item + "/live", GET=get_live_item, PATCH=update_live_item, DELETE=unpublish_item),
+    ], not_found=_route_not_found)
 
 
 def dispatch(ctx: Ctx, path: str) -> Result:
-    for pattern, handlers in _routes():
-        match = re.fullmatch(pattern, path)
-        if not match:
-            continue
-        handler = handlers.get(ctx.method)
-        if handler is None:
-            break
-        kwargs = match.groupdict()
-        for name, value in kwargs.items():
-            if not re.fullmatch(r"[0-9a-f]{24}", value):
-                raise validation_error([{"param": name, "description": "Provided ID is invalid"}])
-        return handler(ctx, **kwargs)
-    raise WebflowError(404, "route_not_found", f"Route not found: {ctx.method} {path}")
+    handler, kwargs = ROUTER.resolve(ctx.method, path)
+    for name, value in kwargs.items():
+        if not _OBJECT_ID.fullmatch(value):
+            raise validation_error([{"param": name, "description": "Provided ID is invalid"}])
+    return handler(ctx, **kwargs)
 
 
 # -- helpers ---------------------------------------------------------------
@@ -362,3 +361,6 @@ def publish_items(ctx: Ctx, collection_id: str) -> Result:
             ctx.world.webflow.publish_item(item, now)
             published.append(item_id)
     return Result({"publishedItemIds": published, "errors": errors}, status=202)
+
+
+ROUTER = _router()  # compiled once, after the handlers it names
