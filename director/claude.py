@@ -20,6 +20,17 @@ from typing import Any
 
 from .plan import Catalog, Plan, PlanError, PlanStep
 from .planner import Finding, PageContext, Planner, PlannerError, Snippet, Usage
+from .snippets import (
+    DESCRIPTION_MAX,
+    DESCRIPTION_MIN,
+    EXCERPT_MAX,
+    POST_TITLE_MAX,
+    SUBJECT_MAX,
+    TITLE_MAX,
+    TITLE_MIN,
+    description_problems,
+    title_length_problem,
+)
 
 DEFAULT_MODEL = "claude-sonnet-4-6"
 
@@ -35,17 +46,10 @@ PRICES_PER_MILLION: dict[str, tuple[float, float]] = {
 CACHE_WRITE_FACTOR = 1.25
 CACHE_READ_FACTOR = 0.1
 
-# What a search result shows in full: the snippet rules the page checks also use (30-60 / 70-160),
-# with a margin.
-TITLE_MIN, TITLE_MAX = 35, 60
-DESCRIPTION_MIN, DESCRIPTION_MAX = 70, 155
 SNIPPET_PROPERTIES = {
     "seo_title": {"type": "string", "description": f"{TITLE_MIN}-{TITLE_MAX} characters."},
     "meta_description": {"type": "string", "description": f"{DESCRIPTION_MIN}-{DESCRIPTION_MAX} characters."},
 }
-SUBJECT_MAX = 90
-POST_TITLE_MAX = 120
-EXCERPT_MAX = 320
 FIX_FIELDS = ("seo_title", "meta_description", "title", "excerpt")
 
 MAX_PLAN_TURNS = 8
@@ -118,7 +122,7 @@ class ClaudePlanner:
         def check(answer: dict[str, Any]) -> tuple[Snippet | None, list[str]]:
             title = _text(answer.get("seo_title"))
             description = _text(answer.get("meta_description"))
-            problems = _title_problems(title, main_words) + _description_problems(description)
+            problems = _title_problems(title, main_words) + description_problems(description)
             if not problems and title == (page.seo_title or "").strip() \
                     and description == (page.meta_description or "").strip():
                 problems.append("The title and description are the page's current ones; write better ones.")
@@ -215,7 +219,7 @@ class ClaudePlanner:
                 if key == "seo_title":
                     problems += _title_problems(value, [])
                 elif key == "meta_description":
-                    problems += _description_problems(value)
+                    problems += description_problems(value)
                 elif key == "title" and len(value) > POST_TITLE_MAX:
                     problems.append(f"The title has {len(value)} characters; at most {POST_TITLE_MAX}.")
                 elif key == "excerpt" and len(value) > EXCERPT_MAX:
@@ -439,22 +443,14 @@ def _title_problems(title: str, main_words: list[str]) -> list[str]:
     if not title:
         return ["The SEO title is missing."]
     problems = []
-    if not TITLE_MIN <= len(title) <= TITLE_MAX:
-        problems.append(f"The SEO title has {len(title)} characters; it must have {TITLE_MIN}-{TITLE_MAX}.")
+    length = title_length_problem(title)
+    if length:
+        problems.append(length)
     stems = {_stem(w) for w in re.findall(r"[\w']+", title)}
     missing = [w for w in main_words if not _has_word(stems, w)]
     if missing:
         problems.append(f"The SEO title lacks the top query's words: {', '.join(missing)}.")
     return problems
-
-
-def _description_problems(description: str) -> list[str]:
-    if not description:
-        return ["The meta description is missing."]
-    if not DESCRIPTION_MIN <= len(description) <= DESCRIPTION_MAX:
-        return [f"The meta description has {len(description)} characters; it must have "
-                f"{DESCRIPTION_MIN}-{DESCRIPTION_MAX}."]
-    return []
 
 
 def _subject_problem(line: str, original: str, taken: set[str]) -> str:

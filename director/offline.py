@@ -1,7 +1,7 @@
 """The offline planner: the loop playbooks' own heuristics, so the Director works with no API key.
 
-It writes what a careful marketer would by rule: titles of 35-60 characters that lead with the
-words people search for, descriptions of 70-155 characters that say what the page gives, subject
+It writes what a careful marketer would by rule: titles within the snippet rules (director/snippets.py)
+that lead with the words people search for, descriptions that say what the page gives, subject
 lines that are specific (a number, a question, the reader) instead of generic, and plans that
 follow the playbook of the goal's loop.
 """
@@ -12,6 +12,14 @@ from typing import Any
 
 from .plan import Catalog, Plan, PlanStep
 from .planner import Finding, PageContext, PlannerError, Snippet, Usage
+from .snippets import (
+    DESCRIPTION_MAX,
+    DESCRIPTION_MIN,
+    SUBJECT_MAX,
+    TITLE_MAX,
+    TITLE_MIN,
+    title_fits,
+)
 
 GENERIC = re.compile(r"\b(newsletter|update|updates|digest|monthly|weekly|bulletin|news|issue)\b|#\s*\d+|"
                      r"\b(free|act now|urgent|limited time|click here|buy now)\b|!+", re.I)
@@ -52,14 +60,14 @@ class OfflinePlanner:
                       f"{page.title} | {brand}" if brand else page.title]
         if brand and query:
             candidates.insert(0, f"{topic}: {page.title} | {brand}")
-        seo_title = next((c for c in candidates if 35 <= len(c) <= 60), None) or _fit(candidates[0], 35, 60)
-        if len(seo_title) < 35:
-            seo_title = _fit(f"{seo_title}: what to know", 35, 60)
+        seo_title = next((c for c in candidates if title_fits(c)), None) or _fit(candidates[0], TITLE_MIN, TITLE_MAX)
+        if len(seo_title) < TITLE_MIN:
+            seo_title = _fit(f"{seo_title}: what to know", TITLE_MIN, TITLE_MAX)
         lead = page.body_excerpt.split(". ")[0].strip() if page.body_excerpt else ""
         about = query or page.title.lower()
         description = (f"{lead}. " if 20 <= len(lead) <= 90 else "") + \
             f"Everything about {about}: clear steps, the mistakes to avoid and what to try next."
-        return Snippet(seo_title=seo_title, meta_description=_fit(description, 70, 155))
+        return Snippet(seo_title=seo_title, meta_description=_fit(description, DESCRIPTION_MIN, DESCRIPTION_MAX))
 
     async def subject_lines(self, subject: str, *, audience: str, count: int) -> list[str]:
         topic = GENERIC.sub(" ", subject)
@@ -70,7 +78,7 @@ class OfflinePlanner:
                    f"Your {core}: the one thing to change first", f"{_cap(core)}: 5 minutes, better results"]
         out = []
         for option in options:
-            option = _fit(option, 20, 90)
+            option = _fit(option, 20, SUBJECT_MAX)
             if option.lower() != subject.lower() and option not in out:
                 out.append(option)
         if len(out) < count:
