@@ -4,10 +4,11 @@ import time
 from pathlib import Path
 
 from .report import ChangeRow, Marker, Point, RunReport, Series, write_report
-from .store import Store
+from .store import StepStatus, Store
 
 VERDICT_LABEL = {"keep": "Kept", "rollback": "Rolled back", "inconclusive": "No clear effect: rolled back",
                  "continue": "Not enough data yet"}
+SHOWN = (StepStatus.DONE, StepStatus.AWAITING, StepStatus.DENIED)  # the steps of changes a report lists
 
 
 def run_report(store: Store, run_id: str) -> RunReport:
@@ -22,22 +23,22 @@ def run_report(store: Store, run_id: str) -> RunReport:
     final = {d["step"]: d for d in decisions}  # the last look decides
     markers, changes = [], []
     for step in store.steps(run_id):
-        if step["kind"] not in ("change", "rollback") or step["status"] not in ("done", "awaiting", "denied"):
+        if step.kind not in ("change", "rollback") or step.status not in SHOWN:
             continue
-        data, day = step["data"], step["day"] or ""
-        base_key = step["key"].removesuffix(":rollback")
+        data, day = step.data, step.day or ""
+        base_key = step.key.removesuffix(":rollback")
         before = store.snapshot_of(run_id, base_key) or data.get("before") or {}
         after = {k: v for k, v in data.get("args", {}).items() if k not in ("post_id", "kind", "campaign_id")}
-        decided = final.get(step["key"]) or final.get(step["key"].removesuffix(":send"))  # an email test's send
-        verdict = ("pending" if step["status"] == "awaiting" else "denied" if step["status"] == "denied"
-                   else decided["verdict"] if decided else "rollback" if step["kind"] == "rollback" else "pending")
+        decided = final.get(step.key) or final.get(step.key.removesuffix(":send"))  # an email test's send
+        verdict = ("pending" if step.status is StepStatus.AWAITING else "denied" if step.status is StepStatus.DENIED
+                   else decided["verdict"] if decided else "rollback" if step.kind == "rollback" else "pending")
         evidence = decided["evidence"].get("reason", "") if decided else data.get("why", "")
-        label = "Restored the previous fields" if step["kind"] == "rollback" else _describe(data)
-        markers.append(Marker(day=day, kind="rollback" if step["kind"] == "rollback" else "change", label=label,
-                              object=step["object"]))
-        changes.append(ChangeRow(day=day, loop=step["loop"], object=step["object"], action=data.get("tool", ""),
-                                 before={k: before.get(k) for k in after} if step["kind"] == "change" else after,
-                                 after=after if step["kind"] == "change" else {k: "" for k in after},
+        label = "Restored the previous fields" if step.kind == "rollback" else _describe(data)
+        markers.append(Marker(day=day, kind="rollback" if step.kind == "rollback" else "change", label=label,
+                              object=step.object))
+        changes.append(ChangeRow(day=day, loop=step.loop, object=step.object, action=data.get("tool", ""),
+                                 before={k: before.get(k) for k in after} if step.kind == "change" else after,
+                                 after=after if step.kind == "change" else {k: "" for k in after},
                                  verdict=verdict, evidence=evidence))
     for d in decisions:
         markers.append(Marker(day=d["day"] or "", kind="decision", object=d["object"],

@@ -14,12 +14,13 @@ tells by reading the object (`applied`), and only if it did not happen is it sen
 import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from enum import Enum
 from typing import Any, Awaitable, Callable, Protocol
 
 from .plan import PlanError
 from .planner import Planner
 from .pool import Outcome, ServerPool
-from .store import Store
+from .store import SETTLED, ApprovalStatus, Step, StepStatus, Store
 
 log = logging.getLogger("marketing_mcp.director")
 
@@ -126,68 +127,98 @@ class Director:
                     part_of: str | None = None) -> dict | None:
         """Do one write, once. Returns the tool's result, or None while it waits (approval) or was refused.
 
-        `part_of`: the step this write completes (publishing an approved edit); its approval covers this one.
+        `applied`: reads whether the change is in place (for an attempt killed mid-call). `part_of`: the
+        step this write completes (publishing an approved edit); its approval covers this one.
         """
         spec = self.pool.catalog.get(tool)
         if spec.read_only:
             raise PlanError(f"{tool} is read-only; it is not a change.")
-        step = self.store.step(self.run_id, key)
-        day = self.today.isoformat()
-        record = {"tool": tool, "args": args, **(data or {})}
-        if step and step["status"] == "done":
-            return step["result"]
-        if step and step["status"] in ("denied", "refused", "failed", "previewed"):
+        w = _Write(key=key, loop=loop, object=object, kind=kind, tool=tool, args=args, part_of=part_of,
+                   spend=(data or {}).get("spend"), day=self.today.isoformat(),
+                   record={"tool": tool, "args": args, **(data or {})})
+        resume = await self._reconcile(w, self.store.step(self.run_id, key), applied)
+        if isinstance(resume, _Settled):
+            return resume.result
+        if not await self._gate(w, preview=spec.takes_dry_run, checked=resume is _Resume.AT_APPROVAL):
             return None
-        if step and step["status"] == "started":  # killed mid-call: did it happen?
+        return await self._execute(w)
+
+    async def _reconcile(self, w: "_Write", earlier: Step | None,
+                         applied: Callable[[], Awaitable[bool]] | None) -> "_Settled | _Resume":
+        """What an earlier attempt of this step leaves to do: nothing (done or settled), the approval (it
+        passed the caps and the preview), or everything."""
+        if earlier is None:
+            return _Resume.FROM_START
+        if earlier.status is StepStatus.DONE:
+            return _Settled(earlier.result)
+        if earlier.status in SETTLED:
+            return _Settled(None)
+        if earlier.status is StepStatus.STARTED:  # killed mid-call: did it happen?
             if applied is not None and await applied():
-                self.store.put_step(self.run_id, key, loop=loop, object=object, kind=kind, status="done",
-                                    data=record, result={"reconciled": True}, day=day)
-                self.say(f"   {tool} for {object} had gone through before the restart; not repeated")
-                return {"reconciled": True}
-        elif not step or step["status"] != "awaiting":
-            refusal = self._caps(object, kind, (data or {}).get("spend"))
-            if refusal:
-                self.store.put_step(self.run_id, key, loop=loop, object=object, kind=kind, status="refused",
-                                    data={**record, "why": refusal}, day=day)
-                self.store.note(self.run_id, day, f"{loop}: not changing {object}: {refusal}")
-                return None
-            if spec.takes_dry_run:
-                preview = await self._call(tool, {**args, "dry_run": True}, step=key, dry_run=True)
-                if not preview.ok:
-                    self.store.put_step(self.run_id, key, loop=loop, object=object, kind=kind, status="failed",
-                                        data={**record, "why": preview.text}, day=day)
-                    self.store.note(self.run_id, day, f"{loop}: {tool} for {object} refused: {preview.text}")
-                    return None
-                record["preview"] = preview.data
-            if self.dry_run:
-                self.store.put_step(self.run_id, key, loop=loop, object=object, kind=kind, status="previewed",
-                                    data=record, day=day)
-                self.say(f"   (dry run) would call {tool} for {object}")
-                return None
-        if not self._allowed(tool, part_of):
-            approval = self.store.approval_for(self.run_id, key) or self.store.request_approval(
-                self.run_id, key, tool, args, record.get("preview", {}))
-            if approval["status"] == "pending":
-                self.store.put_step(self.run_id, key, loop=loop, object=object, kind=kind, status="awaiting",
-                                    data=record, day=day)
-                self.say(f"   {tool} for {object} waits for approval #{approval['id']} "
-                         f"(`marketing-mcp director approve {approval['id']}`)")
-                return None
-            if approval["status"] == "denied":
-                self.store.put_step(self.run_id, key, loop=loop, object=object, kind=kind, status="denied",
-                                    data=record, day=day)
-                return None
-        self.store.put_step(self.run_id, key, loop=loop, object=object, kind=kind, status="started", data=record,
-                            day=day)
-        outcome = await self._call(tool, args, step=key)
-        status = "done" if outcome.ok else "failed"
-        self.store.put_step(self.run_id, key, loop=loop, object=object, kind=kind, status=status,
-                            data={**record, **({} if outcome.ok else {"why": outcome.text})},
-                            result=outcome.data, day=day)
+                self._put(w, StepStatus.DONE, result={"reconciled": True})
+                self.say(f"   {w.tool} for {w.object} had gone through before the restart; not repeated")
+                return _Settled({"reconciled": True})
+            return _Resume.AT_APPROVAL
+        if earlier.status is StepStatus.AWAITING:
+            return _Resume.AT_APPROVAL
+        return _Resume.FROM_START
+
+    async def _gate(self, w: "_Write", *, preview: bool, checked: bool) -> bool:
+        """Caps, the recorded dry run, the approval: whether the write may go ahead now.
+        `checked`: an earlier attempt passed the caps and the preview."""
+        if not checked and not await self._checks(w, preview):
+            return False
+        return self._approved(w)
+
+    async def _checks(self, w: "_Write", preview: bool) -> bool:
+        refusal = self._caps(w.object, w.kind, w.spend)
+        if refusal:
+            self._put(w, StepStatus.REFUSED, why=refusal)
+            self.store.note(self.run_id, w.day, f"{w.loop}: not changing {w.object}: {refusal}")
+            return False
+        if preview:
+            shown = await self._call(w.tool, {**w.args, "dry_run": True}, step=w.key, dry_run=True)
+            if not shown.ok:
+                self._put(w, StepStatus.FAILED, why=shown.text)
+                self.store.note(self.run_id, w.day, f"{w.loop}: {w.tool} for {w.object} refused: {shown.text}")
+                return False
+            w.record["preview"] = shown.data
+        if self.dry_run:
+            self._put(w, StepStatus.PREVIEWED)
+            self.say(f"   (dry run) would call {w.tool} for {w.object}")
+            return False
+        return True
+
+    def _approved(self, w: "_Write") -> bool:
+        if self._allowed(w.tool, w.part_of):
+            return True
+        approval = self.store.approval_for(self.run_id, w.key) or self.store.request_approval(
+            self.run_id, w.key, w.tool, w.args, w.record.get("preview", {}))
+        if approval.status is ApprovalStatus.PENDING:
+            self._put(w, StepStatus.AWAITING)
+            self.say(f"   {w.tool} for {w.object} waits for approval #{approval.id} "
+                     f"(`marketing-mcp director approve {approval.id}`)")
+            return False
+        if approval.status is ApprovalStatus.DENIED:
+            self._put(w, StepStatus.DENIED)
+            return False
+        return True
+
+    async def _execute(self, w: "_Write") -> dict | None:
+        """The call itself, recorded `started` before and `done` (or `failed`) after."""
+        self._put(w, StepStatus.STARTED)
+        outcome = await self._call(w.tool, w.args, step=w.key)
         if not outcome.ok:
-            self.store.note(self.run_id, day, f"{loop}: {tool} for {object} failed: {outcome.text}")
+            self._put(w, StepStatus.FAILED, why=outcome.text, result=outcome.data)
+            self.store.note(self.run_id, w.day, f"{w.loop}: {w.tool} for {w.object} failed: {outcome.text}")
             return None
+        self._put(w, StepStatus.DONE, result=outcome.data)
         return outcome.data
+
+    def _put(self, w: "_Write", status: StepStatus, *, result: Any = None, why: str | None = None) -> None:
+        data = w.record if why is None else {**w.record, "why": why}
+        self.store.put_step(self.run_id, w.key, loop=w.loop, object=w.object, kind=w.kind, status=status, data=data,
+                            result=result, day=w.day)
 
     def _allowed(self, tool: str, part_of: str | None) -> bool:
         """Whether the write may go ahead without an approval of its own."""
@@ -196,8 +227,9 @@ class Director:
         if part_of is None:
             return False
         parent = self.store.step(self.run_id, part_of)
-        approval = self.store.approval_for(self.run_id, part_of) or {}
-        return self.policy.approves(parent["data"]["tool"]) or approval.get("status") == "approved"
+        approval = self.store.approval_for(self.run_id, part_of)
+        return self.policy.approves(parent.data["tool"]) or (
+            approval is not None and approval.status is ApprovalStatus.APPROVED)
 
     def _caps(self, object: str, kind: str, spend: tuple[float, float] | None = None) -> str | None:
         """Why the policy refuses this change, or None. `spend`: (before, after) of money it would commit."""
@@ -226,7 +258,7 @@ class Director:
 
     def checked(self, loop: str) -> None:
         self.store.put_step(self.run_id, f"{loop}:checked:{self.today}", loop=loop, object="", kind="check",
-                            status="done", data={}, day=self.today.isoformat())
+                            status=StepStatus.DONE, data={}, day=self.today.isoformat())
 
     def cooling(self, object: str) -> bool:
         return self.store.cooling(self.client, object, self.today.isoformat())
@@ -238,6 +270,34 @@ class Director:
     def note(self, text: str) -> None:
         if self.store.note(self.run_id, self.today.isoformat(), text):
             self.say(f"   {text}")
+
+
+@dataclass
+class _Write:
+    """One write as `Director.write` carries it through reconcile, gate and execute."""
+
+    key: str
+    loop: str
+    object: str
+    kind: str
+    tool: str
+    args: dict
+    part_of: str | None
+    spend: tuple[float, float] | None
+    day: str
+    record: dict  # the step's data: tool, args, the caller's data, and the preview once there is one
+
+
+@dataclass(frozen=True)
+class _Settled:
+    """An earlier attempt settled the step: this is its result (None: refused, denied, failed or previewed)."""
+
+    result: dict | None
+
+
+class _Resume(Enum):
+    FROM_START = "from_start"
+    AT_APPROVAL = "at_approval"  # an earlier attempt passed the caps and the preview
 
 
 class Loop(Protocol):
@@ -287,7 +347,7 @@ async def run_days(d: Director, loops: list[Loop], days: int) -> str:
                 d.store.update_run(d.run_id, status="waiting")
                 d.say(f"   waiting for {nxt} (`marketing-mcp director resume` then)")
                 return "waiting"
-    waiting = any(s["status"] == "awaiting" for s in d.store.steps(d.run_id))
+    waiting = any(s.status is StepStatus.AWAITING for s in d.store.steps(d.run_id))
     status = "waiting" if waiting else "done"
     d.store.update_run(d.run_id, status=status)
     return status

@@ -12,6 +12,8 @@ import re
 import sqlite3
 import time
 import uuid
+from dataclasses import dataclass, fields
+from enum import Enum
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -48,6 +50,110 @@ CREATE TABLE IF NOT EXISTS cooldowns (
 CREATE TABLE IF NOT EXISTS notes (
     id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, day TEXT, text TEXT NOT NULL, UNIQUE (run_id, text));
 """
+
+class StepStatus(str, Enum):
+    """Where a step is. The values are the strings stored in `steps.status`, so older databases read."""
+
+    STARTED = "started"  # the tool was about to be called: it may or may not have happened
+    DONE = "done"
+    FAILED = "failed"  # the tool (or its dry run) answered with an error
+    REFUSED = "refused"  # the policy's caps refused it before anything was called
+    PREVIEWED = "previewed"  # a dry-run Director stopped after the preview
+    AWAITING = "awaiting"  # waiting for an approval
+    DENIED = "denied"  # the approval was denied
+    OPEN = "open"  # a loop's own record that is still going (an email test)
+    CLOSED = "closed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+SETTLED = frozenset({StepStatus.DENIED, StepStatus.REFUSED, StepStatus.FAILED, StepStatus.PREVIEWED})
+"""A write step in one of these is over without a result: a later attempt does nothing."""
+
+
+class ApprovalStatus(str, Enum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class _Record:
+    """A row read back from the store. Fields are attributes; `row["field"]` still reads for callers outside
+    director/ that treat rows as dicts (suite/director_cli.py)."""
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._names():
+            raise KeyError(name)
+        return getattr(self, name)
+
+    @classmethod
+    def _names(cls) -> frozenset[str]:
+        return frozenset(f.name for f in fields(cls))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Step(_Record):
+    run_id: str
+    key: str  # the same on every attempt: loop, object, what
+    loop: str
+    object: str
+    kind: str  # "change", "rollback", "check", "test", ...
+    status: StepStatus
+    data: dict
+    result: Any
+    day: str | None
+    updated: float
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> "Step":
+        return cls(run_id=row["run_id"], key=row["key"], loop=row["loop"], object=row["object"], kind=row["kind"],
+                   status=StepStatus(row["status"]), data=json.loads(row["data"]),
+                   result=json.loads(row["result"]) if row["result"] else None, day=row["day"], updated=row["updated"])
+
+
+@dataclass(frozen=True)
+class ToolCall(_Record):
+    id: int
+    run_id: str
+    step: str | None
+    tool: str
+    arguments: Any  # as recorded: secrets redacted, long values cut
+    dry_run: bool
+    ok: bool
+    result: Any
+    ms: float | None
+    at: float
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> "ToolCall":
+        return cls(id=row["id"], run_id=row["run_id"], step=row["step"], tool=row["tool"],
+                   arguments=json.loads(row["arguments"]), dry_run=bool(row["dry_run"]), ok=bool(row["ok"]),
+                   result=json.loads(row["result"]) if row["result"] else None, ms=row["ms"], at=row["at"])
+
+
+@dataclass(frozen=True)
+class Approval(_Record):
+    id: int
+    run_id: str
+    step: str
+    tool: str
+    arguments: str  # JSON as recorded (secrets redacted), the way the CLI shows it
+    preview: str  # JSON of the dry run's result
+    status: ApprovalStatus
+    created: float
+    resolved: float | None
+    note: str | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> "Approval":
+        return cls(id=row["id"], run_id=row["run_id"], step=row["step"], tool=row["tool"], arguments=row["arguments"],
+                   preview=row["preview"], status=ApprovalStatus(row["status"]), created=row["created"],
+                   resolved=row["resolved"], note=row["note"])
+
 
 _SECRET_KEYS = re.compile(r"pass(word)?|secret|token|api[_-]?key|authorization|credential", re.I)
 
@@ -120,33 +226,23 @@ class Store:
 
     # -- steps ----------------------------------------------------------------------------------
 
-    def step(self, run_id: str, key: str) -> dict | None:
-        row = self._one("SELECT * FROM steps WHERE run_id = ? AND key = ?", run_id, key)
-        if row:
-            row["data"] = json.loads(row["data"])
-            row["result"] = json.loads(row["result"]) if row["result"] else None
-        return row
+    def step(self, run_id: str, key: str) -> Step | None:
+        row = self.db.execute("SELECT * FROM steps WHERE run_id = ? AND key = ?", (run_id, key)).fetchone()
+        return Step.from_row(row) if row else None
 
-    def steps(self, run_id: str, loop: str | None = None, kind: str | None = None) -> list[dict]:
-        rows = self._all("SELECT * FROM steps WHERE run_id = ? ORDER BY updated", run_id)
-        out = []
-        for row in rows:
-            if (loop and row["loop"] != loop) or (kind and row["kind"] != kind):
-                continue
-            row["data"] = json.loads(row["data"])
-            row["result"] = json.loads(row["result"]) if row["result"] else None
-            out.append(row)
-        return out
+    def steps(self, run_id: str, loop: str | None = None, kind: str | None = None) -> list[Step]:
+        rows = self.db.execute("SELECT * FROM steps WHERE run_id = ? ORDER BY updated", (run_id,)).fetchall()
+        return [Step.from_row(r) for r in rows if not (loop and r["loop"] != loop) and not (kind and r["kind"] != kind)]
 
-    def put_step(self, run_id: str, key: str, *, loop: str, object: str, kind: str, status: str,
+    def put_step(self, run_id: str, key: str, *, loop: str, object: str, kind: str, status: StepStatus,
                  data: dict, result: Any = None, day: str | None = None) -> None:
         self.db.execute(
             "INSERT INTO steps (run_id, key, loop, object, kind, status, data, result, day, updated) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET status = excluded.status, "
             "data = excluded.data, result = excluded.result, day = COALESCE(excluded.day, steps.day), "
             "updated = excluded.updated",
-            (run_id, key, loop, object, kind, status, _json(data), None if result is None else _json(result, 20000),
-             day, time.time()))
+            (run_id, key, loop, object, kind, StepStatus(status).value, _json(data),
+             None if result is None else _json(result, 20000), day, time.time()))
 
     # -- tool calls -----------------------------------------------------------------------------
 
@@ -157,37 +253,54 @@ class Store:
                         (run_id, step, tool, _json(redact(arguments), 4000), int(dry_run), int(ok),
                          _json(result, 4000), ms, time.time()))
 
+    def calls(self, run_id: str, step: str | None = None) -> list[ToolCall]:
+        if step is None:
+            rows = self.db.execute("SELECT * FROM tool_calls WHERE run_id = ? ORDER BY id", (run_id,)).fetchall()
+        else:
+            rows = self.db.execute("SELECT * FROM tool_calls WHERE run_id = ? AND step = ? ORDER BY id",
+                                   (run_id, step)).fetchall()
+        return [ToolCall.from_row(r) for r in rows]
+
     def call_count(self, run_id: str) -> int:
         return self.db.execute("SELECT COUNT(*) FROM tool_calls WHERE run_id = ?", (run_id,)).fetchone()[0]
 
     # -- approvals ------------------------------------------------------------------------------
 
-    def request_approval(self, run_id: str, step: str, tool: str, arguments: dict, preview: Any) -> dict:
+    def request_approval(self, run_id: str, step: str, tool: str, arguments: dict, preview: Any) -> Approval:
         self.db.execute("INSERT OR IGNORE INTO approvals (run_id, step, tool, arguments, preview, status, created) "
-                        "VALUES (?, ?, ?, ?, ?, 'pending', ?)",
-                        (run_id, step, tool, _json(redact(arguments)), _json(preview, 8000), time.time()))
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (run_id, step, tool, _json(redact(arguments)), _json(preview, 8000),
+                         ApprovalStatus.PENDING.value, time.time()))
         return self.approval_for(run_id, step)
 
-    def approval_for(self, run_id: str, step: str) -> dict | None:
-        return self._one("SELECT * FROM approvals WHERE run_id = ? AND step = ?", run_id, step)
+    def approval_for(self, run_id: str, step: str) -> Approval | None:
+        return self._approval("SELECT * FROM approvals WHERE run_id = ? AND step = ?", run_id, step)
 
-    def approval(self, approval_id: int) -> dict | None:
-        return self._one("SELECT * FROM approvals WHERE id = ?", approval_id)
+    def approval(self, approval_id: int) -> Approval | None:
+        return self._approval("SELECT * FROM approvals WHERE id = ?", approval_id)
 
-    def approvals(self, status: str | None = "pending") -> list[dict]:
+    def approvals(self, status: ApprovalStatus | None = ApprovalStatus.PENDING) -> list[Approval]:
         if status is None:
-            return self._all("SELECT * FROM approvals ORDER BY id")
-        return self._all("SELECT * FROM approvals WHERE status = ? ORDER BY id", status)
+            rows = self.db.execute("SELECT * FROM approvals ORDER BY id").fetchall()
+        else:
+            rows = self.db.execute("SELECT * FROM approvals WHERE status = ? ORDER BY id",
+                                   (ApprovalStatus(status).value,)).fetchall()
+        return [Approval.from_row(r) for r in rows]
 
-    def resolve(self, approval_id: int, approved: bool, note: str = "") -> dict:
+    def resolve(self, approval_id: int, approved: bool, note: str = "") -> Approval:
         row = self.approval(approval_id)
         if row is None:
             raise KeyError(approval_id)
-        if row["status"] != "pending":
-            raise ValueError(f"approval {approval_id} is already {row['status']}")
+        if row.status is not ApprovalStatus.PENDING:
+            raise ValueError(f"approval {approval_id} is already {row.status}")
+        status = ApprovalStatus.APPROVED if approved else ApprovalStatus.DENIED
         self.db.execute("UPDATE approvals SET status = ?, resolved = ?, note = ? WHERE id = ?",
-                        ("approved" if approved else "denied", time.time(), note, approval_id))
+                        (status.value, time.time(), note, approval_id))
         return self.approval(approval_id)
+
+    def _approval(self, sql: str, *args: Any) -> Approval | None:
+        row = self.db.execute(sql, args).fetchone()
+        return Approval.from_row(row) if row else None
 
     # -- snapshots, measurements, decisions, cooldowns, notes ----------------------------------
 
@@ -238,12 +351,13 @@ class Store:
     def changes_today(self, client: str, object: str, day: str) -> int:
         return self.db.execute(
             "SELECT COUNT(*) FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.client = ? AND s.object = ? "
-            "AND s.kind IN ('change', 'rollback') AND s.status = 'done' AND s.day = ?",
-            (client, object, day)).fetchone()[0]
+            "AND s.kind IN ('change', 'rollback') AND s.status = ? AND s.day = ?",
+            (client, object, StepStatus.DONE.value, day)).fetchone()[0]
 
     def changes_in_run(self, run_id: str) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM steps WHERE run_id = ? AND kind = 'change' AND status IN "
-                               "('done', 'started')", (run_id,)).fetchone()[0]
+        """Changes done or under way (a `started` one may have happened)."""
+        return self.db.execute("SELECT COUNT(*) FROM steps WHERE run_id = ? AND kind = 'change' AND status IN (?, ?)",
+                               (run_id, StepStatus.DONE.value, StepStatus.STARTED.value)).fetchone()[0]
 
     def rows(self, sql: str, *args: Any) -> Iterator[dict]:
         yield from self._all(sql, *args)

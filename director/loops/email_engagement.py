@@ -8,6 +8,7 @@ from datetime import date
 from ..pool import ServerPool
 from ..runner import Director
 from ..stats import Counts, below, compare
+from ..store import Step, StepStatus
 
 NAME = "email_engagement"
 ESPS = ("mailchimp", "customerio")
@@ -23,7 +24,7 @@ class EmailEngagementLoop:
 
     async def tick(self, d: Director) -> None:
         for test in d.store.steps(d.run_id, loop=NAME, kind="test"):
-            if test["status"] == "open":
+            if test.status is StepStatus.OPEN:
                 await self._advance(d, test)
         if d.due(NAME, DETECT_EVERY):
             for server in ESPS:
@@ -65,13 +66,13 @@ class EmailEngagementLoop:
                 "create": {"name": f"Subject test {d.run_id[-4:]}-{campaign['id']}"[:190], "subject_lines": subjects,
                            "html": html, "audience_id": audience["id"], "test_size": 100,
                            "winner_criteria": "manual"}}
-        d.store.put_step(d.run_id, key, loop=NAME, object=scope, kind="test", status="open", data=test,
+        d.store.put_step(d.run_id, key, loop=NAME, object=scope, kind="test", status=StepStatus.OPEN, data=test,
                          day=d.today.isoformat())
         await self._advance(d, d.store.step(d.run_id, key))
 
-    async def _advance(self, d: Director, test: dict) -> None:
+    async def _advance(self, d: Director, test: Step) -> None:
         """Create the test, send it (each once, through the gate), then judge it at each look."""
-        key, data, server = test["key"], test["data"], test["data"]["server"]
+        key, data, server = test.key, test.data, test.data["server"]
         created = await d.write(f"{key}:create", loop=NAME, object=data["scope"], kind="draft",
                                 tool=f"{server}.create_subject_test", args=data["create"],
                                 applied=lambda: self._find(d, server, data["name"]))
@@ -85,7 +86,7 @@ class EmailEngagementLoop:
                              data={"test": key})
         if sent is None:
             return
-        sent_day = date.fromisoformat(d.store.step(d.run_id, f"{key}:send")["day"])
+        sent_day = date.fromisoformat(d.store.step(d.run_id, f"{key}:send").day)
         looks = [x for x in d.store.decisions(d.run_id) if x["step"] == key]
         if len(looks) >= len(LOOKS) or (d.today - sent_day).days < LOOKS[len(looks)]:
             return
@@ -113,7 +114,7 @@ class EmailEngagementLoop:
         else:
             d.note(f"{NAME}: keep the original style '{original['subject']}' for {data['scope']}: {decision.reason}")
         d.cool(data["scope"])
-        d.store.put_step(d.run_id, key, loop=NAME, object=data["scope"], kind="test", status="closed",
+        d.store.put_step(d.run_id, key, loop=NAME, object=data["scope"], kind="test", status=StepStatus.CLOSED,
                          data={**data, "verdict": decision.verdict, "adopted": best["subject"]
                                if decision.verdict == "keep" else original["subject"]})
 

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from ..runner import Director, LoopError
 from ..stats import Decision, daily_effect
+from ..store import Step, StepStatus
 
 SEARCH_LAG = 3  # Search Console's final data trails by 2-3 days
 BEFORE_DAYS = 14
@@ -43,7 +44,7 @@ class PostRef:
 
 def busy(d: Director, url: str) -> bool:
     """Cooling down, or already being changed by a loop of this run: leave the page alone."""
-    return d.cooling(url) or any(s["object"] == url and not s["data"].get("closed")
+    return d.cooling(url) or any(s.object == url and not s.data.get("closed")
                                  for s in d.store.steps(d.run_id, kind="change"))
 
 
@@ -133,7 +134,7 @@ async def control_pages(d: Director, start: date, end: date, exclude: str) -> li
     """Untouched pages to measure the same days on: the busiest ones no loop of this run has changed."""
     rows = (await d.read("search-console.search_analytics", {
         "start": start.isoformat(), "end": end.isoformat(), "dimensions": ["page"], "limit": 20}))["rows"]
-    changed = {s["object"] for s in d.store.steps(d.run_id) if s["kind"] == "change"}
+    changed = {s.object for s in d.store.steps(d.run_id) if s.kind == "change"}
     return [r["keys"]["page"] for r in rows if r["keys"]["page"] not in changed | {exclude}][:CONTROLS]
 
 
@@ -164,18 +165,18 @@ async def _live(d: Director, post: PostRef, fields: dict) -> bool:
     return got.get("status") == "published" and await has_fields(d, post, fields)
 
 
-async def follow_change(d: Director, loop: str, step: dict) -> None:
+async def follow_change(d: Director, loop: str, step: Step) -> None:
     """A page change waiting for approval, or applied and waiting for data: decide when a look is due,
     and restore the snapshot when the change did not help."""
-    key, url, data = step["key"], step["object"], step["data"]
-    if data.get("closed") or step["status"] not in ("awaiting", "started", "done"):
+    key, url, data = step.key, step.object, step.data
+    if data.get("closed") or step.status not in (StepStatus.AWAITING, StepStatus.STARTED, StepStatus.DONE):
         return
     post = PostRef(**data["post"])
     fields = {k: v for k, v in data["args"].items() if k not in ("post_id", "kind")}
     extra = {k: v for k, v in data.items() if k not in ("tool", "args", "preview", "post")}
     if await apply_fields(d, key, loop=loop, post=post, fields=fields, data=extra) is None:
         return  # approval pending, or refused (killed mid-call steps are reconciled in there)
-    changed = date.fromisoformat(step["day"])
+    changed = date.fromisoformat(step.day)
     looks_done = len([x for x in d.store.decisions(d.run_id) if x["step"] == key])
     if looks_done >= len(LOOKS) or (d.today - changed).days < LOOKS[looks_done]:
         return
@@ -187,8 +188,8 @@ async def follow_change(d: Director, loop: str, step: dict) -> None:
     if decision.verdict in ("rollback", "inconclusive"):
         await restore(d, loop, key, url, data)
     d.cool(url)
-    d.store.put_step(d.run_id, key, loop=loop, object=url, kind="change", status="done",
-                     data={**data, "closed": decision.verdict}, result=step["result"])
+    d.store.put_step(d.run_id, key, loop=loop, object=url, kind="change", status=StepStatus.DONE,
+                     data={**data, "closed": decision.verdict}, result=step.result)
 
 
 async def restore(d: Director, loop: str, key: str, url: str, data: dict) -> None:
