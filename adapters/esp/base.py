@@ -61,6 +61,9 @@ class AccountInfo(BaseModel):
     capabilities: list[str]
     notes: list[str] = Field(default_factory=list)
 
+    def summary(self) -> str:
+        return f"{self.account} ({self.vendor}): can {', '.join(self.capabilities)}."
+
 
 class Audience(BaseModel):
     """A Mailchimp audience (list), or a Customer.io workspace's people."""
@@ -75,10 +78,17 @@ class Audience(BaseModel):
     avg_click_rate: float | None = Field(None, description="History, as the ESP reports it (0..1).")
     merge_fields: list[str] = Field(default_factory=list, description="Field names contacts can carry.")
 
+    def summary(self) -> str:
+        clicks = f", clicks {self.avg_click_rate:.1%} on average" if self.avg_click_rate is not None else ""
+        return f"{self.name} ({self.id}): {self.member_count} subscribed{clicks}."
+
 
 class AudiencePage(BaseModel):
     items: list[Audience]
     next_cursor: str | None = None
+
+    def summary(self) -> str:
+        return f"{len(self.items)} audience(s)" + ("; more with next_cursor." if self.next_cursor else ".")
 
 
 class Contact(BaseModel):
@@ -88,11 +98,18 @@ class Contact(BaseModel):
     merge_fields: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
 
+    def summary(self) -> str:
+        return f"{self.email} is {self.status}" + (f", tags {', '.join(self.tags)}" if self.tags else "") + "."
+
 
 class ContactPage(BaseModel):
     items: list[Contact]
     total: int | None = None
     next_cursor: str | None = None
+
+    def summary(self) -> str:
+        return (f"{len(self.items)} contact(s)" + (f" of {self.total}" if self.total is not None else "")
+                + ("; more with next_cursor." if self.next_cursor else "."))
 
 
 class ContactUpsert(BaseModel):
@@ -167,10 +184,17 @@ class Campaign(BaseModel):
     sent_at: datetime | None = None
     ab_test: ABTest | None = None
 
+    def summary(self) -> str:
+        return f"Campaign {self.id} '{self.name}' is {self.status}" + (
+            f", subject '{self.subject}'" if self.subject else "") + "."
+
 
 class CampaignPage(BaseModel):
     items: list[Campaign]
     next_cursor: str | None = None
+
+    def summary(self) -> str:
+        return f"{len(self.items)} campaign(s)" + ("; more with next_cursor." if self.next_cursor else ".")
 
 
 class Recipients(BaseModel):
@@ -223,6 +247,11 @@ class Report(BaseModel):
     unsubscribes: int = 0
     links: list[LinkClicks] = Field(default_factory=list)
     variants: list[VariantReport] = Field(default_factory=list, description="Per subject line, for A/B tests.")
+
+    def summary(self) -> str:
+        proxied = f" of which {self.proxied_opens} by privacy proxies" if self.proxied_opens is not None else ""
+        return (f"{self.emails_sent} sent, clicks {self.click_rate:.2%} ({self.unique_clicks}), "
+                f"opens {self.open_rate:.1%}{proxied}.")
 
 
 class ESP(Protocol):

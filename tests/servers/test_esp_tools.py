@@ -297,3 +297,15 @@ async def test_a_send_at_out_of_range_is_a_clear_error(connect, account):
         _, message = await call_error(c, "schedule_campaign", {"campaign_id": campaign["id"],
                                                                "send_at": "0001-01-01T00:00:00+01:00"})
     assert "out of range" in message and account.campaigns[campaign["id"]].status == "draft"
+
+
+def test_every_tool_is_module_level_and_summarised_by_its_result_model():
+    import inspect
+
+    from servers.esp import TOOLS
+
+    names = [fn.__name__ for fn, _, _ in TOOLS]
+    assert len(names) == len(set(names)) == 19
+    for fn, _, summary in TOOLS:
+        model = inspect.signature(fn, eval_str=True).return_annotation
+        assert summary is model.summary, fn.__name__
