@@ -15,11 +15,14 @@ import functools
 import inspect
 import json
 import logging
+import weakref
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any, AsyncIterator, Awaitable, Callable, Generic, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp.types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -39,7 +42,8 @@ PUBLISH = ToolAnnotations(readOnlyHint=False, destructiveHint=True, idempotentHi
 SEND = ToolAnnotations(readOnlyHint=False, destructiveHint=True, idempotentHint=False, openWorldHint=True)
 
 DEFAULT_TOOL_RATE = Rate(120, 60.0, burst=20)
-_OUTPUTS: dict[type, Any] = {}  # one output schema and validator per result model, however many tools return it
+_OUTPUTS: dict[type, FuncMetadata] = {}  # the first tool's output schema per result model, shared by the others
+_TOOL_NAMES: "weakref.WeakKeyDictionary[MCPServer, list[str]]" = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -331,19 +335,42 @@ def tool(server: MCPServer, annotations: ToolAnnotations, *, summary: Callable[[
         returns = Annotated[CallToolResult, model] | InputRequiredResult
         run.__signature__ = signature.replace(return_annotation=returns)  # type: ignore[attr-defined]
         first = _OUTPUTS.get(model)
-        server.add_tool(run, name=tool_name, title=title, annotations=annotations,
-                        description=inspect.getdoc(fn), structured_output=False if first else None)
-        registered = server._tool_manager.get_tool(tool_name)
-        meta = registered.fn_metadata
-        meta.arg_model = _strict(meta.arg_model, tool_name)
-        registered.parameters = meta.arg_model.model_json_schema(by_alias=True)
-        if first:  # the SDK reads these fields live: share the schema and validator instead of deriving them again
-            meta.output_schema, meta.output_model, meta._adapter = first.output_schema, first.output_model, first._adapter
-        else:
-            _OUTPUTS[model] = meta
+        derived = Tool.from_function(run, name=tool_name, title=title, annotations=annotations,
+                                     description=inspect.getdoc(fn), structured_output=False if first else None)
+        output = first or derived.fn_metadata
+        if first is None:
+            _OUTPUTS[model] = output
+        arguments = _strict(derived.fn_metadata.arg_model, tool_name)
+        # One published schema per result model, however many tools return it: given a schema,
+        # FuncMetadata does not derive it again (each derivation costs milliseconds at start-up).
+        meta = FuncMetadata(arg_model=arguments, output_schema=output.output_schema,
+                            output_model=output.output_model, wrap_output=output.wrap_output)
+        _register(server, derived.model_copy(update={
+            "fn_metadata": meta, "parameters": arguments.model_json_schema(by_alias=True)}))
         return fn
 
     return register
+
+
+def tool_names(server: MCPServer) -> list[str]:
+    """The names of the tools registered on `server` with `tool`, in registration order (no I/O, no event loop)."""
+    return list(_TOOL_NAMES.get(server, ()))
+
+
+def _register(server: MCPServer, built: Tool) -> None:
+    """SDK seam: add a Tool we built (strict arguments, a shared output schema) to `server`.
+
+    mcp 2.3 takes ready Tool objects only in MCPServer's constructor (`tools=[...]`); after that its
+    public `add_tool` takes a function and derives the Tool itself, with no way to pass ours. This
+    is the one place that reaches into the SDK's tool manager; tests/servers/test_sdk_seams.py
+    fails with a clear message when the SDK changes it.
+    """
+    tools = server._tool_manager._tools  # mcp 2.3: ToolManager._tools, name -> Tool
+    if built.name in tools:
+        log.warning("Tool already exists: %s", built.name)  # as the SDK's add_tool: the first one stays
+        return
+    tools[built.name] = built
+    _TOOL_NAMES.setdefault(server, []).append(built.name)
 
 
 def _strict(arguments: type[BaseModel], tool_name: str) -> type[BaseModel]:
