@@ -1,10 +1,12 @@
 """Rate budgets: per tool and per upstream account.
 
-A `Budget` wraps aiolimiter's leaky bucket and adds the one thing a tool needs: when the
+A `Budget` is a token bucket with a fair (first come, first served) queue of waiters that can
+say how long one more caller would wait. That answer is the one thing a tool needs: when the
 wait for capacity would run past the call's deadline it refuses at once with
 `RateLimited(retry_after)` instead of hanging.
 """
 
+import asyncio
 import re
 from collections import deque
 from dataclasses import dataclass
@@ -66,24 +68,76 @@ class RateLimiter(Protocol):
     async def spend(self) -> None: ...
 
 
+class TokenBucket:
+    """`capacity` tokens, refilled at `per_second`; callers take one each, in the order they came.
+
+    Time comes from `clock`, so tests run it without sleeping. Only the caller at the head of the
+    queue waits on the clock; the others wait their turn, so no one overtakes and a burst of
+    callers does not wake up together to race for one token.
+    """
+
+    def __init__(self, capacity: float, per_second: float, clock: Clock = SYSTEM_CLOCK):
+        if capacity < 1 or per_second <= 0:
+            raise ValueError("a token bucket needs a capacity of at least 1 and a positive rate")
+        self.capacity = float(capacity)
+        self.per_second = per_second
+        self._clock = clock
+        self._tokens = self.capacity
+        self._at = clock.monotonic()
+        self._queue: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def waiting(self) -> int:
+        """Callers queued for a token."""
+        return len(self._queue)
+
+    def _refill(self) -> float:
+        now = self._clock.monotonic()
+        self._tokens = min(self.capacity, self._tokens + (now - self._at) * self.per_second)
+        self._at = now
+        return self._tokens
+
+    def expected_wait(self) -> float:
+        """Seconds until one more caller would get a token, counting the callers already queued."""
+        missing = len(self._queue) + 1 - self._refill()
+        return max(0.0, missing / self.per_second)
+
+    def _take(self) -> bool:
+        if self._refill() >= 1 - 1e-9:  # a refill that lands a rounding error short still counts
+            self._tokens -= 1
+            return True
+        return False
+
+    async def acquire(self) -> None:
+        if not self._queue and self._take():
+            return
+        me: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append(me)
+        try:
+            if self._queue[0] is not me:
+                await me  # set by the caller before us when it leaves the head
+            while not self._take():
+                await self._clock.sleep(max((1 - self._tokens) / self.per_second, 1e-6))
+        finally:
+            if self._queue and self._queue[0] is me:
+                self._queue.popleft()
+            else:  # cancelled while queued
+                self._queue.remove(me)
+            if self._queue and not self._queue[0].done():
+                self._queue[0].set_result(None)
+
+
 class Budget:
     """One named budget. Spend before each request (or tool call) it covers."""
 
-    def __init__(self, name: str, rate: Rate):
-        from aiolimiter import AsyncLimiter  # imported on first use: servers start before any budget exists
-
+    def __init__(self, name: str, rate: Rate, clock: Clock = SYSTEM_CLOCK):
         self.name = name
         self.rate = rate
-        burst = max(1, min(rate.burst, int(rate.count) or 1))
-        self._limiter = AsyncLimiter(burst, burst / rate.per_second)
+        self._bucket = TokenBucket(max(1, min(rate.burst, int(rate.count) or 1)), rate.per_second, clock)
 
     def expected_wait(self) -> float:
         """Seconds until one more unit would be granted, counting callers already queued."""
-        lim = self._limiter
-        lim.has_capacity()  # drips the bucket up to now
-        queued = len(lim._waiters)  # aiolimiter keeps no public count of waiters
-        excess = lim._level + queued + 1 - lim.max_rate
-        return max(0.0, excess / lim._rate_per_sec)
+        return self._bucket.expected_wait()
 
     async def spend(self) -> None:
         deadline = current_deadline()
@@ -91,7 +145,7 @@ class Budget:
             wait = self.expected_wait()
             if wait > deadline.remaining():
                 raise _spent(self.name, self.rate, wait)
-        await self._limiter.acquire()
+        await self._bucket.acquire()
 
 
 class WindowBudget:

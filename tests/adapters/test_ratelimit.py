@@ -8,7 +8,7 @@ import time
 import pytest
 
 from adapters.errors import RateLimited
-from adapters.ratelimit import Budget, Rate, WindowBudget
+from adapters.ratelimit import Budget, Rate, TokenBucket, WindowBudget
 from adapters.timing import deadline_after
 
 
@@ -55,3 +55,41 @@ async def test_a_window_budget_refuses_past_the_deadline(clock):
     with deadline_after(10, clock), pytest.raises(RateLimited) as caught:
         await budget.spend()
     assert caught.value.retry_after == 60
+
+
+async def test_a_token_bucket_serves_waiters_in_the_order_they_came(clock):
+    bucket = TokenBucket(2, 10.0, clock)  # 2 at once, then one every 100 ms
+    served: list[int] = []
+
+    async def take(i: int) -> None:
+        await bucket.acquire()
+        served.append(i)
+
+    await take(0)
+    await take(1)
+    assert bucket.expected_wait() == pytest.approx(0.1)
+    await asyncio.gather(*(take(i) for i in range(2, 7)))
+    assert served == list(range(7))
+    assert clock.now == pytest.approx(1000.5)  # five more tokens at 10/s, no earlier
+
+
+async def test_the_expected_wait_counts_the_callers_already_queued():
+    bucket = TokenBucket(1, 10.0)
+    await bucket.acquire()
+    waiters = [asyncio.create_task(bucket.acquire()) for _ in range(3)]
+    await asyncio.sleep(0)
+    assert bucket.waiting == 3
+    assert 0.35 < bucket.expected_wait() <= 0.4  # three ahead, then this one
+    waiters[0].cancel()  # a caller that gives up leaves the queue and does not hold up the others
+    await asyncio.gather(*waiters, return_exceptions=True)
+    assert bucket.waiting == 0 and all(w.done() for w in waiters)
+
+
+async def test_a_budget_refuses_with_the_wait_of_the_whole_queue(clock):
+    budget = Budget("publish", Rate(1, 10.0), clock=clock)  # one every 10 s
+    await budget.spend()
+    with deadline_after(15, clock):
+        await budget.spend()  # waited its 10 s
+        with pytest.raises(RateLimited) as caught:
+            await budget.spend()  # another 10 s would end past the deadline (5 s left)
+    assert caught.value.retry_after == 10
