@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from adapters.errors import InvalidRequest, NotFound
 from adapters.ratelimit import Budget, Rate, RateLimiter, WindowBudget
-from servers._app import DEFAULT_TOOL_RATE, Deps
+from servers._app import DEFAULT_TOOL_RATE, Deps, tool_names
 
 from .config import ClientConfig, ConfigError, McpConfig, ServerConfig
 from .registry import REGISTRY, entry
@@ -251,7 +251,7 @@ def create_server(config: McpConfig, client: str, server: str,
 
 
 def _check_rate_limit_names(w: Wiring, mcp_server: "MCPServer") -> None:
-    tools = {t.name for t in mcp_server._tool_manager.list_tools()}  # the SDK's public listing is async
+    tools = set(tool_names(mcp_server))  # the SDK's public listing is async
     unknown = sorted(set(w.server_config.rate_limits.tools) - tools)
     if unknown:
         raise ConfigError(f"{w.config.path}: $.clients.{w.client}.servers.{w.server}.rate_limits.tools names "
