@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from credentials.providers import PROVIDERS
+from servers._app import tool_names
 from director.session import LOOPS as DIRECTOR_LOOPS
 from suite.cli import build_parser, main
 from suite.config import ClientServers, DirectorPolicy, load_config
@@ -54,7 +55,7 @@ def test_the_wiring_builds_every_entry(config):
     for name in SERVERS:
         assert asyncio.iscoroutinefunction(ADAPTERS[name])
         server = create_server(cfg, CLIENT, name)
-        assert server._tool_manager.list_tools(), name
+        assert tool_names(server), name
 
 
 def test_serve_servers_and_hosts_name_the_registry(config, capsys):
