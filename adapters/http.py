@@ -2,7 +2,8 @@
 
 Retry rules:
 - reads (GET, HEAD, OPTIONS) are retried on transport errors, 429 and 5xx, with exponential
-  backoff and full jitter;
+  backoff and jitter (the policy and the status-to-error map are `adapters.retry`'s, shared with
+  the SDK-based adapters);
 - any request is retried when it never left (connect error or timeout, no pooled connection)
   and on a 429: the vendor refused it before doing anything;
 - Retry-After is honoured only when the wait fits in the call's deadline, otherwise the call
@@ -15,29 +16,32 @@ Retry rules:
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import random
-import time
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Generic, Iterable, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
 
 from .errors import (
     AdapterError,
     AuthError,
-    Conflict,
     InvalidRequest,
     LostAnswer,
     NotApplied,
-    NotFound,
     OutcomeUnknown,
-    PermissionDenied,
     RateLimited,
     UpstreamUnavailable,
 )
 from .ratelimit import RateLimiter
+from .retry import (
+    RETRYABLE_STATUS,
+    RetryPolicy,
+    error_class,
+    may_send_again,
+    retry_after_seconds,
+)
 from .timing import SYSTEM_CLOCK, Clock, Deadline, current_deadline
 
 log = logging.getLogger(__name__)
@@ -45,7 +49,6 @@ log = logging.getLogger(__name__)
 USER_AGENT = "marketing-mcp/0.1 (+https://github.com/marketing-mcp/marketing-mcp)"
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 # Failures that prove the request never reached the vendor; any other transport error after
 # sending may have been applied.
 NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -95,37 +98,6 @@ def default_error_parser(response: httpx.Response) -> tuple[str, str]:
     return str(code)[:80], str(message)
 
 
-_STATUS_CLASSES: dict[int, type[AdapterError]] = {
-    400: InvalidRequest,
-    401: AuthError,
-    403: PermissionDenied,
-    404: NotFound,
-    405: InvalidRequest,
-    409: Conflict,
-    410: NotFound,
-    413: InvalidRequest,
-    415: InvalidRequest,
-    422: InvalidRequest,
-    429: RateLimited,
-}
-
-
-def retry_after_seconds(headers: httpx.Headers, now: float | None = None) -> float | None:
-    """Retry-After as seconds: either delta-seconds or an HTTP date."""
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when - (now if now is not None else time.time()))
-
-
 class HttpService:
     """The one `httpx.AsyncClient` of an upstream service, with its rules."""
 
@@ -153,10 +125,8 @@ class HttpService:
         self._classify = classify
         self._timeout = timeout
         self._default_deadline = default_deadline
-        self._max_attempts = max_attempts
-        self._backoff_base = backoff_base
+        self._retry = RetryPolicy(max_attempts, backoff_base, rng or random.Random())
         self._clock = clock
-        self._rng = rng or random.Random()
         self.client = httpx.AsyncClient(
             base_url=base_url,
             auth=auth,
@@ -208,13 +178,13 @@ class HttpService:
             except httpx.TransportError as exc:
                 never_sent = isinstance(exc, NEVER_SENT)
                 if write and not never_sent:
-                    first_loss = lost is None
+                    sent_before = lost is not None
                     lost = self._lost(method, exc, attempt)
                     # An idempotent write may go once more; more would repeat it blindly.
-                    if not (idempotent and first_loss):
+                    if not may_send_again(write=write, idempotent=idempotent, sent_before=sent_before):
                         raise lost from None
-                wait = self._backoff(attempt)
-                if attempt < self._max_attempts and wait < deadline.remaining():
+                wait = self._retry.wait(attempt, deadline)
+                if wait is not None:
                     log.info("%s %s: %s, retry %d in %.2f s", method, url, type(exc).__name__, attempt, wait)
                     await self._clock.sleep(wait)
                     continue
@@ -230,10 +200,10 @@ class HttpService:
             if status < 300:
                 return response
             refusal = status == 429 or self._known_refusal(response)
-            if status in RETRYABLE_STATUS and (not write or status == 429 or (idempotent and lost is None)):
-                retry_after = retry_after_seconds(response.headers)
-                wait = retry_after if retry_after is not None else self._backoff(attempt)
-                if attempt < self._max_attempts and wait < deadline.remaining():
+            if status in RETRYABLE_STATUS and may_send_again(refused=status == 429, write=write, idempotent=idempotent,
+                                                             sent_before=lost is not None):
+                wait = self._retry.wait(attempt, deadline, retry_after_seconds(response.headers))
+                if wait is not None:
                     if write and not refusal:
                         lost = self._failed_write(method, response)
                     log.info("%s %s: HTTP %d, retry %d in %.2f s", method, url, status, attempt, wait)
@@ -353,9 +323,7 @@ class HttpService:
         status = response.status_code
         code, message = self._parse_error(response)
         message = " ".join(message.split())[:_MESSAGE_CAP] or response.reason_phrase or "error"
-        cls = (self._classify(status, code) if self._classify else None) or _STATUS_CLASSES.get(status)
-        if cls is None:
-            cls = UpstreamUnavailable if status >= 500 else InvalidRequest
+        cls = (self._classify(status, code) if self._classify else None) or error_class(status)
         where = f"{self.upstream.vendor} at {self.upstream.where}"
         detail = f"HTTP {status}" + (f", {code}" if code else "")
         if 300 <= status < 400:
@@ -394,10 +362,6 @@ class HttpService:
     def _known_refusal(self, response: httpx.Response) -> bool:
         """Whether the adapter recognises this 5xx as a refusal (nothing was done), not a failure."""
         return bool(self._classify and self._classify(response.status_code, self._parse_error(response)[0]))
-
-    def _backoff(self, attempt: int) -> float:
-        # Full jitter: spreads retries of many callers instead of synchronising them.
-        return self._rng.uniform(0, self._backoff_base * 2 ** (attempt - 1))
 
 
 def _causes(losses: list[OutcomeUnknown]) -> str:

@@ -26,14 +26,12 @@ batch subscribe takes 500 members, answers 200 and lists each member it refused.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import functools
 import hashlib
 import json
 import logging
 import random
 import threading
-import time
 import weakref
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, TypeVar
@@ -54,6 +52,7 @@ from ..errors import (
     UpstreamUnavailable,
 )
 from ..progress import progress
+from ..retry import RetryPolicy, error_class, may_send_again, retry_after_seconds
 from ..timing import SYSTEM_CLOCK, Clock, deadline_after
 from .base import (
     CAP_AB_SUBJECT,
@@ -154,9 +153,31 @@ class _Answer(Exception):
         self.headers = headers
 
 
+def sdk_seam(client: Any) -> Any:
+    """SDK seam (mailchimp-marketing 3.0.x): make each call's timeout reach requests, and keep the
+    response headers of a failed call (Retry-After) on the `ApiClientError` as `.headers`.
+
+    The SDK has no public hook for either: `_request_timeout` and `_preload_content` are accepted
+    by every method and ignored by `ApiClient.call_api`, requests is called module-level with
+    `self.timeout` (no session to give it), and `ApiClientError` keeps only text and status. So the
+    client's ApiClient becomes a subclass that reads the timeout per thread and records headers in
+    `request`. This is the only place that relies on the SDK's internals (`call_api` calling
+    `self.request`, which reads `self.timeout`); tests/adapters/test_mailchimp_edge.py's seam
+    tests fail with a clear message when the SDK changes them.
+    """
+    from mailchimp_marketing.api_client import ApiClient
+
+    api_client = getattr(client, "api_client", None)
+    if type(api_client) is ApiClient:
+        default = api_client.__dict__.pop("timeout", 120)
+        api_client.__class__ = _per_call_timeout_client()
+        api_client.timeout = default
+    return client
+
+
 @functools.cache
 def _per_call_timeout_client() -> type:
-    """An ApiClient whose requests use each call's `_request_timeout` (the SDK's own ignores it)."""
+    """The ApiClient subclass of `sdk_seam`, built once (the SDK is imported on first use)."""
     from mailchimp_marketing.api_client import ApiClient, ApiClientError
 
     local = threading.local()
@@ -188,17 +209,6 @@ def _per_call_timeout_client() -> type:
     return PerCallTimeout
 
 
-def _honour_request_timeout(client: Any) -> Any:
-    from mailchimp_marketing.api_client import ApiClient
-
-    api_client = getattr(client, "api_client", None)
-    if type(api_client) is ApiClient:
-        default = api_client.__dict__.pop("timeout", 120)
-        api_client.__class__ = _per_call_timeout_client()
-        api_client.timeout = default
-    return client
-
-
 class Mailchimp:
     """One Mailchimp account. `client` is a configured `mailchimp_marketing.Client`, or a function returning one."""
 
@@ -209,14 +219,12 @@ class Mailchimp:
                  default_deadline: float = 60.0):
         is_factory = callable(client) and not hasattr(client, "api_client")
         self._factory: Callable[[], Any] | None = client if is_factory else None
-        self._client = None if is_factory else _honour_request_timeout(client)
+        self._client = None if is_factory else sdk_seam(client)
         self._client_lock = threading.Lock()
         self.account = account
         self._auth_hint = auth_hint
         self._clock = clock
-        self._rng = rng or random.Random()
-        self._max_attempts = max_attempts
-        self._backoff_base = backoff_base
+        self._retry = RetryPolicy(max_attempts, backoff_base, rng or random.Random())
         self._default_deadline = default_deadline
 
     async def aclose(self) -> None:
@@ -582,7 +590,7 @@ class Mailchimp:
         with self._client_lock:
             if self._client is None:
                 assert self._factory is not None
-                self._client = _honour_request_timeout(self._factory())
+                self._client = sdk_seam(self._factory())
             return self._client
 
     async def _call(self, fn: Callable[[Any, float], Any], *, missing: tuple[str, ...] | None = None,
@@ -602,19 +610,19 @@ class Mailchimp:
                         return await blocking(lambda timeout: self._run(fn, timeout, expect_body), vendor=VENDOR,
                                               translate=lambda exc: self._translate(exc, missing))
                 except (RateLimited, UpstreamUnavailable) as exc:
+                    refused = isinstance(exc, RateLimited)  # Mailchimp refused before doing anything
                     unsent = isinstance(exc, _Transport) and not exc.maybe_sent
-                    if not (isinstance(exc, RateLimited) or unsent or idempotent):
+                    # `idempotent` calls are reads or writes that are safe to repeat; the others never are.
+                    if not may_send_again(refused=refused, never_sent=unsent, write=not idempotent,
+                                          idempotent=idempotent):
                         lost = OutcomeUnknown(f"Mailchimp's answer to {what or 'a write'} was lost or garbled "
                                               f"({exc.message.rstrip('.')}); it may or may not have happened.",
                                               vendor=VENDOR)
                         lost.cause = exc.message.rstrip(".")
                         raise lost from None
-                    told = exc.retry_after if isinstance(exc, RateLimited) else None
-                    if told is not None and told >= deadline.remaining():
-                        raise  # waiting as told would outlast the call: the caller gets retry_after at once
-                    wait = told if told is not None else \
-                        self._backoff_base * 2 ** (attempt - 1) * (0.5 + self._rng.random() / 2)
-                    if attempt >= self._max_attempts or wait >= deadline.remaining():
+                    # Waiting as told would outlast the call: the caller gets retry_after at once.
+                    wait = self._retry.wait(attempt, deadline, exc.retry_after if refused else None)
+                    if wait is None:
                         raise
                     log.info("Mailchimp: %s; retry %d in %.2f s", exc.message, attempt, wait)
                     await self._clock.sleep(wait)
@@ -640,12 +648,12 @@ class Mailchimp:
             if exc.status_code is None:
                 return _transport(exc.text)
             return self._by_status(int(exc.status_code), _problem(exc.text), missing,
-                                   _retry_after(getattr(exc, "headers", None)))
+                                   retry_after_seconds(getattr(exc, "headers", None)))
         if isinstance(exc, _Answer):
             if exc.status < 400:
                 return UpstreamUnavailable(f"Mailchimp answered HTTP {exc.status} with something that is not JSON.",
                                            vendor=VENDOR, status=exc.status)
-            return self._by_status(exc.status, {}, missing, _retry_after(exc.headers))
+            return self._by_status(exc.status, {}, missing, retry_after_seconds(exc.headers))
         if isinstance(exc, requests.RequestException):
             return _transport(exc)
         log.error("the Mailchimp SDK failed", exc_info=exc)
@@ -661,26 +669,27 @@ class Mailchimp:
             detail = ""  # "see the 'errors' array": the fields below say it
         said = " ".join(filter(None, (detail or title or f"HTTP {status}", f"({errors})" if errors else "")))
         kwargs: dict[str, Any] = {"vendor": VENDOR, "status": status}
-        if status == 401:
+        cls = error_class(status)  # the map every vendor shares; the messages below are Mailchimp's
+        if cls is AuthError:
             return AuthError(f"Mailchimp refused the credentials of account '{self.account}': {title or said}.",
                              hint=self._auth_hint, **kwargs)
-        if status == 403:
+        if cls is PermissionDenied:
             return PermissionDenied(f"Mailchimp: {said}", **kwargs)
-        if status == 404 and missing is not None:
+        if cls is NotFound and missing is not None:
             kind, ref, *audience = missing
             where = f" in audience '{audience[0]}'" if audience else ""
             return NotFound(f"Mailchimp has no {kind} '{ref}'{where}.", hint=FIND_HINTS[kind], **kwargs)
-        if status == 429 and retry_after is not None:
+        if cls is RateLimited and retry_after is not None:
             return RateLimited(f"Mailchimp is rate limiting account '{self.account}' and asks to wait "
                                f"{retry_after:.0f} s.", retry_after=retry_after, **kwargs)
-        if status == 429:
+        if cls is RateLimited:
             return RateLimited(f"All {MAX_CONNECTIONS} simultaneous connections Mailchimp allows this account are in "
                                "use.", hint="Other tools or scripts are using this Mailchimp account; try again in a "
                                             "few seconds.", **kwargs)
-        if status >= 500:
+        if cls is UpstreamUnavailable:
             return UpstreamUnavailable(f"Mailchimp failed (HTTP {status}): {said}", **kwargs)
-        if status == 404:
-            return NotFound(f"Mailchimp: {said}", **kwargs)
+        if cls is not InvalidRequest:  # NotFound, Conflict
+            return cls(f"Mailchimp: {said}", **kwargs)
         if "looks fake or invalid" in detail:
             address = detail.split(" looks fake", 1)[0]
             return InvalidRequest(f"Mailchimp refuses {address}: it looks fake or invalid.",
@@ -760,21 +769,6 @@ def _transport(error: Any) -> _Transport:
 
 def _doubt(lost: OutcomeUnknown, verb: str) -> str:
     return f"Mailchimp's answer to the {verb} was lost or garbled ({getattr(lost, 'cause', lost.message)})"
-
-
-def _retry_after(headers: Any) -> float | None:
-    """Retry-After in seconds (delta-seconds or an HTTP date); None when absent or unreadable."""
-    value = headers.get("retry-after") if headers is not None else None
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
 
 
 def _problem(text: Any) -> dict:

@@ -16,7 +16,7 @@ import pytest
 
 from adapters.errors import AuthError, InvalidRequest, NotFound, OutcomeUnknown, RateLimited, UpstreamUnavailable
 from adapters.esp.base import ABTest, CampaignFields, ContactUpsert
-from adapters.esp.mailchimp import Mailchimp, subscriber_hash
+from adapters.esp.mailchimp import Mailchimp, sdk_seam, subscriber_hash
 from adapters.timing import deadline_after
 from credentials.records import ApiKey, OAuthToken, Record
 from sandbox.vendors.mailchimp.api import connections
@@ -446,3 +446,35 @@ async def test_pages_follow_the_offset_cursor(world, mc, main_list):
     assert not {c.email for c in first.items} & {c.email for c in second.items}
     with pytest.raises(InvalidRequest):
         await mc.list_contacts(main_list, status=None, cursor="abc", limit=10)
+
+
+# -- the SDK seam (adapters.esp.mailchimp.sdk_seam) -------------------------------------------------
+
+SEAM = "mailchimp-marketing changed under adapters/esp/mailchimp.py::sdk_seam: {detail} Update the seam first."
+
+
+def test_the_sdk_still_has_no_public_hook_and_the_seam_still_fits_it():
+    import inspect
+
+    import mailchimp_marketing
+    from mailchimp_marketing.api_client import ApiClient, ApiClientError
+
+    call_api, request = inspect.getsource(ApiClient.call_api), inspect.getsource(ApiClient.request)
+    assert "self.request(" in call_api, SEAM.format(detail="ApiClient.call_api no longer sends through self.request.")
+    assert "timeout=self.timeout" in request, SEAM.format(detail="ApiClient.request no longer reads self.timeout.")
+    assert "_request_timeout" not in call_api, SEAM.format(
+        detail="call_api now reads _request_timeout itself: the seam's timeout part may be dropped.")
+    error = ApiClientError("text", 429)
+    assert (error.text, error.status_code) == ("text", 429) and not hasattr(error, "headers"), SEAM.format(
+        detail="ApiClientError's fields changed (does it carry the response headers now?).")
+    client = mailchimp_marketing.Client({"api_key": "k-us1", "timeout": 7})
+    seamed = sdk_seam(client).api_client
+    assert isinstance(seamed, ApiClient) and seamed.timeout == 7 and seamed.host.endswith("/3.0")
+    assert sdk_seam(client).api_client is seamed  # once is enough
+
+
+async def test_the_seam_keeps_the_headers_of_a_refusal_for_retry_after(world, api_base, clock, main_list):
+    world.faults.add("status", path=f"{API}/lists", method="GET", status=429, retry_after=3, times=1)
+    mc = adapter(api_base, world.credentials.mailchimp_api_key, clock)
+    assert len((await mc.list_audiences(None, 10)).items) == 2
+    assert clock.sleeps == [3], SEAM.format(detail="Retry-After no longer reaches the adapter.")
