@@ -414,11 +414,24 @@ CUSTOMERIO_TRACK_CHECK = "v1/accounts/region"
 # -- list, status -------------------------------------------------------------
 
 def _records(client: str | None) -> list:
-    names = [client] if client else _client_names()
-    found = []
-    for name in names:
-        found += sorted(_vault(name).store.records().values(), key=lambda r: r.key)
-    return found
+    records, unreadable = _readable(client)
+    for exc in unreadable.values():
+        raise exc
+    return records
+
+
+def _readable(client: str | None) -> tuple[list, dict]:
+    """Every stored record of `client` (or of every client), and the clients whose vault could not be read:
+    one damaged file must not hide the others' state."""
+    from credentials.store import VaultError
+
+    found, unreadable = [], {}
+    for name in [client] if client else _client_names():
+        try:
+            found += sorted(_vault(name).store.records().values(), key=lambda r: r.key)
+        except VaultError as exc:
+            unreadable[name] = exc
+    return found, unreadable
 
 
 def _list(args: argparse.Namespace, out, err) -> int:
@@ -434,12 +447,18 @@ def _list(args: argparse.Namespace, out, err) -> int:
 
 def _status(args: argparse.Namespace, out, err, now: Callable[[], float] = time.time) -> int:
     config = _optional_config(args)
-    records = _records(args.client)
+    records, unreadable = _readable(args.client)
     configured = set(config.clients) if config is not None and not args.client else set()
-    clients = sorted({r.client for r in records} | configured | ({args.client} if args.client else set()))
+    clients = sorted({r.client for r in records} | configured | set(unreadable)
+                     | ({args.client} if args.client else set()))
     problems = 0
     for name in clients:
         out.write(f"{name}\n")
+        if name in unreadable:
+            exc = unreadable[name]
+            out.write(f"  ! {exc.message}" + (f" {exc.hint}" if exc.hint else "") + "\n")
+            problems += 1
+            continue
         mine = [r for r in records if r.client == name]
         enabled = _enabled(config, name)
         for rec in mine:

@@ -159,15 +159,15 @@ def test_auth_status_without_client_covers_every_client_in_mcp_json(tmp_path, si
     from ..helpers import sandbox_config
 
     raw = sandbox_config(signed_in.url, client="t")
-    raw["clients"]["newcomer"] = {"servers": {"wordpress": {"settings": {"site_url": "https://blog.example.com",
+    raw["clients"]["newcomer"] = {"servers": {"wordpress": {"settings": {"site_url": "http://127.0.0.1:9/",
                                                                          "username": "bot"}}}}
     raw["clients"]["quiet"] = {"servers": {"page-analysis": {"settings": {}}}}
     config = tmp_path / "mcp.json"
     config.write_text(json.dumps(raw))
-    code, out, _ = cli("auth", "status", "--config", str(config))
-    assert code == 1  # newcomer has nothing stored yet
+    code, out, err = cli("auth", "status", "--config", str(config))
+    assert code == 1, err  # newcomer has nothing stored yet
     sections = {block.split("\n")[0]: block for block in ("\n" + out).split("\n") if block and not block.startswith(" ")}
-    assert {"t", "newcomer", "quiet"} <= set(sections)
+    assert {"t", "newcomer", "quiet"} <= set(sections), out + err
     assert "! the wordpress server has no wordpress credentials: run `marketing-mcp auth set wordpress --client " \
            "newcomer`" in out
     assert "quiet\n  no credentials stored, none needed\n" in out
@@ -245,3 +245,18 @@ def test_the_starter_is_valid_for_any_allowed_name():
 
     for name in ("a", "acme-corp", "x.y_z"):
         parse_config(starter(name))
+
+
+def test_auth_status_reports_a_damaged_vault_and_still_covers_the_other_clients(tmp_path, monkeypatch):
+    monkeypatch.setenv("MARKETING_MCP_HOME", str(tmp_path / "home"))
+    config = tmp_path / "mcp.json"
+    config.write_text(json.dumps({"clients": {"good": {"servers": {"webflow": {"settings": {"collection": "blog"}}}}}}))
+    monkeypatch.setenv("MARKETING_MCP_CONFIG", str(config))
+    code, _, err = cli("auth", "set", "webflow", "--client", "good", "--stdin", "--no-verify", stdin="token-1234\n")
+    assert code == 0, err
+    damaged = tmp_path / "home" / "vault" / "damaged.vault"
+    damaged.write_bytes(b"not a vault")
+    code, out, err = cli("auth", "status")
+    assert code == 1
+    assert out.startswith("damaged\n  ! ") and "\ngood\n  webflow " in out, out + err
+    assert damaged.read_bytes() == b"not a vault"  # reported, never overwritten
