@@ -171,3 +171,20 @@ def error_of(result) -> dict:
     """A tool error's type, message, hint (and retry_after), from the result's `_meta`."""
     assert result.is_error and result.structured_content is None, "an error result carries no structured content"
     return (result.meta or {}).get("marketing-mcp/error", {})
+
+
+def cli(*argv: str, stdin: str = "") -> tuple[int, str, str]:
+    """`marketing-mcp ARGV` in this process, as a user types it: exit code, stdout and stderr."""
+    import io
+    import sys
+
+    from suite.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    old = sys.stdin, sys.stdout, sys.stderr
+    sys.stdin, sys.stdout, sys.stderr = io.StringIO(stdin), out, err
+    try:
+        code = main(list(argv))
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = old
+    return code, out.getvalue(), err.getvalue()

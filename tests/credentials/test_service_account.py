@@ -3,10 +3,8 @@ nothing is stored; a good key is stored whole."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from credentials.google import BadServiceAccountKey, check_service_account_key, credentials_for
 from credentials.store import NotStored
 from credentials.vault import Vault
-from suite.cli import main
+
+from ..helpers import cli
 
 BROKEN_PEM = "-----BEGIN PRIVATE KEY-----\nMIIEvSERVICEaccountKEYthatISnotREALLYbase64DER\n-----END PRIVATE KEY-----\n"
 
@@ -45,15 +44,6 @@ def client(request, tmp_path) -> tuple[str, Path]:
     return name, config
 
 
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stdin, sys.stdout, sys.stderr
-    sys.stdin, sys.stdout, sys.stderr = io.StringIO(""), out, err
-    try:
-        code = main(list(argv))
-    finally:
-        sys.stdin, sys.stdout, sys.stderr = old
-    return code, out.getvalue(), err.getvalue()
 
 
 def vault_files(name: str) -> dict[str, bytes]:
@@ -100,8 +90,9 @@ def test_a_good_key_passes_the_check_and_makes_sdk_credentials(tmp_path, pem):
     assert check_service_account_key(info) == "reporting@northwind.iam.gserviceaccount.com"
     with pytest.raises(BadServiceAccountKey):
         check_service_account_key({**info, "private_key": BROKEN_PEM})
-    from credentials.records import Record, ServiceAccountKey
     from pydantic import SecretStr
+
+    from credentials.records import Record, ServiceAccountKey
 
     rec = Record(client="c", provider="google", account=info["client_email"],
                  secret=ServiceAccountKey(client_email=info["client_email"], info=SecretStr(json.dumps(info))))

@@ -18,7 +18,8 @@ import pytest
 from adapters.errors import AuthError
 from credentials.records import OAuthToken
 from credentials.vault import Vault
-from suite.cli import main
+
+from ..helpers import cli
 
 OAUTH = ["google", "meta", "linkedin", "x", "webflow", "mailchimp"]
 
@@ -55,15 +56,6 @@ def browser(monkeypatch):
     return opened
 
 
-def cli(*argv: str, stdin: str = "") -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stdin, sys.stdout, sys.stderr
-    sys.stdin, sys.stdout, sys.stderr = io.StringIO(stdin), out, err
-    try:
-        code = main(list(argv))
-    finally:
-        sys.stdin, sys.stdout, sys.stderr = old
-    return code, out.getvalue(), err.getvalue()
 
 
 def rename_client(config: Path, name: str) -> None:
@@ -133,9 +125,9 @@ async def test_login_without_a_browser_accepts_the_pasted_redirect(config, clien
             return approve(url)
 
     monkeypatch.setattr(sys, "stdin", os.fdopen(read))
-    from suite.auth import run
-
     import argparse
+
+    from suite.auth import run
 
     args = argparse.Namespace(auth_command="login", provider="webflow", client=client_name, account=None,
                               config=str(config), scope=[], no_browser=True, port=0, client_id=None, site=None,

@@ -4,7 +4,6 @@ demo's choice of file and port, `auth status` across clients, and `auth set mail
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import subprocess
 import sys
@@ -15,21 +14,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from suite.cli import build_parser, main
+from suite.cli import build_parser
 from suite.config import ConfigError, load_config, parse_config
+
+from ..helpers import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def cli(*argv: str, stdin: str = "") -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stdin, sys.stdout, sys.stderr
-    sys.stdin, sys.stdout, sys.stderr = io.StringIO(stdin), out, err
-    try:
-        code = main(list(argv))
-    finally:
-        sys.stdin, sys.stdout, sys.stderr = old
-    return code, out.getvalue(), err.getvalue()
 
 
 # -- init ------------------------------------------------------------------------------------------
@@ -193,9 +185,8 @@ def mailchimp_client(sandbox, tmp_path) -> tuple[str, Path, str]:
 
 
 def _stored(client: str) -> list:
-    from credentials.vault import Vault
-
     from credentials.store import VaultError
+    from credentials.vault import Vault
 
     try:
         return list(Vault.open(client).store.records().values())

@@ -2,25 +2,25 @@
 `hosts export`, `auth status` and the Director all name the same servers, credentials and loops."""
 
 import asyncio
-import io
 import json
 import re
-import sys
 
 import pytest
 
 from credentials.providers import PROVIDERS
-from servers._app import tool_names
 from director.session import LOOPS as DIRECTOR_LOOPS
+from servers._app import tool_names
 from suite.cli import build_parser, main
 from suite.config import ClientServers, DirectorPolicy, load_config
 from suite.director_cli import session_for
 from suite.registry import LOOPS, REGISTRY, SERVERS, loop_needs
 from suite.wiring import ADAPTERS, create_server
 
+from ..helpers import cli as run_cli
+
 CLIENT = "everything"
 # Settings for servers whose model has required keys; every other server is enabled with {}.
-REQUIRED = {"wordpress": {"site_url": "https://blog.example.com"}, "webflow": {"collection": "blog-posts"}}
+REQUIRED = {"wordpress": {"site_url": "http://127.0.0.1:9/"}, "webflow": {"collection": "blog-posts"}}
 
 
 @pytest.fixture
@@ -32,13 +32,8 @@ def config(tmp_path):
 
 
 def cli(*argv: str) -> tuple[int, str]:
-    out, old = io.StringIO(), sys.stdout
-    sys.stdout = out
-    try:
-        code = main(list(argv))
-    finally:
-        sys.stdout = old
-    return code, out.getvalue()
+    code, out, _ = run_cli(*argv)
+    return code, out
 
 
 def test_the_config_model_has_one_field_per_entry(config):
