@@ -4,7 +4,7 @@ A server is built with `new_server` (name, instructions, version, lifespan) and 
 registered with `@tool(server, READ, summary=...)`. The decorator spends the tool's budget under
 the call's deadline, passes the host's progress token to the adapters (`adapters.progress`),
 turns `AdapterError` into an `is_error` result the model can act on (the second and last
-translation), and returns structured content with a short text summary. Destructive tools ask
+translation), and returns structured content with the same data in its text, after a summary line. Destructive tools ask
 the user with `confirm` when the host can elicit. Servers never read mcp.json or the environment:
 `suite` builds `Deps`.
 """
