@@ -8,7 +8,7 @@ from director.report import (
 )
 
 HOSTILE = "<script>alert(1)</script>"
-URL = "https://example.com/shoes?a=1&b=2"
+URL = "https://127.0.0.1:9/shoes?a=1&b=2"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 

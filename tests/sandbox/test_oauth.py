@@ -230,8 +230,10 @@ def test_loopback_redirects_may_use_any_port_and_path(creds):
 
 # -- authorize-time refusals -------------------------------------------------------
 
-@pytest.mark.parametrize("redirect_uri", ["https://example.com/callback", "http://192.168.1.5:8080/cb",
-                                          "http://127.0.0.1.example.com/cb", "myapp://callback"])
+# Loopback-only values: https on loopback, a loopback address outside RFC 8252's three hosts, a name
+# that only looks like loopback, a custom scheme.
+@pytest.mark.parametrize("redirect_uri", ["https://127.0.0.1/callback", "http://127.0.0.2:8080/cb",
+                                          "http://127.0.0.1.invalid/cb", "myapp://callback"])
 def test_unregistered_redirect_uri_is_an_error_page_not_a_redirect(creds, redirect_uri):
     url = authorize_url(creds, "google", redirect_uri=redirect_uri)
     page = httpx.get(url)
@@ -586,8 +588,8 @@ def test_wordpress_reject_sends_success_false(sb):
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"success_url": "http://example.com/done"}, "The success URL must be served over a secure connection."),
-    ({"reject_url": "http://example.com/no"}, "The rejection URL must be served over a secure connection."),
+    ({"success_url": "http://127.0.0.2:9/done"}, "The success URL must be served over a secure connection."),
+    ({"reject_url": "http://127.0.0.2:9/no"}, "The rejection URL must be served over a secure connection."),
     ({"app_id": "not-a-uuid"}, "The application ID must be a UUID."),
 ])
 def test_wordpress_refuses_untrustworthy_requests(sb, params, message):

@@ -63,7 +63,7 @@ def test_lookup_order_is_flag_then_environment_then_working_directory(tmp_path, 
 
 def test_a_server_refuses_to_start_for_an_unknown_client_or_one_that_does_not_enable_it():
     config = parse_config({"clients": {"solo": {"servers": {"wordpress": {
-        "settings": {"site_url": "https://example.com", "username": "u"}}}}}})
+        "settings": {"site_url": "http://127.0.0.1:9", "username": "u"}}}}}})
     with pytest.raises(ConfigError, match="no client 'nobody'"):
         create_server(config, "nobody", "wordpress")
     with pytest.raises(ConfigError, match="does not enable the webflow server.*It enables: wordpress"):
@@ -72,7 +72,7 @@ def test_a_server_refuses_to_start_for_an_unknown_client_or_one_that_does_not_en
 
 def test_rate_limits_for_tools_that_do_not_exist_are_refused():
     config = parse_config({"clients": {"solo": {"servers": {"wordpress": {
-        "settings": {"site_url": "https://example.com", "username": "u"}, "rate_limits": {"tools": {"publsh": "1/min"}}}}}}})
+        "settings": {"site_url": "http://127.0.0.1:9", "username": "u"}, "rate_limits": {"tools": {"publsh": "1/min"}}}}}}})
     with pytest.raises(ConfigError, match="unknown tools publsh"):
         create_server(config, "solo", "wordpress")
 
@@ -88,9 +88,9 @@ def test_oauth_apps_must_name_a_provider_with_a_sign_in_flow():
     with pytest.raises(ConfigError, match=r"\$.oauth_apps: .*unknown OAuth provider wordpress"):
         parse_config({"oauth_apps": {"wordpress": {"client_id": "x"}}})
     config = parse_config({"oauth_apps": {"google": {"client_id": "abc.apps.googleusercontent.com",
-                                                     "token_url": "https://tokens.example/token"}}})
+                                                     "token_url": "http://127.0.0.1:9/token"}}})
     from credentials.providers import PROVIDERS
 
     google = config.oauth_apps["google"].apply(PROVIDERS["google"])
-    assert google.endpoints.token == "https://tokens.example/token"
+    assert google.endpoints.token == "http://127.0.0.1:9/token"
     assert google.endpoints.authorize == PROVIDERS["google"].endpoints.authorize
