@@ -97,25 +97,11 @@ async def adapter_of(ctx: Context) -> Any:
     return await deps_of(ctx).adapter()
 
 
-_VERSION: str | None = None
-
-
-def package_version() -> str:
-    """The installed package's version (serverInfo.version); read once, a few hundred microseconds."""
-    global _VERSION
-    if _VERSION is None:
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            _VERSION = version("marketing-mcp")
-        except PackageNotFoundError:  # run from a source tree that was never installed
-            _VERSION = "0+unknown"
-    return _VERSION
-
-
 def new_server(name: str, instructions: str, build_deps: Callable[[], Deps]) -> MCPServer:
     """Every server of the suite: its name, the package version, and a lifespan that builds its Deps."""
-    return MCPServer(name, instructions=instructions, version=package_version(), lifespan=lifespan_for(build_deps))
+    from . import __version__  # a constant: importlib.metadata would cost a start about 30 ms
+
+    return MCPServer(name, instructions=instructions, version=__version__, lifespan=lifespan_for(build_deps))
 
 
 def lifespan_for(build: Callable[[], Deps]):
@@ -345,8 +331,11 @@ def tool(server: MCPServer, annotations: ToolAnnotations, *, summary: Callable[[
         # FuncMetadata does not derive it again (each derivation costs milliseconds at start-up).
         meta = FuncMetadata(arg_model=arguments, output_schema=output.output_schema,
                             output_model=output.output_model, wrap_output=output.wrap_output)
+        # The strict model's schema is the derived one refusing extra properties (forbidding extras
+        # changes nothing else; tests/servers/test_unknown_arguments.py checks it for every tool),
+        # so it is not generated a second time.
         _register(server, derived.model_copy(update={
-            "fn_metadata": meta, "parameters": arguments.model_json_schema(by_alias=True)}))
+            "fn_metadata": meta, "parameters": {**derived.parameters, "additionalProperties": False}}))
         return fn
 
     return register

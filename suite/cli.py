@@ -11,19 +11,13 @@ from .registry import SERVERS
 
 
 class _Version(argparse.Action):
-    """--version, looked up only when asked (importlib.metadata costs a server's start about 50 ms)."""
-
     def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
         super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
 
     def __call__(self, parser, namespace, values, option_string=None):
-        from importlib.metadata import PackageNotFoundError, version
+        from servers import __version__
 
-        try:
-            found = version("marketing-mcp")
-        except PackageNotFoundError:  # run from a source tree that was never installed
-            found = "unknown (not installed)"
-        sys.stdout.write(f"marketing-mcp {found}\n")  # stdout, as argparse's own version action
+        sys.stdout.write(f"marketing-mcp {__version__}\n")  # stdout, as argparse's own version action
         parser.exit()
 
 

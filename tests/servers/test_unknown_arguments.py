@@ -72,11 +72,15 @@ async def counted(sandbox):
 
 @pytest.mark.parametrize("server", SERVERS)
 async def test_every_tool_schema_refuses_additional_properties(config, server):
-    async with Client(create_server(config, "u", server)) as c:
+    built = create_server(config, "u", server)
+    async with Client(built) as c:
         tools = (await c.list_tools()).tools
     assert tools
     for t in tools:
         assert t.input_schema.get("additionalProperties") is False, f"{server}/{t.name}"
+        # what is published is exactly what the argument model that validates the call generates
+        strict = built._tool_manager.get_tool(t.name).fn_metadata.arg_model
+        assert t.input_schema == strict.model_json_schema(by_alias=True), f"{server}/{t.name}"
 
 
 @pytest.mark.parametrize("server", SERVERS)
