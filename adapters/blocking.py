@@ -27,21 +27,28 @@ def _executor():
     return _pool
 
 
-async def blocking(fn: Callable[[float], T], *, translate: Callable[[Exception], AdapterError],
-                   vendor: str, timeout_hint: str = "Try again.") -> T:
+async def blocking(
+    fn: Callable[[float], T],
+    *,
+    translate: Callable[[Exception], AdapterError],
+    vendor: str,
+    timeout_hint: str = "Try again.",
+) -> T:
     """Run `fn(timeout)` in a worker thread; SDK errors become AdapterErrors through `translate`."""
     deadline = current_deadline()
     timeout = deadline.remaining() if deadline else DEFAULT_TIMEOUT
     if timeout <= 0:
-        raise UpstreamUnavailable(f"The call ran out of time before reaching {vendor}.", hint="Try again.",
-                                  vendor=vendor)
+        raise UpstreamUnavailable(
+            f"The call ran out of time before reaching {vendor}.", hint="Try again.", vendor=vendor
+        )
     try:
         work = asyncio.get_running_loop().run_in_executor(_executor(), fn, timeout)
         return await asyncio.wait_for(work, timeout + 1.0)
     except AdapterError:
         raise
     except asyncio.TimeoutError:
-        raise UpstreamUnavailable(f"{vendor} did not answer within {timeout:.0f} s.", hint=timeout_hint,
-                                  vendor=vendor) from None
-    except Exception as exc:  # noqa: BLE001 - every SDK failure is translated here, once
+        raise UpstreamUnavailable(
+            f"{vendor} did not answer within {timeout:.0f} s.", hint=timeout_hint, vendor=vendor
+        ) from None
+    except Exception as exc:
         raise translate(exc) from None

@@ -10,6 +10,8 @@ def number_cursor(cursor: str | None, first: int = 0) -> int:
     if cursor is None:
         return first
     if not cursor.isdigit() or int(cursor) < first:
-        raise InvalidRequest(f"'{cursor}' is not a cursor this tool returned.",
-                             hint="Pass next_cursor from the previous answer unchanged, or leave it out.")
+        raise InvalidRequest(
+            f"'{cursor}' is not a cursor this tool returned.",
+            hint="Pass next_cursor from the previous answer unchanged, or leave it out.",
+        )
     return int(cursor)

@@ -15,8 +15,15 @@ class AdapterError(Exception):
     code = "error"  # the stable name clients see (`_meta` type); subclasses name their own
     hint: str = ""
 
-    def __init__(self, message: str, *, hint: str | None = None, vendor: str = "", status: int | None = None,
-                 retry_after: float | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        vendor: str = "",
+        status: int | None = None,
+        retry_after: float | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.vendor = vendor

@@ -66,6 +66,7 @@ class Applied(Generic[T]):
     state: T | None = None
     how: str = ""  # set when the state was read back: what was lost and what the read showed
 
+
 ErrorParser = Callable[[httpx.Response], tuple[str, str]]
 """Reads a vendor error body into (vendor error code, human message)."""
 
@@ -200,8 +201,9 @@ class HttpService:
             if status < 300:
                 return response
             refusal = status == 429 or self._known_refusal(response)
-            if status in RETRYABLE_STATUS and may_send_again(refused=status == 429, write=write, idempotent=idempotent,
-                                                             sent_before=lost is not None):
+            if status in RETRYABLE_STATUS and may_send_again(
+                refused=status == 429, write=write, idempotent=idempotent, sent_before=lost is not None
+            ):
                 wait = self._retry.wait(attempt, deadline, retry_after_seconds(response.headers))
                 if wait is not None:
                     if write and not refusal:
@@ -254,7 +256,9 @@ class HttpService:
                 raise OutcomeUnknown(
                     f"{vendor}'s answer to {what} was lost ({causes}) and reading it back failed "
                     f"({type(exc).__name__}); it may or may not have been applied.",
-                    hint=f"Check {check} before trying again, so it is not done twice.", vendor=vendor) from None
+                    hint=f"Check {check} before trying again, so it is not done twice.",
+                    vendor=vendor,
+                ) from None
             if done(state):
                 how = f"{vendor}'s answer was lost ({causes}); reading it back shows it done."
                 log.info("%s %s: %s", method, url, how)
@@ -265,10 +269,14 @@ class HttpService:
             raise OutcomeUnknown(
                 f"{what.capitalize()} is not done yet: {vendor} did not answer in time ({causes}) and reading it "
                 f"back shows no change, but {vendor} may still apply the request it received.",
-                hint=f"Check {check} in a minute; send it again only if it still shows no change.", vendor=vendor)
+                hint=f"Check {check} in a minute; send it again only if it still shows no change.",
+                vendor=vendor,
+            )
         raise NotApplied(
             f"{what.capitalize()} did not happen: the connection to {vendor} broke ({causes}) and reading it back "
-            "shows no change.", vendor=vendor)
+            "shows no change.",
+            vendor=vendor,
+        )
 
     async def create(
         self,
@@ -299,7 +307,8 @@ class HttpService:
                     f"{self.upstream.vendor} did not answer a create in time ({lost.cause}) and the object is not "
                     f"there yet, but {self.upstream.vendor} may still make it from the request it received.",
                     hint="List the objects again in a minute; create it only if it is still missing.",
-                    vendor=self.upstream.vendor) from None
+                    vendor=self.upstream.vendor,
+                ) from None
             log.info("%s %s: response lost and no object found; sending once more", method, url)
             return self.json(await self.request(method, url, idempotent=False, **kwargs))
 
@@ -338,8 +347,11 @@ class HttpService:
         if cls is AuthError:
             kwargs["hint"] = self.upstream.auth_hint
         if issubclass(cls, RateLimited):
-            return cls(f"{where} is rate limiting: {message} ({detail}).",
-                       retry_after=retry_after_seconds(response.headers), **kwargs)
+            return cls(
+                f"{where} is rate limiting: {message} ({detail}).",
+                retry_after=retry_after_seconds(response.headers),
+                **kwargs,
+            )
         if status >= 500:  # a 503 may say when to come back; the caller gets that rather than a guess
             kwargs["retry_after"] = retry_after_seconds(response.headers)
         return cls(f"{where} refused: {message} ({detail}).", **kwargs)
@@ -350,14 +362,19 @@ class HttpService:
         return LostAnswer(
             f"{self.upstream.vendor} at {self.upstream.where} received a {method} and {what} "
             f"({type(exc).__name__}, send {attempt}); it may or may not have been applied.",
-            cause=type(exc).__name__, may_still_apply=timed_out, vendor=self.upstream.vendor)
+            cause=type(exc).__name__,
+            may_still_apply=timed_out,
+            vendor=self.upstream.vendor,
+        )
 
     def _failed_write(self, method: str, response: httpx.Response) -> OutcomeUnknown:
         status = response.status_code
         return OutcomeUnknown(
             f"{self.upstream.vendor} at {self.upstream.where} answered HTTP {status} to a {method}; "
             "it may or may not have been applied.",
-            vendor=self.upstream.vendor, status=status)
+            vendor=self.upstream.vendor,
+            status=status,
+        )
 
     def _known_refusal(self, response: httpx.Response) -> bool:
         """Whether the adapter recognises this 5xx as a refusal (nothing was done), not a failure."""

@@ -58,8 +58,9 @@ class Rate:
 
 
 def _spent(name: str, rate: Rate, wait: float) -> RateLimited:
-    return RateLimited(f"The {name} budget ({rate}) is spent; the next slot is in {wait:.1f} s.",
-                       retry_after=round(wait, 1))
+    return RateLimited(
+        f"The {name} budget ({rate}) is spent; the next slot is in {wait:.1f} s.", retry_after=round(wait, 1)
+    )
 
 
 class RateLimiter(Protocol):

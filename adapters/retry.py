@@ -68,8 +68,9 @@ def retry_after_seconds(headers: Mapping[str, str] | None, now: float | None = N
     return max(0.0, when - (now if now is not None else time.time()))
 
 
-def may_send_again(*, refused: bool = False, never_sent: bool = False, write: bool, idempotent: bool,
-                   sent_before: bool = False) -> bool:
+def may_send_again(
+    *, refused: bool = False, never_sent: bool = False, write: bool, idempotent: bool, sent_before: bool = False
+) -> bool:
     """Whether a failed attempt may be sent again.
 
     `refused`: the vendor turned it away before doing anything (429). `never_sent`: it never left

@@ -35,8 +35,12 @@ class SandboxProcess:
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._proc = subprocess.Popen([sys.executable, "-m", "suite", "sandbox", "--port", str(self.port)],
-                                      cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "suite", "sandbox", "--port", str(self.port)],
+            cwd=str(ROOT),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         import time
 
         import httpx
@@ -62,9 +66,20 @@ class SandboxProcess:
 
 
 def sandbox_config(url: str, **wordpress_extra) -> dict:
-    return {"clients": {"bench": {"sandbox": url, "servers": {"wordpress": {
-        "settings": {"site_url": url, "username": "demo"},
-        "rate_limits": {"default": "100000/s"}, **wordpress_extra}}}}}
+    return {
+        "clients": {
+            "bench": {
+                "sandbox": url,
+                "servers": {
+                    "wordpress": {
+                        "settings": {"site_url": url, "username": "demo"},
+                        "rate_limits": {"default": "100000/s"},
+                        **wordpress_extra,
+                    }
+                },
+            }
+        }
+    }
 
 
 def signed_in(raw: dict, client: str = "bench") -> dict:

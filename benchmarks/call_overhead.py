@@ -42,8 +42,10 @@ async def main(calls: int) -> int:
         echo = await bare_echo(calls)
 
     d, s, e = median(direct) * 1000, median(stdio) * 1000, median(echo) * 1000
-    print(f"direct adapter get_post: median {d:.2f} ms; get_post over stdio: {s:.2f} ms; "
-          f"bare echo over stdio: {e:.2f} ms ({calls} calls each)")
+    print(
+        f"direct adapter get_post: median {d:.2f} ms; get_post over stdio: {s:.2f} ms; "
+        f"bare echo over stdio: {e:.2f} ms ({calls} calls each)"
+    )
     overhead = s - d - e
     return 0 if report("tool-layer overhead", overhead, "<= 1 ms", overhead <= 1.0, " ms") else 1
 

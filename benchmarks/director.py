@@ -25,9 +25,9 @@ from _common import ROOT, SandboxProcess, median, report, sandbox_config, served
 async def overhead(calls: int) -> tuple[float, float]:
     from mcp import Client
 
+    from director.offline import OfflinePlanner
     from director.pool import ServerPool
     from director.runner import Director, Policy, SandboxClock
-    from director.offline import OfflinePlanner
     from director.store import Store
 
     with SandboxProcess() as sandbox, tempfile.TemporaryDirectory() as tmp:
@@ -37,8 +37,16 @@ async def overhead(calls: int) -> tuple[float, float]:
         store = Store(Path(tmp) / "bench.sqlite")
         async with Client(target) as client, ServerPool({"wordpress": target}) as pool:
             run_id = store.new_run("bench", [], 0, False, "offline")
-            d = Director(store=store, pool=pool, planner=OfflinePlanner(), policy=Policy(), client="bench",
-                         run_id=run_id, clock=SandboxClock(sandbox.url), say=lambda _: None)
+            d = Director(
+                store=store,
+                pool=pool,
+                planner=OfflinePlanner(),
+                policy=Policy(),
+                client="bench",
+                run_id=run_id,
+                clock=SandboxClock(sandbox.url),
+                say=lambda _: None,
+            )
             post = (await client.call_tool("list_posts", {"limit": 1})).structured_content["items"][0]["id"]
             args = {"post_id": post, "kind": "post"}
             raw_times, director_times = [], []
@@ -56,8 +64,11 @@ async def overhead(calls: int) -> tuple[float, float]:
 
 
 def demo_time() -> tuple[float, int]:
-    env = {**os.environ, "MARKETING_MCP_HOME": tempfile.mkdtemp(prefix="marketing-mcp-demo-"),
-           "MARKETING_MCP_KEYRING": "none"}
+    env = {
+        **os.environ,
+        "MARKETING_MCP_HOME": tempfile.mkdtemp(prefix="marketing-mcp-demo-"),
+        "MARKETING_MCP_KEYRING": "none",
+    }
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "suite", "demo"], cwd=ROOT, env=env, capture_output=True, text=True)
     return time.perf_counter() - started, done.returncode

@@ -20,10 +20,22 @@ from _common import SandboxProcess, report, signed_in
 
 
 def esp_config(url: str) -> dict:
-    return {"clients": {"bench": {"sandbox": url, "servers": {
-        "mailchimp": {"settings": {"api_base": f"{url}/mailchimp/3.0"}},
-        "customerio": {"settings": {"app_api_base": f"{url}/customerio/app/v1",
-                                    "track_api_base": f"{url}/customerio/track/api"}}}}}}
+    return {
+        "clients": {
+            "bench": {
+                "sandbox": url,
+                "servers": {
+                    "mailchimp": {"settings": {"api_base": f"{url}/mailchimp/3.0"}},
+                    "customerio": {
+                        "settings": {
+                            "app_api_base": f"{url}/customerio/app/v1",
+                            "track_api_base": f"{url}/customerio/track/api",
+                        }
+                    },
+                },
+            }
+        }
+    }
 
 
 def fresh(n: int, label: str) -> list[str]:
@@ -36,13 +48,17 @@ async def one_by_one(server: str, adapter, audience: str, emails: list[str]) -> 
     from adapters.esp.mailchimp import subscriber_hash
 
     if server == "mailchimp":
+
         async def put(email: str) -> None:
             body = {"email_address": email, "status_if_new": "subscribed"}
-            await adapter._call(lambda c, t: c.lists.set_list_member(audience, subscriber_hash(email), body,
-                                                                     _request_timeout=t))
+            await adapter._call(
+                lambda c, t: c.lists.set_list_member(audience, subscriber_hash(email), body, _request_timeout=t)
+            )
     else:
+
         async def put(email: str) -> None:
             await adapter.track.request("PUT", f"v1/customers/{email}", json={"email": email})
+
     await asyncio.gather(*(put(e) for e in emails))
 
 
@@ -63,16 +79,19 @@ async def main(contacts: int, latency: float) -> int:
             audience = max((await adapter.list_audiences(None, 10)).items, key=lambda a: a.member_count).id
             with deadline_after(3600):
                 started = time.perf_counter()
-                result = await adapter.upsert_contacts(audience, [ContactUpsert(email=e)
-                                                                  for e in fresh(contacts, "batch")])
+                result = await adapter.upsert_contacts(
+                    audience, [ContactUpsert(email=e) for e in fresh(contacts, "batch")]
+                )
                 batched = time.perf_counter() - started
                 assert result.created == contacts and not result.failed, result
                 started = time.perf_counter()
                 await one_by_one(server, adapter, audience, fresh(contacts, "single"))
                 single = time.perf_counter() - started
             await adapter.aclose()
-            print(f"{server}: {contacts} contacts batched in {batched:.2f} s ({result.requests} requests), "
-                  f"one call per contact in {single:.2f} s ({contacts} requests)")
+            print(
+                f"{server}: {contacts} contacts batched in {batched:.2f} s ({result.requests} requests), "
+                f"one call per contact in {single:.2f} s ({contacts} requests)"
+            )
             ok &= report(f"{server} one-per-contact / batched", single / batched, ">= 10", single / batched >= 10, "x")
     return 0 if ok else 1
 

@@ -21,14 +21,29 @@ from pathlib import Path
 from _common import SandboxProcess, bare_echo, median, report, served, signed_in, timed
 
 PROPERTY = "420000001"
-REPORT = {"property": PROPERTY, "dimensions": ["landingPage"], "metrics": ["sessions", "keyEvents"],
-          "date_ranges": [{"start": "28daysAgo", "end": "yesterday"}], "limit": 10}
+REPORT = {
+    "property": PROPERTY,
+    "dimensions": ["landingPage"],
+    "metrics": ["sessions", "keyEvents"],
+    "date_ranges": [{"start": "28daysAgo", "end": "yesterday"}],
+    "limit": 10,
+}
 
 
 def ga4_config(url: str) -> dict:
-    return {"clients": {"bench": {"sandbox": url, "servers": {"ga4": {
-        "settings": {"properties": {"web": PROPERTY}, "api_base": url},
-        "rate_limits": {"default": "100000/s"}}}}}}
+    return {
+        "clients": {
+            "bench": {
+                "sandbox": url,
+                "servers": {
+                    "ga4": {
+                        "settings": {"properties": {"web": PROPERTY}, "api_base": url},
+                        "rate_limits": {"default": "100000/s"},
+                    }
+                },
+            }
+        }
+    }
 
 
 async def main(calls: int) -> int:
@@ -44,26 +59,37 @@ async def main(calls: int) -> int:
         config = Path(tmp) / "mcp.json"
         config.write_text(json.dumps(raw))
 
-        sdk = BetaAnalyticsDataClient(credentials=Vault.open("bench").google_credentials(), transport="rest",
-                                      client_options=ClientOptions(api_endpoint=sandbox.url))
+        sdk = BetaAnalyticsDataClient(
+            credentials=Vault.open("bench").google_credentials(),
+            transport="rest",
+            client_options=ClientOptions(api_endpoint=sandbox.url),
+        )
         request = t.RunReportRequest(
-            property=f"properties/{PROPERTY}", dimensions=[t.Dimension(name="landingPage")],
+            property=f"properties/{PROPERTY}",
+            dimensions=[t.Dimension(name="landingPage")],
             metrics=[t.Metric(name="sessions"), t.Metric(name="keyEvents")],
-            date_ranges=[t.DateRange(start_date="28daysAgo", end_date="yesterday")], limit=10,
-            metric_aggregations=[t.MetricAggregation.TOTAL], return_property_quota=True)
+            date_ranges=[t.DateRange(start_date="28daysAgo", end_date="yesterday")],
+            limit=10,
+            metric_aggregations=[t.MetricAggregation.TOTAL],
+            return_property_quota=True,
+        )
         direct = await timed(calls, lambda: asyncio.to_thread(sdk.run_report, request=request))
 
         async with Client(served("ga4", config)) as client:
+
             async def tool():
                 result = await client.call_tool("run_report", REPORT)
                 assert not result.is_error, result.content
+
             stdio = await timed(calls, tool)
 
         echo = await bare_echo(calls)
 
     d, s, e = median(direct) * 1000, median(stdio) * 1000, median(echo) * 1000
-    print(f"direct SDK run_report: {d:.2f} ms; run_report over stdio: {s:.2f} ms; bare echo over stdio: {e:.2f} ms "
-          f"({calls} calls each)")
+    print(
+        f"direct SDK run_report: {d:.2f} ms; run_report over stdio: {s:.2f} ms; bare echo over stdio: {e:.2f} ms "
+        f"({calls} calls each)"
+    )
     added = s - d - e
     return 0 if report("added by the ga4 server", added, "<= 2 ms", added <= 2.0, " ms") else 1
 

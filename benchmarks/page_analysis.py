@@ -51,10 +51,22 @@ def lighthouse() -> str | None:
 
 def run_lighthouse(binary: str, chrome: str, url: str) -> dict[str, bool]:
     out = subprocess.run(
-        [binary, url, "--only-categories=seo", "--output=json", "--quiet", f"--chrome-path={chrome}",
-         "--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage",
-         "--screenEmulation.disabled", "--form-factor=desktop", "--throttling-method=provided"],
-        capture_output=True, text=True, timeout=120)
+        [
+            binary,
+            url,
+            "--only-categories=seo",
+            "--output=json",
+            "--quiet",
+            f"--chrome-path={chrome}",
+            "--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage",
+            "--screenEmulation.disabled",
+            "--form-factor=desktop",
+            "--throttling-method=provided",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     audits = json.loads(out.stdout)["audits"]
     return {k: audits[k]["score"] != 0 for k in SAME_CHECK if k in audits and audits[k]["score"] is not None}
 
@@ -113,8 +125,10 @@ async def main(pages: int, with_lighthouse: bool, lighthouse_pages: int) -> int:
         guarded = await load_ms(analyzer.browser, urls[:30])
         await analyzer.aclose()
         bare = await bare_load_ms(chrome, urls[:30])
-        print(f"reused page, goto(load) of a local page: {guarded:.1f} ms through the egress proxy, "
-              f"{bare:.1f} ms in a bare Chromium (median of 30)")
+        print(
+            f"reused page, goto(load) of a local page: {guarded:.1f} ms through the egress proxy, "
+            f"{bare:.1f} ms in a bare Chromium (median of 30)"
+        )
         ok = report("egress proxy page load / bare", guarded / bare, "<= 1.5", guarded / bare <= 1.5, "x")
         binary = lighthouse() if with_lighthouse else None
         if binary:
@@ -122,8 +136,7 @@ async def main(pages: int, with_lighthouse: bool, lighthouse_pages: int) -> int:
             started = time.perf_counter()
             theirs = [run_lighthouse(binary, chrome, u) for u in sample]
             lh = (time.perf_counter() - started) / len(sample) * pages  # the same page count as ours
-            print(f"lighthouse SEO: {len(sample)} pages in {lh * len(sample) / pages:.1f} s = "
-                  f"{pages / lh:.2f} pages/s")
+            print(f"lighthouse SEO: {len(sample)} pages in {lh * len(sample) / pages:.1f} s = {pages / lh:.2f} pages/s")
             agree = total = 0
             for mine, lh_result in zip(ours, theirs):
                 failed = {f.check for f in mine.findings}

@@ -24,10 +24,15 @@ async def main(calls: int, rate: int) -> int:
     from suite.wiring import ADAPTERS, Wiring
 
     with SandboxProcess() as sandbox:
-        httpx.post(f"{sandbox.url}/_sandbox/faults", json={
-            "path": "/wp-json/wp/v2/posts*", "kind": "rate_limit", "rate": rate, "burst": 5}).raise_for_status()
-        raw = signed_in(sandbox_config(sandbox.url, rate_limits={"default": "100000/s", "upstream": f"{rate}/s"},
-                                         deadline_seconds=600))
+        httpx.post(
+            f"{sandbox.url}/_sandbox/faults",
+            json={"path": "/wp-json/wp/v2/posts*", "kind": "rate_limit", "rate": rate, "burst": 5},
+        ).raise_for_status()
+        raw = signed_in(
+            sandbox_config(
+                sandbox.url, rate_limits={"default": "100000/s", "upstream": f"{rate}/s"}, deadline_seconds=600
+            )
+        )
         adapter = await ADAPTERS["wordpress"](Wiring(parse_config(raw), "bench", "wordpress"))
         semaphore = asyncio.Semaphore(50)
 

@@ -18,11 +18,23 @@ from _common import SandboxProcess, report, signed_in
 
 GA4 = "420000001"
 CALLS = [
-    ("ga4", "run_report", {"property": GA4, "dimensions": ["landingPage"], "metrics": ["sessions", "keyEvents"],
-                           "date_ranges": [{"start": "28daysAgo", "end": "yesterday"}], "limit": 10}),
+    (
+        "ga4",
+        "run_report",
+        {
+            "property": GA4,
+            "dimensions": ["landingPage"],
+            "metrics": ["sessions", "keyEvents"],
+            "date_ranges": [{"start": "28daysAgo", "end": "yesterday"}],
+            "limit": 10,
+        },
+    ),
     ("ga4", "top_landing_pages", {"property": GA4}),
-    ("search-console", "search_analytics", {"site": "SITE", "start": "2026-10-01", "end": "2026-10-28",
-                                            "dimensions": ["query"]}),
+    (
+        "search-console",
+        "search_analytics",
+        {"site": "SITE", "start": "2026-10-01", "end": "2026-10-28", "dimensions": ["query"]},
+    ),
     ("search-console", "ctr_opportunities", {"site": "SITE", "start": "2026-10-01", "end": "2026-10-28"}),
     ("wordpress", "list_posts", {}),
     ("wordpress", "get_post", {"post_id": "FIRST"}),
@@ -33,11 +45,19 @@ CALLS = [
 
 def config(url: str) -> dict:
     limits = {"rate_limits": {"default": "100000/s"}}
-    return {"clients": {"bench": {"sandbox": url, "servers": {
-        "ga4": {"settings": {"properties": {"web": GA4}, "api_base": url}, **limits},
-        "search-console": {"settings": {"sites": [f"{url}/"], "api_base": url}, **limits},
-        "wordpress": {"settings": {"site_url": url, "username": "demo"}, **limits},
-        "mailchimp": {"settings": {"api_base": f"{url}/mailchimp/3.0"}, **limits}}}}}
+    return {
+        "clients": {
+            "bench": {
+                "sandbox": url,
+                "servers": {
+                    "ga4": {"settings": {"properties": {"web": GA4}, "api_base": url}, **limits},
+                    "search-console": {"settings": {"sites": [f"{url}/"], "api_base": url}, **limits},
+                    "wordpress": {"settings": {"site_url": url, "username": "demo"}, **limits},
+                    "mailchimp": {"settings": {"api_base": f"{url}/mailchimp/3.0"}, **limits},
+                },
+            }
+        }
+    }
 
 
 async def main() -> int:
@@ -62,15 +82,22 @@ async def main() -> int:
                 result = await c.call_tool(tool, args)
             assert not result.is_error, result.content[0].text
             text = result.content[0].text
-            sizes = {"summary": len(text.split("\n", 1)[0]), "text": len(text),
-                     "structured": len(json.dumps(result.structured_content, ensure_ascii=False,
-                                                 separators=(",", ":")))}
+            sizes = {
+                "summary": len(text.split("\n", 1)[0]),
+                "text": len(text),
+                "structured": len(json.dumps(result.structured_content, ensure_ascii=False, separators=(",", ":"))),
+            }
             for k, v in sizes.items():
                 totals[k] += v
             print(f"{server + '/' + tool:34} {sizes['summary']:8} {sizes['text']:8} {sizes['structured']:11}")
         print(f"{'total':34} {totals['summary']:8} {totals['text']:8} {totals['structured']:11}")
-    ok = report("text / structured", totals["text"] / totals["structured"], "<= 1.10",
-                totals["text"] / totals["structured"] <= 1.10, "x")
+    ok = report(
+        "text / structured",
+        totals["text"] / totals["structured"],
+        "<= 1.10",
+        totals["text"] / totals["structured"] <= 1.10,
+        "x",
+    )
     return 0 if ok else 1
 
 

@@ -20,9 +20,19 @@ from _common import SandboxProcess, median, report, signed_in
 
 
 def webflow_config(url: str, client: str) -> dict:
-    return {"clients": {client: {"sandbox": url, "servers": {"webflow": {
-        "settings": {"collection": "blog-posts", "api_base": f"{url}/webflow/v2/"},
-        "rate_limits": {"default": "100000/s", "upstream": "100000/min"}}}}}}
+    return {
+        "clients": {
+            client: {
+                "sandbox": url,
+                "servers": {
+                    "webflow": {
+                        "settings": {"collection": "blog-posts", "api_base": f"{url}/webflow/v2/"},
+                        "rate_limits": {"default": "100000/s", "upstream": "100000/min"},
+                    }
+                },
+            }
+        }
+    }
 
 
 async def main(calls: int) -> int:
@@ -43,20 +53,29 @@ async def main(calls: int) -> int:
         token = Vault.open("oauth").record("webflow")
         assert token.secret.kind == "oauth2"
         static = Vault.open("static", create=True)
-        static.store.put(Record(client="static", provider="webflow", account=token.account,
-                                secret=BearerToken(token=token.secret.access_token)))
+        static.store.put(
+            Record(
+                client="static",
+                provider="webflow",
+                account=token.account,
+                secret=BearerToken(token=token.secret.access_token),
+            )
+        )
         raw["clients"]["static"] = webflow_config(sandbox.url, "static")["clients"]["static"]
         config = parse_config(raw)
 
-        async with Client(create_server(config, "oauth", "webflow")) as vaulted, \
-                Client(create_server(config, "static", "webflow")) as plain:
+        async with (
+            Client(create_server(config, "oauth", "webflow")) as vaulted,
+            Client(create_server(config, "static", "webflow")) as plain,
+        ):
             listed = await vaulted.call_tool("list_posts", {"limit": 1})
             post_id = listed.structured_content["items"][0]["id"]
             args = {"post_id": post_id}
             timings: dict[str, list[float]] = {"oauth": [], "static": []}
             for i in range(calls + 50):
-                for name, client in (("oauth", vaulted), ("static", plain)) if i % 2 else \
-                        (("static", plain), ("oauth", vaulted)):
+                for name, client in (
+                    (("oauth", vaulted), ("static", plain)) if i % 2 else (("static", plain), ("oauth", vaulted))
+                ):
                     started = time.perf_counter()
                     result = await client.call_tool("get_post", args)
                     elapsed = time.perf_counter() - started

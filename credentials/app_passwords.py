@@ -19,26 +19,41 @@ from .oauth import DEFAULT_TIMEOUT, OAuthFailure, query_of, round_trip
 from .records import Password
 
 
-def sign_in(site_url: str, *, app_name: str, open_browser: Callable[[str], Any] | None,
-            announce: Callable[[str], None], paste: Callable[[], str] | None = None,
-            port: int = 0, timeout: float = 300.0) -> Password:
+def sign_in(
+    site_url: str,
+    *,
+    app_name: str,
+    open_browser: Callable[[str], Any] | None,
+    announce: Callable[[str], None],
+    paste: Callable[[], str] | None = None,
+    port: int = 0,
+    timeout: float = 300.0,
+) -> Password:
     site = site_url.rstrip("/")
     app_id = str(uuid.uuid4())
     nonce = secrets.token_urlsafe(16)  # WordPress has no `state`; our own parameter survives its redirect
 
     def authorize_url(redirect_uri: str) -> str:
         back = f"{redirect_uri}?nonce={nonce}"
-        return f"{site}/wp-admin/authorize-application.php?" + urlencode(  # names must be unique per user
-            {"app_name": f"{app_name} {app_id[:8]}", "app_id": app_id, "success_url": back, "reject_url": back})
+        return (
+            f"{site}/wp-admin/authorize-application.php?"
+            + urlencode(  # names must be unique per user
+                {"app_name": f"{app_name} {app_id[:8]}", "app_id": app_id, "success_url": back, "reject_url": back}
+            )
+        )
 
-    params = query_of(round_trip(authorize_url, open_browser=open_browser, announce=announce, paste=paste,
-                                 port=port, timeout=timeout))
+    params = query_of(
+        round_trip(authorize_url, open_browser=open_browser, announce=announce, paste=paste, port=port, timeout=timeout)
+    )
     if params.get("nonce") != nonce:
         raise OAuthFailure("The redirect does not belong to this sign-in. Nothing was stored; run the command again.")
     if params.get("success") == "false" or not params.get("password"):
         raise OAuthFailure("The application password was not approved. Nothing was stored.")
-    return Password(username=params["user_login"], password=SecretStr(params["password"]),
-                    extra={"site_url": params.get("site_url", site).rstrip("/"), "app_id": app_id})
+    return Password(
+        username=params["user_login"],
+        password=SecretStr(params["password"]),
+        extra={"site_url": params.get("site_url", site).rstrip("/"), "app_id": app_id},
+    )
 
 
 def verify(site_url: str, username: str, password: SecretStr, *, timeout: float = DEFAULT_TIMEOUT) -> str:
@@ -46,8 +61,11 @@ def verify(site_url: str, username: str, password: SecretStr, *, timeout: float 
     import httpx
 
     try:
-        response = httpx.get(f"{site_url.rstrip('/')}/wp-json/wp/v2/users/me",
-                             auth=httpx.BasicAuth(username, password.get_secret_value()), timeout=timeout)
+        response = httpx.get(
+            f"{site_url.rstrip('/')}/wp-json/wp/v2/users/me",
+            auth=httpx.BasicAuth(username, password.get_secret_value()),
+            timeout=timeout,
+        )
     except httpx.HTTPError as exc:
         raise OAuthFailure(f"{site_url} could not be reached ({type(exc).__name__}); nothing was stored.") from None
     if response.status_code == 200:
@@ -56,8 +74,10 @@ def verify(site_url: str, username: str, password: SecretStr, *, timeout: float 
         code = response.json().get("code", "")
     except ValueError:
         code = ""
-    raise OAuthFailure(f"WordPress at {site_url} refused the password (HTTP {response.status_code} {code}); "
-                       "nothing was stored. Check the user name and create a new application password.")
+    raise OAuthFailure(
+        f"WordPress at {site_url} refused the password (HTTP {response.status_code} {code}); "
+        "nothing was stored. Check the user name and create a new application password."
+    )
 
 
 def revoke(secret: Password, *, timeout: float = DEFAULT_TIMEOUT) -> bool:
@@ -78,6 +98,8 @@ def revoke(secret: Password, *, timeout: float = DEFAULT_TIMEOUT) -> bool:
             gone = http.delete(f"{base}/{found.json()['uuid']}")
             gone.raise_for_status()
     except (httpx.HTTPError, KeyError, ValueError) as exc:
-        raise OAuthFailure(f"WordPress at {urlsplit(site).netloc} did not delete the application password "
-                           f"({type(exc).__name__}); delete it under Users > Profile > Application Passwords.") from None
+        raise OAuthFailure(
+            f"WordPress at {urlsplit(site).netloc} did not delete the application password "
+            f"({type(exc).__name__}); delete it under Users > Profile > Application Passwords."
+        ) from None
     return True

@@ -28,15 +28,14 @@ class VaultCredentials(google.auth.credentials.Credentials):
         self._account = account
         self._scopes = scopes
 
-    def refresh(self, request) -> None:  # noqa: ARG002 (the vault has its own HTTP client)
+    def refresh(self, request) -> None:
         stale = self.token if self.token and self.expiry and not self.expired else None
         token = self._vault.access_token_sync("google", self._account, stale=stale)
         rec = self._vault.record("google", self._account)
         self.token = token
         expires_at = rec.secret.expires_at if isinstance(rec.secret, OAuthToken) else None
         # google-auth compares naive UTC datetimes
-        self.expiry = (datetime.fromtimestamp(expires_at, timezone.utc).replace(tzinfo=None)
-                       if expires_at else None)
+        self.expiry = datetime.fromtimestamp(expires_at, timezone.utc).replace(tzinfo=None) if expires_at else None
 
     @property
     def requires_scopes(self) -> bool:
@@ -57,7 +56,7 @@ def check_service_account_key(info: object) -> str:
     later call with an error from deep inside google-auth.
     """
     if not isinstance(info, dict) or info.get("type") != "service_account":
-        raise BadServiceAccountKey("it is not a Google service-account key (JSON with \"type\": \"service_account\")")
+        raise BadServiceAccountKey('it is not a Google service-account key (JSON with "type": "service_account")')
     for field in ("client_email", "private_key", "token_uri"):
         if not isinstance(info.get(field), str) or not info[field].strip():
             raise BadServiceAccountKey(f"the field {field} is missing or empty")
@@ -66,9 +65,11 @@ def check_service_account_key(info: object) -> str:
     try:
         load_pem_private_key(info["private_key"].encode(), password=None)
     except (ValueError, TypeError):  # cryptography's messages never quote the key
-        raise BadServiceAccountKey("the field private_key is not a valid unencrypted PEM private key "
-                                   "(\"-----BEGIN PRIVATE KEY-----...\"); download a new key for the service "
-                                   "account") from None
+        raise BadServiceAccountKey(
+            "the field private_key is not a valid unencrypted PEM private key "
+            '("-----BEGIN PRIVATE KEY-----..."); download a new key for the service '
+            "account"
+        ) from None
     from google.oauth2 import service_account
 
     try:
@@ -89,8 +90,10 @@ def credentials_for(vault: "Vault", rec: Record, scopes: tuple[str, ...]):
         except (ValueError, KeyError) as exc:  # a key stored before `auth set` checked keys
             from adapters.errors import AuthError
 
-            raise AuthError(f"The stored Google service-account key of client '{rec.client}' cannot be used "
-                            f"({type(exc).__name__}).", hint=f"Run `marketing-mcp auth set google --client "
-                                                             f"{rec.client} --file KEY.json` with a new key.",
-                            vendor="Google") from None
+            raise AuthError(
+                f"The stored Google service-account key of client '{rec.client}' cannot be used "
+                f"({type(exc).__name__}).",
+                hint=f"Run `marketing-mcp auth set google --client {rec.client} --file KEY.json` with a new key.",
+                vendor="Google",
+            ) from None
     return VaultCredentials(vault, rec.account, scopes)

@@ -56,10 +56,13 @@ KeySource = Literal["env", "keyring", "file"]
 _KEY_BYTES = 32
 _KEY_TEXT = re.compile(r"[A-Za-z0-9_-]{43}")
 _HKDF_INFO = b"marketing-mcp vault v1 client:"
-_VALID_KEY = ("A vault key is 43 characters of base64url (A-Z, a-z, 0-9, '-' and '_', no '=' padding) "
-              "encoding 32 random bytes.")
-_CREATE_HINT = ("`marketing-mcp auth set PROVIDER --client C` or `marketing-mcp auth login PROVIDER --client C` "
-                "creates one on first use. On a server or in CI, set " + KEY_ENV + " to your key.")
+_VALID_KEY = (
+    "A vault key is 43 characters of base64url (A-Z, a-z, 0-9, '-' and '_', no '=' padding) encoding 32 random bytes."
+)
+_CREATE_HINT = (
+    "`marketing-mcp auth set PROVIDER --client C` or `marketing-mcp auth login PROVIDER --client C` "
+    "creates one on first use. On a server or in CI, set " + KEY_ENV + " to your key."
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -148,8 +151,9 @@ class MasterKey:
             raise InvalidKey(
                 f"The vault key {origin} is not valid ({problem}). {_VALID_KEY}",
                 "Use the key this vault was created with; a new key cannot open files written with another. "
-                "To make a new key for a new vault: python -c \"from credentials.keys import MasterKey; "
-                "print(MasterKey.generate().to_text())\"")
+                'To make a new key for a new vault: python -c "from credentials.keys import MasterKey; '
+                'print(MasterKey.generate().to_text())"',
+            )
         return cls(raw, origin=origin)
 
     def to_text(self) -> str:
@@ -201,7 +205,7 @@ def _call_with_timeout(fn: Callable[[], T], timeout: float, what: str) -> T:
     def run() -> None:
         try:
             box["value"] = fn()
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+        except BaseException as exc:
             box["error"] = exc
 
     thread = threading.Thread(target=run, name=f"marketing-mcp {what}", daemon=True)
@@ -232,8 +236,14 @@ class KeyringChoice:
 
     __slots__ = ("name", "backend", "value", "tried", "timeout")
 
-    def __init__(self, name: str | None, backend: Any = None, value: str | None = None,
-                 tried: list[str] | None = None, timeout: float = KEYRING_TIMEOUT) -> None:
+    def __init__(
+        self,
+        name: str | None,
+        backend: Any = None,
+        value: str | None = None,
+        tried: list[str] | None = None,
+        timeout: float = KEYRING_TIMEOUT,
+    ) -> None:
         self.name = name
         self.backend = backend
         self.value = value
@@ -244,12 +254,14 @@ class KeyringChoice:
         return f"KeyringChoice(name={self.name!r}, tried={self.tried!r})"
 
     def get(self, username: str) -> str | None:
-        return _call_with_timeout(lambda: self.backend.get_password(KEYRING_SERVICE, username), self.timeout,
-                                  "keyring read")
+        return _call_with_timeout(
+            lambda: self.backend.get_password(KEYRING_SERVICE, username), self.timeout, "keyring read"
+        )
 
     def set(self, username: str, value: str) -> None:
-        _call_with_timeout(lambda: self.backend.set_password(KEYRING_SERVICE, username, value), self.timeout,
-                           "keyring write")
+        _call_with_timeout(
+            lambda: self.backend.set_password(KEYRING_SERVICE, username, value), self.timeout, "keyring write"
+        )
 
     def describe(self) -> str:
         if self.name:
@@ -277,8 +289,13 @@ def _probe(cls: type, username: str, timeout: float) -> tuple[Any, str | None]:
     return _call_with_timeout(run, timeout, "keyring probe")
 
 
-def select_keyring(username: str, environ: Mapping[str, str] = os.environ, *,
-                   candidates: Sequence[str] | None = None, timeout: float = KEYRING_TIMEOUT) -> KeyringChoice:
+def select_keyring(
+    username: str,
+    environ: Mapping[str, str] = os.environ,
+    *,
+    candidates: Sequence[str] | None = None,
+    timeout: float = KEYRING_TIMEOUT,
+) -> KeyringChoice:
     """Choose the keyring by `MARKETING_MCP_KEYRING`: "none", "auto" (default: the first usable of
     `candidates`, default AUTO_KEYRINGS) or a dotted `module.Class` path (an error if that one is not usable).
 
@@ -291,11 +308,11 @@ def select_keyring(username: str, environ: Mapping[str, str] = os.environ, *,
         return KeyringChoice(None, tried=[f"{KEYRING_ENV}=none"], timeout=timeout)
     explicit = setting.lower() != "auto"
     tried: list[str] = []
-    for path in ([setting] if explicit else AUTO_KEYRINGS if candidates is None else candidates):
+    for path in [setting] if explicit else AUTO_KEYRINGS if candidates is None else candidates:
         try:
             cls = _import_class(path)
             backend, value = _probe(cls, username, timeout)
-        except Exception as exc:  # noqa: BLE001 - any failure means "not usable"
+        except Exception as exc:
             tried.append(f"{_short(path)}: {_reason(exc)}")
             log.debug("keyring %s not usable: %s", path, _reason(exc))
             continue
@@ -304,7 +321,8 @@ def select_keyring(username: str, environ: Mapping[str, str] = os.environ, *,
         raise KeyringUnavailable(
             f"{KEYRING_ENV}={setting} names a keyring that cannot be used here ({tried[-1].partition(': ')[2]}).",
             f"Unlock or fix that keyring, set {KEYRING_ENV}=auto (native keyrings, else a key file) or "
-            f"{KEYRING_ENV}=none, or provide the key in {KEY_ENV}.")
+            f"{KEYRING_ENV}=none, or provide the key in {KEY_ENV}.",
+        )
     return KeyringChoice(None, tried=tried or ["no candidates"], timeout=timeout)
 
 
@@ -322,9 +340,11 @@ def _given_backend(backend: Any, username: str, timeout: float) -> KeyringChoice
     choice = KeyringChoice(name, backend, None, [], timeout)
     try:
         choice.value = choice.get(username)
-    except Exception as exc:  # noqa: BLE001
-        raise KeyringUnavailable(f"The keyring {name} cannot be used here ({_reason(exc)}).",
-                                 f"Unlock or fix it, or provide the key in {KEY_ENV}.") from None
+    except Exception as exc:
+        raise KeyringUnavailable(
+            f"The keyring {name} cannot be used here ({_reason(exc)}).",
+            f"Unlock or fix it, or provide the key in {KEY_ENV}.",
+        ) from None
     return choice
 
 
@@ -352,7 +372,8 @@ def _read_key_file(path: Path) -> MasterKey | None:
             raise KeyFileTooOpen(
                 f"The vault key file {path} is accessible to other users (permissions {mode:04o}); "
                 f"it must be readable by you only.",
-                f"Run `chmod 600 {shlex.quote(str(path))}` and try again.")
+                f"Run `chmod 600 {shlex.quote(str(path))}` and try again.",
+            )
         data = os.read(fd, 4096)
     finally:
         os.close(fd)
@@ -370,6 +391,7 @@ def _write_key_file(path: Path, key: MasterKey) -> None:
     data = (key.to_text() + "\n").encode("ascii")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+
     def create(target: Path) -> None:  # 0600 from the first byte, never chmod-ed afterwards
         fd = os.open(target, flags, 0o600)
         try:
@@ -402,27 +424,38 @@ def _existing_vault_files(directory: Path) -> list[Path]:
 
 def _missing(directory: Path, choice: KeyringChoice, *, existing: list[Path], create: bool) -> VaultKeyMissing:
     if choice.name:
-        keyring_part = (f"{choice.describe()}: no entry for service '{KEYRING_SERVICE}', "
-                        f"user '{keyring_username(directory)}'")
+        keyring_part = (
+            f"{choice.describe()}: no entry for service '{KEYRING_SERVICE}', user '{keyring_username(directory)}'"
+        )
     else:
         keyring_part = choice.describe()
-    message = (f"No vault key found. Looked in (1) the environment variable {KEY_ENV}: not set; "
-               f"(2) {keyring_part}; (3) the key file {key_file_path(directory)}: absent.")
+    message = (
+        f"No vault key found. Looked in (1) the environment variable {KEY_ENV}: not set; "
+        f"(2) {keyring_part}; (3) the key file {key_file_path(directory)}: absent."
+    )
     if existing:
         names = ", ".join(p.name for p in existing[:5]) + (", ..." if len(existing) > 5 else "")
-        message += (f" But {vault_dir(directory)} already holds vault files ({names}), written with a key that is "
-                    f"in none of these places; a new key could not open them"
-                    + (", so none was created." if create else "."))
-        hint = (f"Restore the original key (set {KEY_ENV}, unlock the OS keyring, or put vault.key back), or "
-                f"move {vault_dir(directory)} aside to start a new vault and log in again.")
+        message += (
+            f" But {vault_dir(directory)} already holds vault files ({names}), written with a key that is "
+            f"in none of these places; a new key could not open them" + (", so none was created." if create else ".")
+        )
+        hint = (
+            f"Restore the original key (set {KEY_ENV}, unlock the OS keyring, or put vault.key back), or "
+            f"move {vault_dir(directory)} aside to start a new vault and log in again."
+        )
     else:
         hint = _CREATE_HINT
     return VaultKeyMissing(message, hint)
 
 
-def load_master_key(directory: Path, *, create: bool, environ: Mapping[str, str] = os.environ,
-                    keyring_backend: Any = AUTO,
-                    keyring_timeout: float = KEYRING_TIMEOUT) -> tuple[MasterKey, KeySource]:
+def load_master_key(
+    directory: Path,
+    *,
+    create: bool,
+    environ: Mapping[str, str] = os.environ,
+    keyring_backend: Any = AUTO,
+    keyring_timeout: float = KEYRING_TIMEOUT,
+) -> tuple[MasterKey, KeySource]:
     """Find the master key of the data directory `directory`: env var, then OS keyring, then key file.
 
     Returns `(key, source)` with source "env", "keyring" or "file"; `key.origin` names the place.
@@ -455,8 +488,9 @@ def load_master_key(directory: Path, *, create: bool, environ: Mapping[str, str]
     return _create(directory, choice, username)
 
 
-def _from_keyring_or_file(directory: Path, choice: KeyringChoice,
-                          keyring_value: str | None) -> tuple[MasterKey, KeySource] | None:
+def _from_keyring_or_file(
+    directory: Path, choice: KeyringChoice, keyring_value: str | None
+) -> tuple[MasterKey, KeySource] | None:
     if keyring_value:
         origin = f"from {choice.describe()}"
         return MasterKey.from_text(keyring_value, origin=origin), "keyring"
@@ -474,9 +508,11 @@ def _create(directory: Path, choice: KeyringChoice, username: str) -> tuple[Mast
         with filelock.FileLock(lock_path, timeout=30.0, mode=0o600):
             try:
                 again = choice.get(username) if choice.name else None
-            except Exception as exc:  # noqa: BLE001 - answered the probe, fails now: do not guess
-                raise KeyringUnavailable(f"{choice.describe()} stopped answering ({_reason(exc)}).",
-                                         f"Unlock or fix it and retry, or provide the key in {KEY_ENV}.") from None
+            except Exception as exc:
+                raise KeyringUnavailable(
+                    f"{choice.describe()} stopped answering ({_reason(exc)}).",
+                    f"Unlock or fix it and retry, or provide the key in {KEY_ENV}.",
+                ) from None
             found = _from_keyring_or_file(directory, choice, again)
             if found:
                 return found
@@ -488,7 +524,7 @@ def _create(directory: Path, choice: KeyringChoice, username: str) -> tuple[Mast
             if choice.name:
                 try:
                     choice.set(username, key.to_text())
-                except Exception as exc:  # noqa: BLE001 - fall back to the key file
+                except Exception as exc:
                     failure = f" (storing it in {choice.describe()} failed: {_reason(exc)})"
                 else:
                     key.origin = f"from {choice.describe()}"
@@ -505,10 +541,14 @@ def _create(directory: Path, choice: KeyringChoice, username: str) -> tuple[Mast
             log.warning(
                 "Created the vault key in the file %s, next to the vault%s. Anyone who can read that file "
                 "can read every stored credential; an OS keyring is safer. On servers and in CI, set %s "
-                "(keep the key in your secret manager) instead.", path, failure or " (no usable OS keyring)",
-                KEY_ENV)
+                "(keep the key in your secret manager) instead.",
+                path,
+                failure or " (no usable OS keyring)",
+                KEY_ENV,
+            )
             return key, "file"
     except filelock.Timeout:
-        raise VaultError(f"Timed out waiting for the key-creation lock {lock_path}.",
-                         "Another marketing-mcp process may be stuck creating the vault key; stop it and retry.") \
-            from None
+        raise VaultError(
+            f"Timed out waiting for the key-creation lock {lock_path}.",
+            "Another marketing-mcp process may be stuck creating the vault key; stop it and retry.",
+        ) from None

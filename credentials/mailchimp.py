@@ -54,12 +54,17 @@ def sdk_client(vault: "Vault", account: str | None, host: str | None) -> Any:
         if host is None and endpoint:
             host = endpoint.rstrip("/") + API_VERSION_PATH
     else:
-        raise AuthError(f"The Mailchimp credential of client '{vault.client}' is a {secret.kind}, not an API key or "
-                        "an OAuth token.", hint=f"Sign in with {login}, or store an API key with "
-                                                f"`marketing-mcp auth set mailchimp --client {vault.client}`.")
+        raise AuthError(
+            f"The Mailchimp credential of client '{vault.client}' is a {secret.kind}, not an API key or "
+            "an OAuth token.",
+            hint=f"Sign in with {login}, or store an API key with "
+            f"`marketing-mcp auth set mailchimp --client {vault.client}`.",
+        )
     if not config["server"]:
-        raise AuthError(f"The Mailchimp credential of client '{vault.client}' does not say its data center.",
-                        hint=f"Store the API key again (it ends with -us21 or similar), or sign in with {login}.")
+        raise AuthError(
+            f"The Mailchimp credential of client '{vault.client}' does not say its data center.",
+            hint=f"Store the API key again (it ends with -us21 or similar), or sign in with {login}.",
+        )
     client = mailchimp_marketing.Client()
     client.set_config(config)
     if host:

@@ -47,6 +47,7 @@ class OAuthFailure(Exception):
 
 # -- sign-in ---------------------------------------------------------------
 
+
 class LoopbackListener:
     """Catches one browser redirect on http://127.0.0.1:PORT/callback."""
 
@@ -55,13 +56,15 @@ class LoopbackListener:
         arrived = self._arrived
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 if urlsplit(self.path).path != "/callback":
                     self.send_error(404)
                     return
                 arrived.put(f"http://127.0.0.1:{self.server.server_address[1]}{self.path}")
-                body = (b"<!doctype html><title>marketing-mcp</title><p>Signed in. "
-                        b"You can close this tab and return to the terminal.</p>")
+                body = (
+                    b"<!doctype html><title>marketing-mcp</title><p>Signed in. "
+                    b"You can close this tab and return to the terminal.</p>"
+                )
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
@@ -94,20 +97,33 @@ class LoopbackListener:
         try:
             return self._arrived.get(timeout=timeout)
         except queue.Empty:
-            raise OAuthFailure(f"No sign-in arrived within {timeout:.0f} s. Run the command again "
-                               "and finish the consent in the browser (or paste the redirected URL).") from None
+            raise OAuthFailure(
+                f"No sign-in arrived within {timeout:.0f} s. Run the command again "
+                "and finish the consent in the browser (or paste the redirected URL)."
+            ) from None
 
 
-def _client(provider: Provider, app: OAuthApp, *, redirect_uri: str | None = None,
-            scopes: tuple[str, ...] = (), timeout: float = DEFAULT_TIMEOUT):
+def _client(
+    provider: Provider,
+    app: OAuthApp,
+    *,
+    redirect_uri: str | None = None,
+    scopes: tuple[str, ...] = (),
+    timeout: float = DEFAULT_TIMEOUT,
+):
     from authlib.integrations.httpx_client import OAuth2Client  # authlib + httpx2 only when signing in or refreshing
 
     client = OAuth2Client(
         client_id=app.client_id,
         client_secret=app.client_secret.get_secret_value() if app.client_secret else None,
-        token_endpoint_auth_method=provider.token_auth, revocation_endpoint_auth_method=provider.token_auth,
-        redirect_uri=redirect_uri, scope=provider.scope_separator.join(scopes) or None,
-        code_challenge_method="S256", timeout=timeout, follow_redirects=False)
+        token_endpoint_auth_method=provider.token_auth,
+        revocation_endpoint_auth_method=provider.token_auth,
+        redirect_uri=redirect_uri,
+        scope=provider.scope_separator.join(scopes) or None,
+        code_challenge_method="S256",
+        timeout=timeout,
+        follow_redirects=False,
+    )
     for hook in ("access_token_response", "refresh_token_response"):
         client.register_compliance_hook(hook, _normalize_token_response)
     return client
@@ -138,10 +154,18 @@ def _normalize_token_response(response):
     return response
 
 
-def sign_in(provider: Provider, app: OAuthApp, scopes: tuple[str, ...], *,
-            open_browser: Callable[[str], Any] | None, announce: Callable[[str], None],
-            paste: Callable[[], str] | None = None, port: int = 0, timeout: float = 300.0,
-            now: Callable[[], float] = time.time) -> OAuthToken:
+def sign_in(
+    provider: Provider,
+    app: OAuthApp,
+    scopes: tuple[str, ...],
+    *,
+    open_browser: Callable[[str], Any] | None,
+    announce: Callable[[str], None],
+    paste: Callable[[], str] | None = None,
+    port: int = 0,
+    timeout: float = 300.0,
+    now: Callable[[], float] = time.time,
+) -> OAuthToken:
     """Authorization code + PKCE: consent in a browser, then the code for tokens."""
     from authlib.common.security import generate_token
 
@@ -153,34 +177,59 @@ def sign_in(provider: Provider, app: OAuthApp, scopes: tuple[str, ...], *,
     def authorize_url(redirect_uri: str) -> str:
         nonlocal client, state
         client = _client(provider, app, redirect_uri=redirect_uri, scopes=scopes)
-        url, state = client.create_authorization_url(provider.endpoints.authorize, code_verifier=verifier,
-                                                     **provider.authorize_params)
+        url, state = client.create_authorization_url(
+            provider.endpoints.authorize, code_verifier=verifier, **provider.authorize_params
+        )
         return url
 
-    redirected = round_trip(authorize_url, open_browser=open_browser, announce=announce, paste=paste,
-                            port=port, timeout=timeout)
+    redirected = round_trip(
+        authorize_url, open_browser=open_browser, announce=announce, paste=paste, port=port, timeout=timeout
+    )
     params = query_of(redirected)
     if params.get("state") != state:
-        raise OAuthFailure("The redirect's state does not match this sign-in (an old tab, or a forged redirect). "
-                           "Nothing was stored; run the command again.")
+        raise OAuthFailure(
+            "The redirect's state does not match this sign-in (an old tab, or a forged redirect). "
+            "Nothing was stored; run the command again."
+        )
     if "error" in params:
-        reason = "You declined the consent" if params["error"] == "access_denied" else \
-            f"{provider.title} refused the sign-in: {params['error']} {params.get('error_description', '')}".strip()
+        reason = (
+            "You declined the consent"
+            if params["error"] == "access_denied"
+            else f"{provider.title} refused the sign-in: {params['error']} {params.get('error_description', '')}".strip()
+        )
         raise OAuthFailure(f"{reason}. Nothing was stored.")
     if "code" not in params:
         raise OAuthFailure("The redirect carries no authorization code. Nothing was stored; run the command again.")
-    token = _call(provider, "sign-in", lambda: client.fetch_token(
-        provider.endpoints.token, code=params["code"], code_verifier=verifier,
-        **_client_id_in_body(provider, app)))
+    token = _call(
+        provider,
+        "sign-in",
+        lambda: client.fetch_token(
+            provider.endpoints.token, code=params["code"], code_verifier=verifier, **_client_id_in_body(provider, app)
+        ),
+    )
     if provider.exchanges_for_long_lived:
-        token = _call(provider, "sign-in", lambda: client.fetch_token(
-            provider.endpoints.token, grant_type="fb_exchange_token", fb_exchange_token=token["access_token"],
-            client_id=app.client_id))
+        token = _call(
+            provider,
+            "sign-in",
+            lambda: client.fetch_token(
+                provider.endpoints.token,
+                grant_type="fb_exchange_token",
+                fb_exchange_token=token["access_token"],
+                client_id=app.client_id,
+            ),
+        )
     return token_from_response(provider, app, token, now(), requested=scopes)
 
 
-def round_trip(build_url: Callable[[str], str], *, open_browser: Callable[[str], Any] | None,
-               announce: Callable[[str], None], paste: Callable[[], str] | None, port: int, timeout: float) -> str:
+def round_trip(
+    build_url: Callable[[str], str],
+    *,
+    open_browser: Callable[[str], Any] | None,
+    announce: Callable[[str], None],
+    paste: Callable[[], str] | None,
+    port: int,
+    timeout: float,
+) -> str:
     """Send the user to `build_url(redirect_uri)` and return the URL the browser was redirected to."""
     with LoopbackListener(port) as listener:
         url = build_url(listener.redirect_uri)
@@ -188,8 +237,9 @@ def round_trip(build_url: Callable[[str], str], *, open_browser: Callable[[str],
         if open_browser is not None:
             threading.Thread(target=_quietly, args=(open_browser, url), daemon=True, name="oauth-browser").start()
         if paste is not None:
-            threading.Thread(target=_quietly, args=(lambda: listener.feed(paste()),), daemon=True,
-                             name="oauth-paste").start()
+            threading.Thread(
+                target=_quietly, args=(lambda: listener.feed(paste()),), daemon=True, name="oauth-paste"
+            ).start()
         return listener.wait(timeout)
 
 
@@ -204,22 +254,33 @@ def _quietly(fn: Callable[..., Any], *args: Any) -> None:
         pass
 
 
-def token_from_response(provider: Provider, app: OAuthApp, response: dict, now: float, *,
-                        requested: tuple[str, ...] = (), previous: OAuthToken | None = None) -> OAuthToken:
+def token_from_response(
+    provider: Provider,
+    app: OAuthApp,
+    response: dict,
+    now: float,
+    *,
+    requested: tuple[str, ...] = (),
+    previous: OAuthToken | None = None,
+) -> OAuthToken:
     assert previous is not None or provider.endpoints is not None
     expires_in = response.get("expires_in")
     refresh_in = response.get("refresh_token_expires_in")
     raw_scope = response.get("scope")
-    scopes = tuple(s for s in str(raw_scope).replace(",", " ").split() if s) if raw_scope else \
-        (previous.scopes if previous else requested)
+    scopes = (
+        tuple(s for s in str(raw_scope).replace(",", " ").split() if s)
+        if raw_scope
+        else (previous.scopes if previous else requested)
+    )
     refresh = response.get("refresh_token")
     return OAuthToken(
         access_token=SecretStr(response["access_token"]),
         refresh_token=SecretStr(refresh) if refresh else (previous.refresh_token if previous else None),
         token_type=str(response.get("token_type") or "Bearer").capitalize(),
         expires_at=now + float(expires_in) if expires_in else None,
-        refresh_expires_at=now + float(refresh_in) if refresh_in else (
-            previous.refresh_expires_at if previous and not refresh else None),
+        refresh_expires_at=now + float(refresh_in)
+        if refresh_in
+        else (previous.refresh_expires_at if previous and not refresh else None),
         scopes=scopes,
         # a refreshed token stays with the server that issued it (the vendor, or the sandbox)
         token_url=previous.token_url if previous else provider.endpoints.token,
@@ -238,18 +299,27 @@ def _call(provider: Provider, what: str, fn: Callable[[], Any]) -> Any:
     try:
         return fn()
     except OAuthError as exc:
-        gone = exc.error in _GRANT_GONE or (exc.error == "invalid_request" and "token" in (exc.description or "").lower())
-        raise OAuthFailure(f"{provider.title} refused the {what}: {exc.error}"
-                           + (f" ({exc.description})" if exc.description else ""), grant_gone=gone) from None
+        gone = exc.error in _GRANT_GONE or (
+            exc.error == "invalid_request" and "token" in (exc.description or "").lower()
+        )
+        raise OAuthFailure(
+            f"{provider.title} refused the {what}: {exc.error}" + (f" ({exc.description})" if exc.description else ""),
+            grant_gone=gone,
+        ) from None
     except httpx2.HTTPStatusError as exc:
-        raise OAuthFailure(f"{provider.title}'s token endpoint answered HTTP {exc.response.status_code} "
-                           f"during the {what}; try again in a minute.") from None
+        raise OAuthFailure(
+            f"{provider.title}'s token endpoint answered HTTP {exc.response.status_code} "
+            f"during the {what}; try again in a minute."
+        ) from None
     except (httpx2.HTTPError, ValueError) as exc:
-        raise OAuthFailure(f"{provider.title}'s token endpoint could not be reached or answered garbage "
-                           f"during the {what} ({type(exc).__name__}); try again in a minute.") from None
+        raise OAuthFailure(
+            f"{provider.title}'s token endpoint could not be reached or answered garbage "
+            f"during the {what} ({type(exc).__name__}); try again in a minute."
+        ) from None
 
 
 # -- refresh, identity, revocation ----------------------------------------
+
 
 def refresh(provider: Provider, token: OAuthToken, now: float, *, timeout: float = DEFAULT_TIMEOUT) -> OAuthToken:
     """A new access token from the refresh token (and the new refresh token, where they rotate)."""
@@ -257,13 +327,19 @@ def refresh(provider: Provider, token: OAuthToken, now: float, *, timeout: float
         raise OAuthFailure(f"The {provider.title} token has expired and cannot be refreshed.", grant_gone=True)
     app = OAuthApp(token.client_id, token.client_secret)
     client = _client(provider, app, timeout=timeout)
-    response = _call(provider, "token refresh", lambda: client.refresh_token(
-        token.token_url, refresh_token=token.refresh_token.get_secret_value(),
-        **_client_id_in_body(provider, app)))
+    response = _call(
+        provider,
+        "token refresh",
+        lambda: client.refresh_token(
+            token.token_url, refresh_token=token.refresh_token.get_secret_value(), **_client_id_in_body(provider, app)
+        ),
+    )
     return token_from_response(provider, app, dict(response), now, previous=token)
 
 
-def identify(provider: Provider, token: OAuthToken, *, timeout: float = DEFAULT_TIMEOUT) -> tuple[str, str, dict[str, str]]:
+def identify(
+    provider: Provider, token: OAuthToken, *, timeout: float = DEFAULT_TIMEOUT
+) -> tuple[str, str, dict[str, str]]:
     """(account, label, extra facts) for a fresh token, from the provider's user-info endpoint."""
     import httpx
 
@@ -274,8 +350,10 @@ def identify(provider: Provider, token: OAuthToken, *, timeout: float = DEFAULT_
         response.raise_for_status()
         info = response.json()
     except (httpx.HTTPError, ValueError) as exc:
-        raise OAuthFailure(f"Signed in, but {provider.title} did not say whose account it is "
-                           f"({type(exc).__name__}); nothing was stored. Run the command again.") from None
+        raise OAuthFailure(
+            f"Signed in, but {provider.title} did not say whose account it is "
+            f"({type(exc).__name__}); nothing was stored. Run the command again."
+        ) from None
     return identity_from(provider.name, info)
 
 
@@ -302,10 +380,13 @@ def _x(info: dict) -> tuple[str, str, dict[str, str]]:
 
 
 def _webflow(info: dict) -> tuple[str, str, dict[str, str]]:
-    sites = (info.get("authorization", {}).get("authorizedTo", {}).get("siteIds") or info.get("sites") or [])
+    sites = info.get("authorization", {}).get("authorizedTo", {}).get("siteIds") or info.get("sites") or []
     site_ids = [s if isinstance(s, str) else s.get("id", "") for s in sites]
-    return (site_ids[0] if len(site_ids) == 1 else "workspace"), f"sites: {', '.join(site_ids)}", \
-        {"site_ids": ",".join(site_ids)}
+    return (
+        (site_ids[0] if len(site_ids) == 1 else "workspace"),
+        f"sites: {', '.join(site_ids)}",
+        {"site_ids": ",".join(site_ids)},
+    )
 
 
 def _mailchimp(info: dict) -> tuple[str, str, dict[str, str]]:
@@ -314,8 +395,14 @@ def _mailchimp(info: dict) -> tuple[str, str, dict[str, str]]:
     return account, info.get("accountname", ""), {"dc": info["dc"], "api_endpoint": info.get("api_endpoint", "")}
 
 
-_IDENTITY = {"google": _google, "meta": _meta, "linkedin": _linkedin, "x": _x, "webflow": _webflow,
-             "mailchimp": _mailchimp}
+_IDENTITY = {
+    "google": _google,
+    "meta": _meta,
+    "linkedin": _linkedin,
+    "x": _x,
+    "webflow": _webflow,
+    "mailchimp": _mailchimp,
+}
 
 
 def revoke(provider: Provider, token: OAuthToken, *, timeout: float = DEFAULT_TIMEOUT) -> bool:
@@ -336,9 +423,11 @@ def revoke(provider: Provider, token: OAuthToken, *, timeout: float = DEFAULT_TI
     try:
         response = httpx.post(token.revoke_url, data=data, auth=auth, timeout=timeout)
     except httpx.HTTPError as exc:
-        raise OAuthFailure(f"{provider.title}'s revocation endpoint could not be reached ({type(exc).__name__}).") from None
+        raise OAuthFailure(
+            f"{provider.title}'s revocation endpoint could not be reached ({type(exc).__name__})."
+        ) from None
     if response.status_code >= 400 and response.status_code != 400:
-        raise OAuthFailure(f"{provider.title} answered HTTP {response.status_code} to the revocation; "
-                           "the grant may still be active.")
+        raise OAuthFailure(
+            f"{provider.title} answered HTTP {response.status_code} to the revocation; the grant may still be active."
+        )
     return True  # 400 = already unknown or revoked at the vendor, which is what we wanted
-

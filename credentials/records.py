@@ -36,7 +36,9 @@ class OAuthToken(_Kind):
     refresh_token: Secret | None = None
     token_type: str = "Bearer"
     expires_at: float | None = Field(None, description="Unix time; None = does not expire.")
-    refresh_expires_at: float | None = Field(None, description="Unix time the refresh token dies, when the vendor says.")
+    refresh_expires_at: float | None = Field(
+        None, description="Unix time the refresh token dies, when the vendor says."
+    )
     scopes: tuple[str, ...] = ()
     token_url: str
     revoke_url: str | None = None
@@ -81,8 +83,9 @@ class ServiceAccountKey(_Kind):
     info: Secret = Field(description="The key file's JSON text.")
 
 
-SecretValue = Annotated[Union[OAuthToken, ApiKey, Password, BearerToken, ServiceAccountKey],
-                        Field(discriminator="kind")]
+SecretValue = Annotated[
+    Union[OAuthToken, ApiKey, Password, BearerToken, ServiceAccountKey], Field(discriminator="kind")
+]
 
 
 class Record(BaseModel):
@@ -113,19 +116,32 @@ class Record(BaseModel):
         secret = self.secret
         facts: dict[str, Any] = {"kind": secret.kind}
         if isinstance(secret, OAuthToken):
-            facts.update(scopes=list(secret.scopes), expires_at=secret.expires_at,
-                         refresh_expires_at=secret.refresh_expires_at,
-                         refreshable=secret.refresh_token is not None, token_url=secret.token_url,
-                         client_id=secret.client_id, **secret.extra)
+            facts.update(
+                scopes=list(secret.scopes),
+                expires_at=secret.expires_at,
+                refresh_expires_at=secret.refresh_expires_at,
+                refreshable=secret.refresh_token is not None,
+                token_url=secret.token_url,
+                client_id=secret.client_id,
+                **secret.extra,
+            )
         elif isinstance(secret, Password):
             facts.update(username=secret.username, **secret.extra)
         elif isinstance(secret, ServiceAccountKey):
             facts.update(client_email=secret.client_email)
         else:
             facts.update(secret.extra)
-        return {"client": self.client, "provider": self.provider, "account": self.account, "label": self.label,
-                "version": self.version, "created_at": self.created_at, "updated_at": self.updated_at,
-                "last_refresh_error": self.last_refresh_error, **facts}
+        return {
+            "client": self.client,
+            "provider": self.provider,
+            "account": self.account,
+            "label": self.label,
+            "version": self.version,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "last_refresh_error": self.last_refresh_error,
+            **facts,
+        }
 
 
 def record_key(provider: str, account: str) -> str:

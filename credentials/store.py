@@ -40,8 +40,19 @@ from credentials.paths import fsync_dir, locks_dir, make_vault_dirs, vault_dir
 from credentials.records import Record, record_key
 
 __all__ = [
-    "AccessDenied", "ClientStore", "InvalidKey", "KeyFileTooOpen", "KeyringUnavailable", "LockTimeout", "NotStored",
-    "VaultCorrupt", "VaultError", "VaultKeyMissing", "VersionConflict", "WrongKey", "stored_clients",
+    "AccessDenied",
+    "ClientStore",
+    "InvalidKey",
+    "KeyFileTooOpen",
+    "KeyringUnavailable",
+    "LockTimeout",
+    "NotStored",
+    "VaultCorrupt",
+    "VaultError",
+    "VaultKeyMissing",
+    "VersionConflict",
+    "WrongKey",
+    "stored_clients",
 ]
 
 FORMAT = "marketing-mcp-vault"
@@ -126,11 +137,12 @@ class _Cached:
 
     __slots__ = ("signature", "trusted", "data", "records")
 
-    def __init__(self, signature: tuple[int, int, int, int], trusted: bool, data: bytes,
-                 records: dict[str, Record]) -> None:
+    def __init__(
+        self, signature: tuple[int, int, int, int], trusted: bool, data: bytes, records: dict[str, Record]
+    ) -> None:
         self.signature = signature  # st_mtime_ns, st_size, st_ino, st_ctime_ns
-        self.trusted = trusted      # the signature alone proves "unchanged" (the file is not racily new)
-        self.data = data            # the envelope bytes (no secret in clear)
+        self.trusted = trusted  # the signature alone proves "unchanged" (the file is not racily new)
+        self.data = data  # the envelope bytes (no secret in clear)
         self.records = records
 
 
@@ -150,11 +162,20 @@ class ClientStore:
     client. Thread-safe, and safe across processes: writes are serialized by a file lock.
     """
 
-    def __init__(self, directory: Path, client: str, key: MasterKey, *, lock_timeout: float = 30.0,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        client: str,
+        key: MasterKey,
+        *,
+        lock_timeout: float = 30.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         if not isinstance(client, str) or not _CLIENT.fullmatch(client):
-            raise ValueError("A client name is 1-64 characters of letters, digits, '_', '.' and '-', "
-                             "starting with a letter or digit.")
+            raise ValueError(
+                "A client name is 1-64 characters of letters, digits, '_', '.' and '-', "
+                "starting with a letter or digit."
+            )
         self._directory = Path(directory)
         self._client = client
         self._key_bytes = key.client_key(client)
@@ -253,7 +274,9 @@ class ClientStore:
                 now = f"version {current}" if previous else "deleted"
                 raise VersionConflict(
                     f"{record.key} of client '{self._client}' changed since version {expected_version} was read "
-                    f"(it is now {now}).", "Re-read the record and use (or retry with) the newer one.")
+                    f"(it is now {now}).",
+                    "Re-read the record and use (or retry with) the newer one.",
+                )
             return self._stamp(record, expected_version + 1)
 
         return self._write(record.key, change)
@@ -311,7 +334,7 @@ class ClientStore:
             try:
                 view = memoryview(data)
                 while view:
-                    view = view[os.write(fd, view):]
+                    view = view[os.write(fd, view) :]
                 os.fsync(fd)
                 st = os.fstat(fd)
             finally:
@@ -326,12 +349,19 @@ class ClientStore:
     # -- encryption ----------------------------------------------------------------------------
 
     def _encode(self, records: dict[str, Record]) -> bytes:
-        plaintext = json.dumps({"records": {k: r.to_storage() for k, r in sorted(records.items())}},
-                               separators=(",", ":")).encode("utf-8")
+        plaintext = json.dumps(
+            {"records": {k: r.to_storage() for k, r in sorted(records.items())}}, separators=(",", ":")
+        ).encode("utf-8")
         nonce = secrets.token_bytes(NONCE_BYTES)
         ciphertext = _aesgcm(self._key_bytes).encrypt(nonce, plaintext, _associated_data(self._client, self._kcv))
-        envelope = {"format": FORMAT, "version": FORMAT_VERSION, "client": self._client, "kcv": self._kcv,
-                    "nonce": _b64(nonce), "ciphertext": _b64(ciphertext)}
+        envelope = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "client": self._client,
+            "kcv": self._kcv,
+            "nonce": _b64(nonce),
+            "ciphertext": _b64(ciphertext),
+        }
         return (json.dumps(envelope, indent=1) + "\n").encode("utf-8")
 
     def _decode(self, data: bytes) -> dict[str, Record]:
@@ -344,8 +374,10 @@ class ClientStore:
         version = envelope.get("version")
         if version != FORMAT_VERSION:
             if isinstance(version, int) and version > FORMAT_VERSION:
-                raise VaultCorrupt(f"{self.path} was written by a newer marketing-mcp (vault format {version}).",
-                                   "Upgrade marketing-mcp to open it; the file was not modified.")
+                raise VaultCorrupt(
+                    f"{self.path} was written by a newer marketing-mcp (vault format {version}).",
+                    "Upgrade marketing-mcp to open it; the file was not modified.",
+                )
             raise self._corrupt("has an unknown format version")
         client = envelope.get("client")
         if client != self._client:
@@ -354,14 +386,16 @@ class ClientStore:
                     f"{self.path} holds the credentials of client '{client}', not of client '{self._client}'.",
                     f"Each client's file opens only under its own name. Move the file back to {client}.vault, "
                     f"or log in for client '{self._client}' (`marketing-mcp auth login|set PROVIDER "
-                    f"--client {self._client}`) after moving it aside.")
+                    f"--client {self._client}`) after moving it aside.",
+                )
             raise self._corrupt("has no valid client name")
         kcv = envelope.get("kcv")
         if not isinstance(kcv, str) or not secrets.compare_digest(kcv.encode("utf-8"), self._kcv.encode("ascii")):
             raise WrongKey(
                 f"The vault key in use ({self._key_origin}) is not the key {self.path} was written with.",
                 "Set MARKETING_MCP_VAULT_KEY to the original key, or move the file aside and log in again "
-                f"(`marketing-mcp auth login|set PROVIDER --client {self._client}`). The file was left untouched.")
+                f"(`marketing-mcp auth login|set PROVIDER --client {self._client}`). The file was left untouched.",
+            )
         try:
             nonce = _unb64(envelope.get("nonce"))
             ciphertext = _unb64(envelope.get("ciphertext"))
@@ -380,7 +414,7 @@ class ClientStore:
             if not isinstance(stored, dict):
                 raise TypeError
             records = {key: Record.model_validate(value) for key, value in stored.items()}
-        except Exception:  # noqa: BLE001 - never chain: validation errors echo the (secret) input
+        except Exception:
             raise self._corrupt("holds records that do not validate") from None
         for key, record in records.items():
             if key != record.key or record.client != self._client:
@@ -390,12 +424,16 @@ class ClientStore:
     def _corrupt(self, what: str) -> VaultCorrupt:
         bak = self.backup_path
         if bak.exists():
-            hint = (f"The file was not modified. The last good copy is {bak}: restore it with "
-                    f"`cp {bak} {self.path}` if it opens; otherwise move {self.path} aside and log in again "
-                    f"(`marketing-mcp auth login|set PROVIDER --client {self._client}`).")
+            hint = (
+                f"The file was not modified. The last good copy is {bak}: restore it with "
+                f"`cp {bak} {self.path}` if it opens; otherwise move {self.path} aside and log in again "
+                f"(`marketing-mcp auth login|set PROVIDER --client {self._client}`)."
+            )
         else:
-            hint = (f"The file was not modified, and there is no backup copy. Move {self.path} aside and log in "
-                    f"again (`marketing-mcp auth login|set PROVIDER --client {self._client}`).")
+            hint = (
+                f"The file was not modified, and there is no backup copy. Move {self.path} aside and log in "
+                f"again (`marketing-mcp auth login|set PROVIDER --client {self._client}`)."
+            )
         return VaultCorrupt(f"The vault file {self.path} {what}.", hint)
 
     # -- checks --------------------------------------------------------------------------------
@@ -408,7 +446,8 @@ class ClientStore:
                 f"This store holds the credentials of client '{self._client}'; the record is for client "
                 f"'{record.client}'.",
                 f"Use the store of client '{record.client}' (a server is started for one client: "
-                f"--client {record.client}).")
+                f"--client {record.client}).",
+            )
 
     def _not_stored(self, provider: str, account: str, records: dict[str, Record]) -> NotStored:
         stored = ", ".join(sorted(records)) or "nothing"
@@ -416,7 +455,8 @@ class ClientStore:
             f"No credential {record_key(provider, account)} is stored for client '{self._client}'.",
             f"Stored for '{self._client}': {stored}. Add it with `marketing-mcp auth login {provider} --client "
             f"{self._client}` (OAuth) or `marketing-mcp auth set {provider} --client {self._client}` "
-            f"(API key, password or token).")
+            f"(API key, password or token).",
+        )
 
     # -- locks ---------------------------------------------------------------------------------
 
@@ -430,8 +470,9 @@ class ClientStore:
             if lock is None:
                 import filelock
 
-                lock = self._locks[str(path)] = filelock.FileLock(path, timeout=self._lock_timeout, mode=0o600,
-                                                                  thread_local=True)
+                lock = self._locks[str(path)] = filelock.FileLock(
+                    path, timeout=self._lock_timeout, mode=0o600, thread_local=True
+                )
             return lock
 
     @contextlib.contextmanager
@@ -453,7 +494,8 @@ class ClientStore:
             f"Timed out after {self._lock_timeout:g} s waiting for the lock '{what}' of client '{self._client}' "
             f"({path}).",
             f"Another marketing-mcp process may be stuck holding it; find it with `fuser {path}` (or lsof) and "
-            f"stop it, then retry.")
+            f"stop it, then retry.",
+        )
 
     def lock(self, name: str) -> contextlib.AbstractContextManager[None]:
         """An exclusive lock across processes and threads, e.g. `lock(f"refresh {provider}/{account}")`.
@@ -482,8 +524,7 @@ class ClientStore:
             raise self._timeout(name, path) from None
         except asyncio.CancelledError:
             # The worker thread may still get the lock after we stop waiting: release it then.
-            waiting.add_done_callback(
-                lambda t: None if t.cancelled() or t.exception() is not None else lock.release())
+            waiting.add_done_callback(lambda t: None if t.cancelled() or t.exception() is not None else lock.release())
             raise
         try:
             yield

@@ -19,9 +19,9 @@ import httpx
 
 from adapters.errors import AuthError, UpstreamUnavailable
 
+from .http_auth import BasicAuth, BearerAuth
 from .providers import provider as provider_named
 from .records import ApiKey, BearerToken, OAuthToken, Password, Record, ServiceAccountKey, record_key
-from .http_auth import BasicAuth, BearerAuth
 
 if TYPE_CHECKING:
     from .store import ClientStore
@@ -38,8 +38,14 @@ def login_command(provider: str, client: str) -> str:
 
 
 class Vault:
-    def __init__(self, store: "ClientStore", *, now: Callable[[], float] = time.time,
-                 refresh_margin: float = REFRESH_MARGIN, timeout: float = 20.0):
+    def __init__(
+        self,
+        store: "ClientStore",
+        *,
+        now: Callable[[], float] = time.time,
+        refresh_margin: float = REFRESH_MARGIN,
+        timeout: float = 20.0,
+    ):
         self._store = store
         self.client = store.client
         self._now = now
@@ -78,12 +84,16 @@ class Vault:
         except VaultError as exc:
             raise AuthError(exc.message, hint=exc.hint) from None
         if not found:
-            raise AuthError(f"No {provider} credentials are stored for client '{self.client}'.",
-                            hint=f"Run `{login_command(provider, self.client)}`.")
+            raise AuthError(
+                f"No {provider} credentials are stored for client '{self.client}'.",
+                hint=f"Run `{login_command(provider, self.client)}`.",
+            )
         if len(found) > 1:
             accounts = ", ".join(r.account for r in found)
-            raise AuthError(f"Client '{self.client}' has several {provider} accounts ({accounts}).",
-                            hint=f"Name one in mcp.json: credentials.account of the server, e.g. \"{found[0].account}\".")
+            raise AuthError(
+                f"Client '{self.client}' has several {provider} accounts ({accounts}).",
+                hint=f'Name one in mcp.json: credentials.account of the server, e.g. "{found[0].account}".',
+            )
         return found[0]
 
     def auth(self, provider: str, account: str | None = None) -> httpx.Auth:
@@ -100,8 +110,11 @@ class Vault:
         if isinstance(secret, ApiKey):
             return BasicAuth("marketing-mcp", secret.key)  # Mailchimp: any user name, the key as password
         assert isinstance(secret, ServiceAccountKey)
-        raise AuthError(f"The {provider} credential of client '{self.client}' is a service-account key, "
-                        "which only Google's SDK clients can use.", hint="Use google_credentials().")
+        raise AuthError(
+            f"The {provider} credential of client '{self.client}' is a service-account key, "
+            "which only Google's SDK clients can use.",
+            hint="Use google_credentials().",
+        )
 
     def google_credentials(self, account: str | None = None, scopes: tuple[str, ...] = ()):
         """A google-auth Credentials object whose refreshes go through this vault."""
@@ -158,7 +171,12 @@ class Vault:
                     return rec
                 token = rec.secret
                 assert isinstance(token, OAuthToken)
-                if token.refresh_token is None and token.expires_at and token.expires_at > self._now() and stale is None:
+                if (
+                    token.refresh_token is None
+                    and token.expires_at
+                    and token.expires_at > self._now()
+                    and stale is None
+                ):
                     self._warm[rec.key] = rec  # cannot refresh yet still valid: use it to the end
                     return rec
                 try:
@@ -166,8 +184,10 @@ class Vault:
                 except oauth.OAuthFailure as exc:
                     if exc.grant_gone:
                         self._note_failure(rec, str(exc))
-                        raise AuthError(f"The {p.title} sign-in of client '{self.client}' ({account}) no longer works: {exc}",
-                                        hint=f"Sign in again: `{login_command(provider, self.client)}`.") from None
+                        raise AuthError(
+                            f"The {p.title} sign-in of client '{self.client}' ({account}) no longer works: {exc}",
+                            hint=f"Sign in again: `{login_command(provider, self.client)}`.",
+                        ) from None
                     raise UpstreamUnavailable(str(exc), vendor=p.title) from None
                 updated = rec.model_copy(update={"secret": fresh, "last_refresh_error": None})
                 try:

@@ -57,12 +57,35 @@ TOOL_RESULT_MAX_CHARS = 8000
 
 OFFLINE_HINT = "run without ANTHROPIC_API_KEY to use the offline planner"
 
-SPAM_PHRASES = ("free", "act now", "buy now", "order now", "click here", "limited time", "urgent", "guarantee",
-                "guaranteed", "risk-free", "risk free", "no cost", "winner", "cash", "earn money", "make money",
-                "100%", "$$$", "miracle", "once in a lifetime", "congratulations", "no obligation")
+SPAM_PHRASES = (
+    "free",
+    "act now",
+    "buy now",
+    "order now",
+    "click here",
+    "limited time",
+    "urgent",
+    "guarantee",
+    "guaranteed",
+    "risk-free",
+    "risk free",
+    "no cost",
+    "winner",
+    "cash",
+    "earn money",
+    "make money",
+    "100%",
+    "$$$",
+    "miracle",
+    "once in a lifetime",
+    "congratulations",
+    "no obligation",
+)
 _SPAM_RE = re.compile("|".join(rf"(?<![\w$%]){re.escape(p)}(?![\w$%])" for p in SPAM_PHRASES), re.IGNORECASE)
-_STOPWORDS = frozenset("a an and are as at be by can do does for from how i in is it my of on or our that the this to "
-                       "vs what when where which who why will with you your".split())
+_STOPWORDS = frozenset(
+    "a an and are as at be by can do does for from how i in is it my of on or our that the this to "
+    "vs what when where which who why will with you your".split()
+)
 
 
 def price_per_million(model: str) -> tuple[float, float]:
@@ -79,8 +102,16 @@ class ClaudePlanner:
 
     name = "claude"
 
-    def __init__(self, api_key: str, *, model: str = DEFAULT_MODEL, http_client: Any = None,
-                 max_tokens: int = 1500, timeout: float = 60.0, max_retries: int = 2) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        model: str = DEFAULT_MODEL,
+        http_client: Any = None,
+        max_tokens: int = 1500,
+        timeout: float = 60.0,
+        max_retries: int = 2,
+    ) -> None:
         secret = api_key.get_secret_value() if hasattr(api_key, "get_secret_value") else api_key
         if not secret or not str(secret).strip():
             raise ValueError("ClaudePlanner needs an Anthropic API key.")
@@ -109,22 +140,31 @@ class ClaudePlanner:
                 "required": ["seo_title", "meta_description"],
             },
         }
-        rules = [f"The SEO title has {TITLE_MIN}-{TITLE_MAX} characters.",
-                 f"The meta description has {DESCRIPTION_MIN}-{DESCRIPTION_MAX} characters: what the page gives "
-                 "the searcher and a reason to click."]
+        rules = [
+            f"The SEO title has {TITLE_MIN}-{TITLE_MAX} characters.",
+            f"The meta description has {DESCRIPTION_MIN}-{DESCRIPTION_MAX} characters: what the page gives "
+            "the searcher and a reason to click.",
+        ]
         if main_words:
-            rules.insert(1, f"The title contains the words of the top query ({', '.join(main_words)}), "
-                            "the most important first.")
-        prompt = (f"Write a better search snippet for this page, to raise its click-through rate from search.\n\n"
-                  f"{_page_text(page)}\n\nRules:\n" + "\n".join(f"- {r}" for r in rules)
-                  + "\n\nAnswer by calling write_snippet.")
+            rules.insert(
+                1, f"The title contains the words of the top query ({', '.join(main_words)}), the most important first."
+            )
+        prompt = (
+            f"Write a better search snippet for this page, to raise its click-through rate from search.\n\n"
+            f"{_page_text(page)}\n\nRules:\n"
+            + "\n".join(f"- {r}" for r in rules)
+            + "\n\nAnswer by calling write_snippet."
+        )
 
         def check(answer: dict[str, Any]) -> tuple[Snippet | None, list[str]]:
             title = _text(answer.get("seo_title"))
             description = _text(answer.get("meta_description"))
             problems = _title_problems(title, main_words) + description_problems(description)
-            if not problems and title == (page.seo_title or "").strip() \
-                    and description == (page.meta_description or "").strip():
+            if (
+                not problems
+                and title == (page.seo_title or "").strip()
+                and description == (page.meta_description or "").strip()
+            ):
                 problems.append("The title and description are the page's current ones; write better ones.")
             return (None if problems else Snippet(seo_title=title, meta_description=description)), problems
 
@@ -138,20 +178,28 @@ class ClaudePlanner:
             "description": f"Return {count} new subject lines.",
             "input_schema": {
                 "type": "object",
-                "properties": {"subject_lines": {"type": "array", "minItems": count, "maxItems": count,
-                                                 "items": {"type": "string", "maxLength": SUBJECT_MAX}}},
+                "properties": {
+                    "subject_lines": {
+                        "type": "array",
+                        "minItems": count,
+                        "maxItems": count,
+                        "items": {"type": "string", "maxLength": SUBJECT_MAX},
+                    }
+                },
                 "required": ["subject_lines"],
             },
         }
-        prompt = (f"This email subject line under-performs: {json.dumps(subject, ensure_ascii=False)}\n"
-                  + (f"Audience: {audience}\n" if audience else "")
-                  + f"\nWrite {count} new subject lines to test against it, each taking a different angle.\n"
-                  "Rules:\n"
-                  f"- at most {SUBJECT_MAX} characters each (shorter is usually better);\n"
-                  "- different from the original and from each other;\n"
-                  "- no spam-filter words (free, act now, urgent, guarantee, click here, ...), no ALL CAPS words, "
-                  "no more than one exclamation mark.\n"
-                  "Answer by calling write_subject_lines.")
+        prompt = (
+            f"This email subject line under-performs: {json.dumps(subject, ensure_ascii=False)}\n"
+            + (f"Audience: {audience}\n" if audience else "")
+            + f"\nWrite {count} new subject lines to test against it, each taking a different angle.\n"
+            "Rules:\n"
+            f"- at most {SUBJECT_MAX} characters each (shorter is usually better);\n"
+            "- different from the original and from each other;\n"
+            "- no spam-filter words (free, act now, urgent, guarantee, click here, ...), no ALL CAPS words, "
+            "no more than one exclamation mark.\n"
+            "Answer by calling write_subject_lines."
+        )
         original = _norm(subject)
 
         def check(answer: dict[str, Any]) -> tuple[list[str] | None, list[str]]:
@@ -180,27 +228,32 @@ class ClaudePlanner:
         tool = {
             "name": "write_fixes",
             "description": "Return the CMS fields to set. Leave out every field that needs no change; "
-                           "return an empty object when no finding can be fixed by changing these fields.",
+            "return an empty object when no finding can be fixed by changing these fields.",
             "input_schema": {
                 "type": "object",
                 "properties": {
                     **SNIPPET_PROPERTIES,
-                    "title": {"type": "string", "description": f"The post's title (its h1), at most "
-                                                               f"{POST_TITLE_MAX} characters."},
+                    "title": {
+                        "type": "string",
+                        "description": f"The post's title (its h1), at most {POST_TITLE_MAX} characters.",
+                    },
                     "excerpt": {"type": "string", "description": f"At most {EXCERPT_MAX} characters."},
                 },
                 "additionalProperties": False,
             },
         }
-        listed = "\n".join(f"- [{f.severity}] {f.check}: {f.message}" + (f" Suggested fix: {f.fix}" if f.fix else "")
-                           for f in findings)
-        prompt = (f"A page audit found these problems:\n{listed}\n\n{_page_text(page)}\n\n"
-                  "Some of them can be fixed by changing the page's content fields (seo_title, meta_description, "
-                  "title, excerpt); others need a developer (templates, speed, markup) and are not yours to fix. "
-                  "Set only the fields that fix a finding above.\n"
-                  f"Rules: seo_title {TITLE_MIN}-{TITLE_MAX} characters; meta_description "
-                  f"{DESCRIPTION_MIN}-{DESCRIPTION_MAX} characters; title at most {POST_TITLE_MAX}; excerpt at most "
-                  f"{EXCERPT_MAX}.\nAnswer by calling write_fixes (an empty object when content cannot fix any).")
+        listed = "\n".join(
+            f"- [{f.severity}] {f.check}: {f.message}" + (f" Suggested fix: {f.fix}" if f.fix else "") for f in findings
+        )
+        prompt = (
+            f"A page audit found these problems:\n{listed}\n\n{_page_text(page)}\n\n"
+            "Some of them can be fixed by changing the page's content fields (seo_title, meta_description, "
+            "title, excerpt); others need a developer (templates, speed, markup) and are not yours to fix. "
+            "Set only the fields that fix a finding above.\n"
+            f"Rules: seo_title {TITLE_MIN}-{TITLE_MAX} characters; meta_description "
+            f"{DESCRIPTION_MIN}-{DESCRIPTION_MAX} characters; title at most {POST_TITLE_MAX}; excerpt at most "
+            f"{EXCERPT_MAX}.\nAnswer by calling write_fixes (an empty object when content cannot fix any)."
+        )
         current = {"seo_title": page.seo_title, "meta_description": page.meta_description, "title": page.title}
 
         def check(answer: dict[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
@@ -232,9 +285,15 @@ class ClaudePlanner:
     async def plan(self, goal: str, catalog: Catalog, call_read_tool: Any) -> Plan:
         tools, qualified_of = _catalog_tools(catalog)
         tools.append(_submit_plan_tool(sorted(catalog.tools)))
-        messages: list[dict[str, Any]] = [{"role": "user", "content": (
-            f"Goal: {goal}\n\nLook at the data you need with the read-only tools, then call submit_plan with the "
-            "steps that reach the goal.")}]
+        messages: list[dict[str, Any]] = [
+            {
+                "role": "user",
+                "content": (
+                    f"Goal: {goal}\n\nLook at the data you need with the read-only tools, then call submit_plan with the "
+                    "steps that reach the goal."
+                ),
+            }
+        ]
         plan_corrections = 1
         for turn in range(MAX_PLAN_TURNS):
             last_turn = turn == MAX_PLAN_TURNS - 1
@@ -250,17 +309,28 @@ class ClaudePlanner:
                     if plan is not None:
                         return plan
                     if plan_corrections == 0:
-                        raise PlannerError("Claude's plan did not validate after a correction: "
-                                          + _sentences(problems) + f" Try a narrower goal, or {OFFLINE_HINT}.")
+                        raise PlannerError(
+                            "Claude's plan did not validate after a correction: "
+                            + _sentences(problems)
+                            + f" Try a narrower goal, or {OFFLINE_HINT}."
+                        )
                     plan_corrections -= 1
-                    results.append(_tool_result(call.id, "The plan was not accepted:\n- " + "\n- ".join(problems)
-                                                + "\nFix these steps and call submit_plan again.", error=True))
+                    results.append(
+                        _tool_result(
+                            call.id,
+                            "The plan was not accepted:\n- "
+                            + "\n- ".join(problems)
+                            + "\nFix these steps and call submit_plan again.",
+                            error=True,
+                        )
+                    )
                 else:
                     results.append(await _run_read_tool(call, catalog, qualified_of, call_read_tool))
             messages.append({"role": "assistant", "content": [_block_param(b) for b in response.content]})
             messages.append({"role": "user", "content": results})
-        raise PlannerError(f"Claude did not submit a valid plan within {MAX_PLAN_TURNS} turns; try a narrower goal, "
-                           f"or {OFFLINE_HINT}.")
+        raise PlannerError(
+            f"Claude did not submit a valid plan within {MAX_PLAN_TURNS} turns; try a narrower goal, or {OFFLINE_HINT}."
+        )
 
     async def aclose(self) -> None:
         """Close the SDK client (and with it an http_client it was given)."""
@@ -274,8 +344,11 @@ class ClaudePlanner:
         if self._client is None:
             import anthropic
 
-            kwargs: dict[str, Any] = {"api_key": self._api_key, "timeout": self.timeout,
-                                      "max_retries": self.max_retries}
+            kwargs: dict[str, Any] = {
+                "api_key": self._api_key,
+                "timeout": self.timeout,
+                "max_retries": self.max_retries,
+            }
             if self._http_client is not None:
                 kwargs["http_client"] = self._http_client
             self._client = anthropic.AsyncAnthropic(**kwargs)
@@ -291,45 +364,61 @@ class ClaudePlanner:
         except anthropic.APIStatusError as e:
             raise PlannerError(self._scrub(self._status_message(e))) from None
         except anthropic.APITimeoutError:
-            raise PlannerError(f"Claude did not answer within {self.timeout:g} s; try again, raise the timeout, or "
-                               f"{OFFLINE_HINT}.") from None
+            raise PlannerError(
+                f"Claude did not answer within {self.timeout:g} s; try again, raise the timeout, or {OFFLINE_HINT}."
+            ) from None
         except anthropic.APIConnectionError as e:
             cause = f": {e.__cause__}" if e.__cause__ else ""
-            raise PlannerError(self._scrub(f"Could not reach Claude's API{cause}; check the network connection "
-                                           f"(and any proxy settings), or {OFFLINE_HINT}.")) from None
+            raise PlannerError(
+                self._scrub(
+                    f"Could not reach Claude's API{cause}; check the network connection "
+                    f"(and any proxy settings), or {OFFLINE_HINT}."
+                )
+            ) from None
         except anthropic.APIResponseValidationError:
-            raise PlannerError(f"Claude's API answered with data this planner cannot read; update the anthropic "
-                               f"package, or {OFFLINE_HINT}.") from None
+            raise PlannerError(
+                f"Claude's API answered with data this planner cannot read; update the anthropic "
+                f"package, or {OFFLINE_HINT}."
+            ) from None
         self._record(response.usage)
         if response.stop_reason == "refusal":
-            raise PlannerError("Claude declined to answer this request (stop_reason 'refusal'); rephrase the goal, "
-                               f"or {OFFLINE_HINT}.")
+            raise PlannerError(
+                f"Claude declined to answer this request (stop_reason 'refusal'); rephrase the goal, or {OFFLINE_HINT}."
+            )
         return response
 
     def _status_message(self, e: Any) -> str:
         status = e.status_code
         detail = f": {e.api_message}" if getattr(e, "api_message", None) else ""
         if status == 401:
-            return (f"Claude rejected the API key (HTTP 401{detail}); check ANTHROPIC_API_KEY, or unset it to use "
-                    "the offline planner.")
+            return (
+                f"Claude rejected the API key (HTTP 401{detail}); check ANTHROPIC_API_KEY, or unset it to use "
+                "the offline planner."
+            )
         if status == 403:
-            return (f"This API key may not use {self.model} (HTTP 403{detail}); check the key's workspace and "
-                    f"permissions, or {OFFLINE_HINT}.")
+            return (
+                f"This API key may not use {self.model} (HTTP 403{detail}); check the key's workspace and "
+                f"permissions, or {OFFLINE_HINT}."
+            )
         if status == 404:
-            return (f"Claude's API does not know the model '{self.model}' (HTTP 404{detail}); set "
-                    f"MARKETING_MCP_CLAUDE_MODEL to a current model (e.g. {DEFAULT_MODEL}).")
+            return (
+                f"Claude's API does not know the model '{self.model}' (HTTP 404{detail}); set "
+                f"MARKETING_MCP_CLAUDE_MODEL to a current model (e.g. {DEFAULT_MODEL})."
+            )
         if status == 413:
-            return (f"The request was too large for Claude (HTTP 413); try a narrower goal or fewer tools, or "
-                    f"{OFFLINE_HINT}.")
+            return (
+                f"The request was too large for Claude (HTTP 413); try a narrower goal or fewer tools, or "
+                f"{OFFLINE_HINT}."
+            )
         if status == 429:
             wait = e.response.headers.get("retry-after")
             when = f"in {wait} s" if wait and wait.isdigit() else "later"
-            return (f"Claude is rate limiting this key (HTTP 429{detail}); try again {when} or {OFFLINE_HINT}.")
+            return f"Claude is rate limiting this key (HTTP 429{detail}); try again {when} or {OFFLINE_HINT}."
         if status == 529:
-            return (f"Claude is overloaded (HTTP 529); try again in a few minutes or {OFFLINE_HINT}.")
+            return f"Claude is overloaded (HTTP 529); try again in a few minutes or {OFFLINE_HINT}."
         if status >= 500:
-            return (f"Claude's API failed (HTTP {status}{detail}); try again later or {OFFLINE_HINT}.")
-        return (f"Claude's API refused the request (HTTP {status}{detail}); if it persists, {OFFLINE_HINT}.")
+            return f"Claude's API failed (HTTP {status}{detail}); try again later or {OFFLINE_HINT}."
+        return f"Claude's API refused the request (HTTP {status}{detail}); if it persists, {OFFLINE_HINT}."
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._api_key, "[API key]")
@@ -342,8 +431,9 @@ class ClaudePlanner:
         read = getattr(usage, "cache_read_input_tokens", None) or 0
         output = usage.output_tokens or 0
         price_in, price_out = price_per_million(self.model)
-        cost = (fresh + written * CACHE_WRITE_FACTOR + read * CACHE_READ_FACTOR) * price_in / 1e6 \
-            + output * price_out / 1e6
+        cost = (
+            fresh + written * CACHE_WRITE_FACTOR + read * CACHE_READ_FACTOR
+        ) * price_in / 1e6 + output * price_out / 1e6
         self.usage.add(Usage(input_tokens=fresh + written + read, output_tokens=output, cost_usd=cost, calls=1))
 
     async def _ask(self, system: str, prompt: str, tool: dict[str, Any], check: Any, what: str) -> Any:
@@ -360,11 +450,27 @@ class ClaudePlanner:
             if result is not None:
                 return result
             messages.append({"role": "assistant", "content": [_block_param(b) for b in response.content]})
-            messages.append({"role": "user", "content": [_tool_result(call.id, (
-                "This answer does not fit:\n- " + "\n- ".join(problems)
-                + f"\nCall {tool['name']} again with an answer that fixes these problems."), error=True)]})
-        raise PlannerError(f"Claude could not give {what} that fits, even after a retry: " + _sentences(problems)
-                           + f" Try again, or {OFFLINE_HINT}.")
+            messages.append(
+                {
+                    "role": "user",
+                    "content": [
+                        _tool_result(
+                            call.id,
+                            (
+                                "This answer does not fit:\n- "
+                                + "\n- ".join(problems)
+                                + f"\nCall {tool['name']} again with an answer that fixes these problems."
+                            ),
+                            error=True,
+                        )
+                    ],
+                }
+            )
+        raise PlannerError(
+            f"Claude could not give {what} that fits, even after a retry: "
+            + _sentences(problems)
+            + f" Try again, or {OFFLINE_HINT}."
+        )
 
 
 def from_environment(environ: Mapping[str, str] | None = None, **kwargs: Any) -> Planner | None:
@@ -381,9 +487,11 @@ def from_environment(environ: Mapping[str, str] | None = None, **kwargs: Any) ->
 
 # --- prompts ---------------------------------------------------------------------------------
 
-SYSTEM_WRITER = ("You write marketing copy for websites and emails: specific, honest, in the page's language, "
-                 "with no clickbait and no claims the content does not support. You always answer by calling the "
-                 "tool you are given, and you respect every length limit exactly (count the characters).")
+SYSTEM_WRITER = (
+    "You write marketing copy for websites and emails: specific, honest, in the page's language, "
+    "with no clickbait and no claims the content does not support. You always answer by calling the "
+    "tool you are given, and you respect every length limit exactly (count the characters)."
+)
 
 SYSTEM_PLANNER = (
     "You plan marketing work for an automated Director. The tools you are given are MCP tools of the client's "
@@ -395,22 +503,26 @@ SYSTEM_PLANNER = (
     "dry_run out unless the goal asks for a preview.\n"
     "- Finish by calling submit_plan. Each step names its tool by the qualified name with the dot "
     "(wordpress.update_post), gives arguments that fit the tool's input schema, and says why in one sentence.\n"
-    "- Plan only what the goal needs; if nothing needs doing, submit an empty plan and say why in notes.")
+    "- Plan only what the goal needs; if nothing needs doing, submit an empty plan and say why in notes."
+)
 
 
 def _page_text(page: PageContext) -> str:
     queries = "\n".join(f"  {i}. {q}" for i, q in enumerate(page.queries[:10], 1)) or "  (none known)"
-    lines = [f"URL: {page.url}",
-             f"Post title: {page.title}",
-             f"Current SEO title: {page.seo_title or '(none)'}",
-             f"Current meta description: {page.meta_description or '(none)'}",
-             f"Search queries it shows for, most impressions first:\n{queries}"]
+    lines = [
+        f"URL: {page.url}",
+        f"Post title: {page.title}",
+        f"Current SEO title: {page.seo_title or '(none)'}",
+        f"Current meta description: {page.meta_description or '(none)'}",
+        f"Search queries it shows for, most impressions first:\n{queries}",
+    ]
     if page.body_excerpt:
         lines.append(f"Start of the page's text:\n{page.body_excerpt[:2000]}")
     return "\n".join(lines)
 
 
 # --- checks ----------------------------------------------------------------------------------
+
 
 def _text(value: Any) -> str:
     return " ".join(value.split()) if isinstance(value, str) else ""
@@ -479,14 +591,20 @@ def _sentences(problems: list[str]) -> str:
 
 def _no_tool_call(response: Any, what: str, max_tokens: int) -> str:
     if response.stop_reason in ("max_tokens", "model_context_window_exceeded"):
-        return (f"Claude's answer for {what} was cut off (stop_reason '{response.stop_reason}', max_tokens "
-                f"{max_tokens}); raise max_tokens, or {OFFLINE_HINT}.")
+        return (
+            f"Claude's answer for {what} was cut off (stop_reason '{response.stop_reason}', max_tokens "
+            f"{max_tokens}); raise max_tokens, or {OFFLINE_HINT}."
+        )
     said = " ".join(b.text for b in response.content if b.type == "text").strip()
-    return (f"Claude declined to give {what}" + (f": {said[:300]}" if said else " (no tool call in its answer)")
-            + f"; rephrase the request, or {OFFLINE_HINT}.")
+    return (
+        f"Claude declined to give {what}"
+        + (f": {said[:300]}" if said else " (no tool call in its answer)")
+        + f"; rephrase the request, or {OFFLINE_HINT}."
+    )
 
 
 # --- the plan loop ---------------------------------------------------------------------------
+
 
 def _wire_name(qualified: str) -> str:
     """A Messages API tool name (^[A-Za-z0-9_-]{1,64}$) for a qualified MCP tool name."""
@@ -502,15 +620,23 @@ def _catalog_tools(catalog: Catalog) -> tuple[list[dict[str, Any]], dict[str, st
         n = 2
         while wire in qualified_of or wire == "submit_plan":
             suffix = f"_{n}"
-            wire = _wire_name(qualified)[:64 - len(suffix)] + suffix
+            wire = _wire_name(qualified)[: 64 - len(suffix)] + suffix
             n += 1
         qualified_of[wire] = qualified
-        how = ("Read-only: runs when you call it." if spec.read_only else
-               "Changes things: never call it directly; put it as a step in submit_plan.")
+        how = (
+            "Read-only: runs when you call it."
+            if spec.read_only
+            else "Changes things: never call it directly; put it as a step in submit_plan."
+        )
         schema = dict(spec.input_schema or {})
         schema.setdefault("type", "object")
-        tools.append({"name": wire, "description": f"{spec.description.strip()}\n\n[{qualified}] {how}".strip(),
-                      "input_schema": schema})
+        tools.append(
+            {
+                "name": wire,
+                "description": f"{spec.description.strip()}\n\n[{qualified}] {how}".strip(),
+                "input_schema": schema,
+            }
+        )
     return tools, qualified_of
 
 
@@ -524,15 +650,21 @@ def _submit_plan_tool(qualified_names: list[str]) -> dict[str, Any]:
         "input_schema": {
             "type": "object",
             "properties": {
-                "steps": {"type": "array", "items": {
-                    "type": "object",
-                    "properties": {
-                        "tool": tool_name,
-                        "arguments": {"type": "object", "description": "Arguments fitting the tool's input schema."},
-                        "why": {"type": "string", "description": "What this step is for, in one sentence."},
+                "steps": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "tool": tool_name,
+                            "arguments": {
+                                "type": "object",
+                                "description": "Arguments fitting the tool's input schema.",
+                            },
+                            "why": {"type": "string", "description": "What this step is for, in one sentence."},
+                        },
+                        "required": ["tool", "arguments", "why"],
                     },
-                    "required": ["tool", "arguments", "why"],
-                }},
+                },
                 "notes": {"type": "string", "description": "Anything the reviewer of the plan should know."},
             },
             "required": ["steps"],
@@ -540,8 +672,9 @@ def _submit_plan_tool(qualified_names: list[str]) -> dict[str, Any]:
     }
 
 
-def _check_plan(goal: str, answer: Any, catalog: Catalog,
-                qualified_of: dict[str, str]) -> tuple[Plan | None, list[str]]:
+def _check_plan(
+    goal: str, answer: Any, catalog: Catalog, qualified_of: dict[str, str]
+) -> tuple[Plan | None, list[str]]:
     if not isinstance(answer, dict) or not isinstance(answer.get("steps"), list):
         return None, ["submit_plan needs 'steps', a list of {tool, arguments, why}."]
     steps: list[PlanStep] = []
@@ -570,20 +703,25 @@ def _check_plan(goal: str, answer: Any, catalog: Catalog,
     if problems:
         return None, problems
     notes = answer.get("notes")
-    return Plan(goal=goal, steps=steps, notes=notes.strip() if isinstance(notes, str) else "",
-                planner="claude"), []
+    return Plan(goal=goal, steps=steps, notes=notes.strip() if isinstance(notes, str) else "", planner="claude"), []
 
 
-async def _run_read_tool(call: Any, catalog: Catalog, qualified_of: dict[str, str],
-                         call_read_tool: Any) -> dict[str, Any]:
+async def _run_read_tool(
+    call: Any, catalog: Catalog, qualified_of: dict[str, str], call_read_tool: Any
+) -> dict[str, Any]:
     qualified = qualified_of.get(call.name)
     if qualified is None:
         return _tool_result(call.id, f"There is no tool '{call.name}'.", error=True)
     spec = catalog.tools[qualified]
     if not spec.read_only:
-        return _tool_result(call.id, (
-            f"{qualified} changes things, so it is not run while planning: writes must go into submit_plan as "
-            "steps, where they are previewed and approved before they run."), error=True)
+        return _tool_result(
+            call.id,
+            (
+                f"{qualified} changes things, so it is not run while planning: writes must go into submit_plan as "
+                "steps, where they are previewed and approved before they run."
+            ),
+            error=True,
+        )
     arguments = call.input if isinstance(call.input, dict) else {}
     try:
         catalog.check_arguments(qualified, arguments)
@@ -607,8 +745,10 @@ def _json(value: Any) -> str:
 def _cap(text: str) -> str:
     if len(text) <= TOOL_RESULT_MAX_CHARS:
         return text
-    return (text[:TOOL_RESULT_MAX_CHARS] + f"\n... [cut: {len(text) - TOOL_RESULT_MAX_CHARS} more characters; "
-            "ask for fewer rows]")
+    return (
+        text[:TOOL_RESULT_MAX_CHARS] + f"\n... [cut: {len(text) - TOOL_RESULT_MAX_CHARS} more characters; "
+        "ask for fewer rows]"
+    )
 
 
 def _tool_result(tool_use_id: str, content: str, *, error: bool = False) -> dict[str, Any]:

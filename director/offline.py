@@ -21,8 +21,11 @@ from .snippets import (
     title_fits,
 )
 
-GENERIC = re.compile(r"\b(newsletter|update|updates|digest|monthly|weekly|bulletin|news|issue)\b|#\s*\d+|"
-                     r"\b(free|act now|urgent|limited time|click here|buy now)\b|!+", re.I)
+GENERIC = re.compile(
+    r"\b(newsletter|update|updates|digest|monthly|weekly|bulletin|news|issue)\b|#\s*\d+|"
+    r"\b(free|act now|urgent|limited time|click here|buy now)\b|!+",
+    re.I,
+)
 FILLER = {"the", "a", "an", "and", "or", "of", "for", "to", "in", "on", "with", "your", "our", "how", "what", "why"}
 
 
@@ -55,9 +58,11 @@ class OfflinePlanner:
         topic = _cap(query) if query else page.title
         brand = _brand(page.seo_title)
         title_words = page.title.lower()
-        candidates = [f"{topic}: {page.title}" if query and query.lower() not in title_words else page.title,
-                      f"{topic} | {brand}" if brand else f"{topic}: a practical guide",
-                      f"{page.title} | {brand}" if brand else page.title]
+        candidates = [
+            f"{topic}: {page.title}" if query and query.lower() not in title_words else page.title,
+            f"{topic} | {brand}" if brand else f"{topic}: a practical guide",
+            f"{page.title} | {brand}" if brand else page.title,
+        ]
         if brand and query:
             candidates.insert(0, f"{topic}: {page.title} | {brand}")
         seo_title = next((c for c in candidates if title_fits(c)), None) or _fit(candidates[0], TITLE_MIN, TITLE_MAX)
@@ -65,8 +70,9 @@ class OfflinePlanner:
             seo_title = _fit(f"{seo_title}: what to know", TITLE_MIN, TITLE_MAX)
         lead = page.body_excerpt.split(". ")[0].strip() if page.body_excerpt else ""
         about = query or page.title.lower()
-        description = (f"{lead}. " if 20 <= len(lead) <= 90 else "") + \
-            f"Everything about {about}: clear steps, the mistakes to avoid and what to try next."
+        description = (
+            f"{lead}. " if 20 <= len(lead) <= 90 else ""
+        ) + f"Everything about {about}: clear steps, the mistakes to avoid and what to try next."
         return Snippet(seo_title=seo_title, meta_description=_fit(description, DESCRIPTION_MIN, DESCRIPTION_MAX))
 
     async def subject_lines(self, subject: str, *, audience: str, count: int) -> list[str]:
@@ -74,8 +80,12 @@ class OfflinePlanner:
         topic = " ".join(w for w in re.findall(r"[\w'’-]+", topic) if not w.isdigit()).strip(" :-")
         words = [w for w in topic.split() if w.lower() not in FILLER]
         core = " ".join(words[:4]) if len(words) >= 2 else (audience or "this week").lower()
-        options = [f"3 ideas from {core} you can try this week", f"What is new in {core}?",
-                   f"Your {core}: the one thing to change first", f"{_cap(core)}: 5 minutes, better results"]
+        options = [
+            f"3 ideas from {core} you can try this week",
+            f"What is new in {core}?",
+            f"Your {core}: the one thing to change first",
+            f"{_cap(core)}: 5 minutes, better results",
+        ]
         out = []
         for option in options:
             option = _fit(option, 20, SUBJECT_MAX)
@@ -106,18 +116,29 @@ class OfflinePlanner:
 
         end = date.today() - timedelta(days=3)  # Search Console's final data trails by 2-3 days
         if any(w in text for w in ("ctr", "click", "search", "title", "snippet", "seo")):
-            add("search-console.ctr_opportunities", {"start": str(end - timedelta(days=27)), "end": str(end),
-                                                     "dimension": "page"},
-                "Pages whose CTR is below the expected CTR for their position.")
+            add(
+                "search-console.ctr_opportunities",
+                {"start": str(end - timedelta(days=27)), "end": str(end), "dimension": "page"},
+                "Pages whose CTR is below the expected CTR for their position.",
+            )
         if any(w in text for w in ("traffic", "session", "drop", "conversion", "landing")):
             add("ga4.top_landing_pages", {"limit": 10}, "Landing pages by sessions, to see which fell.")
         if any(w in text for w in ("email", "newsletter", "subject", "campaign", "open")):
             for server in ("mailchimp", "customerio"):
-                add(f"{server}.list_campaigns", {"status": "sent", "limit": 5}, "Recent campaigns to compare with "
-                                                                                 "the audience's click baseline.")
+                add(
+                    f"{server}.list_campaigns",
+                    {"status": "sent", "limit": 5},
+                    "Recent campaigns to compare with the audience's click baseline.",
+                )
         if not steps:
-            raise PlannerError("The offline planner knows three playbooks (search CTR, traffic or conversion "
-                               "drop, email engagement) and the goal names none of them; set ANTHROPIC_API_KEY "
-                               "for free-form goals.")
-        return Plan(goal=goal, steps=steps, planner="offline",
-                    notes="Offline playbook: diagnosis first; `director run` makes and verifies the changes.")
+            raise PlannerError(
+                "The offline planner knows three playbooks (search CTR, traffic or conversion "
+                "drop, email engagement) and the goal names none of them; set ANTHROPIC_API_KEY "
+                "for free-form goals."
+            )
+        return Plan(
+            goal=goal,
+            steps=steps,
+            planner="offline",
+            notes="Offline playbook: diagnosis first; `director run` makes and verifies the changes.",
+        )

@@ -49,8 +49,9 @@ class Catalog:
             return self.tools[qualified]
         except KeyError:
             near = ", ".join(sorted(t for t in self.tools if t.split(".")[-1] == qualified.split(".")[-1])[:5])
-            raise PlanError(f"There is no tool '{qualified}'" + (f" (did you mean {near}?)" if near else "")
-                            + ".") from None
+            raise PlanError(
+                f"There is no tool '{qualified}'" + (f" (did you mean {near}?)" if near else "") + "."
+            ) from None
 
     def check_arguments(self, qualified: str, arguments: dict[str, Any]) -> None:
         """Raise PlanError when the arguments do not fit the tool's input schema."""
@@ -62,8 +63,10 @@ class Catalog:
         errors = sorted(validator.iter_errors(arguments), key=lambda e: list(e.path))
         if errors:
             where = lambda e: "/".join(str(p) for p in e.path) or "(arguments)"  # noqa: E731
-            raise PlanError(f"Arguments for {qualified} do not fit its schema: "
-                            + "; ".join(f"{where(e)}: {e.message}" for e in errors[:5]))
+            raise PlanError(
+                f"Arguments for {qualified} do not fit its schema: "
+                + "; ".join(f"{where(e)}: {e.message}" for e in errors[:5])
+            )
 
 
 class PlanStep(BaseModel):

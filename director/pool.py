@@ -84,7 +84,7 @@ class Connection:
                     task.add_done_callback(pending.discard)
                 if pending:
                     await asyncio.gather(*pending, return_exceptions=True)
-        except Exception as exc:  # noqa: BLE001 - the server died or never started: report, fail the waiters
+        except Exception as exc:
             why = f"{type(exc).__name__}: {exc}"[:300]
             log.warning("the %s server stopped: %s", self.server, why)
             if not self._ready.done():
@@ -95,7 +95,7 @@ class Connection:
     async def _one(client: Any, tool: str, args: dict, answer: asyncio.Future) -> None:
         try:
             result = await client.call_tool(tool, args)
-        except Exception as exc:  # noqa: BLE001 - handed to the caller
+        except Exception as exc:
             if not answer.done():
                 answer.set_exception(exc)
             raise
@@ -122,7 +122,7 @@ class Connection:
             result = await asyncio.wait_for(answer, self.timeout)
         except asyncio.TimeoutError:
             raise CallTimeout(f"{self.server}.{tool} did not answer within {self.timeout:.0f} s.") from None
-        except Exception as exc:  # noqa: BLE001 - the connection broke under this call
+        except Exception as exc:
             if not (isinstance(exc, ServerDown) or _closed(exc)):
                 raise
             if self._owner is not None and not self._owner.done():
@@ -149,7 +149,7 @@ class Connection:
             await self._queue.put(None)
             try:
                 await asyncio.wait_for(self._owner, 10)
-            except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - closing; nothing to report
+            except (asyncio.TimeoutError, Exception):
                 self._owner.cancel()
 
 
@@ -184,16 +184,22 @@ def _closed(exc: BaseException) -> bool:
     from mcp.shared.exceptions import MCPError
 
     return isinstance(exc, (anyio.ClosedResourceError, anyio.BrokenResourceError, EOFError)) or (
-        isinstance(exc, MCPError) and "closed" in str(exc).lower())
+        isinstance(exc, MCPError) and "closed" in str(exc).lower()
+    )
 
 
 def _spec(server: str, tool: Any) -> ToolSpec:
     a = tool.annotations
-    return ToolSpec(server=server, name=tool.name, description=tool.description or "",
-                    input_schema=tool.input_schema or {"type": "object"}, output_schema=tool.output_schema,
-                    read_only=bool(a and a.read_only_hint),
-                    destructive=True if a is None or a.destructive_hint is None else bool(a.destructive_hint),
-                    idempotent=bool(a and a.idempotent_hint))
+    return ToolSpec(
+        server=server,
+        name=tool.name,
+        description=tool.description or "",
+        input_schema=tool.input_schema or {"type": "object"},
+        output_schema=tool.output_schema,
+        read_only=bool(a and a.read_only_hint),
+        destructive=True if a is None or a.destructive_hint is None else bool(a.destructive_hint),
+        idempotent=bool(a and a.idempotent_hint),
+    )
 
 
 def stdio_targets(config_path: str, client: str, servers: list[str], env: dict[str, str] | None = None) -> dict:
@@ -203,9 +209,16 @@ def stdio_targets(config_path: str, client: str, servers: list[str], env: dict[s
 
     from mcp.client.stdio import StdioServerParameters, get_default_environment
 
-    environment = {**get_default_environment(), **{k: v for k, v in os.environ.items() if k.startswith("MARKETING_MCP_")},
-                   **(env or {})}
-    return {s: StdioServerParameters(command=sys.executable, env=environment,
-                                     args=["-m", "suite", "serve", s, "--client", client, "--config", config_path])
-            for s in servers}
-
+    environment = {
+        **get_default_environment(),
+        **{k: v for k, v in os.environ.items() if k.startswith("MARKETING_MCP_")},
+        **(env or {}),
+    }
+    return {
+        s: StdioServerParameters(
+            command=sys.executable,
+            env=environment,
+            args=["-m", "suite", "serve", s, "--client", client, "--config", config_path],
+        )
+        for s in servers
+    }

@@ -90,8 +90,13 @@ MARKER_COLOURS = {
 }
 _OTHER_MARKER_COLOUR = "#6b7280"
 
-_VERDICT_CLASS = {"keep": "keep", "rollback": "rollback", "inconclusive": "inconclusive",
-                  "pending": "pending", "denied": "denied"}
+_VERDICT_CLASS = {
+    "keep": "keep",
+    "rollback": "rollback",
+    "inconclusive": "inconclusive",
+    "pending": "pending",
+    "denied": "denied",
+}
 
 SHORTEN_AT = 80  # characters of a before/after value shown in the changes table
 
@@ -134,7 +139,7 @@ def format_value(value: float, unit: str = "") -> str:
 
 def _decimals(step: float) -> int:
     """How many decimals show a tick step (and so its multiples) exactly."""
-    for d in range(0, 10):
+    for d in range(10):
         if abs(round(step, d) - step) <= 1e-9 * max(1.0, abs(step)):
             return d
     return 10
@@ -161,7 +166,7 @@ def _nice_ticks(lo: float, hi: float, unit: str = "") -> tuple[list[float], floa
     exponent = math.floor(math.log10(span / 4))
     for e in range(exponent - 1, exponent + 3):
         for mult in (1, 2, 2.5, 5):
-            step = mult * 10.0 ** e
+            step = mult * 10.0**e
             first = math.floor(lo / step + 1e-9) * step
             last = math.ceil(hi / step - 1e-9) * step
             count = int(round((last - first) / step)) + 1
@@ -334,14 +339,18 @@ def _svg_chart(group: _Group) -> tuple[str, list[tuple[int, Marker, date | None]
         return TOP + (y_hi - v) / (y_hi - y_lo) * plot_h
 
     title = f"{group.kpi} — {group.object}"
-    out = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{_e(title)}" '
-           f'xmlns="http://www.w3.org/2000/svg">']
+    out = [
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{_e(title)}" '
+        f'xmlns="http://www.w3.org/2000/svg">'
+    ]
     # y grid and labels
     for t in ticks:
         ty = y(t)
         out.append(f'<line class="grid" x1="{LEFT}" y1="{ty:.1f}" x2="{WIDTH - RIGHT}" y2="{ty:.1f}" />')
-        out.append(f'<text class="ylabel" x="{LEFT - 8}" y="{ty + 4:.1f}" text-anchor="end">'
-                   f'{_e(_tick_label(t, step, unit))}</text>')
+        out.append(
+            f'<text class="ylabel" x="{LEFT - 8}" y="{ty + 4:.1f}" text-anchor="end">'
+            f"{_e(_tick_label(t, step, unit))}</text>"
+        )
     # x axis and a few date labels
     base = TOP + plot_h
     out.append(f'<line class="axis" x1="{LEFT}" y1="{base}" x2="{WIDTH - RIGHT}" y2="{base}" />')
@@ -355,8 +364,9 @@ def _svg_chart(group: _Group) -> tuple[str, list[tuple[int, Marker, date | None]
     for d in label_days:
         anchor = "start" if d == lo_day and start != end else "end" if d == hi_day and start != end else "middle"
         out.append(f'<line class="axis" x1="{x(d):.1f}" y1="{base}" x2="{x(d):.1f}" y2="{base + 4}" />')
-        out.append(f'<text class="xlabel" x="{x(d):.1f}" y="{base + 18}" text-anchor="{anchor}">'
-                   f'{_e(_short_day(d))}</text>')
+        out.append(
+            f'<text class="xlabel" x="{x(d):.1f}" y="{base + 18}" text-anchor="{anchor}">{_e(_short_day(d))}</text>'
+        )
     # markers: a vertical line with a numbered badge; same-day badges stack downwards
     per_day: dict[date, int] = {}
     for number, m, d in numbered:
@@ -367,12 +377,14 @@ def _svg_chart(group: _Group) -> tuple[str, list[tuple[int, Marker, date | None]
         stack = per_day.get(d, 0)
         per_day[d] = stack + 1
         tip = _e(f"{_day_label(m.day)} · {m.kind}: {m.label}")
-        out.append(f'<g class="marker"><title>{tip}</title>'
-                   f'<line x1="{mx:.1f}" y1="{TOP}" x2="{mx:.1f}" y2="{base}" stroke="{colour}" '
-                   f'stroke-width="1.5" stroke-dasharray="3 3" />'
-                   f'<circle cx="{mx:.1f}" cy="{TOP - 12 + stack * 16}" r="7" fill="{colour}" />'
-                   f'<text class="badge" x="{mx:.1f}" y="{TOP - 8.5 + stack * 16}" '
-                   f'text-anchor="middle">{number}</text></g>')
+        out.append(
+            f'<g class="marker"><title>{tip}</title>'
+            f'<line x1="{mx:.1f}" y1="{TOP}" x2="{mx:.1f}" y2="{base}" stroke="{colour}" '
+            f'stroke-width="1.5" stroke-dasharray="3 3" />'
+            f'<circle cx="{mx:.1f}" cy="{TOP - 12 + stack * 16}" r="7" fill="{colour}" />'
+            f'<text class="badge" x="{mx:.1f}" y="{TOP - 8.5 + stack * 16}" '
+            f'text-anchor="middle">{number}</text></g>'
+        )
     # data lines, baseline first so the treated line is drawn on top
     order = {"baseline": 0, "control": 1, "treated": 2}
     lines = sorted(enumerate(group.lines), key=lambda il: order.get(il[1].series.role, 1))
@@ -384,13 +396,16 @@ def _svg_chart(group: _Group) -> tuple[str, list[tuple[int, Marker, date | None]
         if len(coords) > 1:
             path = " ".join(f"{px:.1f},{py:.1f}" for px, py in coords)
             dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-            out.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2"{dash_attr} '
-                       f'stroke-linejoin="round" points="{path}" />')
+            out.append(
+                f'<polyline fill="none" stroke="{colour}" stroke-width="2"{dash_attr} '
+                f'stroke-linejoin="round" points="{path}" />'
+            )
         radius = 4 if len(coords) == 1 else 2.5
         for (px, py), (_, v, raw_day) in zip(coords, line.points):
             tip = _e(f"{_day_label(raw_day)} · {line.label}: {format_value(v, unit)}")
-            out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="{radius}" fill="{colour}">'
-                       f'<title>{tip}</title></circle>')
+            out.append(
+                f'<circle cx="{px:.1f}" cy="{py:.1f}" r="{radius}" fill="{colour}"><title>{tip}</title></circle>'
+            )
     out.append("</svg>")
     return "".join(out), numbered
 
@@ -403,8 +418,10 @@ def _legend(group: _Group) -> str:
         if line.points:
             first, last = line.points[0][1], line.points[-1][1]
             if len(line.points) > 1:
-                text += f' <span class="muted">{_e(format_value(first, group.unit))} → ' \
-                        f'{_e(format_value(last, group.unit))}</span>'
+                text += (
+                    f' <span class="muted">{_e(format_value(first, group.unit))} → '
+                    f"{_e(format_value(last, group.unit))}</span>"
+                )
             else:
                 text += f' <span class="muted">{_e(format_value(last, group.unit))}</span>'
         items.append(f'<li><span class="swatch" style="border-top: 3px {style} {colour}"></span>{text}</li>')
@@ -417,13 +434,18 @@ def _marker_list(numbered: list[tuple[int, Marker, date | None]], numbers: bool 
     items = []
     for number, m, d in numbered:
         colour = _marker_colour(m.kind)
-        badge = (f'<span class="num" style="background: {colour}">{number}</span>' if numbers
-                 else f'<span class="dot" style="background: {colour}"></span>')
+        badge = (
+            f'<span class="num" style="background: {colour}">{number}</span>'
+            if numbers
+            else f'<span class="dot" style="background: {colour}"></span>'
+        )
         where = "" if d is not None or not numbers else ' <span class="muted">(outside the charted days)</span>'
         day = _day_label(m.day) if d is not None else m.day  # off the chart: say the year too
-        items.append(f'<li>{badge}<span class="day">{_e(day)}</span> '
-                     f'<span class="kind" style="color: {colour}">{_e(m.kind)}</span> '
-                     f'{_e(m.label)}{where}</li>')
+        items.append(
+            f'<li>{badge}<span class="day">{_e(day)}</span> '
+            f'<span class="kind" style="color: {colour}">{_e(m.kind)}</span> '
+            f"{_e(m.label)}{where}</li>"
+        )
     return f'<ul class="markers">{"".join(items)}</ul>'
 
 
@@ -514,9 +536,11 @@ def _changes_table(changes: list[ChangeRow]) -> str:
         for name in _field_names(c.before, c.after):
             old = _field_text(c.before.get(name)) if name in c.before else "—"
             new = _field_text(c.after.get(name)) if name in c.after else "—"
-            fields.append(f'<div class="field"><span class="name">{_e(name)}</span>: '
-                          f'<span class="old" title="{_e(old)}">{_e(_shorten(old))}</span> → '
-                          f'<span class="new" title="{_e(new)}">{_e(_shorten(new))}</span></div>')
+            fields.append(
+                f'<div class="field"><span class="name">{_e(name)}</span>: '
+                f'<span class="old" title="{_e(old)}">{_e(_shorten(old))}</span> → '
+                f'<span class="new" title="{_e(new)}">{_e(_shorten(new))}</span></div>'
+            )
         verdict_class = _VERDICT_CLASS.get(c.verdict, "other")
         rows.append(
             "<tr>"
@@ -527,11 +551,15 @@ def _changes_table(changes: list[ChangeRow]) -> str:
             f"<td>{''.join(fields) or '—'}</td>"
             f'<td><span class="verdict {verdict_class}">{_e(c.verdict)}</span></td>'
             f"<td>{_e(c.evidence)}</td>"
-            "</tr>")
-    head = "".join(f"<th>{h}</th>" for h in ("Day", "Loop", "Object", "Action", "Before → after", "Verdict",
-                                                "Evidence"))
-    return (f'<div class="scroll"><table class="changes"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table></div>')
+            "</tr>"
+        )
+    head = "".join(
+        f"<th>{h}</th>" for h in ("Day", "Loop", "Object", "Action", "Before → after", "Verdict", "Evidence")
+    )
+    return (
+        f'<div class="scroll"><table class="changes"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
 
 
 def render_html(report: RunReport) -> str:
@@ -630,24 +658,30 @@ def render_markdown(report: RunReport) -> str:
                     count = str(len(line.points))
                 else:
                     first, last, count = "no data yet", "", "0"
-                lines.append(f"| {_md(g.kpi)} | {_md_code(g.object)} | {_md(line.label)} | {_md(first)} | "
-                             f"{_md(last)} | {count} |")
+                lines.append(
+                    f"| {_md(g.kpi)} | {_md_code(g.object)} | {_md(line.label)} | {_md(first)} | "
+                    f"{_md(last)} | {count} |"
+                )
     else:
         lines.append("No data yet.")
     lines.append("")
 
     lines += ["## Changes", ""]
     if report.changes:
-        lines += ["| Day | Loop | Object | Action | Before → after | Verdict | Evidence |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += [
+            "| Day | Loop | Object | Action | Before → after | Verdict | Evidence |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for c in report.changes:
             fields = []
             for name in _field_names(c.before, c.after):
                 old = _shorten(_field_text(c.before.get(name))) if name in c.before else "—"
                 new = _shorten(_field_text(c.after.get(name))) if name in c.after else "—"
                 fields.append(f"{_md(name)}: {_md_code(old)} → {_md_code(new)}")
-            lines.append(f"| {_md(c.day)} | {_md_code(c.loop)} | {_md_code(c.object)} | {_md_code(c.action)} | "
-                         f"{'<br>'.join(fields) or '—'} | **{_md(c.verdict)}** | {_md(c.evidence)} |")
+            lines.append(
+                f"| {_md(c.day)} | {_md_code(c.loop)} | {_md_code(c.object)} | {_md_code(c.action)} | "
+                f"{'<br>'.join(fields) or '—'} | **{_md(c.verdict)}** | {_md(c.evidence)} |"
+            )
     else:
         lines.append("No changes were made.")
     lines.append("")
@@ -656,8 +690,12 @@ def render_markdown(report: RunReport) -> str:
     unique = list({id(m): m for m in events}.values())  # a kpi-less marker sits on several charts
     if unique:
         lines += ["## Events", ""]
-        lines += [f"- {_md(m.day)} · **{_md(m.kind)}** · {_md_code(m.object)}"
-                  + (f" ({_md(m.kpi)})" if m.kpi else "") + f": {_md(m.label)}" for m in unique]
+        lines += [
+            f"- {_md(m.day)} · **{_md(m.kind)}** · {_md_code(m.object)}"
+            + (f" ({_md(m.kpi)})" if m.kpi else "")
+            + f": {_md(m.label)}"
+            for m in unique
+        ]
         lines.append("")
 
     lines += ["## Notes", ""]

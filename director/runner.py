@@ -65,8 +65,9 @@ class SandboxClock:
         today = await self.today()
         if day > today:  # idempotent: a resumed run never moves the world twice
             async with httpx.AsyncClient(timeout=30) as http:
-                (await http.post(f"{self.url}/_sandbox/clock/advance",
-                                 json={"days": (day - today).days})).raise_for_status()
+                (
+                    await http.post(f"{self.url}/_sandbox/clock/advance", json={"days": (day - today).days})
+                ).raise_for_status()
         return max(day, today)
 
 
@@ -97,8 +98,19 @@ class Policy:
 
 
 class Director:
-    def __init__(self, *, store: Store, pool: ServerPool, planner: Planner, policy: Policy, client: str,
-                 run_id: str, clock: Clock, dry_run: bool = False, say: Callable[[str], None] = print):
+    def __init__(
+        self,
+        *,
+        store: Store,
+        pool: ServerPool,
+        planner: Planner,
+        policy: Policy,
+        client: str,
+        run_id: str,
+        clock: Clock,
+        dry_run: bool = False,
+        say: Callable[[str], None] = print,
+    ):
         self.store, self.pool, self.planner, self.policy = store, pool, planner, policy
         self.client, self.run_id, self.clock, self.dry_run, self.say = client, run_id, clock, dry_run, say
         self.today: date = date.min
@@ -116,15 +128,26 @@ class Director:
     async def _call(self, tool: str, args: dict, *, step: str | None, dry_run: bool = False) -> Outcome:
         self.pool.catalog.check_arguments(tool, args)
         outcome = await self.pool.call(tool, args)
-        self.store.record_call(self.run_id, step, tool, args, dry_run, outcome.ok, outcome.data or outcome.text,
-                               outcome.ms)
+        self.store.record_call(
+            self.run_id, step, tool, args, dry_run, outcome.ok, outcome.data or outcome.text, outcome.ms
+        )
         return outcome
 
     # -- writes -----------------------------------------------------------------------------------
 
-    async def write(self, key: str, *, loop: str, object: str, tool: str, args: dict, kind: str = "change",
-                    applied: Callable[[], Awaitable[bool]] | None = None, data: dict | None = None,
-                    part_of: str | None = None) -> dict | None:
+    async def write(
+        self,
+        key: str,
+        *,
+        loop: str,
+        object: str,
+        tool: str,
+        args: dict,
+        kind: str = "change",
+        applied: Callable[[], Awaitable[bool]] | None = None,
+        data: dict | None = None,
+        part_of: str | None = None,
+    ) -> dict | None:
         """Do one write, once. Returns the tool's result, or None while it waits (approval) or was refused.
 
         `applied`: reads whether the change is in place (for an attempt killed mid-call). `part_of`: the
@@ -133,9 +156,18 @@ class Director:
         spec = self.pool.catalog.get(tool)
         if spec.read_only:
             raise PlanError(f"{tool} is read-only; it is not a change.")
-        w = _Write(key=key, loop=loop, object=object, kind=kind, tool=tool, args=args, part_of=part_of,
-                   spend=(data or {}).get("spend"), day=self.today.isoformat(),
-                   record={"tool": tool, "args": args, **(data or {})})
+        w = _Write(
+            key=key,
+            loop=loop,
+            object=object,
+            kind=kind,
+            tool=tool,
+            args=args,
+            part_of=part_of,
+            spend=(data or {}).get("spend"),
+            day=self.today.isoformat(),
+            record={"tool": tool, "args": args, **(data or {})},
+        )
         resume = await self._reconcile(w, self.store.step(self.run_id, key), applied)
         if isinstance(resume, _Settled):
             return resume.result
@@ -143,8 +175,9 @@ class Director:
             return None
         return await self._execute(w)
 
-    async def _reconcile(self, w: "_Write", earlier: Step | None,
-                         applied: Callable[[], Awaitable[bool]] | None) -> "_Settled | _Resume":
+    async def _reconcile(
+        self, w: "_Write", earlier: Step | None, applied: Callable[[], Awaitable[bool]] | None
+    ) -> "_Settled | _Resume":
         """What an earlier attempt of this step leaves to do: nothing (done or settled), the approval (it
         passed the caps and the preview), or everything."""
         if earlier is None:
@@ -193,11 +226,14 @@ class Director:
         if self._allowed(w.tool, w.part_of):
             return True
         approval = self.store.approval_for(self.run_id, w.key) or self.store.request_approval(
-            self.run_id, w.key, w.tool, w.args, w.record.get("preview", {}))
+            self.run_id, w.key, w.tool, w.args, w.record.get("preview", {})
+        )
         if approval.status is ApprovalStatus.PENDING:
             self._put(w, StepStatus.AWAITING)
-            self.say(f"   {w.tool} for {w.object} waits for approval #{approval.id} "
-                     f"(`marketing-mcp director approve {approval.id}`)")
+            self.say(
+                f"   {w.tool} for {w.object} waits for approval #{approval.id} "
+                f"(`marketing-mcp director approve {approval.id}`)"
+            )
             return False
         if approval.status is ApprovalStatus.DENIED:
             self._put(w, StepStatus.DENIED)
@@ -217,8 +253,17 @@ class Director:
 
     def _put(self, w: "_Write", status: StepStatus, *, result: Any = None, why: str | None = None) -> None:
         data = w.record if why is None else {**w.record, "why": why}
-        self.store.put_step(self.run_id, w.key, loop=w.loop, object=w.object, kind=w.kind, status=status, data=data,
-                            result=result, day=w.day)
+        self.store.put_step(
+            self.run_id,
+            w.key,
+            loop=w.loop,
+            object=w.object,
+            kind=w.kind,
+            status=status,
+            data=data,
+            result=result,
+            day=w.day,
+        )
 
     def _allowed(self, tool: str, part_of: str | None) -> bool:
         """Whether the write may go ahead without an approval of its own."""
@@ -229,7 +274,8 @@ class Director:
         parent = self.store.step(self.run_id, part_of)
         approval = self.store.approval_for(self.run_id, part_of)
         return self.policy.approves(parent.data["tool"]) or (
-            approval is not None and approval.status is ApprovalStatus.APPROVED)
+            approval is not None and approval.status is ApprovalStatus.APPROVED
+        )
 
     def _caps(self, object: str, kind: str, spend: tuple[float, float] | None = None) -> str | None:
         """Why the policy refuses this change, or None. `spend`: (before, after) of money it would commit."""
@@ -238,8 +284,10 @@ class Director:
         if spend is not None:
             before, after = spend
             if before <= 0 or abs(after - before) / before > self.policy.max_spend_change:
-                return (f"it moves spend from {before:g} to {after:g}; the policy allows at most "
-                        f"{self.policy.max_spend_change:.0%} either way")
+                return (
+                    f"it moves spend from {before:g} to {after:g}; the policy allows at most "
+                    f"{self.policy.max_spend_change:.0%} either way"
+                )
         day = self.today.isoformat()
         if self.store.changes_today(self.client, object, day) >= self.policy.max_changes_per_object_per_day:
             return f"the policy allows {self.policy.max_changes_per_object_per_day} change(s) per object per day"
@@ -257,8 +305,16 @@ class Director:
         return self.store.step(self.run_id, f"{loop}:checked:{self.today}") is None
 
     def checked(self, loop: str) -> None:
-        self.store.put_step(self.run_id, f"{loop}:checked:{self.today}", loop=loop, object="", kind="check",
-                            status=StepStatus.DONE, data={}, day=self.today.isoformat())
+        self.store.put_step(
+            self.run_id,
+            f"{loop}:checked:{self.today}",
+            loop=loop,
+            object="",
+            kind="check",
+            status=StepStatus.DONE,
+            data={},
+            day=self.today.isoformat(),
+        )
 
     def cooling(self, object: str) -> bool:
         return self.store.cooling(self.client, object, self.today.isoformat())

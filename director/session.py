@@ -45,9 +45,18 @@ def planner_for(model: str | None) -> Planner:
     return from_environment(**({"model": model} if model else {})) or OfflinePlanner()
 
 
-async def run(store: Store, session: Session, *, loops: list[str] | None = None, days: int = 28,
-              dry_run: bool = False, run_id: str | None = None, targets: dict | None = None,
-              planner: Planner | None = None, say: Callable[[str], None] = print) -> str:
+async def run(
+    store: Store,
+    session: Session,
+    *,
+    loops: list[str] | None = None,
+    days: int = 28,
+    dry_run: bool = False,
+    run_id: str | None = None,
+    targets: dict | None = None,
+    planner: Planner | None = None,
+    say: Callable[[str], None] = print,
+) -> str:
     """Start (or, with run_id, resume) a run; returns its id once it is done or waiting."""
     client = session.client
     if run_id is not None:
@@ -65,22 +74,39 @@ async def run(store: Store, session: Session, *, loops: list[str] | None = None,
         chosen = [LOOPS[name]() for name in loops]
         for loop in chosen:
             if not loop.wanted(pool):
-                say(f"{loop.name}: skipped, the client does not enable the servers it needs "
-                    f"({', '.join(needs.get(loop.name, ()))})")
+                say(
+                    f"{loop.name}: skipped, the client does not enable the servers it needs "
+                    f"({', '.join(needs.get(loop.name, ()))})"
+                )
         chosen = [loop for loop in chosen if loop.wanted(pool)]
         if run_id is None:
             run_id = store.new_run(client, loops, days, dry_run, planner.name, config=dict(session.record))
-            say(f"Run {run_id} for client '{client}': loops {', '.join(loops)}, {days} day(s), planner {planner.name}"
-                + (", dry run" if dry_run else ""))
+            say(
+                f"Run {run_id} for client '{client}': loops {', '.join(loops)}, {days} day(s), planner {planner.name}"
+                + (", dry run" if dry_run else "")
+            )
         store.update_run(run_id, pid=os.getpid())
-        director = Director(store=store, pool=pool, planner=planner, policy=session.policy,
-                            client=client, run_id=run_id, clock=clock, dry_run=dry_run, say=say)
+        director = Director(
+            store=store,
+            pool=pool,
+            planner=planner,
+            policy=session.policy,
+            client=client,
+            run_id=run_id,
+            clock=clock,
+            dry_run=dry_run,
+            say=say,
+        )
         before = replace(planner.usage)  # a planner may serve several runs: record only what this one spent
         try:
             status = await run_days(director, chosen, days)
         finally:
             after = planner.usage
-            store.add_usage(run_id, after.input_tokens - before.input_tokens,
-                            after.output_tokens - before.output_tokens, after.cost_usd - before.cost_usd)
+            store.add_usage(
+                run_id,
+                after.input_tokens - before.input_tokens,
+                after.output_tokens - before.output_tokens,
+                after.cost_usd - before.cost_usd,
+            )
         store.update_run(run_id, finished=time.time() if status == "done" else None)
         return run_id

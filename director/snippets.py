@@ -28,6 +28,7 @@ def description_problems(description: str) -> list[str]:
     if not description:
         return ["The meta description is missing."]
     if not description_fits(description):
-        return [f"The meta description has {len(description)} characters; it must have "
-                f"{DESCRIPTION_MIN}-{DESCRIPTION_MAX}."]
+        return [
+            f"The meta description has {len(description)} characters; it must have {DESCRIPTION_MIN}-{DESCRIPTION_MAX}."
+        ]
     return []

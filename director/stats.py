@@ -55,19 +55,44 @@ class Decision:
     reason: str  # one sentence a marketer understands, with the numbers
 
 
-def compare(control: Counts, treated: Counts, *, look: int, max_looks: int, min_trials: float = 1000,
-            min_successes: float = 30, threshold: float = 0.99) -> Decision:
+def compare(
+    control: Counts,
+    treated: Counts,
+    *,
+    look: int,
+    max_looks: int,
+    min_trials: float = 1000,
+    min_successes: float = 30,
+    threshold: float = 0.99,
+) -> Decision:
     """Two groups (A/B test arms, or before/after): is the treated rate better than the control's?"""
     mean_t, var_t = _log_rate(treated)
     mean_c, var_c = _log_rate(control)
-    return _decide(mean_t - mean_c, var_t + var_c, [control, treated], look=look, max_looks=max_looks,
-                   min_trials=min_trials, min_successes=min_successes, threshold=threshold,
-                   subject=f"the rate went from {_rate(control.rate)} to {_rate(treated.rate)}")
+    return _decide(
+        mean_t - mean_c,
+        var_t + var_c,
+        [control, treated],
+        look=look,
+        max_looks=max_looks,
+        min_trials=min_trials,
+        min_successes=min_successes,
+        threshold=threshold,
+        subject=f"the rate went from {_rate(control.rate)} to {_rate(treated.rate)}",
+    )
 
 
-def difference_in_differences(treated_before: Counts, treated_after: Counts, control_before: Counts,
-                              control_after: Counts, *, look: int, max_looks: int, min_trials: float = 1000,
-                              min_successes: float = 30, threshold: float = 0.99) -> Decision:
+def difference_in_differences(
+    treated_before: Counts,
+    treated_after: Counts,
+    control_before: Counts,
+    control_after: Counts,
+    *,
+    look: int,
+    max_looks: int,
+    min_trials: float = 1000,
+    min_successes: float = 30,
+    threshold: float = 0.99,
+) -> Decision:
     """A change on some pages, judged against untouched control pages over the same days.
 
     The effect is (treated_after / treated_before) / (control_after / control_before) on rates, so a
@@ -75,16 +100,33 @@ def difference_in_differences(treated_before: Counts, treated_after: Counts, con
     """
     groups = [treated_before, treated_after, control_before, control_after]
     (m_tb, v_tb), (m_ta, v_ta), (m_cb, v_cb), (m_ca, v_ca) = (_log_rate(g) for g in groups)
-    return _decide((m_ta - m_tb) - (m_ca - m_cb), v_tb + v_ta + v_cb + v_ca, groups, look=look,
-                   max_looks=max_looks, min_trials=min_trials, min_successes=min_successes,
-                   threshold=threshold,
-                   subject=(f"the changed pages went from {_rate(treated_before.rate)} to "
-                            f"{_rate(treated_after.rate)} while the untouched ones went from "
-                            f"{_rate(control_before.rate)} to {_rate(control_after.rate)}"))
+    return _decide(
+        (m_ta - m_tb) - (m_ca - m_cb),
+        v_tb + v_ta + v_cb + v_ca,
+        groups,
+        look=look,
+        max_looks=max_looks,
+        min_trials=min_trials,
+        min_successes=min_successes,
+        threshold=threshold,
+        subject=(
+            f"the changed pages went from {_rate(treated_before.rate)} to "
+            f"{_rate(treated_after.rate)} while the untouched ones went from "
+            f"{_rate(control_before.rate)} to {_rate(control_after.rate)}"
+        ),
+    )
 
 
-def daily_effect(before: list[float], after: list[float], *, look: int, max_looks: int, min_days: int = 5,
-                 threshold: float = 0.99, subject: str = "the change") -> Decision:
+def daily_effect(
+    before: list[float],
+    after: list[float],
+    *,
+    look: int,
+    max_looks: int,
+    min_days: int = 5,
+    threshold: float = 0.99,
+    subject: str = "the change",
+) -> Decision:
     """A change judged on daily log values (e.g. log(CTR / expected CTR), minus the same for untouched
     pages): the effect is the mean after minus the mean before, its variance measured from the days.
 
@@ -98,8 +140,17 @@ def daily_effect(before: list[float], after: list[float], *, look: int, max_look
         # Welch's variance, widened for the few days a t distribution would allow for.
         var = sum(_var(x) / len(x) * (len(x) - 1) / max(len(x) - 3, 1) for x in (before, after))
         mean, groups = sum(after) / len(after) - sum(before) / len(before), [Counts(1, 1)]
-    return _decide(mean, max(var, 1e-9), groups, look=look, max_looks=max_looks, min_trials=1, min_successes=1,
-                   threshold=threshold, subject=f"{subject} over {len(before)} days before and {len(after)} after")
+    return _decide(
+        mean,
+        max(var, 1e-9),
+        groups,
+        look=look,
+        max_looks=max_looks,
+        min_trials=1,
+        min_successes=1,
+        threshold=threshold,
+        subject=f"{subject} over {len(before)} days before and {len(after)} after",
+    )
 
 
 def _var(values: list[float]) -> float:
@@ -107,16 +158,32 @@ def _var(values: list[float]) -> float:
     return sum((v - m) ** 2 for v in values) / max(len(values) - 1, 1)
 
 
-def against_expected(observed: Counts, expected_rate: float, *, look: int, max_looks: int,
-                     min_trials: float = 1000, min_successes: float = 30, threshold: float = 0.99) -> Decision:
+def against_expected(
+    observed: Counts,
+    expected_rate: float,
+    *,
+    look: int,
+    max_looks: int,
+    min_trials: float = 1000,
+    min_successes: float = 30,
+    threshold: float = 0.99,
+) -> Decision:
     """Observed rate against a known expectation (e.g. the expected click rate for a position)."""
     if not 0 < expected_rate < 1:
         raise ValueError(f"The expected rate must be between 0 and 1, got {expected_rate}.")
     mean, var = _log_rate(observed)
     expected = Counts(observed.trials * expected_rate, observed.trials)
-    return _decide(mean - math.log(expected_rate), var, [observed, expected], look=look, max_looks=max_looks,
-                   min_trials=min_trials, min_successes=min_successes, threshold=threshold,
-                   subject=f"the rate is {_rate(observed.rate)} against {_rate(expected_rate)} expected")
+    return _decide(
+        mean - math.log(expected_rate),
+        var,
+        [observed, expected],
+        look=look,
+        max_looks=max_looks,
+        min_trials=min_trials,
+        min_successes=min_successes,
+        threshold=threshold,
+        subject=f"the rate is {_rate(observed.rate)} against {_rate(expected_rate)} expected",
+    )
 
 
 def below(observed: Counts, baseline_rate: float, *, confidence: float = 0.95, min_trials: float = 500) -> bool:
@@ -127,8 +194,9 @@ def below(observed: Counts, baseline_rate: float, *, confidence: float = 0.95, m
     return _NORMAL.cdf((math.log(baseline_rate) - mean) / math.sqrt(var)) >= confidence
 
 
-def seasonal_drop(history: list[float], recent: list[float], *, period: int = 7, min_level: float = 20,
-                  drop: float = 0.25) -> tuple[bool, float, float]:
+def seasonal_drop(
+    history: list[float], recent: list[float], *, period: int = 7, min_level: float = 20, drop: float = 0.25
+) -> tuple[bool, float, float]:
     """Detection of a drop against a seasonality-aware baseline.
 
     `history` is daily values up to the day before `recent` starts (several weeks); each recent day
@@ -139,7 +207,7 @@ def seasonal_drop(history: list[float], recent: list[float], *, period: int = 7,
     if len(history) < period or not recent:
         return False, 0.0, 0.0
     start = len(history)
-    expected = [median(history[(start + i) % period::period]) for i in range(len(recent))]
+    expected = [median(history[(start + i) % period :: period]) for i in range(len(recent))]
     level = sum(expected) / len(expected)
     if level <= 0:
         return False, 0.0, level
@@ -147,8 +215,18 @@ def seasonal_drop(history: list[float], recent: list[float], *, period: int = 7,
     return level >= min_level and change <= -drop, change, level
 
 
-def _decide(mean: float, var: float, groups: list[Counts], *, look: int, max_looks: int, min_trials: float,
-            min_successes: float, threshold: float, subject: str) -> Decision:
+def _decide(
+    mean: float,
+    var: float,
+    groups: list[Counts],
+    *,
+    look: int,
+    max_looks: int,
+    min_trials: float,
+    min_successes: float,
+    threshold: float,
+    subject: str,
+) -> Decision:
     if max_looks < 1 or look < 1:
         raise ValueError(f"Looks count from 1: got look {look} of {max_looks}.")
     if not 0.5 < threshold < 1:
@@ -163,25 +241,30 @@ def _decide(mean: float, var: float, groups: list[Counts], *, look: int, max_loo
 
     fewest = min(g.trials for g in groups)
     average = sum(g.successes for g in groups) / len(groups)
-    numbers = (f"{subject}, {effect:+.1%} (95% range {low:+.1%} to {high:+.1%}), "
-               f"a {_prob(probability)} chance the change is better")
+    numbers = (
+        f"{subject}, {effect:+.1%} (95% range {low:+.1%} to {high:+.1%}), "
+        f"a {_prob(probability)} chance the change is better"
+    )
     where = f"look {look} of {max_looks}"
     if fewest < min_trials or average < min_successes:
         verdict: Verdict = "inconclusive" if last else "continue"
-        reason = (f"Too little data to judge at {where}: {numbers}, but each group needs {min_trials:,.0f} "
-                  f"trials and {min_successes:,.0f} successes on average (smallest {fewest:,.0f}, "
-                  f"average {average:,.0f}).")
+        reason = (
+            f"Too little data to judge at {where}: {numbers}, but each group needs {min_trials:,.0f} "
+            f"trials and {min_successes:,.0f} successes on average (smallest {fewest:,.0f}, "
+            f"average {average:,.0f})."
+        )
     elif probability >= needed:
         verdict = "keep"
         reason = f"Keep it: {numbers}, at least the {_prob(needed)} needed at {where}."
     elif 1 - probability >= needed:
         verdict = "rollback"
-        reason = (f"Roll it back: {numbers} ({_prob(1 - probability)} that it is worse), at least the "
-                  f"{_prob(needed)} needed at {where}.")
+        reason = (
+            f"Roll it back: {numbers} ({_prob(1 - probability)} that it is worse), at least the "
+            f"{_prob(needed)} needed at {where}."
+        )
     elif last:
         verdict = "inconclusive"
-        reason = (f"No measurable effect after {where}: {numbers}, short of the {_prob(needed)} needed "
-                  f"either way.")
+        reason = f"No measurable effect after {where}: {numbers}, short of the {_prob(needed)} needed either way."
     else:
         verdict = "continue"
         reason = f"Not decided yet: {numbers}; {where} needs {_prob(needed)} either way, so keep collecting."

@@ -51,6 +51,7 @@ CREATE TABLE IF NOT EXISTS notes (
     id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, day TEXT, text TEXT NOT NULL, UNIQUE (run_id, text));
 """
 
+
 class StepStatus(str, Enum):
     """Where a step is. The values are the strings stored in `steps.status`, so older databases read."""
 
@@ -110,9 +111,18 @@ class Step(_Record):
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "Step":
-        return cls(run_id=row["run_id"], key=row["key"], loop=row["loop"], object=row["object"], kind=row["kind"],
-                   status=StepStatus(row["status"]), data=json.loads(row["data"]),
-                   result=json.loads(row["result"]) if row["result"] else None, day=row["day"], updated=row["updated"])
+        return cls(
+            run_id=row["run_id"],
+            key=row["key"],
+            loop=row["loop"],
+            object=row["object"],
+            kind=row["kind"],
+            status=StepStatus(row["status"]),
+            data=json.loads(row["data"]),
+            result=json.loads(row["result"]) if row["result"] else None,
+            day=row["day"],
+            updated=row["updated"],
+        )
 
 
 @dataclass(frozen=True)
@@ -130,9 +140,18 @@ class ToolCall(_Record):
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "ToolCall":
-        return cls(id=row["id"], run_id=row["run_id"], step=row["step"], tool=row["tool"],
-                   arguments=json.loads(row["arguments"]), dry_run=bool(row["dry_run"]), ok=bool(row["ok"]),
-                   result=json.loads(row["result"]) if row["result"] else None, ms=row["ms"], at=row["at"])
+        return cls(
+            id=row["id"],
+            run_id=row["run_id"],
+            step=row["step"],
+            tool=row["tool"],
+            arguments=json.loads(row["arguments"]),
+            dry_run=bool(row["dry_run"]),
+            ok=bool(row["ok"]),
+            result=json.loads(row["result"]) if row["result"] else None,
+            ms=row["ms"],
+            at=row["at"],
+        )
 
 
 @dataclass(frozen=True)
@@ -150,9 +169,18 @@ class Approval(_Record):
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "Approval":
-        return cls(id=row["id"], run_id=row["run_id"], step=row["step"], tool=row["tool"], arguments=row["arguments"],
-                   preview=row["preview"], status=ApprovalStatus(row["status"]), created=row["created"],
-                   resolved=row["resolved"], note=row["note"])
+        return cls(
+            id=row["id"],
+            run_id=row["run_id"],
+            step=row["step"],
+            tool=row["tool"],
+            arguments=row["arguments"],
+            preview=row["preview"],
+            status=ApprovalStatus(row["status"]),
+            created=row["created"],
+            resolved=row["resolved"],
+            note=row["note"],
+        )
 
 
 _SECRET_KEYS = re.compile(r"pass(word)?|secret|token|api[_-]?key|authorization|credential", re.I)
@@ -194,12 +222,15 @@ class Store:
 
     # -- runs ---------------------------------------------------------------------------------
 
-    def new_run(self, client: str, loops: list[str], days: int, dry_run: bool, planner: str,
-                config: dict | None = None) -> str:
+    def new_run(
+        self, client: str, loops: list[str], days: int, dry_run: bool, planner: str, config: dict | None = None
+    ) -> str:
         run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:4]
-        self.db.execute("INSERT INTO runs (id, client, loops, days, dry_run, planner, status, config, started) "
-                        "VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)",
-                        (run_id, client, _json(loops), days, int(dry_run), planner, _json(config or {}), time.time()))
+        self.db.execute(
+            "INSERT INTO runs (id, client, loops, days, dry_run, planner, status, config, started) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+            (run_id, client, _json(loops), days, int(dry_run), planner, _json(config or {}), time.time()),
+        )
         return run_id
 
     def run(self, run_id: str) -> dict:
@@ -221,8 +252,11 @@ class Store:
         self.db.execute(f"UPDATE runs SET {cols} WHERE id = ?", (*fields.values(), run_id))
 
     def add_usage(self, run_id: str, input_tokens: int, output_tokens: int, cost_usd: float) -> None:
-        self.db.execute("UPDATE runs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, "
-                        "cost_usd = cost_usd + ? WHERE id = ?", (input_tokens, output_tokens, cost_usd, run_id))
+        self.db.execute(
+            "UPDATE runs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, "
+            "cost_usd = cost_usd + ? WHERE id = ?",
+            (input_tokens, output_tokens, cost_usd, run_id),
+        )
 
     # -- steps ----------------------------------------------------------------------------------
 
@@ -234,31 +268,66 @@ class Store:
         rows = self.db.execute("SELECT * FROM steps WHERE run_id = ? ORDER BY updated", (run_id,)).fetchall()
         return [Step.from_row(r) for r in rows if not (loop and r["loop"] != loop) and not (kind and r["kind"] != kind)]
 
-    def put_step(self, run_id: str, key: str, *, loop: str, object: str, kind: str, status: StepStatus,
-                 data: dict, result: Any = None, day: str | None = None) -> None:
+    def put_step(
+        self,
+        run_id: str,
+        key: str,
+        *,
+        loop: str,
+        object: str,
+        kind: str,
+        status: StepStatus,
+        data: dict,
+        result: Any = None,
+        day: str | None = None,
+    ) -> None:
         self.db.execute(
             "INSERT INTO steps (run_id, key, loop, object, kind, status, data, result, day, updated) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET status = excluded.status, "
             "data = excluded.data, result = excluded.result, day = COALESCE(excluded.day, steps.day), "
             "updated = excluded.updated",
-            (run_id, key, loop, object, kind, StepStatus(status).value, _json(data),
-             None if result is None else _json(result, 20000), day, time.time()))
+            (
+                run_id,
+                key,
+                loop,
+                object,
+                kind,
+                StepStatus(status).value,
+                _json(data),
+                None if result is None else _json(result, 20000),
+                day,
+                time.time(),
+            ),
+        )
 
     # -- tool calls -----------------------------------------------------------------------------
 
-    def record_call(self, run_id: str, step: str | None, tool: str, arguments: dict, dry_run: bool, ok: bool,
-                    result: Any, ms: float) -> None:
-        self.db.execute("INSERT INTO tool_calls (run_id, step, tool, arguments, dry_run, ok, result, ms, at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (run_id, step, tool, _json(redact(arguments), 4000), int(dry_run), int(ok),
-                         _json(result, 4000), ms, time.time()))
+    def record_call(
+        self, run_id: str, step: str | None, tool: str, arguments: dict, dry_run: bool, ok: bool, result: Any, ms: float
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO tool_calls (run_id, step, tool, arguments, dry_run, ok, result, ms, at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run_id,
+                step,
+                tool,
+                _json(redact(arguments), 4000),
+                int(dry_run),
+                int(ok),
+                _json(result, 4000),
+                ms,
+                time.time(),
+            ),
+        )
 
     def calls(self, run_id: str, step: str | None = None) -> list[ToolCall]:
         if step is None:
             rows = self.db.execute("SELECT * FROM tool_calls WHERE run_id = ? ORDER BY id", (run_id,)).fetchall()
         else:
-            rows = self.db.execute("SELECT * FROM tool_calls WHERE run_id = ? AND step = ? ORDER BY id",
-                                   (run_id, step)).fetchall()
+            rows = self.db.execute(
+                "SELECT * FROM tool_calls WHERE run_id = ? AND step = ? ORDER BY id", (run_id, step)
+            ).fetchall()
         return [ToolCall.from_row(r) for r in rows]
 
     def call_count(self, run_id: str) -> int:
@@ -267,10 +336,19 @@ class Store:
     # -- approvals ------------------------------------------------------------------------------
 
     def request_approval(self, run_id: str, step: str, tool: str, arguments: dict, preview: Any) -> Approval:
-        self.db.execute("INSERT OR IGNORE INTO approvals (run_id, step, tool, arguments, preview, status, created) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (run_id, step, tool, _json(redact(arguments)), _json(preview, 8000),
-                         ApprovalStatus.PENDING.value, time.time()))
+        self.db.execute(
+            "INSERT OR IGNORE INTO approvals (run_id, step, tool, arguments, preview, status, created) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                run_id,
+                step,
+                tool,
+                _json(redact(arguments)),
+                _json(preview, 8000),
+                ApprovalStatus.PENDING.value,
+                time.time(),
+            ),
+        )
         return self.approval_for(run_id, step)
 
     def approval_for(self, run_id: str, step: str) -> Approval | None:
@@ -283,8 +361,9 @@ class Store:
         if status is None:
             rows = self.db.execute("SELECT * FROM approvals ORDER BY id").fetchall()
         else:
-            rows = self.db.execute("SELECT * FROM approvals WHERE status = ? ORDER BY id",
-                                   (ApprovalStatus(status).value,)).fetchall()
+            rows = self.db.execute(
+                "SELECT * FROM approvals WHERE status = ? ORDER BY id", (ApprovalStatus(status).value,)
+            ).fetchall()
         return [Approval.from_row(r) for r in rows]
 
     def resolve(self, approval_id: int, approved: bool, note: str = "") -> Approval:
@@ -294,8 +373,10 @@ class Store:
         if row.status is not ApprovalStatus.PENDING:
             raise ValueError(f"approval {approval_id} is already {row.status}")
         status = ApprovalStatus.APPROVED if approved else ApprovalStatus.DENIED
-        self.db.execute("UPDATE approvals SET status = ?, resolved = ?, note = ? WHERE id = ?",
-                        (status.value, time.time(), note, approval_id))
+        self.db.execute(
+            "UPDATE approvals SET status = ?, resolved = ?, note = ? WHERE id = ?",
+            (status.value, time.time(), note, approval_id),
+        )
         return self.approval(approval_id)
 
     def _approval(self, sql: str, *args: Any) -> Approval | None:
@@ -305,26 +386,44 @@ class Store:
     # -- snapshots, measurements, decisions, cooldowns, notes ----------------------------------
 
     def snapshot(self, run_id: str, step: str, object: str, state: dict) -> None:
-        self.db.execute("INSERT OR IGNORE INTO snapshots (run_id, step, object, state, at) VALUES (?, ?, ?, ?, ?)",
-                        (run_id, step, object, _json(state), time.time()))  # the first snapshot is the one kept
+        self.db.execute(
+            "INSERT OR IGNORE INTO snapshots (run_id, step, object, state, at) VALUES (?, ?, ?, ?, ?)",
+            (run_id, step, object, _json(state), time.time()),
+        )  # the first snapshot is the one kept
 
     def snapshot_of(self, run_id: str, step: str) -> dict | None:
         row = self._one("SELECT state FROM snapshots WHERE run_id = ? AND step = ?", run_id, step)
         return json.loads(row["state"]) if row else None
 
-    def measure(self, run_id: str, loop: str, object: str, kpi: str, day: str, value: float, *,
-                role: str = "treated", unit: str = "") -> None:
-        self.db.execute("INSERT OR REPLACE INTO measurements (run_id, loop, object, kpi, role, day, value, unit) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (run_id, loop, object, kpi, role, day, value, unit))
+    def measure(
+        self,
+        run_id: str,
+        loop: str,
+        object: str,
+        kpi: str,
+        day: str,
+        value: float,
+        *,
+        role: str = "treated",
+        unit: str = "",
+    ) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO measurements (run_id, loop, object, kpi, role, day, value, unit) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, loop, object, kpi, role, day, value, unit),
+        )
 
     def measurements(self, run_id: str) -> list[dict]:
         return self._all("SELECT * FROM measurements WHERE run_id = ? ORDER BY object, kpi, role, day", run_id)
 
-    def decide(self, run_id: str, step: str, loop: str, object: str, verdict: str, evidence: dict,
-               day: str | None) -> None:
-        self.db.execute("INSERT INTO decisions (run_id, step, loop, object, verdict, evidence, day, at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (run_id, step, loop, object, verdict, _json(evidence), day, time.time()))
+    def decide(
+        self, run_id: str, step: str, loop: str, object: str, verdict: str, evidence: dict, day: str | None
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO decisions (run_id, step, loop, object, verdict, evidence, day, at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, step, loop, object, verdict, _json(evidence), day, time.time()),
+        )
 
     def decisions(self, run_id: str) -> list[dict]:
         rows = self._all("SELECT * FROM decisions WHERE run_id = ? ORDER BY id", run_id)
@@ -337,13 +436,18 @@ class Store:
         return row is not None and row["until"] > day
 
     def cool(self, client: str, object: str, until: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO cooldowns (client, object, until) VALUES (?, ?, ?)",
-                        (client, object, until))
+        self.db.execute(
+            "INSERT OR REPLACE INTO cooldowns (client, object, until) VALUES (?, ?, ?)", (client, object, until)
+        )
 
     def note(self, run_id: str, day: str | None, text: str) -> bool:
         """Record a finding once; whether it is new."""
-        return self.db.execute("INSERT OR IGNORE INTO notes (run_id, day, text) VALUES (?, ?, ?)",
-                               (run_id, day, text)).rowcount == 1
+        return (
+            self.db.execute(
+                "INSERT OR IGNORE INTO notes (run_id, day, text) VALUES (?, ?, ?)", (run_id, day, text)
+            ).rowcount
+            == 1
+        )
 
     def notes(self, run_id: str) -> list[dict]:
         return self._all("SELECT * FROM notes WHERE run_id = ? ORDER BY id", run_id)
@@ -352,12 +456,15 @@ class Store:
         return self.db.execute(
             "SELECT COUNT(*) FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.client = ? AND s.object = ? "
             "AND s.kind IN ('change', 'rollback') AND s.status = ? AND s.day = ?",
-            (client, object, StepStatus.DONE.value, day)).fetchone()[0]
+            (client, object, StepStatus.DONE.value, day),
+        ).fetchone()[0]
 
     def changes_in_run(self, run_id: str) -> int:
         """Changes done or under way (a `started` one may have happened)."""
-        return self.db.execute("SELECT COUNT(*) FROM steps WHERE run_id = ? AND kind = 'change' AND status IN (?, ?)",
-                               (run_id, StepStatus.DONE.value, StepStatus.STARTED.value)).fetchone()[0]
+        return self.db.execute(
+            "SELECT COUNT(*) FROM steps WHERE run_id = ? AND kind = 'change' AND status IN (?, ?)",
+            (run_id, StepStatus.DONE.value, StepStatus.STARTED.value),
+        ).fetchone()[0]
 
     def rows(self, sql: str, *args: Any) -> Iterator[dict]:
         yield from self._all(sql, *args)

@@ -17,8 +17,16 @@ from . import page_defects
 from .vendors.google.state import GOOGLE_DEFAULTS, GOOGLE_SWITCHES
 from .world import World
 
-CONFIG_KEYS = ("companion_plugin", "seo_plugin", "webflow_rate_limit", "google_oauth_testing", "incidents",
-               "mailchimp_latency", *GOOGLE_DEFAULTS, *GOOGLE_SWITCHES)
+CONFIG_KEYS = (
+    "companion_plugin",
+    "seo_plugin",
+    "webflow_rate_limit",
+    "google_oauth_testing",
+    "incidents",
+    "mailchimp_latency",
+    *GOOGLE_DEFAULTS,
+    *GOOGLE_SWITCHES,
+)
 
 
 def _error(status: int, message: str) -> JSONResponse:

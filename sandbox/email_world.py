@@ -213,11 +213,21 @@ def _normal_from_uniform(u: float) -> float:
 
 # -- an ESP account ------------------------------------------------------------------------
 
+
 class EmailAccount:
     """One vendor account: its audiences and campaigns. Hold the world lock around calls."""
 
-    def __init__(self, vendor: str, name: str, rng: Callable[[str], random.Random], now: Callable[[], datetime],
-                 *, compliance: bool, person_id: Callable[[str, int], str], new_id: Callable[[str], str]):
+    def __init__(
+        self,
+        vendor: str,
+        name: str,
+        rng: Callable[[str], random.Random],
+        now: Callable[[], datetime],
+        *,
+        compliance: bool,
+        person_id: Callable[[str, int], str],
+        new_id: Callable[[str], str],
+    ):
         self.vendor = vendor
         self.name = name
         self.audiences: dict[str, Audience] = {}
@@ -235,8 +245,15 @@ class EmailAccount:
     def audience(self, audience_id: str) -> Audience:
         return self.audiences[audience_id]
 
-    def upsert(self, audience_id: str, email: str, *, status: str | None = None, fields: dict | None = None,
-               tags: Iterable[str] = ()) -> tuple[Person, bool]:
+    def upsert(
+        self,
+        audience_id: str,
+        email: str,
+        *,
+        status: str | None = None,
+        fields: dict | None = None,
+        tags: Iterable[str] = (),
+    ) -> tuple[Person, bool]:
         aud = self.audience(audience_id)
         email = check_address(email, reject_fake=self._compliance)
         if status is not None and status not in STATUSES:
@@ -246,12 +263,23 @@ class EmailAccount:
         created = person is None
         if person is None:
             self._people_seq += 1
-            person = Person(self._person_id(email, self._people_seq), email, status or SUBSCRIBED, {}, set(), now, now,
-                            **_hidden(self._rng(f"person:{email}")))
+            person = Person(
+                self._person_id(email, self._people_seq),
+                email,
+                status or SUBSCRIBED,
+                {},
+                set(),
+                now,
+                now,
+                **_hidden(self._rng(f"person:{email}")),
+            )
             aud.people[email] = person
-        elif (self._compliance and status == SUBSCRIBED and person.status in ("unsubscribed", "cleaned")):
-            raise EmailRejected(f"{email} is in a compliance state due to unsubscribe, bounce, or compliance "
-                                "review and cannot be subscribed.", "compliance")
+        elif self._compliance and status == SUBSCRIBED and person.status in ("unsubscribed", "cleaned"):
+            raise EmailRejected(
+                f"{email} is in a compliance state due to unsubscribe, bounce, or compliance "
+                "review and cannot be subscribed.",
+                "compliance",
+            )
         elif status is not None:
             person.status = status
         person.fields.update({k: v for k, v in (fields or {}).items()})
@@ -268,19 +296,28 @@ class EmailAccount:
 
     # -- segments ----------------------------------------------------------------------------
 
-    def create_segment(self, audience_id: str, name: str, *, emails: Iterable[str] = (),
-                       tag: str | None = None, kind: str | None = None) -> Segment:
+    def create_segment(
+        self,
+        audience_id: str,
+        name: str,
+        *,
+        emails: Iterable[str] = (),
+        tag: str | None = None,
+        kind: str | None = None,
+    ) -> Segment:
         aud = self.audience(audience_id)
         now = self._now()
-        seg = Segment(self.new_id("segment"), name, kind or ("dynamic" if tag is not None else "static"),
-                      set(), tag, now, now)
+        seg = Segment(
+            self.new_id("segment"), name, kind or ("dynamic" if tag is not None else "static"), set(), tag, now, now
+        )
         aud.segments[seg.id] = seg
         if emails:
             self.segment_update(audience_id, seg.id, add=emails)
         return seg
 
-    def segment_update(self, audience_id: str, segment_id: str, add: Iterable[str] = (),
-                       remove: Iterable[str] = ()) -> tuple[list[str], list[str], list[tuple[str, str]]]:
+    def segment_update(
+        self, audience_id: str, segment_id: str, add: Iterable[str] = (), remove: Iterable[str] = ()
+    ) -> tuple[list[str], list[str], list[tuple[str, str]]]:
         """Add and remove addresses of a static segment: (added, removed, errors)."""
         aud = self.audience(audience_id)
         seg = aud.segments[segment_id]
@@ -304,16 +341,39 @@ class EmailAccount:
 
     # -- campaigns ---------------------------------------------------------------------------
 
-    def create_campaign(self, audience_id: str, *, name: str, segment_id: str | None = None,
-                        subject: str | None = None, preview_text: str | None = None, from_name: str | None = None,
-                        reply_to: str | None = None, html: str | None = None, ab: ABSpec | None = None,
-                        campaign_id: str | None = None) -> Campaign:
+    def create_campaign(
+        self,
+        audience_id: str,
+        *,
+        name: str,
+        segment_id: str | None = None,
+        subject: str | None = None,
+        preview_text: str | None = None,
+        from_name: str | None = None,
+        reply_to: str | None = None,
+        html: str | None = None,
+        ab: ABSpec | None = None,
+        campaign_id: str | None = None,
+    ) -> Campaign:
         aud = self.audience(audience_id)
         if segment_id is not None and segment_id not in aud.segments:
             raise KeyError(segment_id)
         now = self._now()
-        c = Campaign(campaign_id or self.new_id("campaign"), name, audience_id, segment_id, subject, preview_text,
-                     from_name or aud.from_name, reply_to or aud.reply_to, html, "draft", now, now, ab=ab)
+        c = Campaign(
+            campaign_id or self.new_id("campaign"),
+            name,
+            audience_id,
+            segment_id,
+            subject,
+            preview_text,
+            from_name or aud.from_name,
+            reply_to or aud.reply_to,
+            html,
+            "draft",
+            now,
+            now,
+            ab=ab,
+        )
         if ab is not None and c.subject is None:
             c.subject = ab.subjects[0]
         self.campaigns[c.id] = c
@@ -326,8 +386,10 @@ class EmailAccount:
         c = self.campaign(campaign_id)
         if c.status != "draft":
             raise CampaignStateError(f"The campaign is {c.status}; only a draft can be changed.")
-        if fields.get("segment_id") is not None and fields["segment_id"] not in self.audience(
-                fields.get("audience_id") or c.audience_id).segments:
+        if (
+            fields.get("segment_id") is not None
+            and fields["segment_id"] not in self.audience(fields.get("audience_id") or c.audience_id).segments
+        ):
             raise KeyError(fields["segment_id"])
         for key, value in fields.items():
             if not hasattr(c, key) or key in ("id", "status", "deliveries"):
@@ -416,8 +478,13 @@ class EmailAccount:
                     c.status = "draft"  # the vendor would refuse at send time and unschedule it
                 else:
                     self._deliver(c, c.scheduled_for)
-            if (c.status == "sending" and c.ab is not None and c.ab.criteria != "manual" and c.sent_at is not None
-                    and c.sent_at + timedelta(hours=c.ab.wait_hours) <= now):
+            if (
+                c.status == "sending"
+                and c.ab is not None
+                and c.ab.criteria != "manual"
+                and c.sent_at is not None
+                and c.sent_at + timedelta(hours=c.ab.wait_hours) <= now
+            ):
                 at = c.sent_at + timedelta(hours=c.ab.wait_hours)
                 self._send_winner(c, self._leader(c, at), at)
 
@@ -442,8 +509,8 @@ class EmailAccount:
             return
         per = max(1, len(order) * c.ab.test_size // 100 // k)
         for i in range(k):
-            self._respond(c, order[i * per:(i + 1) * per], i, at, rng)
-        c.held_back = [p.email for p in order[per * k:]]
+            self._respond(c, order[i * per : (i + 1) * per], i, at, rng)
+        c.held_back = [p.email for p in order[per * k :]]
         c.status = "sending"
 
     def _send_winner(self, c: Campaign, variant: int, at: datetime) -> None:
@@ -486,8 +553,10 @@ class EmailAccount:
                 if rng.random() < p_click / p_open:
                     d.click_at = d.open_at + timedelta(minutes=rng.expovariate(1 / 15.0))
                     first = links[0] if rng.random() < 0.6 else rng.choice(links)
-                    d.clicks = [(first, d.click_at)] + [(rng.choice(links), d.click_at + timedelta(minutes=2 * k))
-                                                        for k in range(1, 1 + int(rng.expovariate(2.0)))]
+                    d.clicks = [(first, d.click_at)] + [
+                        (rng.choice(links), d.click_at + timedelta(minutes=2 * k))
+                        for k in range(1, 1 + int(rng.expovariate(2.0)))
+                    ]
                 elif rng.random() < UNSUBSCRIBE_RATE / p_open:
                     d.unsubscribe_at = d.open_at + timedelta(minutes=2)
                     p.status = "unsubscribed"
@@ -546,9 +615,22 @@ class EmailAccount:
             if d.unsubscribe_at is not None and d.unsubscribe_at <= now:
                 unsubs += 1
         sent = sum(v[0] for v in per)
-        return Stats(sent, sent - hard - soft, hard, soft, opens_total, unique_opens, proxied, clicks_total,
-                     unique_clicks, unsubs, {u: (t, q) for u, (t, q) in links.items() if u},
-                     [VariantStats(s, *v) for s, v in zip(subjects, per)], last_open, last_click)
+        return Stats(
+            sent,
+            sent - hard - soft,
+            hard,
+            soft,
+            opens_total,
+            unique_opens,
+            proxied,
+            clicks_total,
+            unique_clicks,
+            unsubs,
+            {u: (t, q) for u, (t, q) in links.items() if u},
+            [VariantStats(s, *v) for s, v in zip(subjects, per)],
+            last_open,
+            last_click,
+        )
 
     def history(self, audience_id: str) -> tuple[float, float, int]:
         """(average open rate, average click rate, campaigns sent) over the audience's sent campaigns."""
@@ -574,30 +656,94 @@ def check_address(email: str, reject_fake: bool = False) -> str:
 
 
 def _hidden(rng: random.Random) -> dict[str, Any]:
-    return {"affinity": math.exp(rng.gauss(-0.32, 0.8)),  # mean 1.0
-            "proxied": rng.random() < PROXY_SHARE, "bounces": rng.random() < HARD_BOUNCE_SHARE}
+    return {
+        "affinity": math.exp(rng.gauss(-0.32, 0.8)),  # mean 1.0
+        "proxied": rng.random() < PROXY_SHARE,
+        "bounces": rng.random() < HARD_BOUNCE_SHARE,
+    }
 
 
 # -- the seeded accounts -----------------------------------------------------------------------
 
-_FIRST = ("Ada", "Ben", "Chloe", "Dev", "Elena", "Farah", "Gus", "Hana", "Ivan", "Jo", "Kai", "Lena", "Milo",
-          "Nora", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tariq", "Uma", "Vik", "Wen", "Yara", "Zoe")
-_LAST = ("Abbott", "Baker", "Chen", "Diaz", "Evans", "Fischer", "Garcia", "Hughes", "Ito", "Jensen", "Khan",
-         "Lopez", "Moreau", "Nakamura", "Okafor", "Patel", "Rossi", "Silva", "Tanaka", "Ulloa", "Vargas", "Weber")
+_FIRST = (
+    "Ada",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elena",
+    "Farah",
+    "Gus",
+    "Hana",
+    "Ivan",
+    "Jo",
+    "Kai",
+    "Lena",
+    "Milo",
+    "Nora",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tariq",
+    "Uma",
+    "Vik",
+    "Wen",
+    "Yara",
+    "Zoe",
+)
+_LAST = (
+    "Abbott",
+    "Baker",
+    "Chen",
+    "Diaz",
+    "Evans",
+    "Fischer",
+    "Garcia",
+    "Hughes",
+    "Ito",
+    "Jensen",
+    "Khan",
+    "Lopez",
+    "Moreau",
+    "Nakamura",
+    "Okafor",
+    "Patel",
+    "Rossi",
+    "Silva",
+    "Tanaka",
+    "Ulloa",
+    "Vargas",
+    "Weber",
+)
 _DOMAINS = ("gmail.com", "icloud.com", "outlook.com", "yahoo.com", "proton.me", "fastmail.com", "hey.com")
 _PAST_SUBJECTS = (
-    "Northwind Newsletter #41", "This week's roast: Ethiopia Guji, bright and floral",
-    "How to dial in your grinder in 5 minutes", "Coffee update", "FREE SHIPPING!!! Limited time",
-    "*|FNAME|*, your next bag ships Tuesday", "Why we roast on Tuesdays", "Monthly digest: November",
-    "3 brew methods you have not tried yet?", "New: the holiday blend is back",
+    "Northwind Newsletter #41",
+    "This week's roast: Ethiopia Guji, bright and floral",
+    "How to dial in your grinder in 5 minutes",
+    "Coffee update",
+    "FREE SHIPPING!!! Limited time",
+    "*|FNAME|*, your next bag ships Tuesday",
+    "Why we roast on Tuesdays",
+    "Monthly digest: November",
+    "3 brew methods you have not tried yet?",
+    "New: the holiday blend is back",
 )
-_CONTENT = ('<html><body><h1>{title}</h1><p>Fresh from the roaster this week.</p>'
-            '<p><a href="http://127.0.0.1:8765/shop/">Shop the roast</a> · '
-            '<a href="http://127.0.0.1:8765/brew-guides/">Brew guides</a></p></body></html>')
+_CONTENT = (
+    "<html><body><h1>{title}</h1><p>Fresh from the roaster this week.</p>"
+    '<p><a href="http://127.0.0.1:8765/shop/">Shop the roast</a> · '
+    '<a href="http://127.0.0.1:8765/brew-guides/">Brew guides</a></p></body></html>'
+)
 
 
-def _people(rng: random.Random, n: int, start: datetime, make_id: Callable[[str, int], str],
-            tag_share: dict[str, float], field_names: tuple[str, str]) -> dict[str, Person]:
+def _people(
+    rng: random.Random,
+    n: int,
+    start: datetime,
+    make_id: Callable[[str, int], str],
+    tag_share: dict[str, float],
+    field_names: tuple[str, str],
+) -> dict[str, Person]:
     out: dict[str, Person] = {}
     i = 0
     while len(out) < n:
@@ -607,8 +753,16 @@ def _people(rng: random.Random, n: int, start: datetime, make_id: Callable[[str,
         joined = start - timedelta(days=rng.uniform(14, 900))
         status = "unsubscribed" if rng.random() < 0.04 else SUBSCRIBED
         tags = {t for t, share in tag_share.items() if rng.random() < share}
-        out[email] = Person(make_id(email, i), email, status, {field_names[0]: first, field_names[1]: last}, tags,
-                            joined, joined, **_hidden(rng))
+        out[email] = Person(
+            make_id(email, i),
+            email,
+            status,
+            {field_names[0]: first, field_names[1]: last},
+            tags,
+            joined,
+            joined,
+            **_hidden(rng),
+        )
     return out
 
 
@@ -642,39 +796,84 @@ class EmailWorld:
         ids = self._rng("mailchimp-ids")
         hexid = lambda _kind: f"{ids.getrandbits(40):010x}"  # noqa: E731 - Mailchimp's 10-hex IDs
         seq = iter(range(10_001, 10**9))
-        account = EmailAccount("mailchimp", "Northwind Coffee Roasters", self._rng, self._now, compliance=True,
-                               person_id=lambda email, _n: hashlib.md5(email.encode()).hexdigest(),
-                               new_id=lambda kind: str(next(seq)) if kind == "segment" else hexid(kind))
+        account = EmailAccount(
+            "mailchimp",
+            "Northwind Coffee Roasters",
+            self._rng,
+            self._now,
+            compliance=True,
+            person_id=lambda email, _n: hashlib.md5(email.encode()).hexdigest(),
+            new_id=lambda kind: str(next(seq)) if kind == "segment" else hexid(kind),
+        )
         now = self._now()
         rng = self._rng("mailchimp-people")
         fields = [("FNAME", "First Name", "text"), ("LNAME", "Last Name", "text")]
-        main = Audience(hexid("list"), "Northwind Newsletter", "Northwind Coffee", "hello@northwind.coffee",
-                        "hello@northwind.coffee", {}, {}, fields, now - timedelta(days=900), 0.03, 0.22)
-        main.people = _people(rng, 6000, now, account._person_id, {"customer": 0.3, "wholesale": 0.03},
-                              ("FNAME", "LNAME"))
-        small = Audience(hexid("list"), "Wholesale partners", "Northwind Wholesale", "wholesale@northwind.coffee",
-                         "wholesale@northwind.coffee", {}, {}, fields, now - timedelta(days=400), 0.06, 0.35)
+        main = Audience(
+            hexid("list"),
+            "Northwind Newsletter",
+            "Northwind Coffee",
+            "hello@northwind.coffee",
+            "hello@northwind.coffee",
+            {},
+            {},
+            fields,
+            now - timedelta(days=900),
+            0.03,
+            0.22,
+        )
+        main.people = _people(
+            rng, 6000, now, account._person_id, {"customer": 0.3, "wholesale": 0.03}, ("FNAME", "LNAME")
+        )
+        small = Audience(
+            hexid("list"),
+            "Wholesale partners",
+            "Northwind Wholesale",
+            "wholesale@northwind.coffee",
+            "wholesale@northwind.coffee",
+            {},
+            {},
+            fields,
+            now - timedelta(days=400),
+            0.06,
+            0.35,
+        )
         small.people = _people(rng, 240, now, account._person_id, {"cafe": 0.6}, ("FNAME", "LNAME"))
         for aud in (main, small):
             account.audiences[aud.id] = aud
         account.create_segment(main.id, "Customers", tag="customer")
-        account.create_segment(main.id, "VIP tasting panel",
-                               emails=[p.email for p in list(main.people.values())[:40]])
+        account.create_segment(main.id, "VIP tasting panel", emails=[p.email for p in list(main.people.values())[:40]])
         self._history(account, main.id, weeks=10)
         return account
 
     def _build_customerio(self) -> EmailAccount:
         seq = iter(range(1, 10**9))
-        account = EmailAccount("customerio", "Northwind Coffee (production)", self._rng, self._now, compliance=False,
-                               person_id=lambda _email, n: f"cust-{n:06d}", new_id=lambda _kind: str(next(seq)))
+        account = EmailAccount(
+            "customerio",
+            "Northwind Coffee (production)",
+            self._rng,
+            self._now,
+            compliance=False,
+            person_id=lambda _email, n: f"cust-{n:06d}",
+            new_id=lambda _kind: str(next(seq)),
+        )
         now = self._now()
         rng = self._rng("customerio-people")
-        people = Audience("workspace", "Northwind Coffee (production)", "Northwind Coffee", "hello@northwind.coffee",
-                          "hello@northwind.coffee", {}, {},
-                          [("first_name", "First name", "text"), ("last_name", "Last name", "text")],
-                          now - timedelta(days=700), 0.025, 0.2)
-        people.people = _people(rng, 4000, now, account._person_id, {"subscriber": 0.5, "trial": 0.1},
-                                ("first_name", "last_name"))
+        people = Audience(
+            "workspace",
+            "Northwind Coffee (production)",
+            "Northwind Coffee",
+            "hello@northwind.coffee",
+            "hello@northwind.coffee",
+            {},
+            {},
+            [("first_name", "First name", "text"), ("last_name", "Last name", "text")],
+            now - timedelta(days=700),
+            0.025,
+            0.2,
+        )
+        people.people = _people(
+            rng, 4000, now, account._person_id, {"subscriber": 0.5, "trial": 0.1}, ("first_name", "last_name")
+        )
         account.audiences[people.id] = people
         account._people_seq = len(people.people) + 1
         account.create_segment(people.id, "All subscribed people", kind="dynamic")
@@ -688,8 +887,9 @@ class EmailWorld:
         now = self._now()
         for week in range(weeks):
             subject = _PAST_SUBJECTS[week % len(_PAST_SUBJECTS)]
-            c = account.create_campaign(audience_id, name=f"Weekly {week + 1}", subject=subject,
-                                        html=_CONTENT.format(title=subject))
+            c = account.create_campaign(
+                audience_id, name=f"Weekly {week + 1}", subject=subject, html=_CONTENT.format(title=subject)
+            )
             sent = now - timedelta(days=7 * (weeks - week))
             c.created = c.updated = sent - timedelta(days=1)
             account._deliver(c, sent)

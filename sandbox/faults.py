@@ -34,10 +34,10 @@ from http import HTTPStatus
 from typing import Any, Callable
 from urllib.parse import parse_qs
 
+from .ratelimit import TokenBucket
 from .vendors.google.errors import error_body as google_error_body
 from .vendors.google.errors import is_google_path
 from .vendors.mailchimp.errors import problem as mailchimp_problem
-from .ratelimit import TokenBucket
 
 KINDS = ("status", "latency", "malformed", "drop", "drop_after", "malformed_after", "late", "rate_limit")
 _RECEIVED_MAX = 100_000  # requests remembered for ``received``; the oldest are forgotten
@@ -87,8 +87,16 @@ class FaultRule:
         return (self.method is None or self.method == method) and fnmatch.fnmatchcase(path, self.path)
 
     def to_json(self) -> dict[str, Any]:
-        out = {"id": self.id, "kind": self.kind, "method": self.method or "*", "path": self.path,
-               "times": self.times, "hits": self.hits, "seen": self.seen, "active": self.active}
+        out = {
+            "id": self.id,
+            "kind": self.kind,
+            "method": self.method or "*",
+            "path": self.path,
+            "times": self.times,
+            "hits": self.hits,
+            "seen": self.seen,
+            "active": self.active,
+        }
         if self.kind == "status":
             out.update(status=self.status, retry_after=self.retry_after)
             if self.body is not None:
@@ -122,7 +130,18 @@ class FaultSet:
         """``add("status", path="/wp-json/wp/v2/posts*", status=503, times=1)``; also accepts ``kind=``."""
         if kind is not None:
             spec["kind"] = kind
-        unknown = set(spec) - {"kind", "path", "method", "times", "status", "retry_after", "delay", "rate", "burst", "body"}
+        unknown = set(spec) - {
+            "kind",
+            "path",
+            "method",
+            "times",
+            "status",
+            "retry_after",
+            "delay",
+            "rate",
+            "burst",
+            "body",
+        }
         if unknown:
             raise ValueError(f"unknown fault field(s): {', '.join(sorted(unknown))}")
         if "kind" not in spec:
@@ -153,8 +172,7 @@ class FaultSet:
         """How many requests matching ``method`` (None = any) and the ``path`` glob reached the vendor routes."""
         method = method.upper() if method else None
         with self._lock:
-            return sum(1 for m, p in self._received
-                       if (method is None or m == method) and fnmatch.fnmatchcase(p, path))
+            return sum(1 for m, p in self._received if (method is None or m == method) and fnmatch.fnmatchcase(p, path))
 
     def rules(self) -> list[FaultRule]:
         with self._lock:
@@ -196,18 +214,37 @@ def error_body(path: str, status: int) -> dict[str, Any]:
     """An error body in the style of the vendor that owns ``path``."""
     reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     if path.startswith("/webflow/"):
-        codes = {400: "bad_request", 401: "not_authorized", 403: "forbidden", 404: "resource_not_found",
-                 409: "conflict", 429: "too_many_requests", 500: "internal_error", 503: "service_unavailable"}
+        codes = {
+            400: "bad_request",
+            401: "not_authorized",
+            403: "forbidden",
+            404: "resource_not_found",
+            409: "conflict",
+            429: "too_many_requests",
+            500: "internal_error",
+            503: "service_unavailable",
+        }
         messages = {429: "Too many requests", 500: "We had a problem with our server. Try again later."}
-        return {"code": codes.get(status, "internal_error" if status >= 500 else "bad_request"),
-                "message": messages.get(status, reason), "externalReference": None, "details": []}
+        return {
+            "code": codes.get(status, "internal_error" if status >= 500 else "bad_request"),
+            "message": messages.get(status, reason),
+            "externalReference": None,
+            "details": [],
+        }
     if path.startswith("/mailchimp/"):
         return mailchimp_problem(status)
     if path.startswith("/wp-json"):
-        codes = {429: "rest_too_many_requests", 500: "internal_server_error", 502: "http_request_failed",
-                 503: "service_unavailable", 504: "http_request_failed"}
-        messages = {500: "<p>There has been a critical error on this website.</p>",
-                    503: "Briefly unavailable for scheduled maintenance. Check back in a minute."}
+        codes = {
+            429: "rest_too_many_requests",
+            500: "internal_server_error",
+            502: "http_request_failed",
+            503: "service_unavailable",
+            504: "http_request_failed",
+        }
+        messages = {
+            500: "<p>There has been a critical error on this website.</p>",
+            503: "Briefly unavailable for scheduled maintenance. Check back in a minute.",
+        }
         data: dict[str, Any] = {"status": status}
         return {"code": codes.get(status, f"http_{status}"), "message": messages.get(status, reason), "data": data}
     if path.startswith("/customerio/"):
@@ -215,16 +252,22 @@ def error_body(path: str, status: int) -> dict[str, Any]:
     if is_google_path(path):
         return google_error_body(status, legacy=path.startswith("/webmasters/"))
     if path.startswith("/oauth/"):
-        return {"error": "temporarily_unavailable" if status in (429, 503) else "server_error",
-                "error_description": reason}
+        return {
+            "error": "temporarily_unavailable" if status in (429, 503) else "server_error",
+            "error_description": reason,
+        }
     return {"error": {"status": status, "message": reason}}
 
 
 class FaultMiddleware:
     """ASGI middleware applying the world's fault rules to every route outside ``/_sandbox``."""
 
-    def __init__(self, app: Callable, faults: Callable[[], FaultSet],
-                 observe: Callable[[dict[str, Any], int], None] | None = None) -> None:
+    def __init__(
+        self,
+        app: Callable,
+        faults: Callable[[], FaultSet],
+        observe: Callable[[dict[str, Any], int], None] | None = None,
+    ) -> None:
         self.app = app
         self._faults = faults
         self._observe = observe  # told of every status the faults answer with (GA4 counts its server errors)
@@ -271,12 +314,14 @@ class FaultMiddleware:
             await self.app(scope, _replay(body), send)  # the server drops the answer if the client has gone
             rule.applied += 1
         elif rule.kind == "drop_after":
+
             async def swallow(message) -> None:
                 return None  # the client never sees the real response
 
             await self.app(scope, receive, swallow)
             await _drop(send)
         elif rule.kind == "malformed_after":
+
             async def discard(message) -> None:
                 return None  # the world applied it; the client gets garbage instead of the answer
 
@@ -324,8 +369,13 @@ def _replay(body: bytes):
 async def _drop(send) -> None:
     # Announce a body and never send it; returning here makes the server close the
     # connection, so the client sees a truncated response (a transport error).
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"256")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"256")],
+        }
+    )
 
 
 async def _send_json(send, status: int, body: Any, headers: dict[str, str]) -> None:

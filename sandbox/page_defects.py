@@ -34,10 +34,25 @@ if TYPE_CHECKING:
     from .world import World
 
 DEFECTS = (
-    "meta_description_missing", "meta_description_too_short", "meta_description_too_long",
-    "meta_description_duplicate", "title_too_long", "title_too_short", "h1_multiple", "h1_missing",
-    "img_alt_missing", "render_blocking_slow", "cta_below_fold_mobile", "broken_link", "noindex",
-    "jsonld_invalid", "canonical_mismatch", "og_missing", "viewport_missing", "lang_missing", "form_too_long",
+    "meta_description_missing",
+    "meta_description_too_short",
+    "meta_description_too_long",
+    "meta_description_duplicate",
+    "title_too_long",
+    "title_too_short",
+    "h1_multiple",
+    "h1_missing",
+    "img_alt_missing",
+    "render_blocking_slow",
+    "cta_below_fold_mobile",
+    "broken_link",
+    "noindex",
+    "jsonld_invalid",
+    "canonical_mismatch",
+    "og_missing",
+    "viewport_missing",
+    "lang_missing",
+    "form_too_long",
     "redirect_chain",
 )
 TITLE_RANGE = (30, 60)  # characters of the rendered <title>, as search results show them
@@ -70,8 +85,9 @@ WEBFLOW_HOME_DESCRIPTION = next(item[5] for item in WEBFLOW_ITEMS if item[1] == 
 # The storefront every call to action leads to (rendered by the sandbox, not by either CMS).
 SHOP_PATH = "/shop/"
 SHOP_TITLE = "Shop Coffee Beans \u2013 Northwind Coffee Roasters"
-SHOP_DESCRIPTION = ("Shop small-batch coffee beans roasted every Tuesday in Portland: single origins, "
-                    "blends, decaf and subscriptions.")
+SHOP_DESCRIPTION = (
+    "Shop small-batch coffee beans roasted every Tuesday in Portland: single origins, blends, decaf and subscriptions."
+)
 
 # Old path -> (status, location): redirects answered before WordPress resolves the path.
 REDIRECTS: dict[str, tuple[int, str]] = {
@@ -110,17 +126,35 @@ def live_pages(world: World) -> list[LivePage]:
     """Every page of the two sites a visitor can reach now, in site order (the sitemap's order)."""
     with world.lock:
         wp = world.wordpress
-        out = [LivePage("/", "wordpress", "", home_title(world), wp.description or None,
-                        template_defects("wordpress", ""))]
+        out = [
+            LivePage("/", "wordpress", "", home_title(world), wp.description or None, template_defects("wordpress", ""))
+        ]
         for page in world.pages():
             slug = page.path.rstrip("/").rsplit("/", 1)[-1]
-            out.append(LivePage(page.path, page.source, slug, page.document_title, page.description,
-                                template_defects(page.source, slug)))
+            out.append(
+                LivePage(
+                    page.path,
+                    page.source,
+                    slug,
+                    page.document_title,
+                    page.description,
+                    template_defects(page.source, slug),
+                )
+            )
         # The storefront after the WordPress content, then the Webflow blog's home before its items.
         first_webflow = next((i for i, p in enumerate(out) if p.site == "webflow"), len(out))
         out.insert(first_webflow, LivePage(SHOP_PATH, "wordpress", "shop", SHOP_TITLE, SHOP_DESCRIPTION, {}))
-        out.insert(first_webflow + 1, LivePage(WEBFLOW_SITE_PREFIX + "/", "webflow", "", world.webflow.display_name,
-                                               WEBFLOW_HOME_DESCRIPTION, template_defects("webflow", "")))
+        out.insert(
+            first_webflow + 1,
+            LivePage(
+                WEBFLOW_SITE_PREFIX + "/",
+                "webflow",
+                "",
+                world.webflow.display_name,
+                WEBFLOW_HOME_DESCRIPTION,
+                template_defects("webflow", ""),
+            ),
+        )
         return out
 
 

@@ -130,8 +130,12 @@ def _jsonld(data: dict[str, Any]) -> str:
 
 def structured_data(doc: Doc, base: str, chrome: Chrome) -> dict[str, Any] | None:
     logo = asset_url(base, "logo.svg")
-    organization = {"@type": "Organization", "name": ORGANIZATION, "url": base + "/",
-                    "logo": {"@type": "ImageObject", "url": logo}}
+    organization = {
+        "@type": "Organization",
+        "name": ORGANIZATION,
+        "url": base + "/",
+        "logo": {"@type": "ImageObject", "url": logo},
+    }
     if doc.kind == "home":
         home = {"@context": "https://schema.org", **organization, "sameAs": [INSTAGRAM]}
         if doc.description:
@@ -141,17 +145,31 @@ def structured_data(doc: Doc, base: str, chrome: Chrome) -> dict[str, Any] | Non
         data: dict[str, Any] = {"@context": "https://schema.org", "@type": "Article", "headline": doc.headline[:110]}
         if doc.description:
             data["description"] = doc.description
-        data.update({"datePublished": _iso(doc.published), "dateModified": _iso(doc.modified or doc.published),
-                     "author": ({"@type": "Person", "name": doc.author} if doc.author
-                                else {"@type": "Organization", "name": ORGANIZATION}),
-                     "image": [doc.image.src] if doc.image else [doc.og_image],
-                     "publisher": organization, "mainEntityOfPage": {"@type": "WebPage", "@id": doc.url}})
+        data.update(
+            {
+                "datePublished": _iso(doc.published),
+                "dateModified": _iso(doc.modified or doc.published),
+                "author": (
+                    {"@type": "Person", "name": doc.author}
+                    if doc.author
+                    else {"@type": "Organization", "name": ORGANIZATION}
+                ),
+                "image": [doc.image.src] if doc.image else [doc.og_image],
+                "publisher": organization,
+                "mainEntityOfPage": {"@type": "WebPage", "@id": doc.url},
+            }
+        )
         return data
     if doc.kind == "error":
         return None
     kind = {"blog": "Blog", "archive": "CollectionPage", "shop": "CollectionPage"}.get(doc.kind, "WebPage")
-    data = {"@context": "https://schema.org", "@type": kind, "name": doc.headline, "url": doc.url,
-            "isPartOf": {"@type": "WebSite", "name": chrome.site_name, "url": base + "/"}}
+    data = {
+        "@context": "https://schema.org",
+        "@type": kind,
+        "name": doc.headline,
+        "url": doc.url,
+        "isPartOf": {"@type": "WebSite", "name": chrome.site_name, "url": base + "/"},
+    }
     if doc.description:
         data["description"] = doc.description
     return data
@@ -174,17 +192,23 @@ def _head(doc: Doc, base: str, chrome: Chrome, defects: Mapping[str, str]) -> st
     image = doc.og_image or asset_url(base, "og-image.png")
     og_type = "article" if doc.kind in ("post", "item") else "website"
     if "og_missing" not in defects:
-        meta += [f'<meta property="og:title" content="{escape(doc.title)}">',
-                 f'<meta property="og:type" content="{og_type}">',
-                 f'<meta property="og:url" content="{escape(doc.url)}">']
+        meta += [
+            f'<meta property="og:title" content="{escape(doc.title)}">',
+            f'<meta property="og:type" content="{og_type}">',
+            f'<meta property="og:url" content="{escape(doc.url)}">',
+        ]
         if social:
             meta.append(f'<meta property="og:description" content="{escape(social)}">')
-        meta += [f'<meta property="og:image" content="{escape(image)}">',
-                 f'<meta property="og:site_name" content="{escape(chrome.site_name)}">']
+        meta += [
+            f'<meta property="og:image" content="{escape(image)}">',
+            f'<meta property="og:site_name" content="{escape(chrome.site_name)}">',
+        ]
         if doc.kind in ("post", "item") and doc.published:
             meta.append(f'<meta property="article:published_time" content="{_iso(doc.published)}">')
-    meta += ['<meta name="twitter:card" content="summary_large_image">',
-             f'<meta name="twitter:title" content="{escape(doc.title)}">']
+    meta += [
+        '<meta name="twitter:card" content="summary_large_image">',
+        f'<meta name="twitter:title" content="{escape(doc.title)}">',
+    ]
     if social:
         meta.append(f'<meta name="twitter:description" content="{escape(social)}">')
     meta.append(f'<meta name="twitter:image" content="{escape(image)}">')
@@ -212,36 +236,43 @@ def _head(doc: Doc, base: str, chrome: Chrome, defects: Mapping[str, str]) -> st
 
 def _header(base: str, chrome: Chrome) -> str:
     links = "\n".join(f'<li><a href="{escape(url)}">{escape(label)}</a></li>' for label, url in chrome.nav)
-    return (f'<header class="site-header">\n<a class="brand" href="{base}/">'
-            f'<img src="{asset_url(base, "logo.svg")}" alt="{escape(ORGANIZATION)} logo" width="40" height="40">'
-            f'<span>{escape(chrome.site_name)}</span></a>\n'
-            f'<nav aria-label="Main"><ul>\n{links}\n</ul></nav>\n</header>')
+    return (
+        f'<header class="site-header">\n<a class="brand" href="{base}/">'
+        f'<img src="{asset_url(base, "logo.svg")}" alt="{escape(ORGANIZATION)} logo" width="40" height="40">'
+        f"<span>{escape(chrome.site_name)}</span></a>\n"
+        f'<nav aria-label="Main"><ul>\n{links}\n</ul></nav>\n</header>'
+    )
 
 
 def _trust(base: str) -> str:
-    return ('<ul class="trust" aria-label="Why order from us">\n'
-            '<li class="rating"><span class="stars" aria-hidden="true">\u2605\u2605\u2605\u2605\u2605</span> '
-            'Rated 4.8/5 from 1,240 customer reviews</li>\n'
-            '<li>Free shipping on orders over $40</li>\n'
-            f'<li><img src="{asset_url(base, "secure-checkout.svg")}" alt="Padlock" width="16" height="16"> '
-            'Secure checkout</li>\n'
-            '<li>30-day freshness guarantee</li>\n</ul>')
+    return (
+        '<ul class="trust" aria-label="Why order from us">\n'
+        '<li class="rating"><span class="stars" aria-hidden="true">\u2605\u2605\u2605\u2605\u2605</span> '
+        "Rated 4.8/5 from 1,240 customer reviews</li>\n"
+        "<li>Free shipping on orders over $40</li>\n"
+        f'<li><img src="{asset_url(base, "secure-checkout.svg")}" alt="Padlock" width="16" height="16"> '
+        "Secure checkout</li>\n"
+        "<li>30-day freshness guarantee</li>\n</ul>"
+    )
 
 
 def _hero(doc: Doc, base: str, defects: Mapping[str, str]) -> str:
     label, path = PRIMARY_CTA
     if doc.kind == "shop":
         label, path = "Browse the coffees", SHOP_PATH + "#coffees"
-    heading = (f'<p class="page-title">{doc.heading}</p>' if "h1_missing" in defects
-               else f"<h1>{doc.heading}</h1>")
-    copy = (f"{heading}\n{doc.meta_line}"
-            '<div class="cta-box"><p>Fresh beans, roasted every Tuesday and shipped on Wednesday.</p>\n'
-            f'<a class="cta" href="{base}{path}">{escape(label)}</a></div>\n{_trust(base)}')
+    heading = f'<p class="page-title">{doc.heading}</p>' if "h1_missing" in defects else f"<h1>{doc.heading}</h1>"
+    copy = (
+        f"{heading}\n{doc.meta_line}"
+        '<div class="cta-box"><p>Fresh beans, roasted every Tuesday and shipped on Wednesday.</p>\n'
+        f'<a class="cta" href="{base}{path}">{escape(label)}</a></div>\n{_trust(base)}'
+    )
     if "cta_below_fold_mobile" in defects:
         image = doc.image or Image(asset_url(base, "beans.svg"), "Freshly roasted coffee beans")
-        return ('<section class="hero hero--split">\n<div class="hero-media">'
-                f'<img src="{escape(image.src)}" alt="{escape(image.alt)}" width="{image.width}" height="{image.height}">'
-                f'</div>\n<div class="hero-copy">\n{copy}\n</div>\n</section>')
+        return (
+            '<section class="hero hero--split">\n<div class="hero-media">'
+            f'<img src="{escape(image.src)}" alt="{escape(image.alt)}" width="{image.width}" height="{image.height}">'
+            f'</div>\n<div class="hero-copy">\n{copy}\n</div>\n</section>'
+        )
     return f'<section class="hero">\n{copy}\n</section>'
 
 
@@ -287,36 +318,56 @@ CONTACT_FORM = """<section class="contact"><h2>Send us a message</h2>
 
 
 def _newsletter(base: str) -> str:
-    return ('<section class="newsletter" aria-labelledby="newsletter-title">\n'
-            '<h2 id="newsletter-title">Brewing tips and new coffees, every Tuesday</h2>\n'
-            f'<form id="newsletter" action="{base}/forms/newsletter" method="post">\n'
-            '<label for="newsletter-email">Email address</label>\n'
-            '<input id="newsletter-email" type="email" name="email" autocomplete="email" required '
-            'placeholder="you@example.com">\n<button type="submit">Subscribe</button>\n</form>\n</section>')
+    return (
+        '<section class="newsletter" aria-labelledby="newsletter-title">\n'
+        '<h2 id="newsletter-title">Brewing tips and new coffees, every Tuesday</h2>\n'
+        f'<form id="newsletter" action="{base}/forms/newsletter" method="post">\n'
+        '<label for="newsletter-email">Email address</label>\n'
+        '<input id="newsletter-email" type="email" name="email" autocomplete="email" required '
+        'placeholder="you@example.com">\n<button type="submit">Subscribe</button>\n</form>\n</section>'
+    )
 
 
 def _footer(chrome: Chrome) -> str:
     internal = "\n".join(f'<li><a href="{escape(url)}">{escape(label)}</a></li>' for label, url in chrome.footer)
-    external = " \u00b7 ".join(f'<a href="{escape(url)}" rel="noopener">{escape(label)}</a>'
-                               for label, url in chrome.external)
-    return (f'<footer class="site-footer">\n<nav aria-label="Footer"><ul>\n{internal}\n</ul></nav>\n'
-            f'<p class="social">{external}</p>\n'
-            f"<p>\u00a9 {chrome.year} {escape(ORGANIZATION)} \u00b7 1120 SE Water Ave, Portland, OR 97214</p>\n"
-            "</footer>")
+    external = " \u00b7 ".join(
+        f'<a href="{escape(url)}" rel="noopener">{escape(label)}</a>' for label, url in chrome.external
+    )
+    return (
+        f'<footer class="site-footer">\n<nav aria-label="Footer"><ul>\n{internal}\n</ul></nav>\n'
+        f'<p class="social">{external}</p>\n'
+        f"<p>\u00a9 {chrome.year} {escape(ORGANIZATION)} \u00b7 1120 SE Water Ave, Portland, OR 97214</p>\n"
+        "</footer>"
+    )
 
 
 def render_html(doc: Doc, base: str, chrome: Chrome, defects: Mapping[str, str] | None = None) -> str:
     defects = defects or {}
     promo = ""
     if "h1_multiple" in defects:
-        promo = ('<section class="promo">\n<h1>Free barista training for every partner</h1>\n'
-                 "<p>Two days at our Portland lab: extraction, milk texture and workflow.</p>\n</section>")
+        promo = (
+            '<section class="promo">\n<h1>Free barista training for every partner</h1>\n'
+            "<p>Two days at our Portland lab: extraction, milk texture and workflow.</p>\n</section>"
+        )
     html_open = "<html>" if "lang_missing" in defects else '<html lang="en">'
-    body = "\n".join(x for x in (_header(base, chrome), "<main>", _hero(doc, base, defects),
-                                 _article(doc, base, defects), promo, _newsletter(base), "</main>",
-                                 _footer(chrome)) if x)
-    return (f"<!DOCTYPE html>\n{html_open}\n<head>\n{_head(doc, base, chrome, defects)}\n</head>\n"
-            f'<body class="{doc.kind}">\n{body}\n</body>\n</html>\n')
+    body = "\n".join(
+        x
+        for x in (
+            _header(base, chrome),
+            "<main>",
+            _hero(doc, base, defects),
+            _article(doc, base, defects),
+            promo,
+            _newsletter(base),
+            "</main>",
+            _footer(chrome),
+        )
+        if x
+    )
+    return (
+        f"<!DOCTYPE html>\n{html_open}\n<head>\n{_head(doc, base, chrome, defects)}\n</head>\n"
+        f'<body class="{doc.kind}">\n{body}\n</body>\n</html>\n'
+    )
 
 
 def render(doc: Doc, base: str, chrome: Chrome, defects: Mapping[str, str] | None = None) -> HTMLResponse:

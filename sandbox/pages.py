@@ -25,8 +25,8 @@ from .page_layout import Chrome, Doc, Image, render
 from .site_assets import asset_url, mirror_url
 from .vendors.webflow.site import Collection
 from .vendors.wordpress.site import Post
-from .world import WEBFLOW_SITE_PREFIX, World
 from .vendors.wordpress.text import render_content, render_excerpt, strip_tags, texturize
+from .world import WEBFLOW_SITE_PREFIX, World
 
 SOCIAL_DESCRIPTION_CHARS = 155
 
@@ -38,16 +38,28 @@ def _base(request: Request) -> str:
 def _chrome(world: World, base: str, site: str) -> Chrome:
     """Navigation and footer links: only pages that are live, so a clean page never links to a 404."""
     wp = world.wordpress
-    pages = [(texturize(p.title), base + wp.path_of(p))
-             for p in sorted(wp.posts_of_type("page"), key=lambda p: (p.menu_order, p.id)) if p.status == "publish"]
+    pages = [
+        (texturize(p.title), base + wp.path_of(p))
+        for p in sorted(wp.posts_of_type("page"), key=lambda p: (p.menu_order, p.id))
+        if p.status == "publish"
+    ]
     nav = [("Shop", base + SHOP_PATH), ("Blog", f"{base}{WEBFLOW_SITE_PREFIX}/")] + [(unescape(t), u) for t, u in pages]
     footer = [(unescape(t), u) for t, u in pages] + [("Shop", base + SHOP_PATH), ("Sitemap", base + "/sitemap.xml")]
-    powered = ("Powered by WordPress", "https://wordpress.org/") if site == "wordpress" else \
-        ("Made in Webflow", "https://webflow.com/")
+    powered = (
+        ("Powered by WordPress", "https://wordpress.org/")
+        if site == "wordpress"
+        else ("Made in Webflow", "https://webflow.com/")
+    )
     name = wp.name if site == "wordpress" else world.webflow.display_name
-    return Chrome(site=site, site_name=name, generator="WordPress 6.6" if site == "wordpress" else "Webflow",
-                  nav=nav, footer=footer, external=[("Instagram", "https://www.instagram.com/northwindcoffee/"), powered],
-                  year=world.now().year)
+    return Chrome(
+        site=site,
+        site_name=name,
+        generator="WordPress 6.6" if site == "wordpress" else "Webflow",
+        nav=nav,
+        footer=footer,
+        external=[("Instagram", "https://www.instagram.com/northwindcoffee/"), powered],
+        year=world.now().year,
+    )
 
 
 def _summary(text: str) -> str | None:
@@ -63,13 +75,22 @@ def _summary(text: str) -> str | None:
 
 def _not_found(world: World, base: str, path: str, site: str = "wordpress") -> HTMLResponse:
     chrome = _chrome(world, base, site)
-    doc = Doc(kind="error", url=base + path, title=f"Page not found \u2013 {chrome.site_name}", description=None,
-              heading="Page not found", headline="Page not found",
-              content="<p>It looks like nothing was found at this location.</p>", robots="noindex, follow", status=404)
+    doc = Doc(
+        kind="error",
+        url=base + path,
+        title=f"Page not found \u2013 {chrome.site_name}",
+        description=None,
+        heading="Page not found",
+        headline="Page not found",
+        content="<p>It looks like nothing was found at this location.</p>",
+        robots="noindex, follow",
+        status=404,
+    )
     return render(doc, base, chrome)
 
 
 # -- WordPress -------------------------------------------------------------
+
 
 def wordpress_home(request: Request, world: World) -> Response:
     base = _base(request)
@@ -78,17 +99,27 @@ def wordpress_home(request: Request, world: World) -> Response:
         query = request.query_params
         if "p" in query or "page_id" in query:
             return _by_id(request, world, query.get("p") or query.get("page_id") or "")
-        posts = sorted((p for p in wp.posts.values() if p.type == "post" and p.status == "publish"),
-                       key=lambda p: (p.date, p.id), reverse=True)[:10]
+        posts = sorted(
+            (p for p in wp.posts.values() if p.type == "post" and p.status == "publish"),
+            key=lambda p: (p.date, p.id),
+            reverse=True,
+        )[:10]
         items = "\n".join(
             f'<article><h2><a href="{escape(base + wp.path_of(p))}">{texturize(p.title)}</a></h2>\n'
             f'<time datetime="{p.date.strftime("%Y-%m-%dT%H:%M:%S+00:00")}">{p.date.strftime("%B %-d, %Y")}</time>\n'
             f"{render_excerpt(p.excerpt, p.content)}</article>"
             for p in posts
         )
-        doc = Doc(kind="home", url=base + "/", title=home_title(world), description=wp.description or None,
-                  heading=texturize(wp.name), headline=wp.name, content=f'<section class="latest">\n{items}\n</section>',
-                  image=Image(asset_url(base, "beans.svg"), "Freshly roasted coffee beans on the cooling tray"))
+        doc = Doc(
+            kind="home",
+            url=base + "/",
+            title=home_title(world),
+            description=wp.description or None,
+            heading=texturize(wp.name),
+            headline=wp.name,
+            content=f'<section class="latest">\n{items}\n</section>',
+            image=Image(asset_url(base, "beans.svg"), "Freshly roasted coffee beans on the cooling tray"),
+        )
         return render(doc, base, _chrome(world, base, "wordpress"), page_defects.template_defects("wordpress", ""))
 
 
@@ -103,8 +134,12 @@ def _by_id(request: Request, world: World, raw_id: str) -> Response:
 def _post_image(base: str, world: World, post: Post) -> Image:
     media = world.wordpress.media.get(post.featured_media) if post.featured_media else None
     if media is not None and media.media_type == "image":
-        return Image(f"{base}/wp-content/uploads/{media.file}", media.alt_text or post.title,
-                     media.width or 1200, media.height or 900)
+        return Image(
+            f"{base}/wp-content/uploads/{media.file}",
+            media.alt_text or post.title,
+            media.width or 1200,
+            media.height or 900,
+        )
     if post.type == "page":
         return Image(asset_url(base, "roastery.svg"), "Inside the Northwind roastery in Portland")
     return Image(asset_url(base, "beans.svg"), "Freshly roasted coffee beans on the cooling tray")
@@ -115,15 +150,26 @@ def _post_response(base: str, world: World, post: Post) -> Response:
     meta = ""
     if post.type == "post":
         names = [wp.terms[t].name for t in post.categories if t in wp.terms]
-        meta = (f'<p class="entry-meta"><time datetime="{post.date.strftime("%Y-%m-%dT%H:%M:%S+00:00")}">'
-                f'{post.date.strftime("%B %-d, %Y")}</time> in {escape(", ".join(names))}</p>\n')
+        meta = (
+            f'<p class="entry-meta"><time datetime="{post.date.strftime("%Y-%m-%dT%H:%M:%S+00:00")}">'
+            f"{post.date.strftime('%B %-d, %Y')}</time> in {escape(', '.join(names))}</p>\n"
+        )
     author = wp.users.get(post.author)
-    doc = Doc(kind="post" if post.type == "post" else "page", url=base + wp.path_of(post),
-              title=wp.document_title(post), description=wp.meta_description(post),
-              heading=texturize(post.title), headline=unescape(strip_tags(post.title)),
-              content=render_content(post.content), image=_post_image(base, world, post),
-              social_description=_summary(post.excerpt or post.content), meta_line=meta,
-              published=post.date, modified=post.modified, author=author.name if author else None)
+    doc = Doc(
+        kind="post" if post.type == "post" else "page",
+        url=base + wp.path_of(post),
+        title=wp.document_title(post),
+        description=wp.meta_description(post),
+        heading=texturize(post.title),
+        headline=unescape(strip_tags(post.title)),
+        content=render_content(post.content),
+        image=_post_image(base, world, post),
+        social_description=_summary(post.excerpt or post.content),
+        meta_line=meta,
+        published=post.date,
+        modified=post.modified,
+        author=author.name if author else None,
+    )
     return render(doc, base, _chrome(world, base, "wordpress"), page_defects.template_defects("wordpress", post.slug))
 
 
@@ -147,9 +193,18 @@ def wordpress_path(request: Request, world: World) -> Response:
         archive = _archive(world, path)
         if archive is not None:
             title, description, posts = archive
-            items = "\n".join(f'<li><a href="{escape(base + wp.path_of(p))}">{texturize(p.title)}</a></li>' for p in posts)
-            doc = Doc(kind="archive", url=base + path, title=f"{title} \u2013 {wp.name}", description=description,
-                      heading=escape(title), headline=title, content=f"<ul>\n{items}\n</ul>")
+            items = "\n".join(
+                f'<li><a href="{escape(base + wp.path_of(p))}">{texturize(p.title)}</a></li>' for p in posts
+            )
+            doc = Doc(
+                kind="archive",
+                url=base + path,
+                title=f"{title} \u2013 {wp.name}",
+                description=description,
+                heading=escape(title),
+                headline=title,
+                content=f"<ul>\n{items}\n</ul>",
+            )
             return render(doc, base, _chrome(world, base, "wordpress"))
         return _not_found(world, base, path)
 
@@ -164,8 +219,11 @@ def _archive(world: World, path: str) -> tuple[str, str | None, list[Post]] | No
     if term is None:
         return None
     attr = "categories" if taxonomy == "category" else "tags"
-    posts = sorted((p for p in wp.posts.values() if p.type == "post" and p.status == "publish" and term.id in getattr(p, attr)),
-                   key=lambda p: (p.date, p.id), reverse=True)
+    posts = sorted(
+        (p for p in wp.posts.values() if p.type == "post" and p.status == "publish" and term.id in getattr(p, attr)),
+        key=lambda p: (p.date, p.id),
+        reverse=True,
+    )
     return term.name, getattr(term, "description", "") or None, posts
 
 
@@ -180,8 +238,10 @@ def upload(request: Request, world: World) -> Response:
 
 def robots(request: Request, world: World) -> Response:
     base = _base(request)
-    return PlainTextResponse(f"User-agent: *\nDisallow: /wp-admin/\nAllow: /wp-admin/admin-ajax.php\n\n"
-                             f"Sitemap: {base}/sitemap.xml\nSitemap: {base}/wp-sitemap.xml\n")
+    return PlainTextResponse(
+        f"User-agent: *\nDisallow: /wp-admin/\nAllow: /wp-admin/admin-ajax.php\n\n"
+        f"Sitemap: {base}/sitemap.xml\nSitemap: {base}/wp-sitemap.xml\n"
+    )
 
 
 def _urlset(urls: list[str]) -> Response:
@@ -195,7 +255,9 @@ def sitemap(request: Request, world: World) -> Response:
     base = _base(request)
     with world.lock:
         wp = world.wordpress
-        urls = [base + "/"] + [base + wp.path_of(p) for p in sorted(wp.posts.values(), key=lambda p: p.id) if p.status == "publish"]
+        urls = [base + "/"] + [
+            base + wp.path_of(p) for p in sorted(wp.posts.values(), key=lambda p: p.id) if p.status == "publish"
+        ]
     return _urlset(urls)
 
 
@@ -222,12 +284,19 @@ def shop(request: Request, world: World) -> Response:
     items = "\n".join(
         f'<li class="product"><h2>{escape(name)}</h2><p>{escape(notes)}</p><p class="price">{escape(price)} / 340 g</p>'
         '<button type="button" class="add-to-cart">Add to cart</button></li>'
-        for name, notes, price in PRODUCTS)
+        for name, notes, price in PRODUCTS
+    )
     with world.lock:
-        doc = Doc(kind="shop", url=base + SHOP_PATH, title=SHOP_TITLE, description=SHOP_DESCRIPTION,
-                  heading="Shop our coffee", headline="Shop our coffee",
-                  content=f'<ul class="products" id="coffees">\n{items}\n</ul>',
-                  image=Image(asset_url(base, "beans.svg"), "Bags of Northwind coffee on the roastery shelf"))
+        doc = Doc(
+            kind="shop",
+            url=base + SHOP_PATH,
+            title=SHOP_TITLE,
+            description=SHOP_DESCRIPTION,
+            heading="Shop our coffee",
+            headline="Shop our coffee",
+            content=f'<ul class="products" id="coffees">\n{items}\n</ul>',
+            image=Image(asset_url(base, "beans.svg"), "Bags of Northwind coffee on the roastery shelf"),
+        )
         return render(doc, base, _chrome(world, base, "wordpress"))
 
 
@@ -236,13 +305,21 @@ async def form_submission(request: Request, world: World) -> Response:
     await request.body()
     name = request.path_params["form"]
     with world.lock:
-        doc = Doc(kind="page", url=f"{base}/forms/{name}", title=f"Thank you \u2013 {world.wordpress.name}",
-                  description=None, heading="Thank you", headline="Thank you",
-                  content="<p>We got your message and will be in touch soon.</p>", robots="noindex, follow")
+        doc = Doc(
+            kind="page",
+            url=f"{base}/forms/{name}",
+            title=f"Thank you \u2013 {world.wordpress.name}",
+            description=None,
+            heading="Thank you",
+            headline="Thank you",
+            content="<p>We got your message and will be in touch soon.</p>",
+            robots="noindex, follow",
+        )
         return render(doc, base, _chrome(world, base, "wordpress"))
 
 
 # -- Webflow ---------------------------------------------------------------
+
 
 def _webflow_collection(world: World, slug: str) -> Collection | None:
     return next((c for c in world.webflow.collections.values() if c.slug == slug), None)
@@ -261,9 +338,15 @@ def webflow_home(request: Request, world: World) -> Response:
                 links.append(f'<li><a href="{escape(href)}">{escape(data.get("name", ""))}</a></li>')
             links = "\n".join(links)
             sections.append(f"<section><h2>{escape(collection.display_name)}</h2>\n<ul>\n{links}\n</ul></section>")
-        doc = Doc(kind="blog", url=f"{base}{WEBFLOW_SITE_PREFIX}/", title=site.display_name,
-                  description=WEBFLOW_HOME_DESCRIPTION, heading=escape(site.display_name), headline=site.display_name,
-                  content="\n".join(sections))
+        doc = Doc(
+            kind="blog",
+            url=f"{base}{WEBFLOW_SITE_PREFIX}/",
+            title=site.display_name,
+            description=WEBFLOW_HOME_DESCRIPTION,
+            heading=escape(site.display_name),
+            headline=site.display_name,
+            content="\n".join(sections),
+        )
         return render(doc, base, _chrome(world, base, "webflow"), page_defects.template_defects("webflow", ""))
 
 
@@ -284,11 +367,20 @@ def webflow_item(request: Request, world: World) -> Response:
             src = mirror_url(base, picture["url"])
             image = Image(src, picture.get("alt") or name, *((800, 450) if src != picture["url"] else (1200, 900)))
         summary = f'<p class="summary">{escape(data["post-summary"])}</p>\n' if data.get("post-summary") else ""
-        doc = Doc(kind="item", url=url, title=data.get("seo-title") or name,
-                  description=data.get("meta-description") or None, heading=escape(name), headline=name,
-                  content=f"{summary}{data.get('post-body') or ''}", image=image,
-                  social_description=data.get("post-summary") or _summary(data.get("post-body") or ""),
-                  og_image=image.src if image else "", published=item.created_on,
-                  modified=item.last_published or item.last_updated)
-        return render(doc, base, _chrome(world, base, "webflow"),
-                      page_defects.template_defects("webflow", data.get("slug", "")))
+        doc = Doc(
+            kind="item",
+            url=url,
+            title=data.get("seo-title") or name,
+            description=data.get("meta-description") or None,
+            heading=escape(name),
+            headline=name,
+            content=f"{summary}{data.get('post-body') or ''}",
+            image=image,
+            social_description=data.get("post-summary") or _summary(data.get("post-body") or ""),
+            og_image=image.src if image else "",
+            published=item.created_on,
+            modified=item.last_published or item.last_updated,
+        )
+        return render(
+            doc, base, _chrome(world, base, "webflow"), page_defects.template_defects("webflow", data.get("slug", ""))
+        )

@@ -73,8 +73,9 @@ def running(seed: int = 0, port: int = 0, host: str = "127.0.0.1", *, world: Wor
     _install_drop_filter()
     sock = _bind(host, port)
     actual_port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(world), log_level="warning", lifespan="off", access_log=False,
-                            timeout_graceful_shutdown=2)
+    config = uvicorn.Config(
+        create_app(world), log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=2
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"sandbox-{actual_port}", daemon=True)
     thread.start()

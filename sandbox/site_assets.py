@@ -44,8 +44,12 @@ def _png(width: int, height: int, bands: tuple[tuple[int, int, int], ...]) -> by
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 @functools.cache
@@ -60,25 +64,50 @@ def cdn_image() -> bytes:
 
 _SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}">{body}</svg>\n'
 
-LOGO_SVG = _SVG.format(w=40, h=40, body=(
-    '<circle cx="20" cy="20" r="19" fill="#7a3e12"/>'
-    '<ellipse cx="20" cy="20" rx="8" ry="12" fill="#fffaf3" transform="rotate(30 20 20)"/>'
-    '<path d="M14 28 C20 20 20 20 26 12" stroke="#7a3e12" stroke-width="2" fill="none"/>'))
-BEANS_SVG = _SVG.format(w=1200, h=900, body=(
-    '<rect width="1200" height="900" fill="#3b2417"/>'
-    + "".join(f'<ellipse cx="{x}" cy="{y}" rx="70" ry="46" fill="#7a3e12" transform="rotate({(x + y) % 90} {x} {y})"/>'
-              for x in range(120, 1200, 240) for y in range(120, 900, 220))))
-ROASTERY_SVG = _SVG.format(w=1200, h=900, body=(
-    '<rect width="1200" height="900" fill="#eadccb"/><rect x="380" y="260" width="440" height="420" rx="40" fill="#3b2417"/>'
-    '<circle cx="600" cy="470" r="120" fill="#7a3e12"/><rect x="560" y="120" width="80" height="140" fill="#3b2417"/>'))
-BADGE_SVG = _SVG.format(w=16, h=16, body=(
-    '<rect x="3" y="7" width="10" height="8" rx="1" fill="#2f6b3a"/>'
-    '<path d="M5 7 V5 a3 3 0 0 1 6 0 V7" stroke="#2f6b3a" stroke-width="2" fill="none"/>'))
+LOGO_SVG = _SVG.format(
+    w=40,
+    h=40,
+    body=(
+        '<circle cx="20" cy="20" r="19" fill="#7a3e12"/>'
+        '<ellipse cx="20" cy="20" rx="8" ry="12" fill="#fffaf3" transform="rotate(30 20 20)"/>'
+        '<path d="M14 28 C20 20 20 20 26 12" stroke="#7a3e12" stroke-width="2" fill="none"/>'
+    ),
+)
+BEANS_SVG = _SVG.format(
+    w=1200,
+    h=900,
+    body=(
+        '<rect width="1200" height="900" fill="#3b2417"/>'
+        + "".join(
+            f'<ellipse cx="{x}" cy="{y}" rx="70" ry="46" fill="#7a3e12" transform="rotate({(x + y) % 90} {x} {y})"/>'
+            for x in range(120, 1200, 240)
+            for y in range(120, 900, 220)
+        )
+    ),
+)
+ROASTERY_SVG = _SVG.format(
+    w=1200,
+    h=900,
+    body=(
+        '<rect width="1200" height="900" fill="#eadccb"/><rect x="380" y="260" width="440" height="420" rx="40" fill="#3b2417"/>'
+        '<circle cx="600" cy="470" r="120" fill="#7a3e12"/><rect x="560" y="120" width="80" height="140" fill="#3b2417"/>'
+    ),
+)
+BADGE_SVG = _SVG.format(
+    w=16,
+    h=16,
+    body=(
+        '<rect x="3" y="7" width="10" height="8" rx="1" fill="#2f6b3a"/>'
+        '<path d="M5 7 V5 a3 3 0 0 1 6 0 V7" stroke="#2f6b3a" stroke-width="2" fill="none"/>'
+    ),
+)
 
 SITE_JS = b'document.documentElement.classList.add("js");\n'
 WIDGET_CSS = b".reviews-widget{min-height:3rem;border:1px solid #eadccb;border-radius:.5rem;padding:.75rem}\n"
-SLOW_WIDGET_JS = (b"/* A third-party reviews widget loaded synchronously in <head>: it blocks rendering. */\n"
-                  b"window.northwindReviews = {rating: 4.8, count: 1240};\n")
+SLOW_WIDGET_JS = (
+    b"/* A third-party reviews widget loaded synchronously in <head>: it blocks rendering. */\n"
+    b"window.northwindReviews = {rating: 4.8, count: 1240};\n"
+)
 
 # name -> (body, media type); bodies that are callables are generated on first use.
 ASSETS = {
@@ -102,7 +131,7 @@ def asset_url(base: str, name: str) -> str:
 def mirror_url(base: str, url: str) -> str:
     """Where the live site points a CMS image URL: Webflow CDN URLs are served by the sandbox itself."""
     if url.startswith(WEBFLOW_CDN):
-        return base + WEBFLOW_CDN_MIRROR + url[len(WEBFLOW_CDN):]
+        return base + WEBFLOW_CDN_MIRROR + url[len(WEBFLOW_CDN) :]
     return url
 
 
@@ -123,9 +152,12 @@ def asset_routes(world: World) -> list[Route]:
     async def cdn(request: Request) -> Response:
         url = WEBFLOW_CDN + request.path_params["file"]
         with world.lock:
-            known = any((item.field_data.get("main-image") or {}).get("url") == url
-                        or ((item.live_field_data or {}).get("main-image") or {}).get("url") == url
-                        for collection in world.webflow.collections.values() for item in collection.items.values())
+            known = any(
+                (item.field_data.get("main-image") or {}).get("url") == url
+                or ((item.live_field_data or {}).get("main-image") or {}).get("url") == url
+                for collection in world.webflow.collections.values()
+                for item in collection.items.values()
+            )
         if not known:
             return Response("Not Found", status_code=404, media_type="text/plain")
         return Response(cdn_image(), media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})

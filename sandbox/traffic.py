@@ -67,8 +67,15 @@ DEFAULT_INCIDENTS: dict[str, dict[str, Any]] = {
     # More searches, visits and conversions (Thanksgiving to Cyber Monday with the default start date).
     "holiday_bump": {"enabled": True, "day": 24, "days": 5, "factor": 1.3},
 }
-_INCIDENT_TYPES = {"enabled": bool, "day": int, "days": int, "positions": (int, float), "page": (str, type(None)),
-                   "weekend_factor": (int, float), "factor": (int, float)}
+_INCIDENT_TYPES = {
+    "enabled": bool,
+    "day": int,
+    "days": int,
+    "positions": (int, float),
+    "page": (str, type(None)),
+    "weekend_factor": (int, float),
+    "factor": (int, float),
+}
 
 
 def normalize_incidents(spec: Any, current: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
@@ -92,8 +99,9 @@ def normalize_incidents(spec: Any, current: dict[str, dict[str, Any]] | None = N
             raise ValueError(f"incident {name} must be true, false or an object")
         for key, item in value.items():
             if key not in DEFAULT_INCIDENTS[name]:
-                raise ValueError(f"incident {name} has no setting {key!r}; "
-                                 f"expected {', '.join(DEFAULT_INCIDENTS[name])}")
+                raise ValueError(
+                    f"incident {name} has no setting {key!r}; expected {', '.join(DEFAULT_INCIDENTS[name])}"
+                )
             if isinstance(item, bool) and key != "enabled" or not isinstance(item, _INCIDENT_TYPES[key]):
                 raise ValueError(f"incidents.{name}.{key} has the wrong type")
             if key == "days" and item < 1:
@@ -164,10 +172,11 @@ def snippet_factor(state: PageState, key: str, *, brand: bool = False) -> float:
     if key and f" {key} " not in f" {normalize_text(state.document_title)} ":
         factor *= 0.82
     factor = min(1.25, max(0.4, factor))
-    return factor ** 0.3 if brand else factor
+    return factor**0.3 if brand else factor
 
 
 # -- deterministic noise -------------------------------------------------------
+
 
 def noise(*parts: Any) -> tuple[float, ...]:
     """Eight uniforms in (0, 1) fixed by ``parts``."""
@@ -200,14 +209,29 @@ def count(mean: float, u: float) -> int:
 
 # Modifier templates and (min, max) daily search volume of a page's head phrases, by page style.
 STYLES: dict[str, tuple[tuple[str, ...], tuple[float, float]]] = {
-    "guide": (("{h} recipe", "{h} ratio", "{h} guide", "{h} tips", "best {h}", "{h} at home", "{h} for beginners",
-               "{h} mistakes"), (60.0, 220.0)),
+    "guide": (
+        (
+            "{h} recipe",
+            "{h} ratio",
+            "{h} guide",
+            "{h} tips",
+            "best {h}",
+            "{h} at home",
+            "{h} for beginners",
+            "{h} mistakes",
+        ),
+        (60.0, 220.0),
+    ),
     "origin": (("{h} tasting notes", "{h} beans", "buy {h}", "{h} flavor", "{h} roast", "{h} review"), (20.0, 90.0)),
     "news": (("{h} news", "northwind {h}", "{h} 2026", "{h} opening"), (5.0, 25.0)),
-    "commercial": (("{h} near me", "{h} portland", "{h} prices", "{h} supplier", "{h} service", "{h} tacoma"),
-                   (30.0, 120.0)),
-    "marketing": (("{h} tips", "{h} examples", "{h} ideas", "{h} checklist", "{h} strategy", "{h} template"),
-                  (10.0, 60.0)),
+    "commercial": (
+        ("{h} near me", "{h} portland", "{h} prices", "{h} supplier", "{h} service", "{h} tacoma"),
+        (30.0, 120.0),
+    ),
+    "marketing": (
+        ("{h} tips", "{h} examples", "{h} ideas", "{h} checklist", "{h} strategy", "{h} template"),
+        (10.0, 60.0),
+    ),
     "info": (("{h} portland", "{h} near me", "best {h}", "{h} hours"), (3.0, 15.0)),
 }
 
@@ -216,48 +240,79 @@ STYLES: dict[str, tuple[tuple[str, ...], tuple[float, float]]] = {
 TOPICS: dict[str, tuple[tuple[str, ...], str]] = {
     "how to brew pour over coffee at home": (("pour over coffee", "pour over", "brew pour over"), "guide"),
     "the beginners guide to espresso dialing in": (("espresso dialing", "dialing in espresso", "espresso"), "guide"),
-    "cold brew concentrate a simple overnight recipe": (("cold brew", "cold brew concentrate", "overnight cold brew"),
-                                                        "guide"),
-    "meet the farmers behind our huila single origin": (("huila coffee", "huila single origin",
-                                                         "single origin coffee"), "origin"),
+    "cold brew concentrate a simple overnight recipe": (
+        ("cold brew", "cold brew concentrate", "overnight cold brew"),
+        "guide",
+    ),
+    "meet the farmers behind our huila single origin": (
+        ("huila coffee", "huila single origin", "single origin coffee"),
+        "origin",
+    ),
     "why we pay above fair trade prices": (("fair trade coffee", "fair trade prices"), "origin"),
-    "ethiopia guji tasting notes from the cupping table": (("ethiopia guji", "guji coffee", "guji tasting notes"),
-                                                           "origin"),
+    "ethiopia guji tasting notes from the cupping table": (
+        ("ethiopia guji", "guji coffee", "guji tasting notes"),
+        "origin",
+    ),
     "were opening a second roastery in tacoma": (("tacoma roastery", "coffee roastery tacoma"), "news"),
-    "introducing our coffee subscription": (("coffee subscription", "coffee subscription box",
-                                             "fresh roasted coffee subscription"), "commercial"),
-    "a decaf worth drinking our swiss water colombian": (("swiss water decaf", "decaf coffee",
-                                                          "swiss water colombian"), "origin"),
+    "introducing our coffee subscription": (
+        ("coffee subscription", "coffee subscription box", "fresh roasted coffee subscription"),
+        "commercial",
+    ),
+    "a decaf worth drinking our swiss water colombian": (
+        ("swiss water decaf", "decaf coffee", "swiss water colombian"),
+        "origin",
+    ),
     "how to choose a burr grinder": (("burr grinder", "best burr grinder", "choose burr grinder"), "guide"),
-    "coffee for the office our wholesale program": (("office coffee", "wholesale coffee program",
-                                                     "office coffee service"), "commercial"),
+    "coffee for the office our wholesale program": (
+        ("office coffee", "wholesale coffee program", "office coffee service"),
+        "commercial",
+    ),
     "training baristas for cafe partners": (("barista training", "cafe barista training"), "commercial"),
-    "storing coffee beans dos and donts": (("storing coffee beans", "store coffee beans", "coffee bean storage"),
-                                           "guide"),
+    "storing coffee beans dos and donts": (
+        ("storing coffee beans", "store coffee beans", "coffee bean storage"),
+        "guide",
+    ),
     "our 2026 sustainability report": (("coffee sustainability report", "sustainable coffee roaster"), "news"),
     "latte art basics pouring your first heart": (("latte art", "latte art heart", "latte art basics"), "guide"),
-    "guatemala huehuetenango returns for the holidays": (("huehuetenango coffee", "guatemala huehuetenango",
-                                                          "guatemala coffee"), "origin"),
+    "guatemala huehuetenango returns for the holidays": (
+        ("huehuetenango coffee", "guatemala huehuetenango", "guatemala coffee"),
+        "origin",
+    ),
     "about us": (("coffee roaster story", "small batch coffee roasters"), "info"),
     "contact": (("coffee roastery tastings", "coffee tasting"), "info"),
     "wholesale": (("wholesale coffee", "wholesale coffee beans", "coffee wholesale supplier"), "commercial"),
     "shipping returns": (("coffee shipping", "coffee returns policy", "free coffee shipping"), "info"),
-    "5 ways small roasters win on local search": (("local search coffee roasters", "small roasters local search",
-                                                   "local seo roasters"), "marketing"),
+    "5 ways small roasters win on local search": (
+        ("local search coffee roasters", "small roasters local search", "local seo roasters"),
+        "marketing",
+    ),
     "writing product pages that sell coffee": (("coffee product pages", "sell coffee online"), "marketing"),
-    "email subject lines that get coffee lovers to open": (("coffee email subject lines", "email subject lines"),
-                                                           "marketing"),
+    "email subject lines that get coffee lovers to open": (
+        ("coffee email subject lines", "email subject lines"),
+        "marketing",
+    ),
     "seasonal launches without the stress": (("seasonal coffee launches", "seasonal launches"), "marketing"),
-    "measuring what matters in a coffee subscription": (("coffee subscription metrics", "subscription churn coffee"),
-                                                        "marketing"),
+    "measuring what matters in a coffee subscription": (
+        ("coffee subscription metrics", "subscription churn coffee"),
+        "marketing",
+    ),
     "photographing coffee for the web": (("photographing coffee", "coffee photography web"), "marketing"),
     "from cupping notes to ad copy": (("cupping notes", "coffee ad copy"), "marketing"),
     "building a wholesale landing page": (("wholesale landing page", "wholesale page coffee"), "marketing"),
 }
-HOME_TOPIC = (("small batch coffee portland", "specialty coffee roasters portland", "portland coffee roasters"),
-              "commercial")
-SECTION_STYLES = {"Brewing Guides": "guide", "Origins": "origin", "Company News": "news", "Wholesale": "commercial",
-                  "page": "info", "blog-posts": "marketing", "home": "commercial"}
+HOME_TOPIC = (
+    ("small batch coffee portland", "specialty coffee roasters portland", "portland coffee roasters"),
+    "commercial",
+)
+SECTION_STYLES = {
+    "Brewing Guides": "guide",
+    "Origins": "origin",
+    "Company News": "news",
+    "Wholesale": "commercial",
+    "page": "info",
+    "blog-posts": "marketing",
+    "home": "commercial",
+}
 
 # (query, where it lands: a path or "title:" + normalized title, daily volume, position)
 BRAND_QUERIES: tuple[tuple[str, str, float, float], ...] = (
@@ -277,56 +332,123 @@ BRAND_QUERIES: tuple[tuple[str, str, float, float], ...] = (
 )
 BRAND_CTR = 2.2
 
-_STOP = frozenset("a an and are at by for from how in into is it its of on or our the their this to we were what "
-                  "when why with without your you that get do dos donts".split())
+_STOP = frozenset(
+    "a an and are at by for from how in into is it its of on or our the their this to we were what "
+    "when why with without your you that get do dos donts".split()
+)
 
 # -- analytics constants ---------------------------------------------------------
 
 CHANNELS = ("Organic Search", "Direct", "Referral", "Email", "Paid Search", "Organic Social")
 # channel -> (source, medium, campaign, share)
 SOURCES: dict[str, tuple[tuple[str, str, str, float], ...]] = {
-    "Organic Search": (("google", "organic", "(organic)", 0.9), ("bing", "organic", "(organic)", 0.07),
-                       ("duckduckgo", "organic", "(organic)", 0.03)),
+    "Organic Search": (
+        ("google", "organic", "(organic)", 0.9),
+        ("bing", "organic", "(organic)", 0.07),
+        ("duckduckgo", "organic", "(organic)", 0.03),
+    ),
     "Direct": (("(direct)", "(none)", "(direct)", 1.0),),
-    "Referral": (("coffeegeek.com", "referral", "(referral)", 0.5), ("sprudge.com", "referral", "(referral)", 0.3),
-                 ("baristamagazine.com", "referral", "(referral)", 0.2)),
+    "Referral": (
+        ("coffeegeek.com", "referral", "(referral)", 0.5),
+        ("sprudge.com", "referral", "(referral)", 0.3),
+        ("baristamagazine.com", "referral", "(referral)", 0.2),
+    ),
     "Email": (("newsletter", "email", "weekly-roast", 1.0),),
     "Paid Search": (("google", "cpc", "search-brand-and-wholesale", 1.0),),
-    "Organic Social": (("instagram.com", "referral", "(referral)", 0.45),
-                       ("facebook.com", "referral", "(referral)", 0.3),
-                       ("linkedin.com", "referral", "(referral)", 0.25)),
+    "Organic Social": (
+        ("instagram.com", "referral", "(referral)", 0.45),
+        ("facebook.com", "referral", "(referral)", 0.3),
+        ("linkedin.com", "referral", "(referral)", 0.25),
+    ),
 }
-QUERY_STRINGS = {"Email": "?utm_source=newsletter&utm_medium=email&utm_campaign=weekly-roast",
-                 "Paid Search": "?utm_source=google&utm_medium=cpc&utm_campaign=search-brand-and-wholesale"}
-ENGAGEMENT = {"Organic Search": 0.62, "Direct": 0.55, "Referral": 0.6, "Email": 0.7, "Paid Search": 0.5,
-              "Organic Social": 0.45}
-NEW_USERS = {"Organic Search": 0.75, "Direct": 0.45, "Referral": 0.7, "Email": 0.15, "Paid Search": 0.8,
-             "Organic Social": 0.7}
-PAGES_PER_SESSION = {"Organic Search": 1.5, "Direct": 2.1, "Referral": 1.6, "Email": 1.9, "Paid Search": 1.7,
-                     "Organic Social": 1.3}
-CONVERSION = {"Organic Search": 1.0, "Direct": 1.3, "Referral": 0.8, "Email": 2.2, "Paid Search": 1.6,
-              "Organic Social": 0.5}
+QUERY_STRINGS = {
+    "Email": "?utm_source=newsletter&utm_medium=email&utm_campaign=weekly-roast",
+    "Paid Search": "?utm_source=google&utm_medium=cpc&utm_campaign=search-brand-and-wholesale",
+}
+ENGAGEMENT = {
+    "Organic Search": 0.62,
+    "Direct": 0.55,
+    "Referral": 0.6,
+    "Email": 0.7,
+    "Paid Search": 0.5,
+    "Organic Social": 0.45,
+}
+NEW_USERS = {
+    "Organic Search": 0.75,
+    "Direct": 0.45,
+    "Referral": 0.7,
+    "Email": 0.15,
+    "Paid Search": 0.8,
+    "Organic Social": 0.7,
+}
+PAGES_PER_SESSION = {
+    "Organic Search": 1.5,
+    "Direct": 2.1,
+    "Referral": 1.6,
+    "Email": 1.9,
+    "Paid Search": 1.7,
+    "Organic Social": 1.3,
+}
+CONVERSION = {
+    "Organic Search": 1.0,
+    "Direct": 1.3,
+    "Referral": 0.8,
+    "Email": 2.2,
+    "Paid Search": 1.6,
+    "Organic Social": 0.5,
+}
 BASE_CONVERSION_RATE = 0.018
 INTENT = {"commercial": 3.0, "guide": 1.0, "origin": 1.4, "news": 0.6, "marketing": 0.5, "info": 1.0}
 
 # Metrics of one analytics cell, in this order; the GA4 emulation derives rates from them.
-CELL_METRICS = ("sessions", "engagedSessions", "totalUsers", "newUsers", "activeUsers", "screenPageViews",
-                "keyEvents", "userEngagementDuration", "sessionDuration", "eventCount", "customEvent:bag_weight")
+CELL_METRICS = (
+    "sessions",
+    "engagedSessions",
+    "totalUsers",
+    "newUsers",
+    "activeUsers",
+    "screenPageViews",
+    "keyEvents",
+    "userEngagementDuration",
+    "sessionDuration",
+    "eventCount",
+    "customEvent:bag_weight",
+)
 
 # Fixed shares splitting analytics cells and search rows (values, then per-channel or flat shares).
-DEVICE_SHARES = {"Organic Search": (0.42, 0.54, 0.04), "Direct": (0.5, 0.46, 0.04), "Referral": (0.55, 0.41, 0.04),
-                 "Email": (0.35, 0.61, 0.04), "Paid Search": (0.38, 0.58, 0.04), "Organic Social": (0.18, 0.78, 0.04)}
+DEVICE_SHARES = {
+    "Organic Search": (0.42, 0.54, 0.04),
+    "Direct": (0.5, 0.46, 0.04),
+    "Referral": (0.55, 0.41, 0.04),
+    "Email": (0.35, 0.61, 0.04),
+    "Paid Search": (0.38, 0.58, 0.04),
+    "Organic Social": (0.18, 0.78, 0.04),
+}
 DEVICES = ("desktop", "mobile", "tablet")
-COUNTRIES = (("United States", "US", "usa", 0.70), ("Canada", "CA", "can", 0.09), ("United Kingdom", "GB", "gbr", 0.07),
-             ("Australia", "AU", "aus", 0.04), ("Germany", "DE", "deu", 0.04), ("India", "IN", "ind", 0.03),
-             ("Japan", "JP", "jpn", 0.03))
-AGE_BRACKETS = (("18-24", 0.1), ("25-34", 0.28), ("35-44", 0.22), ("45-54", 0.14), ("55-64", 0.07), ("65+", 0.04),
-                ("unknown", 0.15))
+COUNTRIES = (
+    ("United States", "US", "usa", 0.70),
+    ("Canada", "CA", "can", 0.09),
+    ("United Kingdom", "GB", "gbr", 0.07),
+    ("Australia", "AU", "aus", 0.04),
+    ("Germany", "DE", "deu", 0.04),
+    ("India", "IN", "ind", 0.03),
+    ("Japan", "JP", "jpn", 0.03),
+)
+AGE_BRACKETS = (
+    ("18-24", 0.1),
+    ("25-34", 0.28),
+    ("35-44", 0.22),
+    ("45-54", 0.14),
+    ("55-64", 0.07),
+    ("65+", 0.04),
+    ("unknown", 0.15),
+)
 GENDERS = (("female", 0.41), ("male", 0.44), ("unknown", 0.15))
 SEARCH_DEVICES = (("DESKTOP", 0.42), ("MOBILE", 0.55), ("TABLET", 0.03))
 
 
 # -- records -------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class PageState:
@@ -410,6 +532,7 @@ def _coffee_type(state: PageState) -> str:
 
 # -- the model ------------------------------------------------------------------------
 
+
 class TrafficModel:
     """Search and analytics data of one world. Callers hold ``world.lock``."""
 
@@ -438,8 +561,11 @@ class TrafficModel:
     def _current_states(self) -> tuple[dict[str, PageState], dict[str, Any]]:
         """Every live page as it stands now (the WordPress home page included), and when each was published."""
         wp = self.world.wordpress
-        states = {HOME_PATH: PageState(HOME_PATH, "home", wp.name, f"{wp.name} \u2013 {wp.description}",
-                                       wp.description or None, 120, "home")}
+        states = {
+            HOME_PATH: PageState(
+                HOME_PATH, "home", wp.name, f"{wp.name} \u2013 {wp.description}", wp.description or None, 120, "home"
+            )
+        }
         published = {}
         for page in self.world.pages():
             states[page.path] = _state_of(page)
@@ -496,8 +622,9 @@ class TrafficModel:
             volume = rng.uniform(low, high) * (1.0 if index == 0 else rng.uniform(0.3, 0.8))
             head_stats.append((head, position, volume))
             add(Query(head, _key(head, title_words), round(position, 2), round(volume, 2)))
-        variants = [(head, position, volume, template) for head, position, volume in head_stats
-                    for template in modifiers]
+        variants = [
+            (head, position, volume, template) for head, position, volume in head_stats for template in modifiers
+        ]
         rng.shuffle(variants)
         wanted = rng.randint(5, 15)
         for head, position, volume, template in variants:
@@ -506,14 +633,25 @@ class TrafficModel:
             text = template.format(h=head)
             if len(set(text.split())) != len(text.split()):
                 continue  # "portland coffee roasters portland" is nobody's search
-            add(Query(text, _key(head, title_words), round(position + rng.uniform(-1.0, 8.0), 2),
-                      round(volume * rng.uniform(0.06, 0.35), 2)))
+            add(
+                Query(
+                    text,
+                    _key(head, title_words),
+                    round(position + rng.uniform(-1.0, 8.0), 2),
+                    round(volume * rng.uniform(0.06, 0.35), 2),
+                )
+            )
         for text, target, volume, position in BRAND_QUERIES:
             if target == state.path or target == f"title:{normalized}":
                 add(Query(text, "northwind", position, volume, brand=True))
 
-        rates = {"Direct": rng.uniform(1.0, 3.0), "Referral": 0.0, "Email": 0.3, "Paid Search": 0.0,
-                 "Organic Social": rng.uniform(0.3, 1.5)}
+        rates = {
+            "Direct": rng.uniform(1.0, 3.0),
+            "Referral": 0.0,
+            "Email": 0.3,
+            "Paid Search": 0.0,
+            "Organic Social": rng.uniform(0.3, 1.5),
+        }
         if state.source == "home":
             rates.update({"Direct": 38.0, "Paid Search": 6.0, "Email": 1.0, "Organic Social": 3.0})
         if style in ("guide", "origin", "news"):
@@ -527,17 +665,31 @@ class TrafficModel:
         if state.section == "page":
             rates["Direct"] = rng.uniform(1.5, 4.0)
             rates["Organic Social"] = 0.0
-        return PageModel(path=state.path, source=state.source, style=style, live_since=live_since, history=history,
-                         queries=queries, trend=rng.uniform(-0.0015, 0.0025), rates=rates,
-                         intent=INTENT[style] * (1.5 if state.path == "/contact/" else 1.0),
-                         coffee_type=_coffee_type(state))
+        return PageModel(
+            path=state.path,
+            source=state.source,
+            style=style,
+            live_since=live_since,
+            history=history,
+            queries=queries,
+            trend=rng.uniform(-0.0015, 0.0025),
+            rates=rates,
+            intent=INTENT[style] * (1.5 if state.path == "/contact/" else 1.0),
+            coffee_type=_coffee_type(state),
+        )
 
     def _choose_roles(self) -> None:
         """Pick the pages that underperform by design and the page the ranking drop hits."""
         rng = self.world.rng("traffic")
         settled = self.start - timedelta(days=45)
-        candidates = [m for m in self.pages.values() if m.source != "home" and m.live_since <= settled
-                      and not m.history[0][1].description and any(not q.brand for q in m.queries)]
+        candidates = [
+            m
+            for m in self.pages.values()
+            if m.source != "home"
+            and m.live_since <= settled
+            and not m.history[0][1].description
+            and any(not q.brand for q in m.queries)
+        ]
         candidates.sort(key=lambda m: m.path)
         rng.shuffle(candidates)
         self.opportunities = sorted(m.path for m in candidates[:3])
@@ -550,13 +702,20 @@ class TrafficModel:
             for query in model.queries:
                 if not query.brand and boosted < 3:
                     boosted += 1
-                    query = Query(query.text, query.key, round(boost.uniform(3.0, 8.0), 2),
-                                  round(query.volume * 3.5 + 40, 2))
+                    query = Query(
+                        query.text, query.key, round(boost.uniform(3.0, 8.0), 2), round(query.volume * 3.5 + 40, 2)
+                    )
                 queries.append(query)
             model.queries = queries
         self._cross_link()
-        others = [m for m in self.pages.values() if m.source != "home" and not m.opportunity
-                  and m.live_since <= self.start - timedelta(days=60) and m.history[0][1].description]
+        others = [
+            m
+            for m in self.pages.values()
+            if m.source != "home"
+            and not m.opportunity
+            and m.live_since <= self.start - timedelta(days=60)
+            and m.history[0][1].description
+        ]
         others = others or [m for m in self.pages.values() if m.source != "home" and not m.opportunity]
         others.sort(key=lambda m: (-sum(q.volume for q in m.queries if not q.brand), m.path))
         self.drop_page = others[0].path if others else HOME_PATH
@@ -578,8 +737,9 @@ class TrafficModel:
                 if f" {head.key} " not in f" {normalize_text(state.title + ' ' + state.document_title)} ":
                     continue
                 rng = self.world.rng(f"traffic:cross:{source.path}:{other.path}")
-                other.queries.append(Query(head.text, head.key, round(head.position + rng.uniform(5.0, 12.0), 2),
-                                           head.volume))
+                other.queries.append(
+                    Query(head.text, head.key, round(head.position + rng.uniform(5.0, 12.0), 2), head.volume)
+                )
 
     # -- incidents -------------------------------------------------------------------
 
@@ -599,26 +759,59 @@ class TrafficModel:
         out = []
         spec = self.incident_settings
         drop = self._window("ranking_drop")
-        out.append({"name": "ranking_drop", "enabled": drop is not None, "day": spec["ranking_drop"]["day"],
-                    "start": str(self.start + timedelta(days=spec["ranking_drop"]["day"])), "end": None,
-                    "page": self.ranking_drop_page(), "positions": spec["ranking_drop"]["positions"],
-                    "affects": ["search_console", "ga4"],
-                    "effect": f"every query of the page ranks {spec['ranking_drop']['positions']:g} positions lower"})
+        out.append(
+            {
+                "name": "ranking_drop",
+                "enabled": drop is not None,
+                "day": spec["ranking_drop"]["day"],
+                "start": str(self.start + timedelta(days=spec["ranking_drop"]["day"])),
+                "end": None,
+                "page": self.ranking_drop_page(),
+                "positions": spec["ranking_drop"]["positions"],
+                "affects": ["search_console", "ga4"],
+                "effect": f"every query of the page ranks {spec['ranking_drop']['positions']:g} positions lower",
+            }
+        )
         outage = spec["tracking_outage"]
         first = self.start + timedelta(days=outage["day"])
-        out.append({"name": "tracking_outage", "enabled": outage["enabled"], "day": outage["day"], "start": str(first),
-                    "end": str(first + timedelta(days=outage["days"] - 1)), "affects": ["ga4"],
-                    "effect": "GA4 records ~2% of sessions on every page; Search Console is unaffected"})
+        out.append(
+            {
+                "name": "tracking_outage",
+                "enabled": outage["enabled"],
+                "day": outage["day"],
+                "start": str(first),
+                "end": str(first + timedelta(days=outage["days"] - 1)),
+                "affects": ["ga4"],
+                "effect": "GA4 records ~2% of sessions on every page; Search Console is unaffected",
+            }
+        )
         weekly = spec["weekly_seasonality"]
-        out.append({"name": "weekly_seasonality", "enabled": weekly["enabled"], "day": None, "start": None, "end": None,
-                    "weekend_factor": weekly["weekend_factor"], "affects": ["search_console", "ga4"],
-                    "effect": "Saturdays and Sundays see fewer searches and visits; the newsletter lands on Tuesdays"})
+        out.append(
+            {
+                "name": "weekly_seasonality",
+                "enabled": weekly["enabled"],
+                "day": None,
+                "start": None,
+                "end": None,
+                "weekend_factor": weekly["weekend_factor"],
+                "affects": ["search_console", "ga4"],
+                "effect": "Saturdays and Sundays see fewer searches and visits; the newsletter lands on Tuesdays",
+            }
+        )
         bump = spec["holiday_bump"]
         first = self.start + timedelta(days=bump["day"])
-        out.append({"name": "holiday_bump", "enabled": bump["enabled"], "day": bump["day"], "start": str(first),
-                    "end": str(first + timedelta(days=bump["days"] - 1)), "factor": bump["factor"],
-                    "affects": ["search_console", "ga4"],
-                    "effect": f"searches, visits and conversions x{bump['factor']:g}"})
+        out.append(
+            {
+                "name": "holiday_bump",
+                "enabled": bump["enabled"],
+                "day": bump["day"],
+                "start": str(first),
+                "end": str(first + timedelta(days=bump["days"] - 1)),
+                "factor": bump["factor"],
+                "affects": ["search_console", "ga4"],
+                "effect": f"searches, visits and conversions x{bump['factor']:g}",
+            }
+        )
         return out
 
     def ranking_drop_page(self) -> str:
@@ -749,12 +942,22 @@ class TrafficModel:
             state = model.state_on(day)
             if state is None:
                 continue
-            cells.extend(self._cells(day, model, state, "Direct", 0.4 if index == 0 else 0.15, False, 1.0,
-                                     stream="staging"))
+            cells.extend(
+                self._cells(day, model, state, "Direct", 0.4 if index == 0 else 0.15, False, 1.0, stream="staging")
+            )
         return cells
 
-    def _cells(self, day: date, model: PageModel, state: PageState, channel: str, expected: float,
-               keep_empty: bool, holiday: float, stream: str = "ga") -> Iterator[Cell]:
+    def _cells(
+        self,
+        day: date,
+        model: PageModel,
+        state: PageState,
+        channel: str,
+        expected: float,
+        keep_empty: bool,
+        holiday: float,
+        stream: str = "ga",
+    ) -> Iterator[Cell]:
         u = noise(self.seed, stream, model.path, channel, day.toordinal())
         sessions = count(expected, u[0])
         sources = SOURCES[channel]
@@ -777,8 +980,15 @@ class TrafficModel:
             duration = engagement + round(s * (12 + 10 * v[7]))
             events = views * 2 + s * 2 + engaged + conversions
             grams = conversions * (1000 if model.style == "commercial" else 340)
-            yield (model.path, channel, source, medium, campaign, query_string,
-                   (s, engaged, users, new, active, views, conversions, engagement, duration, events, grams))
+            yield (
+                model.path,
+                channel,
+                source,
+                medium,
+                campaign,
+                query_string,
+                (s, engaged, users, new, active, views, conversions, engagement, duration, events, grams),
+            )
 
     def coffee_type(self, path: str) -> str:
         model = self.pages.get(path)
@@ -821,18 +1031,34 @@ class TrafficModel:
         for path in sorted(self.pages):
             model = self.pages[path]
             state = model.state_on(today) or model.history[-1][1] or model.history[0][1]
-            pages.append({
-                "page": path, "source": model.source, "live_since": None if model.live_since == date.min
-                else str(model.live_since), "opportunity": model.opportunity, "quality": round(quality(state), 3),
-                "queries": [{"query": q.text, "key": q.key, "position": q.position, "daily_volume": q.volume,
-                             "brand": q.brand, "snippet_factor": round(snippet_factor(state, q.key, brand=q.brand), 3)}
-                            for q in model.queries],
-            })
+            pages.append(
+                {
+                    "page": path,
+                    "source": model.source,
+                    "live_since": None if model.live_since == date.min else str(model.live_since),
+                    "opportunity": model.opportunity,
+                    "quality": round(quality(state), 3),
+                    "queries": [
+                        {
+                            "query": q.text,
+                            "key": q.key,
+                            "position": q.position,
+                            "daily_volume": q.volume,
+                            "brand": q.brand,
+                            "snippet_factor": round(snippet_factor(state, q.key, brand=q.brand), 3),
+                        }
+                        for q in model.queries
+                    ],
+                }
+            )
         return {
-            "history_start": str(self.history_start), "start": str(self.start),
+            "history_start": str(self.history_start),
+            "start": str(self.start),
             "ctr_curve": {str(i + 1): v for i, v in enumerate(CTR_CURVE)},
-            "opportunities": [{"page": path, "queries": [q.text for q in self.pages[path].queries
-                                                         if not q.brand][:3]} for path in self.opportunities],
+            "opportunities": [
+                {"page": path, "queries": [q.text for q in self.pages[path].queries if not q.brand][:3]}
+                for path in self.opportunities
+            ],
             "ranking_drop_page": self.ranking_drop_page(),
             "incidents": self.incidents(),
             "pages": pages,
@@ -840,8 +1066,15 @@ class TrafficModel:
 
 
 def _state_of(page: SitePage) -> PageState:
-    return PageState(page.path, page.source, page.title, page.document_title or page.seo_title or page.title,
-                     page.description if page.document_title else page.meta_description, page.words, page.section)
+    return PageState(
+        page.path,
+        page.source,
+        page.title,
+        page.document_title or page.seo_title or page.title,
+        page.description if page.document_title else page.meta_description,
+        page.words,
+        page.section,
+    )
 
 
 def _append(model: PageModel, effective: date, state: PageState | None) -> None:

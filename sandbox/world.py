@@ -20,12 +20,12 @@ from typing import Any, Callable
 from .clock import DEFAULT_START, SimClock
 from .email_world import EmailWorld
 from .faults import FaultSet
-from .vendors.google.state import GOOGLE_DEFAULTS, GOOGLE_SWITCHES, GoogleState, check_google_setting
-from .vendors.oauth.server import OAuthServer
-from .vendors.oauth.providers import PROVIDERS, endpoint_urls
 from .ratelimit import RollingWindow
 from .seed_content import WP_SITE_DESCRIPTION, WP_SITE_NAME, seed_webflow, seed_wordpress
 from .traffic import TrafficModel, normalize_incidents
+from .vendors.google.state import GOOGLE_DEFAULTS, GOOGLE_SWITCHES, GoogleState, check_google_setting
+from .vendors.oauth.providers import PROVIDERS, endpoint_urls
+from .vendors.oauth.server import OAuthServer
 from .vendors.webflow.site import WebflowSite
 from .vendors.wordpress.site import SEO_PLUGINS, WordPressSite
 
@@ -89,11 +89,16 @@ class World:
         monotonic: Callable[[], float] | None = None,
     ) -> None:
         self.seed = seed
-        self._config = {"start": start, "webflow_rate_limit": webflow_rate_limit,
-                        "companion_plugin": companion_plugin, "seo_plugin": seo_plugin,
-                        "google_oauth_testing": google_oauth_testing,
-                        "incidents": normalize_incidents(incidents), "google": dict(GOOGLE_DEFAULTS),
-                        "mailchimp_latency": mailchimp_latency}
+        self._config = {
+            "start": start,
+            "webflow_rate_limit": webflow_rate_limit,
+            "companion_plugin": companion_plugin,
+            "seo_plugin": seo_plugin,
+            "google_oauth_testing": google_oauth_testing,
+            "incidents": normalize_incidents(incidents),
+            "google": dict(GOOGLE_DEFAULTS),
+            "mailchimp_latency": mailchimp_latency,
+        }
         self.lock = threading.RLock()
         # Real elapsed time for vendor rate limits and OAuth expiries; tests inject ManualMonotonic.
         self.monotonic: Callable[[], float] = monotonic or time.monotonic
@@ -121,9 +126,13 @@ class World:
         mailchimp_key = f"{secrets.getrandbits(128):032x}-us1"
         cio_app, cio_site, cio_track = (f"{secrets.getrandbits(128):032x}" for _ in range(3))
 
-        self.wordpress = WordPressSite(name=WP_SITE_NAME, description=WP_SITE_DESCRIPTION,
-                                       companion_plugin=cfg["companion_plugin"], seo_plugin=cfg["seo_plugin"],
-                                       secrets=self.rng("wordpress-secrets"))
+        self.wordpress = WordPressSite(
+            name=WP_SITE_NAME,
+            description=WP_SITE_DESCRIPTION,
+            companion_plugin=cfg["companion_plugin"],
+            seo_plugin=cfg["seo_plugin"],
+            secrets=self.rng("wordpress-secrets"),
+        )
         seed_wordpress(self.wordpress, self.rng("wordpress"), now, app_password)
         # Passwords created from now on differ after every reset, like the OAuth tokens below.
         self.wordpress.secrets = self.rng(f"wordpress-secrets:{self._builds}")
@@ -131,9 +140,14 @@ class World:
         self._webflow_ids = self.rng("webflow-ids")
         self.webflow: WebflowSite = seed_webflow(self.rng("webflow"), now, self.new_webflow_id)
         self.webflow_tokens = {webflow_token: self.webflow.id}
-        self.oauth = OAuthServer(self.rng, lambda: self.monotonic(), webflow_site_id=self.webflow.id,
-                                 business_name=WP_SITE_NAME, google_testing=cfg["google_oauth_testing"],
-                                 generation=self._builds)
+        self.oauth = OAuthServer(
+            self.rng,
+            lambda: self.monotonic(),
+            webflow_site_id=self.webflow.id,
+            business_name=WP_SITE_NAME,
+            google_testing=cfg["google_oauth_testing"],
+            generation=self._builds,
+        )
 
         # The measuring half: search and analytics data, and Google's quotas, sitemaps and limits.
         self.google = GoogleState(cfg["google"], lambda: self.monotonic(), now)
@@ -144,7 +158,7 @@ class World:
         collection = next(iter(self.webflow.collections.values()))
         self.credentials = DemoCredentials(
             wordpress_username="demo",
-            wordpress_application_password=" ".join(app_password[i:i + 4] for i in range(0, 24, 4)),
+            wordpress_application_password=" ".join(app_password[i : i + 4] for i in range(0, 24, 4)),
             webflow_token=webflow_token,
             webflow_site_id=self.webflow.id,
             webflow_collection_id=collection.id,
@@ -161,9 +175,17 @@ class World:
     def new_webflow_id(self) -> str:
         return f"{self._webflow_ids.getrandbits(96):024x}"
 
-    def configure(self, *, companion_plugin: bool | None = None, seo_plugin: str | None = None,
-                  webflow_rate_limit: int | None = None, google_oauth_testing: bool | None = None,
-                  incidents: Any = None, mailchimp_latency: float | None = None, **google: Any) -> None:
+    def configure(
+        self,
+        *,
+        companion_plugin: bool | None = None,
+        seo_plugin: str | None = None,
+        webflow_rate_limit: int | None = None,
+        google_oauth_testing: bool | None = None,
+        incidents: Any = None,
+        mailchimp_latency: float | None = None,
+        **google: Any,
+    ) -> None:
         """Change a setting now and for every later ``reset`` (attribute edits last until the next reset).
 
         ``mailchimp_latency``: seconds every Mailchimp API request takes (makes its 10-connection limit observable).
@@ -265,18 +287,30 @@ class World:
         base = base_url.rstrip("/")
         c = self.credentials
         return {
-            "wordpress": {"site_url": base, "username": c.wordpress_username,
-                          "application_password": c.wordpress_application_password},
-            "webflow": {"api_base": base + WEBFLOW_API_PREFIX, "site_id": c.webflow_site_id,
-                        "collection_id": c.webflow_collection_id, "token": c.webflow_token,
-                        "live_site_url": base + WEBFLOW_SITE_PREFIX},
+            "wordpress": {
+                "site_url": base,
+                "username": c.wordpress_username,
+                "application_password": c.wordpress_application_password,
+            },
+            "webflow": {
+                "api_base": base + WEBFLOW_API_PREFIX,
+                "site_id": c.webflow_site_id,
+                "collection_id": c.webflow_collection_id,
+                "token": c.webflow_token,
+                "live_site_url": base + WEBFLOW_SITE_PREFIX,
+            },
             "mailchimp": {"api_base": base + MAILCHIMP_API_PREFIX, "api_key": c.mailchimp_api_key},
-            "customerio": {"app_api_base": base + CUSTOMERIO_APP_PREFIX, "track_api_base": base + CUSTOMERIO_TRACK_PREFIX,
-                           "app_api_key": c.customerio_app_key, "site_id": c.customerio_site_id,
-                           "track_api_key": c.customerio_track_key},
-            "oauth": {name: {"client_id": app.client_id, "client_secret": app.client_secret,
-                             **endpoint_urls(base, name)}
-                      for name, app in ((p, self.oauth.apps[p]) for p in PROVIDERS)},
+            "customerio": {
+                "app_api_base": base + CUSTOMERIO_APP_PREFIX,
+                "track_api_base": base + CUSTOMERIO_TRACK_PREFIX,
+                "app_api_key": c.customerio_app_key,
+                "site_id": c.customerio_site_id,
+                "track_api_key": c.customerio_track_key,
+            },
+            "oauth": {
+                name: {"client_id": app.client_id, "client_secret": app.client_secret, **endpoint_urls(base, name)}
+                for name, app in ((p, self.oauth.apps[p]) for p in PROVIDERS)
+            },
         }
 
     def state(self) -> dict[str, Any]:
@@ -289,19 +323,29 @@ class World:
             collections = {}
             for col in self.webflow.collections.values():
                 staged = col.staged_items()
-                collections[col.slug] = {"items": len(staged), "live": len(col.live_items()),
-                                         "drafts": sum(1 for i in staged if i.is_draft)}
+                collections[col.slug] = {
+                    "items": len(staged),
+                    "live": len(col.live_items()),
+                    "drafts": sum(1 for i in staged if i.is_draft),
+                }
             return {
                 "seed": self.seed,
                 "clock": self.clock.now().isoformat().replace("+00:00", "Z"),
                 "wordpress": {
-                    "posts": sum(by_status["posts"].values()), "pages": sum(by_status["pages"].values()),
-                    "by_status": by_status, "media": len(wp.media),
-                    "categories": len(wp.terms_of("category")), "tags": len(wp.terms_of("post_tag")),
-                    "companion_plugin": wp.companion_plugin, "seo_plugin": wp.seo_plugin,
+                    "posts": sum(by_status["posts"].values()),
+                    "pages": sum(by_status["pages"].values()),
+                    "by_status": by_status,
+                    "media": len(wp.media),
+                    "categories": len(wp.terms_of("category")),
+                    "tags": len(wp.terms_of("post_tag")),
+                    "companion_plugin": wp.companion_plugin,
+                    "seo_plugin": wp.seo_plugin,
                 },
-                "webflow": {"site_id": self.webflow.id, "collections": collections,
-                            "rate_limit_per_minute": self.webflow_rate_limit},
+                "webflow": {
+                    "site_id": self.webflow.id,
+                    "collections": collections,
+                    "rate_limit_per_minute": self.webflow_rate_limit,
+                },
                 "faults": len(self.faults.rules()),
                 "incidents": self.traffic.incidents(),
                 "google": {**self._config["google"], "ga4_hold": self.google.hold},
@@ -320,21 +364,37 @@ class World:
                     section = "page"
                 else:
                     section = next((wp.terms[t].name for t in post.categories if t in wp.terms), "")
-                out.append(SitePage("wordpress", wp.path_of(post), post.title,
-                                    post.meta.get(keys.get("seo_title", "")) or None,
-                                    post.meta.get(keys.get("meta_description", "")) or None,
-                                    document_title=wp.document_title(post), description=wp.meta_description(post),
-                                    published=post.date, words=_words(post.content), section=section))
+                out.append(
+                    SitePage(
+                        "wordpress",
+                        wp.path_of(post),
+                        post.title,
+                        post.meta.get(keys.get("seo_title", "")) or None,
+                        post.meta.get(keys.get("meta_description", "")) or None,
+                        document_title=wp.document_title(post),
+                        description=wp.meta_description(post),
+                        published=post.date,
+                        words=_words(post.content),
+                        section=section,
+                    )
+                )
             for col in self.webflow.collections.values():
                 for item in col.live_items():
                     data = item.live_field_data
-                    out.append(SitePage("webflow", f"{WEBFLOW_SITE_PREFIX}/{col.slug}/{data.get('slug')}",
-                                        data.get("name", ""), data.get("seo-title") or None,
-                                        data.get("meta-description") or None,
-                                        document_title=data.get("seo-title") or data.get("name", ""),
-                                        description=data.get("meta-description") or None,
-                                        published=item.created_on, words=_words(data.get("post-body") or ""),
-                                        section=col.slug))
+                    out.append(
+                        SitePage(
+                            "webflow",
+                            f"{WEBFLOW_SITE_PREFIX}/{col.slug}/{data.get('slug')}",
+                            data.get("name", ""),
+                            data.get("seo-title") or None,
+                            data.get("meta-description") or None,
+                            document_title=data.get("seo-title") or data.get("name", ""),
+                            description=data.get("meta-description") or None,
+                            published=item.created_on,
+                            words=_words(data.get("post-body") or ""),
+                            section=col.slug,
+                        )
+                    )
             return out
 
 

@@ -135,16 +135,14 @@ def error_result(exc: AdapterError, deps: Deps) -> CallToolResult:
     if exc.retry_after is not None:
         error["retry_after"] = exc.retry_after
         text += f", retry_after={exc.retry_after:g}s"
-    return CallToolResult(content=[TextContent(type="text", text=text + "]")], is_error=True,
-                          meta={ERROR_META: error})
+    return CallToolResult(content=[TextContent(type="text", text=text + "]")], is_error=True, meta={ERROR_META: error})
 
 
 class Declined(AdapterError):
     """The user said no (or closed the question) when a destructive tool asked: nothing was done."""
 
     code = "declined"
-    hint = ("Do not retry on your own: ask the user what to change, or show them the preview "
-            "(dry_run=true) first.")
+    hint = "Do not retry on your own: ask the user what to change, or show them the preview (dry_run=true) first."
 
 
 class Confirmation(BaseModel):
@@ -215,8 +213,9 @@ def _answer(ctx: Context, question: str) -> bool:
     if reply is not None and ctx.request_state == asked:
         content = getattr(reply, "content", None) or {}
         return getattr(reply, "action", None) == "accept" and content.get("confirm") is True
-    request = ElicitRequest(params=ElicitRequestFormParams(
-        message=question, requested_schema=render_elicitation_schema(Confirmation)))
+    request = ElicitRequest(
+        params=ElicitRequestFormParams(message=question, requested_schema=render_elicitation_schema(Confirmation))
+    )
     raise _AskFirst(InputRequiredResult(input_requests={CONFIRM_KEY: request}, request_state=asked))
 
 
@@ -231,7 +230,7 @@ def _progress_of(ctx: Context):
         last = done
         try:
             await ctx.report_progress(done, total, message)  # a no-op when the request carried no token
-        except Exception:  # noqa: BLE001 - a lost notification must not fail the work it describes
+        except Exception:
             log.debug("progress notification not delivered", exc_info=True)
 
     return report
@@ -280,8 +279,15 @@ def with_data(summary: str, data: dict[str, Any]) -> str:
     return f"{summary}\n{json.dumps(data, ensure_ascii=False, separators=(',', ':'))}"
 
 
-def tool(server: MCPServer, annotations: ToolAnnotations, *, summary: Callable[[Any], str],
-         name: str | None = None, title: str | None = None, media: Callable[[Any], list] | None = None):
+def tool(
+    server: MCPServer,
+    annotations: ToolAnnotations,
+    *,
+    summary: Callable[[Any], str],
+    name: str | None = None,
+    title: str | None = None,
+    media: Callable[[Any], list] | None = None,
+):
     """Register an async tool function whose return annotation is a pydantic model.
 
     `media` adds content blocks (e.g. an image) after the text summary; fields the model marks
@@ -309,11 +315,20 @@ def tool(server: MCPServer, annotations: ToolAnnotations, *, summary: Callable[[
             except Exception:
                 log.exception("%s/%s crashed", deps.server, tool_name)
                 return CallToolResult(
-                    content=[TextContent(type="text", text=f"{tool_name} failed with an internal error; the details "
-                                                           "are in the server's log. Report it if it persists.")],
-                    is_error=True)
+                    content=[
+                        TextContent(
+                            type="text",
+                            text=f"{tool_name} failed with an internal error; the details "
+                            "are in the server's log. Report it if it persists.",
+                        )
+                    ],
+                    is_error=True,
+                )
             data = result.model_dump(mode="json")
-            content = [TextContent(type="text", text=with_data(summary(result), data)), *(media(result) if media else [])]
+            content = [
+                TextContent(type="text", text=with_data(summary(result), data)),
+                *(media(result) if media else []),
+            ]
             return CallToolResult(content=content, structured_content=data)
 
         # The SDK derives the output schema from this (it strips the InputRequiredResult arm, which
@@ -321,21 +336,35 @@ def tool(server: MCPServer, annotations: ToolAnnotations, *, summary: Callable[[
         returns = Annotated[CallToolResult, model] | InputRequiredResult
         run.__signature__ = signature.replace(return_annotation=returns)  # type: ignore[attr-defined]
         first = _OUTPUTS.get(model)
-        derived = Tool.from_function(run, name=tool_name, title=title, annotations=annotations,
-                                     description=inspect.getdoc(fn), structured_output=False if first else None)
+        derived = Tool.from_function(
+            run,
+            name=tool_name,
+            title=title,
+            annotations=annotations,
+            description=inspect.getdoc(fn),
+            structured_output=False if first else None,
+        )
         output = first or derived.fn_metadata
         if first is None:
             _OUTPUTS[model] = output
         arguments = _strict(derived.fn_metadata.arg_model, tool_name)
         # One published schema per result model, however many tools return it: given a schema,
         # FuncMetadata does not derive it again (each derivation costs milliseconds at start-up).
-        meta = FuncMetadata(arg_model=arguments, output_schema=output.output_schema,
-                            output_model=output.output_model, wrap_output=output.wrap_output)
+        meta = FuncMetadata(
+            arg_model=arguments,
+            output_schema=output.output_schema,
+            output_model=output.output_model,
+            wrap_output=output.wrap_output,
+        )
         # The strict model's schema is the derived one refusing extra properties (forbidding extras
         # changes nothing else; tests/servers/test_unknown_arguments.py checks it for every tool),
         # so it is not generated a second time.
-        _register(server, derived.model_copy(update={
-            "fn_metadata": meta, "parameters": {**derived.parameters, "additionalProperties": False}}))
+        _register(
+            server,
+            derived.model_copy(
+                update={"fn_metadata": meta, "parameters": {**derived.parameters, "additionalProperties": False}}
+            ),
+        )
         return fn
 
     return register
@@ -374,20 +403,29 @@ def _strict(arguments: type[BaseModel], tool_name: str) -> type[BaseModel]:
     def refuse_unknown(cls: type[BaseModel], data: Any) -> Any:
         unknown = [k for k in data if k not in known] if isinstance(data, dict) else []
         if unknown:
-            raise PydanticCustomError("unknown_argument", "{problem} Nothing was done; {tool} takes {known}.", {
-                "problem": " ".join(_unknown(k, known) for k in unknown), "tool": tool_name,
-                "known": ", ".join(known) or "no arguments"})
+            raise PydanticCustomError(
+                "unknown_argument",
+                "{problem} Nothing was done; {tool} takes {known}.",
+                {
+                    "problem": " ".join(_unknown(k, known) for k in unknown),
+                    "tool": tool_name,
+                    "known": ", ".join(known) or "no arguments",
+                },
+            )
         return data
 
-    namespace = {"model_config": ConfigDict(extra="forbid", hide_input_in_errors=True, arbitrary_types_allowed=True),
-                 "_refuse_unknown": model_validator(mode="before")(classmethod(refuse_unknown)),
-                 "__module__": arguments.__module__}
+    namespace = {
+        "model_config": ConfigDict(extra="forbid", hide_input_in_errors=True, arbitrary_types_allowed=True),
+        "_refuse_unknown": model_validator(mode="before")(classmethod(refuse_unknown)),
+        "__module__": arguments.__module__,
+    }
     return type(arguments.__name__, (arguments,), namespace)
 
 
 def _unknown(name: str, known: list[str]) -> str:
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6) or difflib.get_close_matches(
-        _snake(name), known, n=1, cutoff=0.6)
+        _snake(name), known, n=1, cutoff=0.6
+    )
     return f"Unknown argument '{name[:80]}'" + (f"; did you mean '{close[0]}'?" if close else ".")
 
 

@@ -23,20 +23,20 @@ from adapters.cms.base import (
     Body,
     Excerpt,
     Kind,
+    Media,
     MediaRef,
     MetaDescription,
-    SeoTitle,
-    Slug,
-    TermNames,
-    Title,
-    how_confirmed,
-    Media,
     Post,
     PostFields,
     PostPage,
+    SeoTitle,
     SiteInfo,
+    Slug,
     Status,
     Taxonomy,
+    TermNames,
+    Title,
+    how_confirmed,
 )
 from adapters.errors import InvalidRequest, Unsupported
 
@@ -61,8 +61,10 @@ class WriteResult(BaseModel):
     dry_run: bool
     changes: list[FieldChange] = Field(description="What changed (or would change), field by field.")
     post: Post | None = Field(None, description="The post after the write; its current state on a dry run.")
-    confirmed: str | None = Field(None, description="Set when the CMS's answer to the write was lost: how reading "
-                                                    "the post back showed the write done.")
+    confirmed: str | None = Field(
+        None,
+        description="Set when the CMS's answer to the write was lost: how reading the post back showed the write done.",
+    )
 
 
 class Taxonomies(BaseModel):
@@ -99,16 +101,27 @@ def _same(name: str, old: Any, new: Any) -> bool:
     return (old or None) == (new or None)
 
 
-async def _transition(ctx: Context, cms: CMS, action: str, post_id: str, kind: Kind, dry_run: bool, status: str,
-                      apply: Callable[[], Awaitable[Post]], ask: Callable[[Post], str], **extra: Any) -> WriteResult:
+async def _transition(
+    ctx: Context,
+    cms: CMS,
+    action: str,
+    post_id: str,
+    kind: Kind,
+    dry_run: bool,
+    status: str,
+    apply: Callable[[], Awaitable[Post]],
+    ask: Callable[[Post], str],
+    **extra: Any,
+) -> WriteResult:
     """A status change: diff against the current post, then apply it unless this is a dry run.
 
     Before a real change the user is asked `ask(post)` when the host can elicit (see `confirm`).
     """
     before = await cms.get_post(post_id, kind)
     changes = [FieldChange(field="status", before=before.status, after=status)] if before.status != status else []
-    changes += [FieldChange(field=k, before=getattr(before, k), after=v) for k, v in extra.items()
-                if getattr(before, k) != v]
+    changes += [
+        FieldChange(field=k, before=getattr(before, k), after=v) for k, v in extra.items() if getattr(before, k) != v
+    ]
     if dry_run:
         return WriteResult(action=action, dry_run=True, changes=changes, post=before)
     if changes:
@@ -121,16 +134,18 @@ async def _require(cms: CMS, kind: Kind, fields: dict[str, Any] | None = None, a
     """Refuse, before any write, what this site cannot do, so a dry run tells the truth."""
     caps = await cms.capabilities()
     if kind == "page" and CAP_PAGES not in caps:
-        raise Unsupported(f"This {cms.vendor} site does not manage pages through this tool set.",
-                          hint="Use kind='post'.")
+        raise Unsupported(
+            f"This {cms.vendor} site does not manage pages through this tool set.", hint="Use kind='post'."
+        )
     needed = {FIELD_CAPABILITY[f] for f in fields or {} if f in FIELD_CAPABILITY}
     if also:
         needed.add(also)
     missing = sorted(needed - caps)
     if missing:
-        raise Unsupported(f"This {cms.vendor} site cannot do: {', '.join(missing)}.",
-                          hint="Call site_info for what it supports (and how to enable more), "
-                               "and leave those fields out.")
+        raise Unsupported(
+            f"This {cms.vendor} site cannot do: {', '.join(missing)}.",
+            hint="Call site_info for what it supports (and how to enable more), and leave those fields out.",
+        )
 
 
 def _fields(**values: Any) -> PostFields:
@@ -146,8 +161,15 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
         cms: CMS = await adapter_of(ctx)
         return await cms.site_info()
 
-    @tool(server, READ, summary=lambda p: f"{len(p.items)} item(s)" + (f" of {p.total}" if p.total is not None else "")
-          + ("; more with next_cursor." if p.next_cursor else "."))
+    @tool(
+        server,
+        READ,
+        summary=lambda p: (
+            f"{len(p.items)} item(s)"
+            + (f" of {p.total}" if p.total is not None else "")
+            + ("; more with next_cursor." if p.next_cursor else ".")
+        ),
+    )
     async def list_posts(
         ctx: Context,
         kind: KindArg = "post",
@@ -160,8 +182,15 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
         cms: CMS = await adapter_of(ctx)
         return await cms.list_posts(kind, status=status, search=search, cursor=cursor, limit=limit)
 
-    @tool(server, READ, summary=lambda p: f"{p.kind} {p.id} '{p.title}' is {p.status}"
-          + (f" at {p.url}" if p.url and p.status == "published" else "") + ".")
+    @tool(
+        server,
+        READ,
+        summary=lambda p: (
+            f"{p.kind} {p.id} '{p.title}' is {p.status}"
+            + (f" at {p.url}" if p.url and p.status == "published" else "")
+            + "."
+        ),
+    )
     async def get_post(ctx: Context, post_id: PostId, kind: KindArg = "post") -> Post:
         """One post or page with its body (cut to a preview when long) and SEO fields."""
         cms: CMS = await adapter_of(ctx)
@@ -184,9 +213,17 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
     ) -> WriteResult:
         """Create a draft (never published by this tool). Use publish or schedule afterwards."""
         cms: CMS = await adapter_of(ctx)
-        fields = _fields(title=title, body=body, slug=slug, excerpt=excerpt, seo_title=seo_title,
-                         meta_description=meta_description, categories=categories, tags=tags,
-                         featured_media_id=featured_media_id)
+        fields = _fields(
+            title=title,
+            body=body,
+            slug=slug,
+            excerpt=excerpt,
+            seo_title=seo_title,
+            meta_description=meta_description,
+            categories=categories,
+            tags=tags,
+            featured_media_id=featured_media_id,
+        )
         await _require(cms, kind, fields.given())
         changes = diff(None, {"status": "draft", **fields.given()})
         if dry_run:
@@ -212,9 +249,17 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
     ) -> WriteResult:
         """Change fields of a post or page; fields left out stay as they are. Does not change its status."""
         cms: CMS = await adapter_of(ctx)
-        fields = _fields(title=title, body=body, slug=slug, excerpt=excerpt, seo_title=seo_title,
-                         meta_description=meta_description, categories=categories, tags=tags,
-                         featured_media_id=featured_media_id)
+        fields = _fields(
+            title=title,
+            body=body,
+            slug=slug,
+            excerpt=excerpt,
+            seo_title=seo_title,
+            meta_description=meta_description,
+            categories=categories,
+            tags=tags,
+            featured_media_id=featured_media_id,
+        )
         if not fields.given():
             raise InvalidRequest("Nothing to change: give at least one field.", hint="Pass e.g. seo_title or title.")
         await _require(cms, kind, fields.given())
@@ -223,24 +268,34 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
         if dry_run or not changes:
             return WriteResult(action="update_post", dry_run=dry_run, changes=changes, post=before)
         post = await cms.update_post(post_id, kind, fields)
-        return WriteResult(action="update_post", dry_run=False, changes=changes, post=post,
-                           confirmed=how_confirmed(post) or None)
+        return WriteResult(
+            action="update_post", dry_run=False, changes=changes, post=post, confirmed=how_confirmed(post) or None
+        )
 
     @tool(server, PUBLISH, summary=_write_summary)
     async def publish(ctx: Context, post_id: PostId, kind: KindArg = "post", dry_run: DryRun = False) -> WriteResult:
         """Publish a draft or scheduled post now, making it public."""
         cms: CMS = await adapter_of(ctx)
         await _require(cms, kind)
-        return await _transition(ctx, cms, "publish", post_id, kind, dry_run, "published",
-                                 lambda: cms.publish(post_id, kind),
-                                 lambda p: f"Publish {_named(p)} on {cms.vendor} now, making it public?")
+        return await _transition(
+            ctx,
+            cms,
+            "publish",
+            post_id,
+            kind,
+            dry_run,
+            "published",
+            lambda: cms.publish(post_id, kind),
+            lambda p: f"Publish {_named(p)} on {cms.vendor} now, making it public?",
+        )
 
     @tool(server, PUBLISH, summary=_write_summary)
     async def schedule(
         ctx: Context,
         post_id: PostId,
-        publish_at: Annotated[datetime, Field(description="When to publish, ISO 8601 with a time zone, "
-                                                          "e.g. 2026-12-01T09:00:00+01:00.")],
+        publish_at: Annotated[
+            datetime, Field(description="When to publish, ISO 8601 with a time zone, e.g. 2026-12-01T09:00:00+01:00.")
+        ],
         kind: KindArg = "post",
         dry_run: DryRun = False,
     ) -> WriteResult:
@@ -250,22 +305,44 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
         cms: CMS = await adapter_of(ctx)
         await _require(cms, kind, also=CAP_SCHEDULE)
         when = publish_at.astimezone(timezone.utc)
-        return await _transition(ctx, cms, "schedule", post_id, kind, dry_run, "scheduled",
-                                 lambda: cms.schedule(post_id, kind, when),
-                                 lambda p: f"Schedule {_named(p)} to be published on {cms.vendor} at "
-                                           f"{when:%Y-%m-%d %H:%M} UTC?", scheduled_for=when)
+        return await _transition(
+            ctx,
+            cms,
+            "schedule",
+            post_id,
+            kind,
+            dry_run,
+            "scheduled",
+            lambda: cms.schedule(post_id, kind, when),
+            lambda p: f"Schedule {_named(p)} to be published on {cms.vendor} at {when:%Y-%m-%d %H:%M} UTC?",
+            scheduled_for=when,
+        )
 
     @tool(server, PUBLISH, summary=_write_summary)
     async def unpublish(ctx: Context, post_id: PostId, kind: KindArg = "post", dry_run: DryRun = False) -> WriteResult:
         """Take a published or scheduled post off the site; it becomes a draft again."""
         cms: CMS = await adapter_of(ctx)
         await _require(cms, kind, also=CAP_UNPUBLISH)
-        return await _transition(ctx, cms, "unpublish", post_id, kind, dry_run, "draft",
-                                 lambda: cms.unpublish(post_id, kind),
-                                 lambda p: f"Take {_named(p)} off the {cms.vendor} site (it becomes a draft)?")
+        return await _transition(
+            ctx,
+            cms,
+            "unpublish",
+            post_id,
+            kind,
+            dry_run,
+            "draft",
+            lambda: cms.unpublish(post_id, kind),
+            lambda p: f"Take {_named(p)} off the {cms.vendor} site (it becomes a draft)?",
+        )
 
-    @tool(server, READ, summary=lambda t: "; ".join(f"{x.name}: {len(x.terms)}" + (f" of {x.total}" if x.total else "")
-                                                   for x in t.taxonomies) or "No taxonomies.")
+    @tool(
+        server,
+        READ,
+        summary=lambda t: (
+            "; ".join(f"{x.name}: {len(x.terms)}" + (f" of {x.total}" if x.total else "") for x in t.taxonomies)
+            or "No taxonomies."
+        ),
+    )
     async def list_taxonomies(
         ctx: Context,
         search: Annotated[str | None, Field(max_length=200)] = None,
@@ -275,15 +352,25 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
         cms: CMS = await adapter_of(ctx)
         return Taxonomies(taxonomies=await cms.list_taxonomies(search, limit))
 
-    @tool(server, DRAFT, summary=lambda m: (f"Would upload {m.filename} ({m.size} bytes)." if m.dry_run else
-                                            f"Uploaded {m.filename} as media {m.media.id}: {m.media.url}"))
+    @tool(
+        server,
+        DRAFT,
+        summary=lambda m: (
+            f"Would upload {m.filename} ({m.size} bytes)."
+            if m.dry_run
+            else f"Uploaded {m.filename} as media {m.media.id}: {m.media.url}"
+        ),
+    )
     async def upload_media(
         ctx: Context,
         filename: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\w][\w.\- ]*\.[A-Za-z0-9]{2,5}$")],
-        source_url: Annotated[str | None, Field(max_length=2000, pattern=r"^https?://",
-                                                description="Public http(s) URL to fetch the file from.")] = None,
-        content_base64: Annotated[str | None, Field(max_length=MEDIA_MAX_BYTES * 4 // 3 + 4,
-                                                    description="The file itself, base64.")] = None,
+        source_url: Annotated[
+            str | None,
+            Field(max_length=2000, pattern=r"^https?://", description="Public http(s) URL to fetch the file from."),
+        ] = None,
+        content_base64: Annotated[
+            str | None, Field(max_length=MEDIA_MAX_BYTES * 4 // 3 + 4, description="The file itself, base64.")
+        ] = None,
         alt_text: Annotated[str, Field(max_length=500)] = "",
         dry_run: DryRun = False,
     ) -> MediaResult:
@@ -316,8 +403,13 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
 
 
 _UPLOADABLE = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml", "application/pdf"}
-_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF87a", "image/gif"),
-          (b"GIF89a", "image/gif"), (b"%PDF-", "application/pdf"))
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"%PDF-", "application/pdf"),
+)
 
 
 def _sniff_mime(content: bytes, filename: str) -> str | None:

@@ -58,14 +58,22 @@ HTML_PREVIEW = 100_000
 
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 # IDs are never "": an empty one is a validation error naming the argument, not "the default" or a crash.
-AudienceArg = Annotated[str | None, Field(min_length=1, max_length=64, description="Audience ID from list_audiences; "
-                                                                                   "leave it out when the account "
-                                                                                   "has one audience.")]
+AudienceArg = Annotated[
+    str | None,
+    Field(
+        min_length=1,
+        max_length=64,
+        description="Audience ID from list_audiences; leave it out when the account has one audience.",
+    ),
+]
 CampaignId = Annotated[str, Field(min_length=1, max_length=64, description="From list_campaigns or create_campaign.")]
-SegmentArg = Annotated[str | None, Field(min_length=1, max_length=64,
-                                         description="Send only to this segment (list_segments).")]
+SegmentArg = Annotated[
+    str | None, Field(min_length=1, max_length=64, description="Send only to this segment (list_segments).")
+]
 Cursor = Annotated[str | None, Field(min_length=1, max_length=200, description="next_cursor of the previous page.")]
-CampaignName = Annotated[str, Field(min_length=1, max_length=190, description="Internal name, not shown to recipients.")]
+CampaignName = Annotated[
+    str, Field(min_length=1, max_length=190, description="Internal name, not shown to recipients.")
+]
 DryRun = Annotated[bool, Field(description="Only show what would happen; nothing is sent to the ESP.")]
 
 
@@ -102,7 +110,8 @@ class CampaignAction(BaseModel):
             head = f"Would {self.action.replace('_', ' ')}" + (f" {c.id} '{c.name}' (now {c.status})" if c else "")
         else:
             head = DONE.get(self.action, self.action.replace("_", " ")) + (
-                f" {c.id} '{c.name}' (the ESP shows it {c.status})" if c else "")
+                f" {c.id} '{c.name}' (the ESP shows it {c.status})" if c else ""
+            )
         who = f" to {self.recipients.count} recipient(s) of {self.recipients.audience_name}" if self.recipients else ""
         when = f" at {self.send_at:%Y-%m-%d %H:%M} UTC" if self.send_at else ""
         blocked = f" Not ready: {'; '.join(i.problem for i in self.issues)}" if self.issues else ""
@@ -112,8 +121,12 @@ class CampaignAction(BaseModel):
         """What goes out to whom, as the question to the user says it: "'Spring sale' to 5,555 recipients of
         Newsletter"."""
         r = self.recipients
-        who = f" to {r.count:,} recipient(s) of {r.audience_name}" + (f" (segment {r.segment_name})"
-                                                                      if r.segment_name else "") if r else ""
+        who = (
+            f" to {r.count:,} recipient(s) of {r.audience_name}"
+            + (f" (segment {r.segment_name})" if r.segment_name else "")
+            if r
+            else ""
+        )
         return f"'{self.campaign.name}'{who}"
 
 
@@ -161,8 +174,10 @@ class UpsertPreview(BaseModel):
         if self.dry_run:
             return f"Would upsert {self.contacts} contact(s) into {self.audience_id}."
         r = self.result
-        return (f"Upserted into {self.audience_id}: {r.created} created, {r.updated} updated, {len(r.failed)} refused "
-                f"({r.requests} request(s)).")
+        return (
+            f"Upserted into {self.audience_id}: {r.created} created, {r.updated} updated, {len(r.failed)} refused "
+            f"({r.requests} request(s))."
+        )
 
 
 async def _audience(esp: ESP, audience_id: str | None) -> str:
@@ -173,14 +188,17 @@ async def _audience(esp: ESP, audience_id: str | None) -> str:
     if len(page.items) == 1:
         return page.items[0].id
     names = ", ".join(f"{a.name} ({a.id})" for a in page.items) or "none"
-    raise InvalidRequest(f"Which audience? This {esp.vendor} account has several: {names}"
-                         + (" and more." if page.next_cursor else "."), hint="Pass audience_id.")
+    raise InvalidRequest(
+        f"Which audience? This {esp.vendor} account has several: {names}" + (" and more." if page.next_cursor else "."),
+        hint="Pass audience_id.",
+    )
 
 
 async def _require(esp: ESP, capability: str, what: str) -> None:
     if capability not in await esp.capabilities():
-        raise Unsupported(f"{esp.vendor} cannot {what} through this tool set.",
-                          hint="Call account_info for what this ESP supports.")
+        raise Unsupported(
+            f"{esp.vendor} cannot {what} through this tool set.", hint="Call account_info for what this ESP supports."
+        )
 
 
 def _text(html: str | None) -> str:
@@ -191,30 +209,53 @@ def _text(html: str | None) -> str:
 
 def _content(c: Campaign, html: str | None = None) -> ContentPreview:
     subjects = c.ab_test.subject_lines if c.ab_test else [c.subject] if c.subject else []
-    return ContentPreview(subjects=subjects, preview_text=c.preview_text, from_name=c.from_name, reply_to=c.reply_to,
-                          text=_text(html), links=list(dict.fromkeys(re.findall(r"""href=["'](https?://[^"']+)""",
-                                                                                html or "")))[:20])
+    return ContentPreview(
+        subjects=subjects,
+        preview_text=c.preview_text,
+        from_name=c.from_name,
+        reply_to=c.reply_to,
+        text=_text(html),
+        links=list(dict.fromkeys(re.findall(r"""href=["'](https?://[^"']+)""", html or "")))[:20],
+    )
 
 
-async def _preview(esp: ESP, c: Campaign, html: str | None, action: str, send_at: datetime | None = None,
-                   ) -> CampaignAction:
+async def _preview(
+    esp: ESP,
+    c: Campaign,
+    html: str | None,
+    action: str,
+    send_at: datetime | None = None,
+) -> CampaignAction:
     recipients = await esp.recipients(c.audience_id, c.segment_id) if c.audience_id else None
     issues = await esp.readiness(c.id)
-    return CampaignAction(action=action, dry_run=True, campaign=c, content=_content(c, html), recipients=recipients,
-                          send_at=send_at, issues=issues)
+    return CampaignAction(
+        action=action,
+        dry_run=True,
+        campaign=c,
+        content=_content(c, html),
+        recipients=recipients,
+        send_at=send_at,
+        issues=issues,
+    )
 
 
 def _refuse_unready(action: CampaignAction) -> None:
     if action.issues:
         problems = "; ".join(f"{i.field}: {i.problem}" for i in action.issues)
-        raise InvalidRequest(f"Campaign {action.campaign.id} cannot be sent yet, so nothing was sent: {problems}",
-                             hint=_fixes(action.issues))
+        raise InvalidRequest(
+            f"Campaign {action.campaign.id} cannot be sent yet, so nothing was sent: {problems}",
+            hint=_fixes(action.issues),
+        )
 
 
 def _fixes(issues: list[ReadinessIssue]) -> str:
-    fix = {"content": "give it html with update_campaign", "subject": "set subject with update_campaign",
-           "from_name": "set from_name with update_campaign", "reply_to": "set reply_to with update_campaign",
-           "recipients": "pick an audience or segment with subscribed contacts (list_segments, upsert_contacts)"}
+    fix = {
+        "content": "give it html with update_campaign",
+        "subject": "set subject with update_campaign",
+        "from_name": "set from_name with update_campaign",
+        "reply_to": "set reply_to with update_campaign",
+        "recipients": "pick an audience or segment with subscribed contacts (list_segments, upsert_contacts)",
+    }
     steps = [fix.get(i.field, f"fix {i.field}") for i in issues]
     return "; ".join(dict.fromkeys(steps)).capitalize() + ", then check again with dry_run=true."
 
@@ -223,19 +264,29 @@ def _campaign_fields(**values) -> CampaignFields:
     return CampaignFields(**{k: v for k, v in values.items() if v is not None})
 
 
-DONE = {"create_campaign": "Created campaign", "create_subject_test": "Created subject test",
-        "update_campaign": "Updated campaign", "send_campaign": "Sent campaign",
-        "schedule_campaign": "Scheduled campaign", "cancel_campaign": "Stopped campaign"}
+DONE = {
+    "create_campaign": "Created campaign",
+    "create_subject_test": "Created subject test",
+    "update_campaign": "Updated campaign",
+    "send_campaign": "Sent campaign",
+    "schedule_campaign": "Scheduled campaign",
+    "cancel_campaign": "Stopped campaign",
+}
 # The states the ESP must read back before a sending action is called done.
-DONE_STATES = {"send_campaign": ("sending", "sent"), "schedule_campaign": ("scheduled",),
-               "cancel_campaign": ("draft", "paused", "canceled")}
+DONE_STATES = {
+    "send_campaign": ("sending", "sent"),
+    "schedule_campaign": ("scheduled",),
+    "cancel_campaign": ("draft", "paused", "canceled"),
+}
 
 
 def _read_back(action: str, campaign: Campaign) -> Campaign:
     """A sending action is done only when the campaign the ESP returned shows it (every ESP, present or future)."""
     if campaign.status not in DONE_STATES[action]:
-        raise OutcomeUnknown(f"After {action} the ESP shows campaign {campaign.id} as {campaign.status}, so it is not "
-                             f"known to be done.", hint=f"Call get_campaign for {campaign.id} before trying again.")
+        raise OutcomeUnknown(
+            f"After {action} the ESP shows campaign {campaign.id} as {campaign.status}, so it is not known to be done.",
+            hint=f"Call get_campaign for {campaign.id} before trying again.",
+        )
     return campaign
 
 
@@ -251,12 +302,12 @@ def _tool(annotations: ToolAnnotations, summary: Callable[[Any], str]):
     return add
 
 
-
 @_tool(READ, AccountInfo.summary)
 async def account_info(ctx: Context) -> AccountInfo:
     """Which account this is and what it supports (segments, A/B subject tests, proxied-open reporting...)."""
     esp: ESP = await adapter_of(ctx)
     return await esp.account_info()
+
 
 @_tool(READ, AudiencePage.summary)
 async def list_audiences(
@@ -268,11 +319,13 @@ async def list_audiences(
     esp: ESP = await adapter_of(ctx)
     return await esp.list_audiences(cursor, limit)
 
+
 @_tool(READ, Audience.summary)
 async def get_audience(ctx: Context, audience_id: AudienceArg = None) -> Audience:
     """One audience: size, defaults, merge fields, and its history (the baseline to judge campaigns by)."""
     esp: ESP = await adapter_of(ctx)
     return await esp.get_audience(await _audience(esp, audience_id))
+
 
 @_tool(READ, ContactPage.summary)
 async def list_contacts(
@@ -286,11 +339,13 @@ async def list_contacts(
     esp: ESP = await adapter_of(ctx)
     return await esp.list_contacts(await _audience(esp, audience_id), status=status, cursor=cursor, limit=limit)
 
+
 @_tool(READ, Contact.summary)
 async def get_contact(ctx: Context, email: Email, audience_id: AudienceArg = None) -> Contact:
     """One contact by email: status, merge fields, tags."""
     esp: ESP = await adapter_of(ctx)
     return await esp.get_contact(await _audience(esp, audience_id), email)
+
 
 @_tool(DRAFT, UpsertPreview.summary)
 async def upsert_contacts(
@@ -308,14 +363,16 @@ async def upsert_contacts(
     emails = [c.email for c in contacts]
     duplicates = sorted({e for e in emails if emails.count(e) > 1}) if len(set(emails)) < len(emails) else []
     if duplicates:
-        raise InvalidRequest(f"These addresses appear more than once: {', '.join(duplicates[:10])}.",
-                             hint="Merge each address's fields and tags into one entry.")
+        raise InvalidRequest(
+            f"These addresses appear more than once: {', '.join(duplicates[:10])}.",
+            hint="Merge each address's fields and tags into one entry.",
+        )
     if dry_run:
         await esp.get_audience(audience)  # an unknown audience fails the dry run too
         return UpsertPreview(dry_run=True, audience_id=audience, contacts=len(contacts), sample=emails[:10])
     result = await esp.upsert_contacts(audience, contacts)
-    return UpsertPreview(dry_run=False, audience_id=audience, contacts=len(contacts), result=result,
-                         sample=emails[:10])
+    return UpsertPreview(dry_run=False, audience_id=audience, contacts=len(contacts), result=result, sample=emails[:10])
+
 
 @_tool(READ, Segments.summary)
 async def list_segments(ctx: Context, audience_id: AudienceArg = None) -> Segments:
@@ -324,12 +381,12 @@ async def list_segments(ctx: Context, audience_id: AudienceArg = None) -> Segmen
     await _require(esp, CAP_SEGMENTS, "list segments")
     return Segments(segments=await esp.list_segments(await _audience(esp, audience_id)))
 
+
 @_tool(DRAFT, SegmentResult.summary)
 async def create_segment(
     ctx: Context,
     name: Annotated[str, Field(min_length=1, max_length=100)],
-    emails: Annotated[list[Email], Field(min_length=1, max_length=1000,
-                                         description="Members (existing contacts).")],
+    emails: Annotated[list[Email], Field(min_length=1, max_length=1000, description="Members (existing contacts).")],
     audience_id: AudienceArg = None,
     dry_run: DryRun = False,
 ) -> SegmentResult:
@@ -344,6 +401,7 @@ async def create_segment(
     segment = await esp.create_segment(audience, name, members)
     return SegmentResult(dry_run=False, segment=segment, name=name, members=len(members))
 
+
 @_tool(READ, CampaignPage.summary)
 async def list_campaigns(
     ctx: Context,
@@ -355,11 +413,13 @@ async def list_campaigns(
     esp: ESP = await adapter_of(ctx)
     return await esp.list_campaigns(status, cursor, limit)
 
+
 @_tool(READ, Campaign.summary)
 async def get_campaign(ctx: Context, campaign_id: CampaignId) -> Campaign:
     """One campaign: status, subject, sender, audience, schedule, A/B test."""
     esp: ESP = await adapter_of(ctx)
     return await esp.get_campaign(campaign_id)
+
 
 @_tool(READ, CampaignContent.summary)
 async def get_campaign_content(ctx: Context, campaign_id: CampaignId) -> CampaignContent:
@@ -367,11 +427,18 @@ async def get_campaign_content(ctx: Context, campaign_id: CampaignId) -> Campaig
     esp: ESP = await adapter_of(ctx)
     html = await esp.content(campaign_id)
     preview = _content(await esp.get_campaign(campaign_id), html)
-    return CampaignContent(campaign_id=campaign_id, html=html[:HTML_PREVIEW], html_truncated=len(html) > HTML_PREVIEW,
-                           text=preview.text, links=preview.links)
+    return CampaignContent(
+        campaign_id=campaign_id,
+        html=html[:HTML_PREVIEW],
+        html_truncated=len(html) > HTML_PREVIEW,
+        text=preview.text,
+        links=preview.links,
+    )
 
-async def _create(ctx: Context, action: str, fields: CampaignFields, ab: ABTest | None,
-                  dry_run: bool) -> CampaignAction:
+
+async def _create(
+    ctx: Context, action: str, fields: CampaignFields, ab: ABTest | None, dry_run: bool
+) -> CampaignAction:
     esp: ESP = await adapter_of(ctx)
     if ab is not None:
         await _require(esp, CAP_AB_SUBJECT, "run subject-line A/B tests")
@@ -379,16 +446,25 @@ async def _create(ctx: Context, action: str, fields: CampaignFields, ab: ABTest 
     if dry_run:
         audience = await esp.get_audience(fields.audience_id)
         recipients = await esp.recipients(fields.audience_id, fields.segment_id)
-        draft = Campaign(id="(new)", name=fields.name or "", status="draft", audience_id=fields.audience_id,
-                         segment_id=fields.segment_id, subject=fields.subject, preview_text=fields.preview_text,
-                         from_name=fields.from_name or audience.from_name,
-                         reply_to=fields.reply_to or audience.reply_to, has_content=bool(fields.html),
-                         recipient_count=recipients.count, ab_test=ab)
-        return CampaignAction(action=action, dry_run=True, content=_content(draft, fields.html),
-                              recipients=recipients)
+        draft = Campaign(
+            id="(new)",
+            name=fields.name or "",
+            status="draft",
+            audience_id=fields.audience_id,
+            segment_id=fields.segment_id,
+            subject=fields.subject,
+            preview_text=fields.preview_text,
+            from_name=fields.from_name or audience.from_name,
+            reply_to=fields.reply_to or audience.reply_to,
+            has_content=bool(fields.html),
+            recipient_count=recipients.count,
+            ab_test=ab,
+        )
+        return CampaignAction(action=action, dry_run=True, content=_content(draft, fields.html), recipients=recipients)
     campaign = await esp.create_campaign(fields, ab)
     done = await _preview(esp, campaign, fields.html, action)
     return done.model_copy(update={"dry_run": False})
+
 
 @_tool(DRAFT, CampaignAction.summary)
 async def create_campaign(
@@ -405,10 +481,18 @@ async def create_campaign(
 ) -> CampaignAction:
     """Create a draft campaign (never sent by this tool): content, subject, sender and recipients.
     Sender and reply-to default to the audience's. Then send_test, schedule_campaign or send_campaign."""
-    fields = _campaign_fields(name=name, subject=subject, html=html, audience_id=audience_id,
-                              segment_id=segment_id, preview_text=preview_text, from_name=from_name,
-                              reply_to=reply_to)
+    fields = _campaign_fields(
+        name=name,
+        subject=subject,
+        html=html,
+        audience_id=audience_id,
+        segment_id=segment_id,
+        preview_text=preview_text,
+        from_name=from_name,
+        reply_to=reply_to,
+    )
     return await _create(ctx, "create_campaign", fields, None, dry_run)
+
 
 @_tool(DRAFT, CampaignAction.summary)
 async def create_subject_test(
@@ -418,14 +502,25 @@ async def create_subject_test(
     html: Html,
     audience_id: AudienceArg = None,
     segment_id: SegmentArg = None,
-    test_size: Annotated[int | None, Field(ge=10, le=100, description="Percent of recipients in the test "
-                                                                      "groups; the winner goes to the rest. "
-                                                                      "Default 50, or 100 where the ESP "
-                                                                      "cannot pick a winner.")] = None,
-    winner_criteria: Annotated[WinnerCriteria | None, Field(description="'clicks' (the default) is the sound "
-                                                                        "choice: privacy proxies inflate opens. "
-                                                                        "'manual' where the ESP cannot pick.")
-                               ] = None,
+    test_size: Annotated[
+        int | None,
+        Field(
+            ge=10,
+            le=100,
+            description="Percent of recipients in the test "
+            "groups; the winner goes to the rest. "
+            "Default 50, or 100 where the ESP "
+            "cannot pick a winner.",
+        ),
+    ] = None,
+    winner_criteria: Annotated[
+        WinnerCriteria | None,
+        Field(
+            description="'clicks' (the default) is the sound "
+            "choice: privacy proxies inflate opens. "
+            "'manual' where the ESP cannot pick."
+        ),
+    ] = None,
     wait_hours: Annotated[int, Field(ge=1, le=720)] = 4,
     preview_text: PreviewText | None = None,
     from_name: FromName | None = None,
@@ -438,17 +533,31 @@ async def create_subject_test(
     campaign; campaign_report gives each subject's clicks."""
     if len({s.strip().lower() for s in subject_lines}) < len(subject_lines):
         raise InvalidRequest("Two subject lines are the same.", hint="Give each variant a different subject.")
-    fields = _campaign_fields(name=name, subject=subject_lines[0], html=html, audience_id=audience_id,
-                              segment_id=segment_id, preview_text=preview_text, from_name=from_name,
-                              reply_to=reply_to)
+    fields = _campaign_fields(
+        name=name,
+        subject=subject_lines[0],
+        html=html,
+        audience_id=audience_id,
+        segment_id=segment_id,
+        preview_text=preview_text,
+        from_name=from_name,
+        reply_to=reply_to,
+    )
     automatic = CAP_AB_WINNER in await (await adapter_of(ctx)).capabilities()
     if not automatic and ((test_size or 100) < 100 or (winner_criteria or "manual") != "manual"):
-        raise Unsupported("This ESP sends each subject to an equal share of everyone and cannot pick a winner.",
-                          hint="Leave test_size and winner_criteria out (or pass 100 and 'manual'), then "
-                               "compare the subjects' clicks in campaign_report.")
-    ab = ABTest(subject_lines=subject_lines, test_size=test_size or (50 if automatic else 100),
-                winner_criteria=winner_criteria or ("clicks" if automatic else "manual"), wait_hours=wait_hours)
+        raise Unsupported(
+            "This ESP sends each subject to an equal share of everyone and cannot pick a winner.",
+            hint="Leave test_size and winner_criteria out (or pass 100 and 'manual'), then "
+            "compare the subjects' clicks in campaign_report.",
+        )
+    ab = ABTest(
+        subject_lines=subject_lines,
+        test_size=test_size or (50 if automatic else 100),
+        winner_criteria=winner_criteria or ("clicks" if automatic else "manual"),
+        wait_hours=wait_hours,
+    )
     return await _create(ctx, "create_subject_test", fields, ab, dry_run)
+
 
 @_tool(DRAFT, CampaignAction.summary)
 async def update_campaign(
@@ -464,24 +573,38 @@ async def update_campaign(
     dry_run: DryRun = False,
 ) -> CampaignAction:
     """Change a draft campaign; fields left out stay as they are. Sent or scheduled campaigns cannot change."""
-    fields = _campaign_fields(name=name, subject=subject, html=html, segment_id=segment_id,
-                              preview_text=preview_text, from_name=from_name, reply_to=reply_to)
+    fields = _campaign_fields(
+        name=name,
+        subject=subject,
+        html=html,
+        segment_id=segment_id,
+        preview_text=preview_text,
+        from_name=from_name,
+        reply_to=reply_to,
+    )
     if not fields.given():
         raise InvalidRequest("Nothing to change: give at least one field.", hint="Pass e.g. subject or html.")
     esp: ESP = await adapter_of(ctx)
     before = await esp.get_campaign(campaign_id)
     if before.status != "draft":
-        raise InvalidRequest(f"Campaign {campaign_id} is {before.status}; only a draft can be changed.",
-                             hint="Cancel it first if it is scheduled, or create a new campaign.")
+        raise InvalidRequest(
+            f"Campaign {campaign_id} is {before.status}; only a draft can be changed.",
+            hint="Cancel it first if it is scheduled, or create a new campaign.",
+        )
     if dry_run:
         after = before.model_copy(update={k: v for k, v in fields.given().items() if k != "html"})
-        return CampaignAction(action="update_campaign", dry_run=True, campaign=after,
-                              content=_content(after, fields.html),
-                              recipients=await esp.recipients(after.audience_id, after.segment_id)
-                              if after.audience_id else None)
+        return CampaignAction(
+            action="update_campaign",
+            dry_run=True,
+            campaign=after,
+            content=_content(after, fields.html),
+            recipients=await esp.recipients(after.audience_id, after.segment_id) if after.audience_id else None,
+        )
     campaign = await esp.update_campaign(campaign_id, fields)
-    return CampaignAction(action="update_campaign", dry_run=False, campaign=campaign,
-                          content=_content(campaign, fields.html))
+    return CampaignAction(
+        action="update_campaign", dry_run=False, campaign=campaign, content=_content(campaign, fields.html)
+    )
+
 
 @_tool(DRAFT, TestSend.summary)
 async def send_test(
@@ -495,18 +618,25 @@ async def send_test(
     await _require(esp, CAP_TEST_SEND, "send tests")
     campaign = await esp.get_campaign(campaign_id)
     if not campaign.has_content:
-        raise InvalidRequest(f"Campaign {campaign_id} has no content to test.",
-                             hint="Give it html with update_campaign first.")
+        raise InvalidRequest(
+            f"Campaign {campaign_id} has no content to test.", hint="Give it html with update_campaign first."
+        )
     if not dry_run:
         await esp.send_test(campaign_id, emails)
     return TestSend(dry_run=dry_run, campaign_id=campaign_id, subject=campaign.subject, sent_to=emails)
+
 
 @_tool(SEND, CampaignAction.summary)
 async def schedule_campaign(
     ctx: Context,
     campaign_id: CampaignId,
-    send_at: Annotated[datetime, Field(description="ISO 8601 with a time zone, e.g. 2026-12-01T09:00:00+01:00. "
-                                                   "Mailchimp needs a quarter hour (:00, :15, :30, :45).")],
+    send_at: Annotated[
+        datetime,
+        Field(
+            description="ISO 8601 with a time zone, e.g. 2026-12-01T09:00:00+01:00. "
+            "Mailchimp needs a quarter hour (:00, :15, :30, :45)."
+        ),
+    ],
     dry_run: DryRun = False,
 ) -> CampaignAction:
     """Schedule a draft campaign to be sent to its recipients at a future time."""
@@ -517,8 +647,9 @@ async def schedule_campaign(
     when = send_at.astimezone(timezone.utc)  # whether it is in the future is the ESP's call: its clock rules
     esp: ESP = await adapter_of(ctx)
     await _require(esp, CAP_SCHEDULE, "schedule campaigns")
-    action = await _preview(esp, await esp.get_campaign(campaign_id), await esp.content(campaign_id),
-                            "schedule_campaign", when)
+    action = await _preview(
+        esp, await esp.get_campaign(campaign_id), await esp.content(campaign_id), "schedule_campaign", when
+    )
     if dry_run:
         return action
     _refuse_unready(action)
@@ -526,14 +657,17 @@ async def schedule_campaign(
     campaign = _read_back("schedule_campaign", await esp.schedule(campaign_id, when))
     return action.model_copy(update={"dry_run": False, "campaign": campaign})
 
+
 @_tool(SEND, CampaignAction.summary)
 async def send_campaign(ctx: Context, campaign_id: CampaignId, dry_run: DryRun = False) -> CampaignAction:
     """Send a campaign to all its recipients now. This cannot be undone: check it with dry_run=true first."""
     esp: ESP = await adapter_of(ctx)
     campaign = await esp.get_campaign(campaign_id)
     if campaign.status not in ("draft", "scheduled", "paused"):
-        raise InvalidRequest(f"Campaign {campaign_id} is already {campaign.status}; nothing was sent.",
-                             hint="Create a new campaign (or a copy) to send again.")
+        raise InvalidRequest(
+            f"Campaign {campaign_id} is already {campaign.status}; nothing was sent.",
+            hint="Create a new campaign (or a copy) to send again.",
+        )
     action = await _preview(esp, campaign, await esp.content(campaign_id), "send_campaign")
     if dry_run:
         return action
@@ -541,6 +675,7 @@ async def send_campaign(ctx: Context, campaign_id: CampaignId, dry_run: DryRun =
     await confirm(ctx, f"Send {action.stakes()} now? This cannot be undone.", "Nothing was sent.")
     sent = _read_back("send_campaign", await esp.send(campaign_id))
     return action.model_copy(update={"dry_run": False, "campaign": sent})
+
 
 @_tool(SEND, CampaignAction.summary)
 async def cancel_campaign(ctx: Context, campaign_id: CampaignId, dry_run: DryRun = False) -> CampaignAction:
@@ -550,14 +685,17 @@ async def cancel_campaign(ctx: Context, campaign_id: CampaignId, dry_run: DryRun
     await _require(esp, CAP_CANCEL, "cancel campaigns")
     campaign = await esp.get_campaign(campaign_id)
     if campaign.status in ("sent", "canceled"):  # some ESPs do not report a schedule: they judge the rest
-        raise InvalidRequest(f"Campaign {campaign_id} is already {campaign.status}; there is nothing to cancel.",
-                             hint="Check list_campaigns for the one you meant.")
+        raise InvalidRequest(
+            f"Campaign {campaign_id} is already {campaign.status}; there is nothing to cancel.",
+            hint="Check list_campaigns for the one you meant.",
+        )
     if dry_run:
         return CampaignAction(action="cancel_campaign", dry_run=True, campaign=campaign)
     when = f" (scheduled for {campaign.scheduled_for:%Y-%m-%d %H:%M} UTC)" if campaign.scheduled_for else ""
     await confirm(ctx, f"Stop campaign '{campaign.name}', now {campaign.status}{when}?", "Nothing was stopped.")
     stopped = _read_back("cancel_campaign", await esp.cancel(campaign_id))
     return CampaignAction(action="cancel_campaign", dry_run=False, campaign=stopped)
+
 
 @_tool(READ, Report.summary)
 async def campaign_report(ctx: Context, campaign_id: CampaignId) -> Report:
@@ -566,6 +704,7 @@ async def campaign_report(ctx: Context, campaign_id: CampaignId) -> Report:
     Judge on clicks: privacy proxies open mail nobody reads."""
     esp: ESP = await adapter_of(ctx)
     return await esp.report(campaign_id)
+
 
 async def audience_resource(audience_id: str, ctx: Context) -> Audience:
     esp: ESP = await adapter_of(ctx)
@@ -578,8 +717,11 @@ def create_esp_server(name: str, instructions: str, build_deps: Callable[[], Dep
     server = new_server(name, instructions, build_deps)
     for fn, annotations, summary in TOOLS:
         tool(server, annotations, summary=summary)(fn)
-    resource(server, "esp://audiences/{audience_id}", name="esp-audience",
-             description="One audience: size, sender defaults, merge fields and its historic open and click "
-                         "rates (the baseline to judge a campaign by). audience_id from list_audiences.",
-             )(audience_resource)
+    resource(
+        server,
+        "esp://audiences/{audience_id}",
+        name="esp-audience",
+        description="One audience: size, sender defaults, merge fields and its historic open and click "
+        "rates (the baseline to judge a campaign by). audience_id from list_audiences.",
+    )(audience_resource)
     return server

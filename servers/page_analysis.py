@@ -25,10 +25,13 @@ HISTORY = 200  # earlier analyses kept for compare_pages, per server process
 def _report_summary(r: PageReport) -> str:
     counts = {s: sum(f.severity == s for f in r.findings) for s in ("error", "warning", "info")}
     worst = "; ".join(f.message for f in r.findings[:3])
-    return (f"{r.final_url}: HTTP {r.status}, {'indexable' if r.indexable else 'NOT indexable'}, "
-            f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} note(s)"
-            + (f". Top: {worst}" if worst else ".") + ("" if r.complete else " (page did not finish loading)")
-            + (f" Refused (not allowed, nothing sent): {', '.join(r.blocked[:3])}." if r.blocked else ""))
+    return (
+        f"{r.final_url}: HTTP {r.status}, {'indexable' if r.indexable else 'NOT indexable'}, "
+        f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} note(s)"
+        + (f". Top: {worst}" if worst else ".")
+        + ("" if r.complete else " (page did not finish loading)")
+        + (f" Refused (not allowed, nothing sent): {', '.join(r.blocked[:3])}." if r.blocked else "")
+    )
 
 
 def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
@@ -51,43 +54,73 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
         signals) and speed (TTFB, LCP, CLS, weight, render-blocking resources)."""
         return await analyzed(ctx, url)
 
-    @tool(server, READ, summary=lambda r: f"{r.broken} broken of {r.checked} link(s) on {r.page}"
-          + (f"; {r.skipped} not checked (limit)." if r.skipped else "."))
+    @tool(
+        server,
+        READ,
+        summary=lambda r: (
+            f"{r.broken} broken of {r.checked} link(s) on {r.page}"
+            + (f"; {r.skipped} not checked (limit)." if r.skipped else ".")
+        ),
+    )
     async def check_links(ctx: Context, url: Url) -> LinkReport:
         """The status of every link on a page, broken ones first (bounded in number and time)."""
         pa: PageAnalyzer = await adapter_of(ctx)
         return await pa.check_links(url)
 
-    @tool(server, READ, summary=lambda s: f"Screenshot of {s.url} ({s.viewport}"
-          + (", full page" if s.full_page else "") + f", {s.bytes} bytes).",
-          media=lambda s: [ImageContent(type="image", data=s.png_base64, mimeType="image/png")])
-    async def screenshot(ctx: Context, url: Url, full_page: bool = False,
-                         viewport: Literal["desktop", "mobile"] = "desktop") -> Screenshot:
+    @tool(
+        server,
+        READ,
+        summary=lambda s: (
+            f"Screenshot of {s.url} ({s.viewport}" + (", full page" if s.full_page else "") + f", {s.bytes} bytes)."
+        ),
+        media=lambda s: [ImageContent(type="image", data=s.png_base64, mimeType="image/png")],
+    )
+    async def screenshot(
+        ctx: Context, url: Url, full_page: bool = False, viewport: Literal["desktop", "mobile"] = "desktop"
+    ) -> Screenshot:
         """A PNG of the page as a desktop (1366x768) or mobile (390x844) visitor sees it (size-capped)."""
         pa: PageAnalyzer = await adapter_of(ctx)
         return await pa.screenshot(url, viewport=viewport, full_page=full_page)
 
-    @tool(server, READ, summary=lambda c: f"{len(c.better)} better, {len(c.worse)} worse, "
-                                          f"{len(c.unchanged)} unchanged ({c.a} -> {c.b}).")
+    @tool(
+        server,
+        READ,
+        summary=lambda c: (
+            f"{len(c.better)} better, {len(c.worse)} worse, {len(c.unchanged)} unchanged ({c.a} -> {c.b})."
+        ),
+    )
     async def compare_pages(
         ctx: Context,
         url: Url,
-        against: Annotated[str | None, Field(pattern=r"^https?://", description=(
-            "Another URL to compare with; omit to compare the page with its previous analyze_page."))] = None,
+        against: Annotated[
+            str | None,
+            Field(
+                pattern=r"^https?://",
+                description=("Another URL to compare with; omit to compare the page with its previous analyze_page."),
+            ),
+        ] = None,
     ) -> PageComparison:
         """What got better and what got worse: between two pages, or one page now and at its last analysis."""
         pa: PageAnalyzer = await adapter_of(ctx)
         if against is None:
             before = history.get(url)
             if before is None:
-                raise NotFound(f"{url} has not been analyzed by this server yet.",
-                               hint="Call analyze_page on it first, make the change, then compare_pages.")
+                raise NotFound(
+                    f"{url} has not been analyzed by this server yet.",
+                    hint="Call analyze_page on it first, make the change, then compare_pages.",
+                )
             return await pa.compare(before, await analyzed(ctx, url))
         return await pa.compare(await analyzed(ctx, url), await analyzed(ctx, against))
 
-    @tool(server, READ, summary=lambda c: f"{len(c.pages)} page(s) crawled from {c.start}; most common: "
-          + (", ".join(f"{k} ({v})" for k, v in list(c.repeated.items())[:4]) or "no problems")
-          + (f"; stopped at the {c.stopped_because}." if c.stopped_because else "."))
+    @tool(
+        server,
+        READ,
+        summary=lambda c: (
+            f"{len(c.pages)} page(s) crawled from {c.start}; most common: "
+            + (", ".join(f"{k} ({v})" for k, v in list(c.repeated.items())[:4]) or "no problems")
+            + (f"; stopped at the {c.stopped_because}." if c.stopped_because else ".")
+        ),
+    )
     async def crawl_site(
         ctx: Context,
         start_url: Url,

@@ -6,7 +6,6 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
 
 from adapters.errors import InvalidRequest
-from adapters.progress import progress
 from adapters.google.search_console import (
     Analytics,
     DataState,
@@ -19,6 +18,7 @@ from adapters.google.search_console import (
     Site,
     Sitemap,
 )
+from adapters.progress import progress
 
 from ._app import PUBLISH, READ, Deps, adapter_of, new_server, tool
 
@@ -33,9 +33,14 @@ MODEL_ROWS = 100
 INSPECT_BATCH = 10
 
 # Never "": an empty site is a validation error, not "the default one".
-SiteArg = Annotated[str | None, Field(
-    min_length=1, max_length=2048,
-    description="'sc-domain:example.com' or 'https://www.example.com/'; leave it out when the client has one.")]
+SiteArg = Annotated[
+    str | None,
+    Field(
+        min_length=1,
+        max_length=2048,
+        description="'sc-domain:example.com' or 'https://www.example.com/'; leave it out when the client has one.",
+    ),
+]
 Day = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD.")]
 
 
@@ -93,8 +98,14 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
         sc: SearchConsole = await adapter_of(ctx)
         return SiteList(sites=await sc.sites())
 
-    @tool(server, READ, summary=lambda a: f"{len(a.rows)} of {a.total_rows} row(s), {a.totals['clicks']:g} clicks, "
-                                          f"{a.totals['impressions']:g} impressions" + ("; capped." if a.truncated else "."))
+    @tool(
+        server,
+        READ,
+        summary=lambda a: (
+            f"{len(a.rows)} of {a.total_rows} row(s), {a.totals['clicks']:g} clicks, "
+            f"{a.totals['impressions']:g} impressions" + ("; capped." if a.truncated else ".")
+        ),
+    )
     async def search_analytics(
         ctx: Context,
         start: Day,
@@ -109,14 +120,32 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
     ) -> Analytics:
         """Clicks, impressions, CTR and position per query, page, country, device, date or appearance."""
         sc: SearchConsole = await adapter_of(ctx)
-        return await sc.analytics(sc.site_of(site), start=start, end=end, dimensions=dimensions, filters=filters,
-                                  search_type=search_type, data_state=data_state, limit=fetch_rows, max_rows=limit)
+        return await sc.analytics(
+            sc.site_of(site),
+            start=start,
+            end=end,
+            dimensions=dimensions,
+            filters=filters,
+            search_type=search_type,
+            data_state=data_state,
+            limit=fetch_rows,
+            max_rows=limit,
+        )
 
-    @tool(server, READ, summary=lambda c: f"{len(c.changes)} of {c.total_keys} {c.dimension}(s); clicks "
-                                          f"{c.totals_a['clicks']:g} -> {c.totals_b['clicks']:g}.")
+    @tool(
+        server,
+        READ,
+        summary=lambda c: (
+            f"{len(c.changes)} of {c.total_keys} {c.dimension}(s); clicks "
+            f"{c.totals_a['clicks']:g} -> {c.totals_b['clicks']:g}."
+        ),
+    )
     async def compare_periods(
         ctx: Context,
-        a_start: Day, a_end: Day, b_start: Day, b_end: Day,
+        a_start: Day,
+        a_end: Day,
+        b_start: Day,
+        b_end: Day,
         dimension: Dimension = "page",
         site: SiteArg = None,
         limit: Annotated[int, Field(ge=1, le=MODEL_ROWS)] = 25,
@@ -131,19 +160,40 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
         changes = []
         for key in rows_a.keys() | rows_b.keys():
             ra, rb = rows_a.get(key), rows_b.get(key)
-            changes.append(PeriodChange(
-                keys={dimension: key}, clicks_a=ra.clicks if ra else 0, clicks_b=rb.clicks if rb else 0,
-                impressions_a=ra.impressions if ra else 0, impressions_b=rb.impressions if rb else 0,
-                ctr_a=ra.ctr if ra else 0.0, ctr_b=rb.ctr if rb else 0.0,
-                position_a=ra.position if ra else None, position_b=rb.position if rb else None,
-                clicks_change=(rb.clicks if rb else 0) - (ra.clicks if ra else 0)))
+            changes.append(
+                PeriodChange(
+                    keys={dimension: key},
+                    clicks_a=ra.clicks if ra else 0,
+                    clicks_b=rb.clicks if rb else 0,
+                    impressions_a=ra.impressions if ra else 0,
+                    impressions_b=rb.impressions if rb else 0,
+                    ctr_a=ra.ctr if ra else 0.0,
+                    ctr_b=rb.ctr if rb else 0.0,
+                    position_a=ra.position if ra else None,
+                    position_b=rb.position if rb else None,
+                    clicks_change=(rb.clicks if rb else 0) - (ra.clicks if ra else 0),
+                )
+            )
         changes.sort(key=lambda c: abs(c.clicks_change), reverse=True)
-        return PeriodComparison(site=target, dimension=dimension, period_a=(a_start, a_end),
-                                period_b=(b_start, b_end), totals_a=a.totals, totals_b=b.totals,
-                                changes=changes[:limit], total_keys=len(changes))
+        return PeriodComparison(
+            site=target,
+            dimension=dimension,
+            period_a=(a_start, a_end),
+            period_b=(b_start, b_end),
+            totals_a=a.totals,
+            totals_b=b.totals,
+            changes=changes[:limit],
+            total_keys=len(changes),
+        )
 
-    @tool(server, READ, summary=lambda o: f"{len(o.opportunities)} {o.dimension}(s) below the expected CTR for their "
-                                          f"position, of {o.considered} with >= {o.min_impressions} impressions.")
+    @tool(
+        server,
+        READ,
+        summary=lambda o: (
+            f"{len(o.opportunities)} {o.dimension}(s) below the expected CTR for their "
+            f"position, of {o.considered} with >= {o.min_impressions} impressions."
+        ),
+    )
     async def ctr_opportunities(
         ctx: Context,
         start: Day,
@@ -156,11 +206,14 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
         """Queries or pages whose CTR is below the expected CTR for their average position (the curve is
         in the result), ranked by the clicks they miss."""
         sc: SearchConsole = await adapter_of(ctx)
-        return await sc.opportunities(sc.site_of(site), start=start, end=end, dimension=dimension,
-                                      min_impressions=min_impressions, limit=limit)
+        return await sc.opportunities(
+            sc.site_of(site), start=start, end=end, dimension=dimension, min_impressions=min_impressions, limit=limit
+        )
 
     @tool(server, READ, summary=lambda i: f"{i.url}: {i.verdict}, {i.coverage or 'no coverage state'}.")
-    async def inspect_url(ctx: Context, url: Annotated[str, Field(pattern=r"^https?://")], site: SiteArg = None) -> Inspection:
+    async def inspect_url(
+        ctx: Context, url: Annotated[str, Field(pattern=r"^https?://")], site: SiteArg = None
+    ) -> Inspection:
         """How Google sees one URL: indexed or not and why, canonical, last crawl, mobile usability."""
         sc: SearchConsole = await adapter_of(ctx)
         return await sc.inspect(sc.site_of(site), url)
@@ -168,7 +221,9 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
     @tool(server, READ, summary=lambda r: ", ".join(f"{i.verdict}" for i in r.results) + ".")
     async def inspect_urls(
         ctx: Context,
-        urls: Annotated[list[Annotated[str, Field(pattern=r"^https?://")]], Field(min_length=1, max_length=INSPECT_BATCH)],
+        urls: Annotated[
+            list[Annotated[str, Field(pattern=r"^https?://")]], Field(min_length=1, max_length=INSPECT_BATCH)
+        ],
         site: SiteArg = None,
     ) -> Inspections:
         """inspect_url for up to 10 URLs (URL inspection is limited to 600 a minute, 2,000 a day per site)."""
@@ -187,8 +242,15 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
         target = sc.site_of(site)
         return SitemapList(site=target, sitemaps=await sc.sitemaps(target))
 
-    @tool(server, PUBLISH, summary=lambda s: ("Would submit" if s.dry_run else "Submitted") + f" {s.path} for {s.site}"
-          + (" (already listed)." if s.already_listed else "."))
+    @tool(
+        server,
+        PUBLISH,
+        summary=lambda s: (
+            ("Would submit" if s.dry_run else "Submitted")
+            + f" {s.path} for {s.site}"
+            + (" (already listed)." if s.already_listed else ".")
+        ),
+    )
     async def submit_sitemap(
         ctx: Context,
         path: Annotated[str, Field(pattern=r"^https?://", description="Full sitemap URL inside the property.")],
@@ -203,8 +265,10 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
             return SitemapSubmission(site=target, path=path, dry_run=True, already_listed=listed, submitted=False)
         await sc.submit_sitemap(target, path)
         if not any(s.path == path for s in await sc.sitemaps(target)):
-            raise InvalidRequest(f"Google accepted {path} but does not list it for {target}.",
-                                 hint="Check that the sitemap URL is inside the property and try again.")
+            raise InvalidRequest(
+                f"Google accepted {path} but does not list it for {target}.",
+                hint="Check that the sitemap URL is inside the property and try again.",
+            )
         return SitemapSubmission(site=target, path=path, dry_run=False, already_listed=listed, submitted=True)
 
     return server

@@ -40,6 +40,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 # --- one incoming message -> a JSON-RPC message, or the error that answers it --------------------
 
+
 @dataclass(frozen=True)
 class Rejection:
     """A message the server cannot take, and the JSON-RPC error that answers it."""
@@ -51,8 +52,11 @@ class Rejection:
 
     def to_json(self) -> bytes:
         # ensure_ascii: the reply is valid UTF-8 whatever the recovered id or message holds
-        return json.dumps({"jsonrpc": "2.0", "id": self.id, "error": {"code": self.code, "message": self.message}},
-                          ensure_ascii=True, separators=(",", ":")).encode("ascii")
+        return json.dumps(
+            {"jsonrpc": "2.0", "id": self.id, "error": {"code": self.code, "message": self.message}},
+            ensure_ascii=True,
+            separators=(",", ":"),
+        ).encode("ascii")
 
 
 def parse_message(raw: bytes | str) -> "types.JSONRPCMessage | Rejection":
@@ -69,8 +73,11 @@ def parse_message(raw: bytes | str) -> "types.JSONRPCMessage | Rejection":
         # never answered: the caller would wait for ever.
         obj = _loads(raw)
         if isinstance(obj, dict) and "id" in obj:
-            return Rejection(None, types.INVALID_REQUEST,
-                             "Invalid Request: id must be an integer or a string (null is not allowed in MCP).")
+            return Rejection(
+                None,
+                types.INVALID_REQUEST,
+                "Invalid Request: id must be an integer or a string (null is not allowed in MCP).",
+            )
     return message
 
 
@@ -79,13 +86,19 @@ def _unparseable(raw: bytes | str, why: str) -> Rejection:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            return Rejection(_scan_id(raw.decode("utf-8", "replace")), types.PARSE_ERROR,
-                             f"Parse error: the message is not UTF-8 text (byte {exc.start}).")
+            return Rejection(
+                _scan_id(raw.decode("utf-8", "replace")),
+                types.PARSE_ERROR,
+                f"Parse error: the message is not UTF-8 text (byte {exc.start}).",
+            )
     else:
         text = raw
     if "recursion limit" in why:
-        return Rejection(_scan_id(text), types.PARSE_ERROR,
-                         "Parse error: JSON nested deeper than the server accepts (about 200 levels).")
+        return Rejection(
+            _scan_id(text),
+            types.PARSE_ERROR,
+            "Parse error: JSON nested deeper than the server accepts (about 200 levels).",
+        )
     try:
         obj = json.loads(text)
     except (ValueError, RecursionError):
@@ -95,10 +108,13 @@ def _unparseable(raw: bytes | str, why: str) -> Rejection:
         # Python's json accepts "\ud800"; the SDK's parser does not, and no encoder can send it back.
         rid = _request_id(obj)
         in_params = where.startswith("params")
-        return Rejection(rid, types.INVALID_PARAMS if in_params else types.INVALID_REQUEST,
-                         f"{'Invalid params' if in_params else 'Invalid Request'}: {where or 'the message'} holds a "
-                         "lone UTF-16 surrogate (such as \\ud800), which is not Unicode text.",
-                         reply=not _is_notification(obj))
+        return Rejection(
+            rid,
+            types.INVALID_PARAMS if in_params else types.INVALID_REQUEST,
+            f"{'Invalid params' if in_params else 'Invalid Request'}: {where or 'the message'} holds a "
+            "lone UTF-16 surrogate (such as \\ud800), which is not Unicode text.",
+            reply=not _is_notification(obj),
+        )
     return Rejection(_request_id(obj), types.PARSE_ERROR, f"Parse error: {why.removeprefix('Invalid JSON: ')}.")
 
 
@@ -109,13 +125,21 @@ def _invalid(obj: Any) -> Rejection:
     if not isinstance(obj, dict):
         return Rejection(None, types.INVALID_REQUEST, "Invalid Request: a JSON-RPC message is a JSON object.")
     rid = _request_id(obj)
-    if obj.get("jsonrpc") == "2.0" and isinstance(obj.get("method"), str) and "params" in obj \
-            and not isinstance(obj["params"], dict):
-        return Rejection(rid, types.INVALID_PARAMS, "Invalid params: params must be a JSON object.",
-                         reply=not _is_notification(obj))
-    return Rejection(rid, types.INVALID_REQUEST,
-                     'Invalid Request: a JSON-RPC 2.0 message has "jsonrpc": "2.0" and either a string "method" '
-                     '(and an integer or string "id" for a request) or an "id" with a "result" or an "error".')
+    if (
+        obj.get("jsonrpc") == "2.0"
+        and isinstance(obj.get("method"), str)
+        and "params" in obj
+        and not isinstance(obj["params"], dict)
+    ):
+        return Rejection(
+            rid, types.INVALID_PARAMS, "Invalid params: params must be a JSON object.", reply=not _is_notification(obj)
+        )
+    return Rejection(
+        rid,
+        types.INVALID_REQUEST,
+        'Invalid Request: a JSON-RPC 2.0 message has "jsonrpc": "2.0" and either a string "method" '
+        '(and an integer or string "id" for a request) or an "id" with a "result" or an "error".',
+    )
 
 
 def _loads(raw: bytes | str) -> Any:
@@ -126,8 +150,9 @@ def _loads(raw: bytes | str) -> Any:
 
 
 def _is_notification(obj: Any) -> bool:
-    return isinstance(obj, dict) and obj.get("jsonrpc") == "2.0" and isinstance(obj.get("method"), str) \
-        and "id" not in obj
+    return (
+        isinstance(obj, dict) and obj.get("jsonrpc") == "2.0" and isinstance(obj.get("method"), str) and "id" not in obj
+    )
 
 
 def _request_id(obj: Any) -> int | str | None:
@@ -177,7 +202,7 @@ def _scan_id(text: str) -> int | str | None:
             end = i + 1
             while end < n and text[end] != '"':
                 end += 2 if text[end] == "\\" else 1
-            if depth == 1 and text[i:end + 1] == '"id"':
+            if depth == 1 and text[i : end + 1] == '"id"':
                 m = _ID_VALUE.match(text, end + 1)
                 if m:
                     try:
@@ -206,6 +231,7 @@ def dump_message(message: "types.JSONRPCMessage") -> bytes:
 
 
 # --- stdio -----------------------------------------------------------------------------------------
+
 
 def run_stdio(server: "MCPServer") -> None:
     anyio.run(serve_stdio, server)
@@ -309,6 +335,7 @@ def _dup_above_std(fd: int) -> int:
 
 # --- streamable HTTP -------------------------------------------------------------------------------
 
+
 class UnsafeBind(ValueError):
     """A bind address this server refuses to serve on."""
 
@@ -323,7 +350,8 @@ def check_bind_host(host: str, port: int) -> None:
         "their browser) could call every tool, publish and send_campaign included, with this client's "
         f"credentials. Serve on 127.0.0.1 (the default), ::1 or localhost, and reach it from elsewhere "
         f"through an SSH tunnel or a reverse proxy that authenticates and forwards 'Host: 127.0.0.1:{port}'. "
-        "Requests whose Origin or Host header is not this loopback address are refused.")
+        "Requests whose Origin or Host header is not this loopback address are refused."
+    )
 
 
 def is_loopback(host: str) -> bool:
@@ -349,9 +377,11 @@ def security_settings(host: str, port: int) -> "TransportSecuritySettings":
     bound = f"[{host.strip('[]')}]" if ":" in host else host.lower()
     if bound not in names:
         names.append(bound)
-    return TransportSecuritySettings(enable_dns_rebinding_protection=True,
-                                     allowed_hosts=[f"{n}:{port}" for n in names],
-                                     allowed_origins=[f"http://{n}:{port}" for n in names])
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[f"{n}:{port}" for n in names],
+        allowed_origins=[f"http://{n}:{port}" for n in names],
+    )
 
 
 def http_app(server: "MCPServer", host: str, port: int, path: str = "/mcp") -> "ASGIApp":
@@ -374,8 +404,11 @@ def run_http(server: "MCPServer", host: str, port: int) -> None:
     app = http_app(server, host, port)
     logging_config = copy.deepcopy(LOGGING_CONFIG)
     logging_config["handlers"]["access"]["stream"] = "ext://sys.stderr"  # uvicorn's default is stdout
-    uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=server.settings.log_level.lower(),
-                                  log_config=logging_config)).run()
+    uvicorn.Server(
+        uvicorn.Config(
+            app, host=host, port=port, log_level=server.settings.log_level.lower(), log_config=logging_config
+        )
+    ).run()
 
 
 class _AnswerEveryBody:

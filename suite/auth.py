@@ -17,7 +17,8 @@ from typing import Any, Callable
 
 from pydantic import SecretStr
 
-from credentials.providers import PROVIDERS, Provider, provider as provider_named
+from credentials.providers import PROVIDERS, Provider
+from credentials.providers import provider as provider_named
 
 from .config import ConfigError, McpConfig, load_config
 from .registry import REGISTRY, entry, providers_of, scopes_needed
@@ -36,8 +37,11 @@ def add_parser(sub: Any) -> None:
     login.add_argument("provider", choices=names, help="the vendor to sign in to")
     _common(login)
     login.add_argument("--scope", action="append", default=[], help="an extra scope to request (repeatable)")
-    login.add_argument("--no-browser", action="store_true",
-                       help="print the sign-in address instead of opening a browser; paste the redirected URL back")
+    login.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="print the sign-in address instead of opening a browser; paste the redirected URL back",
+    )
     login.add_argument("--port", type=int, default=0, help="loopback port for the redirect (default: random)")
     login.add_argument("--client-id", help="OAuth client ID (default: oauth_apps.PROVIDER.client_id in mcp.json)")
     login.add_argument("--site", help="WordPress site URL (default: the client's wordpress settings)")
@@ -46,8 +50,10 @@ def add_parser(sub: Any) -> None:
     put = cmds.add_parser("set", help="store an API key, password or token (read from a hidden prompt or stdin)")
     put.add_argument("provider", choices=names, help="the vendor whose secret this is")
     _common(put)
-    put.add_argument("--username", help="WordPress user name (default: the client's wordpress settings), or "
-                                        "the Customer.io Track API site ID")
+    put.add_argument(
+        "--username",
+        help="WordPress user name (default: the client's wordpress settings), or the Customer.io Track API site ID",
+    )
     put.add_argument("--site", help="WordPress site URL (default: the client's wordpress settings)")
     put.add_argument("--file", help="Google service-account key file (JSON)")
     put.add_argument("--stdin", action="store_true", help="read the secret from stdin instead of a prompt")
@@ -58,8 +64,11 @@ def add_parser(sub: Any) -> None:
 
     status = cmds.add_parser("status", help="expiry, scopes and warnings for each stored credential")
     status.add_argument("--client", help="only this client (default: every client in mcp.json and the vault)")
-    status.add_argument("--config", help="mcp.json, to check each client's servers have the credentials and scopes "
-                                         "they need (else $MARKETING_MCP_CONFIG, else ./mcp.json)")
+    status.add_argument(
+        "--config",
+        help="mcp.json, to check each client's servers have the credentials and scopes "
+        "they need (else $MARKETING_MCP_CONFIG, else ./mcp.json)",
+    )
 
     logout = cmds.add_parser("logout", help="revoke at the vendor where it can, then delete")
     logout.add_argument("provider", choices=names, help="the vendor to sign out of")
@@ -74,10 +83,9 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, out=None, err=None) -> int:
+    from adapters.errors import AdapterError
     from credentials.oauth import OAuthFailure
     from credentials.store import VaultError
-
-    from adapters.errors import AdapterError
 
     out, err = out or sys.stdout, err or sys.stderr
     try:
@@ -92,6 +100,7 @@ def run(args: argparse.Namespace, out=None, err=None) -> int:
 
 
 # -- the vault, per client ------------------------------------------------
+
 
 def _vault(client: str, *, create: bool = False):
     from credentials.vault import Vault
@@ -117,14 +126,19 @@ def _save(client: str, provider: str, account: str, secret: Any, label: str, out
     except NotStored:
         rec = Record(client=client, provider=provider, account=account, secret=secret, label=label)
     stored = vault.store.put(rec)
-    out.write(f"Stored {provider} credentials for client '{client}': account {account}"
-              + (f" ({label})" if label and label != account else "") + f", version {stored.version}.\n")
+    out.write(
+        f"Stored {provider} credentials for client '{client}': account {account}"
+        + (f" ({label})" if label and label != account else "")
+        + f", version {stored.version}.\n"
+    )
 
 
 # -- login ------------------------------------------------------------------
 
-def _login(args: argparse.Namespace, out, err, *, config: McpConfig | None = None,
-           browser: Callable[[str], Any] | None = None) -> int:
+
+def _login(
+    args: argparse.Namespace, out, err, *, config: McpConfig | None = None, browser: Callable[[str], Any] | None = None
+) -> int:
     config = config or load_config(args.config)
     client = config.client(args.client)
     p = provider_named(args.provider)
@@ -136,21 +150,31 @@ def _login(args: argparse.Namespace, out, err, *, config: McpConfig | None = Non
         from credentials import app_passwords
 
         site = _wordpress_site(config, args)
-        secret = app_passwords.sign_in(site, app_name=f"marketing-mcp ({args.client})", open_browser=browser,
-                                       announce=announce, paste=paste, port=args.port, timeout=args.timeout)
+        secret = app_passwords.sign_in(
+            site,
+            app_name=f"marketing-mcp ({args.client})",
+            open_browser=browser,
+            announce=announce,
+            paste=paste,
+            port=args.port,
+            timeout=args.timeout,
+        )
         account = args.account or f"{secret.username}@{_host(secret.extra['site_url'])}"
         _save(args.client, "wordpress", account, secret, secret.username, out)
         return 0
     if not p.oauth:
-        raise AuthCommandError(f"{p.title} has no sign-in flow; store its secret with "
-                               f"`marketing-mcp auth set {p.name} --client {args.client}`.")
+        raise AuthCommandError(
+            f"{p.title} has no sign-in flow; store its secret with "
+            f"`marketing-mcp auth set {p.name} --client {args.client}`."
+        )
     from credentials import oauth
 
     bound, app = _oauth_app(config, args, p)
     scopes = bound.scopes_for(scopes_needed(p.name, client.enabled()))
     scopes += tuple(s for s in args.scope if s not in scopes)
-    token = oauth.sign_in(bound, app, scopes, open_browser=browser, announce=announce, paste=paste,
-                          port=args.port, timeout=args.timeout)
+    token = oauth.sign_in(
+        bound, app, scopes, open_browser=browser, announce=announce, paste=paste, port=args.port, timeout=args.timeout
+    )
     account, label, extra = oauth.identify(bound, token)
     if extra:
         token = token.model_copy(update={"extra": {**token.extra, **extra}})
@@ -164,8 +188,10 @@ def _login(args: argparse.Namespace, out, err, *, config: McpConfig | None = Non
 def _browser_io(args, err) -> tuple[Callable[[str], Any] | None, Callable[[str], None], Callable[[], str] | None]:
     def announce(url: str) -> None:
         if args.no_browser:
-            err.write(f"Open this address in a browser and approve:\n\n  {url}\n\n"
-                      "Then paste the address the browser was sent to (or just let it reach this machine):\n")
+            err.write(
+                f"Open this address in a browser and approve:\n\n  {url}\n\n"
+                "Then paste the address the browser was sent to (or just let it reach this machine):\n"
+            )
         else:
             err.write(f"Opening the browser to sign in. If nothing opens, visit:\n  {url}\n")
         err.flush()
@@ -189,11 +215,15 @@ def _oauth_app(config: McpConfig, args: argparse.Namespace, p: Provider):
     client_id = args.client_id or (entry.client_id if entry else None)
     if not client_id:
         raise AuthCommandError(
-            f"No OAuth app for {p.title}: add \"oauth_apps\": {{\"{p.name}\": {{\"client_id\": \"...\"}}}} to "
-            f"{config.path} or pass --client-id. Create the app at {p.console}.")
+            f'No OAuth app for {p.title}: add "oauth_apps": {{"{p.name}": {{"client_id": "..."}}}} to '
+            f"{config.path} or pass --client-id. Create the app at {p.console}."
+        )
     bound = entry.apply(p) if entry else p
-    secret = _read_secret(f"Client secret of the {p.title} OAuth app {client_id} (empty for a public client): ",
-                          stdin=not sys.stdin.isatty(), allow_empty=True)
+    secret = _read_secret(
+        f"Client secret of the {p.title} OAuth app {client_id} (empty for a public client): ",
+        stdin=not sys.stdin.isatty(),
+        allow_empty=True,
+    )
     return bound, OAuthApp(client_id, secret if secret.get_secret_value() else None)
 
 
@@ -205,16 +235,19 @@ def _sandbox_provision(base: str) -> dict:
         response.raise_for_status()
         return response.json()
     except (httpx.HTTPError, ValueError) as exc:
-        raise AuthCommandError(f"The sandbox at {base} does not answer ({type(exc).__name__}): "
-                               "start it with `marketing-mcp sandbox`.") from None
+        raise AuthCommandError(
+            f"The sandbox at {base} does not answer ({type(exc).__name__}): start it with `marketing-mcp sandbox`."
+        ) from None
 
 
 def _wordpress_site(config: McpConfig, args: argparse.Namespace) -> str:
     wp = config.client(args.client).servers.wordpress
     site = args.site or (str(wp.settings.site_url) if wp else None)
     if not site:
-        raise AuthCommandError(f"Which WordPress site? Pass --site URL or enable the wordpress server for "
-                               f"client '{args.client}' in {config.path}.")
+        raise AuthCommandError(
+            f"Which WordPress site? Pass --site URL or enable the wordpress server for "
+            f"client '{args.client}' in {config.path}."
+        )
     return site.rstrip("/")
 
 
@@ -231,14 +264,24 @@ def sign_in_at_sandbox(config: McpConfig, client: str, out) -> None:
 
     if not config.client(client).sandbox:
         raise AuthCommandError(f"Client '{client}' has no sandbox in {config.path}.")
-    providers = dict.fromkeys(p for server in config.client(client).enabled()
-                              for p in providers_of(server))  # page-analysis signs in nowhere
+    providers = dict.fromkeys(
+        p for server in config.client(client).enabled() for p in providers_of(server)
+    )  # page-analysis signs in nowhere
     for provider in providers:  # one Google grant serves ga4 and search-console
         if provider in SANDBOX_KEYS:
             _store_sandbox_keys(config, client, provider, out)
             continue
-        args = argparse.Namespace(provider=provider, client=client, account=None, scope=[],
-                                  no_browser=False, port=0, client_id=None, site=None, timeout=30.0)
+        args = argparse.Namespace(
+            provider=provider,
+            client=client,
+            account=None,
+            scope=[],
+            no_browser=False,
+            port=0,
+            client_id=None,
+            site=None,
+            timeout=30.0,
+        )
         _login(args, out, sys.stderr, config=config, browser=approve)
 
 
@@ -249,14 +292,21 @@ def _store_sandbox_keys(config: McpConfig, client: str, provider: str, out) -> N
     if provider == "customerio":
         _save(client, provider, "default", BearerToken(token=SecretStr(keys["app_api_key"])), "", out)
     else:
-        _save(client, provider, keys["site_id"],
-              Password(username=keys["site_id"], password=SecretStr(keys["track_api_key"])), "", out)
+        _save(
+            client,
+            provider,
+            keys["site_id"],
+            Password(username=keys["site_id"], password=SecretStr(keys["track_api_key"])),
+            "",
+            out,
+        )
 
 
 SANDBOX_KEYS = ("customerio", "customerio-track")
 
 
 # -- set ----------------------------------------------------------------------
+
 
 def _read_secret(prompt: str, *, stdin: bool, allow_empty: bool = False) -> SecretStr:
     value = sys.stdin.readline() if stdin else getpass.getpass(prompt)
@@ -291,16 +341,19 @@ def _set(args: argparse.Namespace, out, err) -> int:
         key = _read_secret(f"Track API key of site {args.username}: ", stdin=stdin)
         if not args.no_verify:
             _verify_customerio(config, args, p, Password(username=args.username, password=key))
-        _save(args.client, p.name, args.account or args.username, Password(username=args.username, password=key),
-              "", out)
+        _save(
+            args.client, p.name, args.account or args.username, Password(username=args.username, password=key), "", out
+        )
     elif "service_account" in p.kinds and args.file:
         from credentials.google import BadServiceAccountKey, check_service_account_key
 
         try:
             info = json.loads(Path(args.file).read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            raise AuthCommandError(f"{args.file} is not a Google service-account key file (JSON with type "
-                                   "service_account, client_email and private_key); nothing was stored.") from None
+            raise AuthCommandError(
+                f"{args.file} is not a Google service-account key file (JSON with type "
+                "service_account, client_email and private_key); nothing was stored."
+            ) from None
         try:
             email = check_service_account_key(info)
         except BadServiceAccountKey as exc:
@@ -323,16 +376,25 @@ def _set(args: argparse.Namespace, out, err) -> int:
 
             dc = key_data_center(key.get_secret_value()) or ""
             if not dc:
-                raise AuthCommandError("A Mailchimp API key ends with its data center, e.g. ...-us21; nothing was "
-                                       "stored.")
+                raise AuthCommandError(
+                    "A Mailchimp API key ends with its data center, e.g. ...-us21; nothing was stored."
+                )
             if not args.no_verify:
                 _verify_mailchimp(config, args, key, dc)
-        _save(args.client, p.name, args.account or dc or "default", ApiKey(key=key, extra={"dc": dc} if dc else {}),
-              "", out)
+        _save(
+            args.client,
+            p.name,
+            args.account or dc or "default",
+            ApiKey(key=key, extra={"dc": dc} if dc else {}),
+            "",
+            out,
+        )
     else:
-        raise AuthCommandError(f"{p.title} signs in with OAuth: run `marketing-mcp auth login {p.name} "
-                               f"--client {args.client}`" + (" (or pass --file with a service-account key)."
-                                                             if "service_account" in p.kinds else "."))
+        raise AuthCommandError(
+            f"{p.title} signs in with OAuth: run `marketing-mcp auth login {p.name} "
+            f"--client {args.client}`"
+            + (" (or pass --file with a service-account key)." if "service_account" in p.kinds else ".")
+        )
     return 0
 
 
@@ -343,11 +405,14 @@ def _verify_bearer(config: McpConfig, args, p: Provider, token: SecretStr) -> tu
     wf = config.client(args.client).servers.webflow
     api = str(wf.settings.api_base).rstrip("/") if wf else "https://api.webflow.com/v2"
     try:
-        response = httpx.get(f"{api}/token/introspect", timeout=20.0,
-                             headers={"Authorization": f"Bearer {token.get_secret_value()}"})
+        response = httpx.get(
+            f"{api}/token/introspect", timeout=20.0, headers={"Authorization": f"Bearer {token.get_secret_value()}"}
+        )
     except httpx.HTTPError as exc:
-        raise AuthCommandError(f"{api} could not be reached ({type(exc).__name__}); nothing was stored. "
-                               "Pass --no-verify to store the token unchecked.") from None
+        raise AuthCommandError(
+            f"{api} could not be reached ({type(exc).__name__}); nothing was stored. "
+            "Pass --no-verify to store the token unchecked."
+        ) from None
     if response.status_code != 200:
         raise AuthCommandError(f"{p.title} refused the token (HTTP {response.status_code}); nothing was stored.")
     from credentials.oauth import identity_from
@@ -366,18 +431,26 @@ def _verify_customerio(config: McpConfig, args, p: Provider, secret) -> None:
     settings = cio.settings if cio else None
     eu = settings is not None and settings.region == "eu"
     if p.name == "customerio":
-        base = str(settings.app_api_base) if settings and settings.app_api_base else \
-            f"https://api{'-eu' if eu else ''}.customer.io/v1"
+        base = (
+            str(settings.app_api_base)
+            if settings and settings.app_api_base
+            else f"https://api{'-eu' if eu else ''}.customer.io/v1"
+        )
         url, auth = f"{base.rstrip('/')}/{CUSTOMERIO_APP_CHECK}", BearerAuth(secret.token)
     else:
-        base = str(settings.track_api_base) if settings and settings.track_api_base else \
-            f"https://track{'-eu' if eu else ''}.customer.io/api"
+        base = (
+            str(settings.track_api_base)
+            if settings and settings.track_api_base
+            else f"https://track{'-eu' if eu else ''}.customer.io/api"
+        )
         url, auth = f"{base.rstrip('/')}/{CUSTOMERIO_TRACK_CHECK}", BasicAuth(secret.username, secret.password)
     try:
         response = httpx.get(url, auth=auth, timeout=20.0)
     except httpx.HTTPError as exc:
-        raise AuthCommandError(f"{base} could not be reached ({type(exc).__name__}); nothing was stored. "
-                               "Pass --no-verify to store the key unchecked.") from None
+        raise AuthCommandError(
+            f"{base} could not be reached ({type(exc).__name__}); nothing was stored. "
+            "Pass --no-verify to store the key unchecked."
+        ) from None
     if response.status_code != 200:
         raise AuthCommandError(f"{p.title} refused the key (HTTP {response.status_code}); nothing was stored.")
 
@@ -393,8 +466,10 @@ def _verify_mailchimp(config: McpConfig, args, key: SecretStr, dc: str) -> None:
     try:
         response = httpx.get(f"{base}/ping", auth=("marketing-mcp", key.get_secret_value()), timeout=20.0)
     except httpx.HTTPError as exc:
-        raise AuthCommandError(f"{base} could not be reached ({type(exc).__name__}); nothing was stored. "
-                               "Pass --no-verify to store the key unchecked.") from None
+        raise AuthCommandError(
+            f"{base} could not be reached ({type(exc).__name__}); nothing was stored. "
+            "Pass --no-verify to store the key unchecked."
+        ) from None
     if response.status_code == 200:
         return
     try:
@@ -402,9 +477,10 @@ def _verify_mailchimp(config: McpConfig, args, key: SecretStr, dc: str) -> None:
         said = ": " + "; ".join(str(body[k]) for k in ("title", "detail") if body.get(k))
     except (ValueError, AttributeError):
         said = ""
-    raise AuthCommandError(f"Mailchimp refused the key (HTTP {response.status_code}{said}); nothing was stored. "
-                           "Copy the whole key, with its -{dc} ending, from Profile > Extras > API keys."
-                           .replace("{dc}", dc))
+    raise AuthCommandError(
+        f"Mailchimp refused the key (HTTP {response.status_code}{said}); nothing was stored. "
+        "Copy the whole key, with its -{dc} ending, from Profile > Extras > API keys.".replace("{dc}", dc)
+    )
 
 
 CUSTOMERIO_APP_CHECK = "segments"
@@ -412,6 +488,7 @@ CUSTOMERIO_TRACK_CHECK = "v1/accounts/region"
 
 
 # -- list, status -------------------------------------------------------------
+
 
 def _records(client: str | None) -> list:
     records, unreadable = _readable(client)
@@ -449,8 +526,9 @@ def _status(args: argparse.Namespace, out, err, now: Callable[[], float] = time.
     config = _optional_config(args)
     records, unreadable = _readable(args.client)
     configured = set(config.clients) if config is not None and not args.client else set()
-    clients = sorted({r.client for r in records} | configured | set(unreadable)
-                     | ({args.client} if args.client else set()))
+    clients = sorted(
+        {r.client for r in records} | configured | set(unreadable) | ({args.client} if args.client else set())
+    )
     problems = 0
     for name in clients:
         out.write(f"{name}\n")
@@ -470,8 +548,10 @@ def _status(args: argparse.Namespace, out, err, now: Callable[[], float] = time.
         for server in enabled:
             for wanted in providers_of(server):
                 if not any(r.provider == wanted for r in mine):
-                    out.write(f"  ! the {server} server has no {wanted} credentials: run `marketing-mcp auth "
-                              f"{'login' if PROVIDERS[wanted].oauth else 'set'} {wanted} --client {name}`\n")
+                    out.write(
+                        f"  ! the {server} server has no {wanted} credentials: run `marketing-mcp auth "
+                        f"{'login' if PROVIDERS[wanted].oauth else 'set'} {wanted} --client {name}`\n"
+                    )
                     problems += 1
         if not mine and not any(providers_of(s) for s in enabled):
             out.write("  no credentials stored, none needed\n")
@@ -487,12 +567,16 @@ def describe(rec, enabled: list[str], now: float) -> tuple[str, list[str]]:
     secret = rec.secret
     warnings: list[str] = []
     if rec.last_refresh_error:
-        warnings.append(f"refresh failing: {rec.last_refresh_error} Run "
-                        f"`marketing-mcp auth login {rec.provider} --client {rec.client}`.")
+        warnings.append(
+            f"refresh failing: {rec.last_refresh_error} Run "
+            f"`marketing-mcp auth login {rec.provider} --client {rec.client}`."
+        )
     if not isinstance(secret, OAuthToken):
         return f"{secret.kind}, does not expire", warnings
-    facts = [f"expires {_when(secret.expires_at, now)}" if secret.expires_at else "does not expire",
-             "refreshable" if secret.refresh_token else "not refreshable"]
+    facts = [
+        f"expires {_when(secret.expires_at, now)}" if secret.expires_at else "does not expire",
+        "refreshable" if secret.refresh_token else "not refreshable",
+    ]
     if secret.expires_at and secret.expires_at <= now and not secret.refresh_token:
         warnings.append(f"expired: run `marketing-mcp auth login {rec.provider} --client {rec.client}`")
     if secret.refresh_expires_at:
@@ -500,16 +584,20 @@ def describe(rec, enabled: list[str], now: float) -> tuple[str, list[str]]:
         p = PROVIDERS.get(rec.provider)
         days = (secret.refresh_expires_at - rec.updated_at) / 86400
         if p and p.testing_refresh_lifetime_days and days <= p.testing_refresh_lifetime_days + 0.01:
-            warnings.append(f"{p.title}: this OAuth app is in Testing status, so its refresh tokens die "
-                            f"{p.testing_refresh_lifetime_days} days after sign-in. Publish the app (OAuth consent "
-                            "screen > Publish app) and sign in again.")
+            warnings.append(
+                f"{p.title}: this OAuth app is in Testing status, so its refresh tokens die "
+                f"{p.testing_refresh_lifetime_days} days after sign-in. Publish the app (OAuth consent "
+                "screen > Publish app) and sign in again."
+            )
     granted = set(secret.scopes)
     for server in enabled:
         needed = entry(server).credentials.get(rec.provider, ()) if server in REGISTRY else ()
         missing = [s for s in needed if s not in granted]
         if missing:
-            warnings.append(f"the {server} server needs {', '.join(missing)}: run "
-                            f"`marketing-mcp auth login {rec.provider} --client {rec.client}`")
+            warnings.append(
+                f"the {server} server needs {', '.join(missing)}: run "
+                f"`marketing-mcp auth login {rec.provider} --client {rec.client}`"
+            )
     facts.append("scopes: " + (" ".join(secret.scopes) or "none"))
     return ", ".join(facts), warnings
 
@@ -517,7 +605,13 @@ def describe(rec, enabled: list[str], now: float) -> tuple[str, list[str]]:
 def _when(at: float, now: float) -> str:
     delta = at - now
     span = abs(delta)
-    text = f"{span / 86400:.0f} d" if span >= 172800 else f"{span / 3600:.0f} h" if span >= 7200 else f"{span / 60:.0f} min"
+    text = (
+        f"{span / 86400:.0f} d"
+        if span >= 172800
+        else f"{span / 3600:.0f} h"
+        if span >= 7200
+        else f"{span / 60:.0f} min"
+    )
     return f"in {text}" if delta > 0 else f"{text} ago"
 
 
@@ -537,6 +631,7 @@ def _enabled(config: McpConfig | None, client: str) -> list[str]:
 
 
 # -- logout -------------------------------------------------------------------
+
 
 def _logout(args: argparse.Namespace, out, err) -> int:
     from credentials import app_passwords, oauth
@@ -559,8 +654,11 @@ def _logout(args: argparse.Namespace, out, err) -> int:
         err.write(f"Warning: {exc}\n")
         revoked = False
     vault.store.delete(rec.provider, rec.account)
-    how = "revoked at the vendor and deleted" if revoked else \
-        f"deleted here; {p.title} has no revocation endpoint, so remove the access yourself ({p.console})"
+    how = (
+        "revoked at the vendor and deleted"
+        if revoked
+        else f"deleted here; {p.title} has no revocation endpoint, so remove the access yourself ({p.console})"
+    )
     out.write(f"{p.title} credentials of client '{args.client}' ({rec.account}): {how}.\n")
     return 0
 

@@ -45,10 +45,17 @@ def build_parser(everything: bool = True) -> argparse.ArgumentParser:
     serve.add_argument("server", choices=SERVERS, help="which server")
     serve.add_argument("--client", required=True, help="client name in mcp.json")
     serve.add_argument("--config", help="path to mcp.json (else $MARKETING_MCP_CONFIG, else ./mcp.json)")
-    serve.add_argument("--transport", choices=("stdio", "http"), default="stdio",
-                       help="stdio (what hosts spawn; default) or streamable HTTP")
-    serve.add_argument("--host", default="127.0.0.1",
-                       help="HTTP bind address: loopback only until authenticated serving exists (default 127.0.0.1)")
+    serve.add_argument(
+        "--transport",
+        choices=("stdio", "http"),
+        default="stdio",
+        help="stdio (what hosts spawn; default) or streamable HTTP",
+    )
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="HTTP bind address: loopback only until authenticated serving exists (default 127.0.0.1)",
+    )
     serve.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
 
     servers = sub.add_parser("servers", help="list the servers and what each client enables")
@@ -71,9 +78,12 @@ def build_parser(everything: bool = True) -> argparse.ArgumentParser:
         add_init_parsers(sub)
 
     demo = sub.add_parser("demo", help="start the sandbox and run the Director's loops over simulated weeks")
-    demo.add_argument("--config", help="mcp.json with a 'demo' client (default: ./mcp.json or "
-                                       "$MARKETING_MCP_CONFIG when it has one, else the example shipped with the "
-                                       "package)")
+    demo.add_argument(
+        "--config",
+        help="mcp.json with a 'demo' client (default: ./mcp.json or "
+        "$MARKETING_MCP_CONFIG when it has one, else the example shipped with the "
+        "package)",
+    )
     demo.add_argument("--port", type=int, help="sandbox port on 127.0.0.1 (default: the demo client's, 8765)")
     return parser
 
@@ -103,7 +113,11 @@ def _servers(args: argparse.Namespace) -> int:
     out.write(f"Servers: {', '.join(SERVERS)}\n\nClients in {config.path}:\n")
     for name, client in sorted(config.clients.items()):
         enabled = client.enabled()
-        out.write(f"  {name}: {', '.join(enabled) or 'no servers'}" + (f"  ({client.description})" if client.description else "") + "\n")
+        out.write(
+            f"  {name}: {', '.join(enabled) or 'no servers'}"
+            + (f"  ({client.description})" if client.description else "")
+            + "\n"
+        )
     if config.mcpServers:
         out.write("\nHost entries (mcpServers):\n")
         for name, entry in sorted(config.mcpServers.items()):
@@ -154,8 +168,17 @@ def _wordpress_plugin(args: argparse.Namespace) -> int:
     return run_plugin(args)
 
 
-COMMANDS = {"auth": _auth, "serve": _serve, "servers": _servers, "sandbox": _sandbox, "demo": _demo,
-            "director": _director, "hosts": _hosts, "init": _init, "wordpress-plugin": _wordpress_plugin}
+COMMANDS = {
+    "auth": _auth,
+    "serve": _serve,
+    "servers": _servers,
+    "sandbox": _sandbox,
+    "demo": _demo,
+    "director": _director,
+    "hosts": _hosts,
+    "init": _init,
+    "wordpress-plugin": _wordpress_plugin,
+}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -57,8 +57,11 @@ class RateLimits(_Model):
 class VaultCredentials(_Model):
     """Which stored credential the server uses; the secret itself lives in the vault."""
 
-    account: str | None = Field(None, description="The account as `marketing-mcp auth list` shows it; "
-                                                 "optional when the client has only one for this vendor.")
+    account: str | None = Field(
+        None,
+        description="The account as `marketing-mcp auth list` shows it; "
+        "optional when the client has only one for this vendor.",
+    )
 
 
 class OAuthAppConfig(_Model):
@@ -78,9 +81,15 @@ class OAuthAppConfig(_Model):
 
         ep = provider.endpoints
         pick = lambda mine, theirs: str(mine) if mine else theirs  # noqa: E731
-        return replace(provider, endpoints=Endpoints(
-            pick(self.authorize_url, ep.authorize), pick(self.token_url, ep.token),
-            pick(self.revoke_url, ep.revoke), pick(self.userinfo_url, ep.userinfo)))
+        return replace(
+            provider,
+            endpoints=Endpoints(
+                pick(self.authorize_url, ep.authorize),
+                pick(self.token_url, ep.token),
+                pick(self.revoke_url, ep.revoke),
+                pick(self.userinfo_url, ep.userinfo),
+            ),
+        )
 
 
 S = TypeVar("S", bound=BaseModel)
@@ -100,36 +109,49 @@ class _ClientServers(_Model):
 
 # One optional field per registry entry, so a new server is one entry in suite/registry.py.
 ClientServers = create_model(
-    "ClientServers", __base__=_ClientServers, __module__=__name__,
-    **{e.attribute: (ServerConfig[e.settings] | None, Field(None, alias=e.name if e.name != e.attribute else None))
-       for e in REGISTRY.values()})
+    "ClientServers",
+    __base__=_ClientServers,
+    __module__=__name__,
+    **{
+        e.attribute: (ServerConfig[e.settings] | None, Field(None, alias=e.name if e.name != e.attribute else None))
+        for e in REGISTRY.values()
+    },
+)
 
 
 class DirectorPolicy(_Model):
     """What the Director may do for this client without asking."""
 
     auto_approve: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
-        default_factory=list, description="Writes that need no approval: tool names ('update_post'), qualified "
-                                          "names ('wordpress.update_post'), or '*' for every write.")
+        default_factory=list,
+        description="Writes that need no approval: tool names ('update_post'), qualified "
+        "names ('wordpress.update_post'), or '*' for every write.",
+    )
     loops: list[Literal[LOOPS]] = Field(
-        default_factory=lambda: list(LOOPS), description="The loops `director run` runs by default.")
+        default_factory=lambda: list(LOOPS), description="The loops `director run` runs by default."
+    )
     max_changes_per_object_per_day: Annotated[int, Field(ge=0, le=100)] = 1
     max_changes_per_run: Annotated[int, Field(ge=0, le=1000)] = 10
     max_spend_change: Annotated[float, Field(ge=0, le=10)] = Field(
-        0.2, description="For anything that spends money: the largest relative change (0.2 = +/-20%).")
+        0.2, description="For anything that spends money: the largest relative change (0.2 = +/-20%)."
+    )
     cooldown_days: Annotated[int, Field(ge=0, le=365)] = 21
     min_impressions: Annotated[int, Field(ge=1)] = Field(
-        500, description="Search CTR loop: pages need this many impressions in 28 days to be judged.")
+        500, description="Search CTR loop: pages need this many impressions in 28 days to be judged."
+    )
     model: str | None = Field(None, description="Claude model for planning (with ANTHROPIC_API_KEY).")
     server_urls: dict[str, HttpUrl] = Field(
-        default_factory=dict, description="Servers the Director reaches at a streamable-HTTP URL (e.g. "
-                                          "'http://127.0.0.1:8000/mcp') instead of spawning them over stdio.")
+        default_factory=dict,
+        description="Servers the Director reaches at a streamable-HTTP URL (e.g. "
+        "'http://127.0.0.1:8000/mcp') instead of spawning them over stdio.",
+    )
 
 
 class ClientConfig(_Model):
     description: str = ""
-    sandbox: HttpUrl | None = Field(None, description="A sandbox that stands in for every vendor's OAuth server "
-                                                      "(`auth login` signs in there).")
+    sandbox: HttpUrl | None = Field(
+        None, description="A sandbox that stands in for every vendor's OAuth server (`auth login` signs in there)."
+    )
     servers: ClientServers = ClientServers()
     rate_limits: RateLimits = RateLimits()
     director: DirectorPolicy = DirectorPolicy()
@@ -181,7 +203,8 @@ class McpConfig(_Model):
             raise ConfigError(
                 f"{self.path}: client '{client}' does not enable the {server} server "
                 f"(no $.clients.{client}.servers.{server}). It enables: "
-                f"{', '.join(self.client(client).enabled()) or 'nothing'}.")
+                f"{', '.join(self.client(client).enabled()) or 'nothing'}."
+            )
         return entry
 
 
@@ -232,8 +255,10 @@ def _expected(err: dict, loc: list[str]) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
         if loc[-1] == "source" and "credentials" in loc:
-            return ("credentials now live in the vault: remove `source`/`env` and store the secret with "
-                    "`marketing-mcp auth set|login PROVIDER --client CLIENT`")
+            return (
+                "credentials now live in the vault: remove `source`/`env` and store the secret with "
+                "`marketing-mcp auth set|login PROVIDER --client CLIENT`"
+            )
         if len(loc) == 4 and loc[2] == "servers":
             return f"unknown server (servers: {', '.join(SERVERS)})"
         return "unknown key (check the spelling; `$comment` keys are allowed for notes)"

@@ -59,7 +59,7 @@ def _on_port(path: Path, sandbox_url: str, port: int, stack: ExitStack) -> tuple
 
     def moved(value: Any) -> Any:
         if isinstance(value, str) and value.startswith(sandbox_url):
-            return new_url + value[len(sandbox_url):]
+            return new_url + value[len(sandbox_url) :]
         if value == old_netloc:  # an allowed_hosts entry naming the sandbox's port
             return new_netloc
         if isinstance(value, dict):
@@ -123,30 +123,37 @@ def _sandbox(url: str) -> Iterator[None]:
 
 def _scenario(url: str) -> None:
     """The weeks the demo lives through: the seed's incidents, with the ranking drop on a busy page."""
-    httpx.post(f"{url}/_sandbox/config", json={"incidents": {"ranking_drop": {"page": "/wholesale/", "day": 3}}},
-               timeout=10).raise_for_status()
-    _say("Scenario: /wholesale/ drops 6 places in search on day 3; GA4 stops recording on days 14-15; "
-         "weekends are quiet; the holidays start on day 24")
+    httpx.post(
+        f"{url}/_sandbox/config", json={"incidents": {"ranking_drop": {"page": "/wholesale/", "day": 3}}}, timeout=10
+    ).raise_for_status()
+    _say(
+        "Scenario: /wholesale/ drops 6 places in search on day 3; GA4 stops recording on days 14-15; "
+        "weekends are quiet; the holidays start on day 24"
+    )
 
 
 async def _direct(config: Path) -> int:
     from director.reporting import write
-    from .director_cli import run_session as run
     from director.store import Store, default_path
+
+    from .director_cli import run_session as run
 
     path = default_path().with_name("demo-director.sqlite")  # the world was reset: so is the demo's memory
     for stale in path.parent.glob(path.name + "*"):
         stale.unlink()
     store = Store(path)
-    _say(f"\n== `marketing-mcp director run --client demo --days {DAYS}`: search CTR, traffic drop, email "
-         "engagement ==")
+    _say(
+        f"\n== `marketing-mcp director run --client demo --days {DAYS}`: search CTR, traffic drop, email engagement =="
+    )
     run_id = await run(store, config, "demo", days=DAYS, say=_say)
     summary = store.run(run_id)
     html, md = write(store, run_id, path.parent / "reports")
     verdicts = [d["verdict"] for d in store.decisions(run_id) if d["verdict"] != "continue"]
-    _say(f"\nRun {run_id}: {summary['status']}, {store.call_count(run_id)} tool calls, "
-         f"{len(verdicts)} decision(s): " + (", ".join(f"{v} x{verdicts.count(v)}" for v in sorted(set(verdicts)))
-                                            or "none yet"))
+    _say(
+        f"\nRun {run_id}: {summary['status']}, {store.call_count(run_id)} tool calls, "
+        f"{len(verdicts)} decision(s): "
+        + (", ".join(f"{v} x{verdicts.count(v)}" for v in sorted(set(verdicts))) or "none yet")
+    )
     _say(f"Report: {html}\nSummary: {md}")
     _say("\nDemo finished." if summary["status"] == "done" else "\nDemo finished with the run not done.")
     return 0 if summary["status"] == "done" else 1

@@ -23,7 +23,7 @@ def add_parser(sub: Any) -> None:
     run.add_argument("--dry-run", action="store_true", help="preview every change; make none")
 
     plan = cmds.add_parser("plan", help="a validated plan of tool steps for a goal (nothing is changed)")
-    plan.add_argument("goal", help="what to achieve, in words, e.g. \"raise our search CTR\"")
+    plan.add_argument("goal", help='what to achieve, in words, e.g. "raise our search CTR"')
     plan.add_argument("--client", required=True, help="client name in mcp.json")
 
     cmds.add_parser("status", help="runs and their progress")
@@ -59,12 +59,24 @@ def session_for(config_path: Path, client: str):
     enabled = settings.enabled()
     urls = {name: str(url) for name, url in d.server_urls.items() if name in enabled}
     targets = {**stdio_targets(str(config_path), client, [s for s in enabled if s not in urls]), **urls}
-    policy = Policy(auto_approve=list(d.auto_approve), max_changes_per_object_per_day=d.max_changes_per_object_per_day,
-                    max_changes_per_run=d.max_changes_per_run, max_spend_change=d.max_spend_change,
-                    cooldown_days=d.cooldown_days, min_impressions=d.min_impressions)
-    return Session(client=client, targets=targets, needs=loop_needs(), loops=tuple(d.loops), policy=policy,
-                   model=d.model, sandbox=str(settings.sandbox) if settings.sandbox else None,
-                   record={"config_path": str(config_path)})
+    policy = Policy(
+        auto_approve=list(d.auto_approve),
+        max_changes_per_object_per_day=d.max_changes_per_object_per_day,
+        max_changes_per_run=d.max_changes_per_run,
+        max_spend_change=d.max_spend_change,
+        cooldown_days=d.cooldown_days,
+        min_impressions=d.min_impressions,
+    )
+    return Session(
+        client=client,
+        targets=targets,
+        needs=loop_needs(),
+        loops=tuple(d.loops),
+        policy=policy,
+        model=d.model,
+        sandbox=str(settings.sandbox) if settings.sandbox else None,
+        record={"config_path": str(config_path)},
+    )
 
 
 async def run_session(store, config_path: Path, client: str, **options) -> str:
@@ -89,8 +101,9 @@ def run(args: argparse.Namespace) -> int:
 def _run(args) -> int:
     store = _store(args)
     loops = [x.strip() for x in args.loops.split(",")] if args.loops else None
-    run_id = asyncio.run(run_session(store, find_config(args.config), args.client, loops=loops, days=args.days,
-                                     dry_run=args.dry_run))
+    run_id = asyncio.run(
+        run_session(store, find_config(args.config), args.client, loops=loops, days=args.days, dry_run=args.dry_run)
+    )
     return _finish(store, run_id, args)
 
 
@@ -126,8 +139,8 @@ def _resume(args) -> int:
 
 
 def _plan(args) -> int:
-    from director.session import planner_for
     from director.pool import ServerPool, stdio_targets
+    from director.session import planner_for
 
     path = find_config(args.config)
     settings = load_config(path).client(args.client)
@@ -135,6 +148,7 @@ def _plan(args) -> int:
 
     async def go():
         async with ServerPool(stdio_targets(str(path), args.client, settings.enabled())) as pool:
+
             async def read(tool: str, arguments: dict) -> dict:
                 if not pool.catalog.get(tool).read_only:
                     raise ValueError(f"{tool} changes something; planning only reads")
@@ -157,9 +171,11 @@ def _status(args) -> int:
         print("No runs yet: `marketing-mcp director run --client C`.")
     for r in runs[:20]:
         pending = len([a for a in store.approvals() if a["run_id"] == r["id"]])
-        print(f"{r['id']}  {r['client']:<12} {r['status']:<8} day {r['day']}/{r['days']}  planner {r['planner']}"
-              f"  calls {store.call_count(r['id'])}  cost ${r['cost_usd']:.4f}"
-              + (f"  {pending} approval(s) pending" if pending else ""))
+        print(
+            f"{r['id']}  {r['client']:<12} {r['status']:<8} day {r['day']}/{r['days']}  planner {r['planner']}"
+            f"  calls {store.call_count(r['id'])}  cost ${r['cost_usd']:.4f}"
+            + (f"  {pending} approval(s) pending" if pending else "")
+        )
     return 0
 
 
@@ -190,5 +206,13 @@ def _report(args) -> int:
     return _finish(store, run_id, args)
 
 
-ACTIONS = {"run": _run, "plan": _plan, "status": _status, "resume": _resume, "approvals": _approvals,
-           "approve": lambda a: _resolve(a, True), "deny": lambda a: _resolve(a, False), "report": _report}
+ACTIONS = {
+    "run": _run,
+    "plan": _plan,
+    "status": _status,
+    "resume": _resume,
+    "approvals": _approvals,
+    "approve": lambda a: _resolve(a, True),
+    "deny": lambda a: _resolve(a, False),
+    "report": _report,
+}

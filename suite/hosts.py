@@ -54,32 +54,43 @@ class Host:
         return project / ".vscode" / "mcp.json"
 
 
-HOSTS = {h.name: h for h in (
-    Host("claude-desktop", "Claude Desktop", "mcpServers", typed=False, in_project=False),
-    Host("claude-code", "Claude Code", "mcpServers", typed=True, in_project=True),
-    Host("cursor", "Cursor", "mcpServers", typed=False, in_project=False),
-    Host("vscode", "VS Code", "servers", typed=True, in_project=True),
-)}
+HOSTS = {
+    h.name: h
+    for h in (
+        Host("claude-desktop", "Claude Desktop", "mcpServers", typed=False, in_project=False),
+        Host("claude-code", "Claude Code", "mcpServers", typed=True, in_project=True),
+        Host("cursor", "Cursor", "mcpServers", typed=False, in_project=False),
+        Host("vscode", "VS Code", "servers", typed=True, in_project=True),
+    )
+}
 
 
 def add_parser(sub: Any) -> None:
     hosts = sub.add_parser("hosts", help="configure MCP hosts (Claude Desktop, Claude Code, Cursor, VS Code)")
     cmds = hosts.add_subparsers(dest="hosts_command", required=True, metavar="ACTION")
-    export = cmds.add_parser("export", help="print, or merge into the host's config file, the entries that "
-                                            "start every server a client enables")
+    export = cmds.add_parser(
+        "export",
+        help="print, or merge into the host's config file, the entries that start every server a client enables",
+    )
     export.add_argument("--client", required=True, help="client name in mcp.json")
     export.add_argument("--host", required=True, choices=sorted(HOSTS), help="which host's format and file")
     export.add_argument("--config", help="path to mcp.json (else $MARKETING_MCP_CONFIG, else ./mcp.json)")
-    export.add_argument("--write", action="store_true",
-                        help="merge into the host's config file (keeping its other entries, with a .bak of the "
-                             "previous file) instead of printing")
-    export.add_argument("--project", default=".",
-                        help="project folder for claude-code (.mcp.json) and vscode (.vscode/mcp.json); default: "
-                             "the current directory")
+    export.add_argument(
+        "--write",
+        action="store_true",
+        help="merge into the host's config file (keeping its other entries, with a .bak of the "
+        "previous file) instead of printing",
+    )
+    export.add_argument(
+        "--project",
+        default=".",
+        help="project folder for claude-code (.mcp.json) and vscode (.vscode/mcp.json); default: the current directory",
+    )
     export.add_argument("--file", help="write this file instead of the host's usual one")
 
 
 # -- the entries ---------------------------------------------------------------------------------
+
 
 def server_command(argv0: str | None = None, executable: str | None = None) -> list[str]:
     """How this very install starts itself, as absolute paths: its console script when that is what
@@ -96,29 +107,40 @@ def entry_name(client: str, server: str) -> str:
     return f"{client}-{server}"
 
 
-def entries(config: McpConfig, client: str, host: Host, *, command: list[str] | None = None,
-            environ: Mapping[str, str] = os.environ) -> tuple[dict[str, dict], list[str]]:
+def entries(
+    config: McpConfig,
+    client: str,
+    host: Host,
+    *,
+    command: list[str] | None = None,
+    environ: Mapping[str, str] = os.environ,
+) -> tuple[dict[str, dict], list[str]]:
     """The host entries for every server `client` enables, and notes for the user (stderr)."""
     enabled = config.client(client).enabled()
     if not enabled:
-        raise HostsError(f"Client '{client}' enables no servers in {config.path}: add some under "
-                         f"$.clients.{client}.servers first.")
+        raise HostsError(
+            f"Client '{client}' enables no servers in {config.path}: add some under $.clients.{client}.servers first."
+        )
     command = command or server_command()
     config_path = os.path.abspath(config.path) if config.path else None
     if config_path is None:
         raise HostsError("The configuration has no file: pass --config PATH.")
     env, notes = vault_env(environ)
     if _in_uv_cache(command[0]):
-        notes.append(f"{command[0]} is in uv's cache (uvx), which uv may clean out: install with "
-                     "`uv tool install marketing-mcp` or `pipx install marketing-mcp` and export again.")
+        notes.append(
+            f"{command[0]} is in uv's cache (uvx), which uv may clean out: install with "
+            "`uv tool install marketing-mcp` or `pipx install marketing-mcp` and export again."
+        )
     found: dict[str, dict] = {}
     for server in enabled:
         # Besides the vault's: what the registry says this server reads (not secrets; only when set here).
         server_env = {**env, **{k: environ[k] for k in REGISTRY[server].host_env if environ.get(k)}}
         entry: dict[str, Any] = {"type": "stdio"} if host.typed else {}
-        entry.update(command=command[0],
-                     args=[*command[1:], "serve", server, "--client", client, "--config", config_path],
-                     env=server_env)
+        entry.update(
+            command=command[0],
+            args=[*command[1:], "serve", server, "--client", client, "--config", config_path],
+            env=server_env,
+        )
         found[entry_name(client, server)] = entry
     return found, notes
 
@@ -139,12 +161,16 @@ def vault_env(environ: Mapping[str, str] = os.environ) -> tuple[dict[str, str], 
     except VaultKeyMissing:
         source = None
         if environ.get(KEY_ENV, "").strip():
-            notes.append(f"The vault key is only in ${KEY_ENV}, a secret that is never exported, and hosts do not "
-                         f"pass it on: the servers will not open the vault. Keep the key in the OS keyring or in "
-                         f"{home / 'vault.key'} (chmod 600) instead, or add it to the host's env block yourself.")
+            notes.append(
+                f"The vault key is only in ${KEY_ENV}, a secret that is never exported, and hosts do not "
+                f"pass it on: the servers will not open the vault. Keep the key in the OS keyring or in "
+                f"{home / 'vault.key'} (chmod 600) instead, or add it to the host's env block yourself."
+            )
         else:
-            notes.append(f"There is no vault key yet: the first `marketing-mcp auth set|login` creates one (in the "
-                         f"OS keyring, else {home / 'vault.key'}).")
+            notes.append(
+                f"There is no vault key yet: the first `marketing-mcp auth set|login` creates one (in the "
+                f"OS keyring, else {home / 'vault.key'})."
+            )
     except VaultError as exc:
         source = None
         notes.append(f"The vault key: {exc.message} {exc.hint}".strip())
@@ -167,6 +193,7 @@ def _ours(name: str, entry: Any, client: str) -> bool:
 
 
 # -- merging into the host's file -----------------------------------------------------------------
+
 
 @dataclass
 class Merge:
@@ -197,12 +224,13 @@ def merge_into(path: Path, host: Host, ours: dict[str, dict], client: str) -> Me
         except json.JSONDecodeError as exc:
             raise HostsError(
                 f"{path} is not plain JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}; comments or trailing "
-                "commas?), so it was left alone. Fix it, or run without --write and paste the entries in.") from None
+                "commas?), so it was left alone. Fix it, or run without --write and paste the entries in."
+            ) from None
         if not isinstance(doc, dict):
             raise HostsError(f"{path} does not hold a JSON object; nothing was written.")
     section = doc.get(host.key, {})
     if not isinstance(section, dict):
-        raise HostsError(f"{path}: \"{host.key}\" is not an object; nothing was written.")
+        raise HostsError(f'{path}: "{host.key}" is not an object; nothing was written.')
     removed = [n for n, e in section.items() if n not in ours and _ours(n, e, client)]
     merged = {n: e for n, e in section.items() if n not in removed}
     added = [n for n in ours if n not in section]
@@ -242,6 +270,7 @@ def write_file(path: Path, text: str, *, mode: int | None = None) -> None:
 
 # -- the command ----------------------------------------------------------------------------------
 
+
 def run(args: Any, out=None, err=None) -> int:
     from .config import load_config
 
@@ -250,11 +279,14 @@ def run(args: Any, out=None, err=None) -> int:
     host = HOSTS[args.host]
     try:
         ours, notes = entries(config, args.client, host)
-        path = Path(args.file).expanduser().absolute() if args.file else \
-            host.path(Path(args.project).expanduser().absolute())
+        path = (
+            Path(args.file).expanduser().absolute()
+            if args.file
+            else host.path(Path(args.project).expanduser().absolute())
+        )
         if not args.write:
             out.write(json.dumps({host.key: ours}, indent=2, ensure_ascii=False) + "\n")
-            err.write(f"These go under \"{host.key}\" in {path} (or run again with --write to merge them in).\n")
+            err.write(f'These go under "{host.key}" in {path} (or run again with --write to merge them in).\n')
             if args.host == "claude-code":
                 err.write("Or add one at a time: claude mcp add-json NAME 'ENTRY' (--scope user for every project).\n")
         else:
@@ -272,10 +304,20 @@ def _report(m: Merge, host: Host, err) -> None:
     if not m.written:
         err.write(f"{m.path} already has these entries ({', '.join(m.unchanged)}); nothing was written.\n")
         return
-    parts = [f"{what} {', '.join(names)}" for what, names in
-             (("added", m.added), ("updated", m.updated), ("removed", m.removed), ("unchanged", m.unchanged)) if names]
+    parts = [
+        f"{what} {', '.join(names)}"
+        for what, names in (
+            ("added", m.added),
+            ("updated", m.updated),
+            ("removed", m.removed),
+            ("unchanged", m.unchanged),
+        )
+        if names
+    ]
     err.write(f"{m.path}: {'; '.join(parts)}." + (f" The previous file is {m.backup}." if m.backup else "") + "\n")
     if host.in_project:
-        err.write("The entries hold this machine's absolute paths: keep the file out of version control or "
-                  "export on each machine.\n")
+        err.write(
+            "The entries hold this machine's absolute paths: keep the file out of version control or "
+            "export on each machine.\n"
+        )
     err.write(f"Restart {host.title} to load them.\n")

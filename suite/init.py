@@ -54,11 +54,10 @@ def starter(client: str) -> dict[str, Any]:
                     "ga4": {"settings": {"properties": {"web": "123456789"}}},
                     "search-console": {"settings": {"sites": ["sc-domain:example.com"]}},
                     "page-analysis": {"settings": {}},
-                    "mailchimp": {"settings": {},
-                                  "rate_limits": {"tools": {"send_campaign": "5/day"}}},
+                    "mailchimp": {"settings": {}, "rate_limits": {"tools": {"send_campaign": "5/day"}}},
                 },
                 "director": {
-                    "$comment": "Writes the Director may make without asking, e.g. [\"update_post\"]; none until you say.",
+                    "$comment": 'Writes the Director may make without asking, e.g. ["update_post"]; none until you say.',
                     "auto_approve": [],
                 },
             },
@@ -72,14 +71,17 @@ def starter(client: str) -> dict[str, Any]:
 def add_parsers(sub: Any) -> None:
     init = sub.add_parser("init", help="write a starter mcp.json for a new team")
     init.add_argument("--path", default="mcp.json", help="where to write it (default: ./mcp.json)")
-    init.add_argument("--client", default=DEFAULT_CLIENT,
-                      help=f"name of the team's first client (default: {DEFAULT_CLIENT})")
+    init.add_argument(
+        "--client", default=DEFAULT_CLIENT, help=f"name of the team's first client (default: {DEFAULT_CLIENT})"
+    )
     init.add_argument("--force", action="store_true", help="replace an existing file (kept as FILE.bak)")
 
-    plugin = sub.add_parser("wordpress-plugin",
-                            help="the WordPress companion plugin (makes SEO title and meta description writable)")
-    plugin.add_argument("--output", help="file or folder (e.g. wp-content/mu-plugins/) to write it to; "
-                                         "default: print it")
+    plugin = sub.add_parser(
+        "wordpress-plugin", help="the WordPress companion plugin (makes SEO title and meta description writable)"
+    )
+    plugin.add_argument(
+        "--output", help="file or folder (e.g. wp-content/mu-plugins/) to write it to; default: print it"
+    )
 
 
 def run_init(args: Any, out=None, err=None) -> int:
@@ -88,30 +90,38 @@ def run_init(args: Any, out=None, err=None) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     client = args.client
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", client) or client == "demo":
-        err.write(f"marketing-mcp init: '{client}' cannot be a client name: use letters, digits, '-', '_' and '.' "
-                  "(and not 'demo', the sandbox's client).\n")
+        err.write(
+            f"marketing-mcp init: '{client}' cannot be a client name: use letters, digits, '-', '_' and '.' "
+            "(and not 'demo', the sandbox's client).\n"
+        )
         return 2
     path = Path(args.path).expanduser().absolute()
     if path.is_dir():
         path = path / "mcp.json"
     exists = path.exists()
     if exists and not args.force:
-        err.write(f"marketing-mcp init: {path} already exists; nothing was written. Pass --force to replace it "
-                  "(the old file is kept as .bak).\n")
+        err.write(
+            f"marketing-mcp init: {path} already exists; nothing was written. Pass --force to replace it "
+            "(the old file is kept as .bak).\n"
+        )
         return 1
     if exists:
-        write_file(path.with_name(path.name + ".bak"), path.read_text(encoding="utf-8"),
-                   mode=path.stat().st_mode & 0o777)
+        write_file(
+            path.with_name(path.name + ".bak"), path.read_text(encoding="utf-8"), mode=path.stat().st_mode & 0o777
+        )
     write_file(path, json.dumps(starter(client), indent=2, ensure_ascii=False) + "\n")
     cfg = "" if path == Path.cwd() / "mcp.json" else f" --config {path}"  # ./mcp.json is found without it
-    out.write(f"Wrote {path}" + (f" (the previous file is {path.name}.bak)" if exists else "") +
-              f": the client '{client}' and the sandbox's 'demo' client.\n\nNext:\n"
-              f"  1. Edit clients.{client} in it: the site, properties and sites; delete servers it does not use.\n"
-              f"  2. Store its secrets: marketing-mcp auth set wordpress --client {client}{cfg}, and the others "
-              "its $comment lists.\n"
-              f"  3. Check them: marketing-mcp auth status{cfg}\n"
-              f"  4. Configure a host: marketing-mcp hosts export --client {client} --host claude-desktop{cfg} --write\n"
-              f"Try it all with no account first: marketing-mcp demo{cfg}\n")
+    out.write(
+        f"Wrote {path}"
+        + (f" (the previous file is {path.name}.bak)" if exists else "")
+        + f": the client '{client}' and the sandbox's 'demo' client.\n\nNext:\n"
+        f"  1. Edit clients.{client} in it: the site, properties and sites; delete servers it does not use.\n"
+        f"  2. Store its secrets: marketing-mcp auth set wordpress --client {client}{cfg}, and the others "
+        "its $comment lists.\n"
+        f"  3. Check them: marketing-mcp auth status{cfg}\n"
+        f"  4. Configure a host: marketing-mcp hosts export --client {client} --host claude-desktop{cfg} --write\n"
+        f"Try it all with no account first: marketing-mcp demo{cfg}\n"
+    )
     return 0
 
 
@@ -127,6 +137,8 @@ def run_plugin(args: Any, out=None, err=None) -> int:
     if path.is_dir() or args.output.endswith(("/", os.sep)):
         path = path / PLUGIN_NAME
     write_file(path.absolute(), text)
-    (err or sys.stderr).write(f"Wrote {path.absolute()}. In WordPress it belongs in wp-content/mu-plugins/ "
-                              "(must-use plugins load without activation).\n")
+    (err or sys.stderr).write(
+        f"Wrote {path.absolute()}. In WordPress it belongs in wp-content/mu-plugins/ "
+        "(must-use plugins load without activation).\n"
+    )
     return 0

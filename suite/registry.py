@@ -64,24 +64,63 @@ def _resolve(target: str) -> Any:
 GOOGLE = "https://www.googleapis.com/auth/"
 
 _ENTRIES = (
-    ServerEntry("wordpress", "servers.wordpress:create_server", "suite.wiring:wordpress_adapter",
-                WordPressSettings, {"wordpress": ()}, loops=("search_ctr", "traffic_drop")),
-    ServerEntry("webflow", "servers.webflow:create_server", "suite.wiring:webflow_adapter",
-                WebflowSettings, {"webflow": ("sites:read", "sites:write", "cms:read", "cms:write")},
-                loops=("search_ctr", "traffic_drop")),
-    ServerEntry("ga4", "servers.ga4:create_server", "suite.wiring:ga4_adapter",
-                GA4Settings, {"google": (GOOGLE + "analytics.readonly",)}, loops=("traffic_drop",)),
-    ServerEntry("search-console", "servers.search_console:create_server", "suite.wiring:search_console_adapter",
-                SearchConsoleSettings, {"google": (GOOGLE + "webmasters",)},  # submit_sitemap writes
-                loops=("search_ctr", "traffic_drop")),
-    ServerEntry("page-analysis", "servers.page_analysis:create_server", "suite.wiring:page_analysis_adapter",
-                PageAnalysisSettings, {}, loops=("traffic_drop",),  # signs in nowhere
-                host_env=("MARKETING_MCP_CHROMIUM", "PLAYWRIGHT_BROWSERS_PATH")),
-    ServerEntry("mailchimp", "servers.mailchimp:create_server", "suite.wiring:mailchimp_adapter",
-                MailchimpSettings, {"mailchimp": ()}, loops=("email_engagement",)),
-    ServerEntry("customerio", "servers.customerio:create_server", "suite.wiring:customerio_adapter",
-                CustomerIOSettings, {"customerio": (), "customerio-track": ()},  # App API and Track API
-                loops=("email_engagement",)),
+    ServerEntry(
+        "wordpress",
+        "servers.wordpress:create_server",
+        "suite.wiring:wordpress_adapter",
+        WordPressSettings,
+        {"wordpress": ()},
+        loops=("search_ctr", "traffic_drop"),
+    ),
+    ServerEntry(
+        "webflow",
+        "servers.webflow:create_server",
+        "suite.wiring:webflow_adapter",
+        WebflowSettings,
+        {"webflow": ("sites:read", "sites:write", "cms:read", "cms:write")},
+        loops=("search_ctr", "traffic_drop"),
+    ),
+    ServerEntry(
+        "ga4",
+        "servers.ga4:create_server",
+        "suite.wiring:ga4_adapter",
+        GA4Settings,
+        {"google": (GOOGLE + "analytics.readonly",)},
+        loops=("traffic_drop",),
+    ),
+    ServerEntry(
+        "search-console",
+        "servers.search_console:create_server",
+        "suite.wiring:search_console_adapter",
+        SearchConsoleSettings,
+        {"google": (GOOGLE + "webmasters",)},  # submit_sitemap writes
+        loops=("search_ctr", "traffic_drop"),
+    ),
+    ServerEntry(
+        "page-analysis",
+        "servers.page_analysis:create_server",
+        "suite.wiring:page_analysis_adapter",
+        PageAnalysisSettings,
+        {},
+        loops=("traffic_drop",),  # signs in nowhere
+        host_env=("MARKETING_MCP_CHROMIUM", "PLAYWRIGHT_BROWSERS_PATH"),
+    ),
+    ServerEntry(
+        "mailchimp",
+        "servers.mailchimp:create_server",
+        "suite.wiring:mailchimp_adapter",
+        MailchimpSettings,
+        {"mailchimp": ()},
+        loops=("email_engagement",),
+    ),
+    ServerEntry(
+        "customerio",
+        "servers.customerio:create_server",
+        "suite.wiring:customerio_adapter",
+        CustomerIOSettings,
+        {"customerio": (), "customerio-track": ()},  # App API and Track API
+        loops=("email_engagement",),
+    ),
 )
 
 REGISTRY: Mapping[str, ServerEntry] = MappingProxyType({e.name: e for e in _ENTRIES})

@@ -18,12 +18,14 @@ class _Model(BaseModel):
 class WordPressSettings(_Model):
     site_url: HttpUrl
     username: Annotated[str, Field(min_length=1, max_length=60)] | None = Field(
-        None, description="The WordPress user; `auth set wordpress` uses it when --username is not given.")
+        None, description="The WordPress user; `auth set wordpress` uses it when --username is not given."
+    )
 
 
 class WebflowSettings(_Model):
     site_id: Annotated[str, Field(pattern=r"^[0-9a-f]{24}$")] | None = Field(
-        None, description="Optional when the token can see exactly one site.")
+        None, description="Optional when the token can see exactly one site."
+    )
     collection: Annotated[str, Field(min_length=1, description="Collection ID or slug, e.g. 'blog-posts'.")]
     api_base: HttpUrl = HttpUrl("https://api.webflow.com/v2/")
     live_url: HttpUrl | None = Field(None, description="Public site address, when not the first custom domain.")
@@ -32,13 +34,15 @@ class WebflowSettings(_Model):
 
 class GA4Settings(_Model):
     properties: dict[Name, Annotated[str, Field(pattern=r"^(properties/)?\d+$")]] = Field(
-        default_factory=dict, description="Names for the client's properties, e.g. {\"web\": \"123456789\"}.")
+        default_factory=dict, description='Names for the client\'s properties, e.g. {"web": "123456789"}.'
+    )
     api_base: HttpUrl | None = Field(None, description="Stand-in for Google's Data and Admin API hosts (the sandbox).")
 
 
 class SearchConsoleSettings(_Model):
     sites: list[Annotated[str, Field(pattern=r"^(sc-domain:[^/\s]+|https?://\S+/)$")]] = Field(
-        default_factory=list, description="Properties: 'sc-domain:example.com' or 'https://www.example.com/'.")
+        default_factory=list, description="Properties: 'sc-domain:example.com' or 'https://www.example.com/'."
+    )
     api_base: HttpUrl | None = Field(None, description="Stand-in for Google's API host (the sandbox).")
 
 
@@ -51,9 +55,11 @@ def _host_entry(entry: str) -> str:
 
 class PageAnalysisSettings(_Model):
     allowed_hosts: list[Annotated[str, Field(min_length=1, max_length=260), AfterValidator(_host_entry)]] = Field(
-        default_factory=list, description="Hosts that may be reached although they are private or loopback "
-                                          "addresses (an intranet, a local site, the sandbox): 'host' allows "
-                                          "every port, 'host:port' (or '[v6]:port') that port only.")
+        default_factory=list,
+        description="Hosts that may be reached although they are private or loopback "
+        "addresses (an intranet, a local site, the sandbox): 'host' allows "
+        "every port, 'host:port' (or '[v6]:port') that port only.",
+    )
     allow_private: bool = Field(False, description="Allow every private address (only for a trusted network).")
     chromium: str | None = Field(None, description="Path to Chromium; found automatically when omitted.")
     pages: Annotated[int, Field(ge=1, le=16)] = Field(4, description="Browser pages kept for reuse.")
@@ -63,12 +69,16 @@ class PageAnalysisSettings(_Model):
 
 
 class MailchimpSettings(_Model):
-    api_base: HttpUrl | None = Field(None, description="Stand-in for https://<dc>.api.mailchimp.com/3.0 (the "
-                                                       "sandbox); the data center comes from the credential.")
+    api_base: HttpUrl | None = Field(
+        None,
+        description="Stand-in for https://<dc>.api.mailchimp.com/3.0 (the "
+        "sandbox); the data center comes from the credential.",
+    )
 
 
 class CustomerIOSettings(_Model):
     region: Literal["us", "eu"] = Field("us", description="Where the workspace's data lives.")
     app_api_base: HttpUrl | None = Field(None, description="Stand-in for the App API (https://api.customer.io/v1).")
-    track_api_base: HttpUrl | None = Field(None, description="Stand-in for the Track API "
-                                                             "(https://track.customer.io/api).")
+    track_api_base: HttpUrl | None = Field(
+        None, description="Stand-in for the Track API (https://track.customer.io/api)."
+    )

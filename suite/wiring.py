@@ -33,8 +33,9 @@ AdapterFactory = Callable[["Wiring"], Awaitable[Any]]
 class Wiring:
     """Everything needed to build one server's adapter for one client."""
 
-    def __init__(self, config: McpConfig, client: str, server: str,
-                 transport: "httpx.AsyncBaseTransport | None" = None):
+    def __init__(
+        self, config: McpConfig, client: str, server: str, transport: "httpx.AsyncBaseTransport | None" = None
+    ):
         self.config = config
         self.client = client
         self.server = server
@@ -56,8 +57,14 @@ class Wiring:
     def deps(self) -> Deps:
         rates = {**self.client_config.rate_limits.tools, **self.server_config.rate_limits.tools}
         default = self.server_config.rate_limits.default or self.client_config.rate_limits.default or DEFAULT_TOOL_RATE
-        return Deps(client=self.client, server=self.server, make_adapter=lambda: ADAPTERS[self.server](self),
-                    tool_rates=rates, default_rate=default, deadline_seconds=self.server_config.deadline_seconds)
+        return Deps(
+            client=self.client,
+            server=self.server,
+            make_adapter=lambda: ADAPTERS[self.server](self),
+            tool_rates=rates,
+            default_rate=default,
+            deadline_seconds=self.server_config.deadline_seconds,
+        )
 
     @functools.cached_property
     def vault(self):
@@ -88,8 +95,11 @@ async def wordpress_adapter(w: Wiring):
     site = str(w.settings.site_url).rstrip("/")
     auth = w.auth("wordpress")
     http = HttpService(
-        Upstream("WordPress", f"{site} (client '{w.client}', user '{auth.username}')",
-                 auth_hint=w.auth_hint("wordpress") + " In WordPress: Users > Profile > Application Passwords."),
+        Upstream(
+            "WordPress",
+            f"{site} (client '{w.client}', user '{auth.username}')",
+            auth_hint=w.auth_hint("wordpress") + " In WordPress: Users > Profile > Application Passwords.",
+        ),
         base_url=f"{site}/wp-json/",
         auth=auth,
         limiter=w.upstream_budget(f"WordPress {site}", None),  # core has no limit; hosts may add one
@@ -106,8 +116,11 @@ async def webflow_adapter(w: Wiring):
 
     s = w.settings
     http = HttpService(
-        Upstream("Webflow", f"{s.site_id or 'the site'} (client '{w.client}')",
-                 auth_hint=w.auth_hint("webflow") + " In Webflow: Site settings > Apps & integrations > API access."),
+        Upstream(
+            "Webflow",
+            f"{s.site_id or 'the site'} (client '{w.client}')",
+            auth_hint=w.auth_hint("webflow") + " In Webflow: Site settings > Apps & integrations > API access.",
+        ),
         base_url=str(s.api_base).rstrip("/") + "/",
         auth=w.auth("webflow"),
         limiter=w.upstream_budget("Webflow API token", WEBFLOW_REQUESTS, window=True),  # Webflow counts per minute
@@ -121,15 +134,18 @@ async def webflow_adapter(w: Wiring):
     except BaseException:
         await http.aclose()
         raise
-    return Webflow(http, site_id, collection_id, fields=s.fields,
-                   live_url=str(s.live_url).rstrip("/") if s.live_url else None)
+    return Webflow(
+        http, site_id, collection_id, fields=s.fields, live_url=str(s.live_url).rstrip("/") if s.live_url else None
+    )
 
 
 async def _only_site(http) -> str:
     sites = (await http.get_json("sites")).get("sites") or []
     if len(sites) != 1:
-        raise InvalidRequest(f"The Webflow token sees {len(sites)} sites; mcp.json must say which one.",
-                             hint="Set settings.site_id of the webflow server in mcp.json.")
+        raise InvalidRequest(
+            f"The Webflow token sees {len(sites)} sites; mcp.json must say which one.",
+            hint="Set settings.site_id of the webflow server in mcp.json.",
+        )
     return sites[0]["id"]
 
 
@@ -139,8 +155,10 @@ async def _collection_id(http, site_id: str, wanted: str) -> str:
         if wanted in (c.get("id"), c.get("slug")):
             return c["id"]
     names = ", ".join(f"{c.get('slug')} ({c.get('id')})" for c in collections) or "none"
-    raise NotFound(f"The Webflow site has no collection '{wanted}'. Collections: {names}.",
-                   hint="Set settings.collection of the webflow server in mcp.json to one of them.")
+    raise NotFound(
+        f"The Webflow site has no collection '{wanted}'. Collections: {names}.",
+        hint="Set settings.collection of the webflow server in mcp.json to one of them.",
+    )
 
 
 def _discovery(w: Wiring, api: str, version: str):
@@ -151,8 +169,14 @@ def _discovery(w: Wiring, api: str, version: str):
 
     base = w.settings.api_base
     http = google_auth_httplib2.AuthorizedHttp(w.google_credentials, http=httplib2.Http(timeout=60))
-    return build(api, version, http=http, static_discovery=True, cache_discovery=False,
-                 client_options={"api_endpoint": str(base)} if base else None)
+    return build(
+        api,
+        version,
+        http=http,
+        static_discovery=True,
+        cache_discovery=False,
+        client_options={"api_endpoint": str(base)} if base else None,
+    )
 
 
 async def ga4_adapter(w: Wiring):
@@ -162,18 +186,25 @@ async def ga4_adapter(w: Wiring):
     from adapters.google.ga4 import GA4
 
     base = w.settings.api_base
-    data = BetaAnalyticsDataClient(  # REST transport: plain HTTPS, built on this thread (gRPC built off-thread can hang)
-        credentials=w.google_credentials, transport="rest",
-        client_options=ClientOptions(api_endpoint=str(base).rstrip("/")) if base else None)
-    return GA4(data, _discovery(w, "analyticsadmin", "v1beta"), properties=w.settings.properties,
-               auth_hint=w.auth_hint("google"))
+    data = (
+        BetaAnalyticsDataClient(  # REST transport: plain HTTPS, built on this thread (gRPC built off-thread can hang)
+            credentials=w.google_credentials,
+            transport="rest",
+            client_options=ClientOptions(api_endpoint=str(base).rstrip("/")) if base else None,
+        )
+    )
+    return GA4(
+        data,
+        _discovery(w, "analyticsadmin", "v1beta"),
+        properties=w.settings.properties,
+        auth_hint=w.auth_hint("google"),
+    )
 
 
 async def search_console_adapter(w: Wiring):
     from adapters.google.search_console import SearchConsole
 
-    return SearchConsole(_discovery(w, "searchconsole", "v1"), sites=w.settings.sites,
-                         auth_hint=w.auth_hint("google"))
+    return SearchConsole(_discovery(w, "searchconsole", "v1"), sites=w.settings.sites, auth_hint=w.auth_hint("google"))
 
 
 async def page_analysis_adapter(w: Wiring):
@@ -184,8 +215,12 @@ async def page_analysis_adapter(w: Wiring):
     s = w.settings
     policy = UrlPolicy(allow_private=s.allow_private, allowed_hosts=frozenset(s.allowed_hosts))
     chromium = s.chromium or os.environ.get("MARKETING_MCP_CHROMIUM")  # settings first, then the environment
-    return PageAnalyzer(Browser(policy, executable=chromium, pages=s.pages), page_timeout=s.page_timeout,
-                        max_links=s.max_links, link_timeout=s.link_timeout)
+    return PageAnalyzer(
+        Browser(policy, executable=chromium, pages=s.pages),
+        page_timeout=s.page_timeout,
+        max_links=s.max_links,
+        link_timeout=s.link_timeout,
+    )
 
 
 async def mailchimp_adapter(w: Wiring):
@@ -209,14 +244,23 @@ async def customerio_adapter(w: Wiring):
     def service(api: str, base: str, provider: str, rate: Rate) -> HttpService:
         return HttpService(
             Upstream("Customer.io", f"{api}, {where}", auth_hint=w.auth_hint(provider)),
-            base_url=base.rstrip("/") + "/", auth=w.auth(provider),
+            base_url=base.rstrip("/") + "/",
+            auth=w.auth(provider),
             limiter=w.upstream_budget(f"Customer.io {api}", rate),
-            parse_error=parse_customerio_error, classify=classify_customerio_error, transport=w.transport)
+            parse_error=parse_customerio_error,
+            classify=classify_customerio_error,
+            transport=w.transport,
+        )
 
-    app = service("App API", str(s.app_api_base or f"https://api{eu}.customer.io/v1"), "customerio",
-                  CUSTOMERIO_APP_REQUESTS)
-    track = service("Track API", str(s.track_api_base or f"https://track{eu}.customer.io/api"), "customerio-track",
-                    CUSTOMERIO_TRACK_REQUESTS)
+    app = service(
+        "App API", str(s.app_api_base or f"https://api{eu}.customer.io/v1"), "customerio", CUSTOMERIO_APP_REQUESTS
+    )
+    track = service(
+        "Track API",
+        str(s.track_api_base or f"https://track{eu}.customer.io/api"),
+        "customerio-track",
+        CUSTOMERIO_TRACK_REQUESTS,
+    )
     return CustomerIO(app, track)
 
 
@@ -241,8 +285,9 @@ class _Adapters(Mapping):
 ADAPTERS: Mapping[str, AdapterFactory] = _Adapters()
 
 
-def create_server(config: McpConfig, client: str, server: str,
-                  transport: "httpx.AsyncBaseTransport | None" = None) -> "MCPServer":
+def create_server(
+    config: McpConfig, client: str, server: str, transport: "httpx.AsyncBaseTransport | None" = None
+) -> "MCPServer":
     """The MCP server `server` for `client`, or ConfigError saying why it may not start."""
     wiring = Wiring(config, client, server, transport)
     mcp_server = entry(server).tool_set()(wiring.deps)
@@ -254,5 +299,7 @@ def _check_rate_limit_names(w: Wiring, mcp_server: "MCPServer") -> None:
     tools = set(tool_names(mcp_server))  # the SDK's public listing is async
     unknown = sorted(set(w.server_config.rate_limits.tools) - tools)
     if unknown:
-        raise ConfigError(f"{w.config.path}: $.clients.{w.client}.servers.{w.server}.rate_limits.tools names "
-                          f"unknown tools {', '.join(unknown)}; the {w.server} server has {', '.join(sorted(tools))}.")
+        raise ConfigError(
+            f"{w.config.path}: $.clients.{w.client}.servers.{w.server}.rate_limits.tools names "
+            f"unknown tools {', '.join(unknown)}; the {w.server} server has {', '.join(sorted(tools))}."
+        )

@@ -36,8 +36,13 @@ def real_wordpress_client(client: str) -> dict:
     from suite.cli import main
 
     creds = real_wordpress()
-    raw = {"clients": {client: {"servers": {"wordpress": {
-        "settings": {"site_url": creds["site_url"], "username": creds["username"]}}}}}}
+    raw = {
+        "clients": {
+            client: {
+                "servers": {"wordpress": {"settings": {"site_url": creds["site_url"], "username": creds["username"]}}}
+            }
+        }
+    }
     config = Path(os.environ["MARKETING_MCP_HOME"]) / f"{client}.mcp.json"
     config.write_text(json.dumps(raw))
     stdin, sys.stdin = sys.stdin, io.StringIO(creds["application_password"] + "\n")
@@ -51,15 +56,32 @@ def real_wordpress_client(client: str) -> dict:
 def sandbox_config(url: str, client: str = "t") -> dict:
     """mcp.json of a client using the sandbox's WordPress, Webflow, Mailchimp and Customer.io
     (signed in by the `signed_in` fixture)."""
-    return {"clients": {client: {"sandbox": url, "servers": {
-        "wordpress": {"settings": {"site_url": url, "username": "demo"}},
-        "webflow": {"settings": {"collection": "blog-posts", "api_base": f"{url}/webflow/v2/",
-                                 "live_url": f"{url}/webflow-site",
-                                 "fields": {"seo_title": "seo-title", "meta_description": "meta-description"}},
-                    "rate_limits": {"upstream": "100000/min"}},
-        "mailchimp": {"settings": {"api_base": f"{url}/mailchimp/3.0"}},
-        "customerio": {"settings": {"app_api_base": f"{url}/customerio/app/v1",
-                                    "track_api_base": f"{url}/customerio/track/api"}}}}}}
+    return {
+        "clients": {
+            client: {
+                "sandbox": url,
+                "servers": {
+                    "wordpress": {"settings": {"site_url": url, "username": "demo"}},
+                    "webflow": {
+                        "settings": {
+                            "collection": "blog-posts",
+                            "api_base": f"{url}/webflow/v2/",
+                            "live_url": f"{url}/webflow-site",
+                            "fields": {"seo_title": "seo-title", "meta_description": "meta-description"},
+                        },
+                        "rate_limits": {"upstream": "100000/min"},
+                    },
+                    "mailchimp": {"settings": {"api_base": f"{url}/mailchimp/3.0"}},
+                    "customerio": {
+                        "settings": {
+                            "app_api_base": f"{url}/customerio/app/v1",
+                            "track_api_base": f"{url}/customerio/track/api",
+                        }
+                    },
+                },
+            }
+        }
+    }
 
 
 @contextlib.contextmanager
@@ -80,9 +102,28 @@ def served_over_http_at(config: Path, client: str, server: str, host: str = "127
     with socket.socket() as s:
         s.bind((host, 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "suite", "serve", server, "--client", client, "--config",
-                             str(config), "--transport", "http", "--host", host, "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "suite",
+            "serve",
+            server,
+            "--client",
+            client,
+            "--config",
+            str(config),
+            "--transport",
+            "http",
+            "--host",
+            host,
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(100):
             try:
@@ -108,8 +149,9 @@ class RawStdio:
 
         args = python_args or ["-m", "suite", "serve", server, "--client", client, "--config", str(config)]
         self.stderr = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self.stderr)
+        self.proc = subprocess.Popen(
+            [sys.executable, *args], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr
+        )
 
     def send(self, line: bytes) -> None:
         self.proc.stdin.write(line + b"\n")
@@ -130,9 +172,21 @@ class RawStdio:
         return self.receive(timeout)
 
     def initialize(self) -> dict:
-        reply = self.request(json.dumps({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}}})
-            .encode(), timeout=30)
+        reply = self.request(
+            json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "id": 0,
+                    "method": "initialize",
+                    "params": {
+                        "protocolVersion": "2025-11-25",
+                        "capabilities": {},
+                        "clientInfo": {"name": "test", "version": "0"},
+                    },
+                }
+            ).encode(),
+            timeout=30,
+        )
         assert reply and "result" in reply, reply
         self.send(b'{"jsonrpc": "2.0", "method": "notifications/initialized"}')
         return reply["result"]

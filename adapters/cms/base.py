@@ -103,15 +103,29 @@ class PostPage(BaseModel):
 # Field types shared by PostFields and the tool signatures, so both validate alike.
 Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX)]
 Body = Annotated[str, Field(max_length=BODY_MAX, description="HTML body.")]
-Slug = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
-                            description="URL slug: lowercase words joined by hyphens.")]
+Slug = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+        description="URL slug: lowercase words joined by hyphens.",
+    ),
+]
 Excerpt = Annotated[str, Field(max_length=META_MAX)]
 SeoTitle = Annotated[str, Field(max_length=TITLE_MAX, description="<title> for search results (~60 chars).")]
 MetaDescription = Annotated[str, Field(max_length=META_MAX, description="Search snippet (~155 chars).")]
-TermNames = Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]],
-                      Field(max_length=50, description="Names; missing ones are created.")]
-MediaRef = Annotated[str, Field(max_length=2000, description="Media ID from upload_media (WordPress) or a public "
-                                                             "image URL (Webflow); empty string removes it.")]
+TermNames = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=200)]],
+    Field(max_length=50, description="Names; missing ones are created."),
+]
+MediaRef = Annotated[
+    str,
+    Field(
+        max_length=2000,
+        description="Media ID from upload_media (WordPress) or a public image URL (Webflow); empty string removes it.",
+    ),
+]
 
 
 class PostFields(BaseModel):
@@ -150,7 +164,9 @@ class SiteInfo(BaseModel):
     name: str
     url: str
     capabilities: list[str]
-    seo_fields: str = Field(description="Where SEO title and meta description are stored, or why they are not writable.")
+    seo_fields: str = Field(
+        description="Where SEO title and meta description are stored, or why they are not writable."
+    )
     notes: list[str] = Field(default_factory=list)
 
 

@@ -35,7 +35,6 @@ from ..errors import (
     UpstreamUnavailable,
 )
 from ..http import HttpService, error_body
-from .webflow_fields import WebflowFieldMap
 from .base import (
     BODY_PREVIEW,
     CAP_EXCERPT,
@@ -55,6 +54,7 @@ from .base import (
     Taxonomy,
     confirmed,
 )
+from .webflow_fields import WebflowFieldMap
 
 log = logging.getLogger(__name__)
 
@@ -149,8 +149,10 @@ class Webflow:
         if self._collection is None:
             raw = await self.http.get_json(f"collections/{self.collection_id}")
             if not isinstance(raw, dict) or not isinstance(raw.get("fields"), list):
-                raise UpstreamUnavailable(f"Webflow answered with something that is not collection "
-                                          f"{self.collection_id}'s schema.", vendor="Webflow")
+                raise UpstreamUnavailable(
+                    f"Webflow answered with something that is not collection {self.collection_id}'s schema.",
+                    vendor="Webflow",
+                )
             self._collection = raw
         return self._collection
 
@@ -216,8 +218,11 @@ class Webflow:
             items, total = await self._items_page(offset, limit)
             end = offset + len(items)
             more = end < total if total is not None else len(items) == limit
-            return PostPage(items=[await self._summary(i) for i in items], total=total,
-                            next_cursor=str(end) if more and items else None)
+            return PostPage(
+                items=[await self._summary(i) for i in items],
+                total=total,
+                next_cursor=str(end) if more and items else None,
+            )
         return await self._scan(offset, limit, status, search)
 
     async def get_post(self, post_id: str, kind: Kind) -> Post:
@@ -232,8 +237,10 @@ class Webflow:
             raise InvalidRequest("Webflow items need a title.", hint="Pass a title.")
         slug = fields.slug or slugify(fields.title)
         if not slug:
-            raise InvalidRequest(f"No slug can be made from the title {fields.title!r}.",
-                                 hint="Pass a slug of lowercase letters, digits and hyphens.")
+            raise InvalidRequest(
+                f"No slug can be made from the title {fields.title!r}.",
+                hint="Pass a slug of lowercase letters, digits and hyphens.",
+            )
         field_data = await self._field_data(fields)
         field_data[self.fields.slug] = slug
         payload = {"isDraft": True, "isArchived": False, "fieldData": field_data}
@@ -257,10 +264,14 @@ class Webflow:
             return await self.get_post(post_id, kind)
         with _slug_conflicts(fields.slug or ""):
             applied = await self.http.apply(
-                "PATCH", item_path, json={"fieldData": field_data},
+                "PATCH",
+                item_path,
+                json={"fieldData": field_data},
                 read_back=lambda: self.http.get_json(item_path),
                 done=lambda raw: _holds(raw, field_data),
-                what=f"updating item {post_id}", check=f"get_post {post_id}")
+                what=f"updating item {post_id}",
+                check=f"get_post {post_id}",
+            )
         if applied.response is None:
             return confirmed(await self._to_post(applied.state), applied.how)
         return await self._to_post(self.http.json(applied.response))
@@ -274,8 +285,14 @@ class Webflow:
 
         # Publishing twice is harmless, so a publish that the read-back shows not live may go once more.
         applied = await self.http.apply(
-            "POST", f"{self._items_path}/publish", json={"itemIds": [post_id]}, read_back=read_back,
-            done=lambda state: _is_live(*state), what=f"publishing item {post_id}", check=f"get_post {post_id}")
+            "POST",
+            f"{self._items_path}/publish",
+            json={"itemIds": [post_id]},
+            read_back=read_back,
+            done=lambda state: _is_live(*state),
+            what=f"publishing item {post_id}",
+            check=f"get_post {post_id}",
+        )
         if applied.response is None:
             staged, _live = applied.state
             return confirmed(await self._as_published(await self._to_post(staged)), applied.how)
@@ -284,9 +301,11 @@ class Webflow:
         if not isinstance(published, list) or post_id not in published:
             errors = answer.get("errors") if isinstance(answer, dict) else None
             reason = "; ".join(map(str, errors[:3])) if isinstance(errors, list) and errors else "no reason given"
-            raise InvalidRequest(f"Webflow did not publish item {post_id}: {reason}.",
-                                 hint="Check the item's required fields with get_post, then publish again.",
-                                 vendor="Webflow")
+            raise InvalidRequest(
+                f"Webflow did not publish item {post_id}: {reason}.",
+                hint="Check the item's required fields with get_post, then publish again.",
+                vendor="Webflow",
+            )
         return await self._as_published(await self._to_post(await self.http.get_json(item_path)))
 
     async def _as_published(self, post: Post) -> Post:
@@ -306,8 +325,10 @@ class Webflow:
 
     async def schedule(self, post_id: str, kind: Kind, when: datetime) -> Post:
         _posts_only(kind)
-        raise Unsupported("Webflow cannot schedule collection items for later publishing.",
-                          hint="Keep the item a draft and call publish at the wanted time, or publish now.")
+        raise Unsupported(
+            "Webflow cannot schedule collection items for later publishing.",
+            hint="Keep the item a draft and call publish at the wanted time, or publish now.",
+        )
 
     async def unpublish(self, post_id: str, kind: Kind) -> Post:
         _posts_only(kind)
@@ -315,8 +336,13 @@ class Webflow:
         how = ""
         try:
             applied = await self.http.apply(
-                "DELETE", f"{item_path}/live", read_back=lambda: self._live(item_path),
-                done=lambda live: live is None, what=f"unpublishing item {post_id}", check=f"get_post {post_id}")
+                "DELETE",
+                f"{item_path}/live",
+                read_back=lambda: self._live(item_path),
+                done=lambda live: live is None,
+                what=f"unpublishing item {post_id}",
+                check=f"get_post {post_id}",
+            )
             how = applied.how
         except NotFound:
             pass  # not live (or gone: the read below tells which)
@@ -343,9 +369,11 @@ class Webflow:
         return []  # categories and tags are reference fields that differ per site; not managed here
 
     async def upload_media(self, filename: str, content: bytes, mime_type: str, alt_text: str) -> Media:
-        raise Unsupported("Uploading media to Webflow is not available in this tool set.",
-                          hint="Host the image at a public URL and pass that URL as featured_media_id; "
-                               "Webflow imports it into the image field.")
+        raise Unsupported(
+            "Uploading media to Webflow is not available in this tool set.",
+            hint="Host the image at a public URL and pass that URL as featured_media_id; "
+            "Webflow imports it into the image field.",
+        )
 
     # -- internals --------------------------------------------------------------------------
 
@@ -355,8 +383,9 @@ class Webflow:
 
     def _item_path(self, post_id: str) -> str:
         if not _ID.match(str(post_id)):
-            raise NotFound(f"'{post_id}' is not a Webflow item ID.",
-                           hint="Use list_posts to find the item's ID.", vendor="Webflow")
+            raise NotFound(
+                f"'{post_id}' is not a Webflow item ID.", hint="Use list_posts to find the item's ID.", vendor="Webflow"
+            )
         return f"{self._items_path}/{post_id}"
 
     async def _field_slugs(self) -> set[str]:
@@ -366,20 +395,24 @@ class Webflow:
         """The collection field that holds `ours`, or Unsupported saying how to map one."""
         slug = getattr(self.fields, entry)
         if slug is None:
-            raise Unsupported(f"No Webflow collection field is mapped for {ours}.",
-                              hint=f"Set {SETTING}.{entry} in mcp.json to the field's slug, or leave {ours} out.")
+            raise Unsupported(
+                f"No Webflow collection field is mapped for {ours}.",
+                hint=f"Set {SETTING}.{entry} in mcp.json to the field's slug, or leave {ours} out.",
+            )
         if slug not in await self._field_slugs():
-            raise Unsupported(f"{ours} is mapped to the field '{slug}', which this Webflow collection does not have.",
-                              hint=f"Fix {SETTING}.{entry} in mcp.json (see the collection's field slugs), "
-                                   f"or leave {ours} out.")
+            raise Unsupported(
+                f"{ours} is mapped to the field '{slug}', which this Webflow collection does not have.",
+                hint=f"Fix {SETTING}.{entry} in mcp.json (see the collection's field slugs), or leave {ours} out.",
+            )
         return slug
 
     async def _field_data(self, fields: PostFields) -> dict:
         given = fields.given()
         for terms in ("categories", "tags"):
             if given.get(terms) is not None:
-                raise Unsupported(f"Webflow {terms} are not managed by this tool set.",
-                                  hint=f"Leave {terms} out for Webflow.")
+                raise Unsupported(
+                    f"Webflow {terms} are not managed by this tool set.", hint=f"Leave {terms} out for Webflow."
+                )
         data: dict[str, Any] = {}
         if "title" in given:
             data[self.fields.title] = given["title"]
@@ -452,15 +485,21 @@ class Webflow:
         data = raw.get("fieldData") or {}
         status = _status(raw)
         slug = str(data.get(self.fields.slug) or "")
-        return PostSummary(id=str(raw.get("id") or ""), kind="post", status=status,
-                           title=str(data.get(self.fields.title) or ""), slug=slug,
-                           url=await self._item_url(slug) if status == "published" else None,
-                           modified=_when(raw.get("lastUpdated")))
+        return PostSummary(
+            id=str(raw.get("id") or ""),
+            kind="post",
+            status=status,
+            title=str(data.get(self.fields.title) or ""),
+            slug=slug,
+            url=await self._item_url(slug) if status == "published" else None,
+            modified=_when(raw.get("lastUpdated")),
+        )
 
     async def _to_post(self, raw: Any) -> Post:
         if not isinstance(raw, dict) or "id" not in raw:
-            raise UpstreamUnavailable("Webflow answered with something that is not a collection item.",
-                                      vendor="Webflow")
+            raise UpstreamUnavailable(
+                "Webflow answered with something that is not a collection item.", vendor="Webflow"
+            )
         data = raw.get("fieldData") or {}
         summary = await self._summary(raw)
         body = str(self._read(data, "body") or "")
@@ -482,8 +521,10 @@ class Webflow:
 
 def _posts_only(kind: Kind) -> None:
     if kind != "post":
-        raise Unsupported("Webflow static pages are not managed by this tool set; "
-                          "use kind='post' for collection items.", hint="Use kind='post'.")
+        raise Unsupported(
+            "Webflow static pages are not managed by this tool set; use kind='post' for collection items.",
+            hint="Use kind='post'.",
+        )
 
 
 def _status(raw: dict) -> Status:
@@ -496,8 +537,11 @@ def _status(raw: dict) -> Status:
 
 def _is_live(staged: Any, live: Any) -> bool:
     """Whether the live site shows the staged version of an item (what publishing does)."""
-    return (isinstance(staged, dict) and isinstance(live, dict)
-            and (live.get("fieldData") or {}) == (staged.get("fieldData") or {}))
+    return (
+        isinstance(staged, dict)
+        and isinstance(live, dict)
+        and (live.get("fieldData") or {}) == (staged.get("fieldData") or {})
+    )
 
 
 def _holds(raw: Any, field_data: dict) -> bool:
@@ -546,6 +590,9 @@ def _slug_conflicts(slug: str) -> Iterator[None]:
         if isinstance(exc, Unsupported) or not _SLUG_TAKEN.search(exc.message):
             raise
         which = f"'{slug}' " if slug else ""
-        raise Conflict(exc.message, hint=f"The slug {which}is taken in this collection: pass another slug, "
-                                         "or update the existing item.",
-                       vendor=exc.vendor, status=exc.status) from None
+        raise Conflict(
+            exc.message,
+            hint=f"The slug {which}is taken in this collection: pass another slug, or update the existing item.",
+            vendor=exc.vendor,
+            status=exc.status,
+        ) from None

@@ -46,8 +46,14 @@ from .base import (
 log = logging.getLogger(__name__)
 
 COMPANION_PLUGIN = "wordpress/marketing-mcp-companion.php"
-_TO_WP_STATUS: dict[str, str] = {"published": "publish", "scheduled": "future", "draft": "draft",
-                                 "pending": "pending", "private": "private", "trash": "trash"}
+_TO_WP_STATUS: dict[str, str] = {
+    "published": "publish",
+    "scheduled": "future",
+    "draft": "draft",
+    "pending": "pending",
+    "private": "private",
+    "trash": "trash",
+}
 _FROM_WP_STATUS: dict[str, Status] = {v: k for k, v in _TO_WP_STATUS.items()}  # type: ignore[misc]
 _ALL_STATUSES = "publish,future,draft,pending,private"
 _TAXONOMY_ROUTES = {"category": "wp/v2/categories", "tag": "wp/v2/tags"}
@@ -118,8 +124,16 @@ class WordPress:
         return self._seo
 
     async def capabilities(self) -> frozenset[str]:
-        caps = {CAP_POSTS, CAP_PAGES, CAP_SCHEDULE, CAP_UNPUBLISH, CAP_EXCERPT, CAP_TERMS, CAP_MEDIA,
-                CAP_FEATURED_IMAGE}
+        caps = {
+            CAP_POSTS,
+            CAP_PAGES,
+            CAP_SCHEDULE,
+            CAP_UNPUBLISH,
+            CAP_EXCERPT,
+            CAP_TERMS,
+            CAP_MEDIA,
+            CAP_FEATURED_IMAGE,
+        }
         fields = (await self.seo_fields()).get("fields", {})
         if fields.get("seo_title"):
             caps.add(CAP_SEO_TITLE)
@@ -131,13 +145,17 @@ class WordPress:
         index = await self.http.get_json("")
         seo = await self.seo_fields()
         if seo:
-            where = (f"post meta {seo['fields']['seo_title']} / {seo['fields']['meta_description']} "
-                     f"(SEO plugin: {seo.get('seo_plugin', 'none')}, companion plugin {seo.get('plugin_version', '?')})")
+            where = (
+                f"post meta {seo['fields']['seo_title']} / {seo['fields']['meta_description']} "
+                f"(SEO plugin: {seo.get('seo_plugin', 'none')}, companion plugin {seo.get('plugin_version', '?')})"
+            )
             notes = []
         else:
             where = "not writable: the marketing-mcp companion plugin is not installed"
-            notes = [f"Copy {COMPANION_PLUGIN} (`marketing-mcp wordpress-plugin` writes it out) into "
-                     "wp-content/mu-plugins/ to make SEO title and meta description writable through REST."]
+            notes = [
+                f"Copy {COMPANION_PLUGIN} (`marketing-mcp wordpress-plugin` writes it out) into "
+                "wp-content/mu-plugins/ to make SEO title and meta description writable through REST."
+            ]
         return SiteInfo(
             vendor=self.vendor,
             name=html.unescape(str(index.get("name") or "")) if isinstance(index, dict) else "",
@@ -198,9 +216,17 @@ class WordPress:
 
         async def find_existing() -> dict | None:
             # The lost create, if it happened, is among the newest drafts with this exact content.
-            candidates = await self.http.get_json(_route(kind), params={
-                "context": "edit", "status": "draft", "orderby": "id", "order": "desc", "per_page": 20,
-                "search": fields.title or ""})
+            candidates = await self.http.get_json(
+                _route(kind),
+                params={
+                    "context": "edit",
+                    "status": "draft",
+                    "orderby": "id",
+                    "order": "desc",
+                    "per_page": 20,
+                    "search": fields.title or "",
+                },
+            )
             for c in candidates:
                 if _text(c.get("title")) == (fields.title or "") and _text(c.get("content")) == (fields.body or ""):
                     return c
@@ -211,8 +237,9 @@ class WordPress:
 
     async def update_post(self, post_id: str, kind: Kind, fields: PostFields) -> Post:
         payload = await self._payload(kind, fields)
-        return await self._write(post_id, kind, payload, what=f"updating {kind} {post_id}",
-                                 done=lambda raw: _shows(raw, payload))
+        return await self._write(
+            post_id, kind, payload, what=f"updating {kind} {post_id}", done=lambda raw: _shows(raw, payload)
+        )
 
     async def publish(self, post_id: str, kind: Kind) -> Post:
         current = await self.http.get_json(f"{_route(kind)}/{_wp_id(post_id, kind)}", params={"context": "edit"})
@@ -221,35 +248,48 @@ class WordPress:
             # A scheduled post keeps its future date and would stay scheduled: move the date to
             # the site's own "now" (its last modification time is the latest server time we know).
             payload["date_gmt"] = current.get("modified_gmt")
-        post = await self._write(post_id, kind, payload, what=f"publishing {kind} {post_id}",
-                                 done=lambda raw: raw.get("status") == "publish")
+        post = await self._write(
+            post_id, kind, payload, what=f"publishing {kind} {post_id}", done=lambda raw: raw.get("status") == "publish"
+        )
         if post.status != "published":
-            raise InvalidRequest(f"WordPress kept post {post_id} as '{post.status}' instead of publishing it.",
-                                 hint="Check the post's date and the site's time zone, then publish again.")
+            raise InvalidRequest(
+                f"WordPress kept post {post_id} as '{post.status}' instead of publishing it.",
+                hint="Check the post's date and the site's time zone, then publish again.",
+            )
         return post
 
     async def schedule(self, post_id: str, kind: Kind, when: datetime) -> Post:
         when_utc = when.astimezone(timezone.utc).replace(tzinfo=None) if when.tzinfo else when
         date = when_utc.isoformat(timespec="seconds")
         # Done when the date is set: WordPress itself decides future (scheduled) or publish (a past time).
-        post = await self._write(post_id, kind, {"status": "future", "date_gmt": date},
-                                 what=f"scheduling {kind} {post_id}",
-                                 done=lambda raw: raw.get("status") in ("future", "publish")
-                                 and str(raw.get("date_gmt") or "")[:19] == date)
+        post = await self._write(
+            post_id,
+            kind,
+            {"status": "future", "date_gmt": date},
+            what=f"scheduling {kind} {post_id}",
+            done=lambda raw: raw.get("status") in ("future", "publish") and str(raw.get("date_gmt") or "")[:19] == date,
+        )
         if post.status != "scheduled":
             raise InvalidRequest(
                 f"WordPress did not schedule post {post_id} for {when_utc.isoformat()} UTC: it is now "
                 f"'{post.status}', because that time is not in the future on the site's clock.",
-                hint="Pick a later time, or publish now.")
+                hint="Pick a later time, or publish now.",
+            )
         return post
 
     async def unpublish(self, post_id: str, kind: Kind) -> Post:
-        return await self._write(post_id, kind, {"status": "draft"}, what=f"unpublishing {kind} {post_id}",
-                                 done=lambda raw: raw.get("status") == "draft")
+        return await self._write(
+            post_id,
+            kind,
+            {"status": "draft"},
+            what=f"unpublishing {kind} {post_id}",
+            done=lambda raw: raw.get("status") == "draft",
+        )
 
     async def delete(self, post_id: str, kind: Kind, force: bool = False) -> None:
-        await self.http.request("DELETE", f"{_route(kind)}/{_wp_id(post_id, kind)}",
-                                params={"force": "true"} if force else None)
+        await self.http.request(
+            "DELETE", f"{_route(kind)}/{_wp_id(post_id, kind)}", params={"force": "true"} if force else None
+        )
 
     async def list_taxonomies(self, search: str | None, limit: int) -> list[Taxonomy]:
         result = []
@@ -266,27 +306,39 @@ class WordPress:
         stem = filename.rsplit(".", 1)[0]
 
         async def find_existing() -> dict | None:
-            recent = await self.http.get_json("wp/v2/media", params={
-                "search": stem, "orderby": "id", "order": "desc", "per_page": 10, "context": "edit"})
+            recent = await self.http.get_json(
+                "wp/v2/media",
+                params={"search": stem, "orderby": "id", "order": "desc", "per_page": 10, "context": "edit"},
+            )
             for m in recent:
                 if (m.get("media_details") or {}).get("filesize") == len(content) and m.get("mime_type") == mime_type:
                     return m
             return None
 
         raw = await self.http.create(
-            "POST", "wp/v2/media", content=content, find_existing=find_existing,
-            headers={"Content-Type": mime_type, "Content-Disposition": f'attachment; filename="{filename}"'})
+            "POST",
+            "wp/v2/media",
+            content=content,
+            find_existing=find_existing,
+            headers={"Content-Type": mime_type, "Content-Disposition": f'attachment; filename="{filename}"'},
+        )
         if alt_text:
-            raw = self.http.json(await self.http.request(
-                "POST", f"wp/v2/media/{raw['id']}", json={"alt_text": alt_text}, idempotent=True))
-        return Media(id=str(raw["id"]), url=raw.get("source_url") or "", mime_type=raw.get("mime_type") or mime_type,
-                     size=(raw.get("media_details") or {}).get("filesize") or len(content),
-                     alt_text=raw.get("alt_text") or "")
+            raw = self.http.json(
+                await self.http.request(
+                    "POST", f"wp/v2/media/{raw['id']}", json={"alt_text": alt_text}, idempotent=True
+                )
+            )
+        return Media(
+            id=str(raw["id"]),
+            url=raw.get("source_url") or "",
+            mime_type=raw.get("mime_type") or mime_type,
+            size=(raw.get("media_details") or {}).get("filesize") or len(content),
+            alt_text=raw.get("alt_text") or "",
+        )
 
     # -- internals --------------------------------------------------------------------------
 
-    async def _write(self, post_id: str, kind: Kind, payload: dict, *, what: str,
-                     done: Callable[[dict], bool]) -> Post:
+    async def _write(self, post_id: str, kind: Kind, payload: dict, *, what: str, done: Callable[[dict], bool]) -> Post:
         """Set fields of a post; when the answer is lost, the post is read back to see whether they are set."""
         path = f"{_route(kind)}/{_wp_id(post_id, kind)}"
 
@@ -294,9 +346,16 @@ class WordPress:
             raw = await self.http.get_json(path, params={"context": "edit"})
             return raw if isinstance(raw, dict) else {}
 
-        applied = await self.http.apply("POST", path, params={"context": "edit"}, json=payload,
-                                        read_back=read_back, done=done, what=f"{what} on WordPress",
-                                        check=f"get_post {post_id} (kind '{kind}')")
+        applied = await self.http.apply(
+            "POST",
+            path,
+            params={"context": "edit"},
+            json=payload,
+            read_back=read_back,
+            done=done,
+            what=f"{what} on WordPress",
+            check=f"get_post {post_id} (kind '{kind}')",
+        )
         if applied.response is None:
             return confirmed(await self._to_post(applied.state, kind), applied.how)
         return await self._to_post(self.http.json(applied.response), kind)
@@ -315,7 +374,8 @@ class WordPress:
                     raise Unsupported(
                         f"This WordPress site does not expose the {ours.replace('_', ' ')} for writing.",
                         hint=f"Install {COMPANION_PLUGIN} (`marketing-mcp wordpress-plugin` writes it out) as a "
-                             f"must-use plugin, or leave {ours} out.")
+                        f"must-use plugin, or leave {ours} out.",
+                    )
                 meta[seo[key]] = given[ours] or ""
         if meta:
             payload["meta"] = meta
@@ -344,8 +404,12 @@ class WordPress:
         found, missing = await self.find_terms(taxonomy, names)
         for name in missing:
             try:
-                raw = await self.http.create("POST", _TAXONOMY_ROUTES[taxonomy], json={"name": name},
-                                             find_existing=lambda n=name: self._term_named(taxonomy, n))
+                raw = await self.http.create(
+                    "POST",
+                    _TAXONOMY_ROUTES[taxonomy],
+                    json={"name": name},
+                    find_existing=lambda n=name: self._term_named(taxonomy, n),
+                )
             except Conflict:  # created meanwhile by someone else
                 raw = await self._term_named(taxonomy, name)
                 if raw is None:
@@ -356,14 +420,21 @@ class WordPress:
     async def _term_named(self, taxonomy: str, name: str) -> dict | None:
         """The term whose name (case-insensitive) or slug is `name`, if it exists."""
         candidates = await self.http.get_json(_TAXONOMY_ROUTES[taxonomy], params={"search": name, "per_page": 100})
-        return next((t for t in candidates if html.unescape(t.get("name", "")).lower() == name.lower()
-                     or t.get("slug") == name.lower()), None)
+        return next(
+            (
+                t
+                for t in candidates
+                if html.unescape(t.get("name", "")).lower() == name.lower() or t.get("slug") == name.lower()
+            ),
+            None,
+        )
 
     async def _term_names(self, taxonomy: str, ids: list[int]) -> list[str]:
         unknown = [i for i in ids if (taxonomy, i) not in self._term_cache]
         if unknown:
-            terms = await self.http.get_json(_TAXONOMY_ROUTES[taxonomy], params={
-                "include": ",".join(map(str, unknown)), "per_page": 100})
+            terms = await self.http.get_json(
+                _TAXONOMY_ROUTES[taxonomy], params={"include": ",".join(map(str, unknown)), "per_page": 100}
+            )
             for t in terms:
                 self._term_cache[(taxonomy, int(t["id"]))] = html.unescape(t.get("name", ""))
         return [self._term_cache.get((taxonomy, i), str(i)) for i in ids]
@@ -426,8 +497,10 @@ def _wp_id(post_id: str, kind: str) -> int:
 
 
 def _bad_id(value: str, kind: str):
-    raise NotFound(f"'{value}' is not a WordPress {kind} ID (they are numbers).",
-                   hint=f"Use list_posts to find the {kind}'s numeric ID.")
+    raise NotFound(
+        f"'{value}' is not a WordPress {kind} ID (they are numbers).",
+        hint=f"Use list_posts to find the {kind}'s numeric ID.",
+    )
 
 
 def _int_header(response: httpx.Response, name: str) -> int | None:
@@ -436,5 +509,10 @@ def _int_header(response: httpx.Response, name: str) -> int | None:
 
 
 def _to_term(raw: dict, taxonomy: str) -> Term:
-    return Term(id=str(raw["id"]), name=html.unescape(raw.get("name", "")), slug=raw.get("slug", ""),
-                taxonomy=taxonomy, count=raw.get("count"))  # type: ignore[arg-type]
+    return Term(
+        id=str(raw["id"]),
+        name=html.unescape(raw.get("name", "")),
+        slug=raw.get("slug", ""),
+        taxonomy=taxonomy,
+        count=raw.get("count"),
+    )  # type: ignore[arg-type]

@@ -35,8 +35,10 @@ UPSERT_MAX = 10_000  # contacts per upsert call; adapters split them into the ve
 SAMPLE_RECIPIENTS = 10
 
 # Syntax only: the vendor judges deliverability (and Mailchimp refuses addresses that "look fake").
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 
 
 def check_email(value: str) -> str:
@@ -108,8 +110,11 @@ class ContactPage(BaseModel):
     next_cursor: str | None = None
 
     def summary(self) -> str:
-        return (f"{len(self.items)} contact(s)" + (f" of {self.total}" if self.total is not None else "")
-                + ("; more with next_cursor." if self.next_cursor else "."))
+        return (
+            f"{len(self.items)} contact(s)"
+            + (f" of {self.total}" if self.total is not None else "")
+            + ("; more with next_cursor." if self.next_cursor else ".")
+        )
 
 
 class ContactUpsert(BaseModel):
@@ -117,9 +122,11 @@ class ContactUpsert(BaseModel):
 
     email: Email
     status: Literal["subscribed", "unsubscribed"] | None = Field(
-        None, description="Subscription status; new contacts default to subscribed.")
+        None, description="Subscription status; new contacts default to subscribed."
+    )
     merge_fields: dict[FieldName, str | int | float | bool | None] = Field(
-        default_factory=dict, max_length=50, description="e.g. {\"FNAME\": \"Ada\"}.")
+        default_factory=dict, max_length=50, description='e.g. {"FNAME": "Ada"}.'
+    )
     tags: list[TagName] = Field(default_factory=list, max_length=50, description="Tags to add.")
 
 
@@ -185,8 +192,11 @@ class Campaign(BaseModel):
     ab_test: ABTest | None = None
 
     def summary(self) -> str:
-        return f"Campaign {self.id} '{self.name}' is {self.status}" + (
-            f", subject '{self.subject}'" if self.subject else "") + "."
+        return (
+            f"Campaign {self.id} '{self.name}' is {self.status}"
+            + (f", subject '{self.subject}'" if self.subject else "")
+            + "."
+        )
 
 
 class CampaignPage(BaseModel):
@@ -239,8 +249,9 @@ class Report(BaseModel):
     soft_bounces: int = 0
     unique_opens: int = Field(description="Every unique open, machine opens included.")
     open_rate: float
-    proxied_opens: int | None = Field(None, description="Unique opens by privacy proxies (Apple MPP and the "
-                                                        "like), when the ESP separates them.")
+    proxied_opens: int | None = Field(
+        None, description="Unique opens by privacy proxies (Apple MPP and the like), when the ESP separates them."
+    )
     human_open_rate: float | None = Field(None, description="Open rate without proxied opens.")
     unique_clicks: int
     click_rate: float = Field(description="Unique clickers / delivered.")
@@ -250,8 +261,10 @@ class Report(BaseModel):
 
     def summary(self) -> str:
         proxied = f" of which {self.proxied_opens} by privacy proxies" if self.proxied_opens is not None else ""
-        return (f"{self.emails_sent} sent, clicks {self.click_rate:.2%} ({self.unique_clicks}), "
-                f"opens {self.open_rate:.1%}{proxied}.")
+        return (
+            f"{self.emails_sent} sent, clicks {self.click_rate:.2%} ({self.unique_clicks}), "
+            f"opens {self.open_rate:.1%}{proxied}."
+        )
 
 
 class ESP(Protocol):
@@ -267,8 +280,9 @@ class ESP(Protocol):
 
     async def get_audience(self, audience_id: str) -> Audience: ...
 
-    async def list_contacts(self, audience_id: str, *, status: SubscriptionStatus | None,
-                            cursor: str | None, limit: int) -> ContactPage: ...
+    async def list_contacts(
+        self, audience_id: str, *, status: SubscriptionStatus | None, cursor: str | None, limit: int
+    ) -> ContactPage: ...
 
     async def get_contact(self, audience_id: str, email: str) -> Contact: ...
 

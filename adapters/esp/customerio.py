@@ -67,8 +67,9 @@ log = logging.getLogger(__name__)
 
 VENDOR = "Customer.io"
 AUDIENCE_ID = "people"
-CAPABILITIES = frozenset({CAP_SEGMENTS, CAP_MERGE_FIELDS, CAP_SCHEDULE, CAP_CANCEL, CAP_AB_SUBJECT, CAP_PROXY_OPENS,
-                          CAP_LINK_CLICKS})
+CAPABILITIES = frozenset(
+    {CAP_SEGMENTS, CAP_MERGE_FIELDS, CAP_SCHEDULE, CAP_CANCEL, CAP_AB_SUBJECT, CAP_PROXY_OPENS, CAP_LINK_CLICKS}
+)
 BATCH_BYTES = 450_000  # Track v2 batches must be under 500 KB; room for the envelope
 ITEM_BYTES = 32 * 1024  # and each operation in them 32 KB or less
 LOOKUP_CHUNK = 500  # addresses looked up per people search
@@ -144,15 +145,19 @@ class CustomerIO:
         return CAPABILITIES
 
     async def account_info(self) -> AccountInfo:
-        return AccountInfo(vendor=self.vendor, account=(await self._workspace_info())["name"],
-                           capabilities=sorted(CAPABILITIES), notes=[
-            f"The workspace's people are one audience, '{AUDIENCE_ID}'; campaigns are newsletters.",
-            "A/B subject tests split every recipient evenly between the subject lines (test_size=100) and leave the "
-            "winner to you (winner_criteria='manual'): the API cannot set a test share or pick a winner.",
-            "Customer.io's API reports no state for an unsent newsletter: a scheduled one reads as a draft.",
-            "No test sends and no tags through the API; use attributes (merge_fields) and segments instead.",
-            "Hard and soft bounces are counted together (hard_bounces).",
-        ])
+        return AccountInfo(
+            vendor=self.vendor,
+            account=(await self._workspace_info())["name"],
+            capabilities=sorted(CAPABILITIES),
+            notes=[
+                f"The workspace's people are one audience, '{AUDIENCE_ID}'; campaigns are newsletters.",
+                "A/B subject tests split every recipient evenly between the subject lines (test_size=100) and leave the "
+                "winner to you (winner_criteria='manual'): the API cannot set a test share or pick a winner.",
+                "Customer.io's API reports no state for an unsent newsletter: a scheduled one reads as a draft.",
+                "No test sends and no tags through the API; use attributes (merge_fields) and segments instead.",
+                "Hard and soft bounces are counted together (hard_bounces).",
+            ],
+        )
 
     async def _workspace_info(self, fresh: bool = False) -> dict:
         if self._workspace is None or fresh:
@@ -162,9 +167,11 @@ class CustomerIO:
                 wanted = self.workspace.strip().lower()
                 spaces = [w for w in spaces if wanted in (str(w.get("id")), str(w.get("name", "")).lower())]
             if not spaces:
-                raise NotFound(f"No Customer.io workspace named '{self.workspace}' is reachable with this App API key.",
-                               hint="Set the workspace name in mcp.json to one of the account's workspaces.",
-                               vendor=VENDOR)
+                raise NotFound(
+                    f"No Customer.io workspace named '{self.workspace}' is reachable with this App API key.",
+                    hint="Set the workspace name in mcp.json to one of the account's workspaces.",
+                    vendor=VENDOR,
+                )
             self._workspace = spaces[0]
         return self._workspace
 
@@ -176,18 +183,31 @@ class CustomerIO:
         space = await self._workspace_info(fresh=True)
         unsubscribed = (await self._search_count(UNSUBSCRIBED))[0]
         people = int(space.get("people") or 0)
-        return AudiencePage(items=[Audience(id=AUDIENCE_ID, name=str(space.get("name") or ""),
-                                            member_count=max(0, people - unsubscribed),
-                                            unsubscribed_count=unsubscribed)])
+        return AudiencePage(
+            items=[
+                Audience(
+                    id=AUDIENCE_ID,
+                    name=str(space.get("name") or ""),
+                    member_count=max(0, people - unsubscribed),
+                    unsubscribed_count=unsubscribed,
+                )
+            ]
+        )
 
     async def get_audience(self, audience_id: str) -> Audience:
         _check_audience(audience_id)
         audience = (await self.list_audiences(None, 1)).items[0]
         sender = (await self._sender_list() or [{}])[0]
         opens, clicks = await self._history()
-        return audience.model_copy(update={
-            "from_name": sender.get("name"), "reply_to": sender.get("email"), "avg_open_rate": opens,
-            "avg_click_rate": clicks, "merge_fields": await self._field_names()})
+        return audience.model_copy(
+            update={
+                "from_name": sender.get("name"),
+                "reply_to": sender.get("email"),
+                "avg_open_rate": opens,
+                "avg_click_rate": clicks,
+                "merge_fields": await self._field_names(),
+            }
+        )
 
     async def _history(self) -> tuple[float | None, float | None]:
         """Average open and click rates of the latest sent newsletters."""
@@ -213,8 +233,9 @@ class CustomerIO:
 
     # -- people -----------------------------------------------------------------------------
 
-    async def list_contacts(self, audience_id: str, *, status: SubscriptionStatus | None, cursor: str | None,
-                            limit: int) -> ContactPage:
+    async def list_contacts(
+        self, audience_id: str, *, status: SubscriptionStatus | None, cursor: str | None, limit: int
+    ) -> ContactPage:
         _check_audience(audience_id)
         if status in ("pending", "cleaned"):
             return ContactPage(items=[], total=0)  # Customer.io people are subscribed or unsubscribed
@@ -223,18 +244,24 @@ class CustomerIO:
         emails = [i["email"] for i in _list(found, "identifiers") if isinstance(i, dict) and i.get("email")]
         people = [_contact(c) for c in await self._customers(emails)] if emails else []
         by_email = {p.email: p for p in people}
-        return ContactPage(items=[by_email[e.lower()] for e in emails if e.lower() in by_email],
-                           next_cursor=str(found.get("next") or "") or None)
+        return ContactPage(
+            items=[by_email[e.lower()] for e in emails if e.lower() in by_email],
+            next_cursor=str(found.get("next") or "") or None,
+        )
 
     async def get_contact(self, audience_id: str, email: str) -> Contact:
         _check_audience(audience_id)
         address = _address(email)
         try:
-            raw = await self.app.get_json(f"customers/{quote(address, safe='@')}/attributes",
-                                          params={"id_type": "email"})
+            raw = await self.app.get_json(
+                f"customers/{quote(address, safe='@')}/attributes", params={"id_type": "email"}
+            )
         except NotFound:
-            raise NotFound(f"No person with the email {address} in the Customer.io workspace.",
-                           hint="Check the address, or add the person with upsert_contacts.", vendor=VENDOR) from None
+            raise NotFound(
+                f"No person with the email {address} in the Customer.io workspace.",
+                hint="Check the address, or add the person with upsert_contacts.",
+                vendor=VENDOR,
+            ) from None
         customer = raw.get("customer") if isinstance(raw, dict) else None
         if not isinstance(customer, dict):
             raise _garbage("a person")
@@ -245,8 +272,10 @@ class CustomerIO:
         search per 500 addresses) so the result tells created from updated."""
         _check_audience(audience_id)
         if any(c.tags for c in contacts):
-            raise Unsupported("Customer.io people have no tags.",
-                              hint="Put the value in an attribute (merge_fields={\"plan\": \"pro\"}) or a segment.")
+            raise Unsupported(
+                "Customer.io people have no tags.",
+                hint='Put the value in an attribute (merge_fields={"plan": "pro"}) or a segment.',
+            )
         latest = {c.email: c for c in contacts}  # one operation per person; the last one wins
         existing, requests = await self._existing(list(latest))
         failed: list[ContactError] = []
@@ -273,26 +302,34 @@ class CustomerIO:
             await progress(len(latest), len(latest), f"{len(latest)} of {len(latest)} people identified")
         refused = {f.email for f in failed}
         done = [e for e in latest if e not in refused]
-        return UpsertResult(created=sum(e not in existing for e in done), updated=sum(e in existing for e in done),
-                            failed=failed, requests=requests)
+        return UpsertResult(
+            created=sum(e not in existing for e in done),
+            updated=sum(e in existing for e in done),
+            failed=failed,
+            requests=requests,
+        )
 
     async def _existing(self, emails: list[str]) -> tuple[set[str], int]:
         """The addresses that already belong to people, and the requests it took."""
         found: set[str] = set()
         requests = 0
         for i in range(0, len(emails), LOOKUP_CHUNK):
-            chunk = emails[i:i + LOOKUP_CHUNK]
-            raw = await self._search({"or": [{"attribute": {"field": "email", "operator": "eq", "value": e}}
-                                             for e in chunk]}, limit=SEARCH_PAGE)
+            chunk = emails[i : i + LOOKUP_CHUNK]
+            raw = await self._search(
+                {"or": [{"attribute": {"field": "email", "operator": "eq", "value": e}} for e in chunk]},
+                limit=SEARCH_PAGE,
+            )
             requests += 1
-            found |= {str(p["email"]).lower() for p in _list(raw, "identifiers")
-                      if isinstance(p, dict) and p.get("email")}
+            found |= {
+                str(p["email"]).lower() for p in _list(raw, "identifiers") if isinstance(p, dict) and p.get("email")
+            }
         return found, requests
 
     async def _send_batch(self, batch: list[tuple[str, dict]]) -> list[ContactError]:
         # Identifying is setting values, so a batch whose response was lost may be sent again.
-        response = await self.track.request("POST", "v2/batch", json={"batch": [item for _, item in batch]},
-                                            idempotent=True)
+        response = await self.track.request(
+            "POST", "v2/batch", json={"batch": [item for _, item in batch]}, idempotent=True
+        )
         if response.status_code != 207:
             return []
         failed = []
@@ -307,10 +344,18 @@ class CustomerIO:
         """People with their attributes, up to 100 addresses per request."""
         out: list[dict] = []
         for i in range(0, len(emails), 100):
-            raw = await self.app.request("POST", "customers/attributes", params={"id_type": "email"},
-                                         json={"ids": emails[i:i + 100]}, idempotent=True)
-            out += [c["customer"] for c in _list(self.app.json(raw), "customers")
-                    if isinstance(c, dict) and isinstance(c.get("customer"), dict)]
+            raw = await self.app.request(
+                "POST",
+                "customers/attributes",
+                params={"id_type": "email"},
+                json={"ids": emails[i : i + 100]},
+                idempotent=True,
+            )
+            out += [
+                c["customer"]
+                for c in _list(self.app.json(raw), "customers")
+                if isinstance(c, dict) and isinstance(c.get("customer"), dict)
+            ]
         return out
 
     async def _search(self, flt: dict, *, limit: int, start: str | None = None) -> dict:
@@ -318,8 +363,9 @@ class CustomerIO:
         if start:
             params["start"] = start
         # Searching changes nothing, so a lost answer may be asked for again.
-        raw = self.app.json(await self.app.request("POST", "customers", params=params, json={"filter": flt},
-                                                   idempotent=True))
+        raw = self.app.json(
+            await self.app.request("POST", "customers", params=params, json={"filter": flt}, idempotent=True)
+        )
         if not isinstance(raw, dict) or not isinstance(raw.get("identifiers"), list):
             raise _garbage("a people search")
         return raw
@@ -331,8 +377,11 @@ class CustomerIO:
             page = await self._search(flt, limit=SEARCH_PAGE, start=start)
             people = _list(page, "identifiers")
             count += len(people)
-            sample += [str(p["email"]) for p in people[:SAMPLE_RECIPIENTS - len(sample)]
-                       if isinstance(p, dict) and p.get("email")]
+            sample += [
+                str(p["email"])
+                for p in people[: SAMPLE_RECIPIENTS - len(sample)]
+                if isinstance(p, dict) and p.get("email")
+            ]
             start = page.get("next")
             if not start or not people:
                 break
@@ -351,8 +400,9 @@ class CustomerIO:
 
         async def find_existing() -> dict | None:
             # The lost create made an empty manual segment of this name.
-            for s in sorted(_list(await self.app.get_json("segments"), "segments"),
-                            key=lambda s: -int(s.get("id") or 0)):
+            for s in sorted(
+                _list(await self.app.get_json("segments"), "segments"), key=lambda s: -int(s.get("id") or 0)
+            ):
                 if s.get("name") == name and s.get("type") == "manual" and not await self._count(s["id"]):
                     return {"segment": s}
             return None
@@ -363,9 +413,13 @@ class CustomerIO:
             raise _garbage("a segment")
         for i in range(0, len(addresses), SEGMENT_CHUNK):
             # Adding someone twice changes nothing, so a lost response may be retried.
-            await self.track.request("POST", f"v1/segments/{int(seg['id'])}/add_customers",
-                                     params={"id_type": "email"}, json={"ids": addresses[i:i + SEGMENT_CHUNK]},
-                                     idempotent=True)
+            await self.track.request(
+                "POST",
+                f"v1/segments/{int(seg['id'])}/add_customers",
+                params={"id_type": "email"},
+                json={"ids": addresses[i : i + SEGMENT_CHUNK]},
+                idempotent=True,
+            )
         return _segment(seg).model_copy(update={"member_count": await self._count(seg["id"])})
 
     async def _count(self, segment_id: Any) -> int:
@@ -388,8 +442,14 @@ class CustomerIO:
         name = (await self._workspace_info())["name"]
         target = {"segment": {"id": int(seg["id"])}} if seg else EVERYONE
         count, sample = await self._search_count({"and": [target, SUBSCRIBED]})
-        return Recipients(audience_id=AUDIENCE_ID, audience_name=str(name), segment_id=segment_id,
-                          segment_name=seg.get("name") if seg else None, count=count, sample=sample)
+        return Recipients(
+            audience_id=AUDIENCE_ID,
+            audience_name=str(name),
+            segment_id=segment_id,
+            segment_name=seg.get("name") if seg else None,
+            count=count,
+            sample=sample,
+        )
 
     # -- newsletters ------------------------------------------------------------------------
 
@@ -399,11 +459,18 @@ class CustomerIO:
         if cursor:
             params["start"] = cursor
         raw = await self.app.get_json("newsletters", params=params)
-        newsletters = [n for n in _list(raw, "newsletters") if isinstance(n, dict) and "id" in n
-                       and (status is None or ("sent" if n.get("sent_at") else "draft") == status)]
+        newsletters = [
+            n
+            for n in _list(raw, "newsletters")
+            if isinstance(n, dict)
+            and "id" in n
+            and (status is None or ("sent" if n.get("sent_at") else "draft") == status)
+        ]
         contents = await asyncio.gather(*(self._contents(int(n["id"])) for n in newsletters))
-        return CampaignPage(items=[_campaign(n, c) for n, c in zip(newsletters, contents)],
-                            next_cursor=str(raw.get("next") or "") or None)
+        return CampaignPage(
+            items=[_campaign(n, c) for n, c in zip(newsletters, contents)],
+            next_cursor=str(raw.get("next") or "") or None,
+        )
 
     async def get_campaign(self, campaign_id: str) -> Campaign:
         nid = _nid(campaign_id)
@@ -419,12 +486,20 @@ class CustomerIO:
         _check_ab(ab_test)
         subject = ab_test.subject_lines[0] if ab_test else fields.subject
         # Resolve everything that can be refused before the newsletter exists.
-        recipients = ({"segment": {"id": int((await self._segment_named(fields.segment_id))["id"])}}
-                      if fields.segment_id is not None else EVERYONE)
+        recipients = (
+            {"segment": {"id": int((await self._segment_named(fields.segment_id))["id"])}}
+            if fields.segment_id is not None
+            else EVERYONE
+        )
         sender = await self._sender(name=None)
         reply_id = (await self._sender(email=fields.reply_to))["id"] if fields.reply_to else None
-        payload: dict[str, Any] = {"name": fields.name, "type": "email", "recipients": recipients,
-                                   "subject": subject or "", "body": fields.html or ""}
+        payload: dict[str, Any] = {
+            "name": fields.name,
+            "type": "email",
+            "recipients": recipients,
+            "subject": subject or "",
+            "body": fields.html or "",
+        }
         if fields.preview_text:
             payload["preheader_text"] = fields.preview_text
         if fields.from_name:
@@ -436,8 +511,10 @@ class CustomerIO:
             for n in _list(raw, "newsletters"):
                 if isinstance(n, dict) and n.get("name") == fields.name and not n.get("sent_at"):
                     first = (await self._contents(int(n["id"])) or [{}])[0]
-                    same = (first.get("subject") or "", first.get("body") or "") == (payload["subject"],
-                                                                                      payload["body"])
+                    same = (first.get("subject") or "", first.get("body") or "") == (
+                        payload["subject"],
+                        payload["body"],
+                    )
                     return {"newsletter": n} if same else None
             return None
 
@@ -474,11 +551,14 @@ class CustomerIO:
         given = {k: v for k, v in fields.given().items() if v != getattr(current, k, None)}
         fixed = sorted({"name", "audience_id", "segment_id"} & given.keys())
         if fixed:
-            raise Unsupported(f"Customer.io's API cannot change a newsletter's {', '.join(fixed)}.",
-                              hint="Create a new campaign with the wanted name and recipients instead.")
+            raise Unsupported(
+                f"Customer.io's API cannot change a newsletter's {', '.join(fixed)}.",
+                hint="Create a new campaign with the wanted name and recipients instead.",
+            )
         if current.status == "sent":
-            raise InvalidRequest(f"Newsletter {nid} was already sent; it cannot be changed.",
-                                 hint="Create a new campaign instead.")
+            raise InvalidRequest(
+                f"Newsletter {nid} was already sent; it cannot be changed.", hint="Create a new campaign instead."
+            )
         change: dict[str, Any] = {}
         if "html" in given:
             change["body"] = given["html"] or ""
@@ -517,9 +597,10 @@ class CustomerIO:
         return issues
 
     async def send_test(self, campaign_id: str, emails: list[str]) -> None:
-        raise Unsupported("Customer.io's API has no test send for newsletters.",
-                          hint="Send a test from the Customer.io UI, or send a copy to a small segment of your own "
-                               "addresses.")
+        raise Unsupported(
+            "Customer.io's API has no test send for newsletters.",
+            hint="Send a test from the Customer.io UI, or send a copy to a small segment of your own addresses.",
+        )
 
     async def schedule(self, campaign_id: str, when: datetime) -> Campaign:
         """Schedule; done only on a newsletter answer. Customer.io's API never shows a schedule, so a garbled
@@ -531,8 +612,9 @@ class CustomerIO:
         try:
             for attempt in range(2):
                 # Setting the same time twice is harmless, so a lost response may be retried.
-                answer = await self.app.request("POST", f"newsletters/{nid}/schedule", idempotent=True,
-                                                json={"scheduled_at": at, "timezone": "UTC"})
+                answer = await self.app.request(
+                    "POST", f"newsletters/{nid}/schedule", idempotent=True, json={"scheduled_at": at, "timezone": "UTC"}
+                )
                 if not _garbled(answer):
                     break
                 if attempt:
@@ -540,20 +622,30 @@ class CustomerIO:
                         f"Customer.io's answers to scheduling newsletter {nid} were not JSON, twice; it may or may "
                         f"not be scheduled for {when.isoformat()}.",
                         hint="Customer.io's API does not show schedules: check the newsletter in Customer.io's UI "
-                             "before scheduling it again (cancel_campaign unschedules it).", vendor=VENDOR)
+                        "before scheduling it again (cancel_campaign unschedules it).",
+                        vendor=VENDOR,
+                    )
                 log.info("POST newsletters/%s/schedule: the answer was not JSON; setting the same time again", nid)
         except InvalidRequest as exc:
             if "future" in exc.message.lower():
-                raise InvalidRequest(f"{when.isoformat()} is in the past for Customer.io ({exc.message})",
-                                     hint="Pick a time in the future.", vendor=VENDOR, status=exc.status) from None
+                raise InvalidRequest(
+                    f"{when.isoformat()} is in the past for Customer.io ({exc.message})",
+                    hint="Pick a time in the future.",
+                    vendor=VENDOR,
+                    status=exc.status,
+                ) from None
             raise
         campaign = await self.get_campaign(campaign_id)
         if campaign.status == "sent":
-            raise InvalidRequest(f"Newsletter {nid} was already sent; it was not scheduled.",
-                                 hint="Create a new campaign to send again.", vendor=VENDOR)
+            raise InvalidRequest(
+                f"Newsletter {nid} was already sent; it was not scheduled.",
+                hint="Create a new campaign to send again.",
+                vendor=VENDOR,
+            )
         # Customer.io does not report the schedule back: say what was set.
-        return campaign.model_copy(update={"status": "scheduled",
-                                           "scheduled_for": datetime.fromtimestamp(at, timezone.utc)})
+        return campaign.model_copy(
+            update={"status": "scheduled", "scheduled_for": datetime.fromtimestamp(at, timezone.utc)}
+        )
 
     async def send(self, campaign_id: str) -> Campaign:
         """Send now; sent only when the newsletter reads back with a `sent_at`. A lost or garbled answer is
@@ -589,12 +681,18 @@ class CustomerIO:
                     if _garbled(again):
                         raise OutcomeUnknown(
                             f"Customer.io's answers to unscheduling newsletter {nid} were lost or garbled, twice; it "
-                            "may still be scheduled.", hint="Customer.io's API does not show schedules: check the "
-                                                           "newsletter in Customer.io's UI.", vendor=VENDOR) from None
+                            "may still be scheduled.",
+                            hint="Customer.io's API does not show schedules: check the newsletter in Customer.io's UI.",
+                            vendor=VENDOR,
+                        ) from None
         except InvalidRequest as exc:
-            raise InvalidRequest(exc.message, hint="Only a scheduled newsletter can be canceled through Customer.io's "
-                                                   "API; one that is sending can be stopped only in its UI.",
-                                 vendor=VENDOR, status=exc.status) from None
+            raise InvalidRequest(
+                exc.message,
+                hint="Only a scheduled newsletter can be canceled through Customer.io's "
+                "API; one that is sending can be stopped only in its UI.",
+                vendor=VENDOR,
+                status=exc.status,
+            ) from None
         return await self.get_campaign(campaign_id)
 
     async def report(self, campaign_id: str) -> Report:
@@ -603,21 +701,38 @@ class CustomerIO:
         campaign = _campaign(newsletter, contents, await self._test_groups(nid) if len(contents) > 1 else [])
         m = await self._metrics(f"newsletters/{nid}/metrics")
         delivered = m.get("delivered", 0)
-        rate = (lambda n: n / delivered if delivered else 0.0)
+        rate = lambda n: n / delivered if delivered else 0.0
         variants = []
         if len(contents) > 1:
             for content in contents:
                 v = await self._metrics(f"newsletters/{nid}/contents/{int(content['id'])}/metrics")
                 base = v.get("delivered") or v.get("sent") or 0
-                variants.append(VariantReport(subject=content.get("subject") or "", sent=v.get("sent", 0),
-                                              unique_opens=v.get("opened", 0), unique_clicks=v.get("clicked", 0),
-                                              click_rate=v.get("clicked", 0) / base if base else 0.0))
-        return Report(campaign_id=str(nid), subject=campaign.subject, sent_at=campaign.sent_at,
-                      emails_sent=m.get("sent", 0), delivered=delivered, hard_bounces=m.get("bounced", 0),
-                      unique_opens=m.get("opened", 0), open_rate=rate(m.get("opened", 0)),
-                      proxied_opens=m.get("prefetch_opened", 0), human_open_rate=rate(m.get("human_opened", 0)),
-                      unique_clicks=m.get("clicked", 0), click_rate=rate(m.get("clicked", 0)),
-                      unsubscribes=m.get("unsubscribed", 0), links=await self._links(nid), variants=variants)
+                variants.append(
+                    VariantReport(
+                        subject=content.get("subject") or "",
+                        sent=v.get("sent", 0),
+                        unique_opens=v.get("opened", 0),
+                        unique_clicks=v.get("clicked", 0),
+                        click_rate=v.get("clicked", 0) / base if base else 0.0,
+                    )
+                )
+        return Report(
+            campaign_id=str(nid),
+            subject=campaign.subject,
+            sent_at=campaign.sent_at,
+            emails_sent=m.get("sent", 0),
+            delivered=delivered,
+            hard_bounces=m.get("bounced", 0),
+            unique_opens=m.get("opened", 0),
+            open_rate=rate(m.get("opened", 0)),
+            proxied_opens=m.get("prefetch_opened", 0),
+            human_open_rate=rate(m.get("human_opened", 0)),
+            unique_clicks=m.get("clicked", 0),
+            click_rate=rate(m.get("clicked", 0)),
+            unsubscribes=m.get("unsubscribed", 0),
+            links=await self._links(nid),
+            variants=variants,
+        )
 
     async def _metrics(self, path: str) -> dict[str, int]:
         """A metric object's series, summed over the longest window."""
@@ -631,15 +746,18 @@ class CustomerIO:
     async def _links(self, nid: int) -> list[LinkClicks]:
         counts: dict[str, list[int]] = {}
         for index, unique in enumerate(("false", "true")):
-            raw = await self.app.get_json(f"newsletters/{nid}/metrics/links", params={**METRICS_WINDOW,
-                                                                                       "unique": unique})
+            raw = await self.app.get_json(
+                f"newsletters/{nid}/metrics/links", params={**METRICS_WINDOW, "unique": unique}
+            )
             for entry in _list(raw, "links"):
                 href = ((entry or {}).get("link") or {}).get("href")
                 clicked = (((entry or {}).get("metric") or {}).get("series") or {}).get("clicked") or []
                 if href:
                     counts.setdefault(href, [0, 0])[index] += sum(x for x in clicked if isinstance(x, int))
-        return sorted((LinkClicks(url=u, total_clicks=t, unique_clicks=q) for u, (t, q) in counts.items()),
-                      key=lambda link: -link.total_clicks)
+        return sorted(
+            (LinkClicks(url=u, total_clicks=t, unique_clicks=q) for u, (t, q) in counts.items()),
+            key=lambda link: -link.total_clicks,
+        )
 
     # -- reading newsletters ----------------------------------------------------------------
 
@@ -673,24 +791,33 @@ class CustomerIO:
     async def _sender_list(self) -> list[dict]:
         if self._senders is None:
             raw = await self.app.get_json("sender_identities")
-            self._senders = [s for s in _list(raw, "sender_identities")
-                             if isinstance(s, dict) and s.get("template_type", "email") == "email" and s.get("email")]
+            self._senders = [
+                s
+                for s in _list(raw, "sender_identities")
+                if isinstance(s, dict) and s.get("template_type", "email") == "email" and s.get("email")
+            ]
         return self._senders
 
     async def _sender(self, *, name: str | None = None, email: str | None = None) -> dict:
         """The sender identity with this name or address; the first (oldest) one when neither is given."""
         senders = await self._sender_list()
-        match = [s for s in senders if (name is None or s.get("name") == name)
-                 and (email is None or str(s.get("email", "")).lower() == email.lower())]
+        match = [
+            s
+            for s in senders
+            if (name is None or s.get("name") == name)
+            and (email is None or str(s.get("email", "")).lower() == email.lower())
+        ]
         if not match:
             known = ", ".join(str(s.get("address") or s.get("email")) for s in senders) or "none"
             what = f"named '{name}'" if name else f"with the address {email}" if email else "at all"
-            raise InvalidRequest(f"Customer.io has no sender identity {what} (known: {known}).", hint=HINT_SENDERS,
-                                 vendor=VENDOR)
+            raise InvalidRequest(
+                f"Customer.io has no sender identity {what} (known: {known}).", hint=HINT_SENDERS, vendor=VENDOR
+            )
         return match[0]
 
 
 # -- mapping ----------------------------------------------------------------------------------
+
 
 def _list(raw: Any, key: str) -> list:
     value = raw.get(key) if isinstance(raw, dict) else None
@@ -721,10 +848,11 @@ def _check_audience(audience_id: str) -> None:
 
 def _check_ab(ab: ABTest | None) -> None:
     if ab is not None and (ab.test_size != 100 or ab.winner_criteria != "manual"):
-        raise Unsupported("Customer.io's API splits every recipient evenly between the subject lines and cannot pick "
-                          "a winner or test on a share of the audience.",
-                          hint="Pass test_size=100 and winner_criteria='manual', then compare the variants in "
-                               "the report.")
+        raise Unsupported(
+            "Customer.io's API splits every recipient evenly between the subject lines and cannot pick "
+            "a winner or test on a share of the audience.",
+            hint="Pass test_size=100 and winner_criteria='manual', then compare the variants in the report.",
+        )
 
 
 def _nid(campaign_id: str) -> int:
@@ -768,25 +896,34 @@ def _contact(customer: dict) -> Contact:
     attrs = customer.get("attributes") if isinstance(customer.get("attributes"), dict) else {}
     ids = customer.get("identifiers") if isinstance(customer.get("identifiers"), dict) else {}
     unsubscribed = customer.get("unsubscribed") is True or _truthy(attrs.get("unsubscribed"))
-    return Contact(email=str(ids.get("email") or attrs.get("email") or "").lower(),
-                   id=str(ids.get("id") or customer.get("id") or ids.get("cio_id") or ""),
-                   status="unsubscribed" if unsubscribed else "subscribed",
-                   merge_fields={k: v for k, v in attrs.items()
-                                 if k not in _SYSTEM_ATTRIBUTES and not k.startswith("_")
-                                 and isinstance(v, (str, int, float, bool))})
+    return Contact(
+        email=str(ids.get("email") or attrs.get("email") or "").lower(),
+        id=str(ids.get("id") or customer.get("id") or ids.get("cio_id") or ""),
+        status="unsubscribed" if unsubscribed else "subscribed",
+        merge_fields={
+            k: v
+            for k, v in attrs.items()
+            if k not in _SYSTEM_ATTRIBUTES and not k.startswith("_") and isinstance(v, (str, int, float, bool))
+        },
+    )
 
 
 def _segment(raw: dict) -> Segment:
-    return Segment(id=str(raw["id"]), name=str(raw.get("name") or ""),
-                   kind="static" if raw.get("type") == "manual" else "dynamic")
+    return Segment(
+        id=str(raw["id"]), name=str(raw.get("name") or ""), kind="static" if raw.get("type") == "manual" else "dynamic"
+    )
 
 
 def _campaign(newsletter: dict, contents: list[dict] | None = None, groups: list[dict] | None = None) -> Campaign:
     contents = contents or []
     by_id = {int(c["id"]): c for c in contents}
     # A/B groups in their order; a group names its contents by ID.
-    ordered = [by_id[int(cid)] for g in groups or [] for cid in (g.get("content_ids") or [])[:1]
-               if str(cid).isdigit() and int(cid) in by_id] or contents
+    ordered = [
+        by_id[int(cid)]
+        for g in groups or []
+        for cid in (g.get("content_ids") or [])[:1]
+        if str(cid).isdigit() and int(cid) in by_id
+    ] or contents
     first = ordered[0] if ordered else {}
     segments = newsletter.get("recipient_segment_ids") or []
     ab = None
@@ -794,12 +931,21 @@ def _campaign(newsletter: dict, contents: list[dict] | None = None, groups: list
         subjects = [c.get("subject") or "" for c in ordered]
         winner = next((subjects[i] for i, g in enumerate(groups or []) if g.get("winner") and i < len(subjects)), None)
         # Built unchecked: a group fresh from the copy can still have an empty subject.
-        ab = ABTest.model_construct(subject_lines=subjects, test_size=100, winner_criteria="manual", wait_hours=4,
-                                    winner=winner)
+        ab = ABTest.model_construct(
+            subject_lines=subjects, test_size=100, winner_criteria="manual", wait_hours=4, winner=winner
+        )
     sent_at = _when(newsletter.get("sent_at"))
     return Campaign(
-        id=str(newsletter["id"]), name=str(newsletter.get("name") or ""), status="sent" if sent_at else "draft",
-        audience_id=AUDIENCE_ID, segment_id=str(segments[0]) if len(segments) == 1 else None,
-        subject=first.get("subject") or None, preview_text=first.get("preheader_text") or None,
-        from_name=parseaddr(str(first.get("from") or ""))[0] or None, reply_to=first.get("reply_to") or None,
-        has_content=any((c.get("body") or "").strip() for c in contents), sent_at=sent_at, ab_test=ab)
+        id=str(newsletter["id"]),
+        name=str(newsletter.get("name") or ""),
+        status="sent" if sent_at else "draft",
+        audience_id=AUDIENCE_ID,
+        segment_id=str(segments[0]) if len(segments) == 1 else None,
+        subject=first.get("subject") or None,
+        preview_text=first.get("preheader_text") or None,
+        from_name=parseaddr(str(first.get("from") or ""))[0] or None,
+        reply_to=first.get("reply_to") or None,
+        has_content=any((c.get("body") or "").strip() for c in contents),
+        sent_at=sent_at,
+        ab_test=ab,
+    )

@@ -31,20 +31,24 @@ class Action:
     effect: str = ""  # what "not done" means for people: "nobody was emailed"
 
 
-SEND = Action("send", "sent", "send_campaign", lambda c: c.status in ("sending", "sent"),
-              " Nothing went out.")
+SEND = Action("send", "sent", "send_campaign", lambda c: c.status in ("sending", "sent"), " Nothing went out.")
 
 
 def schedule_at(when: datetime) -> Action:
-    return Action("schedule", f"scheduled for {when:%Y-%m-%d %H:%M} UTC", "schedule_campaign",
-                  lambda c: c.status == "scheduled" and c.scheduled_for == when)
+    return Action(
+        "schedule",
+        f"scheduled for {when:%Y-%m-%d %H:%M} UTC",
+        "schedule_campaign",
+        lambda c: c.status == "scheduled" and c.scheduled_for == when,
+    )
 
 
 CANCEL = Action("cancel", "stopped", "cancel_campaign", lambda c: c.status not in ("scheduled", "sending"))
 
 
-async def confirmed(vendor: str, campaign_id: str, action: Action, read: Callable[[], Awaitable[Campaign]],
-                    doubt: str | None) -> Campaign:
+async def confirmed(
+    vendor: str, campaign_id: str, action: Action, read: Callable[[], Awaitable[Campaign]], doubt: str | None
+) -> Campaign:
     """The campaign after `action`, read back from the ESP. `doubt` says why the answer proves nothing."""
     answer = doubt or f"{vendor} accepted the {action.verb}"
     try:
@@ -54,7 +58,9 @@ async def confirmed(vendor: str, campaign_id: str, action: Action, read: Callabl
             f"{answer}, and campaign {campaign_id} could not be read back to check ({exc.message}); it may or may not "
             f"have been {action.past}.",
             hint=f"Call get_campaign for {campaign_id} before anything else: do not {action.verb} it again unless it "
-                 f"is not {action.past}.", vendor=vendor) from None
+            f"is not {action.past}.",
+            vendor=vendor,
+        ) from None
     if action.done(campaign):
         if doubt:
             log.info("%s campaign %s: %s, but it reads back as %s", vendor, campaign_id, doubt, campaign.status)
@@ -62,9 +68,14 @@ async def confirmed(vendor: str, campaign_id: str, action: Action, read: Callabl
     if doubt:
         raise NotApplied(
             f"Campaign {campaign_id} was not {action.past}: {doubt}, and {vendor} still shows it as {campaign.status}."
-            f"{action.effect}", hint=f"It is safe to call {action.tool} again.", vendor=vendor)
+            f"{action.effect}",
+            hint=f"It is safe to call {action.tool} again.",
+            vendor=vendor,
+        )
     raise OutcomeUnknown(
         f"{vendor} accepted the {action.verb} of campaign {campaign_id}, but it still reads as {campaign.status}; it "
         f"is not known whether it will be {action.past}.",
         hint=f"Call get_campaign for {campaign_id} in a minute; {action.verb} it again only if it still is not "
-             f"{action.past}.", vendor=vendor)
+        f"{action.past}.",
+        vendor=vendor,
+    )

@@ -27,8 +27,12 @@ T = TypeVar("T")
 
 async def blocking(fn: Callable[[float], T], *, translate: Callable[[Exception], AdapterError]) -> T:
     """A blocking Google SDK call in a worker thread (see adapters.blocking)."""
-    return await run_blocking(fn, translate=translate, vendor="Google", timeout_hint=(
-        "Try again with a smaller request (fewer rows or a shorter date range)."))
+    return await run_blocking(
+        fn,
+        translate=translate,
+        vendor="Google",
+        timeout_hint=("Try again with a smaller request (fewer rows or a shorter date range)."),
+    )
 
 
 def execute(request: Any) -> dict:
@@ -43,21 +47,35 @@ def execute(request: Any) -> dict:
         return request.execute(num_retries=0) or {}
 
 
-def by_status(status: int, message: str, *, vendor: str, auth_hint: str, retry_after: float | None = None,
-              not_found_hint: str | None = None) -> AdapterError:
+def by_status(
+    status: int,
+    message: str,
+    *,
+    vendor: str,
+    auth_hint: str,
+    retry_after: float | None = None,
+    not_found_hint: str | None = None,
+) -> AdapterError:
     """A Google error status (HTTP code) as an AdapterError."""
     if status == 401:
         return AuthError(f"{vendor} refused the credentials: {message}", hint=auth_hint, vendor=vendor, status=status)
     if status == 403:
         if "scope" in message.lower():
-            return AuthError(f"{vendor}: {message}", hint=auth_hint + " (the grant lacks a scope this tool needs)",
-                             vendor=vendor, status=status)
+            return AuthError(
+                f"{vendor}: {message}",
+                hint=auth_hint + " (the grant lacks a scope this tool needs)",
+                vendor=vendor,
+                status=status,
+            )
         return PermissionDenied(f"{vendor}: {message}", vendor=vendor, status=status)
     if status == 404:
-        return NotFound(f"{vendor}: {message}", vendor=vendor, status=status,
-                        **({"hint": not_found_hint} if not_found_hint else {}))
+        return NotFound(
+            f"{vendor}: {message}", vendor=vendor, status=status, **({"hint": not_found_hint} if not_found_hint else {})
+        )
     if status == 429:
-        return RateLimited(f"{vendor} quota exhausted: {message}", retry_after=retry_after, vendor=vendor, status=status)
+        return RateLimited(
+            f"{vendor} quota exhausted: {message}", retry_after=retry_after, vendor=vendor, status=status
+        )
     if 400 <= status < 500:
         return InvalidRequest(f"{vendor} rejected the request: {message}", vendor=vendor, status=status)
     return UpstreamUnavailable(f"{vendor} failed (HTTP {status}): {message}", vendor=vendor, status=status)
@@ -69,8 +87,13 @@ def discovery_error(exc: Exception, *, vendor: str, auth_hint: str) -> AdapterEr
 
     if isinstance(exc, HttpError):
         status = int(exc.resp.status)
-        return by_status(status, google_message(exc.content), vendor=vendor, auth_hint=auth_hint,
-                         retry_after=60.0 if status == 429 else None)
+        return by_status(
+            status,
+            google_message(exc.content),
+            vendor=vendor,
+            auth_hint=auth_hint,
+            retry_after=60.0 if status == 429 else None,
+        )
     return by_status(502, f"{type(exc).__name__} talking to Google", vendor=vendor, auth_hint=auth_hint)
 
 
@@ -100,8 +123,9 @@ def unknown_names(kind: str, names: Iterable[str], valid: Iterable[str]) -> Inva
             problems.append(f"'{name}'" + (f" (did you mean {', '.join(near)}?)" if near else ""))
     if not problems:
         return None
-    return InvalidRequest(f"Unknown {kind} {'; '.join(problems)}.",
-                          hint=f"Call get_metadata for the valid {kind} names of this property.")
+    return InvalidRequest(
+        f"Unknown {kind} {'; '.join(problems)}.", hint=f"Call get_metadata for the valid {kind} names of this property."
+    )
 
 
 def raise_unknown(*errors: InvalidRequest | None) -> None:

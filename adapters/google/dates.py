@@ -32,10 +32,13 @@ def resolve(value: str, today: date, *, field: str, relative: bool = True) -> da
     return day
 
 
-def check_range(start: str, end: str, today: date, *, label: str = "date range", relative: bool = True) -> tuple[date, date]:
+def check_range(
+    start: str, end: str, today: date, *, label: str = "date range", relative: bool = True
+) -> tuple[date, date]:
     first = resolve(start, today, field=f"{label} start", relative=relative)
     last = resolve(end, today, field=f"{label} end", relative=relative)
     if first > last:
-        raise InvalidRequest(f"The {label} starts ({start}) after it ends ({end}).",
-                             hint="Swap the dates or fix the one that is wrong.")
+        raise InvalidRequest(
+            f"The {label} starts ({start}) after it ends ({end}).", hint="Swap the dates or fix the one that is wrong."
+        )
     return first, last

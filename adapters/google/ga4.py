@@ -120,8 +120,9 @@ class Comparison(BaseModel):
 class GA4:
     """One GA4 account's properties, as one client sees them."""
 
-    def __init__(self, data_client: Any, admin: Any, *, properties: dict[str, str], auth_hint: str,
-                 today: Any = date.today):
+    def __init__(
+        self, data_client: Any, admin: Any, *, properties: dict[str, str], auth_hint: str, today: Any = date.today
+    ):
         self._data = data_client
         self._admin = admin
         self._names = {name: _property_id(value) for name, value in properties.items()}
@@ -142,59 +143,95 @@ class GA4:
             if len(self._names) == 1:
                 return next(iter(self._names.values()))
             known = ", ".join(f"{n} ({v})" for n, v in self._names.items()) or "none configured"
-            raise InvalidRequest(f"Which GA4 property? Configured: {known}.",
-                                 hint="Pass property as a name from mcp.json, '123' or 'properties/123' "
-                                      "(list_properties shows what the account can see).")
+            raise InvalidRequest(
+                f"Which GA4 property? Configured: {known}.",
+                hint="Pass property as a name from mcp.json, '123' or 'properties/123' "
+                "(list_properties shows what the account can see).",
+            )
         ref = str(ref).strip()
         if ref in self._names:
             return self._names[ref]
         if re.fullmatch(r"(properties/)?\d+", ref):
             return _property_id(ref)
-        raise NotFound(f"There is no GA4 property named '{ref}'. Configured names: "
-                       f"{', '.join(self._names) or 'none'}.", hint="Use list_properties to see the property IDs.")
+        raise NotFound(
+            f"There is no GA4 property named '{ref}'. Configured names: {', '.join(self._names) or 'none'}.",
+            hint="Use list_properties to see the property IDs.",
+        )
 
     async def list_properties(self) -> list[PropertySummary]:
         out: list[PropertySummary] = []
         token = None
         while True:
-            page = await self._admin_call(lambda t, tok=token: execute(self._admin.accountSummaries().list(
-                pageSize=200, **({"pageToken": tok} if tok else {}))))
+            page = await self._admin_call(
+                lambda t, tok=token: execute(
+                    self._admin.accountSummaries().list(pageSize=200, **({"pageToken": tok} if tok else {}))
+                )
+            )
             for account in page.get("accountSummaries", []):
                 for prop in account.get("propertySummaries", []):
-                    out.append(PropertySummary(property=prop["property"], name=prop.get("displayName", ""),
-                                               account=account.get("account", ""),
-                                               account_name=account.get("displayName", "")))
+                    out.append(
+                        PropertySummary(
+                            property=prop["property"],
+                            name=prop.get("displayName", ""),
+                            account=account.get("account", ""),
+                            account_name=account.get("displayName", ""),
+                        )
+                    )
             token = page.get("nextPageToken")
             if not token:
                 return out
 
     async def metadata(self, prop: str) -> Metadata:
         if prop not in self._metadata:
-            raw = await self._data_call(prop, lambda t: self._data.get_metadata(
-                name=f"properties/{prop}/metadata", timeout=t))
+            raw = await self._data_call(
+                prop, lambda t: self._data.get_metadata(name=f"properties/{prop}/metadata", timeout=t)
+            )
             self._metadata[prop] = Metadata(
                 property=f"properties/{prop}",
-                dimensions=[FieldInfo(name=d.api_name, ui_name=d.ui_name, category=d.category,
-                                      custom=d.custom_definition) for d in raw.dimensions],
-                metrics=[FieldInfo(name=m.api_name, ui_name=m.ui_name, category=m.category,
-                                   type=_enum_name(m.type_), custom=m.custom_definition) for m in raw.metrics])
+                dimensions=[
+                    FieldInfo(name=d.api_name, ui_name=d.ui_name, category=d.category, custom=d.custom_definition)
+                    for d in raw.dimensions
+                ],
+                metrics=[
+                    FieldInfo(
+                        name=m.api_name,
+                        ui_name=m.ui_name,
+                        category=m.category,
+                        type=_enum_name(m.type_),
+                        custom=m.custom_definition,
+                    )
+                    for m in raw.metrics
+                ],
+            )
         return self._metadata[prop]
 
     # -- reports ---------------------------------------------------------
 
-    async def run_report(self, prop: str, *, dimensions: list[str], metrics: list[str], date_ranges: list[DateRange],
-                         dimension_filters: list[DimensionFilter] = (), metric_filters: list[MetricFilter] = (),
-                         order_by: list[Order] = (), limit: int = 100, offset: int = 0,
-                         totals: bool = True) -> Report:
+    async def run_report(
+        self,
+        prop: str,
+        *,
+        dimensions: list[str],
+        metrics: list[str],
+        date_ranges: list[DateRange],
+        dimension_filters: list[DimensionFilter] = (),
+        metric_filters: list[MetricFilter] = (),
+        order_by: list[Order] = (),
+        limit: int = 100,
+        offset: int = 0,
+        totals: bool = True,
+    ) -> Report:
         from google.analytics.data_v1beta import types as t
 
         if not 1 <= len(date_ranges) <= 2:
             raise InvalidRequest("Give one or two date ranges.")
         for i, r in enumerate(date_ranges):
             check_range(r.start, r.end, self._today(), label=f"date range {i + 1}")
-        await self._check_names(prop, dimensions + [f.field for f in dimension_filters] +
-                                [o.field for o in order_by if o.field not in metrics],
-                                metrics + [f.field for f in metric_filters])
+        await self._check_names(
+            prop,
+            dimensions + [f.field for f in dimension_filters] + [o.field for o in order_by if o.field not in metrics],
+            metrics + [f.field for f in metric_filters],
+        )
         request = t.RunReportRequest(
             property=f"properties/{prop}",
             dimensions=[t.Dimension(name=d) for d in dimensions],
@@ -203,32 +240,55 @@ class GA4:
             dimension_filter=_and([_dimension_filter(f) for f in dimension_filters]),
             metric_filter=_and([_metric_filter(f) for f in metric_filters]),
             order_bys=[_order(o, metrics) for o in order_by],
-            limit=limit, offset=offset,
+            limit=limit,
+            offset=offset,
             metric_aggregations=[t.MetricAggregation.TOTAL] if totals else [],
-            return_property_quota=True)
+            return_property_quota=True,
+        )
         response = await self._data_call(prop, lambda timeout: self._data.run_report(request=request, timeout=timeout))
         return self._report(prop, response, offset)
 
-    async def realtime(self, prop: str, *, dimensions: list[str], metrics: list[str], limit: int = 50,
-                       minutes_ago: int = 29) -> Report:
+    async def realtime(
+        self, prop: str, *, dimensions: list[str], metrics: list[str], limit: int = 50, minutes_ago: int = 29
+    ) -> Report:
         from google.analytics.data_v1beta import types as t
 
         request = t.RunRealtimeReportRequest(
-            property=f"properties/{prop}", dimensions=[t.Dimension(name=d) for d in dimensions],
-            metrics=[t.Metric(name=m) for m in metrics], limit=limit, return_property_quota=True,
+            property=f"properties/{prop}",
+            dimensions=[t.Dimension(name=d) for d in dimensions],
+            metrics=[t.Metric(name=m) for m in metrics],
+            limit=limit,
+            return_property_quota=True,
             minute_ranges=[t.MinuteRange(start_minutes_ago=minutes_ago, end_minutes_ago=0)],
-            metric_aggregations=[t.MetricAggregation.TOTAL])
-        response = await self._data_call(prop, lambda timeout: self._data.run_realtime_report(
-            request=request, timeout=timeout))
+            metric_aggregations=[t.MetricAggregation.TOTAL],
+        )
+        response = await self._data_call(
+            prop, lambda timeout: self._data.run_realtime_report(request=request, timeout=timeout)
+        )
         return self._report(prop, response, 0)
 
-    async def compare(self, prop: str, *, dimensions: list[str], metrics: list[str], period_a: DateRange,
-                      period_b: DateRange, sort_metric: str | None = None, limit: int = 25,
-                      dimension_filters: list[DimensionFilter] = ()) -> Comparison:
+    async def compare(
+        self,
+        prop: str,
+        *,
+        dimensions: list[str],
+        metrics: list[str],
+        period_a: DateRange,
+        period_b: DateRange,
+        sort_metric: str | None = None,
+        limit: int = 25,
+        dimension_filters: list[DimensionFilter] = (),
+    ) -> Comparison:
         """The change of each metric per dimension value from period A to B, biggest first."""
-        report = await self.run_report(prop, dimensions=dimensions, metrics=metrics,
-                                       date_ranges=[period_a, period_b], dimension_filters=dimension_filters,
-                                       limit=100_000, totals=False)
+        report = await self.run_report(
+            prop,
+            dimensions=dimensions,
+            metrics=metrics,
+            date_ranges=[period_a, period_b],
+            dimension_filters=dimension_filters,
+            limit=100_000,
+            totals=False,
+        )
         sort_metric = sort_metric or metrics[0]
         if sort_metric not in metrics:
             raise InvalidRequest(f"sort_metric '{sort_metric}' is not one of the metrics {metrics}.")
@@ -241,38 +301,62 @@ class GA4:
         for key, both in periods.items():
             a = {m: both["a"].get(m, 0) for m in metrics}
             b = {m: both["b"].get(m, 0) for m in metrics}
-            changes.append(Change(key=dict(zip(dimensions, key)), before=a, after=b,
-                                  change={m: _round(b[m] - a[m]) for m in metrics},
-                                  change_pct={m: (round((b[m] - a[m]) / a[m] * 100, 1) if a[m] else None)
-                                              for m in metrics}))
+            changes.append(
+                Change(
+                    key=dict(zip(dimensions, key)),
+                    before=a,
+                    after=b,
+                    change={m: _round(b[m] - a[m]) for m in metrics},
+                    change_pct={m: (round((b[m] - a[m]) / a[m] * 100, 1) if a[m] else None) for m in metrics},
+                )
+            )
         changes.sort(key=lambda c: abs(c.change[sort_metric]), reverse=True)
-        return Comparison(property=f"properties/{prop}", dimensions=dimensions, metrics=metrics,
-                          period_a=period_a, period_b=period_b, sorted_by=f"|change of {sort_metric}|",
-                          changes=changes[:limit], total_keys=len(changes),
-                          totals_a={m: _round(sum(c.before[m] for c in changes)) for m in metrics},
-                          totals_b={m: _round(sum(c.after[m] for c in changes)) for m in metrics})
+        return Comparison(
+            property=f"properties/{prop}",
+            dimensions=dimensions,
+            metrics=metrics,
+            period_a=period_a,
+            period_b=period_b,
+            sorted_by=f"|change of {sort_metric}|",
+            changes=changes[:limit],
+            total_keys=len(changes),
+            totals_a={m: _round(sum(c.before[m] for c in changes)) for m in metrics},
+            totals_b={m: _round(sum(c.after[m] for c in changes)) for m in metrics},
+        )
 
     async def quota(self, prop: str) -> Quota:
         """What the API last said is left; asks with a one-row report when nothing is known yet."""
         if prop not in self._quota:
-            await self.run_report(prop, dimensions=[], metrics=["sessions"],
-                                  date_ranges=[DateRange(start="yesterday", end="yesterday")], limit=1, totals=False)
+            await self.run_report(
+                prop,
+                dimensions=[],
+                metrics=["sessions"],
+                date_ranges=[DateRange(start="yesterday", end="yesterday")],
+                limit=1,
+                totals=False,
+            )
         return self._quota[prop]
 
     # -- plumbing ----------------------------------------------------------
 
     async def _check_names(self, prop: str, dimensions: list[str], metrics: list[str]) -> None:
         meta = await self.metadata(prop)
-        raise_unknown(unknown_names("dimension", [d for d in dimensions if d != "dateRange"],
-                                    [d.name for d in meta.dimensions]),
-                      unknown_names("metric", metrics, [m.name for m in meta.metrics]))
+        raise_unknown(
+            unknown_names("dimension", [d for d in dimensions if d != "dateRange"], [d.name for d in meta.dimensions]),
+            unknown_names("metric", metrics, [m.name for m in meta.metrics]),
+        )
 
     def _report(self, prop: str, response: Any, offset: int) -> Report:
         response = type(response).pb(response)  # the raw protobuf: proto-plus wrappers cost ~0.5 ms a report
         dims = [h.name for h in response.dimension_headers]
         mets = [h.name for h in response.metric_headers]
-        rows = [{**{d: v.value for d, v in zip(dims, r.dimension_values)},
-                 **{m: to_number(v.value) for m, v in zip(mets, r.metric_values)}} for r in response.rows]
+        rows = [
+            {
+                **{d: v.value for d, v in zip(dims, r.dimension_values)},
+                **{m: to_number(v.value) for m, v in zip(mets, r.metric_values)},
+            }
+            for r in response.rows
+        ]
         totals = None
         if response.totals:
             first = response.totals[0]
@@ -280,20 +364,31 @@ class GA4:
         quota = self._remember_quota(prop, response)
         row_count = int(response.row_count or len(rows))
         end = offset + len(rows)
-        return Report(property=f"properties/{prop}", dimensions=dims, metrics=mets, rows=rows, row_count=row_count,
-                      totals=totals, next_offset=end if end < row_count else None, quota=quota)
+        return Report(
+            property=f"properties/{prop}",
+            dimensions=dims,
+            metrics=mets,
+            rows=rows,
+            row_count=row_count,
+            totals=totals,
+            next_offset=end if end < row_count else None,
+            quota=quota,
+        )
 
     def _remember_quota(self, prop: str, response: Any) -> Quota | None:
         if not response.HasField("property_quota"):
             return self._quota.get(prop)
         q = response.property_quota
-        quota = Quota(tokens_per_hour_remaining=q.tokens_per_hour.remaining,
-                      tokens_per_day_remaining=q.tokens_per_day.remaining,
-                      tokens_per_project_per_hour_remaining=q.tokens_per_project_per_hour.remaining,
-                      concurrent_requests_remaining=q.concurrent_requests.remaining,
-                      server_errors_per_project_per_hour_remaining=q.server_errors_per_project_per_hour.remaining,
-                      tokens_per_hour_consumed=q.tokens_per_hour.consumed,
-                      tokens_per_day_consumed=q.tokens_per_day.consumed, checked_at=time.time())
+        quota = Quota(
+            tokens_per_hour_remaining=q.tokens_per_hour.remaining,
+            tokens_per_day_remaining=q.tokens_per_day.remaining,
+            tokens_per_project_per_hour_remaining=q.tokens_per_project_per_hour.remaining,
+            concurrent_requests_remaining=q.concurrent_requests.remaining,
+            server_errors_per_project_per_hour_remaining=q.server_errors_per_project_per_hour.remaining,
+            tokens_per_hour_consumed=q.tokens_per_hour.consumed,
+            tokens_per_day_consumed=q.tokens_per_day.consumed,
+            checked_at=time.time(),
+        )
         self._quota[prop] = quota
         return quota
 
@@ -305,11 +400,17 @@ class GA4:
         if quota.tokens_per_hour_remaining == 0 or quota.tokens_per_project_per_hour_remaining == 0:
             reset = 3600 - (quota.checked_at % 3600)  # quotas refill on the hour
             if now - quota.checked_at < reset:
-                raise RateLimited(f"The hourly token quota of GA4 property {prop} is spent.",
-                                  retry_after=round(reset - (now - quota.checked_at)), vendor=VENDOR)
+                raise RateLimited(
+                    f"The hourly token quota of GA4 property {prop} is spent.",
+                    retry_after=round(reset - (now - quota.checked_at)),
+                    vendor=VENDOR,
+                )
         if quota.tokens_per_day_remaining == 0 and now - quota.checked_at < 86400:
-            raise RateLimited(f"The daily token quota of GA4 property {prop} is spent.",
-                              retry_after=round(86400 - (now - quota.checked_at) % 86400), vendor=VENDOR)
+            raise RateLimited(
+                f"The daily token quota of GA4 property {prop} is spent.",
+                retry_after=round(86400 - (now - quota.checked_at) % 86400),
+                vendor=VENDOR,
+            )
 
     async def _data_call(self, prop: str, fn):
         self._refuse_if_spent(prop)
@@ -322,8 +423,9 @@ class GA4:
                 raise
 
     async def _admin_call(self, fn):
-        return await blocking(fn, translate=lambda e: discovery_error(e, vendor="GA4 Admin API",
-                                                                      auth_hint=self._auth_hint))
+        return await blocking(
+            fn, translate=lambda e: discovery_error(e, vendor="GA4 Admin API", auth_hint=self._auth_hint)
+        )
 
     def _translate(self, exc: Exception) -> AdapterError:
         from google.api_core import exceptions as gexc
@@ -331,8 +433,13 @@ class GA4:
         if isinstance(exc, gexc.GoogleAPICallError):
             status = int(exc.code or 500) if isinstance(exc.code, int) else _http_status(exc)
             message = re.sub(r"\s+", " ", str(exc.message or ""))[:300]
-            error = by_status(status, message, vendor=VENDOR, auth_hint=self._auth_hint,
-                              retry_after=3600 - time.time() % 3600 if status == 429 else None)
+            error = by_status(
+                status,
+                message,
+                vendor=VENDOR,
+                auth_hint=self._auth_hint,
+                retry_after=3600 - time.time() % 3600 if status == 429 else None,
+            )
             if status == 403 and "permission" in message.lower():
                 error.hint = "Use list_properties to see the properties this Google account can read."
             return error
@@ -368,10 +475,20 @@ def _and(expressions: list):
     return t.FilterExpression(and_group=t.FilterExpressionList(expressions=expressions))
 
 
-_MATCH = {"exact": "EXACT", "begins_with": "BEGINS_WITH", "ends_with": "ENDS_WITH", "contains": "CONTAINS",
-          "regex": "FULL_REGEXP"}
-_OPS = {"eq": "EQUAL", "lt": "LESS_THAN", "lte": "LESS_THAN_OR_EQUAL", "gt": "GREATER_THAN",
-        "gte": "GREATER_THAN_OR_EQUAL"}
+_MATCH = {
+    "exact": "EXACT",
+    "begins_with": "BEGINS_WITH",
+    "ends_with": "ENDS_WITH",
+    "contains": "CONTAINS",
+    "regex": "FULL_REGEXP",
+}
+_OPS = {
+    "eq": "EQUAL",
+    "lt": "LESS_THAN",
+    "lte": "LESS_THAN_OR_EQUAL",
+    "gt": "GREATER_THAN",
+    "gte": "GREATER_THAN_OR_EQUAL",
+}
 
 
 def _dimension_filter(f: DimensionFilter):
@@ -380,12 +497,18 @@ def _dimension_filter(f: DimensionFilter):
     if f.match == "in_list":
         if not f.values:
             raise InvalidRequest(f"The in_list filter on {f.field} needs `values`.")
-        flt = t.Filter(field_name=f.field, in_list_filter=t.Filter.InListFilter(
-            values=f.values, case_sensitive=f.case_sensitive))
+        flt = t.Filter(
+            field_name=f.field, in_list_filter=t.Filter.InListFilter(values=f.values, case_sensitive=f.case_sensitive)
+        )
     else:
-        flt = t.Filter(field_name=f.field, string_filter=t.Filter.StringFilter(
-            match_type=t.Filter.StringFilter.MatchType[_MATCH[f.match]], value=f.value,
-            case_sensitive=f.case_sensitive))
+        flt = t.Filter(
+            field_name=f.field,
+            string_filter=t.Filter.StringFilter(
+                match_type=t.Filter.StringFilter.MatchType[_MATCH[f.match]],
+                value=f.value,
+                case_sensitive=f.case_sensitive,
+            ),
+        )
     expression = t.FilterExpression(filter=flt)
     return t.FilterExpression(not_expression=expression) if f.exclude else expression
 
@@ -397,11 +520,15 @@ def _metric_filter(f: MetricFilter):
     if f.op == "between":
         if f.to is None:
             raise InvalidRequest(f"The between filter on {f.field} needs `to`.")
-        flt = t.Filter(field_name=f.field, between_filter=t.Filter.BetweenFilter(
-            from_value=value, to_value=t.NumericValue(double_value=f.to)))
+        flt = t.Filter(
+            field_name=f.field,
+            between_filter=t.Filter.BetweenFilter(from_value=value, to_value=t.NumericValue(double_value=f.to)),
+        )
     else:
-        flt = t.Filter(field_name=f.field, numeric_filter=t.Filter.NumericFilter(
-            operation=t.Filter.NumericFilter.Operation[_OPS[f.op]], value=value))
+        flt = t.Filter(
+            field_name=f.field,
+            numeric_filter=t.Filter.NumericFilter(operation=t.Filter.NumericFilter.Operation[_OPS[f.op]], value=value),
+        )
     return t.FilterExpression(filter=flt)
 
 

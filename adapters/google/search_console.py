@@ -140,27 +140,46 @@ class SearchConsole:
         if ref is None or not ref.strip():
             if len(self._sites) == 1:
                 return self._sites[0]
-            raise InvalidRequest("Which Search Console property? Configured: "
-                                 f"{', '.join(self._sites) or 'none'}.", hint="Pass site (list_sites shows them).")
+            raise InvalidRequest(
+                f"Which Search Console property? Configured: {', '.join(self._sites) or 'none'}.",
+                hint="Pass site (list_sites shows them).",
+            )
         ref = ref.strip()
         if ref.startswith("sc-domain:"):
             return ref
         if ref.startswith(("http://", "https://")):
             return ref if ref.endswith("/") else ref + "/"  # URL-prefix properties end with a slash
-        raise InvalidRequest(f"'{ref}' is not a Search Console property.",
-                             hint="Use 'sc-domain:example.com' (domain) or 'https://www.example.com/' (URL prefix).")
+        raise InvalidRequest(
+            f"'{ref}' is not a Search Console property.",
+            hint="Use 'sc-domain:example.com' (domain) or 'https://www.example.com/' (URL prefix).",
+        )
 
     async def sites(self) -> list[Site]:
         data = await self._call(lambda: self._svc.sites().list())
-        return [Site(site=s["siteUrl"], permission=s.get("permissionLevel", ""),
-                     kind="domain" if s["siteUrl"].startswith("sc-domain:") else "url-prefix")
-                for s in data.get("siteEntry", [])]
+        return [
+            Site(
+                site=s["siteUrl"],
+                permission=s.get("permissionLevel", ""),
+                kind="domain" if s["siteUrl"].startswith("sc-domain:") else "url-prefix",
+            )
+            for s in data.get("siteEntry", [])
+        ]
 
     # -- search analytics -------------------------------------------------
 
-    async def analytics(self, site: str, *, start: str, end: str, dimensions: list[str], filters: list[Filter] = (),
-                        search_type: str = "web", data_state: str = "final", limit: int = 1000,
-                        max_rows: int = 100) -> Analytics:
+    async def analytics(
+        self,
+        site: str,
+        *,
+        start: str,
+        end: str,
+        dimensions: list[str],
+        filters: list[Filter] = (),
+        search_type: str = "web",
+        data_state: str = "final",
+        limit: int = 1000,
+        max_rows: int = 100,
+    ) -> Analytics:
         """All rows up to `limit` (paged 25,000 at a time), of which `max_rows` are returned."""
         check_range(start, end, self._today(), relative=False)
         if not 1 <= limit <= 100_000:
@@ -168,32 +187,58 @@ class SearchConsole:
         rows: list[dict] = []
         while len(rows) < limit:
             size = min(MAX_ROWS_PER_REQUEST, limit - len(rows))
-            body = {"startDate": start, "endDate": end, "dimensions": list(dimensions), "type": search_type,
-                    "dataState": data_state, "rowLimit": size, "startRow": len(rows)}
+            body = {
+                "startDate": start,
+                "endDate": end,
+                "dimensions": list(dimensions),
+                "type": search_type,
+                "dataState": data_state,
+                "rowLimit": size,
+                "startRow": len(rows),
+            }
             if filters:
                 body["dimensionFilterGroups"] = [{"groupType": "and", "filters": [f.model_dump() for f in filters]}]
             await self._spend(site, "analytics", SEARCH_ANALYTICS)
-            page = (await self._call(lambda b=body: self._svc.searchanalytics().query(siteUrl=site, body=b),
-                                     site=site)).get("rows", [])
+            page = (
+                await self._call(lambda b=body: self._svc.searchanalytics().query(siteUrl=site, body=b), site=site)
+            ).get("rows", [])
             rows += page
             await progress(limit if len(page) < size else len(rows), limit, f"{len(rows)} rows fetched")
             if len(page) < size:
                 break
-        parsed = [Row(keys=dict(zip(dimensions, r.get("keys", []))), clicks=int(r.get("clicks", 0)),
-                      impressions=int(r.get("impressions", 0)), ctr=round(float(r.get("ctr", 0)), 4),
-                      position=round(float(r.get("position", 0)), 2)) for r in rows]
+        parsed = [
+            Row(
+                keys=dict(zip(dimensions, r.get("keys", []))),
+                clicks=int(r.get("clicks", 0)),
+                impressions=int(r.get("impressions", 0)),
+                ctr=round(float(r.get("ctr", 0)), 4),
+                position=round(float(r.get("position", 0)), 2),
+            )
+            for r in rows
+        ]
         clicks = sum(r.clicks for r in parsed)
         impressions = sum(r.impressions for r in parsed)
-        return Analytics(site=site, dimensions=list(dimensions), start=start, end=end, data_state=data_state,
-                         rows=parsed[:max_rows], total_rows=len(parsed), truncated=len(parsed) > max_rows,
-                         totals={"clicks": clicks, "impressions": impressions,
-                                 "ctr": round(clicks / impressions, 4) if impressions else 0.0})
+        return Analytics(
+            site=site,
+            dimensions=list(dimensions),
+            start=start,
+            end=end,
+            data_state=data_state,
+            rows=parsed[:max_rows],
+            total_rows=len(parsed),
+            truncated=len(parsed) > max_rows,
+            totals={
+                "clicks": clicks,
+                "impressions": impressions,
+                "ctr": round(clicks / impressions, 4) if impressions else 0.0,
+            },
+        )
 
-    async def opportunities(self, site: str, *, start: str, end: str, dimension: str = "query",
-                            min_impressions: int = 100, limit: int = 20) -> Opportunities:
+    async def opportunities(
+        self, site: str, *, start: str, end: str, dimension: str = "query", min_impressions: int = 100, limit: int = 20
+    ) -> Opportunities:
         """Rows whose CTR is below the expected CTR for their position, by clicks missed."""
-        data = await self.analytics(site, start=start, end=end, dimensions=[dimension], limit=25_000,
-                                    max_rows=25_000)
+        data = await self.analytics(site, start=start, end=end, dimensions=[dimension], limit=25_000, max_rows=25_000)
         found = []
         for row in data.rows:
             if row.impressions < min_impressions:
@@ -201,13 +246,28 @@ class SearchConsole:
             expected = expected_ctr(row.position)
             if row.ctr < expected:
                 missed = round(row.impressions * expected) - row.clicks
-                found.append(Opportunity(keys=row.keys, impressions=row.impressions, clicks=row.clicks,
-                                         ctr=row.ctr, position=row.position, expected_ctr=round(expected, 4),
-                                         missed_clicks=max(0, missed)))
+                found.append(
+                    Opportunity(
+                        keys=row.keys,
+                        impressions=row.impressions,
+                        clicks=row.clicks,
+                        ctr=row.ctr,
+                        position=row.position,
+                        expected_ctr=round(expected, 4),
+                        missed_clicks=max(0, missed),
+                    )
+                )
         found.sort(key=lambda o: o.missed_clicks, reverse=True)
-        return Opportunities(site=site, dimension=dimension, start=start, end=end, min_impressions=min_impressions,
-                             expected_curve=EXPECTED_CTR, opportunities=found[:limit],
-                             considered=sum(1 for r in data.rows if r.impressions >= min_impressions))
+        return Opportunities(
+            site=site,
+            dimension=dimension,
+            start=start,
+            end=end,
+            min_impressions=min_impressions,
+            expected_curve=EXPECTED_CTR,
+            opportunities=found[:limit],
+            considered=sum(1 for r in data.rows if r.impressions >= min_impressions),
+        )
 
     # -- URL inspection, sitemaps -------------------------------------------
 
@@ -215,26 +275,41 @@ class SearchConsole:
         await self._spend(site, "inspect-day", INSPECTIONS_PER_DAY, window=True)
         await self._spend(site, "inspect-minute", INSPECTIONS_PER_MINUTE)
         body = {"inspectionUrl": url, "siteUrl": site, "languageCode": language}
-        result = (await self._call(lambda: self._svc.urlInspection().index().inspect(body=body), site=site)
-                  ).get("inspectionResult", {})
+        result = (await self._call(lambda: self._svc.urlInspection().index().inspect(body=body), site=site)).get(
+            "inspectionResult", {}
+        )
         index = result.get("indexStatusResult", {})
-        return Inspection(url=url, verdict=index.get("verdict", "VERDICT_UNSPECIFIED"),
-                          coverage=index.get("coverageState", ""), indexing=index.get("indexingState", ""),
-                          robots_txt=index.get("robotsTxtState", ""), page_fetch=index.get("pageFetchState", ""),
-                          last_crawl=index.get("lastCrawlTime"), google_canonical=index.get("googleCanonical"),
-                          user_canonical=index.get("userCanonical"),
-                          mobile_verdict=(result.get("mobileUsabilityResult") or {}).get("verdict"),
-                          link=result.get("inspectionResultLink"))
+        return Inspection(
+            url=url,
+            verdict=index.get("verdict", "VERDICT_UNSPECIFIED"),
+            coverage=index.get("coverageState", ""),
+            indexing=index.get("indexingState", ""),
+            robots_txt=index.get("robotsTxtState", ""),
+            page_fetch=index.get("pageFetchState", ""),
+            last_crawl=index.get("lastCrawlTime"),
+            google_canonical=index.get("googleCanonical"),
+            user_canonical=index.get("userCanonical"),
+            mobile_verdict=(result.get("mobileUsabilityResult") or {}).get("verdict"),
+            link=result.get("inspectionResultLink"),
+        )
 
     async def sitemaps(self, site: str) -> list[Sitemap]:
         data = await self._call(lambda: self._svc.sitemaps().list(siteUrl=site), site=site)
         out = []
         for s in data.get("sitemap", []):
             contents = s.get("contents") or [{}]
-            out.append(Sitemap(path=s["path"], last_submitted=s.get("lastSubmitted"),
-                               last_downloaded=s.get("lastDownloaded"), pending=bool(s.get("isPending")),
-                               errors=int(s.get("errors", 0)), warnings=int(s.get("warnings", 0)),
-                               submitted=_int(contents[0].get("submitted")), indexed=_int(contents[0].get("indexed"))))
+            out.append(
+                Sitemap(
+                    path=s["path"],
+                    last_submitted=s.get("lastSubmitted"),
+                    last_downloaded=s.get("lastDownloaded"),
+                    pending=bool(s.get("isPending")),
+                    errors=int(s.get("errors", 0)),
+                    warnings=int(s.get("warnings", 0)),
+                    submitted=_int(contents[0].get("submitted")),
+                    indexed=_int(contents[0].get("indexed")),
+                )
+            )
         return out
 
     async def submit_sitemap(self, site: str, path: str) -> None:
@@ -256,8 +331,9 @@ class SearchConsole:
             http.timeout = timeout  # httplib2 applies it to each new connection
             return execute(request)
 
-        return await blocking(run, translate=lambda e: translate_http_error(
-            e, vendor=VENDOR, auth_hint=self._auth_hint, site=site))
+        return await blocking(
+            run, translate=lambda e: translate_http_error(e, vendor=VENDOR, auth_hint=self._auth_hint, site=site)
+        )
 
 
 def translate_http_error(exc: Exception, *, vendor: str, auth_hint: str, site: str | None = None) -> AdapterError:
@@ -272,12 +348,16 @@ def property_form_hint(site: str) -> str:
     """Search Console has two property forms; a 403/404 often means the other one was meant."""
     if site.startswith("sc-domain:"):
         other = f"https://{site.removeprefix('sc-domain:')}/"
-        return (f"'{site}' is a domain property (all protocols and subdomains). If this account only has a "
-                f"URL-prefix property, use its exact URL, e.g. '{other}'. list_sites shows what the account can read.")
+        return (
+            f"'{site}' is a domain property (all protocols and subdomains). If this account only has a "
+            f"URL-prefix property, use its exact URL, e.g. '{other}'. list_sites shows what the account can read."
+        )
     host = site.split("//", 1)[-1].split("/", 1)[0]
-    return (f"'{site}' is a URL-prefix property (this exact protocol, host and path, with the trailing slash). "
-            f"If the site is verified as a domain property, use 'sc-domain:{host}'. list_sites shows what the "
-            "account can read.")
+    return (
+        f"'{site}' is a URL-prefix property (this exact protocol, host and path, with the trailing slash). "
+        f"If the site is verified as a domain property, use 'sc-domain:{host}'. list_sites shows what the "
+        "account can read."
+    )
 
 
 def _int(value: Any) -> int | None:

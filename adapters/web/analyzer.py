@@ -64,9 +64,13 @@ class PageReport(BaseModel):
     findings: list[Finding] = Field(description="Problems, most severe first (capped).")
     passed: list[str] = Field(description="Checks the page passed.")
     complete: bool = Field(True, description="False when the page did not finish loading in time.")
-    blocked: list[str] = Field(default_factory=list, description=(
-        "Destinations (host:port) the page tried to reach that are not allowed (private or loopback "
-        "addresses); nothing was sent to them."))
+    blocked: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Destinations (host:port) the page tried to reach that are not allowed (private or loopback "
+            "addresses); nothing was sent to them."
+        ),
+    )
     analyzed_at: float
 
 
@@ -125,8 +129,16 @@ class CrawlReport(BaseModel):
 
 
 class PageAnalyzer:
-    def __init__(self, browser: Browser, *, page_timeout: float = 15.0, link_concurrency: int = 8,
-                 link_timeout: float = 5.0, max_links: int = 200, transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(
+        self,
+        browser: Browser,
+        *,
+        page_timeout: float = 15.0,
+        link_concurrency: int = 8,
+        link_timeout: float = 5.0,
+        max_links: int = 200,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ):
         self.browser = browser
         self.policy = browser.policy
         self._page_timeout = page_timeout
@@ -158,7 +170,7 @@ class PageAnalyzer:
             try:
                 if request.is_navigation_request() and request.frame == page.main_frame:
                     failed.append(request.url)
-            except Exception:  # noqa: BLE001 - a request without a frame is no navigation of ours
+            except Exception:
                 pass
 
         page.on("requestfailed", on_failed)
@@ -186,9 +198,11 @@ class PageAnalyzer:
         too_big = page._mcp_too_big
         if too_big:
             page._mcp_too_big = None
-            raise InvalidRequest(f"{url} is over {too_big / 1e6:.1f} MB of HTML, past the "
-                                 f"{self.browser.max_page_bytes / 1e6:.0f} MB limit; it was not analyzed.",
-                                 hint="Analyze a smaller page.")
+            raise InvalidRequest(
+                f"{url} is over {too_big / 1e6:.1f} MB of HTML, past the "
+                f"{self.browser.max_page_bytes / 1e6:.0f} MB limit; it was not analyzed.",
+                hint="Analyze a smaller page.",
+            )
 
     async def analyze(self, url: str) -> PageReport:
         await self._checked(url)
@@ -200,29 +214,36 @@ class PageAnalyzer:
                 return await asyncio.wait_for(self._analyze(page, url, budget), budget + 5)
             except asyncio.TimeoutError:
                 page._mcp_crashed = True  # hung: do not lend this tab out again
-                raise UpstreamUnavailable(f"{url} kept the browser busy past {budget:.0f} s.",
-                                          hint="The page may run a script that never ends; try again later.") from None
+                raise UpstreamUnavailable(
+                    f"{url} kept the browser busy past {budget:.0f} s.",
+                    hint="The page may run a script that never ends; try again later.",
+                ) from None
             except AdapterError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - Playwright's errors, translated once
+            except Exception as exc:
                 if getattr(page, "_mcp_crashed", False) or "crash" in str(exc).lower():
                     page._mcp_crashed = True
-                    raise UpstreamUnavailable(f"The browser tab crashed while loading {url}.",
-                                              hint="The page may be too heavy; it was not retried.") from None
-                raise UpstreamUnavailable(f"{url} could not be loaded: {_short_error(exc)}.",
-                                          hint="Check that the URL opens in a browser.") from None
+                    raise UpstreamUnavailable(
+                        f"The browser tab crashed while loading {url}.",
+                        hint="The page may be too heavy; it was not retried.",
+                    ) from None
+                raise UpstreamUnavailable(
+                    f"{url} could not be loaded: {_short_error(exc)}.", hint="Check that the URL opens in a browser."
+                ) from None
 
     async def _analyze(self, page: Any, url: str, budget: float) -> PageReport:
         started = time.monotonic()
         response = await self._open(page, url, wait_until="domcontentloaded", timeout=budget)
         redirects = _redirects(response)
         if len(redirects) > MAX_REDIRECTS:
-            raise InvalidRequest(f"{url} redirects {len(redirects)} times (limit {MAX_REDIRECTS}).",
-                                 hint="Analyze the final URL, and fix the chain.")
+            raise InvalidRequest(
+                f"{url} redirects {len(redirects)} times (limit {MAX_REDIRECTS}).",
+                hint="Analyze the final URL, and fix the chain.",
+            )
         complete = True
         try:
             await page.wait_for_load_state("load", timeout=max(0.5, budget - (time.monotonic() - started)) * 1000)
-        except Exception:  # noqa: BLE001 - a page that never finishes loading is analyzed as it stands
+        except Exception:
             complete = False
         facts = await page.evaluate(EXTRACT)
         await page.set_viewport_size(MOBILE)
@@ -231,9 +252,15 @@ class PageAnalyzer:
         found = checks.seo(facts, response.status, redirects, headers.get("x-robots-tag"))
         found += checks.conversion(facts, mobile) + checks.speed(facts)
         if not complete:
-            found.append(Finding(check="load_incomplete", category="speed", severity="warning",
-                                 message=f"The page had not finished loading after {budget:.0f} s.",
-                                 fix="Find the request that never completes (a hanging script or tracker)."))
+            found.append(
+                Finding(
+                    check="load_incomplete",
+                    category="speed",
+                    severity="warning",
+                    message=f"The page had not finished loading after {budget:.0f} s.",
+                    fix="Find the request that never completes (a hanging script or tracker).",
+                )
+            )
         report = _report(url, response.status, redirects, facts, found, complete)
         report.blocked = page._mcp_gate.take_refused()
         return report
@@ -248,15 +275,16 @@ class PageAnalyzer:
                 hrefs = await page.evaluate("() => Array.from(document.querySelectorAll('a[href]'), a => a.href)")
             except AdapterError:
                 raise
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 raise UpstreamUnavailable(f"{url} could not be loaded: {_short_error(exc)}.") from None
             url = response.url  # the page the links were read from
         unique = list(dict.fromkeys(urldefrag(h)[0] for h in hrefs if h.startswith(("http://", "https://"))))
         todo, skipped = unique[: self._max_links], max(0, len(unique) - self._max_links)
         results = await self._statuses(todo)
         results.sort(key=lambda r: (r.ok, r.url))
-        return LinkReport(page=url, checked=len(results), broken=sum(not r.ok for r in results),
-                          links=results, skipped=skipped)
+        return LinkReport(
+            page=url, checked=len(results), broken=sum(not r.ok for r in results), links=results, skipped=skipped
+        )
 
     async def _http(self, **kwargs: Any) -> httpx.AsyncClient:
         """The server's own fetches leave through the browser's egress proxy, checked the same way."""
@@ -301,8 +329,9 @@ class PageAnalyzer:
 
     # -- screenshot ----------------------------------------------------------
 
-    async def screenshot(self, url: str, *, viewport: Literal["desktop", "mobile"], full_page: bool,
-                         max_bytes: int = 1_500_000) -> Screenshot:
+    async def screenshot(
+        self, url: str, *, viewport: Literal["desktop", "mobile"], full_page: bool, max_bytes: int = 1_500_000
+    ) -> Screenshot:
         await self._checked(url)
         size = MOBILE if viewport == "mobile" else DESKTOP
         async with self.browser.page(size) as page:
@@ -315,13 +344,16 @@ class PageAnalyzer:
                 url = response.url  # what the picture shows
             except AdapterError:
                 raise
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 raise UpstreamUnavailable(f"{url} could not be captured: {_short_error(exc)}.") from None
         if len(png) > max_bytes:
-            raise InvalidRequest(f"The screenshot is {len(png)} bytes, over the {max_bytes} byte cap.",
-                                 hint="Use viewport='mobile' or full_page=false.")
-        return Screenshot(url=url, viewport=viewport, full_page=full_page, png_base64=base64.b64encode(png).decode(),
-                          bytes=len(png))
+            raise InvalidRequest(
+                f"The screenshot is {len(png)} bytes, over the {max_bytes} byte cap.",
+                hint="Use viewport='mobile' or full_page=false.",
+            )
+        return Screenshot(
+            url=url, viewport=viewport, full_page=full_page, png_base64=base64.b64encode(png).decode(), bytes=len(png)
+        )
 
     # -- compare, crawl ------------------------------------------------------
 
@@ -329,10 +361,14 @@ class PageAnalyzer:
         fa = {f.check: f for f in a.findings}
         fb = {f.check: f for f in b.findings}
         return PageComparison(
-            a=a.final_url, b=b.final_url,
+            a=a.final_url,
+            b=b.final_url,
             better=[Delta(check=c, message=fa[c].message) for c in fa if c not in fb],
             worse=[Delta(check=c, message=fb[c].message) for c in fb if c not in fa],
-            unchanged=sorted(set(fa) & set(fb)), metrics_a=a.metrics, metrics_b=b.metrics)
+            unchanged=sorted(set(fa) & set(fb)),
+            metrics_a=a.metrics,
+            metrics_b=b.metrics,
+        )
 
     async def crawl(self, start: str, *, max_pages: int, max_depth: int, time_budget: float) -> CrawlReport:
         await self._checked(start)
@@ -365,8 +401,14 @@ class PageAnalyzer:
                 await progress(len(pages), max_pages, url)
                 continue
             reports.append(report)
-            pages.append(CrawlPage(url=report.final_url, status=report.status, title=report.title,
-                                   problems=[f.check for f in report.findings if f.severity != "info"]))
+            pages.append(
+                CrawlPage(
+                    url=report.final_url,
+                    status=report.status,
+                    title=report.title,
+                    problems=[f.check for f in report.findings if f.severity != "info"],
+                )
+            )
             await progress(len(pages), max_pages, report.final_url)
             if depth < max_depth:
                 for link in await self._internal_links(report.final_url, host):
@@ -374,10 +416,14 @@ class PageAnalyzer:
                         seen.add(link)
                         queue.append((link, depth + 1))
         repeated = Counter(p for page in pages for p in page.problems if not p.startswith("not analyzed"))
-        return CrawlReport(start=start, pages=pages, repeated=dict(repeated.most_common()),
-                           duplicate_titles=_duplicates(reports, lambda r: r.title),
-                           duplicate_descriptions=_duplicates(reports, lambda r: r.meta_description),
-                           stopped_because=stopped)
+        return CrawlReport(
+            start=start,
+            pages=pages,
+            repeated=dict(repeated.most_common()),
+            duplicate_titles=_duplicates(reports, lambda r: r.title),
+            duplicate_descriptions=_duplicates(reports, lambda r: r.meta_description),
+            stopped_because=stopped,
+        )
 
     async def _sitemap_urls(self, start: str, host: str) -> list[str]:
         import re
@@ -400,10 +446,13 @@ class PageAnalyzer:
             try:
                 await self._open(page, url, wait_until="domcontentloaded", timeout=self._budget())
                 hrefs = await page.evaluate("() => Array.from(document.querySelectorAll('a[href]'), a => a.href)")
-            except Exception:  # noqa: BLE001 - a page whose links cannot be read (or are refused) adds none
+            except Exception:
                 return []
-        return [u for u in dict.fromkeys(urldefrag(h)[0] for h in hrefs)
-                if u.startswith(("http://", "https://")) and urlsplit(u).netloc == host]
+        return [
+            u
+            for u in dict.fromkeys(urldefrag(h)[0] for h in hrefs)
+            if u.startswith(("http://", "https://")) and urlsplit(u).netloc == host
+        ]
 
 
 REFUSED = "refused: not a public address"
@@ -441,23 +490,39 @@ def _redirects(response: Any) -> list[str]:
     return chain
 
 
-def _report(url: str, status: int, redirects: list[str], facts: dict, found: list[Finding], complete: bool) -> PageReport:
+def _report(
+    url: str, status: int, redirects: list[str], facts: dict, found: list[Finding], complete: bool
+) -> PageReport:
     found.sort(key=lambda f: SEVERITY_ORDER[f.severity])
     failed = {f.check for f in found}
     perf = facts.get("perf") or {}
     return PageReport(
-        url=url, final_url=facts.get("url") or url, status=status, redirects=redirects,
-        indexable=checks.indexable(found), title=(facts.get("title") or "")[:200],
-        meta_description=(facts.get("description") or None), h1=facts.get("h1") or [],
-        canonical=facts.get("canonical"), links_internal=facts.get("links_internal", 0),
-        links_external=facts.get("links_external", 0), images=facts.get("images", 0),
-        metrics=Metrics(ttfb_ms=_r(perf.get("ttfb")), dom_content_loaded_ms=_r(perf.get("dcl")),
-                        load_ms=_r(perf.get("load")), lcp_ms=_r(perf.get("lcp")),
-                        cls=round(perf["cls"], 3) if perf.get("cls") is not None else None,
-                        transfer_bytes=perf.get("transfer"), requests=perf.get("requests")),
+        url=url,
+        final_url=facts.get("url") or url,
+        status=status,
+        redirects=redirects,
+        indexable=checks.indexable(found),
+        title=(facts.get("title") or "")[:200],
+        meta_description=(facts.get("description") or None),
+        h1=facts.get("h1") or [],
+        canonical=facts.get("canonical"),
+        links_internal=facts.get("links_internal", 0),
+        links_external=facts.get("links_external", 0),
+        images=facts.get("images", 0),
+        metrics=Metrics(
+            ttfb_ms=_r(perf.get("ttfb")),
+            dom_content_loaded_ms=_r(perf.get("dcl")),
+            load_ms=_r(perf.get("load")),
+            lcp_ms=_r(perf.get("lcp")),
+            cls=round(perf["cls"], 3) if perf.get("cls") is not None else None,
+            transfer_bytes=perf.get("transfer"),
+            requests=perf.get("requests"),
+        ),
         findings=found[:MAX_FINDINGS],
         passed=[c for group in checks.CHECKS.values() for c in group if c not in failed],
-        complete=complete, analyzed_at=time.time())
+        complete=complete,
+        analyzed_at=time.time(),
+    )
 
 
 def _duplicates(reports: list[PageReport], key) -> list[list[str]]:

@@ -22,7 +22,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator
 
-from adapters.errors import UpstreamUnavailable, Unsupported
+from adapters.errors import Unsupported, UpstreamUnavailable
 
 from .egress import EgressProxy
 from .safety import UrlPolicy
@@ -30,8 +30,15 @@ from .safety import UrlPolicy
 log = logging.getLogger("marketing_mcp.browser")
 
 DEBIAN_CHROMIUM = "/usr/lib/chromium/chromium"  # the real binary; /usr/bin/chromium is a slower wrapper
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 NO_BYPASS = "<-loopback>"  # removes Chromium's implicit proxy bypass for localhost, 127/8 and ::1
 EGRESS_ARGS = [
     f"--proxy-bypass-list={NO_BYPASS}",
@@ -44,8 +51,10 @@ EGRESS_ARGS = [
 ]
 DESKTOP = {"width": 1366, "height": 768}
 MOBILE = {"width": 390, "height": 844}
-USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36 " \
-             "marketing-mcp-page-analysis"
+USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36 "
+    "marketing-mcp-page-analysis"
+)
 
 
 def find_chromium(configured: str | None = None) -> str | None:
@@ -64,8 +73,15 @@ def find_chromium(configured: str | None = None) -> str | None:
 
 
 class Browser:
-    def __init__(self, policy: UrlPolicy, *, executable: str | None = None, pages: int = 4,
-                 max_page_bytes: int = 5_000_000, resolver=None):
+    def __init__(
+        self,
+        policy: UrlPolicy,
+        *,
+        executable: str | None = None,
+        pages: int = 4,
+        max_page_bytes: int = 5_000_000,
+        resolver=None,
+    ):
         self.policy = policy
         self._resolver = resolver
         self.egress = EgressProxy(policy, resolver=resolver)  # the launch proxy, and the link checker's
@@ -94,7 +110,8 @@ class Browser:
                 raise Unsupported(
                     "No Chromium was found for page analysis.",
                     hint="Install one: `sudo apt-get install chromium` (Debian/Ubuntu) or "
-                         "`python -m playwright install chromium`, or set settings.chromium in mcp.json.")
+                    "`python -m playwright install chromium`, or set settings.chromium in mcp.json.",
+                )
             from playwright.async_api import async_playwright  # Playwright and Chromium only on first use
 
             if self._playwright is None:
@@ -102,9 +119,11 @@ class Browser:
             args = LAUNCH_ARGS + [f"--proxy-server={await self.egress_url()}"] + EGRESS_ARGS
             try:
                 self._browser = await self._playwright.chromium.launch(executable_path=path, args=args)
-            except Exception as exc:  # noqa: BLE001 - a browser that will not start is one clear error
-                raise UpstreamUnavailable(f"Chromium at {path} did not start ({type(exc).__name__}).",
-                                          hint="Check that it runs: `" + path + " --headless --version`.") from None
+            except Exception as exc:
+                raise UpstreamUnavailable(
+                    f"Chromium at {path} did not start ({type(exc).__name__}).",
+                    hint="Check that it runs: `" + path + " --headless --version`.",
+                ) from None
             self._idle = asyncio.Queue()
             self._made = 0
 
@@ -132,7 +151,7 @@ class Browser:
             if healthy:
                 try:
                     await asyncio.wait_for(page.goto("about:blank"), 5)  # stop scripts, free memory
-                except Exception:  # noqa: BLE001
+                except Exception:
                     healthy = False
             if healthy:
                 self._idle.put_nowait(page)
@@ -141,14 +160,18 @@ class Browser:
                 self._made -= 1
                 try:
                     await asyncio.wait_for(page.context.close(), 5)
-                except Exception:  # noqa: BLE001 - a dead tab may not even close cleanly
+                except Exception:
                     pass
 
     async def _new_page(self) -> Any:
         gate = await EgressProxy(self.policy, resolver=self._resolver).start()
-        context = await self._browser.new_context(user_agent=USER_AGENT, viewport=DESKTOP,
-                                                  service_workers="block", java_script_enabled=True,
-                                                  proxy={"server": gate.url, "bypass": NO_BYPASS})
+        context = await self._browser.new_context(
+            user_agent=USER_AGENT,
+            viewport=DESKTOP,
+            service_workers="block",
+            java_script_enabled=True,
+            proxy={"server": gate.url, "bypass": NO_BYPASS},
+        )
         page = await context.new_page()
         page._mcp_gate = gate
         page._mcp_too_big = None
@@ -189,7 +212,7 @@ class Browser:
         if self._browser is not None:
             try:
                 await self._browser.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
         if self._playwright is not None:
             await self._playwright.stop()

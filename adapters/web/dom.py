@@ -21,7 +21,10 @@ _HELPERS = r"""
   };
 """
 
-EXTRACT = "async () => {\n" + _HELPERS + r"""
+EXTRACT = (
+    "async () => {\n"
+    + _HELPERS
+    + r"""
   const meta = (name) => { const m = document.querySelector(`meta[name="${name}" i]`); return m ? m.getAttribute("content") : null; };
   const prop = (p) => { const m = document.querySelector(`meta[property="${p}" i]`); return m ? m.getAttribute("content") : null; };
   const here = location.host;
@@ -78,6 +81,7 @@ EXTRACT = "async () => {\n" + _HELPERS + r"""
   };
 }
 """
+)
 
 # The primary call to action only, re-measured after the viewport changes (media queries apply).
 CTA = "() => {\n" + _HELPERS + "\n  return {cta: ctaOf(), viewport_height: window.innerHeight};\n}"

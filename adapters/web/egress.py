@@ -47,8 +47,9 @@ async def system_resolver(host: str, port: int) -> list[str]:
 class EgressProxy:
     """One listener on 127.0.0.1; ``refused`` lists the destinations it turned away (newest last)."""
 
-    def __init__(self, policy: UrlPolicy, *, resolver: Resolver | None = None,
-                 connect_timeout: float = CONNECT_TIMEOUT):
+    def __init__(
+        self, policy: UrlPolicy, *, resolver: Resolver | None = None, connect_timeout: float = CONNECT_TIMEOUT
+    ):
         self.policy = policy
         self._resolve = resolver or system_resolver
         self._connect_timeout = connect_timeout
@@ -116,7 +117,8 @@ class EgressProxy:
             try:
                 # The literal address that was checked: no name reaches the socket layer.
                 reader, writer = await asyncio.wait_for(
-                    asyncio.open_connection(address, port, limit=MAX_HEAD), self._connect_timeout)
+                    asyncio.open_connection(address, port, limit=MAX_HEAD), self._connect_timeout
+                )
             except (OSError, asyncio.TimeoutError) as exc:
                 error = exc
                 continue
@@ -175,7 +177,7 @@ class EgressProxy:
             if first:
                 upstream.write(first)
             await _relay(reader, writer, up_reader, upstream, rewrite_response=bool(first))
-        except Exception:  # noqa: BLE001 - one broken connection never takes the proxy down
+        except Exception:
             log.debug("egress connection failed", exc_info=True)
         finally:
             for w in (writer, upstream):
@@ -222,8 +224,11 @@ async def _answer(writer: asyncio.StreamWriter, status: int, text: str, *, refus
     body = text.encode()
     reason = {400: "Bad Request", 403: "Forbidden", 502: "Bad Gateway"}[status]
     extra = f"{REFUSED_HEADER}: refused\r\n" if refused else ""
-    writer.write(f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\n{extra}"
-                 f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+    writer.write(
+        f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\n{extra}"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+        + body
+    )
     try:
         await writer.drain()
     except ConnectionError:
@@ -247,8 +252,10 @@ async def _relay(client_r, client_w, up_r, up_w, *, rewrite_response: bool) -> N
             dst.write(data)
             await dst.drain()
 
-    tasks = [asyncio.ensure_future(pump(client_r, up_w, False)),
-             asyncio.ensure_future(pump(up_r, client_w, rewrite_response))]
+    tasks = [
+        asyncio.ensure_future(pump(client_r, up_w, False)),
+        asyncio.ensure_future(pump(up_r, client_w, rewrite_response)),
+    ]
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -267,4 +274,3 @@ def _closing(head: bytes) -> bytes:
         return head
     kept = [raw for raw in rest.split(b"\r\n") if raw and raw.split(b":", 1)[0].strip().lower() not in HOP_HEADERS]
     return b"\r\n".join([line, *kept, b"Connection: close"]) + b"\r\n\r\n"
-

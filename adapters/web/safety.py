@@ -20,8 +20,10 @@ from urllib.parse import urlsplit
 from adapters.errors import InvalidRequest, PermissionDenied
 
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
-ALLOW_HINT = ("Only public sites can be analyzed. A client that needs an internal or local site lists its host "
-              "(or host:port) in the page-analysis settings (allowed_hosts) in mcp.json.")
+ALLOW_HINT = (
+    "Only public sites can be analyzed. A client that needs an internal or local site lists its host "
+    "(or host:port) in the page-analysis settings (allowed_hosts) in mcp.json."
+)
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -93,8 +95,10 @@ class UrlPolicy:
         """(scheme, host, port) of an http(s) URL, or InvalidRequest."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
-            raise InvalidRequest(f"Only http and https URLs can be analyzed, not '{parts.scheme or 'no scheme'}:'.",
-                                 hint="Pass a full http(s) URL.")
+            raise InvalidRequest(
+                f"Only http and https URLs can be analyzed, not '{parts.scheme or 'no scheme'}:'.",
+                hint="Pass a full http(s) URL.",
+            )
         host = parts.hostname or ""
         if not host:
             raise InvalidRequest(f"'{url[:200]}' has no host.", hint="Pass a full http(s) URL.")

@@ -44,8 +44,9 @@ class PostRef:
 
 def busy(d: Director, url: str) -> bool:
     """Cooling down, or already being changed by a loop of this run: leave the page alone."""
-    return d.cooling(url) or any(s.object == url and not s.data.get("closed")
-                                 for s in d.store.steps(d.run_id, kind="change"))
+    return d.cooling(url) or any(
+        s.object == url and not s.data.get("closed") for s in d.store.steps(d.run_id, kind="change")
+    )
 
 
 async def post_for(d: Director, url: str) -> PostRef | None:
@@ -87,8 +88,10 @@ async def expected_curve(d: Director) -> dict[str, float]:
     """The expected CTR per position, as the search-console server publishes it."""
     if "expected_curve" not in d.memory:
         end = d.today - timedelta(days=SEARCH_LAG)
-        found = await d.read("search-console.ctr_opportunities", {
-            "start": (end - timedelta(days=6)).isoformat(), "end": end.isoformat(), "dimension": "page", "limit": 1})
+        found = await d.read(
+            "search-console.ctr_opportunities",
+            {"start": (end - timedelta(days=6)).isoformat(), "end": end.isoformat(), "dimension": "page", "limit": 1},
+        )
         d.memory["expected_curve"] = {str(k): v for k, v in found["expected_curve"].items()}
     return d.memory["expected_curve"]
 
@@ -96,9 +99,18 @@ async def expected_curve(d: Director) -> dict[str, float]:
 async def daily_ratios(d: Director, start: date, end: date, url: str, curve: dict[str, float]) -> dict[str, float]:
     """Per day, log(CTR / the CTR expected at the day's average position) of one page."""
     positions = sorted(int(k) for k in curve)
-    rows = (await d.read("search-console.search_analytics", {
-        "start": start.isoformat(), "end": end.isoformat(), "dimensions": ["date"], "limit": 100,
-        "filters": [{"dimension": "page", "expression": url}]}))["rows"]
+    rows = (
+        await d.read(
+            "search-console.search_analytics",
+            {
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "dimensions": ["date"],
+                "limit": 100,
+                "filters": [{"dimension": "page", "expression": url}],
+            },
+        )
+    )["rows"]
     out = {}
     for row in rows:
         if row["impressions"]:
@@ -107,12 +119,15 @@ async def daily_ratios(d: Director, start: date, end: date, url: str, curve: dic
     return out
 
 
-async def judge_snippet_change(d: Director, loop: str, url: str, changed: date, look: int,
-                               controls: list[str], curve: dict[str, float]) -> Decision:
+async def judge_snippet_change(
+    d: Director, loop: str, url: str, changed: date, look: int, controls: list[str], curve: dict[str, float]
+) -> Decision:
     """The page's CTR against the CTR expected at its position, before and after the change, net of the same
     measure on untouched control pages over the same days."""
-    windows = ((changed - timedelta(days=BEFORE_DAYS), changed - timedelta(days=1)),
-               (changed + timedelta(days=1), d.today - timedelta(days=SEARCH_LAG)))
+    windows = (
+        (changed - timedelta(days=BEFORE_DAYS), changed - timedelta(days=1)),
+        (changed + timedelta(days=1), d.today - timedelta(days=SEARCH_LAG)),
+    )
     values = []
     for first, last in windows:
         mine = await daily_ratios(d, first, last, url, curve)
@@ -123,17 +138,27 @@ async def judge_snippet_change(d: Director, loop: str, url: str, changed: date, 
             net.append(value - (sum(base) / len(base) if base else 0.0))
             d.store.measure(d.run_id, loop, url, "CTR vs expected", day, math.exp(value), role="treated")
             if base:
-                d.store.measure(d.run_id, loop, url, "CTR vs expected", day, math.exp(sum(base) / len(base)),
-                                role="control")
+                d.store.measure(
+                    d.run_id, loop, url, "CTR vs expected", day, math.exp(sum(base) / len(base)), role="control"
+                )
         values.append(net)
-    return daily_effect(values[0], values[1], look=look, max_looks=len(LOOKS),
-                        subject="the page's CTR against the CTR expected at its position, net of untouched pages,")
+    return daily_effect(
+        values[0],
+        values[1],
+        look=look,
+        max_looks=len(LOOKS),
+        subject="the page's CTR against the CTR expected at its position, net of untouched pages,",
+    )
 
 
 async def control_pages(d: Director, start: date, end: date, exclude: str) -> list[str]:
     """Untouched pages to measure the same days on: the busiest ones no loop of this run has changed."""
-    rows = (await d.read("search-console.search_analytics", {
-        "start": start.isoformat(), "end": end.isoformat(), "dimensions": ["page"], "limit": 20}))["rows"]
+    rows = (
+        await d.read(
+            "search-console.search_analytics",
+            {"start": start.isoformat(), "end": end.isoformat(), "dimensions": ["page"], "limit": 20},
+        )
+    )["rows"]
     changed = {s.object for s in d.store.steps(d.run_id) if s.kind == "change"}
     return [r["keys"]["page"] for r in rows if r["keys"]["page"] not in changed | {exclude}][:CONTROLS]
 
@@ -141,22 +166,40 @@ async def control_pages(d: Director, start: date, end: date, exclude: str) -> li
 async def judging_facts(d: Director, url: str) -> dict:
     """What a page change will be judged with, fixed when it is made: the control pages and the CTR curve."""
     end = d.today - timedelta(days=SEARCH_LAG)
-    return {"controls": await control_pages(d, end - timedelta(days=BEFORE_DAYS), end, url),
-            "curve": await expected_curve(d)}
+    return {
+        "controls": await control_pages(d, end - timedelta(days=BEFORE_DAYS), end, url),
+        "curve": await expected_curve(d),
+    }
 
 
-async def apply_fields(d: Director, key: str, *, loop: str, post: PostRef, fields: dict, kind: str = "change",
-                       data: dict | None = None) -> dict | None:
+async def apply_fields(
+    d: Director, key: str, *, loop: str, post: PostRef, fields: dict, kind: str = "change", data: dict | None = None
+) -> dict | None:
     """Set a published post's fields so that the public page shows them: Webflow stages an edit of a live
     item until the item is published again, WordPress shows it at once."""
     args = {"post_id": post.id, "kind": post.kind, **fields}
-    done = await d.write(key, loop=loop, object=post.url, tool=f"{post.server}.update_post", args=args, kind=kind,
-                         applied=lambda: has_fields(d, post, args), data={"post": post.__dict__, **(data or {})})
+    done = await d.write(
+        key,
+        loop=loop,
+        object=post.url,
+        tool=f"{post.server}.update_post",
+        args=args,
+        kind=kind,
+        applied=lambda: has_fields(d, post, args),
+        data={"post": post.__dict__, **(data or {})},
+    )
     if done is None or post.server != "webflow":
         return done
-    published = await d.write(f"{key}:publish", loop=loop, object=post.url, tool="webflow.publish",
-                              args={"post_id": post.id, "kind": post.kind}, kind="publish", part_of=key,
-                              applied=lambda: _live(d, post, fields))
+    published = await d.write(
+        f"{key}:publish",
+        loop=loop,
+        object=post.url,
+        tool="webflow.publish",
+        args={"post_id": post.id, "kind": post.kind},
+        kind="publish",
+        part_of=key,
+        applied=lambda: _live(d, post, fields),
+    )
     return done if published is not None else None
 
 
@@ -188,16 +231,28 @@ async def follow_change(d: Director, loop: str, step: Step) -> None:
     if decision.verdict in ("rollback", "inconclusive"):
         await restore(d, loop, key, url, data)
     d.cool(url)
-    d.store.put_step(d.run_id, key, loop=loop, object=url, kind="change", status=StepStatus.DONE,
-                     data={**data, "closed": decision.verdict}, result=step.result)
+    d.store.put_step(
+        d.run_id,
+        key,
+        loop=loop,
+        object=url,
+        kind="change",
+        status=StepStatus.DONE,
+        data={**data, "closed": decision.verdict},
+        result=step.result,
+    )
 
 
 async def restore(d: Director, loop: str, key: str, url: str, data: dict) -> None:
     """Put back exactly the fields the change replaced (the snapshot taken before it)."""
     before = d.store.snapshot_of(d.run_id, key) or {}
     fields = {f: before.get(f) or "" for f in data["args"] if f in before}
-    if await apply_fields(d, f"{key}:rollback", loop=loop, post=PostRef(**data["post"]), fields=fields,
-                          kind="rollback") is not None:
+    if (
+        await apply_fields(
+            d, f"{key}:rollback", loop=loop, post=PostRef(**data["post"]), fields=fields, kind="rollback"
+        )
+        is not None
+    ):
         d.note(f"{loop}: restored the previous fields of {url}")
 
 

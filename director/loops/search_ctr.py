@@ -23,9 +23,16 @@ class SearchCtrLoop(PageLoop):
 
     async def _detect(self, d: Director) -> None:
         end = d.today - timedelta(days=SEARCH_LAG)
-        found = await d.read("search-console.ctr_opportunities", {
-            "start": (end - timedelta(days=WINDOW - 1)).isoformat(), "end": end.isoformat(), "dimension": "page",
-            "min_impressions": d.policy.min_impressions, "limit": 10})
+        found = await d.read(
+            "search-console.ctr_opportunities",
+            {
+                "start": (end - timedelta(days=WINDOW - 1)).isoformat(),
+                "end": end.isoformat(),
+                "dimension": "page",
+                "min_impressions": d.policy.min_impressions,
+                "limit": 10,
+            },
+        )
         started = 0
         for opp in found["opportunities"]:
             url = opp["keys"]["page"]
@@ -35,20 +42,40 @@ class SearchCtrLoop(PageLoop):
             post = await post_for(d, url)
             if post is None:
                 continue
-            d.say(f"   {url}: CTR {opp['ctr']:.1%} at position {opp['position']:.1f} where "
-                  f"{opp['expected_ctr']:.1%} is expected ({opp['missed_clicks']} clicks missed in {WINDOW} days)")
+            d.say(
+                f"   {url}: CTR {opp['ctr']:.1%} at position {opp['position']:.1f} where "
+                f"{opp['expected_ctr']:.1%} is expected ({opp['missed_clicks']} clicks missed in {WINDOW} days)"
+            )
             before = await snippet_of(d, post)
             d.store.snapshot(d.run_id, key, url, before)
-            queries = await d.read("search-console.search_analytics", {
-                "start": (end - timedelta(days=WINDOW - 1)).isoformat(), "end": end.isoformat(),
-                "dimensions": ["query"], "filters": [{"dimension": "page", "expression": url}], "limit": 5})
-            snippet = await d.planner.snippet(PageContext(
-                url=url, title=before["title"] or post.title, seo_title=before["seo_title"],
-                meta_description=before["meta_description"], queries=[r["keys"]["query"] for r in queries["rows"]]))
+            queries = await d.read(
+                "search-console.search_analytics",
+                {
+                    "start": (end - timedelta(days=WINDOW - 1)).isoformat(),
+                    "end": end.isoformat(),
+                    "dimensions": ["query"],
+                    "filters": [{"dimension": "page", "expression": url}],
+                    "limit": 5,
+                },
+            )
+            snippet = await d.planner.snippet(
+                PageContext(
+                    url=url,
+                    title=before["title"] or post.title,
+                    seo_title=before["seo_title"],
+                    meta_description=before["meta_description"],
+                    queries=[r["keys"]["query"] for r in queries["rows"]],
+                )
+            )
             facts = await judging_facts(d, url)
-            done = await apply_fields(d, key, loop=NAME, post=post, data={"before": before, "opportunity": opp, **facts},
-                                      fields={"seo_title": snippet.seo_title,
-                                              "meta_description": snippet.meta_description})
+            done = await apply_fields(
+                d,
+                key,
+                loop=NAME,
+                post=post,
+                data={"before": before, "opportunity": opp, **facts},
+                fields={"seo_title": snippet.seo_title, "meta_description": snippet.meta_description},
+            )
             started += 1
             if done is not None:
                 d.note(f"{NAME}: rewrote the snippet of {url}: '{snippet.seo_title}'")

@@ -42,9 +42,13 @@ class VendorRouter:
     ``method_not_allowed`` hook a method miss is a ``not_found``.
     """
 
-    def __init__(self, routes: Sequence[VendorRoute], *,
-                 not_found: Callable[[str, str], Exception],
-                 method_not_allowed: Callable[[str, str, list[str]], Exception] | None = None) -> None:
+    def __init__(
+        self,
+        routes: Sequence[VendorRoute],
+        *,
+        not_found: Callable[[str, str], Exception],
+        method_not_allowed: Callable[[str, str, list[str]], Exception] | None = None,
+    ) -> None:
         self.routes = list(routes)
         self.not_found = not_found
         self.method_not_allowed = method_not_allowed

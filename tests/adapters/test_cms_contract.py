@@ -53,8 +53,9 @@ async def test_the_full_publishing_round_trip(cms):
         assert draft.status == "draft" and draft.title == title
 
         seo_title = unique("Better SEO title")
-        updated = await cms.update_post(draft.id, "post", PostFields(
-            seo_title=seo_title, meta_description="A description that sells the click."))
+        updated = await cms.update_post(
+            draft.id, "post", PostFields(seo_title=seo_title, meta_description="A description that sells the click.")
+        )
         assert updated.seo_title == seo_title
         assert updated.meta_description == "A description that sells the click."
         assert (await cms.get_post(draft.id, "post")).seo_title == seo_title
@@ -103,8 +104,9 @@ async def test_unknown_ids_are_not_found(cms):
 
 
 async def test_a_draft_is_not_public(cms):
-    draft = await cms.create_draft("post", PostFields(title=unique("Secret draft"), body="<p>not yet</p>",
-                                                      slug=f"secret-{uuid.uuid4().hex[:8]}"))
+    draft = await cms.create_draft(
+        "post", PostFields(title=unique("Secret draft"), body="<p>not yet</p>", slug=f"secret-{uuid.uuid4().hex[:8]}")
+    )
     try:
         found = await cms.list_posts("post", status="published", search=draft.title, cursor=None, limit=10)
         assert found.items == []

@@ -16,8 +16,7 @@ import httpx
 import pytest
 
 from adapters.cms.base import PostFields, how_confirmed
-from adapters.errors import OutcomeUnknown, UpstreamUnavailable
-from adapters.errors import NotApplied
+from adapters.errors import NotApplied, OutcomeUnknown, UpstreamUnavailable
 from adapters.timing import deadline_after
 from suite.config import parse_config
 from suite.wiring import ADAPTERS, Wiring
@@ -43,8 +42,10 @@ def faults(signed_in):
 
 @pytest.fixture
 async def draft(cms, faults):
-    post = await cms.create_draft("post", PostFields(title=f"Outcome {uuid.uuid4().hex[:8]}", body="<p>x</p>",
-                                                     slug=f"outcome-{uuid.uuid4().hex[:8]}"))
+    post = await cms.create_draft(
+        "post",
+        PostFields(title=f"Outcome {uuid.uuid4().hex[:8]}", body="<p>x</p>", slug=f"outcome-{uuid.uuid4().hex[:8]}"),
+    )
     yield post
     faults.clear()
     await cms.delete(post.id, "post", force=True)
@@ -123,7 +124,11 @@ async def test_unpublish_applied_with_every_answer_lost_is_reported_draft(cms, f
 
 async def test_update_applied_with_every_answer_lost_is_reported_with_the_new_values(cms, faults, draft):
     method = "POST" if cms.vendor == "wordpress" else "PATCH"
-    route = f"/wp-json/wp/v2/posts/{draft.id}" if cms.vendor == "wordpress" else f"/webflow/v2/collections/*/items/{draft.id}"
+    route = (
+        f"/wp-json/wp/v2/posts/{draft.id}"
+        if cms.vendor == "wordpress"
+        else f"/webflow/v2/collections/*/items/{draft.id}"
+    )
     faults.add("drop_after", method=method, path=route)
     post = await cms.update_post(draft.id, "post", PostFields(seo_title="Lost but landed", body="<p>new</p>"))
     assert post.seo_title == "Lost but landed" and post.body == "<p>new</p>" and how_confirmed(post)
@@ -144,7 +149,6 @@ async def test_schedule_applied_with_every_answer_lost_is_reported_scheduled(sig
         await adapter.delete(post.id, "post", force=True)
     finally:
         await adapter.aclose()
-
 
 
 class LosingTransport(httpx.AsyncHTTPTransport):
@@ -198,11 +202,20 @@ async def test_an_update_on_a_real_wordpress_whose_answer_is_lost_reads_back_its
     transport = LosingTransport(f"/wp/v2/posts/{draft.id}", applied=True)
     lossy = await ADAPTERS["wordpress"](Wiring(parse_config(raw), "real", "wordpress", transport=transport))
     try:
-        fields = PostFields(title="Réal & <new> title", body="<p>Second <em>version</em>.</p>\n<p>Two.</p>",
-                            excerpt="Short & sweet", seo_title="SEO ✓", meta_description="Sells the click.")
+        fields = PostFields(
+            title="Réal & <new> title",
+            body="<p>Second <em>version</em>.</p>\n<p>Two.</p>",
+            excerpt="Short & sweet",
+            seo_title="SEO ✓",
+            meta_description="Sells the click.",
+        )
         post = await lossy.update_post(draft.id, "post", fields)
         assert transport.sent == 1 and how_confirmed(post)
-        assert (post.title, post.seo_title, post.meta_description) == ("Réal & <new> title", "SEO ✓", "Sells the click.")
+        assert (post.title, post.seo_title, post.meta_description) == (
+            "Réal & <new> title",
+            "SEO ✓",
+            "Sells the click.",
+        )
     finally:
         await plain.delete(draft.id, "post", force=True)
         await plain.aclose()

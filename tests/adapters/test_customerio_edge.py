@@ -14,10 +14,24 @@ import httpx
 import pytest
 import respx
 
-from adapters.errors import AuthError, InvalidRequest, NotFound, OutcomeUnknown, RateLimited, Unsupported, \
-    UpstreamUnavailable
-from adapters.esp.base import CAP_AB_SUBJECT, CAP_PROXY_OPENS, CAP_TAGS, CAP_TEST_SEND, ABTest, CampaignFields, \
-    ContactUpsert
+from adapters.errors import (
+    AuthError,
+    InvalidRequest,
+    NotFound,
+    OutcomeUnknown,
+    RateLimited,
+    Unsupported,
+    UpstreamUnavailable,
+)
+from adapters.esp.base import (
+    CAP_AB_SUBJECT,
+    CAP_PROXY_OPENS,
+    CAP_TAGS,
+    CAP_TEST_SEND,
+    ABTest,
+    CampaignFields,
+    ContactUpsert,
+)
 from adapters.esp.customerio import BATCH_BYTES, CustomerIO, classify_customerio_error, parse_customerio_error
 from adapters.http import HttpService, Upstream
 
@@ -29,18 +43,34 @@ AUTH_HINT = "Run `marketing-mcp auth login customerio --client acme`."
 HTML = '<p>Fresh beans. <a href="http://127.0.0.1:8765/shop/">Shop</a></p>'
 
 
-def make_cio(clock, app_base: str = APP, track_base: str = TRACK, *, app_key: str = APP_KEY,
-             site: str = SITE, track_key: str = TRACK_KEY, pace=None) -> CustomerIO:
+def make_cio(
+    clock,
+    app_base: str = APP,
+    track_base: str = TRACK,
+    *,
+    app_key: str = APP_KEY,
+    site: str = SITE,
+    track_key: str = TRACK_KEY,
+    pace=None,
+) -> CustomerIO:
     def service(api: str, base: str, **auth) -> HttpService:
-        http = HttpService(Upstream("Customer.io", f"{api}, workspace of client 'acme'", AUTH_HINT), base_url=base,
-                           parse_error=parse_customerio_error, classify=classify_customerio_error, clock=clock,
-                           rng=random.Random(7), **auth)
+        http = HttpService(
+            Upstream("Customer.io", f"{api}, workspace of client 'acme'", AUTH_HINT),
+            base_url=base,
+            parse_error=parse_customerio_error,
+            classify=classify_customerio_error,
+            clock=clock,
+            rng=random.Random(7),
+            **auth,
+        )
         if pace is not None:
             http.client.event_hooks["request"].append(pace)
         return http
 
-    return CustomerIO(service("App API", app_base, headers={"Authorization": f"Bearer {app_key}"}),
-                      service("Track API", track_base, auth=httpx.BasicAuth(site, track_key)))
+    return CustomerIO(
+        service("App API", app_base, headers={"Authorization": f"Bearer {app_key}"}),
+        service("Track API", track_base, auth=httpx.BasicAuth(site, track_key)),
+    )
 
 
 @pytest.fixture
@@ -57,15 +87,33 @@ async def cio(api, clock):
 
 
 def newsletter(nid: int = 42, *, sent_at: int | None = None, name: str = "Roast day", segments=(7,)) -> dict:
-    return {"id": nid, "deduplicate_id": f"{nid}:1", "type": "email", "content_ids": [nid * 10 + 1], "name": name,
-            "sent_at": sent_at, "created": 1_700_000_000, "updated": 1_700_000_000, "tags": [],
-            "recipient_segment_ids": list(segments)}
+    return {
+        "id": nid,
+        "deduplicate_id": f"{nid}:1",
+        "type": "email",
+        "content_ids": [nid * 10 + 1],
+        "name": name,
+        "sent_at": sent_at,
+        "created": 1_700_000_000,
+        "updated": 1_700_000_000,
+        "tags": [],
+        "recipient_segment_ids": list(segments),
+    }
 
 
 def content(nid: int = 42, index: int = 1, subject: str = "Your roast ships Tuesday", body: str = HTML) -> dict:
-    return {"id": nid * 10 + index, "newsletter_id": nid, "subject": subject, "body": body,
-            "from": "Northwind Coffee <hello@northwind.coffee>", "from_id": 1, "reply_to": "hello@northwind.coffee",
-            "reply_to_id": 1, "preheader_text": "Fresh", "type": "email"}
+    return {
+        "id": nid * 10 + index,
+        "newsletter_id": nid,
+        "subject": subject,
+        "body": body,
+        "from": "Northwind Coffee <hello@northwind.coffee>",
+        "from_id": 1,
+        "reply_to": "hello@northwind.coffee",
+        "reply_to_id": 1,
+        "preheader_text": "Fresh",
+        "type": "email",
+    }
 
 
 def mock_newsletter(api, nid: int = 42, **kwargs) -> respx.Route:
@@ -80,17 +128,24 @@ def series(**counts: list[int]) -> dict:
 # -- error bodies -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("body, expected", [
-    ({"meta": {"error": "Customer not found."}}, ("", "Customer not found.")),
-    ({"meta": {"errors": ["email is invalid", "id is missing"]}}, ("", "email is invalid; id is missing")),
-    ({"errors": [{"detail": "subscription_topic_id is required"}]}, ("", "subscription_topic_id is required")),
-    ({"errors": [{"reason": "required", "field": "identifiers", "message": "one identifier"}]},
-     ("required", "identifiers: one identifier")),
-    ({"errors": [{"detail": "Errors were found", "source": {"pointer": "/data"}, "status": "422"}]},
-     ("", "Errors were found")),
-    ("<html>Bad Gateway</html>", ("", "")),
-    ([1, 2], ("", "")),
-])
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ({"meta": {"error": "Customer not found."}}, ("", "Customer not found.")),
+        ({"meta": {"errors": ["email is invalid", "id is missing"]}}, ("", "email is invalid; id is missing")),
+        ({"errors": [{"detail": "subscription_topic_id is required"}]}, ("", "subscription_topic_id is required")),
+        (
+            {"errors": [{"reason": "required", "field": "identifiers", "message": "one identifier"}]},
+            ("required", "identifiers: one identifier"),
+        ),
+        (
+            {"errors": [{"detail": "Errors were found", "source": {"pointer": "/data"}, "status": "422"}]},
+            ("", "Errors were found"),
+        ),
+        ("<html>Bad Gateway</html>", ("", "")),
+        ([1, 2], ("", "")),
+    ],
+)
 def test_every_error_shape_is_read(body, expected):
     response = httpx.Response(400, json=body) if not isinstance(body, str) else httpx.Response(502, text=body)
     assert parse_customerio_error(response) == expected
@@ -116,25 +171,34 @@ async def test_track_calls_use_basic_auth(api, cio):
     await cio.upsert_contacts("people", [ContactUpsert(email="ada@northwind.coffee")])
     sent = batch.calls.last.request
     assert sent.headers["Authorization"] == httpx.BasicAuth(SITE, TRACK_KEY)._auth_header
-    assert json.loads(sent.content) == {"batch": [{"type": "person", "identifiers": {"email": "ada@northwind.coffee"},
-                                                   "action": "identify", "attributes": {}}]}
+    assert json.loads(sent.content) == {
+        "batch": [
+            {"type": "person", "identifiers": {"email": "ada@northwind.coffee"}, "action": "identify", "attributes": {}}
+        ]
+    }
 
 
 # -- retries, garbage, lost responses -----------------------------------------------------------
 
 
 async def test_a_5xx_on_a_read_is_retried(api, cio, clock):
-    route = api.get(f"{APP}segments").mock(side_effect=[
-        httpx.Response(503, json={"meta": {"error": "Service Unavailable"}}),
-        httpx.Response(200, json={"segments": [{"id": 7, "name": "VIP", "type": "manual"}]})])
+    route = api.get(f"{APP}segments").mock(
+        side_effect=[
+            httpx.Response(503, json={"meta": {"error": "Service Unavailable"}}),
+            httpx.Response(200, json={"segments": [{"id": 7, "name": "VIP", "type": "manual"}]}),
+        ]
+    )
     assert [s.name for s in await cio.list_segments("people")] == ["VIP"]
     assert route.call_count == 2 and len(clock.sleeps) == 1
 
 
 async def test_429_with_retry_after_waits_that_long(api, cio, clock):
-    route = api.get(f"{APP}segments").mock(side_effect=[
-        httpx.Response(429, headers={"Retry-After": "1"}, json={"meta": {"error": "over the 10-per-second limit"}}),
-        httpx.Response(200, json={"segments": []})])
+    route = api.get(f"{APP}segments").mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "1"}, json={"meta": {"error": "over the 10-per-second limit"}}),
+            httpx.Response(200, json={"segments": []}),
+        ]
+    )
     assert await cio.list_segments("people") == []
     assert route.call_count == 2 and clock.sleeps == [1.0]
 
@@ -147,8 +211,9 @@ async def test_429_beyond_the_deadline_is_rate_limited(api, cio, clock):
 
 
 async def test_a_body_that_is_not_json_is_upstream_unavailable(api, cio):
-    api.get(f"{APP}newsletters/42").respond(200, content=b'{"newsletter": {"id": 4',
-                                            headers={"Content-Type": "application/json"})
+    api.get(f"{APP}newsletters/42").respond(
+        200, content=b'{"newsletter": {"id": 4', headers={"Content-Type": "application/json"}
+    )
     with pytest.raises(UpstreamUnavailable):
         await cio.get_campaign("42")
 
@@ -168,8 +233,9 @@ async def test_a_send_answered_with_a_5xx_that_went_out_is_not_sent_again(api, c
 
 
 async def test_a_lost_send_that_did_not_go_out_is_reported_unsent_not_sent_again(api, cio):
-    send = api.post(f"{APP}newsletters/42/send").mock(side_effect=[
-        httpx.ReadError("connection reset"), httpx.Response(200, json={"newsletter": newsletter()})])
+    send = api.post(f"{APP}newsletters/42/send").mock(
+        side_effect=[httpx.ReadError("connection reset"), httpx.Response(200, json={"newsletter": newsletter()})]
+    )
     state = mock_newsletter(api, sent_at=None)
     with pytest.raises(UpstreamUnavailable) as caught:
         await cio.send("42")
@@ -182,8 +248,9 @@ GARBLED = b'{"newsletter": {"id": 4'
 
 
 async def test_a_garbled_answer_to_a_send_is_sent_only_if_the_newsletter_reads_sent(api, cio):
-    send = api.post(f"{APP}newsletters/42/send").respond(200, content=GARBLED,
-                                                         headers={"Content-Type": "application/json"})
+    send = api.post(f"{APP}newsletters/42/send").respond(
+        200, content=GARBLED, headers={"Content-Type": "application/json"}
+    )
     state = mock_newsletter(api, sent_at=None)
     with pytest.raises(UpstreamUnavailable) as caught:
         await cio.send("42")
@@ -194,17 +261,21 @@ async def test_a_garbled_answer_to_a_send_is_sent_only_if_the_newsletter_reads_s
 
 
 async def test_a_429_on_a_send_beyond_the_deadline_fails_at_once_with_one_request(api, cio, clock):
-    send = api.post(f"{APP}newsletters/42/send").respond(429, headers={"Retry-After": "120"},
-                                                         json={"meta": {"error": "slow down"}})
+    send = api.post(f"{APP}newsletters/42/send").respond(
+        429, headers={"Retry-After": "120"}, json={"meta": {"error": "slow down"}}
+    )
     with pytest.raises(RateLimited) as caught:
         await cio.send("42")
     assert caught.value.retry_after == 120 and send.call_count == 1 and clock.sleeps == []
 
 
 async def test_a_garbled_answer_to_a_schedule_is_checked_by_setting_the_time_again(api, cio):
-    route = api.post(f"{APP}newsletters/42/schedule").mock(side_effect=[
-        httpx.Response(200, content=GARBLED, headers={"Content-Type": "application/json"}),
-        httpx.Response(200, json={"newsletter": newsletter()})])
+    route = api.post(f"{APP}newsletters/42/schedule").mock(
+        side_effect=[
+            httpx.Response(200, content=GARBLED, headers={"Content-Type": "application/json"}),
+            httpx.Response(200, json={"newsletter": newsletter()}),
+        ]
+    )
     mock_newsletter(api)
     when = datetime(2030, 5, 1, 9, 30, tzinfo=timezone.utc)
     assert (await cio.schedule("42", when)).scheduled_for == when and route.call_count == 2
@@ -223,8 +294,9 @@ async def test_a_lost_send_whose_state_cannot_be_read_stays_unknown(api, cio):
 
 
 async def test_sending_a_sent_newsletter_is_refused_naming_the_state(api, cio):
-    api.post(f"{APP}newsletters/42/send").respond(400, json={"errors": [
-        {"detail": "The newsletter has already been sent (it is sent)."}]})
+    api.post(f"{APP}newsletters/42/send").respond(
+        400, json={"errors": [{"detail": "The newsletter has already been sent (it is sent)."}]}
+    )
     with pytest.raises(InvalidRequest) as caught:
         await cio.send("42")
     assert "already been sent" in caught.value.message
@@ -232,40 +304,59 @@ async def test_sending_a_sent_newsletter_is_refused_naming_the_state(api, cio):
 
 async def test_a_lost_create_that_happened_is_not_sent_again(api, cio):
     api.get(f"{APP}segments/7").respond(json={"segment": {"id": 7, "name": "VIP", "type": "manual"}})
-    api.get(f"{APP}sender_identities").respond(json={"sender_identities": [
-        {"id": 1, "name": "Northwind Coffee", "email": "hello@northwind.coffee", "template_type": "email"}]})
+    api.get(f"{APP}sender_identities").respond(
+        json={
+            "sender_identities": [
+                {"id": 1, "name": "Northwind Coffee", "email": "hello@northwind.coffee", "template_type": "email"}
+            ]
+        }
+    )
     create = api.post(f"{APP}newsletters").mock(side_effect=httpx.ReadError("connection reset"))
-    api.get(f"{APP}newsletters", params={"limit": "20"}).respond(json={"newsletters": [
-        newsletter(43, name="Other"), newsletter(42)], "next": ""})
+    api.get(f"{APP}newsletters", params={"limit": "20"}).respond(
+        json={"newsletters": [newsletter(43, name="Other"), newsletter(42)], "next": ""}
+    )
     mock_newsletter(api)
-    campaign = await cio.create_campaign(CampaignFields(name="Roast day", segment_id="7",
-                                                        subject="Your roast ships Tuesday", html=HTML), None)
+    campaign = await cio.create_campaign(
+        CampaignFields(name="Roast day", segment_id="7", subject="Your roast ships Tuesday", html=HTML), None
+    )
     assert create.call_count == 1 and campaign.id == "42"
     sent = json.loads(create.calls.last.request.content)
-    assert sent == {"name": "Roast day", "type": "email", "recipients": {"segment": {"id": 7}},
-                    "subject": "Your roast ships Tuesday", "body": HTML}
+    assert sent == {
+        "name": "Roast day",
+        "type": "email",
+        "recipients": {"segment": {"id": 7}},
+        "subject": "Your roast ships Tuesday",
+        "body": HTML,
+    }
 
 
 async def test_a_lost_cancel_that_happened_is_done(api, cio):
-    route = api.post(f"{APP}newsletters/42/schedule").mock(side_effect=[
-        httpx.ReadError("connection reset"),
-        httpx.Response(400, json={"errors": [{"detail": "The newsletter is not currently scheduled (it is draft)."}]})])
+    route = api.post(f"{APP}newsletters/42/schedule").mock(
+        side_effect=[
+            httpx.ReadError("connection reset"),
+            httpx.Response(
+                400, json={"errors": [{"detail": "The newsletter is not currently scheduled (it is draft)."}]}
+            ),
+        ]
+    )
     mock_newsletter(api)
     assert (await cio.cancel("42")).status == "draft"
     assert route.call_count == 2 and json.loads(route.calls.last.request.content) == {"scheduled_at": 0}
 
 
 async def test_canceling_what_is_not_scheduled_says_what_can_be_canceled(api, cio):
-    api.post(f"{APP}newsletters/42/schedule").respond(400, json={"errors": [
-        {"detail": "The newsletter is not currently scheduled (it is sent)."}]})
+    api.post(f"{APP}newsletters/42/schedule").respond(
+        400, json={"errors": [{"detail": "The newsletter is not currently scheduled (it is sent)."}]}
+    )
     with pytest.raises(InvalidRequest) as caught:
         await cio.cancel("42")
     assert "it is sent" in caught.value.message and "UI" in caught.value.hint
 
 
 async def test_a_schedule_in_the_past_says_so(api, cio):
-    api.post(f"{APP}newsletters/42/schedule").respond(422, json={"errors": [
-        {"detail": "scheduled_at must be in the future."}]})
+    api.post(f"{APP}newsletters/42/schedule").respond(
+        422, json={"errors": [{"detail": "scheduled_at must be in the future."}]}
+    )
     with pytest.raises(InvalidRequest) as caught:
         await cio.schedule("42", datetime(2020, 1, 1, tzinfo=timezone.utc))
     assert "in the past" in caught.value.message and "future" in caught.value.hint
@@ -284,21 +375,34 @@ async def test_schedule_sends_a_unix_time_and_reports_what_it_set(api, cio):
 
 
 async def test_upsert_tells_created_from_updated_and_maps_batch_errors_to_addresses(api, cio):
-    lookup = api.post(f"{APP}customers").respond(json={"identifiers": [
-        {"email": "old@northwind.coffee", "id": "1", "cio_id": "031"}], "ids": ["1"], "next": ""})
-    api.post(f"{TRACK}v2/batch").respond(207, json={"errors": [
-        {"batch_index": 2, "reason": "invalid", "field": "identifiers.email", "message": "'bad@x' is not valid"}]})
-    result = await cio.upsert_contacts("people", [
-        ContactUpsert(email="old@northwind.coffee", status="unsubscribed"),
-        ContactUpsert(email="new@northwind.coffee", merge_fields={"plan": "pro"}),
-        ContactUpsert(email="bad@northwind.coffee"),
-        ContactUpsert(email="new@northwind.coffee", merge_fields={"plan": "team"}),  # the last one wins
-    ])
+    lookup = api.post(f"{APP}customers").respond(
+        json={"identifiers": [{"email": "old@northwind.coffee", "id": "1", "cio_id": "031"}], "ids": ["1"], "next": ""}
+    )
+    api.post(f"{TRACK}v2/batch").respond(
+        207,
+        json={
+            "errors": [
+                {"batch_index": 2, "reason": "invalid", "field": "identifiers.email", "message": "'bad@x' is not valid"}
+            ]
+        },
+    )
+    result = await cio.upsert_contacts(
+        "people",
+        [
+            ContactUpsert(email="old@northwind.coffee", status="unsubscribed"),
+            ContactUpsert(email="new@northwind.coffee", merge_fields={"plan": "pro"}),
+            ContactUpsert(email="bad@northwind.coffee"),
+            ContactUpsert(email="new@northwind.coffee", merge_fields={"plan": "team"}),  # the last one wins
+        ],
+    )
     assert (result.created, result.updated, result.requests) == (1, 1, 2)
     assert [(f.email, f.reason) for f in result.failed] == [("bad@northwind.coffee", "invalid: 'bad@x' is not valid")]
     filter_sent = json.loads(lookup.calls.last.request.content)["filter"]["or"]
-    assert [c["attribute"]["value"] for c in filter_sent] == ["old@northwind.coffee", "new@northwind.coffee",
-                                                              "bad@northwind.coffee"]
+    assert [c["attribute"]["value"] for c in filter_sent] == [
+        "old@northwind.coffee",
+        "new@northwind.coffee",
+        "bad@northwind.coffee",
+    ]
     batch = json.loads(api.calls.last.request.content)["batch"]
     assert batch[0]["attributes"] == {"unsubscribed": True} and batch[1]["attributes"] == {"plan": "team"}
 
@@ -325,13 +429,16 @@ async def test_tags_are_refused_before_any_request(api, cio):
 # -- refusals without a request -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("call", [
-    lambda c: c.get_campaign("../segments"),
-    lambda c: c.send("abc"),
-    lambda c: c.get_audience("list-1"),
-    lambda c: c.list_contacts("list-1", status=None, cursor=None, limit=5),
-    lambda c: c.recipients("people", "not-a-segment"),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c: c.get_campaign("../segments"),
+        lambda c: c.send("abc"),
+        lambda c: c.get_audience("list-1"),
+        lambda c: c.list_contacts("list-1", status=None, cursor=None, limit=5),
+        lambda c: c.recipients("people", "not-a-segment"),
+    ],
+)
 async def test_ids_that_cannot_exist_are_not_found_without_a_request(api, cio, call):
     with pytest.raises(NotFound) as caught:
         await call(cio)
@@ -366,8 +473,10 @@ async def test_what_the_api_cannot_do_is_refused(api, cio):
     with pytest.raises(Unsupported):
         await cio.send_test("42", ["qa@northwind.coffee"])
     with pytest.raises(Unsupported) as caught:
-        await cio.create_campaign(CampaignFields(name="AB", subject="A", html=HTML),
-                                  ABTest(subject_lines=["A", "B"], test_size=50, winner_criteria="clicks"))
+        await cio.create_campaign(
+            CampaignFields(name="AB", subject="A", html=HTML),
+            ABTest(subject_lines=["A", "B"], test_size=50, winner_criteria="clicks"),
+        )
     assert "test_size=100" in caught.value.hint
     assert not api.calls
 
@@ -381,9 +490,19 @@ async def test_a_new_name_or_audience_for_a_newsletter_is_unsupported(api, cio):
 
 async def test_a_sender_name_must_be_a_sender_identity(api, cio):
     mock_newsletter(api)
-    api.get(f"{APP}sender_identities").respond(json={"sender_identities": [
-        {"id": 1, "name": "Northwind Coffee", "email": "hello@northwind.coffee",
-         "address": "Northwind Coffee <hello@northwind.coffee>", "template_type": "email"}]})
+    api.get(f"{APP}sender_identities").respond(
+        json={
+            "sender_identities": [
+                {
+                    "id": 1,
+                    "name": "Northwind Coffee",
+                    "email": "hello@northwind.coffee",
+                    "address": "Northwind Coffee <hello@northwind.coffee>",
+                    "template_type": "email",
+                }
+            ]
+        }
+    )
     with pytest.raises(InvalidRequest) as caught:
         await cio.update_campaign("42", CampaignFields(from_name="Someone Else"))
     assert "Northwind Coffee <hello@northwind.coffee>" in caught.value.message
@@ -394,13 +513,24 @@ async def test_a_sender_name_must_be_a_sender_identity(api, cio):
 
 async def test_report_sums_series_and_merges_link_counts(api, cio):
     mock_newsletter(api, sent_at=1_700_000_500)
-    api.get(f"{APP}newsletters/42/metrics").respond(json=series(
-        sent=[0, 90, 10], delivered=[0, 88, 10], bounced=[0, 2, 0], opened=[0, 50, 10], human_opened=[0, 20, 5],
-        prefetch_opened=[0, 30, 5], clicked=[0, 5, 4], unsubscribed=[0, 1, 0]))
-    api.get(f"{APP}newsletters/42/metrics/links", params={"unique": "false"}).respond(json={"links": [
-        {"link": {"id": 1, "href": "https://a.test/"}, "metric": {"series": {"clicked": [0, 7, 3]}}}]})
-    api.get(f"{APP}newsletters/42/metrics/links", params={"unique": "true"}).respond(json={"links": [
-        {"link": {"id": 1, "href": "https://a.test/"}, "metric": {"series": {"clicked": [0, 5, 3]}}}]})
+    api.get(f"{APP}newsletters/42/metrics").respond(
+        json=series(
+            sent=[0, 90, 10],
+            delivered=[0, 88, 10],
+            bounced=[0, 2, 0],
+            opened=[0, 50, 10],
+            human_opened=[0, 20, 5],
+            prefetch_opened=[0, 30, 5],
+            clicked=[0, 5, 4],
+            unsubscribed=[0, 1, 0],
+        )
+    )
+    api.get(f"{APP}newsletters/42/metrics/links", params={"unique": "false"}).respond(
+        json={"links": [{"link": {"id": 1, "href": "https://a.test/"}, "metric": {"series": {"clicked": [0, 7, 3]}}}]}
+    )
+    api.get(f"{APP}newsletters/42/metrics/links", params={"unique": "true"}).respond(
+        json={"links": [{"link": {"id": 1, "href": "https://a.test/"}, "metric": {"series": {"clicked": [0, 5, 3]}}}]}
+    )
     report = await cio.report("42")
     assert (report.emails_sent, report.delivered, report.hard_bounces) == (100, 98, 2)
     assert (report.unique_opens, report.proxied_opens, report.unique_clicks) == (60, 35, 9)
@@ -433,9 +563,15 @@ async def live(cio_sandbox, clock):
     async def pace(_request):  # keep inside the App API's 10 requests a second on the world's clock
         world.monotonic.advance(0.1)
 
-    adapter = make_cio(clock, creds["app_api_base"] + "/", creds["track_api_base"] + "/",
-                       app_key=creds["app_api_key"], site=creds["site_id"], track_key=creds["track_api_key"],
-                       pace=pace)
+    adapter = make_cio(
+        clock,
+        creds["app_api_base"] + "/",
+        creds["track_api_base"] + "/",
+        app_key=creds["app_api_key"],
+        site=creds["site_id"],
+        track_key=creds["track_api_key"],
+        pace=pace,
+    )
     adapter.world = world
     adapter.account = world.email.customerio
     yield adapter
@@ -449,8 +585,9 @@ def advance(live, **delta) -> None:
 
 
 async def test_live_upsert_of_a_thousand_takes_few_requests_and_a_second_run_updates(live):
-    contacts = [ContactUpsert(email=f"bulk{i}@northwind-customers.com", merge_fields={"plan": "trial"})
-                for i in range(1000)]
+    contacts = [
+        ContactUpsert(email=f"bulk{i}@northwind-customers.com", merge_fields={"plan": "trial"}) for i in range(1000)
+    ]
     first = await live.upsert_contacts("people", contacts)
     assert (first.created, first.updated, first.failed, first.requests) == (1000, 0, [], 3)
     again = await live.upsert_contacts("people", contacts[:10] + [ContactUpsert(email="new@northwind-customers.com")])
@@ -468,8 +605,12 @@ async def test_live_segment_recipients_readiness_and_a_lost_send(live):
     assert recipients.count == 3 and sorted(recipients.sample) == emails and recipients.segment_name == "Panel"
     empty = await live.create_campaign(CampaignFields(name="Empty", segment_id=segment.id, subject="Hi"), None)
     assert not empty.has_content and {i.field for i in await live.readiness(empty.id)} == {"content"}
-    campaign = await live.create_campaign(CampaignFields(name="Panel send", segment_id=segment.id, subject="Hi",
-                                                         html=HTML, reply_to="hello@northwind.coffee"), None)
+    campaign = await live.create_campaign(
+        CampaignFields(
+            name="Panel send", segment_id=segment.id, subject="Hi", html=HTML, reply_to="hello@northwind.coffee"
+        ),
+        None,
+    )
     assert await live.readiness(campaign.id) == []
     live.world.faults.add("malformed", path="/customerio/app/v1/newsletters/*/send", method="POST", times=1)
     with pytest.raises(UpstreamUnavailable) as caught:
@@ -502,8 +643,11 @@ async def test_live_a_garbled_answer_to_a_send_that_happened_is_sent_once(live):
 
 
 async def test_live_ab_test_reports_each_subject(live):
-    ab = ABTest(subject_lines=["Coffee update", "Ada, 3 brew methods you have not tried yet?"], test_size=100,
-                winner_criteria="manual")
+    ab = ABTest(
+        subject_lines=["Coffee update", "Ada, 3 brew methods you have not tried yet?"],
+        test_size=100,
+        winner_criteria="manual",
+    )
     campaign = await live.create_campaign(CampaignFields(name="AB", subject="ignored", html=HTML), ab)
     assert campaign.ab_test.subject_lines == ab.subject_lines and campaign.subject == "Coffee update"
     await live.send(campaign.id)
@@ -528,11 +672,22 @@ async def test_live_audience_history_and_paging(live):
 
 async def test_live_update_changes_the_contents_and_refuses_the_rest(live):
     campaign = await live.create_campaign(CampaignFields(name="Draft", subject="Old", html=HTML), None)
-    updated = await live.update_campaign(campaign.id, CampaignFields(
-        subject="New subject", preview_text="Fresh beans", html="<p>New</p>", from_name="Northwind Coffee",
-        reply_to="hello@northwind.coffee"))
+    updated = await live.update_campaign(
+        campaign.id,
+        CampaignFields(
+            subject="New subject",
+            preview_text="Fresh beans",
+            html="<p>New</p>",
+            from_name="Northwind Coffee",
+            reply_to="hello@northwind.coffee",
+        ),
+    )
     assert (updated.subject, updated.preview_text, updated.from_name, updated.reply_to) == (
-        "New subject", "Fresh beans", "Northwind Coffee", "hello@northwind.coffee")
+        "New subject",
+        "Fresh beans",
+        "Northwind Coffee",
+        "hello@northwind.coffee",
+    )
     world_campaign = live.account.campaigns[campaign.id]
     assert (world_campaign.subject, world_campaign.html) == ("New subject", "<p>New</p>")
     same_name = await live.update_campaign(campaign.id, CampaignFields(name="Draft", subject="Newer"))

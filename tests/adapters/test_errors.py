@@ -6,15 +6,26 @@ from __future__ import annotations
 import adapters.errors as errors
 from adapters.errors import AdapterError, LostAnswer, NotApplied, OutcomeUnknown, UpstreamUnavailable
 
-STABLE = {"AuthError": "auth_error", "PermissionDenied": "permission_denied", "NotFound": "not_found",
-          "InvalidRequest": "invalid_request", "Conflict": "conflict", "Unsupported": "unsupported",
-          "RateLimited": "rate_limited", "UpstreamUnavailable": "upstream_unavailable",
-          "OutcomeUnknown": "outcome_unknown", "NotApplied": "not_applied"}
+STABLE = {
+    "AuthError": "auth_error",
+    "PermissionDenied": "permission_denied",
+    "NotFound": "not_found",
+    "InvalidRequest": "invalid_request",
+    "Conflict": "conflict",
+    "Unsupported": "unsupported",
+    "RateLimited": "rate_limited",
+    "UpstreamUnavailable": "upstream_unavailable",
+    "OutcomeUnknown": "outcome_unknown",
+    "NotApplied": "not_applied",
+}
 
 
 def test_every_public_error_declares_its_stable_code():
-    declared = {name: cls.code for name, cls in vars(errors).items()
-                if isinstance(cls, type) and issubclass(cls, AdapterError) and "code" in vars(cls)}
+    declared = {
+        name: cls.code
+        for name, cls in vars(errors).items()
+        if isinstance(cls, type) and issubclass(cls, AdapterError) and "code" in vars(cls)
+    }
     assert {k: v for k, v in declared.items() if k != "AdapterError"} == STABLE
 
 

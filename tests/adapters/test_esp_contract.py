@@ -36,10 +36,11 @@ from ..helpers import sandbox_config
 CLIENT = "esp"
 BACKENDS = ["mailchimp", "customerio"]
 # Where each vendor's send action lives, to lose its response on purpose.
-SEND_PATHS = {"mailchimp": "/mailchimp/3.0/campaigns/*/actions/send",
-              "customerio": "/customerio/app/v1/newsletters/*/send"}
-HTML = ('<html><body><h1>Roast day</h1><p>Fresh beans.</p>'
-        '<a href="http://127.0.0.1:8765/shop/">Shop</a></body></html>')
+SEND_PATHS = {
+    "mailchimp": "/mailchimp/3.0/campaigns/*/actions/send",
+    "customerio": "/customerio/app/v1/newsletters/*/send",
+}
+HTML = '<html><body><h1>Roast day</h1><p>Fresh beans.</p><a href="http://127.0.0.1:8765/shop/">Shop</a></body></html>'
 
 
 @pytest.fixture(scope="module")
@@ -112,16 +113,18 @@ async def test_batched_upsert_creates_updates_and_reports_refusals(esp):
     first, second = unique_email("ada"), unique_email("ben")
     fields = {"FNAME": "Ada"} if esp.backend == "mailchimp" else {"first_name": "Ada"}
     tags = ["vip"] if CAP_TAGS in caps else []
-    result = await esp.upsert_contacts(audience, [ContactUpsert(email=first, merge_fields=fields, tags=tags),
-                                                  ContactUpsert(email=second)])
+    result = await esp.upsert_contacts(
+        audience, [ContactUpsert(email=first, merge_fields=fields, tags=tags), ContactUpsert(email=second)]
+    )
     assert (result.created, result.updated, result.failed) == (2, 0, [])
     contact = await esp.get_contact(audience, first)
     assert contact.status == "subscribed" and set(tags) <= set(contact.tags)
     assert "Ada" in contact.merge_fields.values()
 
     refused = "someone@example.com"  # Mailchimp refuses addresses that "look fake"; Customer.io takes them
-    result = await esp.upsert_contacts(audience, [ContactUpsert(email=first, status="unsubscribed"),
-                                                  ContactUpsert(email=refused)])
+    result = await esp.upsert_contacts(
+        audience, [ContactUpsert(email=first, status="unsubscribed"), ContactUpsert(email=refused)]
+    )
     assert result.updated == 1
     if esp.backend == "mailchimp":
         assert result.created == 0 and [f.email for f in result.failed] == [refused]
@@ -160,9 +163,17 @@ async def test_static_segment_is_the_recipient_list(esp):
 async def test_draft_test_send_send_and_report(esp):
     audience = await main_audience(esp)
     segment_id, emails = await fresh_segment(esp, audience, 4)
-    campaign = await esp.create_campaign(CampaignFields(
-        name="Contract send", audience_id=audience, segment_id=segment_id, subject="Your roast ships Tuesday",
-        preview_text="Fresh beans", html=HTML), None)
+    campaign = await esp.create_campaign(
+        CampaignFields(
+            name="Contract send",
+            audience_id=audience,
+            segment_id=segment_id,
+            subject="Your roast ships Tuesday",
+            preview_text="Fresh beans",
+            html=HTML,
+        ),
+        None,
+    )
     assert campaign.status == "draft" and campaign.has_content
     assert await esp.readiness(campaign.id) == []
     if CAP_TEST_SEND in await esp.capabilities():
@@ -184,8 +195,9 @@ async def test_draft_test_send_send_and_report(esp):
 async def test_a_campaign_without_content_is_refused_and_nothing_is_sent(esp):
     audience = await main_audience(esp)
     segment_id, _ = await fresh_segment(esp, audience)
-    campaign = await esp.create_campaign(CampaignFields(name="Empty", audience_id=audience, segment_id=segment_id,
-                                                        subject="Nothing inside"), None)
+    campaign = await esp.create_campaign(
+        CampaignFields(name="Empty", audience_id=audience, segment_id=segment_id, subject="Nothing inside"), None
+    )
     assert not campaign.has_content
     assert "content" in {i.field for i in await esp.readiness(campaign.id)}
     with pytest.raises(InvalidRequest) as err:
@@ -224,11 +236,15 @@ async def test_subject_ab_test_reports_each_subject_and_picks_a_winner_where_it_
         pytest.skip("no A/B tests")
     audience = await main_audience(esp)
     automatic = CAP_AB_WINNER in caps
-    ab = ABTest(subject_lines=["Coffee update", "Ada, 3 brew methods you have not tried yet?"],
-                test_size=50 if automatic else 100, winner_criteria="clicks" if automatic else "manual",
-                wait_hours=4)
-    campaign = await esp.create_campaign(CampaignFields(name="AB", audience_id=audience, subject=ab.subject_lines[0],
-                                                        html=HTML), ab)
+    ab = ABTest(
+        subject_lines=["Coffee update", "Ada, 3 brew methods you have not tried yet?"],
+        test_size=50 if automatic else 100,
+        winner_criteria="clicks" if automatic else "manual",
+        wait_hours=4,
+    )
+    campaign = await esp.create_campaign(
+        CampaignFields(name="AB", audience_id=audience, subject=ab.subject_lines[0], html=HTML), ab
+    )
     assert campaign.ab_test is not None and campaign.ab_test.subject_lines == ab.subject_lines
     await esp.send(campaign.id)
     advance(esp, hours=5)
@@ -242,8 +258,9 @@ async def test_subject_ab_test_reports_each_subject_and_picks_a_winner_where_it_
 
 async def test_opens_are_inflated_by_privacy_proxies_clicks_are_not(esp):
     audience = await main_audience(esp)
-    campaign = await esp.create_campaign(CampaignFields(name="Proxies", audience_id=audience,
-                                                        subject="How to dial in your grinder", html=HTML), None)
+    campaign = await esp.create_campaign(
+        CampaignFields(name="Proxies", audience_id=audience, subject="How to dial in your grinder", html=HTML), None
+    )
     await esp.send(campaign.id)
     advance(esp, days=3)
     report = await esp.report(campaign.id)
@@ -257,8 +274,9 @@ async def test_opens_are_inflated_by_privacy_proxies_clicks_are_not(esp):
 async def test_a_send_whose_response_is_lost_is_sent_exactly_once(esp):
     audience = await main_audience(esp)
     segment_id, _ = await fresh_segment(esp, audience)
-    campaign = await esp.create_campaign(CampaignFields(name="Lost", audience_id=audience, segment_id=segment_id,
-                                                        subject="Once only", html=HTML), None)
+    campaign = await esp.create_campaign(
+        CampaignFields(name="Lost", audience_id=audience, segment_id=segment_id, subject="Once only", html=HTML), None
+    )
     esp.world.faults.add("drop_after", path=SEND_PATHS[esp.backend], method="POST", times=1)
     sent = await esp.send(campaign.id)
     assert sent.status in ("sending", "sent")

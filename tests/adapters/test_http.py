@@ -26,17 +26,23 @@ TOKEN = "tok_live_supersecret_123"
 
 @pytest.fixture
 def http(clock):
-    service = HttpService(Upstream("Vendor", "acme.test (client 'acme')", auth_hint="Log in again."),
-                          base_url=BASE, auth=BearerAuth(SecretStr(TOKEN)), clock=clock)
+    service = HttpService(
+        Upstream("Vendor", "acme.test (client 'acme')", auth_hint="Log in again."),
+        base_url=BASE,
+        auth=BearerAuth(SecretStr(TOKEN)),
+        clock=clock,
+    )
     yield service
 
 
 @respx.mock
 async def test_429_with_retry_after_is_waited_out_and_succeeds(http, clock):
-    route = respx.get(BASE + "items").mock(side_effect=[
-        httpx.Response(429, headers={"Retry-After": "7"}, json={"message": "slow down"}),
-        httpx.Response(200, json={"items": [1]}),
-    ])
+    route = respx.get(BASE + "items").mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "7"}, json={"message": "slow down"}),
+            httpx.Response(200, json={"items": [1]}),
+        ]
+    )
     assert await http.get_json("items") == {"items": [1]}
     assert route.call_count == 2
     assert clock.sleeps == [7.0]
@@ -64,8 +70,9 @@ async def test_repeated_503_ends_in_a_clear_error_within_the_deadline(http, cloc
 
 @respx.mock
 async def test_malformed_json_is_an_upstream_error(http):
-    respx.get(BASE + "items").mock(return_value=httpx.Response(200, content=b"{not json",
-                                                               headers={"content-type": "application/json"}))
+    respx.get(BASE + "items").mock(
+        return_value=httpx.Response(200, content=b"{not json", headers={"content-type": "application/json"})
+    )
     with pytest.raises(UpstreamUnavailable, match="not valid JSON"):
         await http.get_json("items")
 
@@ -134,10 +141,22 @@ def test_retry_after_accepts_seconds_and_http_dates():
 async def test_a_5xx_the_vendor_uses_for_a_refusal_is_not_an_unknown_outcome(clock):
     from adapters.cms.wordpress import classify_wp_error, parse_wp_error
 
-    http = HttpService(Upstream("WordPress", "site", auth_hint=""), base_url=BASE, clock=clock,
-                       parse_error=parse_wp_error, classify=classify_wp_error)
-    route = respx.post(BASE + "wp/v2/media").mock(return_value=httpx.Response(500, json={
-        "code": "rest_upload_sideload_error", "message": "Sorry, you are not allowed to upload this file type."}))
+    http = HttpService(
+        Upstream("WordPress", "site", auth_hint=""),
+        base_url=BASE,
+        clock=clock,
+        parse_error=parse_wp_error,
+        classify=classify_wp_error,
+    )
+    route = respx.post(BASE + "wp/v2/media").mock(
+        return_value=httpx.Response(
+            500,
+            json={
+                "code": "rest_upload_sideload_error",
+                "message": "Sorry, you are not allowed to upload this file type.",
+            },
+        )
+    )
     with pytest.raises(InvalidRequest, match="not allowed to upload this file type"):
         await http.request("POST", "wp/v2/media", content=b"x")
     assert route.call_count == 1
@@ -150,7 +169,8 @@ async def test_a_5xx_the_vendor_uses_for_a_refusal_is_not_an_unknown_outcome(clo
 @respx.mock
 async def test_retry_after_longer_than_the_deadline_fails_at_once_after_one_send(http, clock, method):
     route = respx.route(method=method, url=BASE + "items").mock(
-        return_value=httpx.Response(429, headers={"Retry-After": "120"}, json={"message": "slow down"}))
+        return_value=httpx.Response(429, headers={"Retry-After": "120"}, json={"message": "slow down"})
+    )
     with deadline_after(30, clock), pytest.raises(RateLimited) as caught:
         await http.request(method, "items", json={} if method == "POST" else None)
     assert caught.value.retry_after == 120
@@ -178,8 +198,9 @@ async def test_retry_after_within_the_deadline_is_waited_out_in_full_before_the_
 
 @respx.mock
 async def test_a_503_with_retry_after_is_retried_no_sooner_than_it_says(http, clock):
-    route = respx.get(BASE + "items").mock(side_effect=[
-        httpx.Response(503, headers={"Retry-After": "5"}), httpx.Response(200, json={})])
+    route = respx.get(BASE + "items").mock(
+        side_effect=[httpx.Response(503, headers={"Retry-After": "5"}), httpx.Response(200, json={})]
+    )
     await http.get_json("items")
     assert route.call_count == 2 and clock.sleeps == [5.0]
 
@@ -207,9 +228,14 @@ async def test_an_idempotent_write_whose_answer_is_always_lost_is_sent_twice_and
 
 @respx.mock
 async def test_a_lost_answer_followed_by_connect_errors_is_still_unknown(http, clock):
-    route = respx.delete(BASE + "items/1").mock(side_effect=[
-        httpx.RemoteProtocolError("peer closed"), httpx.ConnectError("refused"), httpx.ConnectError("refused"),
-        httpx.ConnectError("refused")])
+    route = respx.delete(BASE + "items/1").mock(
+        side_effect=[
+            httpx.RemoteProtocolError("peer closed"),
+            httpx.ConnectError("refused"),
+            httpx.ConnectError("refused"),
+            httpx.ConnectError("refused"),
+        ]
+    )
     with pytest.raises(OutcomeUnknown):
         await http.request("DELETE", "items/1")
     assert route.call_count == 4

@@ -59,8 +59,9 @@ def sdk(api_base: str, key: str):
 
 def adapter(api_base: str, key: str, clock=None, **kwargs) -> Mailchimp:
     options = {"clock": clock} if clock is not None else {}
-    return Mailchimp(sdk(api_base, key), account=kwargs.pop("account", "edge"), auth_hint=AUTH_HINT,
-                     **options, **kwargs)
+    return Mailchimp(
+        sdk(api_base, key), account=kwargs.pop("account", "edge"), auth_hint=AUTH_HINT, **options, **kwargs
+    )
 
 
 @pytest.fixture
@@ -78,8 +79,12 @@ API = "/mailchimp/3.0"
 
 
 async def ready_campaign(mc: Mailchimp, audience: str, **fields) -> str:
-    campaign = await mc.create_campaign(CampaignFields(audience_id=audience, name="Roast day", subject="Roast day",
-                                                       from_name="Northwind", html=HTML, **fields), None)
+    campaign = await mc.create_campaign(
+        CampaignFields(
+            audience_id=audience, name="Roast day", subject="Roast day", from_name="Northwind", html=HTML, **fields
+        ),
+        None,
+    )
     return campaign.id
 
 
@@ -106,8 +111,12 @@ async def test_sdk_client_from_an_api_key_or_an_oauth_token(world, api_base, mc_
     info = await Mailchimp(client, account="us1", auth_hint=AUTH_HINT).account_info()
     assert info.account == "Northwind Coffee Roasters" and "proxy_opens" in info.capabilities
 
-    token = OAuthToken(access_token="0123abcd", token_url="https://login.mailchimp.com/oauth2/token",
-                       client_id="app", extra={"dc": "us21", "api_endpoint": mc_sandbox.url + "/mailchimp"})
+    token = OAuthToken(
+        access_token="0123abcd",
+        token_url="https://login.mailchimp.com/oauth2/token",
+        client_id="app",
+        extra={"dc": "us21", "api_endpoint": mc_sandbox.url + "/mailchimp"},
+    )
     oauth = sdk_client(FakeVault(token), "northwind", None)
     assert oauth.api_client.host == api_base and oauth.api_client.is_oauth and not oauth.api_client.is_basic_auth
     with pytest.raises(AuthError) as err:
@@ -145,8 +154,7 @@ async def test_no_more_than_10_calls_are_in_flight(world, api_base, main_list):
     stats = connections(world)
     stats.peak = stats.refused = 0
     mc = adapter(api_base, world.credentials.mailchimp_api_key, account="busy")
-    pages = await asyncio.gather(*(mc.list_contacts(main_list, status=None, cursor=str(i), limit=1)
-                                   for i in range(25)))
+    pages = await asyncio.gather(*(mc.list_contacts(main_list, status=None, cursor=str(i), limit=1) for i in range(25)))
     assert all(len(p.items) == 1 for p in pages)
     assert stats.peak == 10 and stats.refused == 0
 
@@ -158,8 +166,9 @@ async def test_429_beyond_10_connections_is_retried_until_one_is_free(world, api
     stats = connections(world)
     stats.peak = stats.refused = 0
     mc = adapter(api_base, key, account="shared", backoff_base=0.1)
-    async with httpx.AsyncClient(base_url=api_base, auth=("other", key), timeout=10,
-                                 limits=httpx.Limits(max_connections=20)) as other:
+    async with httpx.AsyncClient(
+        base_url=api_base, auth=("other", key), timeout=10, limits=httpx.Limits(max_connections=20)
+    ) as other:
         hogs = [asyncio.create_task(other.get("/ping")) for _ in range(10)]
         while stats.active.get(key, 0) < 10:
             await asyncio.sleep(0.01)
@@ -287,8 +296,9 @@ async def test_a_garbled_send_that_cannot_be_read_back_is_an_unknown_outcome(wor
 
 async def test_a_429_whose_wait_outlasts_the_deadline_fails_at_once_with_retry_after(world, mc, clock, main_list):
     cid = await ready_campaign(mc, main_list)
-    rule = world.faults.add("status", path=f"{API}/campaigns/*/actions/send", method="POST", status=429,
-                            retry_after=120)
+    rule = world.faults.add(
+        "status", path=f"{API}/campaigns/*/actions/send", method="POST", status=429, retry_after=120
+    )
     with deadline_after(60, clock), pytest.raises(RateLimited) as err:
         await mc.send(cid)
     assert err.value.retry_after == 120 and "120 s" in err.value.message and clock.sleeps == []
@@ -298,8 +308,9 @@ async def test_a_429_whose_wait_outlasts_the_deadline_fails_at_once_with_retry_a
 
 async def test_a_429_whose_wait_fits_the_deadline_waits_as_long_as_told(world, mc, clock, main_list):
     cid = await ready_campaign(mc, main_list)
-    rule = world.faults.add("status", path=f"{API}/campaigns/*/actions/send", method="POST", status=429,
-                            retry_after=20, times=1)
+    rule = world.faults.add(
+        "status", path=f"{API}/campaigns/*/actions/send", method="POST", status=429, retry_after=20, times=1
+    )
     with deadline_after(60, clock):
         assert (await mc.send(cid)).status == "sent"
     assert clock.sleeps == [20] and rule.hits == 1
@@ -392,9 +403,11 @@ async def test_a_batch_with_bad_addresses_reports_them_and_loses_nothing_else(wo
     fake = ["first@example.com", "second@test.com"]
     contacts = [ContactUpsert(email=e, merge_fields={"FNAME": f"R{i}"}) for i, e in enumerate(fresh)]
     contacts += [ContactUpsert(email=e) for e in fake]
-    contacts += [ContactUpsert(email=fresh[0], merge_fields={"FNAME": "Again"}, tags=["launch"]),  # a later one wins
-                 ContactUpsert(email=unsubscribed, merge_fields={"LNAME": "Kept"}),  # keeps its status
-                 ContactUpsert(email=regular, status="unsubscribed", tags=["churned"])]
+    contacts += [
+        ContactUpsert(email=fresh[0], merge_fields={"FNAME": "Again"}, tags=["launch"]),  # a later one wins
+        ContactUpsert(email=unsubscribed, merge_fields={"LNAME": "Kept"}),  # keeps its status
+        ContactUpsert(email=regular, status="unsubscribed", tags=["churned"]),
+    ]
     result = await mc.upsert_contacts(main_list, contacts)
     assert result.created == 1100 and result.updated == 2
     assert sorted(f.email for f in result.failed) == sorted(fake)
@@ -429,13 +442,16 @@ async def test_unknown_audience_and_contact_say_what_to_call(world, mc, main_lis
     assert "list_audiences" in err.value.hint and "0000000000" in err.value.message
     with pytest.raises(InvalidRequest) as err:
         await mc.create_campaign(CampaignFields(audience_id="0000000000", name="Lost"), None)
-    assert err.value.message == ("Mailchimp rejected the request: Invalid Resource (recipients.list_id: The list_id "
-                                 "does not match any list of this account.)")
+    assert err.value.message == (
+        "Mailchimp rejected the request: Invalid Resource (recipients.list_id: The list_id "
+        "does not match any list of this account.)"
+    )
     with pytest.raises(NotFound) as err:
         await mc.get_contact(main_list, "nobody@fastmail.com")
     assert "nobody@fastmail.com" in err.value.message
-    contact = await mc.get_contact(main_list, (await mc.list_contacts(main_list, status="subscribed", cursor=None,
-                                                                      limit=1)).items[0].email)
+    contact = await mc.get_contact(
+        main_list, (await mc.list_contacts(main_list, status="subscribed", cursor=None, limit=1)).items[0].email
+    )
     assert contact.id == subscriber_hash(contact.email)
 
 
@@ -463,10 +479,12 @@ def test_the_sdk_still_has_no_public_hook_and_the_seam_still_fits_it():
     assert "self.request(" in call_api, SEAM.format(detail="ApiClient.call_api no longer sends through self.request.")
     assert "timeout=self.timeout" in request, SEAM.format(detail="ApiClient.request no longer reads self.timeout.")
     assert "_request_timeout" not in call_api, SEAM.format(
-        detail="call_api now reads _request_timeout itself: the seam's timeout part may be dropped.")
+        detail="call_api now reads _request_timeout itself: the seam's timeout part may be dropped."
+    )
     error = ApiClientError("text", 429)
     assert (error.text, error.status_code) == ("text", 429) and not hasattr(error, "headers"), SEAM.format(
-        detail="ApiClientError's fields changed (does it carry the response headers now?).")
+        detail="ApiClientError's fields changed (does it carry the response headers now?)."
+    )
     client = mailchimp_marketing.Client({"api_key": "k-us1", "timeout": 7})
     seamed = sdk_seam(client).api_client
     assert isinstance(seamed, ApiClient) and seamed.timeout == 7 and seamed.host.endswith("/3.0")

@@ -11,27 +11,49 @@ from adapters.web import checks
 URL = "https://shop.example/beans/"
 
 CLEAN = {
-    "url": URL, "title": "Single-origin coffee beans, roasted weekly", "titles": 1,
+    "url": URL,
+    "title": "Single-origin coffee beans, roasted weekly",
+    "titles": 1,
     "description": "Single-origin beans from Colombia and Ethiopia, roasted every Tuesday and shipped the same day.",
-    "descriptions": 1, "canonical": URL, "robots": None, "lang": "en",
-    "viewport": "width=device-width, initial-scale=1", "hreflang": [{"lang": "en-GB", "href": URL}],
+    "descriptions": 1,
+    "canonical": URL,
+    "robots": None,
+    "lang": "en",
+    "viewport": "width=device-width, initial-scale=1",
+    "hreflang": [{"lang": "en-GB", "href": URL}],
     "og": {"title": "Beans", "description": "Fresh beans", "image": "https://shop.example/b.jpg"},
-    "twitter": {"card": "summary_large_image"}, "h1": ["Our coffee beans"],
+    "twitter": {"card": "summary_large_image"},
+    "h1": ["Our coffee beans"],
     "headings": [{"level": 1, "text": "Our coffee beans"}, {"level": 2, "text": "Origins"}],
     "jsonld": ['{"@type": "Product", "name": "Huila", "offers": {"price": "18"}}'],
-    "images": 3, "images_without_alt": [], "links_internal": 10, "links_external": 2,
-    "cta": {"text": "Shop beans", "top": 300, "height": 40, "visible": True}, "viewport_height": 768,
+    "images": 3,
+    "images_without_alt": [],
+    "links_internal": 10,
+    "links_external": 2,
+    "cta": {"text": "Shop beans", "top": 300, "height": 40, "visible": True},
+    "viewport_height": 768,
     "forms": [{"id": "newsletter", "fields": 1}],
     "trust": {"reviews": True, "guarantee": False, "shipping": True, "social_proof": False},
-    "perf": {"ttfb": 120, "dcl": 300, "load": 600, "lcp": 900, "cls": 0.01, "transfer": 800_000, "requests": 30,
-             "blocking": []},
+    "perf": {
+        "ttfb": 120,
+        "dcl": 300,
+        "load": 600,
+        "lcp": 900,
+        "cls": 0.01,
+        "transfer": 800_000,
+        "requests": 30,
+        "blocking": [],
+    },
 }
 MOBILE = {"cta": {"text": "Shop beans", "top": 500, "height": 40, "visible": True}, "viewport_height": 844}
 
 
-def run(facts: dict, *, status: int = 200, redirects: list[str] = (), x_robots: str | None = None,
-        mobile: dict = MOBILE) -> set[str]:
-    found = checks.seo(facts, status, list(redirects), x_robots) + checks.conversion(facts, mobile) + checks.speed(facts)
+def run(
+    facts: dict, *, status: int = 200, redirects: list[str] = (), x_robots: str | None = None, mobile: dict = MOBILE
+) -> set[str]:
+    found = (
+        checks.seo(facts, status, list(redirects), x_robots) + checks.conversion(facts, mobile) + checks.speed(facts)
+    )
     return {f.check for f in found}
 
 
@@ -94,8 +116,9 @@ def test_request_level_checks():
     assert "redirect_chain" in run(CLEAN, redirects=["https://a/", "https://b/"])
     assert "redirect_chain" not in run(CLEAN, redirects=["https://a/"])
     assert "noindex" in run(CLEAN, x_robots="noindex")
-    assert "cta_below_fold_mobile" in run(CLEAN, mobile={"cta": {"text": "Shop", "top": 1200, "height": 40,
-                                                                 "visible": True}, "viewport_height": 844})
+    assert "cta_below_fold_mobile" in run(
+        CLEAN, mobile={"cta": {"text": "Shop", "top": 1200, "height": 40, "visible": True}, "viewport_height": 844}
+    )
 
 
 def test_every_check_in_the_catalogue_is_exercised():

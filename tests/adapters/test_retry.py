@@ -43,6 +43,12 @@ def test_only_a_write_that_may_have_been_applied_is_held_back():
 
 def test_one_status_map():
     assert [error_class(s) for s in (401, 404, 409, 429, 503, 418)] == [
-        AuthError, NotFound, Conflict, RateLimited, UpstreamUnavailable, InvalidRequest]
+        AuthError,
+        NotFound,
+        Conflict,
+        RateLimited,
+        UpstreamUnavailable,
+        InvalidRequest,
+    ]
     assert retry_after_seconds({"retry-after": "12"}) == 12 and retry_after_seconds(None) is None
     assert retry_after_seconds({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, now=1445412470) == 10

@@ -30,13 +30,13 @@ from adapters.errors import (
     AuthError,
     Conflict,
     InvalidRequest,
+    NotApplied,
     NotFound,
     OutcomeUnknown,
     RateLimited,
     Unsupported,
     UpstreamUnavailable,
 )
-from adapters.errors import NotApplied
 from adapters.http import HttpService, Upstream
 
 BASE = "https://api.webflow.com/v2/"
@@ -49,32 +49,67 @@ ITEMS = f"collections/{CID}/items"
 
 
 def schema_field(slug: str, kind: str, required: bool = False) -> dict:
-    return {"id": f"f-{slug}", "slug": slug, "type": kind, "isRequired": required, "isEditable": True,
-            "displayName": slug.replace("-", " ").title()}
+    return {
+        "id": f"f-{slug}",
+        "slug": slug,
+        "type": kind,
+        "isRequired": required,
+        "isEditable": True,
+        "displayName": slug.replace("-", " ").title(),
+    }
 
 
-SCHEMA = {"id": CID, "displayName": "Blog Posts", "slug": "blog", "fields": [
-    schema_field("name", "PlainText", True), schema_field("slug", "PlainText", True),
-    schema_field("post-body", "RichText"), schema_field("post-summary", "PlainText"),
-    schema_field("main-image", "Image"), schema_field("seo-title", "PlainText"),
-    schema_field("meta-description", "PlainText"),
-]}
-SITE = {"id": SITE_ID, "displayName": "Acme", "shortName": "acme", "previewUrl": "https://example.invalid/p.png",
-        "customDomains": [{"id": "d1", "url": "www.acme.test"}]}
+SCHEMA = {
+    "id": CID,
+    "displayName": "Blog Posts",
+    "slug": "blog",
+    "fields": [
+        schema_field("name", "PlainText", True),
+        schema_field("slug", "PlainText", True),
+        schema_field("post-body", "RichText"),
+        schema_field("post-summary", "PlainText"),
+        schema_field("main-image", "Image"),
+        schema_field("seo-title", "PlainText"),
+        schema_field("meta-description", "PlainText"),
+    ],
+}
+SITE = {
+    "id": SITE_ID,
+    "displayName": "Acme",
+    "shortName": "acme",
+    "previewUrl": "https://example.invalid/p.png",
+    "customDomains": [{"id": "d1", "url": "www.acme.test"}],
+}
 SEO_MAP = WebflowFieldMap(seo_title="seo-title", meta_description="meta-description")
 
 
-def item(item_id=ITEM_ID, title="Hello world", slug="hello-world", *, draft=True, published=None,
-         archived=False, **field_data) -> dict:
-    return {"id": item_id, "cmsLocaleId": None, "isDraft": draft, "isArchived": archived,
-            "lastPublished": published, "lastUpdated": "2025-01-02T10:00:00.000Z",
-            "createdOn": "2025-01-01T10:00:00.000Z",
-            "fieldData": {"name": title, "slug": slug, **field_data}}
+def item(
+    item_id=ITEM_ID,
+    title="Hello world",
+    slug="hello-world",
+    *,
+    draft=True,
+    published=None,
+    archived=False,
+    **field_data,
+) -> dict:
+    return {
+        "id": item_id,
+        "cmsLocaleId": None,
+        "isDraft": draft,
+        "isArchived": archived,
+        "lastPublished": published,
+        "lastUpdated": "2025-01-02T10:00:00.000Z",
+        "createdOn": "2025-01-01T10:00:00.000Z",
+        "fieldData": {"name": title, "slug": slug, **field_data},
+    }
 
 
 def page(items: list[dict], offset=0, total=None) -> dict:
-    return {"items": items, "pagination": {"limit": 100, "offset": offset,
-                                           "total": len(items) if total is None else total}}
+    return {
+        "items": items,
+        "pagination": {"limit": 100, "offset": offset, "total": len(items) if total is None else total},
+    }
 
 
 def webflow_error(code: str, message: str, details: list | None = None) -> dict:
@@ -130,8 +165,14 @@ async def test_401_is_auth_error_with_the_upstream_hint_and_no_token(api, wf):
 
 
 async def test_validation_error_is_invalid_request_naming_the_field(api, wf):
-    api.post(ITEMS).respond(400, json=webflow_error("validation_error", "Validation Error", [
-        {"param": "fieldData.post-body", "description": "Value exceeds the maximum length"}]))
+    api.post(ITEMS).respond(
+        400,
+        json=webflow_error(
+            "validation_error",
+            "Validation Error",
+            [{"param": "fieldData.post-body", "description": "Value exceeds the maximum length"}],
+        ),
+    )
     with pytest.raises(InvalidRequest) as caught:
         await wf.create_draft("post", PostFields(title="Hello world", body="<p>x</p>"))
     assert type(caught.value) is InvalidRequest
@@ -140,8 +181,14 @@ async def test_validation_error_is_invalid_request_naming_the_field(api, wf):
 
 
 async def test_slug_already_taken_is_a_conflict(api, wf):
-    api.post(ITEMS).respond(400, json=webflow_error("validation_error", "Validation Error", [
-        {"param": "slug", "description": "Unique value is already in database: 'hello-world'"}]))
+    api.post(ITEMS).respond(
+        400,
+        json=webflow_error(
+            "validation_error",
+            "Validation Error",
+            [{"param": "slug", "description": "Unique value is already in database: 'hello-world'"}],
+        ),
+    )
     with pytest.raises(Conflict) as caught:
         await wf.create_draft("post", PostFields(title="Hello world"))
     assert "hello-world" in caught.value.hint
@@ -181,10 +228,12 @@ async def test_a_list_without_items_is_upstream_unavailable(api, wf):
 
 
 async def test_429_with_retry_after_on_a_get_is_retried_after_that_wait(api, wf, clock):
-    route = api.get(f"{ITEMS}/{ITEM_ID}").mock(side_effect=[
-        httpx.Response(429, headers={"Retry-After": "1"}, json=webflow_error("too_many_requests", "Rate limited")),
-        httpx.Response(200, json=item()),
-    ])
+    route = api.get(f"{ITEMS}/{ITEM_ID}").mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "1"}, json=webflow_error("too_many_requests", "Rate limited")),
+            httpx.Response(200, json=item()),
+        ]
+    )
     post = await wf.get_post(ITEM_ID, "post")
     assert post.id == ITEM_ID
     assert route.call_count == 2
@@ -193,7 +242,8 @@ async def test_429_with_retry_after_on_a_get_is_retried_after_that_wait(api, wf,
 
 async def test_429_beyond_the_deadline_is_rate_limited(api, wf, clock):
     api.get(f"{ITEMS}/{ITEM_ID}").respond(
-        429, headers={"Retry-After": "60"}, json=webflow_error("too_many_requests", "Rate limited"))
+        429, headers={"Retry-After": "60"}, json=webflow_error("too_many_requests", "Rate limited")
+    )
     with pytest.raises(RateLimited) as caught:
         await wf.get_post(ITEM_ID, "post")
     assert caught.value.retry_after == 60
@@ -210,22 +260,28 @@ async def test_lost_create_with_the_item_visible_is_not_sent_again(api, wf):
 
 
 async def test_lost_create_with_no_item_visible_is_sent_once_more(api, wf):
-    post_route = api.post(ITEMS).mock(side_effect=[httpx.ReadError("connection reset"),
-                                                   httpx.Response(202, json=item())])
+    post_route = api.post(ITEMS).mock(
+        side_effect=[httpx.ReadError("connection reset"), httpx.Response(202, json=item())]
+    )
     api.get(ITEMS, params={"slug": "hello-world"}).respond(json=page([]))
     post = await wf.create_draft("post", PostFields(title="Hello world"))
     assert post_route.call_count == 2
     assert post.id == ITEM_ID
     first, second = (json.loads(c.request.content) for c in post_route.calls)
-    assert first == second == {"isDraft": True, "isArchived": False,
-                               "fieldData": {"name": "Hello world", "slug": "hello-world"}}
+    assert (
+        first
+        == second
+        == {"isDraft": True, "isArchived": False, "fieldData": {"name": "Hello world", "slug": "hello-world"}}
+    )
 
 
 async def test_lost_create_when_another_item_holds_the_slug_is_sent_again_and_reports_the_conflict(api, wf):
-    post_route = api.post(ITEMS).mock(side_effect=[
-        httpx.ReadError("connection reset"),
-        httpx.Response(409, json=webflow_error("conflict", "Slug 'hello-world' is already in use")),
-    ])
+    post_route = api.post(ITEMS).mock(
+        side_effect=[
+            httpx.ReadError("connection reset"),
+            httpx.Response(409, json=webflow_error("conflict", "Slug 'hello-world' is already in use")),
+        ]
+    )
     api.get(ITEMS, params={"slug": "hello-world"}).respond(json=page([item("650000000000000000000a09", "Older post")]))
     with pytest.raises(Conflict):
         await wf.create_draft("post", PostFields(title="Hello world"))
@@ -242,12 +298,15 @@ async def test_schedule_is_unsupported(api, wf):
     assert not api.calls
 
 
-@pytest.mark.parametrize("call", [
-    lambda wf: wf.list_posts("page", status=None, search=None, cursor=None, limit=10),
-    lambda wf: wf.get_post(ITEM_ID, "page"),
-    lambda wf: wf.create_draft("page", PostFields(title="About")),
-    lambda wf: wf.publish(ITEM_ID, "page"),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda wf: wf.list_posts("page", status=None, search=None, cursor=None, limit=10),
+        lambda wf: wf.get_post(ITEM_ID, "page"),
+        lambda wf: wf.create_draft("page", PostFields(title="About")),
+        lambda wf: wf.publish(ITEM_ID, "page"),
+    ],
+)
 async def test_pages_are_unsupported(api, wf, call):
     with pytest.raises(Unsupported) as caught:
         await call(wf)
@@ -289,8 +348,14 @@ async def test_a_mapped_field_the_collection_lacks_is_unsupported(api, clock):
 
 async def test_capabilities_follow_the_mapping_and_the_schema(wf, wf_seo):
     assert await wf.capabilities() == {CAP_POSTS, CAP_UNPUBLISH, CAP_EXCERPT, CAP_FEATURED_IMAGE}
-    assert await wf_seo.capabilities() == {CAP_POSTS, CAP_UNPUBLISH, CAP_EXCERPT, CAP_FEATURED_IMAGE,
-                                           CAP_SEO_TITLE, CAP_META_DESCRIPTION}
+    assert await wf_seo.capabilities() == {
+        CAP_POSTS,
+        CAP_UNPUBLISH,
+        CAP_EXCERPT,
+        CAP_FEATURED_IMAGE,
+        CAP_SEO_TITLE,
+        CAP_META_DESCRIPTION,
+    }
     assert CAP_SCHEDULE not in await wf_seo.capabilities()
 
 
@@ -309,25 +374,47 @@ async def test_site_info_describes_the_seo_mapping(wf, wf_seo):
 
 
 async def test_fields_are_written_to_the_mapped_slugs(api, wf_seo):
-    route = api.patch(f"{ITEMS}/{ITEM_ID}").respond(json=item(
-        draft=False, published="2025-01-03T00:00:00.000Z", **{"seo-title": "Better", "main-image": {
-            "fileId": "img1", "url": "https://cdn.example/a.png", "alt": None}}))
-    post = await wf_seo.update_post(ITEM_ID, "post", PostFields(
-        seo_title="Better", meta_description="Desc", excerpt="Sum", featured_media_id="https://img.example/a.png"))
+    route = api.patch(f"{ITEMS}/{ITEM_ID}").respond(
+        json=item(
+            draft=False,
+            published="2025-01-03T00:00:00.000Z",
+            **{
+                "seo-title": "Better",
+                "main-image": {"fileId": "img1", "url": "https://cdn.example/a.png", "alt": None},
+            },
+        )
+    )
+    post = await wf_seo.update_post(
+        ITEM_ID,
+        "post",
+        PostFields(
+            seo_title="Better", meta_description="Desc", excerpt="Sum", featured_media_id="https://img.example/a.png"
+        ),
+    )
     sent = json.loads(route.calls.last.request.content)
-    assert sent == {"fieldData": {"seo-title": "Better", "meta-description": "Desc", "post-summary": "Sum",
-                                  "main-image": {"url": "https://img.example/a.png"}}}
+    assert sent == {
+        "fieldData": {
+            "seo-title": "Better",
+            "meta-description": "Desc",
+            "post-summary": "Sum",
+            "main-image": {"url": "https://img.example/a.png"},
+        }
+    }
     assert post.status == "published" and post.url == "https://www.acme.test/blog/hello-world"
     assert post.seo_title == "Better" and post.featured_media_id == "img1"
 
 
 async def test_status_mapping(api, wf):
-    api.get(ITEMS).respond(json=page([
-        item("650000000000000000000a01", "Draft"),
-        item("650000000000000000000a02", "Live", "live", draft=False, published="2025-01-03T00:00:00Z"),
-        item("650000000000000000000a03", "Gone", "gone", draft=False, archived=True),
-        item("650000000000000000000a04", "Unpublished", "unpub", draft=True, published="2025-01-03T00:00:00Z"),
-    ]))
+    api.get(ITEMS).respond(
+        json=page(
+            [
+                item("650000000000000000000a01", "Draft"),
+                item("650000000000000000000a02", "Live", "live", draft=False, published="2025-01-03T00:00:00Z"),
+                item("650000000000000000000a03", "Gone", "gone", draft=False, archived=True),
+                item("650000000000000000000a04", "Unpublished", "unpub", draft=True, published="2025-01-03T00:00:00Z"),
+            ]
+        )
+    )
     result = await wf.list_posts("post", status=None, search=None, cursor=None, limit=10)
     assert [p.status for p in result.items] == ["draft", "published", "trash", "draft"]
     assert [p.url for p in result.items] == [None, "https://www.acme.test/blog/live", None, None]
@@ -388,9 +475,11 @@ async def test_filtering_reads_a_bounded_number_of_pages(api, wf):
 
 
 async def test_search_matches_title_or_slug_and_resumes_after_the_last_match(api, wf):
-    items = [item("650000000000000000000a01", "Pricing guide", "pricing"),
-             item("650000000000000000000a02", "About us", "about"),
-             item("650000000000000000000a03", "Our team", "guide-to-team")]
+    items = [
+        item("650000000000000000000a01", "Pricing guide", "pricing"),
+        item("650000000000000000000a02", "About us", "about"),
+        item("650000000000000000000a03", "Our team", "guide-to-team"),
+    ]
     api.get(ITEMS).respond(json=page(items))
     result = await wf.list_posts("post", status=None, search="GUIDE", cursor=None, limit=1)
     assert [p.title for p in result.items] == ["Pricing guide"] and result.next_cursor == "1"
@@ -416,8 +505,9 @@ async def test_publish_returns_the_fresh_item(api, wf):
 
 
 async def test_publish_refused_for_the_item_reports_webflows_error(api, wf):
-    api.post(f"{ITEMS}/publish").respond(202, json={"publishedItemIds": [],
-                                                    "errors": ["Missing required field: main-image"]})
+    api.post(f"{ITEMS}/publish").respond(
+        202, json={"publishedItemIds": [], "errors": ["Missing required field: main-image"]}
+    )
     with pytest.raises(InvalidRequest) as caught:
         await wf.publish(ITEM_ID, "post")
     assert "main-image" in str(caught.value)
@@ -425,7 +515,8 @@ async def test_publish_refused_for_the_item_reports_webflows_error(api, wf):
 
 async def test_unpublish_of_an_item_that_is_not_live_returns_the_draft(api, wf):
     live = api.delete(f"{ITEMS}/{ITEM_ID}/live").respond(
-        404, json=webflow_error("resource_not_found", "Requested resource not found"))
+        404, json=webflow_error("resource_not_found", "Requested resource not found")
+    )
     api.get(f"{ITEMS}/{ITEM_ID}").respond(json=item())
     post = await wf.unpublish(ITEM_ID, "post")
     assert live.called and post.status == "draft"
@@ -448,7 +539,6 @@ async def test_publish_accepted_before_the_item_shows_it_reports_published(api, 
     assert post.status == "published" and post.url == "https://www.acme.test/blog/hello-world"
 
 
-
 # -- a write whose answer was lost: read back, then done, not done or unknown -------------------
 
 
@@ -462,11 +552,16 @@ async def test_a_publish_whose_answer_was_lost_but_is_live_is_published_after_on
 
 
 async def test_a_publish_lost_with_staged_changes_not_live_is_sent_once_more(api, wf):
-    publish = api.post(f"{ITEMS}/publish").mock(side_effect=[
-        httpx.ReadError("connection reset"), httpx.Response(202, json={"publishedItemIds": [ITEM_ID], "errors": []})])
+    publish = api.post(f"{ITEMS}/publish").mock(
+        side_effect=[
+            httpx.ReadError("connection reset"),
+            httpx.Response(202, json={"publishedItemIds": [ITEM_ID], "errors": []}),
+        ]
+    )
     api.get(f"{ITEMS}/{ITEM_ID}").respond(json=item(title="New title", draft=False, published="2025-01-03T00:00:00Z"))
-    api.get(f"{ITEMS}/{ITEM_ID}/live").respond(json=item(title="Old title", draft=False,
-                                                         published="2025-01-03T00:00:00Z"))
+    api.get(f"{ITEMS}/{ITEM_ID}/live").respond(
+        json=item(title="Old title", draft=False, published="2025-01-03T00:00:00Z")
+    )
     post = await wf.publish(ITEM_ID, "post")
     assert publish.call_count == 2 and post.status == "published" and how_confirmed(post) == ""
 
@@ -499,16 +594,22 @@ async def test_an_unpublish_whose_answer_was_lost_but_is_not_live_is_a_draft(api
 
 async def test_an_update_whose_answer_was_lost_is_read_back_with_its_values(api, wf_seo):
     patch = api.patch(f"{ITEMS}/{ITEM_ID}").mock(side_effect=httpx.ReadError("connection reset"))
-    api.get(f"{ITEMS}/{ITEM_ID}").respond(json=item(**{"seo-title": "Better", "main-image": {
-        "fileId": "f1", "url": "https://cdn.example/x.png", "alt": None}}))
-    post = await wf_seo.update_post(ITEM_ID, "post", PostFields(seo_title="Better",
-                                                                featured_media_id="https://cdn.example/x.png"))
+    api.get(f"{ITEMS}/{ITEM_ID}").respond(
+        json=item(
+            **{"seo-title": "Better", "main-image": {"fileId": "f1", "url": "https://cdn.example/x.png", "alt": None}}
+        )
+    )
+    post = await wf_seo.update_post(
+        ITEM_ID, "post", PostFields(seo_title="Better", featured_media_id="https://cdn.example/x.png")
+    )
     assert patch.call_count == 1 and post.seo_title == "Better" and how_confirmed(post)
+
 
 async def test_an_asset_id_is_written_as_a_file_reference_and_none_clears_the_image(api, wf):
     route = api.patch(f"{ITEMS}/{ITEM_ID}").respond(json=item())
     await wf.update_post(ITEM_ID, "post", PostFields(featured_media_id="65000000000000000000f001"))
     assert json.loads(route.calls.last.request.content) == {
-        "fieldData": {"main-image": {"fileId": "65000000000000000000f001"}}}
+        "fieldData": {"main-image": {"fileId": "65000000000000000000f001"}}
+    }
     await wf.update_post(ITEM_ID, "post", PostFields(featured_media_id=None))
     assert json.loads(route.calls.last.request.content) == {"fieldData": {"main-image": None}}

@@ -21,8 +21,18 @@ import pytest
 
 from credentials import keys
 from credentials.keys import (
-    AUTO_KEYRINGS, KEY_ENV, KEYRING_ENV, KeyFileTooOpen, KeyringUnavailable, InvalidKey, MasterKey, VaultError,
-    VaultKeyMissing, keyring_username, load_master_key, select_keyring,
+    AUTO_KEYRINGS,
+    KEY_ENV,
+    KEYRING_ENV,
+    InvalidKey,
+    KeyFileTooOpen,
+    KeyringUnavailable,
+    MasterKey,
+    VaultError,
+    VaultKeyMissing,
+    keyring_username,
+    load_master_key,
+    select_keyring,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,6 +40,7 @@ NO_KEYRING = {KEYRING_ENV: "none"}
 
 
 # -- fake keyring backends ------------------------------------------------------------------------
+
 
 class MemoryKeyring:
     """A working keyring."""
@@ -94,6 +105,7 @@ def mode(path: Path) -> int:
 
 # -- the key itself --------------------------------------------------------------------------------
 
+
 def test_key_is_never_shown_and_not_picklable():
     key = MasterKey.generate()
     assert repr(key) == str(key) == "MasterKey(**********)"
@@ -111,14 +123,17 @@ def test_text_round_trip():
     assert MasterKey.generate() != key
 
 
-@pytest.mark.parametrize("bad", [
-    "",
-    "short",
-    base64.urlsafe_b64encode(b"k" * 32).decode(),             # 44 chars, with '=' padding
-    "A" * 42 + "!",                                             # not base64url
-    base64.b64encode(b"\xfb" * 32).decode().rstrip("="),        # standard alphabet ('+', '/')
-    "A" * 42 + "B",                                             # not a canonical ending for 32 bytes
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "short",
+        base64.urlsafe_b64encode(b"k" * 32).decode(),  # 44 chars, with '=' padding
+        "A" * 42 + "!",  # not base64url
+        base64.b64encode(b"\xfb" * 32).decode().rstrip("="),  # standard alphabet ('+', '/')
+        "A" * 42 + "B",  # not a canonical ending for 32 bytes
+    ],
+)
 def test_bad_text_is_refused_without_echo(bad):
     with pytest.raises(InvalidKey) as info:
         MasterKey.from_text(bad, origin="from the test")
@@ -136,8 +151,9 @@ def test_client_keys_are_hkdf_sha256_and_differ_per_client():
 
     key = MasterKey.generate()
     raw = base64.urlsafe_b64decode(key.to_text() + "=")
-    expected = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                    info=b"marketing-mcp vault v1 client:acme").derive(raw)
+    expected = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"marketing-mcp vault v1 client:acme").derive(
+        raw
+    )
     assert key.client_key("acme") == expected
     assert key.client_key("acme") != key.client_key("beta")
     assert len(key.client_key("beta")) == 32
@@ -153,6 +169,7 @@ def test_check_value_tells_keys_apart():
 
 
 # -- where the key is found ---------------------------------------------------------------------------
+
 
 def test_env_key_wins_over_keyring_and_file(tmp_path):
     file_key, _ = load_master_key(tmp_path, create=True, environ=NO_KEYRING)
@@ -241,6 +258,7 @@ def test_damaged_key_file_is_an_invalid_key(tmp_path):
 
 # -- keyring selection ----------------------------------------------------------------------------
 
+
 def test_keyring_none_never_touches_a_keyring(tmp_path, monkeypatch):
     monkeypatch.setattr(keys, "_probe", lambda *a: pytest.fail("probed a keyring"))
     choice = select_keyring("u", {KEYRING_ENV: "none"})
@@ -266,8 +284,13 @@ def test_auto_tries_only_its_allowlist_in_order_and_skips_broken_ones(monkeypatc
     import keyring
 
     monkeypatch.setattr(keyring, "get_keyring", lambda: pytest.fail("auto-detection used"))
-    candidates = [dotted(NoPriorityKeyring), dotted(RaisingKeyring), "no.such.module.Keyring", dotted(MemoryKeyring),
-                  dotted(ReadOnlyKeyring)]
+    candidates = [
+        dotted(NoPriorityKeyring),
+        dotted(RaisingKeyring),
+        "no.such.module.Keyring",
+        dotted(MemoryKeyring),
+        dotted(ReadOnlyKeyring),
+    ]
     MemoryKeyring.entries[("marketing-mcp", "vault-key:/x")] = "stored"
     choice = select_keyring("vault-key:/x", {}, candidates=candidates, timeout=1.0)
     assert choice.name == dotted(MemoryKeyring)
@@ -278,8 +301,12 @@ def test_auto_tries_only_its_allowlist_in_order_and_skips_broken_ones(monkeypatc
 
 
 def test_default_allowlist_is_the_native_backends():
-    assert AUTO_KEYRINGS == ("keyring.backends.macOS.Keyring", "keyring.backends.Windows.WinVaultKeyring",
-                             "keyring.backends.SecretService.Keyring", "keyring.backends.kwallet.DBusKeyring")
+    assert AUTO_KEYRINGS == (
+        "keyring.backends.macOS.Keyring",
+        "keyring.backends.Windows.WinVaultKeyring",
+        "keyring.backends.SecretService.Keyring",
+        "keyring.backends.kwallet.DBusKeyring",
+    )
 
 
 def test_auto_gives_up_on_a_hanging_keyring_within_the_timeout():
@@ -345,9 +372,11 @@ def test_a_bad_key_in_the_keyring_is_not_echoed(tmp_path):
 
 
 def test_importing_the_vault_loads_no_heavy_dependency():
-    code = ("import sys, credentials.keys, credentials.store, credentials.paths; "
-            "print(sorted(m for m in ('keyring', 'cryptography', 'filelock', 'platformdirs', 'asyncio') "
-            "if m in sys.modules))")
+    code = (
+        "import sys, credentials.keys, credentials.store, credentials.paths; "
+        "print(sorted(m for m in ('keyring', 'cryptography', 'filelock', 'platformdirs', 'asyncio') "
+        "if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

@@ -23,14 +23,21 @@ BROKEN_PEM = "-----BEGIN PRIVATE KEY-----\nMIIEvSERVICEaccountKEYthatISnotREALLY
 @pytest.fixture(scope="module")
 def pem() -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 def key_file(tmp_path: Path, name: str, **fields) -> Path:
-    info = {"type": "service_account", "project_id": "northwind", "private_key_id": "abc123",
-            "client_email": "reporting@northwind.iam.gserviceaccount.com", "client_id": "1234567890",
-            "token_uri": "https://oauth2.googleapis.com/token", **fields}
+    info = {
+        "type": "service_account",
+        "project_id": "northwind",
+        "private_key_id": "abc123",
+        "client_email": "reporting@northwind.iam.gserviceaccount.com",
+        "client_id": "1234567890",
+        "token_uri": "https://oauth2.googleapis.com/token",
+        **fields,
+    }
     path = tmp_path / name
     path.write_text(json.dumps({k: v for k, v in info.items() if v is not None}))
     return path
@@ -44,8 +51,6 @@ def client(request, tmp_path) -> tuple[str, Path]:
     return name, config
 
 
-
-
 def vault_files(name: str) -> dict[str, bytes]:
     home = Path(os.environ["MARKETING_MCP_HOME"])
     return {str(p): p.read_bytes() for p in home.rglob(f"{name}.vault*") if p.is_file()}
@@ -53,8 +58,17 @@ def vault_files(name: str) -> dict[str, bytes]:
 
 def test_a_key_whose_private_key_is_not_pem_is_refused_and_nothing_is_stored(client, tmp_path, pem):
     name, config = client
-    code, out, err = cli("auth", "set", "google", "--client", name, "--config", str(config),
-                         "--file", str(key_file(tmp_path, "bad.json", private_key=BROKEN_PEM)))
+    code, out, err = cli(
+        "auth",
+        "set",
+        "google",
+        "--client",
+        name,
+        "--config",
+        str(config),
+        "--file",
+        str(key_file(tmp_path, "bad.json", private_key=BROKEN_PEM)),
+    )
     assert code != 0 and "private_key" in err and "PEM" in err and "Nothing was stored" in err
     assert "MIIEvSERVICE" not in err + out and "internal" not in err.lower()
     assert vault_files(name) == {}  # not even an empty vault
@@ -62,24 +76,47 @@ def test_a_key_whose_private_key_is_not_pem_is_refused_and_nothing_is_stored(cli
     good = key_file(tmp_path, "good.json", private_key=pem)
     assert cli("auth", "set", "google", "--client", name, "--config", str(config), "--file", str(good))[0] == 0
     before = vault_files(name)
-    code, _, err = cli("auth", "set", "google", "--client", name, "--config", str(config),
-                       "--file", str(key_file(tmp_path, "bad.json", private_key=BROKEN_PEM)))
+    code, _, err = cli(
+        "auth",
+        "set",
+        "google",
+        "--client",
+        name,
+        "--config",
+        str(config),
+        "--file",
+        str(key_file(tmp_path, "bad.json", private_key=BROKEN_PEM)),
+    )
     assert code != 0 and "private_key" in err
     assert vault_files(name) == before  # the stored key is untouched
     rec = Vault.open(name).record("google")
     assert json.loads(rec.secret.info.get_secret_value())["private_key"] == pem
 
 
-@pytest.mark.parametrize("fields, named", [
-    ({"private_key": None}, "private_key"), ({"client_email": ""}, "client_email"),
-    ({"token_uri": None}, "token_uri"), ({"type": "authorized_user"}, "service_account"),
-    ({"private_key": "not a key at all"}, "private_key"),
-])
+@pytest.mark.parametrize(
+    "fields, named",
+    [
+        ({"private_key": None}, "private_key"),
+        ({"client_email": ""}, "client_email"),
+        ({"token_uri": None}, "token_uri"),
+        ({"type": "authorized_user"}, "service_account"),
+        ({"private_key": "not a key at all"}, "private_key"),
+    ],
+)
 def test_every_missing_or_broken_field_is_named(client, tmp_path, pem, fields, named):
     name, config = client
     fields = {"private_key": pem, **fields}
-    code, _, err = cli("auth", "set", "google", "--client", name, "--config", str(config),
-                       "--file", str(key_file(tmp_path, "k.json", **fields)))
+    code, _, err = cli(
+        "auth",
+        "set",
+        "google",
+        "--client",
+        name,
+        "--config",
+        str(config),
+        "--file",
+        str(key_file(tmp_path, "k.json", **fields)),
+    )
     assert code != 0 and named in err and "Nothing was stored" in err
     with pytest.raises(NotStored):
         Vault.open(name, create=True).store.get("google", "reporting@northwind.iam.gserviceaccount.com")
@@ -94,8 +131,12 @@ def test_a_good_key_passes_the_check_and_makes_sdk_credentials(tmp_path, pem):
 
     from credentials.records import Record, ServiceAccountKey
 
-    rec = Record(client="c", provider="google", account=info["client_email"],
-                 secret=ServiceAccountKey(client_email=info["client_email"], info=SecretStr(json.dumps(info))))
+    rec = Record(
+        client="c",
+        provider="google",
+        account=info["client_email"],
+        secret=ServiceAccountKey(client_email=info["client_email"], info=SecretStr(json.dumps(info))),
+    )
     creds = credentials_for(None, rec, ("https://www.googleapis.com/auth/analytics.readonly",))
     assert creds.service_account_email == info["client_email"]
 
@@ -107,8 +148,12 @@ def test_a_broken_key_stored_before_the_check_is_an_auth_error_with_the_fix(tmp_
     from credentials.records import Record, ServiceAccountKey
 
     info = json.loads(key_file(tmp_path, "k.json", private_key=BROKEN_PEM).read_text())
-    rec = Record(client="acme", provider="google", account=info["client_email"],
-                 secret=ServiceAccountKey(client_email=info["client_email"], info=SecretStr(json.dumps(info))))
+    rec = Record(
+        client="acme",
+        provider="google",
+        account=info["client_email"],
+        secret=ServiceAccountKey(client_email=info["client_email"], info=SecretStr(json.dumps(info))),
+    )
     with pytest.raises(AuthError) as caught:
         credentials_for(None, rec, ())
     assert "auth set google --client acme --file" in caught.value.hint and "MIIEv" not in caught.value.message

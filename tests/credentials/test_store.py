@@ -17,7 +17,14 @@ from pydantic import SecretStr
 from credentials.keys import MasterKey
 from credentials.records import ApiKey, BearerToken, OAuthToken, Password, Record, ServiceAccountKey
 from credentials.store import (
-    AccessDenied, ClientStore, LockTimeout, NotStored, VaultCorrupt, VaultError, VersionConflict, WrongKey,
+    AccessDenied,
+    ClientStore,
+    LockTimeout,
+    NotStored,
+    VaultCorrupt,
+    VaultError,
+    VersionConflict,
+    WrongKey,
     stored_clients,
 )
 
@@ -36,9 +43,15 @@ ALL_SECRETS = [s for values in SECRETS.values() for s in values]
 def secret_of(kind: str):
     s = SECRETS[kind]
     if kind == "oauth2":
-        return OAuthToken(access_token=SecretStr(s[0]), refresh_token=SecretStr(s[1]), client_secret=SecretStr(s[2]),
-                          expires_at=2_000_000_000.0, scopes=("analytics.readonly",),
-                          token_url="https://oauth2.googleapis.com/token", client_id="cid.apps")
+        return OAuthToken(
+            access_token=SecretStr(s[0]),
+            refresh_token=SecretStr(s[1]),
+            client_secret=SecretStr(s[2]),
+            expires_at=2_000_000_000.0,
+            scopes=("analytics.readonly",),
+            token_url="https://oauth2.googleapis.com/token",
+            client_id="cid.apps",
+        )
     if kind == "api_key":
         return ApiKey(key=SecretStr(s[0]), extra={"dc": "us21"})
     if kind == "password":
@@ -48,8 +61,13 @@ def secret_of(kind: str):
     return ServiceAccountKey(client_email="sa@p.iam.gserviceaccount.com", info=SecretStr(s[0]))
 
 
-PROVIDER = {"oauth2": "google", "api_key": "mailchimp", "password": "wordpress", "bearer": "webflow",
-            "service_account": "google-sa"}
+PROVIDER = {
+    "oauth2": "google",
+    "api_key": "mailchimp",
+    "password": "wordpress",
+    "bearer": "webflow",
+    "service_account": "google-sa",
+}
 
 
 def record(kind: str = "api_key", *, client: str = "acme", account: str = "main", label: str = "") -> Record:
@@ -72,19 +90,33 @@ def mode(path: Path) -> int:
 
 def run_child(tmp_path: Path, key: MasterKey, code: str, **kw) -> subprocess.Popen:
     """The venv's python running `code` with `store` = ClientStore(tmp_path, "acme", key)."""
-    prelude = ("import os, sys\n"
-               "from pathlib import Path\n"
-               "from credentials.keys import MasterKey\n"
-               "from credentials.store import ClientStore\n"
-               "key = MasterKey.from_text(os.environ['MARKETING_MCP_VAULT_KEY'])\n"
-               "store = ClientStore(Path(sys.argv[1]), 'acme', key)\n")
-    env = {**os.environ, "MARKETING_MCP_VAULT_KEY": key.to_text(),
-           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.Popen([sys.executable, "-c", prelude + code, str(tmp_path)], cwd=REPO, env=env, text=True,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+    prelude = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from credentials.keys import MasterKey\n"
+        "from credentials.store import ClientStore\n"
+        "key = MasterKey.from_text(os.environ['MARKETING_MCP_VAULT_KEY'])\n"
+        "store = ClientStore(Path(sys.argv[1]), 'acme', key)\n"
+    )
+    env = {
+        **os.environ,
+        "MARKETING_MCP_VAULT_KEY": key.to_text(),
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-c", prelude + code, str(tmp_path)],
+        cwd=REPO,
+        env=env,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **kw,
+    )
 
 
 # -- round trips and versions -------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("kind", list(SECRETS))
 def test_round_trip_per_kind(tmp_path, key, acme, kind):
@@ -146,6 +178,7 @@ def test_delete_and_not_stored_hint(acme):
 
 # -- isolation ------------------------------------------------------------------------------------------
 
+
 def test_access_denied_for_another_clients_record(acme):
     with pytest.raises(AccessDenied) as info:
         acme.put(record(client="beta"))
@@ -193,6 +226,7 @@ def test_bad_client_name_is_refused(tmp_path, key):
 
 # -- wrong key, damage, crashes -----------------------------------------------------------------------------
 
+
 def test_wrong_key_reads_and_writes_change_nothing(tmp_path, acme):
     acme.put(record())
     before = acme.path.read_bytes()
@@ -233,8 +267,10 @@ def test_flipped_byte_is_corrupt_and_the_backup_still_opens(tmp_path, key, acme)
     assert ClientStore(tmp_path, "acme", key).get("mailchimp", "main").label == "old"
 
 
-@pytest.mark.parametrize("content", [b"", b"\x00\xff garbage", b'{"format": "marketing-mcp-vault", "vers',
-                                     b'{"format": "something-else"}', b"[1, 2]"])
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"\x00\xff garbage", b'{"format": "marketing-mcp-vault", "vers', b'{"format": "something-else"}', b"[1, 2]"],
+)
 def test_truncated_or_garbage_file_is_corrupt(tmp_path, key, content):
     acme = ClientStore(tmp_path, "acme", key)
     acme.put(record())
@@ -291,6 +327,7 @@ def test_a_crash_after_the_backup_leaves_the_old_file(tmp_path, key, acme, monke
 
 # -- files on disk --------------------------------------------------------------------------------------
 
+
 def test_permissions(tmp_path, key):
     home = tmp_path / "home"
     acme = ClientStore(home, "acme", key)
@@ -330,10 +367,12 @@ def test_fresh_nonce_per_write(acme):
 def test_errors_never_show_secrets(tmp_path, acme):
     acme.put(record("oauth2"))
     errors: list[VaultError] = []
-    for attempt in (lambda: acme.get("google", "other"),
-                    lambda: acme.compare_and_swap(record("oauth2"), expected_version=7),
-                    lambda: acme.put(record("oauth2", client="beta")),
-                    lambda: ClientStore(tmp_path, "acme", MasterKey.generate()).records()):
+    for attempt in (
+        lambda: acme.get("google", "other"),
+        lambda: acme.compare_and_swap(record("oauth2"), expected_version=7),
+        lambda: acme.put(record("oauth2", client="beta")),
+        lambda: ClientStore(tmp_path, "acme", MasterKey.generate()).records(),
+    ):
         with pytest.raises(VaultError) as info:
             attempt()
         errors.append(info.value)
@@ -350,6 +389,7 @@ def test_stored_clients(tmp_path, key):
 
 
 # -- caching ------------------------------------------------------------------------------------------------
+
 
 def test_warm_reads_do_not_decrypt(acme, monkeypatch):
     acme.put(record())
@@ -368,9 +408,9 @@ def test_warm_reads_do_not_decrypt(acme, monkeypatch):
 def test_cache_sees_a_change_made_by_another_process(tmp_path, key, acme):
     acme.put(record(label="mine"))
     assert acme.get("mailchimp", "main").label == "mine"  # cache warm
-    child = run_child(tmp_path, key, (
-        "r = store.get('mailchimp', 'main')\n"
-        "store.put(r.model_copy(update={'label': 'theirs'}))\n"))
+    child = run_child(
+        tmp_path, key, ("r = store.get('mailchimp', 'main')\nstore.put(r.model_copy(update={'label': 'theirs'}))\n")
+    )
     out, err = child.communicate(timeout=60)
     assert child.returncode == 0, err
     assert acme.get("mailchimp", "main").label == "theirs"
@@ -444,8 +484,9 @@ def test_two_processes_lose_no_update(tmp_path, key, acme):
 
 @pytest.mark.parametrize("shared", [True, False], ids=["one store", "a store each"])
 def test_two_threads_lose_no_update(tmp_path, key, shared):
-    stores = [ClientStore(tmp_path, "acme", key)] * 2 if shared else [ClientStore(tmp_path, "acme", key)
-                                                                         for _ in range(2)]
+    stores = (
+        [ClientStore(tmp_path, "acme", key)] * 2 if shared else [ClientStore(tmp_path, "acme", key) for _ in range(2)]
+    )
     stores[0].put(record(label="0"))
     barrier = threading.Barrier(2)
     failures: list[BaseException] = []
@@ -457,7 +498,7 @@ def test_two_threads_lose_no_update(tmp_path, key, shared):
                 with store.lock("counter"):
                     r = store.get("mailchimp", "main")
                     store.put(r.model_copy(update={"label": str(int(r.label) + 1)}))
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             failures.append(exc)
 
     threads = [threading.Thread(target=work, args=(s,)) for s in stores]

@@ -28,9 +28,23 @@ OAUTH = ["google", "meta", "linkedin", "x", "webflow", "mailchimp"]
 def config(sandbox, tmp_path) -> Path:
     """A client per test (so tests never share tokens), enabling the sandbox's CMS servers."""
     path = tmp_path / "mcp.json"
-    path.write_text(json.dumps({"clients": {"c": {"sandbox": sandbox.url, "servers": {
-        "wordpress": {"settings": {"site_url": sandbox.url, "username": "demo"}},
-        "webflow": {"settings": {"collection": "blog-posts", "api_base": f"{sandbox.url}/webflow/v2/"}}}}}}))
+    path.write_text(
+        json.dumps(
+            {
+                "clients": {
+                    "c": {
+                        "sandbox": sandbox.url,
+                        "servers": {
+                            "wordpress": {"settings": {"site_url": sandbox.url, "username": "demo"}},
+                            "webflow": {
+                                "settings": {"collection": "blog-posts", "api_base": f"{sandbox.url}/webflow/v2/"}
+                            },
+                        },
+                    }
+                }
+            }
+        )
+    )
     return path
 
 
@@ -56,8 +70,6 @@ def browser(monkeypatch):
     return opened
 
 
-
-
 def rename_client(config: Path, name: str) -> None:
     raw = json.loads(config.read_text())
     raw["clients"] = {name: raw["clients"]["c"]}
@@ -81,6 +93,7 @@ class Clock:
 
 # -- sign-in ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize("provider", OAUTH)
 async def test_login_through_the_browser_stores_a_working_token(provider, config, client_name, browser, sandbox):
     login(config, client_name, provider)
@@ -90,8 +103,14 @@ async def test_login_through_the_browser_stores_a_working_token(provider, config
     token = rec.secret
     assert isinstance(token, OAuthToken) and rec.version == 1
     assert sandbox.world.oauth.check(provider, token.access_token.get_secret_value()) is not None
-    expected = {"google": ("expires", True), "meta": ("expires", False), "linkedin": ("expires", True),
-                "x": ("expires", True), "webflow": (None, False), "mailchimp": (None, False)}[provider]
+    expected = {
+        "google": ("expires", True),
+        "meta": ("expires", False),
+        "linkedin": ("expires", True),
+        "x": ("expires", True),
+        "webflow": (None, False),
+        "mailchimp": (None, False),
+    }[provider]
     assert (token.expires_at is not None) == (expected[0] == "expires")
     assert (token.refresh_token is not None) == expected[1]
     if provider == "meta":  # the 1-hour token was traded for a 60-day one
@@ -129,9 +148,19 @@ async def test_login_without_a_browser_accepts_the_pasted_redirect(config, clien
 
     from suite.auth import run
 
-    args = argparse.Namespace(auth_command="login", provider="webflow", client=client_name, account=None,
-                              config=str(config), scope=[], no_browser=True, port=0, client_id=None, site=None,
-                              timeout=20.0)
+    args = argparse.Namespace(
+        auth_command="login",
+        provider="webflow",
+        client=client_name,
+        account=None,
+        config=str(config),
+        scope=[],
+        no_browser=True,
+        port=0,
+        client_id=None,
+        site=None,
+        timeout=20.0,
+    )
     assert run(args, out, Printed()) == 0, err.getvalue()
     assert Vault.open(client_name).record("webflow").secret.kind == "oauth2"
 
@@ -169,6 +198,7 @@ async def test_wordpress_application_password_flow_and_logout(config, client_nam
 
 # -- refresh -----------------------------------------------------------------
 
+
 async def test_refresh_ahead_of_expiry_saves_the_rotated_refresh_token(config, client_name, browser, sandbox):
     login(config, client_name, "x")
     clock = Clock()
@@ -183,8 +213,11 @@ async def test_refresh_ahead_of_expiry_saves_the_rotated_refresh_token(config, c
     assert fresh != token and after.version == before.version + 1
     assert after.secret.refresh_token.get_secret_value() != before.secret.refresh_token.get_secret_value()
     # X rotates: the old refresh token is dead, the stored one works
-    dead = httpx.post(f"{sandbox.url}/oauth/x/token", auth=_x_app(sandbox), data={
-        "grant_type": "refresh_token", "refresh_token": before.secret.refresh_token.get_secret_value()})
+    dead = httpx.post(
+        f"{sandbox.url}/oauth/x/token",
+        auth=_x_app(sandbox),
+        data={"grant_type": "refresh_token", "refresh_token": before.secret.refresh_token.get_secret_value()},
+    )
     assert dead.status_code == 400
 
 
@@ -223,8 +256,15 @@ async def test_two_processes_refreshing_at_once_make_one_token_request(config, c
     rec = Vault.open(client_name).record("google")
     rule = sandbox.world.faults.add("latency", path="/oauth/google/token", delay=0.5)
     try:
-        procs = [subprocess.Popen([sys.executable, "-c", REFRESH_IN_A_PROCESS, client_name, rec.account],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", REFRESH_IN_A_PROCESS, client_name, rec.account],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
         results = [p.communicate(timeout=60) for p in procs]
     finally:
         sandbox.world.faults.remove(rule.id)
@@ -279,6 +319,7 @@ async def test_google_sdk_credentials_refresh_through_the_vault(config, client_n
 
 # -- logout, status, isolation, leaks -------------------------------------------
 
+
 async def test_logout_revokes_at_the_vendor_then_deletes(config, client_name, browser, sandbox):
     login(config, client_name, "webflow")
     token = Vault.open(client_name).record("webflow").secret.access_token.get_secret_value()
@@ -319,8 +360,9 @@ async def test_a_server_for_one_client_cannot_read_another_clients_credentials(c
         other.store.put(mine)  # a record of client A handed to B's store
 
 
-async def test_secrets_never_reach_logs_output_or_files_outside_the_vault(config, client_name, browser, sandbox,
-                                                                       caplog, capfd):
+async def test_secrets_never_reach_logs_output_or_files_outside_the_vault(
+    config, client_name, browser, sandbox, caplog, capfd
+):
     caplog.set_level(logging.DEBUG)
     login(config, client_name, "x")
     vault = Vault.open(client_name)
@@ -330,8 +372,16 @@ async def test_secrets_never_reach_logs_output_or_files_outside_the_vault(config
     await Vault(vault.store, now=clock).access_token("x", rec.account)
     outputs = [cli("auth", "list")[1], cli("auth", "status", "--config", str(config))[1]]
     fresh = vault.record("x").secret
-    secrets = [s.get_secret_value() for s in (rec.secret.access_token, rec.secret.refresh_token,
-                                             fresh.access_token, fresh.refresh_token, fresh.client_secret)]
+    secrets = [
+        s.get_secret_value()
+        for s in (
+            rec.secret.access_token,
+            rec.secret.refresh_token,
+            fresh.access_token,
+            fresh.refresh_token,
+            fresh.client_secret,
+        )
+    ]
     captured = capfd.readouterr()
     text = caplog.text + "".join(outputs) + captured.out + captured.err + repr(rec) + str(rec.public())
     home = Path(os.environ["MARKETING_MCP_HOME"])
@@ -346,16 +396,18 @@ async def test_secrets_never_reach_logs_output_or_files_outside_the_vault(config
 async def test_auth_set_reads_the_secret_from_stdin_and_verifies_it(config, client_name, sandbox):
     rename_client(config, client_name)
     good = sandbox.provision()["wordpress"]["application_password"]
-    code, _, err = cli("auth", "set", "wordpress", "--client", client_name, "--config", str(config),
-                       stdin="not the password\n")
+    code, _, err = cli(
+        "auth", "set", "wordpress", "--client", client_name, "--config", str(config), stdin="not the password\n"
+    )
     assert code == 1 and "refused the password" in err and "not the password" not in err
     code, out, err = cli("auth", "set", "wordpress", "--client", client_name, "--config", str(config), stdin=good)
     assert code == 0, err
     assert Vault.open(client_name).record("wordpress").account == f"demo@{httpx.URL(sandbox.url).netloc.decode()}"
 
 
-async def test_a_wrong_key_or_a_tampered_file_is_a_clear_error_and_loses_nothing(config, client_name, browser,
-                                                                                 sandbox, monkeypatch):
+async def test_a_wrong_key_or_a_tampered_file_is_a_clear_error_and_loses_nothing(
+    config, client_name, browser, sandbox, monkeypatch
+):
     from credentials.keys import MasterKey
 
     login(config, client_name, "webflow")

@@ -49,11 +49,23 @@ class FakeClaude:
         return ClaudePlanner(KEY, http_client=client, **kwargs)
 
 
-def message(*content: dict[str, Any], stop_reason: str = "tool_use", input_tokens: int = 1000,
-            output_tokens: int = 100, model: str = MODEL) -> dict[str, Any]:
-    return {"id": "msg_01Test", "type": "message", "role": "assistant", "model": model, "content": list(content),
-            "stop_reason": stop_reason, "stop_sequence": None,
-            "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens}}
+def message(
+    *content: dict[str, Any],
+    stop_reason: str = "tool_use",
+    input_tokens: int = 1000,
+    output_tokens: int = 100,
+    model: str = MODEL,
+) -> dict[str, Any]:
+    return {
+        "id": "msg_01Test",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": list(content),
+        "stop_reason": stop_reason,
+        "stop_sequence": None,
+        "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens},
+    }
 
 
 _ids = iter(range(1, 10_000))
@@ -87,11 +99,14 @@ PAGE = PageContext(
     body_excerpt="Trail running shoes grip rocks and mud. We tested twelve pairs over 400 km.",
 )
 GOOD_TITLE = "Best Trail Running Shoes of 2025: 12 Pairs Tested"  # 49 characters
-GOOD_DESCRIPTION = ("We ran 400 km in twelve pairs of trail running shoes. See which ones grip, last and fit "
-                    "best, from first trails to ultras.")  # 121 characters
+GOOD_DESCRIPTION = (
+    "We ran 400 km in twelve pairs of trail running shoes. See which ones grip, last and fit "
+    "best, from first trails to ultras."
+)  # 121 characters
 
 
 # --- snippet -----------------------------------------------------------------------------------
+
 
 async def test_snippet_is_a_forced_tool_call_and_records_usage_and_cost():
     def answer(body):
@@ -101,8 +116,11 @@ async def test_snippet_is_a_forced_tool_call_and_records_usage_and_cost():
         assert body["tool_choice"] == {"type": "tool", "name": "write_snippet"}
         text = user_text(body)
         assert PAGE.url in text and "best trail running shoes" in text and "Trail shoes" in text
-        return message(tool_use("write_snippet", {"seo_title": GOOD_TITLE, "meta_description": GOOD_DESCRIPTION}),
-                       input_tokens=1200, output_tokens=80)
+        return message(
+            tool_use("write_snippet", {"seo_title": GOOD_TITLE, "meta_description": GOOD_DESCRIPTION}),
+            input_tokens=1200,
+            output_tokens=80,
+        )
 
     fake = FakeClaude(answer)
     planner = fake.planner()
@@ -128,8 +146,8 @@ async def test_a_too_long_title_is_sent_back_once_and_the_correction_is_used():
         return message(tool_use("write_snippet", {"seo_title": GOOD_TITLE, "meta_description": GOOD_DESCRIPTION}))
 
     fake = FakeClaude(
-        message(tool_use("write_snippet", {"seo_title": long_title, "meta_description": GOOD_DESCRIPTION})),
-        correction)
+        message(tool_use("write_snippet", {"seo_title": long_title, "meta_description": GOOD_DESCRIPTION})), correction
+    )
     planner = fake.planner()
     assert (await planner.snippet(PAGE)).seo_title == GOOD_TITLE
     assert planner.usage.calls == 2 and planner.usage.input_tokens == 2000
@@ -146,10 +164,15 @@ async def test_a_snippet_that_still_does_not_fit_after_the_retry_is_an_error():
 
 # --- subject lines -----------------------------------------------------------------------------
 
+
 async def test_subject_lines_drop_spam_caps_and_repeats_and_retry_when_too_few_remain():
     original = "Our March newsletter"
-    first = ["Our March Newsletter", "FREE shipping on every order", "Three trails to run before spring",
-             "Three trails to run before spring!"]
+    first = [
+        "Our March Newsletter",
+        "FREE shipping on every order",
+        "Three trails to run before spring",
+        "Three trails to run before spring!",
+    ]
     good = ["Three trails to run before spring", "What 400 km taught us about grip", "Your spring race checklist"]
 
     def check_first(body):
@@ -174,20 +197,34 @@ async def test_subject_lines_drop_spam_caps_and_repeats_and_retry_when_too_few_r
 
 # --- fix ---------------------------------------------------------------------------------------
 
+
 async def test_fix_returns_the_content_fields_that_fix_findings():
-    findings = [Finding("title_length", "warning", "The title has 11 characters (30-60 show fully).",
-                        "Rewrite the title to 30-60 characters."),
-                Finding("meta_description_missing", "warning", "The page has no meta description."),
-                Finding("lcp_slow", "warning", "Largest contentful paint 4.1 s.")]
+    findings = [
+        Finding(
+            "title_length",
+            "warning",
+            "The title has 11 characters (30-60 show fully).",
+            "Rewrite the title to 30-60 characters.",
+        ),
+        Finding("meta_description_missing", "warning", "The page has no meta description."),
+        Finding("lcp_slow", "warning", "Largest contentful paint 4.1 s."),
+    ]
 
     def answer(body):
         assert body["tool_choice"] == {"type": "tool", "name": "write_fixes"}
-        assert set(body["tools"][0]["input_schema"]["properties"]) == {"seo_title", "meta_description", "title",
-                                                                       "excerpt"}
+        assert set(body["tools"][0]["input_schema"]["properties"]) == {
+            "seo_title",
+            "meta_description",
+            "title",
+            "excerpt",
+        }
         text = user_text(body)
         assert "title_length" in text and "lcp_slow" in text and PAGE.url in text
-        return message(tool_use("write_fixes", {"seo_title": GOOD_TITLE, "meta_description": GOOD_DESCRIPTION,
-                                                "title": PAGE.title}))  # unchanged: dropped
+        return message(
+            tool_use(
+                "write_fixes", {"seo_title": GOOD_TITLE, "meta_description": GOOD_DESCRIPTION, "title": PAGE.title}
+            )
+        )  # unchanged: dropped
 
     fake = FakeClaude(answer)
     fields = await fake.planner().fix(PAGE, findings)
@@ -204,18 +241,41 @@ async def test_fix_is_empty_when_content_cannot_fix_anything():
 
 # --- plan --------------------------------------------------------------------------------------
 
+
 def catalog() -> Catalog:
     c = Catalog()
-    c.add(ToolSpec("search-console", "ctr_opportunities", "Pages with many impressions and a low CTR.",
-                   {"type": "object", "properties": {"site": {"type": "string"},
-                                                     "limit": {"type": "integer", "minimum": 1, "maximum": 50}},
-                    "required": ["site"]},
-                   read_only=True, destructive=False))
-    c.add(ToolSpec("wordpress", "update_post", "Update a post's fields.",
-                   {"type": "object", "properties": {"post_id": {"type": "integer"}, "seo_title": {"type": "string"},
-                                                     "meta_description": {"type": "string"},
-                                                     "dry_run": {"type": "boolean"}},
-                    "required": ["post_id"], "additionalProperties": False}))
+    c.add(
+        ToolSpec(
+            "search-console",
+            "ctr_opportunities",
+            "Pages with many impressions and a low CTR.",
+            {
+                "type": "object",
+                "properties": {"site": {"type": "string"}, "limit": {"type": "integer", "minimum": 1, "maximum": 50}},
+                "required": ["site"],
+            },
+            read_only=True,
+            destructive=False,
+        )
+    )
+    c.add(
+        ToolSpec(
+            "wordpress",
+            "update_post",
+            "Update a post's fields.",
+            {
+                "type": "object",
+                "properties": {
+                    "post_id": {"type": "integer"},
+                    "seo_title": {"type": "string"},
+                    "meta_description": {"type": "string"},
+                    "dry_run": {"type": "boolean"},
+                },
+                "required": ["post_id"],
+                "additionalProperties": False,
+            },
+        )
+    )
     return c
 
 
@@ -230,8 +290,11 @@ class ReadTools:
 
 
 GOAL = "Raise the CTR of the blog's weakest page"
-STEP = {"tool": "wordpress.update_post", "arguments": {"post_id": 7, "seo_title": GOOD_TITLE},
-        "why": "A title with the query's words."}
+STEP = {
+    "tool": "wordpress.update_post",
+    "arguments": {"post_id": 7, "seo_title": GOOD_TITLE},
+    "why": "A title with the query's words.",
+}
 
 
 async def test_plan_runs_reads_refuses_writes_corrects_arguments_and_returns_a_validated_plan():
@@ -244,8 +307,10 @@ async def test_plan_runs_reads_refuses_writes_corrects_arguments_and_returns_a_v
         assert body["tools"][0]["input_schema"]["required"] == ["site"]
         assert body["tool_choice"] == {"type": "auto"}
         assert GOAL in user_text(body)
-        return message({"type": "text", "text": "Let me look at the data."},
-                       tool_use("search-console__ctr_opportunities", {"site": "shop.example", "limit": "ten"}))
+        return message(
+            {"type": "text", "text": "Let me look at the data."},
+            tool_use("search-console__ctr_opportunities", {"site": "shop.example", "limit": "ten"}),
+        )
 
     def turn2(body):
         [result] = last_results(body)
@@ -282,8 +347,12 @@ async def test_a_plan_with_an_unknown_tool_gets_one_correction_then_fails():
     def correction(body):
         [result] = last_results(body)
         assert result["is_error"] is True and "There is no tool 'wordpress.delete_everything'" in result["content"]
-        return message(tool_use("submit_plan", {"steps": [{"tool": "wordpress.update_post",
-                                                           "arguments": {"post_id": "seven"}, "why": "?"}]}))
+        return message(
+            tool_use(
+                "submit_plan",
+                {"steps": [{"tool": "wordpress.update_post", "arguments": {"post_id": "seven"}, "why": "?"}]},
+            )
+        )
 
     fake = FakeClaude(message(tool_use("submit_plan", bad)), correction)
     with pytest.raises(PlannerError, match="did not validate after a correction") as caught:
@@ -312,6 +381,7 @@ async def test_planning_stops_after_eight_turns_and_the_last_turn_must_submit():
 
 # --- declines and API errors -------------------------------------------------------------------
 
+
 async def test_a_refusal_is_a_planner_error():
     fake = FakeClaude(message(stop_reason="refusal"))
     with pytest.raises(PlannerError, match="Claude declined"):
@@ -324,13 +394,22 @@ async def test_an_answer_without_a_tool_call_is_a_planner_error():
         await fake.planner().plan(GOAL, catalog(), ReadTools({}))
 
 
-@pytest.mark.parametrize("reply, expected", [
-    (error(429, "rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit",
-           **{"retry-after": "30"}),
-     "Claude is rate limiting this key (HTTP 429"),
-    (error(500, "api_error", "Internal server error"), "Claude's API failed (HTTP 500"),
-    (error(529, "overloaded_error", "Overloaded"), "Claude is overloaded (HTTP 529)"),
-])
+@pytest.mark.parametrize(
+    "reply, expected",
+    [
+        (
+            error(
+                429,
+                "rate_limit_error",
+                "Number of request tokens has exceeded your per-minute rate limit",
+                **{"retry-after": "30"},
+            ),
+            "Claude is rate limiting this key (HTTP 429",
+        ),
+        (error(500, "api_error", "Internal server error"), "Claude's API failed (HTTP 500"),
+        (error(529, "overloaded_error", "Overloaded"), "Claude is overloaded (HTTP 529)"),
+    ],
+)
 async def test_api_errors_say_what_to_do_and_never_show_the_key(reply, expected):
     fake = FakeClaude(reply)
     with pytest.raises(PlannerError) as caught:
@@ -356,18 +435,22 @@ async def test_a_bad_key_is_named_without_showing_it():
 
 async def test_the_sdk_retries_a_429_before_giving_up():
     # retry-after-ms keeps the SDK's wait between attempts at 1 ms.
-    fake = FakeClaude(error(429, "rate_limit_error", "slow down", **{"retry-after-ms": "1"}),
-                      error(529, "overloaded_error", "Overloaded", **{"retry-after-ms": "1"}),
-                      message(tool_use("write_snippet", {"seo_title": GOOD_TITLE,
-                                                         "meta_description": GOOD_DESCRIPTION})))
+    fake = FakeClaude(
+        error(429, "rate_limit_error", "slow down", **{"retry-after-ms": "1"}),
+        error(529, "overloaded_error", "Overloaded", **{"retry-after-ms": "1"}),
+        message(tool_use("write_snippet", {"seo_title": GOOD_TITLE, "meta_description": GOOD_DESCRIPTION})),
+    )
     assert (await fake.planner().snippet(PAGE)).seo_title == GOOD_TITLE
     assert len(fake.requests) == 3
 
 
-@pytest.mark.parametrize("exc, expected", [
-    (httpx2.ConnectError("connection refused"), "Could not reach Claude's API"),
-    (httpx2.ReadTimeout("timed out"), "did not answer within 60 s"),
-])
+@pytest.mark.parametrize(
+    "exc, expected",
+    [
+        (httpx2.ConnectError("connection refused"), "Could not reach Claude's API"),
+        (httpx2.ReadTimeout("timed out"), "did not answer within 60 s"),
+    ],
+)
 async def test_transport_failures_are_planner_errors(exc, expected):
     def fail(request):
         raise exc
@@ -381,6 +464,7 @@ async def test_transport_failures_are_planner_errors(exc, expected):
 
 # --- prices and the environment ----------------------------------------------------------------
 
+
 def test_prices_by_model_family():
     assert price_per_million("claude-sonnet-4-5") == (3.0, 15.0)
     assert price_per_million("claude-haiku-4-5-20251001") == (1.0, 5.0)
@@ -389,9 +473,14 @@ def test_prices_by_model_family():
 
 
 async def test_haiku_calls_cost_haiku_prices():
-    fake = FakeClaude(message(tool_use("write_snippet", {"seo_title": GOOD_TITLE,
-                                                         "meta_description": GOOD_DESCRIPTION}),
-                              input_tokens=2_000_000, output_tokens=100_000, model="claude-haiku-4-5"))
+    fake = FakeClaude(
+        message(
+            tool_use("write_snippet", {"seo_title": GOOD_TITLE, "meta_description": GOOD_DESCRIPTION}),
+            input_tokens=2_000_000,
+            output_tokens=100_000,
+            model="claude-haiku-4-5",
+        )
+    )
     planner = fake.planner(model="claude-haiku-4-5")
     await planner.snippet(PAGE)
     assert fake.requests[0]["model"] == "claude-haiku-4-5"
@@ -416,7 +505,9 @@ def test_from_environment(monkeypatch):
 
 
 def test_building_a_planner_does_not_import_the_sdk():
-    code = ("import sys; from director.claude import from_environment; "
-            f"p = from_environment({{'ANTHROPIC_API_KEY': {KEY!r}}}); "
-            "assert p is not None; assert 'anthropic' not in sys.modules, 'imported'")
+    code = (
+        "import sys; from director.claude import from_environment; "
+        f"p = from_environment({{'ANTHROPIC_API_KEY': {KEY!r}}}); "
+        "assert p is not None; assert 'anthropic' not in sys.modules, 'imported'"
+    )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=60)

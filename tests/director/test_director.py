@@ -66,8 +66,9 @@ def in_process(sb, *servers: str) -> dict:
 
 async def direct(sb, store: Store, loops: list[str], days: int, servers: tuple[str, ...], **kw) -> str:
     lines: list[str] = []
-    run_id = await run(store, sb.config_path, CLIENT, loops=loops, days=days, targets=in_process(sb, *servers),
-                       say=lines.append, **kw)
+    run_id = await run(
+        store, sb.config_path, CLIENT, loops=loops, days=days, targets=in_process(sb, *servers), say=lines.append, **kw
+    )
     assert store.run(run_id)["status"] != "failed", store.run(run_id)["error"]
     return run_id
 
@@ -155,20 +156,22 @@ async def test_email_loop_adopts_a_subject_only_on_significant_clicks(world, tmp
             assert e["probability"] < 0.99
     sends = [s for s in store.steps(run_id) if s["key"].endswith(":send")]
     assert len(sends) == 2 and all(s["status"] == "done" for s in sends)
-    assert len([c for c in store.rows("SELECT * FROM tool_calls WHERE tool LIKE '%send_campaign' AND dry_run = 0")]) \
-        == 2  # each test sent exactly once
+    assert (
+        len([c for c in store.rows("SELECT * FROM tool_calls WHERE tool LIKE '%send_campaign' AND dry_run = 0")]) == 2
+    )  # each test sent exactly once
 
 
 async def test_traffic_loop_fixes_a_dropped_page_and_sees_through_a_tracking_outage(world, tmp_path):
-    from ..conftest import need
-
     from adapters.web.browser import find_chromium
+
+    from ..conftest import need
 
     need(find_chromium() is not None, "Chromium is needed for page analysis (scripts/chromium-up.sh)")
     world.world.configure(incidents={"ranking_drop": {"page": "/wholesale/", "day": 3}})
     store = Store(tmp_path / "d.sqlite")
-    run_id = await direct(world, store, ["traffic_drop"], 26,
-                          ("ga4", "search-console", "page-analysis", "wordpress", "webflow"))
+    run_id = await direct(
+        world, store, ["traffic_drop"], 26, ("ga4", "search-console", "page-analysis", "wordpress", "webflow")
+    )
     url = f"{world.url}/wholesale/"
     change = store.step(run_id, f"traffic_drop:{url}")
     assert change and change["status"] == "done", store.notes(run_id)
@@ -184,13 +187,25 @@ async def test_traffic_loop_fixes_a_dropped_page_and_sees_through_a_tracking_out
 def test_resume_after_sigkill_repeats_nothing_and_loses_nothing(world, tmp_path):
     db = tmp_path / "d.sqlite"
     env = {**os.environ, "MARKETING_MCP_DIRECTOR_DB": str(db)}
-    cmd = [sys.executable, "-m", "suite", "director", "run", "--client", CLIENT, "--days", "12", "--loops",
-           "search_ctr", "--config", str(world.config_path)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "suite",
+        "director",
+        "run",
+        "--client",
+        CLIENT,
+        "--days",
+        "12",
+        "--loops",
+        "search_ctr",
+        "--config",
+        str(world.config_path),
+    ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # kill it as soon as its first change is done
-        if db.exists() and next(Store(db).rows("SELECT 1 FROM steps WHERE kind = 'change' AND status = 'done'"),
-                                None):
+        if db.exists() and next(Store(db).rows("SELECT 1 FROM steps WHERE kind = 'change' AND status = 'done'"), None):
             break
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
@@ -198,13 +213,24 @@ def test_resume_after_sigkill_repeats_nothing_and_loses_nothing(world, tmp_path)
     store = Store(db)
     run_id = store.runs()[0]["id"]
     assert store.run(run_id)["status"] == "running" and store.run(run_id)["day"] < 12
-    done = subprocess.run([sys.executable, "-m", "suite", "director", "resume", "--config", str(world.config_path)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "suite", "director", "resume", "--config", str(world.config_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     run_row = Store(db).run(run_id)
     assert run_row["status"] == "done" and run_row["day"] == 12
-    writes = list(Store(db).rows("SELECT step, COUNT(*) AS n FROM tool_calls WHERE run_id = ? AND dry_run = 0 "
-                                 "AND tool LIKE '%update_post' GROUP BY step", run_id))
+    writes = list(
+        Store(db).rows(
+            "SELECT step, COUNT(*) AS n FROM tool_calls WHERE run_id = ? AND dry_run = 0 "
+            "AND tool LIKE '%update_post' GROUP BY step",
+            run_id,
+        )
+    )
     changes = Store(db).steps(run_id, kind="change")
     assert len(changes) >= 2 and all(c["status"] == "done" for c in changes)  # none lost
     assert writes and all(w["n"] == 1 for w in writes)  # none repeated
@@ -220,16 +246,29 @@ async def test_claude_plans_the_content_when_a_key_is_set(world, tmp_path):
     def anthropic(request: httpx2.Request) -> httpx2.Response:
         body = json.loads(request.content)
         asked.append(body)
-        snippet = {"seo_title": "Storing Coffee Beans: Keep Them Fresh for Weeks",
-                   "meta_description": "How to store coffee beans so they stay fresh: the container, the place and "
-                                       "the mistakes that make beans go stale in days."}
-        return httpx2.Response(200, json={
-            "id": "msg_1", "type": "message", "role": "assistant", "model": body["model"],
-            "content": [{"type": "tool_use", "id": "toolu_1", "name": body["tool_choice"]["name"], "input": snippet}],
-            "stop_reason": "tool_use", "usage": {"input_tokens": 900, "output_tokens": 120}})
+        snippet = {
+            "seo_title": "Storing Coffee Beans: Keep Them Fresh for Weeks",
+            "meta_description": "How to store coffee beans so they stay fresh: the container, the place and "
+            "the mistakes that make beans go stale in days.",
+        }
+        return httpx2.Response(
+            200,
+            json={
+                "id": "msg_1",
+                "type": "message",
+                "role": "assistant",
+                "model": body["model"],
+                "content": [
+                    {"type": "tool_use", "id": "toolu_1", "name": body["tool_choice"]["name"], "input": snippet}
+                ],
+                "stop_reason": "tool_use",
+                "usage": {"input_tokens": 900, "output_tokens": 120},
+            },
+        )
 
-    planner = ClaudePlanner("sk-ant-test", http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(anthropic)),
-                            max_retries=0)
+    planner = ClaudePlanner(
+        "sk-ant-test", http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(anthropic)), max_retries=0
+    )
     planner.snippet = _lenient(planner.snippet)
     store = Store(tmp_path / "d.sqlite")
     run_id = await direct(world, store, ["search_ctr"], 1, SEARCH, planner=planner)
@@ -247,9 +286,12 @@ def _lenient(snippet):
         try:
             return await snippet(page)
         except PlannerError:
-            return Snippet(seo_title=f"{page.title[:40]} | Northwind Coffee",
-                           meta_description="Fresh coffee, roasted every Tuesday in Portland, with guides to brew "
-                                            "it well at home.")
+            return Snippet(
+                seo_title=f"{page.title[:40]} | Northwind Coffee",
+                meta_description="Fresh coffee, roasted every Tuesday in Portland, with guides to brew "
+                "it well at home.",
+            )
+
     return wrapped
 
 
@@ -287,8 +329,10 @@ def test_no_win_declared_on_sandbox_noise_in_95_percent_of_seeds():
 
             def net(first: int, last: int) -> list[float]:
                 mine, others = ratios(page, first, last), [ratios(c, first, last) for c in controls]
-                return [v - sum(o[d] for o in others if d in o) / max(1, sum(d in o for o in others))
-                        for d, v in sorted(mine.items())]
+                return [
+                    v - sum(o[d] for o in others if d in o) / max(1, sum(d in o for o in others))
+                    for d, v in sorted(mine.items())
+                ]
 
             trials += 1
             for look, after in enumerate((7, 14, 21), 1):  # the loops' looks: 10, 17, 24 days minus the lag
@@ -312,12 +356,25 @@ async def test_spend_changes_beyond_the_policy_cap_are_refused(tmp_path):
 
     NoServers.catalog.add(ToolSpec("ads", "set_budget", "", {"type": "object"}, read_only=False))
     store = Store(tmp_path / "d.sqlite")
-    d = Director(store=store, pool=NoServers(), planner=OfflinePlanner(), policy=Policy(auto_approve=["*"]),
-                 client=CLIENT, run_id=store.new_run(CLIENT, [], 1, False, "offline"), clock=None,
-                 say=lambda _: None)
+    d = Director(
+        store=store,
+        pool=NoServers(),
+        planner=OfflinePlanner(),
+        policy=Policy(auto_approve=["*"]),
+        client=CLIENT,
+        run_id=store.new_run(CLIENT, [], 1, False, "offline"),
+        clock=None,
+        say=lambda _: None,
+    )
     d.today = d.today.today()
-    result = await d.write("ads:campaign-1", loop="ads", object="campaign-1", tool="ads.set_budget",
-                           args={"daily_budget": 150}, data={"spend": (100.0, 150.0)})
+    result = await d.write(
+        "ads:campaign-1",
+        loop="ads",
+        object="campaign-1",
+        tool="ads.set_budget",
+        args={"daily_budget": 150},
+        data={"spend": (100.0, 150.0)},
+    )
     assert result is None and store.step(d.run_id, "ads:campaign-1")["status"] == "refused"
     assert "at most 20%" in store.notes(d.run_id)[0]["text"]
 
@@ -357,8 +414,14 @@ def test_the_director_commands_from_approval_to_report(world, tmp_path):
     env = {**os.environ, "MARKETING_MCP_DIRECTOR_DB": str(tmp_path / "d.sqlite")}
 
     def cli(*args: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "suite", "director", *args, "--config", str(world.config_path)],
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [sys.executable, "-m", "suite", "director", *args, "--config", str(world.config_path)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         return done.stdout
 

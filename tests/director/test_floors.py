@@ -21,9 +21,12 @@ def _imports(path: Path) -> list[tuple[int, str]]:
 
 
 def test_no_director_module_imports_a_package_above_or_beside_it():
-    bad = [f"{path.relative_to(ROOT)}:{line}: {name}"
-           for path in sorted((ROOT / "director").rglob("*.py"))
-           for line, name in _imports(path) if name.split(".")[0] in FORBIDDEN]
+    bad = [
+        f"{path.relative_to(ROOT)}:{line}: {name}"
+        for path in sorted((ROOT / "director").rglob("*.py"))
+        for line, name in _imports(path)
+        if name.split(".")[0] in FORBIDDEN
+    ]
     assert not bad, "director/ imports what it must not:\n" + "\n".join(bad)
 
 

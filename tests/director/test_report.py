@@ -4,7 +4,15 @@ import re
 from html.parser import HTMLParser
 
 from director.report import (
-    ChangeRow, Marker, Point, RunReport, Series, format_value, render_html, render_markdown, write_report,
+    ChangeRow,
+    Marker,
+    Point,
+    RunReport,
+    Series,
+    format_value,
+    render_html,
+    render_markdown,
+    write_report,
 )
 
 HOSTILE = "<script>alert(1)</script>"
@@ -72,10 +80,17 @@ def report(**overrides) -> RunReport:
     control = [Point(d, 0.030) for d in days(2, 14)]
     sessions = [Point(d, 1200 + 25 * i) for i, d in enumerate(days(2, 14))]
     fields = dict(
-        run_id="r-42", client="Acme Shoes", loops=["search_ctr", "email_engagement"],
-        started="2026-11-02T09:00:00", finished="2026-11-16T18:00:00",
-        simulated_days="2026-11-02 to 2026-11-15", planner="offline",
-        input_tokens=12345, output_tokens=678, cost_usd=0.0, tool_calls=57,
+        run_id="r-42",
+        client="Acme Shoes",
+        loops=["search_ctr", "email_engagement"],
+        started="2026-11-02T09:00:00",
+        finished="2026-11-16T18:00:00",
+        simulated_days="2026-11-02 to 2026-11-15",
+        planner="offline",
+        input_tokens=12345,
+        output_tokens=678,
+        cost_usd=0.0,
+        tool_calls=57,
         series=[
             Series("CTR", URL, ctr, unit="%", role="treated"),
             Series("CTR", URL, control, unit="%", role="control"),
@@ -89,13 +104,26 @@ def report(**overrides) -> RunReport:
             Marker("2026-11-10", "change", f"Sent subject {HOSTILE}", "November newsletter"),
         ],
         changes=[
-            ChangeRow("2026-11-09", "search_ctr", URL, "wordpress.update_post",
-                      {"title": "Shoes", "meta_description": "x" * 300},
-                      {"title": "Running shoes that last", "meta_description": "Light, tough, 30-day returns."},
-                      "keep", "CTR 3.1% -> 3.7% against a flat control, P=0.995."),
-            ChangeRow("2026-11-10", "email_engagement", "November newsletter", "mailchimp.set_subject",
-                      {"subject": HOSTILE}, {"subject": "Your November picks"},
-                      "rollback", "Click rate 4.2% -> 3.9%, P=0.91."),
+            ChangeRow(
+                "2026-11-09",
+                "search_ctr",
+                URL,
+                "wordpress.update_post",
+                {"title": "Shoes", "meta_description": "x" * 300},
+                {"title": "Running shoes that last", "meta_description": "Light, tough, 30-day returns."},
+                "keep",
+                "CTR 3.1% -> 3.7% against a flat control, P=0.995.",
+            ),
+            ChangeRow(
+                "2026-11-10",
+                "email_engagement",
+                "November newsletter",
+                "mailchimp.set_subject",
+                {"subject": HOSTILE},
+                {"subject": "Your November picks"},
+                "rollback",
+                "Click rate 4.2% -> 3.9%, P=0.91.",
+            ),
         ],
         notes=["Tracking outage on 2026-11-12: no page change made"],
     )
@@ -116,14 +144,22 @@ def test_page_walks_cleanly_with_one_chart_per_group_and_no_script():
 
 def test_header_facts():
     text = " ".join(walk(render_html(report(planner="claude (claude-sonnet)", cost_usd=1.234))).text)
-    for fact in ("Acme Shoes", "r-42", "search_ctr, email_engagement", "2026-11-02 to 2026-11-15",
-                 "claude (claude-sonnet)", "12,345 in / 678 out", "$1.23", "57"):
+    for fact in (
+        "Acme Shoes",
+        "r-42",
+        "search_ctr, email_engagement",
+        "2026-11-02 to 2026-11-15",
+        "claude (claude-sonnet)",
+        "12,345 in / 678 out",
+        "$1.23",
+        "57",
+    ):
         assert fact in text
 
 
 def test_treated_and_control_share_a_chart_with_a_legend():
     page = render_html(report())
-    ctr = page[page.index("<h3>CTR"):page.index("<h3>Sessions")]
+    ctr = page[page.index("<h3>CTR") : page.index("<h3>Sessions")]
     assert ctr.count("<svg") == 1
     assert ctr.count("<polyline") == 2
     assert 'stroke-dasharray="6 4"' in ctr  # the control is dashed
@@ -136,7 +172,7 @@ def test_percent_formatting():
     walker = walk(page)
     assert "3.1%" in " ".join(walker.titles)  # point tooltips
     assert re.search(r'class="ylabel"[^>]*>\d+(\.\d+)?%</text>', page)  # y axis ticks
-    sessions = page[page.index("<h3>Sessions"):page.index("<h3>Click rate")]
+    sessions = page[page.index("<h3>Sessions") : page.index("<h3>Click rate")]
     assert "%" not in re.sub(r"<[^>]+>", "", sessions)
     assert format_value(0.031, "%") == "3.1%"
     assert format_value(0.0042, "%") == "0.42%"
@@ -157,10 +193,10 @@ def test_markers_are_drawn_and_listed():
     for label in ("Rewrote title and meta description", "Kept: +18% CTR (P=0.995)", "Tracking outage"):
         assert label in tooltips
         assert label in text
-    ctr = page[page.index("<h3>CTR"):page.index("<h3>Sessions")]
+    ctr = page[page.index("<h3>CTR") : page.index("<h3>Sessions")]
     assert ctr.count('class="marker"') == 2
     assert "#7c3aed" in ctr and "#059669" in ctr  # change and decision in different colours
-    sessions = page[page.index("<h3>Sessions"):page.index("<h3>Click rate")]
+    sessions = page[page.index("<h3>Sessions") : page.index("<h3>Click rate")]
     assert sessions.count('class="marker"') == 1 and "#d97706" in sessions
 
 
@@ -168,19 +204,21 @@ def test_kpi_less_marker_goes_on_every_chart_of_its_object():
     r = report()
     r.series.append(Series("Impressions", URL, [Point(d, 900) for d in days(2, 14)]))
     page = render_html(r)
-    impressions = page[page.index("<h3>Impressions"):]
+    impressions = page[page.index("<h3>Impressions") :]
     assert "Rewrote title and meta description" in impressions
     assert "Kept: +18% CTR" not in impressions  # that one is for CTR only
 
 
 def test_hostile_strings_are_escaped_everywhere():
-    r = report(client=HOSTILE, run_id=HOSTILE, notes=[HOSTILE], planner=HOSTILE,
-               loops=[HOSTILE], simulated_days=HOSTILE)
+    r = report(
+        client=HOSTILE, run_id=HOSTILE, notes=[HOSTILE], planner=HOSTILE, loops=[HOSTILE], simulated_days=HOSTILE
+    )
     r.series.append(Series(HOSTILE, HOSTILE, [Point("2026-11-03", 1.0)], role=HOSTILE))
     r.markers.append(Marker("2026-11-03", HOSTILE, HOSTILE, HOSTILE))
     r.markers.append(Marker("2026-11-03", "change", HOSTILE, "nowhere"))
-    r.changes.append(ChangeRow(HOSTILE, HOSTILE, HOSTILE, HOSTILE, {HOSTILE: HOSTILE}, {HOSTILE: HOSTILE},
-                               HOSTILE, HOSTILE))
+    r.changes.append(
+        ChangeRow(HOSTILE, HOSTILE, HOSTILE, HOSTILE, {HOSTILE: HOSTILE}, {HOSTILE: HOSTILE}, HOSTILE, HOSTILE)
+    )
     page = render_html(r)
     walker = walk(page)
     assert "<script" not in page.lower()
@@ -194,7 +232,7 @@ def test_hostile_strings_are_escaped_everywhere():
 
 def test_changes_table():
     page = render_html(report())
-    table = page[page.index('<table class="changes">'):page.index("</table>")]
+    table = page[page.index('<table class="changes">') : page.index("</table>")]
     rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)
     assert len(rows) == 3  # head + 2 changes
     keep, rollback = rows[1], rows[2]
@@ -220,8 +258,10 @@ def test_notes_and_empty_sections():
 
 
 def test_series_without_points_says_no_data_yet():
-    r = report(series=[Series("Opens", "November newsletter", [])],
-               markers=[Marker("2026-11-10", "change", "Sent a new subject", "November newsletter")])
+    r = report(
+        series=[Series("Opens", "November newsletter", [])],
+        markers=[Marker("2026-11-10", "change", "Sent a new subject", "November newsletter")],
+    )
     page = render_html(r)
     walker = walk(page)
     assert walker.tags.get("svg") is None
@@ -252,11 +292,15 @@ def test_all_equal_values_and_all_zero_values():
 
 
 def test_markers_outside_the_days_of_the_series():
-    r = report(series=[Series("CTR", URL, [Point(d, 0.03) for d in days(5, 5)], unit="%")],
-               markers=[Marker("2026-11-03", "change", "Just before", URL),
-                        Marker("2026-11-12", "decision", "Just after", URL),
-                        Marker("2025-01-01", "rollback", "Long ago", URL),
-                        Marker("not a date", "incident", "Undated", URL)])
+    r = report(
+        series=[Series("CTR", URL, [Point(d, 0.03) for d in days(5, 5)], unit="%")],
+        markers=[
+            Marker("2026-11-03", "change", "Just before", URL),
+            Marker("2026-11-12", "decision", "Just after", URL),
+            Marker("2025-01-01", "rollback", "Long ago", URL),
+            Marker("not a date", "incident", "Undated", URL),
+        ],
+    )
     page = render_html(r)
     walker = walk(page)
     svg = re.search(r"<svg.*?</svg>", page, re.S).group(0)
@@ -269,9 +313,21 @@ def test_markers_outside_the_days_of_the_series():
 
 
 def test_bad_points_are_skipped():
-    r = report(series=[Series("K", "o", [Point("2026-11-02", 1.0), Point("someday", 2.0),
-                                         Point("2026-11-03", float("nan")), Point("2026-11-04", 3.0)])],
-               markers=[])
+    r = report(
+        series=[
+            Series(
+                "K",
+                "o",
+                [
+                    Point("2026-11-02", 1.0),
+                    Point("someday", 2.0),
+                    Point("2026-11-03", float("nan")),
+                    Point("2026-11-04", 3.0),
+                ],
+            )
+        ],
+        markers=[],
+    )
     svg = re.search(r"<svg.*?</svg>", render_html(r), re.S).group(0)
     assert svg.count("<circle") == 2 and "nan" not in svg.lower()
 
@@ -284,13 +340,12 @@ def test_markers_for_objects_without_a_chart_are_not_lost():
 
 def test_markdown():
     md = render_markdown(report())
-    for fact in ("Acme Shoes", "r-42", "2026-11-02 to 2026-11-15", "offline", "12,345 in / 678 out", "$0.00",
-                 "57"):
+    for fact in ("Acme Shoes", "r-42", "2026-11-02 to 2026-11-15", "offline", "12,345 in / 678 out", "$0.00", "57"):
         assert fact in md
     lines = md.splitlines()
     head = lines.index("| Day | Loop | Object | Action | Before → after | Verdict | Evidence |")
     assert lines[head + 1].startswith("|---")
-    rows = lines[head + 2:head + 4]
+    rows = lines[head + 2 : head + 4]
     assert "**keep**" in rows[0] and "`wordpress.update_post`" in rows[0]
     assert "`Running shoes that last`" in rows[0]
     assert "**rollback**" in rows[1]
@@ -300,8 +355,21 @@ def test_markdown():
 
 
 def test_markdown_cells_stay_in_their_columns():
-    r = report(changes=[ChangeRow("2026-11-09", "search_ctr", "a|b", "x.y", {"t": "one | two\nthree"},
-                                  {"t": "four"}, "keep", "it | broke\nlines")], notes=["# not a heading"])
+    r = report(
+        changes=[
+            ChangeRow(
+                "2026-11-09",
+                "search_ctr",
+                "a|b",
+                "x.y",
+                {"t": "one | two\nthree"},
+                {"t": "four"},
+                "keep",
+                "it | broke\nlines",
+            )
+        ],
+        notes=["# not a heading"],
+    )
     md = render_markdown(r)
     row = next(line for line in md.splitlines() if line.startswith("| 2026-11-09"))
     assert len(re.findall(r"(?<!\\)\|", row)) == 8

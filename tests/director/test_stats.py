@@ -53,8 +53,7 @@ def run_did(seed: int, lift: float, impressions: tuple[int, int] = (2_000, 20_00
         t, c = draw(min(rate_t * season * (1 + lift), 1)), draw(rate_c * season)
         t_after = Counts(t_after.successes + t.successes, t_after.trials + t.trials)
         c_after = Counts(c_after.successes + c.successes, c_after.trials + c.trials)
-        verdict = difference_in_differences(t_before, t_after, c_before, c_after, look=look,
-                                            max_looks=looks).verdict
+        verdict = difference_in_differences(t_before, t_after, c_before, c_after, look=look, max_looks=looks).verdict
         if verdict != "continue":
             return verdict
     return verdict
@@ -163,8 +162,9 @@ def test_the_effect_and_its_interval():
     assert decision.low < decision.effect < decision.high
     assert decision.low == pytest.approx(0.12, abs=0.02) and decision.high == pytest.approx(0.39, abs=0.02)
     assert decision.probability > 0.9999
-    did = difference_in_differences(Counts(300, 10_000), Counts(330, 10_000), Counts(500, 10_000),
-                                    Counts(440, 10_000), look=1, max_looks=1)
+    did = difference_in_differences(
+        Counts(300, 10_000), Counts(330, 10_000), Counts(500, 10_000), Counts(440, 10_000), look=1, max_looks=1
+    )
     assert did.effect == pytest.approx(1.1 / 0.88 - 1, abs=0.01)
 
 
@@ -223,7 +223,7 @@ def test_the_weekly_pattern_alone_is_not_a_drop():
     # The same, with history that does not start on a Monday.
     series = weekly(30, 200, seed=3, start_weekday=3)
     weekend = [i for i in range(23, 30) if (3 + i) % 7 >= 5]
-    dropped, change, _ = seasonal_drop(series[:weekend[0]], series[weekend[0]:weekend[-1] + 1])
+    dropped, change, _ = seasonal_drop(series[: weekend[0]], series[weekend[0] : weekend[-1] + 1])
     assert not dropped and abs(change) < 0.1
 
 

@@ -26,8 +26,14 @@ def sb(sandbox_server):
     """The running sandbox, its world freshly reset, with a controllable monotonic clock."""
     world = sandbox_server.world
     world.monotonic = ManualMonotonic()
-    world.configure(companion_plugin=True, seo_plugin="yoast", webflow_rate_limit=60, incidents=True,
-                    mailchimp_latency=0, **GOOGLE_DEFAULTS)
+    world.configure(
+        companion_plugin=True,
+        seo_plugin="yoast",
+        webflow_rate_limit=60,
+        incidents=True,
+        mailchimp_latency=0,
+        **GOOGLE_DEFAULTS,
+    )
     world.reset()
     yield sandbox_server
     world.faults.clear()
@@ -65,8 +71,9 @@ def wf(sb, creds):
         yield client
 
 
-GOOGLE_READ_SCOPES = ("https://www.googleapis.com/auth/analytics.readonly "
-                      "https://www.googleapis.com/auth/webmasters.readonly")
+GOOGLE_READ_SCOPES = (
+    "https://www.googleapis.com/auth/analytics.readonly https://www.googleapis.com/auth/webmasters.readonly"
+)
 
 
 def google_token(sb, scope: str = GOOGLE_READ_SCOPES) -> str:
@@ -82,13 +89,28 @@ def google_token(sb, scope: str = GOOGLE_READ_SCOPES) -> str:
     redirect = "http://127.0.0.1:9/callback"
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    query = {"client_id": app["client_id"], "redirect_uri": redirect, "response_type": "code", "scope": scope,
-             "state": "s", "code_challenge": challenge, "code_challenge_method": "S256"}
+    query = {
+        "client_id": app["client_id"],
+        "redirect_uri": redirect,
+        "response_type": "code",
+        "scope": scope,
+        "state": "s",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
     location = approve(app["authorize_url"] + "?" + urlencode(query))
     code = parse_qs(urlsplit(location).query)["code"][0]
-    response = httpx.post(app["token_url"], data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": redirect, "code_verifier": verifier,
-        "client_id": app["client_id"], "client_secret": app["client_secret"]})
+    response = httpx.post(
+        app["token_url"],
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect,
+            "code_verifier": verifier,
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+        },
+    )
     response.raise_for_status()
     return response.json()["access_token"]
 

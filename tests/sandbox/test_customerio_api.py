@@ -8,7 +8,6 @@ import json
 import httpx
 import pytest
 
-
 APP = "/customerio/app/v1"
 TRACK = "/customerio/track/api"
 HTML = '<html><body><p>Fresh beans.</p><a href="http://127.0.0.1:8765/shop/">Shop</a></body></html>'
@@ -26,23 +25,32 @@ def paced(mono) -> dict:
 
 @pytest.fixture
 def app(cio, mono):
-    with httpx.Client(base_url=cio["app_api_base"] + "/", headers={"Authorization": f"Bearer {cio['app_api_key']}"},
-                      timeout=10, event_hooks=paced(mono)) as client:
+    with httpx.Client(
+        base_url=cio["app_api_base"] + "/",
+        headers={"Authorization": f"Bearer {cio['app_api_key']}"},
+        timeout=10,
+        event_hooks=paced(mono),
+    ) as client:
         yield client
 
 
 @pytest.fixture
 def burst(cio):
     """An App API client that does not wait between requests."""
-    with httpx.Client(base_url=cio["app_api_base"] + "/", headers={"Authorization": f"Bearer {cio['app_api_key']}"},
-                      timeout=10) as client:
+    with httpx.Client(
+        base_url=cio["app_api_base"] + "/", headers={"Authorization": f"Bearer {cio['app_api_key']}"}, timeout=10
+    ) as client:
         yield client
 
 
 @pytest.fixture
 def track(cio, mono):
-    with httpx.Client(base_url=cio["track_api_base"] + "/", auth=(cio["site_id"], cio["track_api_key"]),
-                      timeout=10, event_hooks=paced(mono)) as client:
+    with httpx.Client(
+        base_url=cio["track_api_base"] + "/",
+        auth=(cio["site_id"], cio["track_api_key"]),
+        timeout=10,
+        event_hooks=paced(mono),
+    ) as client:
         yield client
 
 
@@ -52,8 +60,14 @@ def account(sb):
 
 
 def new_newsletter(app, **overrides) -> dict:
-    body = {"name": "Roast day", "type": "email", "recipients": {"attribute": {"field": "email", "operator": "exists"}},
-            "subject": "Your roast ships Tuesday", "body": HTML, **overrides}
+    body = {
+        "name": "Roast day",
+        "type": "email",
+        "recipients": {"attribute": {"field": "email", "operator": "exists"}},
+        "subject": "Your roast ships Tuesday",
+        "body": HTML,
+        **overrides,
+    }
     response = app.post("newsletters", json=body)
     assert response.status_code == 200, response.text
     return response.json()["newsletter"]
@@ -62,8 +76,12 @@ def new_newsletter(app, **overrides) -> dict:
 def manual_segment(app, track, emails: list[str], name: str = "Test segment") -> int:
     seg = app.post("segments", json={"segment": {"name": name}}).json()["segment"]
     if emails:
-        assert track.post(f"v1/segments/{seg['id']}/add_customers", params={"id_type": "email"},
-                          json={"ids": emails}).status_code == 200
+        assert (
+            track.post(
+                f"v1/segments/{seg['id']}/add_customers", params={"id_type": "email"}, json={"ids": emails}
+            ).status_code
+            == 200
+        )
     return seg["id"]
 
 
@@ -86,8 +104,12 @@ def test_track_api_needs_site_id_and_key(sb, cio):
     for auth in ((cio["site_id"], "wrong"), ("wrong", cio["track_api_key"]), None):
         response = httpx.put(f"{cio['track_api_base']}/v1/customers/a@northwind.coffee", json={}, auth=auth)
         assert response.status_code == 401
-    assert httpx.put(f"{cio['track_api_base']}/v1/customers/a@northwind.coffee", json={},
-                     headers={"Authorization": "Basic !!!"}).status_code == 401
+    assert (
+        httpx.put(
+            f"{cio['track_api_base']}/v1/customers/a@northwind.coffee", json={}, headers={"Authorization": "Basic !!!"}
+        ).status_code
+        == 401
+    )
 
 
 def test_app_api_allows_ten_requests_a_second_per_key(burst, mono):
@@ -154,8 +176,12 @@ def test_customer_lookup_by_email_and_attributes_as_strings(app, account):
 
 def test_people_search_filters_pages_and_bulk_attributes(app, account):
     aud = next(iter(account.audiences.values()))
-    flt = {"and": [{"attribute": {"field": "email", "operator": "exists"}},
-                   {"not": {"attribute": {"field": "unsubscribed", "operator": "eq", "value": "true"}}}]}
+    flt = {
+        "and": [
+            {"attribute": {"field": "email", "operator": "exists"}},
+            {"not": {"attribute": {"field": "unsubscribed", "operator": "eq", "value": "true"}}},
+        ]
+    }
     first = app.post("customers", params={"limit": 3}, json={"filter": flt}).json()
     second = app.post("customers", params={"limit": 3, "start": first["next"]}, json={"filter": flt}).json()
     assert len(first["identifiers"]) == 3 and first["ids"] == [i["id"] for i in first["identifiers"]]
@@ -164,8 +190,9 @@ def test_people_search_filters_pages_and_bulk_attributes(app, account):
     total = app.post("customers", params={"limit": 1000}, json={"filter": flt}).json()
     assert total["next"] and len(total["identifiers"]) == 1000 and subscribed > 1000
     emails = [i["email"] for i in first["identifiers"]]
-    customers = app.post("customers/attributes", params={"id_type": "email"},
-                         json={"ids": emails + ["nobody@northwind.coffee"]}).json()["customers"]
+    customers = app.post(
+        "customers/attributes", params={"id_type": "email"}, json={"ids": emails + ["nobody@northwind.coffee"]}
+    ).json()["customers"]
     assert [c["customer"]["identifiers"]["email"] for c in customers] == emails
     assert app.post("customers", json={"filter": {"maybe": {}}}).status_code == 400
     assert app.post("customers", json={}).status_code == 400
@@ -199,11 +226,20 @@ def test_identify_refuses_an_invalid_address_naming_it(track):
 
 
 def test_batch_applies_the_valid_items_and_reports_the_others(app, track):
-    good = [{"type": "person", "identifiers": {"email": f"b{i}@northwind-customers.com"}, "action": "identify",
-             "attributes": {"plan": "trial"}} for i in range(3)]
-    bad = [{"type": "person", "identifiers": {"email": "broken@"}, "action": "identify", "attributes": {}},
-           {"type": "object", "identifiers": {"object_type_id": "1", "object_id": "acme"}, "action": "identify"},
-           {"type": "person", "identifiers": {"email": "x@northwind-customers.com", "id": "1"}, "action": "identify"}]
+    good = [
+        {
+            "type": "person",
+            "identifiers": {"email": f"b{i}@northwind-customers.com"},
+            "action": "identify",
+            "attributes": {"plan": "trial"},
+        }
+        for i in range(3)
+    ]
+    bad = [
+        {"type": "person", "identifiers": {"email": "broken@"}, "action": "identify", "attributes": {}},
+        {"type": "object", "identifiers": {"object_type_id": "1", "object_id": "acme"}, "action": "identify"},
+        {"type": "person", "identifiers": {"email": "x@northwind-customers.com", "id": "1"}, "action": "identify"},
+    ]
     response = track.post("v2/batch", json={"batch": [good[0], bad[0], good[1], bad[1], good[2], bad[2]]})
     assert response.status_code == 207
     errors = response.json()["errors"]
@@ -220,8 +256,12 @@ def test_batch_applies_the_valid_items_and_reports_the_others(app, track):
 def test_batch_limits(track):
     assert track.post("v2/batch", json={"batch": []}).status_code == 400
     assert "errors" in track.post("v2/batch", json={}).json()
-    big = {"type": "person", "identifiers": {"email": "big@northwind-customers.com"}, "action": "identify",
-           "attributes": {"notes": "x" * 40_000}}
+    big = {
+        "type": "person",
+        "identifiers": {"email": "big@northwind-customers.com"},
+        "action": "identify",
+        "attributes": {"notes": "x" * 40_000},
+    }
     response = track.post("v2/batch", json={"batch": [big]})
     assert response.status_code == 207 and "32kb" in response.json()["errors"][0]["message"]
     huge = {"batch": [{**big, "attributes": {"notes": "x" * 30_000}}] * 20}
@@ -251,12 +291,16 @@ def test_segments_list_get_count_and_membership(app, account):
 
 
 def test_manual_segment_is_created_then_filled_and_emptied_by_track(app, track):
-    members = app.post("customers", params={"limit": 4}, json={"filter": {
-        "attribute": {"field": "email", "operator": "exists"}}}).json()["identifiers"]
+    members = app.post(
+        "customers", params={"limit": 4}, json={"filter": {"attribute": {"field": "email", "operator": "exists"}}}
+    ).json()["identifiers"]
     seg = app.post("segments", json={"segment": {"name": "Tasting panel", "description": "x"}}).json()["segment"]
     assert (seg["type"], seg["name"], seg["state"]) == ("manual", "Tasting panel", "finished")
-    add = track.post(f"v1/segments/{seg['id']}/add_customers", params={"id_type": "email"},
-                     json={"ids": [m["email"] for m in members] + ["nobody@northwind.coffee"]})
+    add = track.post(
+        f"v1/segments/{seg['id']}/add_customers",
+        params={"id_type": "email"},
+        json={"ids": [m["email"] for m in members] + ["nobody@northwind.coffee"]},
+    )
     assert add.status_code == 200 and add.json() == {}
     assert app.get(f"segments/{seg['id']}/customer_count").json()["count"] == 4
     track.post(f"v1/segments/{seg['id']}/remove_customers", json={"ids": [members[0]["id"]]})
@@ -282,15 +326,28 @@ def test_track_segment_errors(app, track):
 
 def test_newsletter_create_read_and_contents(app, account):
     n = new_newsletter(app, preheader_text="Fresh beans", **{"from": "Roastmaster <hello@northwind.coffee>"})
-    assert set(n) >= {"id", "deduplicate_id", "name", "type", "content_ids", "sent_at", "created", "updated",
-                      "recipient_segment_ids", "tags"}
+    assert set(n) >= {
+        "id",
+        "deduplicate_id",
+        "name",
+        "type",
+        "content_ids",
+        "sent_at",
+        "created",
+        "updated",
+        "recipient_segment_ids",
+        "tags",
+    }
     assert n["sent_at"] is None and n["recipient_segment_ids"] == [] and len(n["content_ids"]) == 1
     assert app.get(f"newsletters/{n['id']}").json()["newsletter"] == n
     contents = app.get(f"newsletters/{n['id']}/contents").json()["contents"]
     assert [c["id"] for c in contents] == n["content_ids"]
     content = contents[0]
-    assert (content["subject"], content["preheader_text"], content["body"]) == ("Your roast ships Tuesday",
-                                                                                "Fresh beans", HTML)
+    assert (content["subject"], content["preheader_text"], content["body"]) == (
+        "Your roast ships Tuesday",
+        "Fresh beans",
+        HTML,
+    )
     assert content["from"] == "Roastmaster <hello@northwind.coffee>"
     assert app.get(f"newsletters/{n['id']}/contents/{content['id']}").json()["content"] == content
     campaign = account.campaigns[str(n["id"])]
@@ -316,8 +373,14 @@ def test_newsletter_validation_errors(app, track):
         ({"rate_limit_email_rate": 100}, 422, "rate limit"),
     ]
     for change, status, needle in cases:
-        body = {"name": "Bad", "type": "email", "recipients": {"segment": {"id": seg}}, "subject": "S", "body": HTML,
-                **change}
+        body = {
+            "name": "Bad",
+            "type": "email",
+            "recipients": {"segment": {"id": seg}},
+            "subject": "S",
+            "body": HTML,
+            **change,
+        }
         body = {k: v for k, v in body.items() if v is not None}
         response = app.post("newsletters", json=body)
         assert response.status_code == status, (change, response.text)
@@ -328,12 +391,12 @@ def test_newsletter_validation_errors(app, track):
 
 
 def test_send_then_the_state_refuses_a_second_send(app, track, account):
-    people = app.post("customers", params={"limit": 3}, json={"filter": {"attribute": {
-        "field": "email", "operator": "exists"}}}).json()["identifiers"]
+    people = app.post(
+        "customers", params={"limit": 3}, json={"filter": {"attribute": {"field": "email", "operator": "exists"}}}
+    ).json()["identifiers"]
     seg = manual_segment(app, track, [p["email"] for p in people])
     n = new_newsletter(app, recipients={"segment": {"id": seg}})
-    sent = app.post(f"newsletters/{n['id']}/send", json={"rate_limit_email_rate": 500,
-                                                          "rate_limit_time_period": 60})
+    sent = app.post(f"newsletters/{n['id']}/send", json={"rate_limit_email_rate": 500, "rate_limit_time_period": 60})
     assert sent.status_code == 200 and sent.json()["newsletter"]["sent_at"] is not None
     campaign = account.campaigns[str(n["id"])]
     assert campaign.send_count == 1 and len(campaign.deliveries) == 3
@@ -391,15 +454,20 @@ def test_schedule_reschedule_deschedule_and_fire(app, sb, account):
 def test_update_content_changes_the_draft(app, account):
     n = new_newsletter(app)
     cid = n["content_ids"][0]
-    response = app.put(f"newsletters/{n['id']}/contents/{cid}",
-                       json={"subject": "New subject", "preheader_text": "Pre", "body": "<p>Hi</p>",
-                             "from_id": 1, "reply_to_id": 1})
+    response = app.put(
+        f"newsletters/{n['id']}/contents/{cid}",
+        json={"subject": "New subject", "preheader_text": "Pre", "body": "<p>Hi</p>", "from_id": 1, "reply_to_id": 1},
+    )
     assert response.status_code == 200
     content = response.json()["content"]
     assert (content["subject"], content["preheader_text"], content["body"]) == ("New subject", "Pre", "<p>Hi</p>")
     c = account.campaigns[str(n["id"])]
-    assert (c.subject, c.preview_text, c.html, c.reply_to) == ("New subject", "Pre", "<p>Hi</p>",
-                                                               "hello@northwind.coffee")
+    assert (c.subject, c.preview_text, c.html, c.reply_to) == (
+        "New subject",
+        "Pre",
+        "<p>Hi</p>",
+        "hello@northwind.coffee",
+    )
     assert app.put(f"newsletters/{n['id']}/contents/{cid}", json={"from_id": 99}).status_code == 422
     assert app.put(f"newsletters/{n['id']}/contents/{cid + 5}", json={}).status_code == 404
 
@@ -419,8 +487,10 @@ def test_ab_test_groups_split_everyone_and_report_per_variant(app, sb, account):
     assert app.post(f"newsletters/{n['id']}/send").status_code == 200
     with sb.world.lock:
         sb.world.advance(days=2)
-    per = [sums(app.get(f"newsletters/{n['id']}/contents/{cid}/metrics").json()["metric"]["series"])
-           for cid in grown["content_ids"]]
+    per = [
+        sums(app.get(f"newsletters/{n['id']}/contents/{cid}/metrics").json()["metric"]["series"])
+        for cid in grown["content_ids"]
+    ]
     stats = account.stats(c.id)
     assert [p["sent"] for p in per] == [v.sent for v in stats.variants]
     assert [p["clicked"] for p in per] == [v.unique_clicks for v in stats.variants]
@@ -462,8 +532,9 @@ def test_metrics_of_a_draft_are_zero(app):
 
 def test_basic_auth_header_decoding(cio):
     token = base64.b64encode(f"{cio['site_id']}:{cio['track_api_key']}".encode()).decode()
-    response = httpx.post(f"{cio['track_api_base']}/v2/batch", json={"batch": []},
-                          headers={"Authorization": f"Basic {token}"})
+    response = httpx.post(
+        f"{cio['track_api_base']}/v2/batch", json={"batch": []}, headers={"Authorization": f"Basic {token}"}
+    )
     assert response.status_code == 400  # authenticated; the empty batch is the problem
 
 

@@ -92,7 +92,9 @@ def test_faults_never_touch_the_admin_endpoints(sb, anon):
 
 
 def test_admin_fault_endpoints(anon):
-    created = anon.post("/_sandbox/faults", json={"kind": "status", "path": "/wp-json/wp/v2/tags", "status": 503, "times": 2})
+    created = anon.post(
+        "/_sandbox/faults", json={"kind": "status", "path": "/wp-json/wp/v2/tags", "status": 503, "times": 2}
+    )
     assert created.status_code == 201
     rule = created.json()
     assert rule["kind"] == "status" and rule["times"] == 2 and rule["hits"] == 0 and rule["method"] == "*"

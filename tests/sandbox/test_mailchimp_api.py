@@ -60,9 +60,17 @@ def member_hash(email: str) -> str:
 
 
 def new_campaign(mc, list_id: str, **settings) -> dict:
-    body = {"type": "regular", "recipients": {"list_id": list_id},
-            "settings": {"subject_line": "How to brew a better cup", "title": "Brew guide", "from_name": "Northwind",
-                         "reply_to": "hello@northwind.coffee", **settings}}
+    body = {
+        "type": "regular",
+        "recipients": {"list_id": list_id},
+        "settings": {
+            "subject_line": "How to brew a better cup",
+            "title": "Brew guide",
+            "from_name": "Northwind",
+            "reply_to": "hello@northwind.coffee",
+            **settings,
+        },
+    }
     response = mc.post("/campaigns", json=body)
     assert response.status_code == 200, response.text
     return response.json()
@@ -108,8 +116,9 @@ def test_unknown_route_and_wrong_method(mc):
 
 
 def test_malformed_json_is_a_parse_error(mc, main_list):
-    response = mc.post(f"/lists/{main_list['id']}/members", content=b"{nope",
-                       headers={"Content-Type": "application/json"})
+    response = mc.post(
+        f"/lists/{main_list['id']}/members", content=b"{nope", headers={"Content-Type": "application/json"}
+    )
     assert problem(response, 400, "JSON Parse Error")["detail"] == "We encountered an unspecified JSON parsing error."
 
 
@@ -158,8 +167,14 @@ def test_put_adds_or_updates_by_subscriber_hash(mc, main_list):
     problem(mc.get(path), 404, "Resource Not Found")
     refused = mc.put(path, json={"email_address": email})
     assert problem(refused, 400, "Invalid Resource")["errors"][0]["field"] == "status_if_new"
-    created = mc.put(path, json={"email_address": email, "status_if_new": "subscribed",
-                                 "merge_fields": {"FNAME": "Nia", "PLAN": "ignored"}}).json()
+    created = mc.put(
+        path,
+        json={
+            "email_address": email,
+            "status_if_new": "subscribed",
+            "merge_fields": {"FNAME": "Nia", "PLAN": "ignored"},
+        },
+    ).json()
     assert created["id"] == member_hash(email) and created["email_address"] == email.lower()
     assert created["status"] == "subscribed" and created["merge_fields"] == {"FNAME": "Nia", "LNAME": ""}
     # status_if_new never changes an existing member; status does
@@ -175,7 +190,8 @@ def test_post_refuses_an_existing_member_and_fake_addresses(mc, main_list):
     assert "Use PUT" in problem(taken, 400, "Member Exists")["detail"]
     fake = mc.post(path, json={"email_address": "someone@example.com", "status": "subscribed"})
     assert problem(fake, 400, "Invalid Resource")["detail"] == (
-        "someone@example.com looks fake or invalid, please enter a real email address.")
+        "someone@example.com looks fake or invalid, please enter a real email address."
+    )
     missing = mc.post(path, json={"status": "subscribed"})
     assert [e["field"] for e in problem(missing, 400, "Invalid Resource")["errors"]] == ["email_address"]
 
@@ -190,8 +206,9 @@ def test_unsubscribed_people_cannot_be_resubscribed(mc, main_list):
 def test_member_tags_are_added_and_removed(mc, main_list):
     member = mc.get(f"/lists/{main_list['id']}/members", params={"count": 1}).json()["members"][0]
     path = f"/lists/{main_list['id']}/members/{member['id']}"
-    response = mc.post(f"{path}/tags", json={"tags": [{"name": "vip", "status": "active"},
-                                                      {"name": "customer", "status": "inactive"}]})
+    response = mc.post(
+        f"{path}/tags", json={"tags": [{"name": "vip", "status": "active"}, {"name": "customer", "status": "inactive"}]}
+    )
     assert response.status_code == 204 and response.content == b""
     after = mc.get(path).json()
     assert "vip" in {t["name"] for t in after["tags"]} and "customer" not in {t["name"] for t in after["tags"]}
@@ -203,11 +220,15 @@ def test_member_tags_are_added_and_removed(mc, main_list):
 
 def test_batch_subscribe_reports_each_member(mc, main_list):
     existing = mc.get(f"/lists/{main_list['id']}/members", params={"count": 1}).json()["members"][0]
-    members = [{"email_address": f"batch{i}@fastmail.com", "status": "subscribed",
-                "merge_fields": {"FNAME": f"B{i}"}} for i in range(3)]
-    members += [{"email_address": "nobody@example.com", "status": "subscribed"},
-                {"email_address": existing["email_address"], "status": "subscribed"},
-                {"email_address": "no-status@fastmail.com"}]
+    members = [
+        {"email_address": f"batch{i}@fastmail.com", "status": "subscribed", "merge_fields": {"FNAME": f"B{i}"}}
+        for i in range(3)
+    ]
+    members += [
+        {"email_address": "nobody@example.com", "status": "subscribed"},
+        {"email_address": existing["email_address"], "status": "subscribed"},
+        {"email_address": "no-status@fastmail.com"},
+    ]
     body = mc.post(f"/lists/{main_list['id']}", json={"members": members}).json()
     assert body["total_created"] == 3 and body["total_updated"] == 0 and body["error_count"] == 3
     assert [m["email_address"] for m in body["new_members"]] == [f"batch{i}@fastmail.com" for i in range(3)]
@@ -217,8 +238,10 @@ def test_batch_subscribe_reports_each_member(mc, main_list):
     assert errors[existing["email_address"]]["error_code"] == "ERROR_CONTACT_EXISTS"
     assert errors["no-status@fastmail.com"]["field"] == "status"
 
-    again = mc.post(f"/lists/{main_list['id']}", json={
-        "members": [{"email_address": "batch0@fastmail.com", "status": "unsubscribed"}], "update_existing": True})
+    again = mc.post(
+        f"/lists/{main_list['id']}",
+        json={"members": [{"email_address": "batch0@fastmail.com", "status": "unsubscribed"}], "update_existing": True},
+    )
     assert again.json()["total_updated"] == 1 and again.json()["updated_members"][0]["status"] == "unsubscribed"
 
 
@@ -243,12 +266,15 @@ def test_segments_static_and_saved(mc, main_list):
 def test_create_a_static_segment_and_edit_its_members(mc, main_list):
     path = f"/lists/{main_list['id']}/members"
     emails = [m["email_address"] for m in mc.get(path, params={"count": 4, "status": "subscribed"}).json()["members"]]
-    created = mc.post(f"/lists/{main_list['id']}/segments",
-                      json={"name": "Launch list", "static_segment": emails[:2] + ["stranger@fastmail.com"]}).json()
+    created = mc.post(
+        f"/lists/{main_list['id']}/segments",
+        json={"name": "Launch list", "static_segment": emails[:2] + ["stranger@fastmail.com"]},
+    ).json()
     assert created["type"] == "static" and created["member_count"] == 2  # addresses not on the list are ignored
     seg_path = f"/lists/{main_list['id']}/segments/{created['id']}"
-    change = mc.post(seg_path, json={"members_to_add": emails[2:] + ["stranger@fastmail.com"],
-                                     "members_to_remove": emails[:1]}).json()
+    change = mc.post(
+        seg_path, json={"members_to_add": emails[2:] + ["stranger@fastmail.com"], "members_to_remove": emails[:1]}
+    ).json()
     assert change["total_added"] == 2 and change["total_removed"] == 1 and change["error_count"] == 1
     assert change["errors"][0]["email_addresses"] == ["stranger@fastmail.com"]
     members = mc.get(f"{seg_path}/members").json()
@@ -267,9 +293,13 @@ def test_create_read_update_delete_a_campaign(mc, main_list):
     assert campaign["recipients"]["recipient_count"] == main_list["stats"]["member_count"]
     assert campaign["settings"]["subject_line"] == "How to brew a better cup"
     segments = {s["name"]: s["id"] for s in mc.get(f"/lists/{main_list['id']}/segments").json()["segments"]}
-    updated = mc.patch(f"/campaigns/{campaign['id']}", json={
-        "settings": {"title": "Brew guide v2"},
-        "recipients": {"list_id": main_list["id"], "segment_opts": {"saved_segment_id": segments["Customers"]}}})
+    updated = mc.patch(
+        f"/campaigns/{campaign['id']}",
+        json={
+            "settings": {"title": "Brew guide v2"},
+            "recipients": {"list_id": main_list["id"], "segment_opts": {"saved_segment_id": segments["Customers"]}},
+        },
+    )
     body = updated.json()
     assert body["settings"]["title"] == "Brew guide v2"
     assert body["settings"]["subject_line"] == "How to brew a better cup"
@@ -282,8 +312,10 @@ def test_create_read_update_delete_a_campaign(mc, main_list):
 
 
 def test_campaign_validation_names_the_fields(mc):
-    response = mc.post("/campaigns", json={"type": "plaintext", "recipients": {"list_id": "nope"},
-                                           "settings": {"reply_to": "not-an-address"}})
+    response = mc.post(
+        "/campaigns",
+        json={"type": "plaintext", "recipients": {"list_id": "nope"}, "settings": {"reply_to": "not-an-address"}},
+    )
     fields = {e["field"] for e in problem(response, 400, "Invalid Resource")["errors"]}
     assert fields == {"type", "recipients.list_id", "settings.reply_to"}
 
@@ -312,18 +344,27 @@ def test_send_checklist_lists_what_is_missing(mc, main_list):
 def test_send_test_then_send_then_actions_in_the_wrong_state(mc, sb, main_list):
     campaign = ready_campaign(mc, main_list["id"])
     cid = campaign["id"]
-    assert mc.post(f"/campaigns/{cid}/actions/test",
-                   json={"test_emails": ["me@fastmail.com"], "send_type": "html"}).status_code == 204
-    problem(mc.post(f"/campaigns/{cid}/actions/test", json={"test_emails": ["me@@fastmail.com"], "send_type": "html"}),
-            400, "Invalid Resource")
+    assert (
+        mc.post(
+            f"/campaigns/{cid}/actions/test", json={"test_emails": ["me@fastmail.com"], "send_type": "html"}
+        ).status_code
+        == 204
+    )
+    problem(
+        mc.post(f"/campaigns/{cid}/actions/test", json={"test_emails": ["me@@fastmail.com"], "send_type": "html"}),
+        400,
+        "Invalid Resource",
+    )
     assert mc.post(f"/campaigns/{cid}/actions/send").status_code == 204
     assert mc.get(f"/campaigns/{cid}").json()["status"] == "sent"
     assert sb.world.email.mailchimp.campaigns[cid].send_count == 1
     again = problem(mc.post(f"/campaigns/{cid}/actions/send"), 400, "Bad Request")
     assert "sent" in again["detail"]
     assert "sent" in problem(mc.post(f"/campaigns/{cid}/actions/unschedule"), 400, "Bad Request")["detail"]
-    assert "sent" in problem(mc.patch(f"/campaigns/{cid}", json={"settings": {"title": "x"}}), 400,
-                             "Bad Request")["detail"]
+    assert (
+        "sent"
+        in problem(mc.patch(f"/campaigns/{cid}", json={"settings": {"title": "x"}}), 400, "Bad Request")["detail"]
+    )
     problem(mc.delete(f"/campaigns/{cid}"), 400, "Bad Request")
 
 
@@ -331,14 +372,27 @@ def test_schedule_on_the_quarter_hour_in_the_future_then_unschedule(mc, sb, main
     cid = ready_campaign(mc, main_list["id"])["id"]
     now = sb.world.now().replace(second=0, microsecond=0)
     future = (now + timedelta(days=1)).replace(minute=30)
-    odd = problem(mc.post(f"/campaigns/{cid}/actions/schedule", json={"schedule_time": future.replace(minute=20)
-                                                                       .isoformat()}), 400, "Bad Request")
+    odd = problem(
+        mc.post(f"/campaigns/{cid}/actions/schedule", json={"schedule_time": future.replace(minute=20).isoformat()}),
+        400,
+        "Bad Request",
+    )
     assert "quarter-hour" in odd["detail"]
-    past = problem(mc.post(f"/campaigns/{cid}/actions/schedule", json={
-        "schedule_time": (now - timedelta(days=1)).replace(minute=0).isoformat()}), 400, "Bad Request")
+    past = problem(
+        mc.post(
+            f"/campaigns/{cid}/actions/schedule",
+            json={"schedule_time": (now - timedelta(days=1)).replace(minute=0).isoformat()},
+        ),
+        400,
+        "Bad Request",
+    )
     assert "past" in past["detail"]
-    assert mc.post(f"/campaigns/{cid}/actions/schedule",
-                   json={"schedule_time": future.isoformat().replace("+00:00", "Z")}).status_code == 204
+    assert (
+        mc.post(
+            f"/campaigns/{cid}/actions/schedule", json={"schedule_time": future.isoformat().replace("+00:00", "Z")}
+        ).status_code
+        == 204
+    )
     scheduled = mc.get(f"/campaigns/{cid}").json()
     assert scheduled["status"] == "schedule" and scheduled["send_time"] == future.isoformat()
     assert mc.post(f"/campaigns/{cid}/actions/unschedule").status_code == 204
@@ -350,17 +404,29 @@ def test_schedule_on_the_quarter_hour_in_the_future_then_unschedule(mc, sb, main
 
 
 def test_a_variate_campaign_tests_subjects_and_can_be_canceled_while_waiting(mc, sb, main_list):
-    body = {"type": "variate", "recipients": {"list_id": main_list["id"]},
-            "settings": {"title": "Subject test", "from_name": "Northwind", "reply_to": "hello@northwind.coffee"},
-            "variate_settings": {"winner_criteria": "clicks", "wait_time": 240, "test_size": 30,
-                                 "subject_lines": ["Your grinder, dialed in", "Coffee update"]}}
+    body = {
+        "type": "variate",
+        "recipients": {"list_id": main_list["id"]},
+        "settings": {"title": "Subject test", "from_name": "Northwind", "reply_to": "hello@northwind.coffee"},
+        "variate_settings": {
+            "winner_criteria": "clicks",
+            "wait_time": 240,
+            "test_size": 30,
+            "subject_lines": ["Your grinder, dialed in", "Coffee update"],
+        },
+    }
     campaign = mc.post("/campaigns", json=body).json()
     assert campaign["type"] == "variate" and campaign["variate_settings"]["wait_time"] == 240
     assert len(campaign["variate_settings"]["combinations"]) == 2
-    bad = mc.post("/campaigns", json={**body, "variate_settings": {"winner_criteria": "luck", "wait_time": 90,
-                                                                    "subject_lines": ["only one"]}})
+    bad = mc.post(
+        "/campaigns",
+        json={**body, "variate_settings": {"winner_criteria": "luck", "wait_time": 90, "subject_lines": ["only one"]}},
+    )
     assert {e["field"] for e in problem(bad, 400, "Invalid Resource")["errors"]} == {
-        "variate_settings.winner_criteria", "variate_settings.wait_time", "variate_settings.subject_lines"}
+        "variate_settings.winner_criteria",
+        "variate_settings.wait_time",
+        "variate_settings.subject_lines",
+    }
     cid = campaign["id"]
     mc.put(f"/campaigns/{cid}/content", json={"html": '<a href="https://northwind.coffee/shop">Shop</a>'})
     assert mc.post(f"/campaigns/{cid}/actions/send").status_code == 204
@@ -368,25 +434,41 @@ def test_a_variate_campaign_tests_subjects_and_can_be_canceled_while_waiting(mc,
     sb.world.advance(hours=2)
     report = mc.get(f"/reports/{cid}").json()
     assert set(report["ab_split"]) == {"a", "b"}
-    assert set(report["ab_split"]["a"]) >= {"bounces", "unsubs", "recipient_clicks", "opens", "unique_opens",
-                                             "last_open"}
+    assert set(report["ab_split"]["a"]) >= {
+        "bounces",
+        "unsubs",
+        "recipient_clicks",
+        "opens",
+        "unique_opens",
+        "last_open",
+    }
     assert mc.post(f"/campaigns/{cid}/actions/cancel-send").status_code == 204
     assert mc.get(f"/campaigns/{cid}").json()["status"] == "canceled"
 
 
 def test_a_variate_campaign_sends_its_winner_after_the_wait(mc, sb, main_list):
-    body = {"type": "variate", "recipients": {"list_id": main_list["id"]},
-            "settings": {"title": "Subject test", "from_name": "Northwind", "reply_to": "hello@northwind.coffee"},
-            "variate_settings": {"winner_criteria": "opens", "wait_time": 60, "test_size": 20,
-                                 "subject_lines": ["Why we roast on Tuesdays", "FREE SHIPPING!!!"]}}
+    body = {
+        "type": "variate",
+        "recipients": {"list_id": main_list["id"]},
+        "settings": {"title": "Subject test", "from_name": "Northwind", "reply_to": "hello@northwind.coffee"},
+        "variate_settings": {
+            "winner_criteria": "opens",
+            "wait_time": 60,
+            "test_size": 20,
+            "subject_lines": ["Why we roast on Tuesdays", "FREE SHIPPING!!!"],
+        },
+    }
     cid = mc.post("/campaigns", json=body).json()["id"]
     mc.put(f"/campaigns/{cid}/content", json={"html": "<p>Hi</p>"})
     mc.post(f"/campaigns/{cid}/actions/send")
     sb.world.advance(hours=3)
     campaign = mc.get(f"/campaigns/{cid}").json()
     assert campaign["status"] == "sent" and campaign["variate_settings"]["winning_combination_id"]
-    winner = next(c for c in campaign["variate_settings"]["combinations"]
-                  if c["id"] == campaign["variate_settings"]["winning_combination_id"])
+    winner = next(
+        c
+        for c in campaign["variate_settings"]["combinations"]
+        if c["id"] == campaign["variate_settings"]["winning_combination_id"]
+    )
     assert winner["recipients"] > main_list["stats"]["member_count"] // 2
 
 
@@ -406,8 +488,10 @@ def test_reports_count_proxy_opens_apart_and_rates_are_fractions(mc, sb, main_li
     assert clicks["unique_subscriber_clicks"] == clicks["unique_clicks"] > 0
     assert "ab_split" not in report and report["list_stats"]["open_rate"] > 1  # list stats stay in percent
     links = mc.get(f"/reports/{cid}/click-details").json()
-    assert {u["url"] for u in links["urls_clicked"]} == {"https://northwind.coffee/shop",
-                                                         "https://northwind.coffee/blog"}
+    assert {u["url"] for u in links["urls_clicked"]} == {
+        "https://northwind.coffee/shop",
+        "https://northwind.coffee/blog",
+    }
     assert sum(u["total_clicks"] for u in links["urls_clicked"]) == clicks["clicks_total"]
 
 
@@ -420,8 +504,12 @@ def test_the_eleventh_simultaneous_request_gets_429(sb, mc_base, creds, latency)
     stats.peak = stats.refused = 0
 
     async def burst(n: int) -> list[httpx.Response]:
-        async with httpx.AsyncClient(base_url=mc_base, auth=("u", creds["mailchimp"]["api_key"]), timeout=10,
-                                     limits=httpx.Limits(max_connections=50)) as client:
+        async with httpx.AsyncClient(
+            base_url=mc_base,
+            auth=("u", creds["mailchimp"]["api_key"]),
+            timeout=10,
+            limits=httpx.Limits(max_connections=50),
+        ) as client:
             return await asyncio.gather(*(client.get("/ping") for _ in range(n)))
 
     responses = asyncio.run(burst(12))

@@ -41,8 +41,14 @@ def pkce() -> tuple[str, str]:
 
 def authorize_url(creds: dict, provider: str, **params: str) -> str:
     app = creds["oauth"][provider]
-    query = {"client_id": app["client_id"], "redirect_uri": REDIRECT, "response_type": "code", "state": "st-42",
-             "scope": SCOPES[provider], **params}
+    query = {
+        "client_id": app["client_id"],
+        "redirect_uri": REDIRECT,
+        "response_type": "code",
+        "state": "st-42",
+        "scope": SCOPES[provider],
+        **params,
+    }
     return app["authorize_url"] + "?" + urlencode({k: v for k, v in query.items() if v is not None})
 
 
@@ -67,12 +73,19 @@ def token_request(creds: dict, provider: str, data: dict[str, str], *, basic: bo
         basic = provider == "x"
     if basic:
         return httpx.post(app["token_url"], data=data, auth=(app["client_id"], app["client_secret"]))
-    return httpx.post(app["token_url"], data={**data, "client_id": app["client_id"], "client_secret": app["client_secret"]})
+    return httpx.post(
+        app["token_url"], data={**data, "client_id": app["client_id"], "client_secret": app["client_secret"]}
+    )
 
 
 def exchange(creds: dict, provider: str, code: str, verifier: str, **overrides: str) -> httpx.Response:
-    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "code_verifier": verifier,
-            **overrides}
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "code_verifier": verifier,
+        **overrides,
+    }
     return token_request(creds, provider, {k: v for k, v in data.items() if v is not None})
 
 
@@ -110,6 +123,7 @@ def google_testing(sb):
 
 # -- registration --------------------------------------------------------------
 
+
 def test_provision_lists_one_app_per_provider(sb, creds):
     base = sb.url
     assert set(creds["oauth"]) == set(PROVIDERS)
@@ -126,8 +140,10 @@ def test_provision_lists_one_app_per_provider(sb, creds):
 
 def test_client_secrets_come_from_the_seed():
     assert World(seed=3).provision("http://x")["oauth"] == World(seed=3).provision("http://x")["oauth"]
-    assert (World(seed=3).provision("http://x")["oauth"]["google"]["client_secret"]
-            != World(seed=4).provision("http://x")["oauth"]["google"]["client_secret"])
+    assert (
+        World(seed=3).provision("http://x")["oauth"]["google"]["client_secret"]
+        != World(seed=4).provision("http://x")["oauth"]["google"]["client_secret"]
+    )
 
 
 # -- the authorization-code flow, per provider -----------------------------------
@@ -186,8 +202,11 @@ def test_the_loopback_listener_receives_the_code(creds):
     try:
         redirect = f"http://127.0.0.1:{server.server_port}/callback"
         verifier, challenge = pkce()
-        location = approve(authorize_url(creds, "google", redirect_uri=redirect, code_challenge=challenge,
-                                         code_challenge_method="S256"))
+        location = approve(
+            authorize_url(
+                creds, "google", redirect_uri=redirect, code_challenge=challenge, code_challenge_method="S256"
+            )
+        )
         thread.join(timeout=5)
     finally:
         server.server_close()
@@ -223,17 +242,21 @@ def test_a_consent_page_answers_only_once(sb, creds):
 
 def test_loopback_redirects_may_use_any_port_and_path(creds):
     verifier, challenge = pkce()
-    location = approve(authorize_url(creds, "webflow", redirect_uri="http://localhost:1/some/where?x=1",
-                                     code_challenge=challenge))
+    location = approve(
+        authorize_url(creds, "webflow", redirect_uri="http://localhost:1/some/where?x=1", code_challenge=challenge)
+    )
     assert location.startswith("http://localhost:1/some/where?x=1&code=")
 
 
 # -- authorize-time refusals -------------------------------------------------------
 
+
 # Loopback-only values: https on loopback, a loopback address outside RFC 8252's three hosts, a name
 # that only looks like loopback, a custom scheme.
-@pytest.mark.parametrize("redirect_uri", ["https://127.0.0.1/callback", "http://127.0.0.2:8080/cb",
-                                          "http://127.0.0.1.invalid/cb", "myapp://callback"])
+@pytest.mark.parametrize(
+    "redirect_uri",
+    ["https://127.0.0.1/callback", "http://127.0.0.2:8080/cb", "http://127.0.0.1.invalid/cb", "myapp://callback"],
+)
 def test_unregistered_redirect_uri_is_an_error_page_not_a_redirect(creds, redirect_uri):
     url = authorize_url(creds, "google", redirect_uri=redirect_uri)
     page = httpx.get(url)
@@ -268,6 +291,7 @@ def test_plain_pkce_is_the_default_method(creds):
 
 # -- codes -------------------------------------------------------------------------
 
+
 def test_a_reused_code_is_invalid_grant_and_revokes_what_it_bought(creds):
     code, verifier = login(creds, "google", access_type="offline")
     first = exchange(creds, "google", code, verifier).json()
@@ -301,12 +325,14 @@ def test_a_wrong_or_missing_verifier_is_refused_and_the_code_survives(creds):
 
 def test_the_token_request_must_repeat_the_redirect_uri(creds):
     code, verifier = login(creds, "google")
-    body = oauth_error(exchange(creds, "google", code, verifier, redirect_uri="http://127.0.0.1:9/other"),
-                       400, "redirect_uri_mismatch")
+    body = oauth_error(
+        exchange(creds, "google", code, verifier, redirect_uri="http://127.0.0.1:9/other"), 400, "redirect_uri_mismatch"
+    )
     assert body["error_description"] == "Bad Request"
     code, verifier = login(creds, "webflow")
-    oauth_error(exchange(creds, "webflow", code, verifier, redirect_uri="http://127.0.0.1:10/callback"),
-                400, "invalid_grant")
+    oauth_error(
+        exchange(creds, "webflow", code, verifier, redirect_uri="http://127.0.0.1:10/callback"), 400, "invalid_grant"
+    )
 
 
 def test_meta_redirect_mismatch_speaks_graph(creds):
@@ -319,23 +345,47 @@ def test_meta_redirect_mismatch_speaks_graph(creds):
 
 # -- client authentication -----------------------------------------------------------
 
+
 def test_a_wrong_secret_is_invalid_client(creds):
     code, verifier = login(creds, "google")
     app = creds["oauth"]["google"]
-    r = httpx.post(app["token_url"], data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
-                                          "code_verifier": verifier, "client_id": app["client_id"],
-                                          "client_secret": "wrong"})
+    r = httpx.post(
+        app["token_url"],
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "code_verifier": verifier,
+            "client_id": app["client_id"],
+            "client_secret": "wrong",
+        },
+    )
     oauth_error(r, 401, "invalid_client")
     # Google also takes HTTP Basic; the code was not spent by the failed attempt.
-    assert token_request(creds, "google", {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
-                                           "code_verifier": verifier}, basic=True).status_code == 200
+    assert (
+        token_request(
+            creds,
+            "google",
+            {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "code_verifier": verifier},
+            basic=True,
+        ).status_code
+        == 200
+    )
 
 
 def test_meta_wrong_secret_is_a_graph_error(creds):
     code, verifier = login(creds, "meta")
     app = creds["oauth"]["meta"]
-    r = httpx.get(app["token_url"], params={"client_id": app["client_id"], "client_secret": "nope",
-                                            "redirect_uri": REDIRECT, "code": code, "code_verifier": verifier})
+    r = httpx.get(
+        app["token_url"],
+        params={
+            "client_id": app["client_id"],
+            "client_secret": "nope",
+            "redirect_uri": REDIRECT,
+            "code": code,
+            "code_verifier": verifier,
+        },
+    )
     assert r.status_code == 400
     assert r.json()["error"]["message"] == "Error validating client secret."
 
@@ -356,13 +406,22 @@ def test_x_requires_basic_auth_for_its_confidential_client(creds):
 def test_only_meta_takes_get_at_the_token_endpoint(creds):
     code, verifier = login(creds, "meta")
     app = creds["oauth"]["meta"]
-    r = httpx.get(app["token_url"], params={"client_id": app["client_id"], "client_secret": app["client_secret"],
-                                            "redirect_uri": REDIRECT, "code": code, "code_verifier": verifier})
+    r = httpx.get(
+        app["token_url"],
+        params={
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+            "redirect_uri": REDIRECT,
+            "code": code,
+            "code_verifier": verifier,
+        },
+    )
     assert r.status_code == 200 and r.json()["token_type"] == "bearer"
     assert httpx.get(creds["oauth"]["google"]["token_url"]).status_code == 405
 
 
 # -- refresh and rotation --------------------------------------------------------------
+
 
 def test_x_rotates_refresh_tokens(creds):
     first = tokens(creds, "x")
@@ -406,8 +465,12 @@ def test_google_incremental_authorization(creds):
     narrow = tokens(creds, "google", scope="https://www.googleapis.com/auth/webmasters.readonly")
     assert narrow["scope"] == "https://www.googleapis.com/auth/webmasters.readonly"
     union = tokens(creds, "google", scope="https://www.googleapis.com/auth/adwords", include_granted_scopes="true")
-    assert set(union["scope"].split()) == {"openid", "email", "https://www.googleapis.com/auth/webmasters.readonly",
-                                           "https://www.googleapis.com/auth/adwords"}
+    assert set(union["scope"].split()) == {
+        "openid",
+        "email",
+        "https://www.googleapis.com/auth/webmasters.readonly",
+        "https://www.googleapis.com/auth/adwords",
+    }
 
 
 def test_google_testing_status_refresh_tokens_die_after_seven_days(creds, mono, google_testing):
@@ -425,7 +488,10 @@ def test_access_tokens_expire(creds, mono):
     mono.advance(3600)
     r = userinfo(creds, "google", body["access_token"])
     assert r.status_code == 401 and r.json()["error_description"] == "Invalid Credentials"
-    assert userinfo(creds, "google", refresh(creds, "google", body["refresh_token"]).json()["access_token"]).status_code == 200
+    assert (
+        userinfo(creds, "google", refresh(creds, "google", body["refresh_token"]).json()["access_token"]).status_code
+        == 200
+    )
 
 
 def test_providers_without_refresh_tokens_refuse_the_grant(creds):
@@ -433,6 +499,7 @@ def test_providers_without_refresh_tokens_refuse_the_grant(creds):
 
 
 # -- revocation ----------------------------------------------------------------------------
+
 
 def test_google_revoke_kills_the_whole_grant(creds):
     body = tokens(creds, "google", access_type="offline")
@@ -448,8 +515,10 @@ def test_google_revoke_kills_the_whole_grant(creds):
 def test_linkedin_and_x_revoke(creds):
     linkedin = tokens(creds, "linkedin")
     app = creds["oauth"]["linkedin"]
-    r = httpx.post(app["revoke_url"], data={"client_id": app["client_id"], "client_secret": app["client_secret"],
-                                            "token": linkedin["access_token"]})
+    r = httpx.post(
+        app["revoke_url"],
+        data={"client_id": app["client_id"], "client_secret": app["client_secret"], "token": linkedin["access_token"]},
+    )
     assert r.status_code == 200
     assert userinfo(creds, "linkedin", linkedin["access_token"]).json()["serviceErrorCode"] == 65601
     oauth_error(refresh(creds, "linkedin", linkedin["refresh_token"]), 400, "invalid_grant")
@@ -464,8 +533,12 @@ def test_linkedin_and_x_revoke(creds):
 
 def test_mailchimp_has_no_revocation_and_wants_the_oauth_scheme(creds):
     body = tokens(creds, "mailchimp")
-    assert httpx.post(creds["oauth"]["mailchimp"]["token_url"].replace("/token", "/revoke"),
-                      data={"token": body["access_token"]}).status_code == 404
+    assert (
+        httpx.post(
+            creds["oauth"]["mailchimp"]["token_url"].replace("/token", "/revoke"), data={"token": body["access_token"]}
+        ).status_code
+        == 404
+    )
     url = creds["oauth"]["mailchimp"]["userinfo_url"]
     assert httpx.get(url, headers={"Authorization": f"Bearer {body['access_token']}"}).status_code == 401
     meta = userinfo(creds, "mailchimp", body["access_token"]).json()
@@ -476,8 +549,15 @@ def test_mailchimp_has_no_revocation_and_wants_the_oauth_scheme(creds):
 def test_meta_long_lived_exchange_and_revoke(creds, mono):
     short = tokens(creds, "meta")["access_token"]
     app = creds["oauth"]["meta"]
-    r = httpx.get(app["token_url"], params={"grant_type": "fb_exchange_token", "client_id": app["client_id"],
-                                            "client_secret": app["client_secret"], "fb_exchange_token": short})
+    r = httpx.get(
+        app["token_url"],
+        params={
+            "grant_type": "fb_exchange_token",
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+            "fb_exchange_token": short,
+        },
+    )
     assert r.status_code == 200, r.text
     long_lived = r.json()
     assert long_lived["expires_in"] == 5184000 and long_lived["access_token"] != short
@@ -502,8 +582,14 @@ def test_webflow_oauth_token_works_on_the_data_api_until_revoked(creds, wf):
     assert introspect["application"]["id"] == "sandbox-webflow-app"
 
     app = creds["oauth"]["webflow"]
-    r = httpx.post(app["revoke_url"], data={"client_id": app["client_id"], "client_secret": app["client_secret"],
-                                            "access_token": body["access_token"]})
+    r = httpx.post(
+        app["revoke_url"],
+        data={
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+            "access_token": body["access_token"],
+        },
+    )
     assert r.json() == {"did_revoke": True}
     refused = httpx.get(api + "/sites", headers=headers)
     assert refused.status_code == 401 and refused.json()["code"] == "not_authorized"
@@ -518,6 +604,7 @@ def test_unknown_tokens_are_refused_in_the_vendors_shape(creds, provider):
 
 
 # -- the world's view ----------------------------------------------------------------------
+
 
 def test_check_exposes_scopes_client_and_user(sb, creds):
     body = tokens(creds, "linkedin", scope="openid r_ads_reporting")
@@ -548,9 +635,15 @@ APP_ID = "6f2b1d2e-9c4a-4f5e-8d7c-2a1b3c4d5e6f"
 
 
 def wp_authorize_url(sb, **params: str) -> str:
-    query = {"app_name": "marketing-mcp on laptop", "app_id": APP_ID, "success_url": "http://127.0.0.1:9/wp-done",
-             **params}
-    return sb.url + "/wp-admin/authorize-application.php?" + urlencode({k: v for k, v in query.items() if v is not None})
+    query = {
+        "app_name": "marketing-mcp on laptop",
+        "app_id": APP_ID,
+        "success_url": "http://127.0.0.1:9/wp-done",
+        **params,
+    }
+    return (
+        sb.url + "/wp-admin/authorize-application.php?" + urlencode({k: v for k, v in query.items() if v is not None})
+    )
 
 
 def test_wordpress_authorize_application_end_to_end(sb, creds, wp):
@@ -587,11 +680,14 @@ def test_wordpress_reject_sends_success_false(sb):
     assert location == "http://127.0.0.1:9/wp-done?success=false"
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"success_url": "http://127.0.0.2:9/done"}, "The success URL must be served over a secure connection."),
-    ({"reject_url": "http://127.0.0.2:9/no"}, "The rejection URL must be served over a secure connection."),
-    ({"app_id": "not-a-uuid"}, "The application ID must be a UUID."),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"success_url": "http://127.0.0.2:9/done"}, "The success URL must be served over a secure connection."),
+        ({"reject_url": "http://127.0.0.2:9/no"}, "The rejection URL must be served over a secure connection."),
+        ({"app_id": "not-a-uuid"}, "The application ID must be a UUID."),
+    ],
+)
 def test_wordpress_refuses_untrustworthy_requests(sb, params, message):
     url = wp_authorize_url(sb, **params)
     assert httpx.get(url).status_code == 400

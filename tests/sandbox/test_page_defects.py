@@ -22,10 +22,25 @@ from sandbox import World
 from sandbox.page_defects import report
 
 # Every kind of defect the task names, each present at least once at seed 0.
-REQUIRED = {"meta_description_missing", "meta_description_duplicate", "title_too_long", "h1_multiple", "h1_missing",
-            "img_alt_missing", "render_blocking_slow", "cta_below_fold_mobile", "broken_link", "noindex",
-            "jsonld_invalid", "canonical_mismatch", "og_missing", "viewport_missing", "lang_missing",
-            "form_too_long", "redirect_chain"}
+REQUIRED = {
+    "meta_description_missing",
+    "meta_description_duplicate",
+    "title_too_long",
+    "h1_multiple",
+    "h1_missing",
+    "img_alt_missing",
+    "render_blocking_slow",
+    "cta_below_fold_mobile",
+    "broken_link",
+    "noindex",
+    "jsonld_invalid",
+    "canonical_mismatch",
+    "og_missing",
+    "viewport_missing",
+    "lang_missing",
+    "form_too_long",
+    "redirect_chain",
+}
 FIELD_TAGS = {"input", "select", "textarea"}
 
 
@@ -68,8 +83,13 @@ class Facts(HTMLParser):
             self.blocking.append(a.get("href") or "")
         elif tag == "script" and a.get("type") == "application/ld+json":
             self._capture, self._buffer = "jsonld", []
-        elif tag == "script" and a.get("src") and self._head and not ({"async", "defer"} & set(a)) \
-                and a.get("type") != "module":
+        elif (
+            tag == "script"
+            and a.get("src")
+            and self._head
+            and not ({"async", "defer"} & set(a))
+            and a.get("type") != "module"
+        ):
             self.blocking.append(a["src"] or "")
         elif tag in ("title", "style"):
             self._capture, self._buffer = tag, []
@@ -221,6 +241,7 @@ def all_descriptions(site: Site, paths: list[str]) -> dict[str, int]:
 
 # -- the answer key --------------------------------------------------------------------------------
 
+
 def test_every_named_defect_is_on_some_page_and_both_sites_carry_some(defects):
     listed = {d for found in defects["pages"].values() for d in found}
     assert REQUIRED <= listed
@@ -229,9 +250,21 @@ def test_every_named_defect_is_on_some_page_and_both_sites_carry_some(defects):
     assert len(defects["clean"]) >= 3
     assert {"/about-us/", "/webflow-site/blog-posts/small-roasters-local-search"} <= set(defects["clean"])
     # Mostly one designed defect per page: template defects never share a page.
-    template = {"h1_multiple", "h1_missing", "img_alt_missing", "render_blocking_slow", "cta_below_fold_mobile",
-                "broken_link", "noindex", "jsonld_invalid", "canonical_mismatch", "og_missing", "viewport_missing",
-                "lang_missing", "form_too_long"}
+    template = {
+        "h1_multiple",
+        "h1_missing",
+        "img_alt_missing",
+        "render_blocking_slow",
+        "cta_below_fold_mobile",
+        "broken_link",
+        "noindex",
+        "jsonld_invalid",
+        "canonical_mismatch",
+        "og_missing",
+        "viewport_missing",
+        "lang_missing",
+        "form_too_long",
+    }
     assert all(len(template & set(found)) <= 1 for found in defects["pages"].values())
 
 
@@ -272,6 +305,7 @@ def test_other_seeds_list_only_their_live_pages(seed):
 
 # -- content defects follow the CMS ------------------------------------------------------------------
 
+
 def test_setting_a_meta_description_through_wordpress_fixes_the_page(anon, wp):
     path = "/cold-brew-concentrate-a-simple-overnight-recipe/"
     before = anon.get("/_sandbox/page-defects").json()["pages"][path]
@@ -292,8 +326,11 @@ def test_a_new_description_through_webflow_ends_the_duplicate(anon, wf, creds, s
     texts = {facts_of(anon.get(p).text).meta["description"] for p in duplicated}
     assert len(texts) == 1
     collection = creds["webflow"]["collection_id"]
-    item = next(i for i in wf.get(f"/collections/{collection}/items/live").json()["items"]
-                if i["fieldData"]["slug"] == "seasonal-launches")
+    item = next(
+        i
+        for i in wf.get(f"/collections/{collection}/items/live").json()["items"]
+        if i["fieldData"]["slug"] == "seasonal-launches"
+    )
     text = "Plan a seasonal coffee launch in six weeks: samples, photos, copy, a teaser email and a Tuesday release."
     wf.patch(f"/collections/{collection}/items/{item['id']}", json={"fieldData": {"meta-description": text}})
     assert wf.post(f"/collections/{collection}/items/publish", json={"itemIds": [item["id"]]}).status_code == 202
@@ -303,6 +340,7 @@ def test_a_new_description_through_webflow_ends_the_duplicate(anon, wf, creds, s
 
 
 # -- template defects, one by one ------------------------------------------------------------------
+
 
 def test_noindex_by_meta_tag_and_by_header(anon, defects):
     meta_page = "/a-decaf-worth-drinking-our-swiss-water-colombian/"
@@ -344,20 +382,20 @@ def test_redirect_chain_301_then_302_then_the_page(site, defects):
 def test_cta_is_below_the_fold_on_phones_only_on_its_page(anon):
     html = anon.get("/introducing-our-coffee-subscription/").text
     f = facts_of(html)
-    hero = html[html.index('<section class="hero hero--split">'):]
+    hero = html[html.index('<section class="hero hero--split">') :]
     assert hero.index('class="hero-media"') < hero.index('class="cta"')  # the image block comes first
     css = re.sub(r"\s+", "", f.style)
     desktop = css.split("@media")[0]
     assert ".hero--split{display:grid;grid-template-columns:minmax(0,1fr)minmax(0,1fr)" in desktop
     assert ".hero-media{height:420px" in desktop  # side by side, 420px tall: the CTA is in the first screen
-    phone = css[css.index("@media(max-width:767px){"):]
+    phone = css[css.index("@media(max-width:767px){") :]
     assert ".hero--split{display:block}" in phone and ".hero--split.hero-media{height:900px" in phone
     # Everywhere else the CTA sits in the hero, right under the heading, at any width.
     clean = anon.get("/about-us/").text
     assert 'class="hero hero--split"' not in clean and "hero-media" not in facts_of(clean).classes
-    hero = clean[clean.index('<section class="hero">'):]
+    hero = clean[clean.index('<section class="hero">') :]
     assert hero.index("<h1>") < hero.index('class="cta"') < hero.index("</section>")
-    assert "<img" not in hero[:hero.index('class="cta"')]
+    assert "<img" not in hero[: hero.index('class="cta"')]
 
 
 def _chromium() -> str | None:
@@ -384,8 +422,11 @@ async def test_cta_fold_in_a_real_browser(sb):
             phone = await browser.new_page(viewport={"width": 390, "height": 844})
             path = "/introducing-our-coffee-subscription/"
             assert await cta_top(desktop, path) < 768 and await cta_top(phone, path) > 844
-            for clean in ("/about-us/", "/how-to-brew-pour-over-coffee-at-home/",
-                          "/webflow-site/blog-posts/small-roasters-local-search"):
+            for clean in (
+                "/about-us/",
+                "/how-to-brew-pour-over-coffee-at-home/",
+                "/webflow-site/blog-posts/small-roasters-local-search",
+            ):
                 assert await cta_top(desktop, clean) < 768 and await cta_top(phone, clean) < 844
         finally:
             await browser.close()
@@ -393,7 +434,7 @@ async def test_cta_fold_in_a_real_browser(sb):
 
 def test_slow_widget_is_slow_and_the_other_assets_fast(anon):
     html = anon.get("/our-2026-sustainability-report/").text
-    head = html[:html.index("</head>")]
+    head = html[: html.index("</head>")]
     assert re.search(r'<script src="[^"]*/assets/slow-widget\.js"></script>', head)
     assert re.search(r'<link rel="stylesheet" href="[^"]*/assets/widget\.css">', head)
     assert "slow-widget" not in anon.get("/about-us/").text
@@ -401,8 +442,16 @@ def test_slow_widget_is_slow_and_the_other_assets_fast(anon):
     slow = anon.get("/assets/slow-widget.js")
     assert slow.status_code == 200 and time.monotonic() - start > 1.0
     assert slow.headers["cache-control"] == "no-store"
-    for name in ("site.js", "widget.css", "logo.svg", "beans.svg", "roastery.svg", "secure-checkout.svg",
-                 "og-image.png", "favicon.svg"):
+    for name in (
+        "site.js",
+        "widget.css",
+        "logo.svg",
+        "beans.svg",
+        "roastery.svg",
+        "secure-checkout.svg",
+        "og-image.png",
+        "favicon.svg",
+    ):
         start = time.monotonic()
         r = anon.get(f"/assets/{name}")
         assert r.status_code == 200 and r.content and time.monotonic() - start < 0.5, name
@@ -417,7 +466,9 @@ def test_each_template_defect_is_absent_from_a_clean_page(anon):
     cases = {
         "/wholesale/": lambda f: f.h1 == 2,
         "/shipping-returns/": lambda f: f.h1 == 0,
-        "/webflow-site/blog-posts/product-pages-that-sell-coffee": lambda f: sum(i["alt"] is None for i in f.images) >= 2,
+        "/webflow-site/blog-posts/product-pages-that-sell-coffee": lambda f: (
+            sum(i["alt"] is None for i in f.images) >= 2
+        ),
         "/webflow-site/blog-posts/cupping-notes-to-ad-copy": lambda f: f.canonical.endswith("/webflow-site/"),
         "/storing-coffee-beans-dos-and-donts/": lambda f: not any(k.startswith("og:") for k in f.meta),
         "/training-baristas-for-cafe-partners/": lambda f: "viewport" not in f.meta and f.lang == "en",
@@ -430,9 +481,15 @@ def test_each_template_defect_is_absent_from_a_clean_page(anon):
 
 # -- the furniture of every page ---------------------------------------------------------------------
 
+
 def test_clean_pages_carry_the_full_marketing_furniture(anon, sb):
-    for path in ("/", "/about-us/", "/how-to-brew-pour-over-coffee-at-home/", "/shop/",
-                 "/webflow-site/blog-posts/small-roasters-local-search"):
+    for path in (
+        "/",
+        "/about-us/",
+        "/how-to-brew-pour-over-coffee-at-home/",
+        "/shop/",
+        "/webflow-site/blog-posts/small-roasters-local-search",
+    ):
         html = anon.get(path).text
         f = facts_of(html)
         text = " ".join(f.text)
@@ -442,10 +499,20 @@ def test_clean_pages_carry_the_full_marketing_furniture(anon, sb):
         assert "\u2605" in text and "reviews" in text and "Free shipping" in text and "Secure checkout" in text, path
         assert f.images and all(img["alt"] for img in f.images), path
         assert f.lang == "en" and f.meta["viewport"] and f.canonical == sb.url + path, path
-        assert all(f.meta.get(k) for k in ("og:title", "og:description", "og:image", "og:url", "twitter:card",
-                                            "twitter:title", "twitter:image")), path
+        assert all(
+            f.meta.get(k)
+            for k in (
+                "og:title",
+                "og:description",
+                "og:image",
+                "og:url",
+                "twitter:card",
+                "twitter:title",
+                "twitter:image",
+            )
+        ), path
         assert '<footer class="site-footer">' in html
-        footer = facts_of(html[html.index("<footer"):])
+        footer = facts_of(html[html.index("<footer") :])
         assert any(link.startswith(sb.url) for link in footer.links)
         assert any(not link.startswith(sb.url) for link in footer.links)
         assert not jsonld_problems(f.jsonld) and f.jsonld, path
@@ -488,6 +555,7 @@ def test_forms_accept_a_submission(anon):
 
 # -- sitemaps and robots.txt -----------------------------------------------------------------------
 
+
 def test_sitemap_lists_both_sites_live_pages_and_robots_points_to_it(anon, sb, defects):
     robots = anon.get("/robots.txt").text
     assert f"Sitemap: {sb.url}/sitemap.xml" in robots and f"Sitemap: {sb.url}/wp-sitemap.xml" in robots
@@ -508,6 +576,7 @@ def test_fixtures_are_not_linked_from_the_sites(site, defects):
 
 
 # -- fixtures for the analyzer's safety and robustness tests ----------------------------------------------
+
 
 def test_never_loads_page_and_its_hanging_script(anon, sb):
     page = anon.get("/_fixtures/never-loads")

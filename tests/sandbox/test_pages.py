@@ -30,7 +30,9 @@ def test_home_lists_published_posts(anon, wp):
 
 
 def test_post_page_uses_the_seo_plugin_fields(anon, wp, sb):
-    post = wp.post("/wp/v2/posts", json={"title": "Espresso at Home", "content": "Pull a shot.", "status": "publish"}).json()
+    post = wp.post(
+        "/wp/v2/posts", json={"title": "Espresso at Home", "content": "Pull a shot.", "status": "publish"}
+    ).json()
     page = anon.get("/espresso-at-home/")
     assert page.status_code == 200
     html = page.text
@@ -40,8 +42,15 @@ def test_post_page_uses_the_seo_plugin_fields(anon, wp, sb):
     assert '<meta name="viewport"' in html and html.count("<h1>") == 1
     assert "<p>Pull a shot.</p>" in html
 
-    wp.post(f"/wp/v2/posts/{post['id']}", json={"meta": {"_yoast_wpseo_title": "Espresso Guide %%sep%% %%sitename%%",
-                                                          "_yoast_wpseo_metadesc": "Dial in espresso at home."}})
+    wp.post(
+        f"/wp/v2/posts/{post['id']}",
+        json={
+            "meta": {
+                "_yoast_wpseo_title": "Espresso Guide %%sep%% %%sitename%%",
+                "_yoast_wpseo_metadesc": "Dial in espresso at home.",
+            }
+        },
+    )
     html = anon.get("/espresso-at-home/").text
     assert title_of(html) == "Espresso Guide - Northwind Coffee Roasters"
     assert description_of(html) == "Dial in espresso at home."
@@ -56,9 +65,17 @@ def test_post_page_uses_the_seo_plugin_fields(anon, wp, sb):
 
 def test_companion_fallback_keys_render_without_an_seo_plugin(anon, wp, sb):
     sb.world.wordpress.seo_plugin = "none"
-    post = wp.post("/wp/v2/posts", json={"title": "Plain", "status": "publish",
-                                         "meta": {"_marketing_mcp_seo_title": "Fallback Title",
-                                                  "_marketing_mcp_meta_description": "Fallback description."}}).json()
+    post = wp.post(
+        "/wp/v2/posts",
+        json={
+            "title": "Plain",
+            "status": "publish",
+            "meta": {
+                "_marketing_mcp_seo_title": "Fallback Title",
+                "_marketing_mcp_meta_description": "Fallback description.",
+            },
+        },
+    ).json()
     html = anon.get(post["link"]).text
     assert title_of(html) == "Fallback Title" and description_of(html) == "Fallback description."
 

@@ -27,8 +27,14 @@ WRITE = "https://www.googleapis.com/auth/webmasters"
 
 def console(sb, scope: str = READ):
     credentials = google.oauth2.credentials.Credentials(google_token(sb, scope))
-    return build("searchconsole", "v1", credentials=credentials, static_discovery=True, cache_discovery=False,
-                 client_options={"api_endpoint": sb.url + "/"})
+    return build(
+        "searchconsole",
+        "v1",
+        credentials=credentials,
+        static_discovery=True,
+        cache_discovery=False,
+        client_options={"api_endpoint": sb.url + "/"},
+    )
 
 
 @pytest.fixture
@@ -55,18 +61,26 @@ def error_of(err: pytest.ExceptionInfo) -> dict:
 
 # -- sites -----------------------------------------------------------------------------------
 
+
 def test_sites_list_and_get(sb, sc, site):
-    assert sc.sites().list().execute() == {"siteEntry": [
-        {"siteUrl": site, "permissionLevel": "siteOwner"},
-        {"siteUrl": "sc-domain:127.0.0.1", "permissionLevel": "siteOwner"}]}
+    assert sc.sites().list().execute() == {
+        "siteEntry": [
+            {"siteUrl": site, "permissionLevel": "siteOwner"},
+            {"siteUrl": "sc-domain:127.0.0.1", "permissionLevel": "siteOwner"},
+        ]
+    }
     assert sc.sites().get(siteUrl="sc-domain:127.0.0.1").execute() == {
-        "siteUrl": "sc-domain:127.0.0.1", "permissionLevel": "siteOwner"}
+        "siteUrl": "sc-domain:127.0.0.1",
+        "permissionLevel": "siteOwner",
+    }
     with pytest.raises(HttpError) as err:
         sc.sites().get(siteUrl="https://elsewhere.example/").execute()
     error = error_of(err)
     assert error["code"] == 403 and error["status"] == "PERMISSION_DENIED"
-    assert error["message"] == ("User does not have sufficient permission for site 'https://elsewhere.example/'. "
-                                "See also: https://support.google.com/webmasters/answer/2451999.")
+    assert error["message"] == (
+        "User does not have sufficient permission for site 'https://elsewhere.example/'. "
+        "See also: https://support.google.com/webmasters/answer/2451999."
+    )
     assert error["errors"][0]["reason"] == "forbidden"
     with pytest.raises(HttpError) as err:  # the URL-prefix form without its trailing slash is another property
         query(sc, sb.url, {"startDate": day(sb, -10), "endDate": day(sb, -4)})
@@ -74,6 +88,7 @@ def test_sites_list_and_get(sb, sc, site):
 
 
 # -- search analytics --------------------------------------------------------------------------
+
 
 def test_queries_sorted_by_clicks_with_ctr_and_position(sb, sc, site):
     result = query(sc, site, {"startDate": day(sb, -30), "endDate": day(sb, -4), "dimensions": ["query"]})
@@ -127,23 +142,44 @@ def test_dimension_filters(sb, sc, site):
 
     webflow = {p for p in every if "/webflow-site/" in p}
     assert webflow and pages({"dimension": "page", "operator": "contains", "expression": "/webflow-site/"}) == webflow
-    assert pages({"dimension": "page", "operator": "notContains", "expression": "/webflow-site/"}) == \
-        set(every) - webflow
+    assert (
+        pages({"dimension": "page", "operator": "notContains", "expression": "/webflow-site/"}) == set(every) - webflow
+    )
     assert pages({"dimension": "page", "expression": site}) == {site}  # operator defaults to equals
     assert pages({"dimension": "page", "operator": "includingRegex", "expression": "coffee|brew"}) == {
-        p for p in every if "coffee" in p or "brew" in p}
+        p for p in every if "coffee" in p or "brew" in p
+    }
     assert pages({"dimension": "page", "operator": "excludingRegex", "expression": "coffee|brew"}) == {
-        p for p in every if "coffee" not in p and "brew" not in p}
+        p for p in every if "coffee" not in p and "brew" not in p
+    }
     brand = pages({"dimension": "query", "operator": "contains", "expression": "northwind"})
     assert site in brand and brand < set(every)
     by_device = {r["keys"][0]: r for r in query(sc, site, {**base, "dimensions": ["device"]})["rows"]}
     assert set(by_device) == {"DESKTOP", "MOBILE", "TABLET"}
-    mobile = query(sc, site, {**base, "dimensions": ["country"], "dimensionFilterGroups": [{"filters": [
-        {"dimension": "device", "operator": "equals", "expression": "mobile"}]}]})["rows"]
+    mobile = query(
+        sc,
+        site,
+        {
+            **base,
+            "dimensions": ["country"],
+            "dimensionFilterGroups": [
+                {"filters": [{"dimension": "device", "operator": "equals", "expression": "mobile"}]}
+            ],
+        },
+    )["rows"]
     assert mobile[0]["keys"] == ["usa"]
     assert sum(r["clicks"] for r in mobile) == pytest.approx(by_device["MOBILE"]["clicks"], abs=len(mobile))
-    usa = query(sc, site, {**base, "dimensions": ["query"], "dimensionFilterGroups": [{"filters": [
-        {"dimension": "country", "operator": "equals", "expression": "USA"}]}]})["rows"]
+    usa = query(
+        sc,
+        site,
+        {
+            **base,
+            "dimensions": ["query"],
+            "dimensionFilterGroups": [
+                {"filters": [{"dimension": "country", "operator": "equals", "expression": "USA"}]}
+            ],
+        },
+    )["rows"]
     assert usa and all(len(r["keys"]) == 1 for r in usa)
 
 
@@ -178,7 +214,7 @@ def test_freshness_final_and_all(sb, sc, site):
     fresh = query(sc, site, {**body, "dataState": "all"})
     assert fresh["rows"][-1]["keys"] == [day(sb, -1)]
     assert fresh["metadata"] == {"firstIncompleteDate": day(sb, -2)}
-    assert fresh["rows"][:len(final["rows"])] == final["rows"]
+    assert fresh["rows"][: len(final["rows"])] == final["rows"]
     sb.world.advance(days=2)
     again = query(console(sb), site, {**body, "dataState": "final"})
     assert again["rows"][-1]["keys"] == [day(sb, -3)]
@@ -186,16 +222,26 @@ def test_freshness_final_and_all(sb, sc, site):
 
 def test_invalid_requests(sb, sc, site):
     cases = [
-        ({"startDate": day(sb, -5), "endDate": day(sb, -4), "rowLimit": 25001},
-         "Row limit must be between 1 and 25000"),
+        (
+            {"startDate": day(sb, -5), "endDate": day(sb, -4), "rowLimit": 25001},
+            "Row limit must be between 1 and 25000",
+        ),
         ({"startDate": day(sb, -5), "endDate": day(sb, -4), "rowLimit": 0}, "Row limit must be between 1 and 25000"),
         ({"startDate": "2026-02-30", "endDate": day(sb, -4)}, "2026-02-30"),
         ({"startDate": "last week", "endDate": day(sb, -4)}, "last week"),
         ({"endDate": day(sb, -4)}, "startDate"),
         ({"startDate": day(sb, -4), "endDate": day(sb, -10)}, "must be earlier than or equal to endDate"),
         ({"startDate": day(sb, -5), "endDate": day(sb, -4), "dimensions": ["keyword"]}, "Invalid dimension"),
-        ({"startDate": day(sb, -5), "endDate": day(sb, -4), "dimensionFilterGroups": [{"filters": [
-            {"dimension": "page", "operator": "includingRegex", "expression": "(unclosed"}]}]}, "regular expression"),
+        (
+            {
+                "startDate": day(sb, -5),
+                "endDate": day(sb, -4),
+                "dimensionFilterGroups": [
+                    {"filters": [{"dimension": "page", "operator": "includingRegex", "expression": "(unclosed"}]}
+                ],
+            },
+            "regular expression",
+        ),
     ]
     for body, message in cases:
         with pytest.raises(HttpError) as err:
@@ -208,9 +254,15 @@ def test_invalid_requests(sb, sc, site):
 
 # -- the model behind the numbers ------------------------------------------------------------------
 
+
 def page_rows(sc, site: str, url: str, start: str, end: str) -> dict[str, dict]:
-    body = {"startDate": start, "endDate": end, "dimensions": ["date"], "dataState": "all",
-            "dimensionFilterGroups": [{"filters": [{"dimension": "page", "expression": url}]}]}
+    body = {
+        "startDate": start,
+        "endDate": end,
+        "dimensions": ["date"],
+        "dataState": "all",
+        "dimensionFilterGroups": [{"filters": [{"dimension": "page", "expression": url}]}],
+    }
     return {r["keys"][0]: r for r in query(sc, site, body).get("rows", [])}
 
 
@@ -223,8 +275,9 @@ def test_a_meta_description_written_through_wordpress_lifts_ctr_from_the_next_da
     path = next(p for p in traffic.opportunities if traffic.pages[p].source == "wordpress")
     url = site.rstrip("/") + path
     slug = path.strip("/")
-    post = (wp.get("/wp/v2/posts", params={"slug": slug}).json()
-            or wp.get("/wp/v2/pages", params={"slug": slug}).json())[0]
+    post = (
+        wp.get("/wp/v2/posts", params={"slug": slug}).json() or wp.get("/wp/v2/pages", params={"slug": slug}).json()
+    )[0]
     today = day(sb, 0)
     before = page_rows(sc, site, url, day(sb, -10), today)
     assert today not in before and len(before) == 10  # dataState all: up to yesterday
@@ -241,10 +294,12 @@ def test_a_meta_description_written_through_wordpress_lifts_ctr_from_the_next_da
     untouched = World(seed=0)
     untouched.advance(days=8)
     change_day = sb.world.now().date() - timedelta(days=8)
-    assert [f for f in untouched.traffic.search_day(change_day) if f[1] == path] == \
-        [f for f in sb.world.traffic.search_day(change_day) if f[1] == path]
-    assert [f for f in untouched.traffic.search_day(change_day + timedelta(days=1)) if f[1] == path] != \
-        [f for f in sb.world.traffic.search_day(change_day + timedelta(days=1)) if f[1] == path]
+    assert [f for f in untouched.traffic.search_day(change_day) if f[1] == path] == [
+        f for f in sb.world.traffic.search_day(change_day) if f[1] == path
+    ]
+    assert [f for f in untouched.traffic.search_day(change_day + timedelta(days=1)) if f[1] == path] != [
+        f for f in sb.world.traffic.search_day(change_day + timedelta(days=1)) if f[1] == path
+    ]
     old = [after[d] for d in sorted(after) if d <= str(change_day)][-7:]
     new = [after[d] for d in sorted(after) if d > str(change_day)]
     assert len(new) == 7
@@ -256,8 +311,11 @@ def test_a_meta_description_written_through_wordpress_lifts_ctr_from_the_next_da
 def test_opportunity_pages_have_high_impressions_at_positions_3_to_8_and_weak_ctr(sb, sc, site):
     traffic = sb.world.traffic
     assert len(traffic.opportunities) == 3
-    rows = query(sc, site, {"startDate": day(sb, -31), "endDate": day(sb, -4), "dimensions": ["page", "query"],
-                            "rowLimit": 25000})["rows"]
+    rows = query(
+        sc,
+        site,
+        {"startDate": day(sb, -31), "endDate": day(sb, -4), "dimensions": ["page", "query"], "rowLimit": 25000},
+    )["rows"]
     for path in traffic.opportunities:
         heads = [q.text for q in traffic.pages[path].queries if not q.brand][:3]
         mine = [r for r in rows if r["keys"] == [site.rstrip("/") + path, heads[0]]]
@@ -280,7 +338,8 @@ def test_ranking_drop_incident_moves_positions(sb, sc, site):
     assert ctr(after) < ctr(before)
     listed = httpx.get(sb.url + "/_sandbox/state").json()["incidents"]
     assert {"name": "ranking_drop", "page": path, "start": day(sb, -20)}.items() <= next(
-        i for i in listed if i["name"] == "ranking_drop").items()
+        i for i in listed if i["name"] == "ranking_drop"
+    ).items()
     assert httpx.post(sb.url + "/_sandbox/config", json={"incidents": False}).status_code == 200
     flat = page_rows(sc, site, site.rstrip("/") + path, day(sb, -40), day(sb, -1))
     assert abs(mean([r for d, r in flat.items() if d >= day(sb, -20)]) - mean(before)) < 1.5
@@ -288,20 +347,30 @@ def test_ranking_drop_incident_moves_positions(sb, sc, site):
 
 
 def test_same_seed_same_numbers(sb, sc, site):
-    body = {"startDate": day(sb, -60), "endDate": day(sb, -4), "dimensions": ["query", "page", "device"],
-            "rowLimit": 25000}
+    body = {
+        "startDate": day(sb, -60),
+        "endDate": day(sb, -4),
+        "dimensions": ["query", "page", "device"],
+        "rowLimit": 25000,
+    }
     first = query(sc, site, body)
     sb.world.reset()
     assert query(console(sb), site, body) == first
-    assert World(seed=1).traffic.search_day(sb.world.now().date() - timedelta(days=5)) != \
-        World(seed=0).traffic.search_day(sb.world.now().date() - timedelta(days=5))
+    assert World(seed=1).traffic.search_day(sb.world.now().date() - timedelta(days=5)) != World(
+        seed=0
+    ).traffic.search_day(sb.world.now().date() - timedelta(days=5))
 
 
 # -- URL inspection ----------------------------------------------------------------------------------
 
+
 def inspect(sc, site: str, url: str) -> dict:
-    return sc.urlInspection().index().inspect(body={"inspectionUrl": url, "siteUrl": site,
-                                                    "languageCode": "en-US"}).execute()["inspectionResult"]
+    return (
+        sc.urlInspection()
+        .index()
+        .inspect(body={"inspectionUrl": url, "siteUrl": site, "languageCode": "en-US"})
+        .execute()["inspectionResult"]
+    )
 
 
 def test_url_inspection(sb, sc, site, wp):
@@ -313,21 +382,26 @@ def test_url_inspection(sb, sc, site, wp):
     assert index["sitemap"] == [site + "wp-sitemap.xml"] and index["crawledAs"] == "MOBILE"
     assert index["robotsTxtState"] == "ALLOWED" and index["pageFetchState"] == "SUCCESSFUL"
     assert result["mobileUsabilityResult"]["verdict"] == "PASS"
-    assert result["inspectionResultLink"].startswith("https://search.google.com/search-console/inspect?resource_id="
-                                                     + quote(site, safe=""))
+    assert result["inspectionResultLink"].startswith(
+        "https://search.google.com/search-console/inspect?resource_id=" + quote(site, safe="")
+    )
     webflow = next(p.path for p in sb.world.pages() if p.source == "webflow")
-    assert inspect(sc, site, site.rstrip("/") + webflow)["indexStatusResult"]["coverageState"] == \
-        "Indexed, not submitted in sitemap"
+    assert (
+        inspect(sc, site, site.rstrip("/") + webflow)["indexStatusResult"]["coverageState"]
+        == "Indexed, not submitted in sitemap"
+    )
     unknown = inspect(sc, site, site + "no-such-page/")["indexStatusResult"]
     assert (unknown["verdict"], unknown["coverageState"]) == ("NEUTRAL", "URL is unknown to Google")
     draft = next(p for p in sb.world.wordpress.posts.values() if p.status == "draft")
     assert inspect(sc, site, f"{site}?p={draft.id}")["indexStatusResult"]["coverageState"] == "URL is unknown to Google"
     domain = inspect(sc, "sc-domain:127.0.0.1", wp_page)["indexStatusResult"]
     assert domain["verdict"] == "PASS"
-    fresh = wp.post("/wp/v2/posts", json={"title": "Aeropress Recipes We Love", "status": "publish",
-                                          "content": "Three recipes."}).json()
-    assert inspect(sc, site, fresh["link"])["indexStatusResult"]["coverageState"] == \
-        "Discovered - currently not indexed"
+    fresh = wp.post(
+        "/wp/v2/posts", json={"title": "Aeropress Recipes We Love", "status": "publish", "content": "Three recipes."}
+    ).json()
+    assert (
+        inspect(sc, site, fresh["link"])["indexStatusResult"]["coverageState"] == "Discovered - currently not indexed"
+    )
     sb.world.advance(days=5)
     sc = console(sb)
     assert inspect(sc, site, fresh["link"])["indexStatusResult"]["verdict"] == "PASS"
@@ -347,6 +421,7 @@ def test_url_inspection_refusals(sb, sc, site):
 
 
 # -- sitemaps ------------------------------------------------------------------------------------------
+
 
 def test_sitemaps_list_submit_get_delete(sb, sc, site):
     listed = sc.sitemaps().list(siteUrl=site).execute()["sitemap"]
@@ -381,6 +456,7 @@ def test_sitemaps_list_submit_get_delete(sb, sc, site):
 
 
 # -- limits and auth -------------------------------------------------------------------------------------
+
 
 def test_search_analytics_queries_per_minute(sb, sc, site, mono):
     assert httpx.post(sb.url + "/_sandbox/config", json={"gsc_queries_per_minute": 3}).status_code == 200
@@ -421,10 +497,13 @@ def test_auth_failures(sb, site):
     assert error["status"] == "UNAUTHENTICATED" and error["errors"][0]["reason"] == "required"
     analytics = google_token(sb, "https://www.googleapis.com/auth/analytics.readonly")
     denied = httpx.post(sb.url + path, json={}, headers={"Authorization": f"Bearer {analytics}"})
-    assert denied.status_code == 403 and denied.json()["error"]["message"] == \
-        "Request had insufficient authentication scopes."
-    inspect_denied = httpx.post(sb.url + "/v1/urlInspection/index:inspect", json={},
-                                headers={"Authorization": f"Bearer {analytics}"})
+    assert (
+        denied.status_code == 403
+        and denied.json()["error"]["message"] == "Request had insufficient authentication scopes."
+    )
+    inspect_denied = httpx.post(
+        sb.url + "/v1/urlInspection/index:inspect", json={}, headers={"Authorization": f"Bearer {analytics}"}
+    )
     assert inspect_denied.status_code == 403
 
 
@@ -433,7 +512,10 @@ def test_injected_faults_are_google_shaped(sb, sc, site):
     with pytest.raises(HttpError) as err:
         sc.sites().list().execute()
     error = error_of(err)
-    assert error == {"code": 503, "message": "The service is currently unavailable.",
-                     "errors": [{"message": "The service is currently unavailable.", "domain": "global",
-                                 "reason": "backendError"}], "status": "UNAVAILABLE"}
+    assert error == {
+        "code": 503,
+        "message": "The service is currently unavailable.",
+        "errors": [{"message": "The service is currently unavailable.", "domain": "global", "reason": "backendError"}],
+        "status": "UNAVAILABLE",
+    }
     assert sc.sites().list().execute()["siteEntry"]

@@ -23,8 +23,10 @@ def test_the_ctr_curve_falls_with_position():
 
 
 def test_snippet_factor_rewards_a_described_fitting_title():
-    good = state("Cold Brew Concentrate Recipe (1:5 Ratio)", "Make cold brew concentrate overnight: a 1:5 ratio, "
-                                                           "a coarse grind and 16 hours in the fridge.")
+    good = state(
+        "Cold Brew Concentrate Recipe (1:5 Ratio)",
+        "Make cold brew concentrate overnight: a 1:5 ratio, a coarse grind and 16 hours in the fridge.",
+    )
     bare = state("Cold Brew Concentrate Recipe (1:5 Ratio)", None)
     long = state("Cold Brew Concentrate: A Simple Overnight Recipe \u2013 Northwind Coffee Roasters", None)
     off_topic = state("A Simple Overnight Recipe for Your Fridge", None)
@@ -56,8 +58,17 @@ def test_new_pages_get_queries_from_their_title_and_ramp_up():
     world = World(seed=0)
     wp = world.wordpress
     post = wp.new_post("post", world.now())
-    post = wp.save_post(post, {"title": "French Press Brewing Basics", "content": "Steep four minutes.",
-                               "status": "publish", "slug": "french-press-brewing-basics"}, world.now(), creating=True)
+    post = wp.save_post(
+        post,
+        {
+            "title": "French Press Brewing Basics",
+            "content": "Steep four minutes.",
+            "status": "publish",
+            "slug": "french-press-brewing-basics",
+        },
+        world.now(),
+        creating=True,
+    )
     world.advance(days=40)
     model = world.traffic.pages[wp.path_of(post)]
     assert model.live_since == (world.now() - timedelta(days=40)).date() + timedelta(days=1)
@@ -82,9 +93,17 @@ def test_every_seed_has_three_weak_snippets_and_a_ranking_drop_page():
 def test_incident_settings_validate():
     assert normalize_incidents(False)["ranking_drop"]["enabled"] is False
     assert normalize_incidents({"tracking_outage": {"day": 3}})["tracking_outage"] == {
-        "enabled": True, "day": 3, "days": 2}
-    for bad in ({"nope": True}, {"ranking_drop": {"colour": 1}}, {"ranking_drop": {"day": "soon"}}, "yes",
-                {"holiday_bump": {"days": 0}}):
+        "enabled": True,
+        "day": 3,
+        "days": 2,
+    }
+    for bad in (
+        {"nope": True},
+        {"ranking_drop": {"colour": 1}},
+        {"ranking_drop": {"day": "soon"}},
+        "yes",
+        {"holiday_bump": {"days": 0}},
+    ):
         with pytest.raises(ValueError):
             normalize_incidents(bad)
     assert not any(i["enabled"] for i in World(seed=0, incidents=False).traffic.incidents())
@@ -92,15 +111,26 @@ def test_incident_settings_validate():
 
 def test_admin_config_and_incident_endpoints(sb):
     incidents = httpx.get(sb.url + "/_sandbox/incidents").json()
-    assert [i["name"] for i in incidents["incidents"]] == ["ranking_drop", "tracking_outage", "weekly_seasonality",
-                                                            "holiday_bump"]
+    assert [i["name"] for i in incidents["incidents"]] == [
+        "ranking_drop",
+        "tracking_outage",
+        "weekly_seasonality",
+        "holiday_bump",
+    ]
     assert incidents["start"] == str(sb.world.now().date())
-    for body in ({"ga4_tokens_per_hour": -1}, {"ga4_tokens_per_hour": "many"}, {"gsc_queries_per_minute": 0},
-                 {"ga4_hold": 1}, {"incidents": {"ranking_drop": {"day": "x"}}}, {"gsc_nope": 1}):
+    for body in (
+        {"ga4_tokens_per_hour": -1},
+        {"ga4_tokens_per_hour": "many"},
+        {"gsc_queries_per_minute": 0},
+        {"ga4_hold": 1},
+        {"incidents": {"ranking_drop": {"day": "x"}}},
+        {"gsc_nope": 1},
+    ):
         response = httpx.post(sb.url + "/_sandbox/config", json=body)
         assert response.status_code == 400, body
-    state = httpx.post(sb.url + "/_sandbox/config", json={"ga4_tokens_per_day": 10, "incidents": {
-        "holiday_bump": False}}).json()
+    state = httpx.post(
+        sb.url + "/_sandbox/config", json={"ga4_tokens_per_day": 10, "incidents": {"holiday_bump": False}}
+    ).json()
     assert state["google"]["ga4_tokens_per_day"] == 10
     assert not next(i for i in state["incidents"] if i["name"] == "holiday_bump")["enabled"]
     sb.world.reset()  # settings outlive a reset, like the other settings of the world

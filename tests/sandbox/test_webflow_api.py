@@ -28,6 +28,7 @@ def new_item(wf, collection: str, slug: str, **fields) -> dict:
 
 # -- auth and rate limits ----------------------------------------------------
 
+
 def test_missing_or_wrong_token_is_not_authorized(creds):
     api = creds["webflow"]["api_base"]
     wf_error(httpx.get(api + "/sites"), 401, "not_authorized")
@@ -62,13 +63,23 @@ def test_rate_limit_is_configurable(sb, wf):
 
 # -- sites and collections ---------------------------------------------------
 
+
 def test_sites_collections_and_fields(wf, ids):
     sites = wf.get("/sites").json()["sites"]
     assert len(sites) == 1
     site = sites[0]
     assert site["id"] == ids["site"] and len(site["id"]) == 24
     assert site["displayName"] == "Northwind Blog"
-    for key in ("workspaceId", "shortName", "previewUrl", "timeZone", "createdOn", "lastUpdated", "lastPublished", "customDomains"):
+    for key in (
+        "workspaceId",
+        "shortName",
+        "previewUrl",
+        "timeZone",
+        "createdOn",
+        "lastUpdated",
+        "lastPublished",
+        "customDomains",
+    ):
         assert key in site
     assert wf.get(f"/sites/{ids['site']}").json() == site
     collections = wf.get(f"/sites/{ids['site']}/collections").json()["collections"]
@@ -91,12 +102,22 @@ def test_unknown_ids(wf, ids):
 
 # -- items -------------------------------------------------------------------
 
+
 def test_item_listing_and_pagination(wf, ids):
     page = wf.get(f"/collections/{ids['collection']}/items", params={"limit": 3, "offset": 2}).json()
     assert page["pagination"] == {"limit": 3, "offset": 2, "total": 8}
     assert len(page["items"]) == 3
     item = page["items"][0]
-    assert set(item) == {"id", "cmsLocaleId", "lastPublished", "lastUpdated", "createdOn", "isArchived", "isDraft", "fieldData"}
+    assert set(item) == {
+        "id",
+        "cmsLocaleId",
+        "lastPublished",
+        "lastUpdated",
+        "createdOn",
+        "isArchived",
+        "isDraft",
+        "fieldData",
+    }
     everything = wf.get(f"/collections/{ids['collection']}/items").json()
     assert everything["pagination"]["limit"] == 100 and len(everything["items"]) == 8
     assert sum(1 for i in everything["items"] if i["isDraft"]) == 2
@@ -108,7 +129,9 @@ def test_item_listing_and_pagination(wf, ids):
 
 def test_create_validates_fields(wf, ids):
     url = f"/collections/{ids['collection']}/items"
-    unknown = wf_error(wf.post(url, json={"fieldData": {"name": "A", "slug": "a", "subtitle": "x"}}), 400, "validation_error")
+    unknown = wf_error(
+        wf.post(url, json={"fieldData": {"name": "A", "slug": "a", "subtitle": "x"}}), 400, "validation_error"
+    )
     assert unknown["details"] == [{"param": "subtitle", "description": "Field not described in schema: undefined"}]
     missing = wf_error(wf.post(url, json={"fieldData": {"name": "A"}}), 400, "validation_error")
     assert [d["param"] for d in missing["details"]] == ["slug"]
@@ -133,9 +156,14 @@ def test_staged_edit_is_invisible_live_until_published(wf, ids, anon):
     before = anon.get(page_url)
     assert before.status_code == 200
 
-    patched = wf.patch(f"/collections/{collection}/items/{item_id}", json={"fieldData": {"seo-title": "Brand New SEO Title"}})
+    patched = wf.patch(
+        f"/collections/{collection}/items/{item_id}", json={"fieldData": {"seo-title": "Brand New SEO Title"}}
+    )
     assert patched.status_code == 200 and patched.json()["fieldData"]["seo-title"] == "Brand New SEO Title"
-    assert wf.get(f"/collections/{collection}/items/{item_id}/live").json()["fieldData"].get("seo-title") != "Brand New SEO Title"
+    assert (
+        wf.get(f"/collections/{collection}/items/{item_id}/live").json()["fieldData"].get("seo-title")
+        != "Brand New SEO Title"
+    )
     assert "Brand New SEO Title" not in anon.get(page_url).text
 
     published = wf.post(f"/collections/{collection}/items/publish", json={"itemIds": [item_id]})

@@ -23,6 +23,7 @@ def wp_error(response: httpx.Response, status: int, code: str) -> dict:
 
 # -- discovery and auth ------------------------------------------------------
 
+
 def test_index_lists_namespaces_and_the_companion_plugin(anon):
     body = anon.get("/wp-json/").json()
     assert body["name"] == "Northwind Coffee Roasters"
@@ -77,6 +78,7 @@ def test_users_me_requires_login_and_shows_capabilities_in_edit_context(anon, wp
 
 # -- listing -----------------------------------------------------------------
 
+
 def test_pagination_headers_and_links(anon):
     first = anon.get("/wp-json/wp/v2/posts", params={"per_page": 4})
     assert first.status_code == 200
@@ -85,7 +87,11 @@ def test_pagination_headers_and_links(anon):
     assert 'rel="next"' in first.headers["Link"]
     last = anon.get("/wp-json/wp/v2/posts", params={"per_page": 4, "page": 3})
     assert len(last.json()) == 2 and 'rel="prev"' in last.headers["Link"]
-    ids = [p["id"] for page in (1, 2, 3) for p in anon.get("/wp-json/wp/v2/posts", params={"per_page": 4, "page": page}).json()]
+    ids = [
+        p["id"]
+        for page in (1, 2, 3)
+        for p in anon.get("/wp-json/wp/v2/posts", params={"per_page": 4, "page": page}).json()
+    ]
     assert len(set(ids)) == 10
 
 
@@ -135,11 +141,15 @@ def test_search_slug_and_category_filters(anon):
 
 
 def test_orderby_title_ascending(anon):
-    titles = [p["title"]["rendered"] for p in anon.get("/wp-json/wp/v2/posts", params={"orderby": "title", "order": "asc", "per_page": 100}).json()]
+    titles = [
+        p["title"]["rendered"]
+        for p in anon.get("/wp-json/wp/v2/posts", params={"orderby": "title", "order": "asc", "per_page": 100}).json()
+    ]
     assert titles == sorted(titles, key=str.lower)
 
 
 # -- single items ------------------------------------------------------------
+
 
 def test_unknown_id_is_invalid_post_id(anon):
     body = wp_error(anon.get("/wp-json/wp/v2/posts/99999"), 404, "rest_post_invalid_id")
@@ -155,8 +165,25 @@ def test_drafts_are_invisible_without_auth(anon, wp):
 
 def test_post_and_page_shapes(anon):
     post = anon.get("/wp-json/wp/v2/posts", params={"per_page": 1}).json()[0]
-    for key in ("id", "date", "date_gmt", "modified", "modified_gmt", "slug", "status", "type", "link", "title",
-                "content", "excerpt", "author", "featured_media", "categories", "tags", "meta"):
+    for key in (
+        "id",
+        "date",
+        "date_gmt",
+        "modified",
+        "modified_gmt",
+        "slug",
+        "status",
+        "type",
+        "link",
+        "title",
+        "content",
+        "excerpt",
+        "author",
+        "featured_media",
+        "categories",
+        "tags",
+        "meta",
+    ):
         assert key in post
     assert post["content"]["protected"] is False
     page = anon.get("/wp-json/wp/v2/pages", params={"per_page": 1}).json()[0]
@@ -165,14 +192,23 @@ def test_post_and_page_shapes(anon):
 
 # -- writes ------------------------------------------------------------------
 
+
 def test_create_requires_auth(anon):
     body = wp_error(anon.post("/wp-json/wp/v2/posts", json={"title": "x"}), 401, "rest_cannot_create")
     assert body["message"] == "Sorry, you are not allowed to create posts as this user."
 
 
 def test_create_update_delete_round_trip(wp, anon):
-    created = wp.post("/wp/v2/posts", json={"title": "Fresh Roast Friday", "content": "Hello there.", "status": "publish",
-                                            "categories": [2], "tags": [7]})
+    created = wp.post(
+        "/wp/v2/posts",
+        json={
+            "title": "Fresh Roast Friday",
+            "content": "Hello there.",
+            "status": "publish",
+            "categories": [2],
+            "tags": [7],
+        },
+    )
     assert created.status_code == 201
     post = created.json()
     assert created.headers["Location"].endswith(f"/wp-json/wp/v2/posts/{post['id']}")
@@ -207,7 +243,9 @@ def test_form_encoded_create(wp):
 
 
 def test_wrong_param_types_are_reported_per_param(wp):
-    body = wp_error(wp.post("/wp/v2/posts", json={"title": "x", "categories": ["abc"], "status": "live"}), 400, "rest_invalid_param")
+    body = wp_error(
+        wp.post("/wp/v2/posts", json={"title": "x", "categories": ["abc"], "status": "live"}), 400, "rest_invalid_param"
+    )
     assert set(body["data"]["params"]) == {"categories", "status"}
     wp_error(wp.post("/wp/v2/posts", json={"title": "x", "date": "next tuesday"}), 400, "rest_invalid_param")
 
@@ -218,7 +256,9 @@ def test_invalid_json_body(wp):
 
 
 def test_slugs_are_made_unique_with_a_suffix(wp):
-    slugs = [wp.post("/wp/v2/posts", json={"title": "Same Title", "status": "publish"}).json()["slug"] for _ in range(3)]
+    slugs = [
+        wp.post("/wp/v2/posts", json={"title": "Same Title", "status": "publish"}).json()["slug"] for _ in range(3)
+    ]
     assert slugs == ["same-title", "same-title-2", "same-title-3"]
     explicit = wp.post("/wp/v2/posts", json={"title": "Other", "slug": "same-title", "status": "publish"}).json()
     assert explicit["slug"] == "same-title-4"
@@ -233,7 +273,9 @@ def test_trash_frees_the_slug(wp):
 
 
 def test_publish_with_a_future_date_becomes_scheduled_and_past_future_publishes(wp, sb):
-    scheduled = wp.post("/wp/v2/posts", json={"title": "Later", "status": "publish", "date": "2026-11-09T09:00:00"}).json()
+    scheduled = wp.post(
+        "/wp/v2/posts", json={"title": "Later", "status": "publish", "date": "2026-11-09T09:00:00"}
+    ).json()
     assert scheduled["status"] == "future"
     past = wp.post("/wp/v2/posts", json={"title": "Earlier", "status": "future", "date": "2026-10-01T09:00:00"}).json()
     assert past["status"] == "publish"
@@ -242,7 +284,9 @@ def test_publish_with_a_future_date_becomes_scheduled_and_past_future_publishes(
 
 
 def test_scheduled_posts_publish_when_the_clock_passes_their_date(wp, anon):
-    post = wp.post("/wp/v2/posts", json={"title": "Holiday Blend", "status": "future", "date": "2026-11-05T12:00:00Z"}).json()
+    post = wp.post(
+        "/wp/v2/posts", json={"title": "Holiday Blend", "status": "future", "date": "2026-11-05T12:00:00Z"}
+    ).json()
     assert post["status"] == "future"
     wp_error(anon.get(f"/wp-json/wp/v2/posts/{post['id']}"), 401, "rest_forbidden")
     anon.post("/_sandbox/clock/advance", json={"days": 2}).raise_for_status()
@@ -276,11 +320,16 @@ def test_rendered_title_uses_wordpress_typography(wp):
 
 # -- meta and the companion plugin ------------------------------------------
 
+
 def test_seo_meta_is_readable_and_writable_in_edit_context(wp):
-    post = wp.post("/wp/v2/posts", json={
-        "title": "Meta", "status": "publish",
-        "meta": {"_yoast_wpseo_title": "SEO Title", "_yoast_wpseo_metadesc": "Desc", "made_up_key": "ignored"},
-    }).json()
+    post = wp.post(
+        "/wp/v2/posts",
+        json={
+            "title": "Meta",
+            "status": "publish",
+            "meta": {"_yoast_wpseo_title": "SEO Title", "_yoast_wpseo_metadesc": "Desc", "made_up_key": "ignored"},
+        },
+    ).json()
     assert post["meta"]["_yoast_wpseo_title"] == "SEO Title"
     assert "made_up_key" not in post["meta"]
     view = wp.get(f"/wp/v2/posts/{post['id']}").json()
@@ -291,21 +340,31 @@ def test_seo_meta_is_readable_and_writable_in_edit_context(wp):
 
 
 def test_meta_values_must_be_strings(wp):
-    body = wp_error(wp.post("/wp/v2/posts", json={"title": "x", "meta": {"_yoast_wpseo_title": 5}}), 400, "rest_invalid_param")
+    body = wp_error(
+        wp.post("/wp/v2/posts", json={"title": "x", "meta": {"_yoast_wpseo_title": 5}}), 400, "rest_invalid_param"
+    )
     assert "meta" in body["data"]["params"]
 
 
 def test_companion_seo_route(anon, wp, sb):
     wp_error(anon.get("/wp-json/marketing-mcp/v1/seo"), 401, "rest_forbidden")
     body = wp.get("/marketing-mcp/v1/seo").json()
-    assert body == {"plugin_version": "1.0.0", "seo_plugin": "yoast",
-                    "fields": {"seo_title": "_yoast_wpseo_title", "meta_description": "_yoast_wpseo_metadesc"}}
+    assert body == {
+        "plugin_version": "1.0.0",
+        "seo_plugin": "yoast",
+        "fields": {"seo_title": "_yoast_wpseo_title", "meta_description": "_yoast_wpseo_metadesc"},
+    }
     sb.world.wordpress.seo_plugin = "rank_math"
-    assert wp.get("/marketing-mcp/v1/seo").json()["fields"] == {"seo_title": "rank_math_title", "meta_description": "rank_math_description"}
+    assert wp.get("/marketing-mcp/v1/seo").json()["fields"] == {
+        "seo_title": "rank_math_title",
+        "meta_description": "rank_math_description",
+    }
     sb.world.wordpress.seo_plugin = "none"
     assert wp.get("/marketing-mcp/v1/seo").json() == {
-        "plugin_version": "1.0.0", "seo_plugin": "none",
-        "fields": {"seo_title": "_marketing_mcp_seo_title", "meta_description": "_marketing_mcp_meta_description"}}
+        "plugin_version": "1.0.0",
+        "seo_plugin": "none",
+        "fields": {"seo_title": "_marketing_mcp_seo_title", "meta_description": "_marketing_mcp_meta_description"},
+    }
 
 
 def test_without_the_companion_plugin(sb, wp):
@@ -317,6 +376,7 @@ def test_without_the_companion_plugin(sb, wp):
 
 
 # -- terms -------------------------------------------------------------------
+
 
 def test_categories_and_tags(anon, wp):
     categories = anon.get("/wp-json/wp/v2/categories")
@@ -337,9 +397,13 @@ def test_categories_and_tags(anon, wp):
 
 # -- media -------------------------------------------------------------------
 
+
 def test_raw_media_upload_is_served(wp, anon):
-    r = wp.post("/wp/v2/media", content=PNG_1x1, headers={
-        "Content-Type": "image/png", "Content-Disposition": 'attachment; filename="hero shot.png"'})
+    r = wp.post(
+        "/wp/v2/media",
+        content=PNG_1x1,
+        headers={"Content-Type": "image/png", "Content-Disposition": 'attachment; filename="hero shot.png"'},
+    )
     assert r.status_code == 201, r.text
     media = r.json()
     assert media["mime_type"] == "image/png" and media["media_type"] == "image"
@@ -361,16 +425,37 @@ def test_multipart_media_upload_with_alt_text(wp):
 
 
 def test_media_upload_errors(wp, anon):
-    wp_error(anon.post("/wp-json/wp/v2/media", content=PNG_1x1, headers={"Content-Type": "image/png"}), 401, "rest_cannot_create")
-    wp_error(wp.post("/wp/v2/media", content=PNG_1x1, headers={"Content-Type": "image/png"}), 400, "rest_upload_no_content_disposition")
-    wp_error(wp.post("/wp/v2/media", content=b"", headers={"Content-Type": "image/png",
-                                                           "Content-Disposition": 'attachment; filename="x.png"'}), 400, "rest_upload_no_data")
-    refused = wp.post("/wp/v2/media", content=b"MZ\x90\x00", headers={
-        "Content-Type": "application/octet-stream", "Content-Disposition": 'attachment; filename="tool.exe"'})
+    wp_error(
+        anon.post("/wp-json/wp/v2/media", content=PNG_1x1, headers={"Content-Type": "image/png"}),
+        401,
+        "rest_cannot_create",
+    )
+    wp_error(
+        wp.post("/wp/v2/media", content=PNG_1x1, headers={"Content-Type": "image/png"}),
+        400,
+        "rest_upload_no_content_disposition",
+    )
+    wp_error(
+        wp.post(
+            "/wp/v2/media",
+            content=b"",
+            headers={"Content-Type": "image/png", "Content-Disposition": 'attachment; filename="x.png"'},
+        ),
+        400,
+        "rest_upload_no_data",
+    )
+    refused = wp.post(
+        "/wp/v2/media",
+        content=b"MZ\x90\x00",
+        headers={"Content-Type": "application/octet-stream", "Content-Disposition": 'attachment; filename="tool.exe"'},
+    )
     body = wp_error(refused, 500, "rest_upload_sideload_error")
     assert body["message"] == "Sorry, you are not allowed to upload this file type."
-    fake_png = wp.post("/wp/v2/media", content=b"<?php echo 1;", headers={
-        "Content-Type": "image/png", "Content-Disposition": 'attachment; filename="shell.png"'})
+    fake_png = wp.post(
+        "/wp/v2/media",
+        content=b"<?php echo 1;",
+        headers={"Content-Type": "image/png", "Content-Disposition": 'attachment; filename="shell.png"'},
+    )
     wp_error(fake_png, 500, "rest_upload_sideload_error")
 
 

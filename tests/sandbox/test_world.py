@@ -73,8 +73,10 @@ def test_http_ids_are_deterministic_across_runs():
             api = sb.provision()["webflow"]
             headers = {"Authorization": f"Bearer {api['token']}"}
             url = f"{api['api_base']}/collections/{api['collection_id']}/items"
-            return [httpx.post(url, headers=headers, json={"fieldData": {"name": f"N{i}", "slug": f"n{i}"}}).json()["id"]
-                    for i in range(3)]
+            return [
+                httpx.post(url, headers=headers, json={"fieldData": {"name": f"N{i}", "slug": f"n{i}"}}).json()["id"]
+                for i in range(3)
+            ]
 
     assert run() == run()
 
@@ -103,8 +105,11 @@ def test_admin_endpoints(anon, sb):
     assert anon.get("/_sandbox/health").json() == {"status": "ok", "seed": 0}
     provisioned = anon.post("/_sandbox/provision").json()
     base = str(anon.base_url).rstrip("/")
-    assert provisioned["wordpress"] == {"site_url": base, "username": "demo",
-                                        "application_password": sb.world.credentials.wordpress_application_password}
+    assert provisioned["wordpress"] == {
+        "site_url": base,
+        "username": "demo",
+        "application_password": sb.world.credentials.wordpress_application_password,
+    }
     assert provisioned["webflow"]["api_base"] == base + "/webflow/v2"
     assert set(provisioned["webflow"]) == {"api_base", "site_id", "collection_id", "token", "live_site_url"}
     assert anon.post("/_sandbox/clock/advance", json={"days": 1.5}).json() == {"clock": "2026-11-03T21:00:00Z"}
@@ -120,13 +125,21 @@ def test_configure_survives_reset_and_attribute_edits_do_not():
     assert world.wordpress.seo_plugin == "yoast"
     world.configure(companion_plugin=False, seo_plugin="none", webflow_rate_limit=120)
     world.reset()
-    assert (world.wordpress.companion_plugin, world.wordpress.seo_plugin, world.webflow_rate_limit) == (False, "none", 120)
+    assert (world.wordpress.companion_plugin, world.wordpress.seo_plugin, world.webflow_rate_limit) == (
+        False,
+        "none",
+        120,
+    )
 
 
 def test_config_endpoint(anon, wp):
-    assert anon.post("/_sandbox/config", json={"companion_plugin": False}).json()["wordpress"]["companion_plugin"] is False
+    assert (
+        anon.post("/_sandbox/config", json={"companion_plugin": False}).json()["wordpress"]["companion_plugin"] is False
+    )
     assert wp.get("/marketing-mcp/v1/seo").status_code == 404
     assert anon.post("/_sandbox/config", json={"seo_plugin": "wix"}).status_code == 400
     assert anon.post("/_sandbox/config", json={"colour": "red"}).status_code == 400
-    state = anon.post("/_sandbox/config", json={"companion_plugin": True, "seo_plugin": "rank_math", "webflow_rate_limit": 500}).json()
+    state = anon.post(
+        "/_sandbox/config", json={"companion_plugin": True, "seo_plugin": "rank_math", "webflow_rate_limit": 500}
+    ).json()
     assert state["wordpress"]["seo_plugin"] == "rank_math" and state["webflow"]["rate_limit_per_minute"] == 500

@@ -62,15 +62,25 @@ async def _campaign(c, n: int = 3) -> tuple[dict, dict]:
     audience = await _audience(c)
     people = [email() for _ in range(n)]
     await call_ok(c, "upsert_contacts", {"audience_id": audience["id"], "contacts": [{"email": e} for e in people]})
-    segment = await call_ok(c, "create_segment", {"audience_id": audience["id"], "name": f"C {uuid.uuid4().hex[:6]}",
-                                                  "emails": people})
-    made = await call_ok(c, "create_campaign", {"name": f"Spring sale {uuid.uuid4().hex[:4]}", "subject": "Half price",
-                                                "html": HTML, "audience_id": audience["id"],
-                                                "segment_id": segment["segment"]["id"]})
+    segment = await call_ok(
+        c, "create_segment", {"audience_id": audience["id"], "name": f"C {uuid.uuid4().hex[:6]}", "emails": people}
+    )
+    made = await call_ok(
+        c,
+        "create_campaign",
+        {
+            "name": f"Spring sale {uuid.uuid4().hex[:4]}",
+            "subject": "Half price",
+            "html": HTML,
+            "audience_id": audience["id"],
+            "segment_id": segment["segment"]["id"],
+        },
+    )
     return made["campaign"], audience
 
 
 # -- serverInfo.version ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("server_name", ["ga4", "wordpress", "webflow", "mailchimp", "search-console"])
 async def test_server_info_carries_the_package_version(config, google, server_name, mode):  # noqa: F811
@@ -82,11 +92,14 @@ async def test_server_info_carries_the_package_version(config, google, server_na
 
 # -- elicitation ---------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("server_name", ["mailchimp", "customerio"])
 async def test_a_declined_send_sends_nothing_and_an_accepted_one_is_sent(config, signed_in, server_name, mode):
     account = getattr(signed_in.world.email, server_name)
-    send_path = {"mailchimp": "/mailchimp/3.0/campaigns/*/actions/send",
-                 "customerio": "/customerio/app/v1/newsletters/*/send"}[server_name]
+    send_path = {
+        "mailchimp": "/mailchimp/3.0/campaigns/*/actions/send",
+        "customerio": "/customerio/app/v1/newsletters/*/send",
+    }[server_name]
     for answer in (Asker("decline"), Asker("cancel"), Asker("accept", confirm=False)):
         async with Client(create_server(config, "t", server_name), mode=mode, elicitation_callback=answer) as c:
             campaign, audience = await _campaign(c)
@@ -94,7 +107,8 @@ async def test_a_declined_send_sends_nothing_and_an_accepted_one_is_sent(config,
             error, message = await call_error(c, "send_campaign", {"campaign_id": campaign["id"]})
         assert error["type"] == "declined" and "Nothing was sent" in message
         assert len(answer.questions) == 1 and answer.questions[0].startswith(
-            f"Send '{campaign['name']}' to 3 recipient(s) of {audience['name']} (segment ")
+            f"Send '{campaign['name']}' to 3 recipient(s) of {audience['name']} (segment "
+        )
         assert account.campaigns[campaign["id"]].send_count == 0
         assert signed_in.world.faults.received("POST", send_path) == before
 
@@ -105,7 +119,9 @@ async def test_a_declined_send_sends_nothing_and_an_accepted_one_is_sent(config,
         assert yes.questions == [] and preview["dry_run"]  # a dry run asks nothing
         sent = await call_ok(c, "send_campaign", {"campaign_id": campaign["id"]})
     assert not sent["dry_run"] and account.campaigns[campaign["id"]].send_count == 1
-    assert len(yes.questions) == 1 and f"'{campaign['name']}' to 3 recipient(s) of {audience['name']}" in yes.questions[0]
+    assert (
+        len(yes.questions) == 1 and f"'{campaign['name']}' to 3 recipient(s) of {audience['name']}" in yes.questions[0]
+    )
 
 
 async def test_a_host_that_cannot_elicit_sends_as_before(config, signed_in, mode):
@@ -121,14 +137,16 @@ async def test_schedule_and_cancel_ask_with_the_time(config, signed_in, mode):
     no = Asker("decline")
     async with Client(create_server(config, "t", "mailchimp"), mode=mode, elicitation_callback=no) as c:
         campaign, _ = await _campaign(c)
-        error, message = await call_error(c, "schedule_campaign", {"campaign_id": campaign["id"],
-                                                                    "send_at": "2031-12-01T09:00:00+01:00"})
+        error, message = await call_error(
+            c, "schedule_campaign", {"campaign_id": campaign["id"], "send_at": "2031-12-01T09:00:00+01:00"}
+        )
     assert error["type"] == "declined" and "Nothing was scheduled" in message
     assert "for 2031-12-01 08:00 UTC?" in no.questions[0] and account.campaigns[campaign["id"]].status == "draft"
     yes = Asker()
     async with Client(create_server(config, "t", "mailchimp"), mode=mode, elicitation_callback=yes) as c:
-        done = await call_ok(c, "schedule_campaign", {"campaign_id": campaign["id"],
-                                                      "send_at": "2031-12-01T09:00:00+01:00"})
+        done = await call_ok(
+            c, "schedule_campaign", {"campaign_id": campaign["id"], "send_at": "2031-12-01T09:00:00+01:00"}
+        )
         assert done["campaign"]["status"] == "scheduled"
         await call_ok(c, "cancel_campaign", {"campaign_id": campaign["id"]})
     assert "Stop campaign" in yes.questions[1] and "scheduled for 2031-12-01 08:00 UTC" in yes.questions[1]
@@ -153,6 +171,7 @@ async def test_publish_asks_with_title_and_a_no_leaves_the_draft(config, server_
 
 # -- progress and cancellation ---------------------------------------------------------------------------
 
+
 async def test_upsert_reports_progress_per_batch(config, mode):
     seen: list[tuple[float, float | None]] = []
 
@@ -162,8 +181,9 @@ async def test_upsert_reports_progress_per_batch(config, mode):
     async with Client(create_server(config, "t", "mailchimp"), mode=mode) as c:
         audience = await _audience(c)
         contacts = [{"email": email()} for _ in range(1200)]
-        result = await c.call_tool("upsert_contacts", {"audience_id": audience["id"], "contacts": contacts},
-                                   progress_callback=on_progress)
+        result = await c.call_tool(
+            "upsert_contacts", {"audience_id": audience["id"], "contacts": contacts}, progress_callback=on_progress
+        )
     assert not result.is_error
     assert [d for d, _ in seen] == sorted({d for d, _ in seen}) and len(seen) == 3  # 500 + 500 + 200
     assert seen[-1] == (1200, 1200) and all(t == 1200 for _, t in seen)
@@ -192,8 +212,11 @@ async def test_a_cancelled_upsert_stops_and_the_server_keeps_serving(config, sig
             done: list[bool] = []
 
             async def upsert():
-                await c.call_tool("upsert_contacts", {"audience_id": audience["id"], "contacts": contacts},
-                                  progress_callback=on_progress)
+                await c.call_tool(
+                    "upsert_contacts",
+                    {"audience_id": audience["id"], "contacts": contacts},
+                    progress_callback=on_progress,
+                )
                 done.append(True)
 
             async with anyio.create_task_group() as tg:
@@ -213,6 +236,7 @@ async def test_a_cancelled_upsert_stops_and_the_server_keeps_serving(config, sig
 
 
 # -- resources -----------------------------------------------------------------------------------------
+
 
 async def test_ga4_metadata_catalogue_is_a_resource_template(google, mode):  # noqa: F811
     import json

@@ -51,8 +51,18 @@ async def clear_faults(sandbox):
 async def test_every_tool_declares_annotations_and_an_output_schema(connect, server_name):
     async with connect() as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
-        assert set(tools) == {"site_info", "list_posts", "get_post", "create_draft", "update_post", "publish",
-                              "schedule", "unpublish", "list_taxonomies", "upload_media"}
+        assert set(tools) == {
+            "site_info",
+            "list_posts",
+            "get_post",
+            "create_draft",
+            "update_post",
+            "publish",
+            "schedule",
+            "unpublish",
+            "list_taxonomies",
+            "upload_media",
+        }
         for tool in tools.values():
             assert tool.output_schema and tool.output_schema.get("type") == "object", tool.name
             assert tool.description
@@ -98,7 +108,9 @@ async def test_draft_seo_publish_through_the_tools(connect, server_name, sandbox
 async def test_schedule_is_refused_where_the_cms_cannot_schedule(connect, server_name):
     async with connect() as client:
         made = await call_ok(client, "create_draft", {"title": f"Later {uuid.uuid4().hex[:6]}", "body": "<p>x</p>"})
-        result = await client.call_tool("schedule", {"post_id": made["post"]["id"], "publish_at": "2027-01-05T09:00:00Z"})
+        result = await client.call_tool(
+            "schedule", {"post_id": made["post"]["id"], "publish_at": "2027-01-05T09:00:00Z"}
+        )
         if server_name == "webflow":
             assert result.is_error and "schedule" in text(result)
         else:
@@ -125,7 +137,9 @@ BAD_CALLS = [
 
 
 @pytest.mark.parametrize("tool,args,expected", BAD_CALLS, ids=[f"{t}-{e}" for t, _, e in BAD_CALLS])
-async def test_bad_input_gets_an_error_naming_the_problem_and_the_server_keeps_serving(connect, server_name, tool, args, expected):
+async def test_bad_input_gets_an_error_naming_the_problem_and_the_server_keeps_serving(
+    connect, server_name, tool, args, expected
+):
     async with connect() as client:
         result = await client.call_tool(tool, args)
         assert result.is_error
@@ -190,8 +204,6 @@ async def test_upstream_faults_become_clear_errors(connect, server_name, sandbox
             await clear_faults(sandbox)
 
 
-
-
 def publish_route(server_name: str, post_id: str) -> str:
     if server_name == "wordpress":
         return f"/wp-json/wp/v2/posts/{post_id}"
@@ -202,8 +214,9 @@ async def publish_under(fault_kind: str, connect, server_name, sandbox):
     """Publish a new draft while every answer to the publish request meets `fault_kind`;
     the result, how many publish requests reached the vendor, and the post's id."""
     async with connect() as client:
-        made = await call_ok(client, "create_draft", {"title": f"{fault_kind} {uuid.uuid4().hex[:6]}",
-                                                      "body": "<p>x</p>"})
+        made = await call_ok(
+            client, "create_draft", {"title": f"{fault_kind} {uuid.uuid4().hex[:6]}", "body": "<p>x</p>"}
+        )
         route = publish_route(server_name, made["post"]["id"])
         try:
             await fault(sandbox, {"kind": fault_kind, "method": "POST", "path": route})

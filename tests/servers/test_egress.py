@@ -102,8 +102,9 @@ def chromium():
 
 def client(sandbox_url: str, allowed: list[str] | None = None) -> Client:
     allowed = allowed if allowed is not None else [httpx.URL(sandbox_url).netloc.decode()]
-    raw = {"clients": {"p": {"servers": {"page-analysis": {"settings": {
-        "allowed_hosts": allowed, "link_timeout": 2.0}}}}}}
+    raw = {
+        "clients": {"p": {"servers": {"page-analysis": {"settings": {"allowed_hosts": allowed, "link_timeout": 2.0}}}}}
+    }
     return Client(create_server(parse_config(raw), "p", "page-analysis"))
 
 
@@ -122,14 +123,21 @@ def hostport(url: str) -> str:
 
 # -- through the tools, with Chromium ------------------------------------------------------------
 
+
 @pytest.mark.parametrize("scheme", ["http", "https"])
 async def test_a_redirect_into_private_space_reaches_nothing_in_any_tool(sandbox, chromium, canary, scheme):
     to = f"{scheme}://127.0.0.2:{canary.port}/"  # https: the browser asks the proxy for a CONNECT tunnel
     url = fixture(sandbox, "redirect-to-private", to)
     async with client(sandbox.url) as c:
-        results = {tool: await c.call_tool(tool, args) for tool, args in (
-            ("analyze_page", {"url": url}), ("screenshot", {"url": url}), ("check_links", {"url": url}),
-            ("compare_pages", {"url": f"{sandbox.url}/", "against": url}))}
+        results = {
+            tool: await c.call_tool(tool, args)
+            for tool, args in (
+                ("analyze_page", {"url": url}),
+                ("screenshot", {"url": url}),
+                ("check_links", {"url": url}),
+                ("compare_pages", {"url": f"{sandbox.url}/", "against": url}),
+            )
+        }
     for tool, result in results.items():
         assert denied(result), f"{tool}: {text(result)}"
         assert "allowed_hosts" in error_of(result)["hint"]
@@ -173,8 +181,7 @@ async def test_webrtc_sends_no_stun_datagram(sandbox, chromium, canary):
 async def test_crawl_and_link_check_do_not_follow_a_link_through_a_redirect(sandbox, chromium, canary):
     start = fixture(sandbox, "attack/links", canary.url)
     async with client(sandbox.url) as c:
-        crawl = await call_ok(c, "crawl_site", {"start_url": start, "max_pages": 4, "max_depth": 1,
-                                                "max_seconds": 30})
+        crawl = await call_ok(c, "crawl_site", {"start_url": start, "max_pages": 4, "max_depth": 1, "max_seconds": 30})
         links = await call_ok(c, "check_links", {"url": start})
     through = next((p for p in crawl["pages"] if "redirect-to-private" in p["url"]), crawl)
     assert through.get("problems", [""])[0].startswith("not analyzed (permission_denied)"), through
@@ -185,8 +192,7 @@ async def test_crawl_and_link_check_do_not_follow_a_link_through_a_redirect(sand
     assert canary.tcp == 0
 
 
-async def test_a_host_port_entry_allows_that_port_only_and_a_bare_host_every_port(sandbox, chromium,
-                                                                                  same_host_canary):
+async def test_a_host_port_entry_allows_that_port_only_and_a_bare_host_every_port(sandbox, chromium, same_host_canary):
     url = fixture(sandbox, "attack/fetch", same_host_canary.url)
     async with client(sandbox.url) as c:  # allowed: 127.0.0.1:<sandbox port>
         report = await call_ok(c, "analyze_page", {"url": url})
@@ -204,8 +210,10 @@ async def test_names_are_resolved_by_the_proxy_at_connection_time_not_by_chromiu
         return [answers.get(host, host)]  # an IP literal is its own answer
 
     port = httpx.URL(sandbox.url).port
-    page = await _Origin(f'<h1>News</h1><script>fetch("http://news.test:{canary.port}/").catch(() => 0)</script>'
-                         f'<img src="http://news.test:{canary.port}/pixel.gif" alt="">').start()
+    page = await _Origin(
+        f'<h1>News</h1><script>fetch("http://news.test:{canary.port}/").catch(() => 0)</script>'
+        f'<img src="http://news.test:{canary.port}/pixel.gif" alt="">'
+    ).start()
     policy = UrlPolicy(allowed_hosts=[f"shop.test:{port}", f"127.0.0.1:{page.port}"])
     analyzer = PageAnalyzer(Browser(policy, resolver=resolver))
     try:
@@ -223,6 +231,7 @@ async def test_names_are_resolved_by_the_proxy_at_connection_time_not_by_chromiu
 
 # -- the proxy alone ---------------------------------------------------------------------------------
 
+
 class _Origin:
     """A tiny HTTP server on 127.0.0.1 that answers every request with its path (or a page) and counts connections."""
 
@@ -237,8 +246,9 @@ class _Origin:
             head = await reader.readuntil(b"\r\n\r\n")
             body = self.html.encode() if self.html else head.split(b" ")[1]
             kind = b"text/html" if self.html else b"text/plain"
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n%s"
-                         % (kind, len(body), body))
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n%s" % (kind, len(body), body)
+            )
             await writer.drain()
             writer.close()
 
@@ -282,8 +292,10 @@ async def test_one_checked_request_per_connection_so_keep_alive_smuggles_nothing
     proxy = await EgressProxy(UrlPolicy(allowed_hosts=[f"127.0.0.1:{origin.port}"])).start()
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
-        writer.write(f"GET http://127.0.0.1:{origin.port}/a HTTP/1.1\r\nHost: x\r\n\r\n"
-                     f"GET http://127.0.0.2:{canary.port}/b HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        writer.write(
+            f"GET http://127.0.0.1:{origin.port}/a HTTP/1.1\r\nHost: x\r\n\r\n"
+            f"GET http://127.0.0.2:{canary.port}/b HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+        )
         await writer.drain()
         answer = await asyncio.wait_for(reader.read(), 5)  # the proxy closes after the first response
         writer.close()

@@ -12,7 +12,9 @@ from suite.wiring import create_server
 
 from ..helpers import call_error, call_ok, sandbox_config, text
 
-HTML = '<html><body><h1>Roast day</h1><p>Beans from Guji.</p><a href="http://127.0.0.1:8765/shop/">Shop</a></body></html>'
+HTML = (
+    '<html><body><h1>Roast day</h1><p>Beans from Guji.</p><a href="http://127.0.0.1:8765/shop/">Shop</a></body></html>'
+)
 
 
 @pytest.fixture(params=["mailchimp", "customerio"])
@@ -44,24 +46,48 @@ async def audience_id(c) -> str:
 async def new_segment(c, audience: str, n: int = 3) -> tuple[str, list[str]]:
     people = [email() for _ in range(n)]
     await call_ok(c, "upsert_contacts", {"audience_id": audience, "contacts": [{"email": e} for e in people]})
-    seg = await call_ok(c, "create_segment", {"audience_id": audience, "name": f"T {uuid.uuid4().hex[:6]}",
-                                         "emails": people})
+    seg = await call_ok(
+        c, "create_segment", {"audience_id": audience, "name": f"T {uuid.uuid4().hex[:6]}", "emails": people}
+    )
     return seg["segment"]["id"], people
 
 
 async def draft(c, audience: str, segment: str | None, **extra) -> dict:
-    args = {"name": "Tool test", "subject": "Your roast ships Tuesday", "html": HTML, "audience_id": audience,
-            **({"segment_id": segment} if segment else {}), **extra}
+    args = {
+        "name": "Tool test",
+        "subject": "Your roast ships Tuesday",
+        "html": HTML,
+        "audience_id": audience,
+        **({"segment_id": segment} if segment else {}),
+        **extra,
+    }
     return (await call_ok(c, "create_campaign", args))["campaign"]
 
 
 async def test_tools_are_annotated_and_every_write_has_a_dry_run(connect):
     async with connect() as c:
         tools = {t.name: t for t in (await c.list_tools()).tools}
-    assert {"account_info", "list_audiences", "get_audience", "list_contacts", "get_contact", "upsert_contacts",
-            "list_segments", "create_segment", "list_campaigns", "get_campaign", "get_campaign_content", "create_campaign",
-            "create_subject_test", "update_campaign", "send_test", "schedule_campaign", "send_campaign",
-            "cancel_campaign", "campaign_report"} == set(tools)
+    assert {
+        "account_info",
+        "list_audiences",
+        "get_audience",
+        "list_contacts",
+        "get_contact",
+        "upsert_contacts",
+        "list_segments",
+        "create_segment",
+        "list_campaigns",
+        "get_campaign",
+        "get_campaign_content",
+        "create_campaign",
+        "create_subject_test",
+        "update_campaign",
+        "send_test",
+        "schedule_campaign",
+        "send_campaign",
+        "cancel_campaign",
+        "campaign_report",
+    } == set(tools)
     for name in ("send_campaign", "schedule_campaign", "cancel_campaign"):
         assert tools[name].annotations.destructive_hint is True and tools[name].annotations.read_only_hint is False
     for tool in tools.values():
@@ -84,14 +110,16 @@ async def test_dry_run_upsert_stores_nothing_then_the_real_one_does(connect, acc
     person = email()
     async with connect() as c:
         audience = await audience_id(c)
-        preview = await call_ok(c, "upsert_contacts", {"audience_id": audience, "contacts": [{"email": person}],
-                                                  "dry_run": True})
+        preview = await call_ok(
+            c, "upsert_contacts", {"audience_id": audience, "contacts": [{"email": person}], "dry_run": True}
+        )
         assert preview["dry_run"] and preview["contacts"] == 1 and preview["result"] is None
         error, _ = await call_error(c, "get_contact", {"audience_id": audience, "email": person})
         assert error["type"] == "not_found"
         tags = ["tool-test"] if "tags" in (await call_ok(c, "account_info"))["capabilities"] else []
-        done = await call_ok(c, "upsert_contacts", {"audience_id": audience, "contacts": [
-            {"email": person, "tags": tags}]})
+        done = await call_ok(
+            c, "upsert_contacts", {"audience_id": audience, "contacts": [{"email": person, "tags": tags}]}
+        )
         assert done["result"]["created"] == 1
         contact = await call_ok(c, "get_contact", {"audience_id": audience, "email": person.upper()})
     assert contact["email"] == person and set(tags) <= set(contact["tags"])
@@ -101,11 +129,13 @@ async def test_invalid_and_duplicate_addresses_are_refused_before_anything_is_st
     good = email()
     async with connect() as c:
         audience = await audience_id(c)
-        _, message = await call_error(c, "upsert_contacts", {"audience_id": audience, "contacts": [
-            {"email": good}, {"email": "not-an-address"}]})
+        _, message = await call_error(
+            c, "upsert_contacts", {"audience_id": audience, "contacts": [{"email": good}, {"email": "not-an-address"}]}
+        )
         assert "not-an-address" in message and "valid email" in message
-        _, message = await call_error(c, "upsert_contacts", {"audience_id": audience, "contacts": [
-            {"email": good}, {"email": good.upper()}]})
+        _, message = await call_error(
+            c, "upsert_contacts", {"audience_id": audience, "contacts": [{"email": good}, {"email": good.upper()}]}
+        )
         assert "more than once" in message
         error, _ = await call_error(c, "get_contact", {"audience_id": audience, "email": good})
     assert error["type"] == "not_found"
@@ -154,8 +184,11 @@ async def test_a_campaign_with_no_recipients_is_refused(connect, account):
     async with connect() as c:
         audience = await audience_id(c)
         segment, people = await new_segment(c, audience, 1)
-        await call_ok(c, "upsert_contacts", {"audience_id": audience, "contacts": [
-            {"email": people[0], "status": "unsubscribed"}]})
+        await call_ok(
+            c,
+            "upsert_contacts",
+            {"audience_id": audience, "contacts": [{"email": people[0], "status": "unsubscribed"}]},
+        )
         campaign = await draft(c, audience, segment)
         error, message = await call_error(c, "send_campaign", {"campaign_id": campaign["id"]})
     assert "recipient" in message.lower() and account.campaigns[campaign["id"]].send_count == 0
@@ -166,15 +199,17 @@ async def test_schedule_needs_a_time_zone_and_a_future_time(connect, account, si
         audience = await audience_id(c)
         segment, _ = await new_segment(c, audience)
         campaign = await draft(c, audience, segment)
-        _, message = await call_error(c, "schedule_campaign", {"campaign_id": campaign["id"],
-                                                            "send_at": "2026-12-01T09:00:00"})
+        _, message = await call_error(
+            c, "schedule_campaign", {"campaign_id": campaign["id"], "send_at": "2026-12-01T09:00:00"}
+        )
         assert "time zone" in message
         past = (signed_in.world.now().replace(minute=0, second=0, microsecond=0)).isoformat()
         _, message = await call_error(c, "schedule_campaign", {"campaign_id": campaign["id"], "send_at": past})
         assert "past" in message.lower()
         future = signed_in.world.now().replace(minute=0, second=0, microsecond=0).replace(year=2027).isoformat()
-        preview = await call_ok(c, "schedule_campaign", {"campaign_id": campaign["id"], "send_at": future,
-                                                    "dry_run": True})
+        preview = await call_ok(
+            c, "schedule_campaign", {"campaign_id": campaign["id"], "send_at": future, "dry_run": True}
+        )
         assert preview["send_at"].startswith("2027") and account.campaigns[campaign["id"]].status == "draft"
         done = await call_ok(c, "schedule_campaign", {"campaign_id": campaign["id"], "send_at": future})
         assert done["campaign"]["status"] == "scheduled"
@@ -189,8 +224,9 @@ async def test_update_a_draft_and_send_a_test(connect, account):
         audience = await audience_id(c)
         segment, _ = await new_segment(c, audience)
         campaign = await draft(c, audience, segment)
-        preview = await call_ok(c, "update_campaign", {"campaign_id": campaign["id"], "subject": "New subject?",
-                                                  "dry_run": True})
+        preview = await call_ok(
+            c, "update_campaign", {"campaign_id": campaign["id"], "subject": "New subject?", "dry_run": True}
+        )
         assert preview["campaign"]["subject"] == "New subject?"
         assert account.campaigns[campaign["id"]].subject == "Your roast ships Tuesday"
         await call_ok(c, "update_campaign", {"campaign_id": campaign["id"], "subject": "New subject?"})
@@ -198,8 +234,9 @@ async def test_update_a_draft_and_send_a_test(connect, account):
         content = await call_ok(c, "get_campaign_content", {"campaign_id": campaign["id"]})
         assert content["html"] == HTML and content["links"] == ["http://127.0.0.1:8765/shop/"]
         if "test_send" not in (await call_ok(c, "account_info"))["capabilities"]:
-            error, message = await call_error(c, "send_test", {"campaign_id": campaign["id"],
-                                                            "emails": ["qa@northwind.coffee"]})
+            error, message = await call_error(
+                c, "send_test", {"campaign_id": campaign["id"], "emails": ["qa@northwind.coffee"]}
+            )
             assert error["type"] == "unsupported" and not account.campaigns[campaign["id"]].tests_sent
             return
         test = await call_ok(c, "send_test", {"campaign_id": campaign["id"], "emails": ["qa@northwind.coffee"]})
@@ -214,8 +251,12 @@ async def test_subject_test_dry_run_and_duplicate_subjects(connect, account):
             pytest.skip("no A/B tests here")
         audience = await audience_id(c)
         before = len(account.campaigns)
-        args = {"name": "AB", "html": HTML, "audience_id": audience,
-                "subject_lines": ["Coffee update", "3 brew methods you have not tried?"]}
+        args = {
+            "name": "AB",
+            "html": HTML,
+            "audience_id": audience,
+            "subject_lines": ["Coffee update", "3 brew methods you have not tried?"],
+        }
         preview = await call_ok(c, "create_subject_test", {**args, "dry_run": True})
         assert preview["content"]["subjects"] == args["subject_lines"] and len(account.campaigns) == before
         _, message = await call_error(c, "create_subject_test", {**args, "subject_lines": ["Same", "same"]})
@@ -247,7 +288,10 @@ async def test_a_client_without_credentials_gets_the_command_that_fixes_it(signe
     assert error["type"] == "auth_error" and "marketing-mcp auth" in message
 
 
-SEND_PATHS = {"mailchimp": "/mailchimp/3.0/campaigns/*/actions/send", "customerio": "/customerio/app/v1/newsletters/*/send"}
+SEND_PATHS = {
+    "mailchimp": "/mailchimp/3.0/campaigns/*/actions/send",
+    "customerio": "/customerio/app/v1/newsletters/*/send",
+}
 
 
 async def test_a_garbled_answer_to_a_send_is_reported_as_the_esp_state_says(connect, account, server_name, signed_in):
@@ -282,8 +326,11 @@ async def test_empty_ids_are_validation_errors_and_nothing_is_created(connect, a
             result = await c.call_tool("create_campaign", {"name": "Empty id", "subject": "Hi", "html": HTML, **args})
             assert result.is_error and next(iter(args)) in text(result), text(result)
             assert "internal" not in text(result).lower()
-        for tool, args in (("get_audience", {"audience_id": ""}), ("list_contacts", {"cursor": ""}),
-                           ("get_campaign", {"campaign_id": ""})):
+        for tool, args in (
+            ("get_audience", {"audience_id": ""}),
+            ("list_contacts", {"cursor": ""}),
+            ("get_campaign", {"campaign_id": ""}),
+        ):
             result = await c.call_tool(tool, args)
             assert result.is_error and next(iter(args)) in text(result), (tool, text(result))
     assert len(account.campaigns) == before
@@ -294,8 +341,9 @@ async def test_a_send_at_out_of_range_is_a_clear_error(connect, account):
         audience = await audience_id(c)
         segment, _ = await new_segment(c, audience)
         campaign = await draft(c, audience, segment)
-        _, message = await call_error(c, "schedule_campaign", {"campaign_id": campaign["id"],
-                                                               "send_at": "0001-01-01T00:00:00+01:00"})
+        _, message = await call_error(
+            c, "schedule_campaign", {"campaign_id": campaign["id"], "send_at": "0001-01-01T00:00:00+01:00"}
+        )
     assert "out of range" in message and account.campaigns[campaign["id"]].status == "draft"
 
 

@@ -19,9 +19,17 @@ MAIN, STAGING = "420000001", "420000002"
 
 
 def google_config(url: str, client: str = "g") -> dict:
-    return {"clients": {client: {"sandbox": url, "servers": {
-        "ga4": {"settings": {"properties": {"web": MAIN, "staging": STAGING}, "api_base": url}},
-        "search-console": {"settings": {"sites": [f"{url}/"], "api_base": url}}}}}}
+    return {
+        "clients": {
+            client: {
+                "sandbox": url,
+                "servers": {
+                    "ga4": {"settings": {"properties": {"web": MAIN, "staging": STAGING}, "api_base": url}},
+                    "search-console": {"settings": {"sites": [f"{url}/"], "api_base": url}},
+                },
+            }
+        }
+    }
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +58,7 @@ WEEK = [{"start": "7daysAgo", "end": "yesterday"}]
 
 # -- ga4 -----------------------------------------------------------------------
 
+
 async def test_ga4_lists_properties_and_metadata_with_custom_fields(google):
     async with ga4(google) as c:
         props = await call_ok(c, "list_properties", {})
@@ -62,15 +71,28 @@ async def test_ga4_lists_properties_and_metadata_with_custom_fields(google):
 
 async def test_ga4_report_pages_totals_filters_and_ordering(google):
     async with ga4(google) as c:
-        args = {"property": MAIN, "dimensions": ["landingPage"], "metrics": ["sessions"], "date_ranges": WEEK,
-                "order_by": [{"field": "sessions", "desc": True}]}
+        args = {
+            "property": MAIN,
+            "dimensions": ["landingPage"],
+            "metrics": ["sessions"],
+            "date_ranges": WEEK,
+            "order_by": [{"field": "sessions", "desc": True}],
+        }
         everything = await call_ok(c, "run_report", {**args, "limit": 100})
         first = await call_ok(c, "run_report", {**args, "limit": 2})
         second = await call_ok(c, "run_report", {**args, "limit": 2, "offset": 2})
-        organic = await call_ok(c, "run_report", {**args, "limit": 100, "dimension_filters": [
-            {"field": "sessionDefaultChannelGroup", "value": "Organic Search"}]})
-        busy = await call_ok(c, "run_report", {**args, "limit": 100, "metric_filters": [
-            {"field": "sessions", "op": "gt", "value": 50}]})
+        organic = await call_ok(
+            c,
+            "run_report",
+            {
+                **args,
+                "limit": 100,
+                "dimension_filters": [{"field": "sessionDefaultChannelGroup", "value": "Organic Search"}],
+            },
+        )
+        busy = await call_ok(
+            c, "run_report", {**args, "limit": 100, "metric_filters": [{"field": "sessions", "op": "gt", "value": 50}]}
+        )
     rows = everything["rows"]
     assert len(rows) == everything["row_count"] > 4
     assert [r["sessions"] for r in rows] == sorted((r["sessions"] for r in rows), reverse=True)
@@ -83,11 +105,27 @@ async def test_ga4_report_pages_totals_filters_and_ordering(google):
 
 async def test_ga4_two_date_ranges_and_compare_periods(google):
     async with ga4(google) as c:
-        two = await call_ok(c, "run_report", {"property": "web", "dimensions": ["landingPage"], "metrics": ["sessions"],
-                                           "date_ranges": [{"start": "14daysAgo", "end": "8daysAgo"}, WEEK[0]]})
-        compared = await call_ok(c, "compare_periods", {"property": "web", "metrics": ["sessions"],
-                                                     "period_a": {"start": "14daysAgo", "end": "8daysAgo"},
-                                                     "period_b": WEEK[0], "limit": 50})
+        two = await call_ok(
+            c,
+            "run_report",
+            {
+                "property": "web",
+                "dimensions": ["landingPage"],
+                "metrics": ["sessions"],
+                "date_ranges": [{"start": "14daysAgo", "end": "8daysAgo"}, WEEK[0]],
+            },
+        )
+        compared = await call_ok(
+            c,
+            "compare_periods",
+            {
+                "property": "web",
+                "metrics": ["sessions"],
+                "period_a": {"start": "14daysAgo", "end": "8daysAgo"},
+                "period_b": WEEK[0],
+                "limit": 50,
+            },
+        )
     assert "dateRange" in two["dimensions"]
     assert {r["dateRange"] for r in two["rows"]} == {"date_range_0", "date_range_1"}
     changes = [abs(ch["change"]["sessions"]) for ch in compared["changes"]]
@@ -111,10 +149,14 @@ async def test_ga4_top_landing_pages_realtime_and_quota(google):
 async def test_ga4_bad_names_dates_and_properties_are_refused_clearly(google):
     async with ga4(google) as c:
         typo, _ = await call_error(c, "run_report", {"property": "web", "metrics": ["sesions"], "date_ranges": WEEK})
-        backwards, _ = await call_error(c, "run_report", {"property": "web", "metrics": ["sessions"],
-                                                  "date_ranges": [{"start": "2025-02-10", "end": "2025-02-01"}]})
-        garbage, _ = await call_error(c, "run_report", {"property": "web", "metrics": ["sessions"],
-                                                "date_ranges": [{"start": "last week"}]})
+        backwards, _ = await call_error(
+            c,
+            "run_report",
+            {"property": "web", "metrics": ["sessions"], "date_ranges": [{"start": "2025-02-10", "end": "2025-02-01"}]},
+        )
+        garbage, _ = await call_error(
+            c, "run_report", {"property": "web", "metrics": ["sessions"], "date_ranges": [{"start": "last week"}]}
+        )
         hidden, _ = await call_error(c, "run_report", {"property": "999", "metrics": ["sessions"], "date_ranges": WEEK})
         unnamed, _ = await call_error(c, "run_report", {"metrics": ["sessions"], "date_ranges": WEEK})
     assert typo["type"] == "invalid_request" and "sessions" in typo["message"] and "did you mean" in typo["message"]
@@ -128,11 +170,13 @@ async def test_ga4_out_of_range_offsets_and_empty_properties_are_validation_erro
     reports = f"/v1beta/properties/{MAIN}:runReport"
     before = sandbox.world.faults.received(path=reports)
     async with ga4(google) as c:
-        huge = await c.call_tool("run_report", {"property": "web", "metrics": ["sessions"], "date_ranges": WEEK,
-                                                "offset": 2**63})
+        huge = await c.call_tool(
+            "run_report", {"property": "web", "metrics": ["sessions"], "date_ranges": WEEK, "offset": 2**63}
+        )
         empty = await c.call_tool("run_report", {"property": "", "metrics": ["sessions"], "date_ranges": WEEK})
-        largest = await call_ok(c, "run_report", {"property": "web", "metrics": ["sessions"], "date_ranges": WEEK,
-                                                  "offset": 2**63 - 1})  # GA4's int64 still takes this one
+        largest = await call_ok(
+            c, "run_report", {"property": "web", "metrics": ["sessions"], "date_ranges": WEEK, "offset": 2**63 - 1}
+        )  # GA4's int64 still takes this one
     assert huge.is_error and "offset" in text(huge) and "internal" not in text(huge).lower()
     assert empty.is_error and "property" in text(empty) and "internal" not in text(empty).lower()
     assert largest["rows"] == [] and largest["next_offset"] is None
@@ -151,8 +195,9 @@ async def test_ga4_spent_quota_and_upstream_faults(google, sandbox):
         try:
             spent = None
             for _ in range(5):
-                result = await c.call_tool("run_report", {"property": STAGING, "metrics": ["sessions"],
-                                                          "date_ranges": WEEK})
+                result = await c.call_tool(
+                    "run_report", {"property": STAGING, "metrics": ["sessions"], "date_ranges": WEEK}
+                )
                 if result.is_error:
                     spent = error_of(result)
                     break
@@ -161,13 +206,16 @@ async def test_ga4_spent_quota_and_upstream_faults(google, sandbox):
         assert spent and spent["type"] == "rate_limited" and spent["retry_after"] > 0
         rule = sandbox.world.faults.add("status", path=f"/v1beta/properties/{MAIN}:runReport", status=500)
         try:
-            failed, _ = await call_error(c, "run_report", {"property": MAIN, "metrics": ["sessions"], "date_ranges": WEEK})
+            failed, _ = await call_error(
+                c, "run_report", {"property": MAIN, "metrics": ["sessions"], "date_ranges": WEEK}
+            )
         finally:
             sandbox.world.faults.remove(rule.id)
         assert failed["type"] == "upstream_unavailable"
 
 
 # -- search console ---------------------------------------------------------------
+
 
 def window(sandbox, back: int, length: int) -> tuple[str, str]:
     from datetime import timedelta
@@ -180,10 +228,20 @@ async def test_search_console_sites_and_analytics(google, sandbox):
     start, end = window(sandbox, 3, 28)
     async with gsc(google) as c:
         sites = await call_ok(c, "list_sites", {})
-        queries = await call_ok(c, "search_analytics", {"start": start, "end": end, "dimensions": ["query"], "limit": 10})
-        pages = await call_ok(c, "search_analytics", {"start": start, "end": end, "dimensions": ["page"],
-                                                   "filters": [{"dimension": "page", "operator": "contains",
-                                                                "expression": "/"}], "limit": 100})
+        queries = await call_ok(
+            c, "search_analytics", {"start": start, "end": end, "dimensions": ["query"], "limit": 10}
+        )
+        pages = await call_ok(
+            c,
+            "search_analytics",
+            {
+                "start": start,
+                "end": end,
+                "dimensions": ["page"],
+                "filters": [{"dimension": "page", "operator": "contains", "expression": "/"}],
+                "limit": 100,
+            },
+        )
     assert f"{sandbox.url}/" in {s["site"] for s in sites["sites"]}
     assert len(queries["rows"]) == 10 and queries["total_rows"] >= 10
     clicks = [r["clicks"] for r in queries["rows"]]
@@ -196,19 +254,26 @@ async def test_search_console_pages_through_more_rows_than_one_request(google, s
 
     start, end = window(sandbox, 3, 28)
     async with gsc(google) as c:
-        whole = await call_ok(c, "search_analytics", {"start": start, "end": end, "dimensions": ["query", "page"],
-                                                   "fetch_rows": 60, "limit": 60})
+        whole = await call_ok(
+            c,
+            "search_analytics",
+            {"start": start, "end": end, "dimensions": ["query", "page"], "fetch_rows": 60, "limit": 60},
+        )
         monkeypatch.setattr(module, "MAX_ROWS_PER_REQUEST", 7)
-        paged = await call_ok(c, "search_analytics", {"start": start, "end": end, "dimensions": ["query", "page"],
-                                                   "fetch_rows": 60, "limit": 60})
+        paged = await call_ok(
+            c,
+            "search_analytics",
+            {"start": start, "end": end, "dimensions": ["query", "page"], "fetch_rows": 60, "limit": 60},
+        )
     assert paged["rows"] == whole["rows"] and paged["total_rows"] == whole["total_rows"]
 
 
 async def test_ctr_opportunities_are_below_the_stated_curve(google, sandbox):
     start, end = window(sandbox, 3, 28)
     async with gsc(google) as c:
-        found = await call_ok(c, "ctr_opportunities", {"start": start, "end": end, "dimension": "page",
-                                                    "min_impressions": 50})
+        found = await call_ok(
+            c, "ctr_opportunities", {"start": start, "end": end, "dimension": "page", "min_impressions": 50}
+        )
     designed = {f"{sandbox.url}{path}" for path in sandbox.world.traffic.opportunities}  # weak snippets by design
     assert {o["keys"]["page"] for o in found["opportunities"][:3]} == designed
     assert found["expected_curve"]["1"] > found["expected_curve"]["5"]
@@ -246,7 +311,9 @@ async def test_compare_periods_inspection_and_sitemaps(google, sandbox):
 async def test_search_console_explains_property_forms_and_checks_dates(google, sandbox):
     start, end = window(sandbox, 3, 7)
     async with gsc(google) as c:
-        wrong, _ = await call_error(c, "search_analytics", {"start": start, "end": end, "site": "https://elsewhere.example/"})
+        wrong, _ = await call_error(
+            c, "search_analytics", {"start": start, "end": end, "site": "https://elsewhere.example/"}
+        )
         backwards, _ = await call_error(c, "search_analytics", {"start": end, "end": start})
     assert wrong["type"] in ("permission_denied", "not_found")
     assert "sc-domain:elsewhere.example" in wrong["hint"] and "URL-prefix" in wrong["hint"]
@@ -270,9 +337,15 @@ async def test_ga4_keeps_to_ten_concurrent_requests_per_property(google, sandbox
     sandbox.world.google.hold = True  # the sandbox keeps requests open, slot held, until released
     try:
         async with ga4(google) as c:
-            calls = asyncio.gather(*(c.call_tool("run_report", {
-                "property": MAIN, "metrics": ["sessions"], "date_ranges": [{"start": f"{n + 2}daysAgo"}]})
-                for n in range(15)))
+            calls = asyncio.gather(
+                *(
+                    c.call_tool(
+                        "run_report",
+                        {"property": MAIN, "metrics": ["sessions"], "date_ranges": [{"start": f"{n + 2}daysAgo"}]},
+                    )
+                    for n in range(15)
+                )
+            )
             await asyncio.sleep(1.0)
             sandbox.world.google.hold = False
             results = await calls
@@ -292,10 +365,13 @@ async def test_search_console_upstream_faults_are_clear_errors(google, sandbox):
     assert failed["type"] == "upstream_unavailable" and "503" in failed["message"]
 
 
-@pytest.mark.parametrize("server,tool,args", [
-    ("ga4", "get_metadata", {"property": "web"}),
-    ("search-console", "list_sites", {}),
-])
+@pytest.mark.parametrize(
+    "server,tool,args",
+    [
+        ("ga4", "get_metadata", {"property": "web"}),
+        ("search-console", "list_sites", {}),
+    ],
+)
 async def test_served_over_stdio_like_a_desktop_host(google, sandbox, tmp_path, server, tool, args):
     import json
     import os
@@ -305,7 +381,10 @@ async def test_served_over_stdio_like_a_desktop_host(google, sandbox, tmp_path, 
 
     config = tmp_path / "mcp.json"
     config.write_text(json.dumps(google_config(sandbox.url)))
-    params = StdioServerParameters(command=sys.executable, env=dict(os.environ),
-                                   args=["-m", "suite", "serve", server, "--client", "g", "--config", str(config)])
+    params = StdioServerParameters(
+        command=sys.executable,
+        env=dict(os.environ),
+        args=["-m", "suite", "serve", server, "--client", "g", "--config", str(config)],
+    )
     async with Client(params) as c:
         await call_ok(c, tool, args)

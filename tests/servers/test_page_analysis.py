@@ -19,19 +19,32 @@ from ..helpers import call_ok, error_of, text
 
 # The sandbox's defect ids -> the check analyze_page reports for them.
 CHECK_FOR = {
-    "meta_description_missing": "meta_description_missing", "title_too_long": "title_length",
-    "h1_multiple": "h1_multiple", "h1_missing": "h1_missing", "img_alt_missing": "img_alt_missing",
-    "render_blocking_slow": "render_blocking", "cta_below_fold_mobile": "cta_below_fold_mobile",
-    "noindex": "noindex", "jsonld_invalid": ("jsonld_invalid", "jsonld_incomplete"),
-    "canonical_mismatch": "canonical_mismatch", "og_missing": "og_missing", "viewport_missing": "viewport_missing",
-    "lang_missing": "lang_missing", "form_too_long": "form_too_long",
+    "meta_description_missing": "meta_description_missing",
+    "title_too_long": "title_length",
+    "h1_multiple": "h1_multiple",
+    "h1_missing": "h1_missing",
+    "img_alt_missing": "img_alt_missing",
+    "render_blocking_slow": "render_blocking",
+    "cta_below_fold_mobile": "cta_below_fold_mobile",
+    "noindex": "noindex",
+    "jsonld_invalid": ("jsonld_invalid", "jsonld_incomplete"),
+    "canonical_mismatch": "canonical_mismatch",
+    "og_missing": "og_missing",
+    "viewport_missing": "viewport_missing",
+    "lang_missing": "lang_missing",
+    "form_too_long": "form_too_long",
 }
 
 
 def config(url: str, **settings) -> dict:
     netloc = httpx.URL(url).netloc.decode()  # the sandbox's host and port: its other ports stay private
-    return {"clients": {"p": {"servers": {"page-analysis": {"settings": {
-        "allowed_hosts": [netloc], "link_timeout": 1.0, **settings}}}}}}
+    return {
+        "clients": {
+            "p": {
+                "servers": {"page-analysis": {"settings": {"allowed_hosts": [netloc], "link_timeout": 1.0, **settings}}}
+            }
+        }
+    }
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +55,6 @@ def chromium():
 @pytest.fixture(scope="module")
 def defects(sandbox, chromium) -> dict:
     return httpx.get(f"{sandbox.url}/_sandbox/page-defects").json()
-
 
 
 def client(url: str, **settings) -> Client:
@@ -63,8 +75,9 @@ async def test_every_defect_is_found_and_clean_pages_pass(sandbox, defects):
         for path in defects["clean"][:4]:
             report = await call_ok(c, "analyze_page", {"url": sandbox.url + path})
             found = {f["check"] for f in report["findings"] if f["severity"] != "info"}
-            assert not found & {c for w in CHECK_FOR.values() for c in (w if isinstance(w, tuple) else (w,))}, \
+            assert not found & {c for w in CHECK_FOR.values() for c in (w if isinstance(w, tuple) else (w,))}, (
                 f"{path} is clean but got {sorted(found)}"
+            )
             assert report["indexable"] and report["status"] == 200
 
 
@@ -80,8 +93,9 @@ async def test_findings_carry_evidence_and_a_fix_and_stay_compact(sandbox, defec
 
 
 async def test_a_fix_through_the_cms_shows_in_the_next_analysis(sandbox, defects):
-    path = next(p for p, k in defects["pages"].items() if "meta_description_missing" in k
-                and not p.startswith("/webflow-site"))
+    path = next(
+        p for p, k in defects["pages"].items() if "meta_description_missing" in k and not p.startswith("/webflow-site")
+    )
     url = sandbox.url + path
     creds = sandbox.provision()["wordpress"]
     async with client(sandbox.url) as c:
@@ -90,15 +104,24 @@ async def test_a_fix_through_the_cms_shows_in_the_next_analysis(sandbox, defects
         async with httpx.AsyncClient(auth=(creds["username"], creds["application_password"])) as http:
             slug = path.strip("/").split("/")[-1]
             for kind in ("posts", "pages"):
-                found = (await http.get(f"{sandbox.url}/wp-json/wp/v2/{kind}",
-                                        params={"slug": slug, "context": "edit"})).json()
+                found = (
+                    await http.get(f"{sandbox.url}/wp-json/wp/v2/{kind}", params={"slug": slug, "context": "edit"})
+                ).json()
                 if found:
                     post = found[0]
                     break
             meta_key = next(k for k in post["meta"] if "desc" in k)
-            (await http.post(f"{sandbox.url}/wp-json/wp/v2/{kind}/{post['id']}", json={
-                "meta": {meta_key: "How to store coffee beans so they stay fresh: airtight, dark, cool, "
-                                   "and never in the fridge."}})).raise_for_status()
+            (
+                await http.post(
+                    f"{sandbox.url}/wp-json/wp/v2/{kind}/{post['id']}",
+                    json={
+                        "meta": {
+                            meta_key: "How to store coffee beans so they stay fresh: airtight, dark, cool, "
+                            "and never in the fridge."
+                        }
+                    },
+                )
+            ).raise_for_status()
         compared = await call_ok(c, "compare_pages", {"url": url})
     assert "meta_description_missing" in {d["check"] for d in compared["better"]}
     assert not compared["worse"]
@@ -140,15 +163,16 @@ async def test_check_links_lists_broken_links_first_within_bounds(sandbox, chrom
 
     async with client(sandbox.url) as c:
         started = time.monotonic()
-        result = await c.call_tool("check_links", {"url": f"{sandbox.url}/_fixtures/links"},
-                                   progress_callback=on_progress)
+        result = await c.call_tool(
+            "check_links", {"url": f"{sandbox.url}/_fixtures/links"}, progress_callback=on_progress
+        )
     assert time.monotonic() - started < 20
     assert not result.is_error, text(result)
     report = result.structured_content
     links = report["links"]
     assert report["broken"] >= 8 and report["checked"] == len(links)
-    assert all(not link["ok"] for link in links[:report["broken"]])
-    assert all(link["ok"] for link in links[report["broken"]:])
+    assert all(not link["ok"] for link in links[: report["broken"]])
+    assert all(link["ok"] for link in links[report["broken"] :])
     assert {link["error"] for link in links if link["error"]} >= {"timed out", "refused: not a public address"}
     assert seen[-1] == (len(links), len(links))  # a progress notification per link checked, up to all
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
@@ -171,8 +195,11 @@ async def test_crawl_reports_repeated_issues_and_duplicates_within_bounds(sandbo
         seen.append((done, total))
 
     async with client(sandbox.url) as c:
-        result = await c.call_tool("crawl_site", {"start_url": f"{sandbox.url}/", "max_pages": 12, "max_seconds": 60},
-                                   progress_callback=on_progress)
+        result = await c.call_tool(
+            "crawl_site",
+            {"start_url": f"{sandbox.url}/", "max_pages": 12, "max_seconds": 60},
+            progress_callback=on_progress,
+        )
         version = c.session.server_info.version
     assert not result.is_error, text(result)
     report = result.structured_content
@@ -197,7 +224,7 @@ async def test_the_pool_reuses_pages_and_replaces_a_crashed_tab(sandbox, chromiu
             session = await again.context.new_cdp_session(again)
             try:
                 await asyncio.wait_for(session.send("Page.crash"), 2)  # a crashed tab never answers
-            except Exception:  # noqa: BLE001 - the crash may close the session under us
+            except Exception:
                 pass
         assert browser.replaced == 1
         async with browser.page() as fresh:

@@ -33,8 +33,11 @@ def echo_server() -> MCPServer:
     async def nothing():
         return None
 
-    server = new_server("seam-test", "A server for the SDK seam tests.",
-                        lambda: Deps(client="c", server="seam-test", make_adapter=nothing))
+    server = new_server(
+        "seam-test",
+        "A server for the SDK seam tests.",
+        lambda: Deps(client="c", server="seam-test", make_adapter=nothing),
+    )
 
     @tool(server, READ, summary=lambda r: r.said)
     async def echo(ctx: Context, words: str, dry_run: bool = False) -> Echo:
@@ -54,12 +57,14 @@ def test_the_tool_manager_holds_tools_by_name_where_register_puts_them():
     manager = getattr(server, "_tool_manager", None)
     tools = getattr(manager, "_tools", None)
     assert isinstance(tools, dict), UPGRADE.format(
-        where="servers/_app.py::_register", detail="MCPServer._tool_manager._tools is no longer a dict of name -> Tool.")
+        where="servers/_app.py::_register", detail="MCPServer._tool_manager._tools is no longer a dict of name -> Tool."
+    )
     assert manager.get_tool("x") is None and manager.list_tools() == []
     built = Tool.from_function(lambda: "hi", name="hi")
     _register(server, built)
     assert manager.get_tool("hi") is built, UPGRADE.format(
-        where="servers/_app.py::_register", detail="the tool manager does not look tools up in _tools any more.")
+        where="servers/_app.py::_register", detail="the tool manager does not look tools up in _tools any more."
+    )
 
 
 async def test_registered_tools_are_listed_validated_and_called_by_the_sdk():
@@ -67,7 +72,8 @@ async def test_registered_tools_are_listed_validated_and_called_by_the_sdk():
     assert tool_names(server) == ["echo", "shout"]
     listed = {t.name: t for t in await server.list_tools()}
     assert set(listed) == {"echo", "shout"}, UPGRADE.format(
-        where="servers/_app.py::_register", detail="list_tools does not show the tools _register added.")
+        where="servers/_app.py::_register", detail="list_tools does not show the tools _register added."
+    )
     assert listed["echo"].input_schema["additionalProperties"] is False
     assert listed["echo"].output_schema == listed["shout"].output_schema
     assert listed["echo"].output_schema["properties"] == {"said": {"title": "Said", "type": "string"}}
@@ -75,8 +81,10 @@ async def test_registered_tools_are_listed_validated_and_called_by_the_sdk():
         ok = await client.call_tool("shout", {"words": "hi"})
         assert not ok.is_error and ok.structured_content == {"said": "HI"}
         refused = await client.call_tool("echo", {"words": "hi", "dry_rum": True})
-    assert refused.is_error, UPGRADE.format(where="servers/_app.py::_register",
-                                            detail="the SDK no longer validates arguments with Tool.fn_metadata.arg_model.")
+    assert refused.is_error, UPGRADE.format(
+        where="servers/_app.py::_register",
+        detail="the SDK no longer validates arguments with Tool.fn_metadata.arg_model.",
+    )
     assert "did you mean 'dry_run'" in refused.content[0].text
 
 
@@ -94,12 +102,15 @@ def test_the_public_api_the_tool_decorator_builds_on():
     assert not missing, UPGRADE.format(where="servers/_app.py::tool", detail=f"Tool.from_function lost {missing}.")
     fields = set(FuncMetadata.model_fields)
     assert {"arg_model", "output_schema", "output_model", "wrap_output"} <= fields, UPGRADE.format(
-        where="servers/_app.py::tool", detail=f"FuncMetadata has the fields {sorted(fields)}.")
+        where="servers/_app.py::tool", detail=f"FuncMetadata has the fields {sorted(fields)}."
+    )
     schema = {"type": "object", "title": "not what Echo derives"}
-    given = FuncMetadata(arg_model=Tool.from_function(lambda: 1, name="x").fn_metadata.arg_model,
-                         output_schema=schema, output_model=Echo)
+    given = FuncMetadata(
+        arg_model=Tool.from_function(lambda: 1, name="x").fn_metadata.arg_model, output_schema=schema, output_model=Echo
+    )
     assert given.output_schema == schema, UPGRADE.format(
-        where="servers/_app.py::tool", detail="FuncMetadata derives an output schema even when given one.")
+        where="servers/_app.py::tool", detail="FuncMetadata derives an output schema even when given one."
+    )
     assert {"fn_metadata", "parameters"} <= set(Tool.model_fields)
 
 
@@ -108,14 +119,17 @@ def test_the_low_level_server_serves_given_streams():
     low = getattr(server, "_lowlevel_server", None)
     run = getattr(low, "run", None)
     assert run is not None and callable(getattr(low, "create_initialization_options", None)), UPGRADE.format(
-        where="servers/transport.py (serve_stdio)", detail="MCPServer._lowlevel_server.run is gone.")
+        where="servers/transport.py (serve_stdio)", detail="MCPServer._lowlevel_server.run is gone."
+    )
     params = list(inspect.signature(run).parameters)
     assert params[:3] == ["read_stream", "write_stream", "initialization_options"], UPGRADE.format(
-        where="servers/transport.py (serve_stdio)", detail=f"Server.run now takes {params}.")
+        where="servers/transport.py (serve_stdio)", detail=f"Server.run now takes {params}."
+    )
     source = inspect.getsource(MCPServer.run_stdio_async)
     assert "self._lowlevel_server.run(" in source, UPGRADE.format(
         where="servers/transport.py (serve_stdio)",
-        detail="MCPServer.run_stdio_async no longer serves through _lowlevel_server.run; do what it does now.")
+        detail="MCPServer.run_stdio_async no longer serves through _lowlevel_server.run; do what it does now.",
+    )
 
 
 def test_a_second_registration_of_a_name_keeps_the_first():

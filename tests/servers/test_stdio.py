@@ -12,9 +12,12 @@ from mcp.client.stdio import StdioServerParameters
 
 from ..helpers import sandbox_config, served_over_http
 
-
-SMOKE = {"wordpress": ("list_posts", {"limit": 2}), "webflow": ("list_posts", {"limit": 2}),
-         "mailchimp": ("list_campaigns", {"limit": 2}), "customerio": ("list_campaigns", {"limit": 2})}
+SMOKE = {
+    "wordpress": ("list_posts", {"limit": 2}),
+    "webflow": ("list_posts", {"limit": 2}),
+    "mailchimp": ("list_campaigns", {"limit": 2}),
+    "customerio": ("list_campaigns", {"limit": 2}),
+}
 
 
 @pytest.mark.parametrize("server", list(SMOKE))
@@ -22,9 +25,11 @@ async def test_serve_over_stdio_lists_tools_and_answers_a_call(signed_in, server
     config = tmp_path / "mcp.json"
     raw = sandbox_config(signed_in.url)
     config.write_text(json.dumps(raw))
-    params = StdioServerParameters(command=sys.executable,
-                                   args=["-m", "suite", "serve", server, "--client", "t", "--config", str(config)],
-                                   env=dict(os.environ))  # hosts pass a minimal environment; ours has the test vault
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "suite", "serve", server, "--client", "t", "--config", str(config)],
+        env=dict(os.environ),
+    )  # hosts pass a minimal environment; ours has the test vault
     tool, args = SMOKE[server]
     async with Client(params) as client:
         tools = (await client.list_tools()).tools

@@ -20,25 +20,41 @@ DEEP = b"[" * 300 + b"]" * 300
 BAD_LINES = {
     "lone surrogate in arguments": (
         b'{"jsonrpc": "2.0", "id": 11, "method": "tools/call", "params": {"name": "list_posts", '
-        b'"arguments": {"status": "\\ud800"}}}', 11, -32602),
+        b'"arguments": {"status": "\\ud800"}}}',
+        11,
+        -32602,
+    ),
     "nested 300 deep": (
         b'{"jsonrpc": "2.0", "id": 12, "method": "tools/call", "params": {"name": "list_posts", '
-        b'"arguments": {"x": ' + DEEP + b"}}}", 12, -32700),
+        b'"arguments": {"x": ' + DEEP + b"}}}",
+        12,
+        -32700,
+    ),
     "nested 300 deep, unparseable too": (b'{"id": "deep", "x": ' + b"[" * 300, "deep", -32700),
     "garbage": (b"this is not json", None, -32700),
     "truncated, id recovered": (b'{"jsonrpc": "2.0", "id": 14, "method": "tools/li', 14, -32700),
     "valid JSON, not JSON-RPC": (b'{"hello": "world"}', None, -32600),
     "valid JSON, not JSON-RPC, with an id": (b'{"id": 16, "hello": "world"}', 16, -32600),
     "a JSON array (batch)": (b'[{"jsonrpc": "2.0", "id": 17, "method": "tools/list"}]', None, -32600),
-    "params not an object": (b'{"jsonrpc": "2.0", "id": 18, "method": "tools/call", "params": "list_posts"}',
-                             18, -32602),
+    "params not an object": (
+        b'{"jsonrpc": "2.0", "id": 18, "method": "tools/call", "params": "list_posts"}',
+        18,
+        -32602,
+    ),
     "an unusable id": (b'{"jsonrpc": "2.0", "id": {"n": 1}, "method": "tools/list"}', None, -32600),
-    "not UTF-8": (b'{"jsonrpc": "2.0", "id": 20, "method": "tools/call", "params": {"name": "list_posts", '
-                  b'"arguments": {"status": "\xff"}}}', 20, -32700),
+    "not UTF-8": (
+        b'{"jsonrpc": "2.0", "id": 20, "method": "tools/call", "params": {"name": "list_posts", '
+        b'"arguments": {"status": "\xff"}}}',
+        20,
+        -32700,
+    ),
     # The SDK answers this one itself; it stays answered.
     "arguments not an object": (
         b'{"jsonrpc": "2.0", "id": 21, "method": "tools/call", "params": {"name": "list_posts", '
-        b'"arguments": "limit=1"}}', 21, -32602),
+        b'"arguments": "limit=1"}}',
+        21,
+        -32602,
+    ),
 }
 
 
@@ -75,8 +91,11 @@ def test_stdio_keeps_serving_after_every_bad_message(stdio):
     assert all(r is not None and "error" in r for r in replies), replies
     listed = stdio.request(b'{"jsonrpc": "2.0", "id": 99, "method": "tools/list"}', timeout=5)
     assert listed["id"] == 99 and "list_posts" in {t["name"] for t in listed["result"]["tools"]}
-    called = stdio.request(b'{"jsonrpc": "2.0", "id": 100, "method": "tools/call", "params": {"name": "list_posts", '
-                           b'"arguments": {"limit": 1}}}', timeout=10)
+    called = stdio.request(
+        b'{"jsonrpc": "2.0", "id": 100, "method": "tools/call", "params": {"name": "list_posts", '
+        b'"arguments": {"limit": 1}}}',
+        timeout=10,
+    )
     assert called["id"] == 100 and not called["result"].get("isError"), called
 
 
@@ -110,8 +129,10 @@ def test_stdio_serves_on_private_descriptors_so_stray_output_misses_the_wire():
     server = RawStdio(None, "", "", python_args=["-c", STRAY])
     try:
         server.initialize()
-        reply = server.request(b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", '
-                               b'"params": {"name": "noisy", "arguments": {}}}', timeout=10)
+        reply = server.request(
+            b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "noisy", "arguments": {}}}',
+            timeout=10,
+        )
         assert reply["id"] == 1 and reply["result"]["content"][0]["text"] == "done", reply
     finally:
         assert server.close() == 0
@@ -124,12 +145,26 @@ HEADERS = {"content-type": "application/json", "accept": "application/json, text
 
 
 def _initialize(http: httpx.Client, url: str) -> dict:
-    opened = http.post(url, headers=HEADERS, json={"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}}})
+    opened = http.post(
+        url,
+        headers=HEADERS,
+        json={
+            "jsonrpc": "2.0",
+            "id": 0,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "test", "version": "0"},
+            },
+        },
+    )
     assert opened.status_code == 200, opened.text
     headers = {**HEADERS, "mcp-session-id": opened.headers["mcp-session-id"], "mcp-protocol-version": "2025-11-25"}
-    assert http.post(url, headers=headers, json={"jsonrpc": "2.0", "method": "notifications/initialized"}) \
-        .status_code == 202
+    assert (
+        http.post(url, headers=headers, json={"jsonrpc": "2.0", "method": "notifications/initialized"}).status_code
+        == 202
+    )
     return headers
 
 
@@ -152,8 +187,15 @@ async def test_http_answers_every_body_it_cannot_take_and_keeps_serving(config):
     assert not result.is_error
 
 
-@pytest.mark.parametrize("header", [{"origin": "http://127.0.0.2:9"}, {"origin": "http://127.0.0.1:9"},
-                                    {"origin": "http://localhost:9"}, {"host": "127.0.0.2:9"}])
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"origin": "http://127.0.0.2:9"},
+        {"origin": "http://127.0.0.1:9"},
+        {"origin": "http://localhost:9"},
+        {"host": "127.0.0.2:9"},
+    ],
+)
 def test_http_refuses_another_origin_or_host_even_another_local_port(config, header):
     """The SDK's own loopback rule allows any port; a page on another local port must not drive the tools."""
     with served_over_http(config, "t", "wordpress") as url, httpx.Client(timeout=2.0) as http:
@@ -167,8 +209,16 @@ def test_http_checks_origin_and_host_on_any_loopback_address(config):
     """Bound to 127.0.0.2, the SDK would switch its checks off (it knows three host names only)."""
     with served_over_http_at(config, "t", "wordpress", host="127.0.0.2") as url, httpx.Client(timeout=2.0) as http:
         port = httpx.URL(url).port
-        ping = {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}}}
+        ping = {
+            "jsonrpc": "2.0",
+            "id": 0,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "test", "version": "0"},
+            },
+        }
         assert http.post(url, headers={**HEADERS, "origin": "http://127.0.0.1:9"}, json=ping).status_code == 403
         assert http.post(url, headers={**HEADERS, "host": f"127.0.0.3:{port}"}, json=ping).status_code == 421
         assert http.post(url, headers={**HEADERS, "origin": f"http://127.0.0.2:{port}"}, json=ping).status_code == 200
@@ -176,19 +226,23 @@ def test_http_checks_origin_and_host_on_any_loopback_address(config):
 
 # --- the pieces ----------------------------------------------------------------------------------
 
+
 def test_a_good_message_takes_the_sdks_own_parse():
     message = parse_message(b'{"jsonrpc": "2.0", "id": 1, "method": "tools/list"}')
     assert not isinstance(message, Rejection) and message.id == 1
 
 
-@pytest.mark.parametrize("raw, rid", [
-    (b'{"params": {"id": 7}, "id": 8, "x": ', 8),  # the top-level id, not the one inside params
-    (b'{"params": {"id": 7}, "x": ', None),
-    (b'{"method": "id", "id": "a\\"b", "x": ', 'a"b'),
-    (b'{"id": "\\ud800", "x": ', None),  # an id no encoder can send back
-    (b'{"id": true, "x": ', None),
-    (b'{"id": 1.5, "x": ', None),
-])
+@pytest.mark.parametrize(
+    "raw, rid",
+    [
+        (b'{"params": {"id": 7}, "id": 8, "x": ', 8),  # the top-level id, not the one inside params
+        (b'{"params": {"id": 7}, "x": ', None),
+        (b'{"method": "id", "id": "a\\"b", "x": ', 'a"b'),
+        (b'{"id": "\\ud800", "x": ', None),  # an id no encoder can send back
+        (b'{"id": true, "x": ', None),
+        (b'{"id": 1.5, "x": ', None),
+    ],
+)
 def test_the_id_of_a_message_that_does_not_parse_is_recovered_when_it_can_be(raw, rid):
     rejection = parse_message(raw)
     assert isinstance(rejection, Rejection) and rejection.code == -32700 and rejection.id == rid
@@ -206,8 +260,20 @@ def test_an_outgoing_lone_surrogate_does_not_stop_the_server():
     assert json.loads(line.decode("utf-8")) == {"jsonrpc": "2.0", "id": 3, "result": {"title": "a\ufffdb"}}
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "127.255.0.9", "::1", "[::1]", "localhost", "LocalHost",
-                                  "localhost.", "::ffff:127.0.0.1"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1",
+        "127.0.0.2",
+        "127.255.0.9",
+        "::1",
+        "[::1]",
+        "localhost",
+        "LocalHost",
+        "localhost.",
+        "::ffff:127.0.0.1",
+    ],
+)
 def test_loopback_addresses_are_loopback(host):
     assert is_loopback(host)
 
@@ -221,6 +287,10 @@ def test_allowed_origins_and_hosts_name_the_bound_port_only():
     settings = security_settings("127.0.0.2", 8123)
     assert settings.enable_dns_rebinding_protection
     assert settings.allowed_hosts == ["127.0.0.1:8123", "localhost:8123", "[::1]:8123", "127.0.0.2:8123"]
-    assert settings.allowed_origins == ["http://127.0.0.1:8123", "http://localhost:8123", "http://[::1]:8123",
-                                        "http://127.0.0.2:8123"]
+    assert settings.allowed_origins == [
+        "http://127.0.0.1:8123",
+        "http://localhost:8123",
+        "http://[::1]:8123",
+        "http://127.0.0.2:8123",
+    ]
     assert security_settings("::1", 80).allowed_hosts == ["127.0.0.1:80", "localhost:80", "[::1]:80"]

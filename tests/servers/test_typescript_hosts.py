@@ -30,8 +30,17 @@ from ..helpers import sandbox_config, text
 from .test_google_tools import google_config
 
 INSPECTORS = {
-    "inspector-2.12": ["npx", "-y", "-p", "node@22", "-p", "@modelcontextprotocol/inspector@2.12.0", "--",
-                       "mcp-inspector", "--cli"],
+    "inspector-2.12": [
+        "npx",
+        "-y",
+        "-p",
+        "node@22",
+        "-p",
+        "@modelcontextprotocol/inspector@2.12.0",
+        "--",
+        "mcp-inspector",
+        "--cli",
+    ],
     "inspector-0.15": ["npx", "-y", "@modelcontextprotocol/inspector@0.15.0", "--cli"],
 }
 COMMAND = str(Path(sys.executable).with_name("marketing-mcp"))  # what a host config names: the installed script
@@ -39,10 +48,15 @@ COMMAND = str(Path(sys.executable).with_name("marketing-mcp"))  # what a host co
 
 def calls(sandbox_url: str) -> dict[str, tuple[str, dict]]:
     page = f"{sandbox_url}/"
-    return {"wordpress": ("list_posts", {"limit": 2}), "webflow": ("list_posts", {"limit": 2}),
-            "mailchimp": ("list_campaigns", {"limit": 2}), "customerio": ("list_campaigns", {"limit": 2}),
-            "ga4": ("list_properties", {}), "search-console": ("list_sites", {}),
-            "page-analysis": ("check_links", {"url": page})}
+    return {
+        "wordpress": ("list_posts", {"limit": 2}),
+        "webflow": ("list_posts", {"limit": 2}),
+        "mailchimp": ("list_campaigns", {"limit": 2}),
+        "customerio": ("list_campaigns", {"limit": 2}),
+        "ga4": ("list_properties", {}),
+        "search-console": ("list_sites", {}),
+        "page-analysis": ("check_links", {"url": page}),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +82,19 @@ def inspect(inspector: str, config: Path, client: str, server: str, tool: str, a
     command = [*INSPECTORS[inspector]]
     for key in ("MARKETING_MCP_HOME", "MARKETING_MCP_KEYRING"):
         command += ["-e", f"{key}={os.environ[key]}"]
-    command += ["-e", f"MARKETING_MCP_CONFIG={config}", COMMAND, "serve", server, "--client", client,
-                "--method", "tools/call", "--tool-name", tool]
+    command += [
+        "-e",
+        f"MARKETING_MCP_CONFIG={config}",
+        COMMAND,
+        "serve",
+        server,
+        "--client",
+        client,
+        "--method",
+        "tools/call",
+        "--tool-name",
+        tool,
+    ]
     for key, value in args.items():
         command += ["--tool-arg", f"{key}={json.dumps(value) if not isinstance(value, str) else value}"]
     done = subprocess.run(command, env=env, cwd=config.parent, capture_output=True, text=True, timeout=300)
@@ -82,8 +107,9 @@ async def python_answer(config: Path, client: str, server: str, tool: str, args:
 
 
 @pytest.mark.parametrize("inspector", list(INSPECTORS))
-@pytest.mark.parametrize("server", ["wordpress", "webflow", "mailchimp", "customerio", "ga4", "search-console",
-                                    "page-analysis"])
+@pytest.mark.parametrize(
+    "server", ["wordpress", "webflow", "mailchimp", "customerio", "ga4", "search-console", "page-analysis"]
+)
 async def test_the_data_and_the_error_message_reach_a_typescript_host(hosts, inspector, server):
     if server == "page-analysis":
         need(find_chromium() is not None, "no Chromium: run scripts/chromium-up.sh")

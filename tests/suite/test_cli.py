@@ -22,9 +22,8 @@ from ..helpers import cli
 ROOT = Path(__file__).resolve().parents[2]
 
 
-
-
 # -- init ------------------------------------------------------------------------------------------
+
 
 def test_init_writes_a_valid_commented_starter(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -77,6 +76,7 @@ def test_wordpress_plugin_prints_or_writes_the_plugin(tmp_path):
 
 # -- --version and help ------------------------------------------------------------------------------
 
+
 def test_version_prints_the_package_version():
     done = subprocess.run([sys.executable, "-m", "suite", "--version"], capture_output=True, text=True, timeout=30)
     version = importlib.metadata.version("marketing-mcp")  # what the install recorded from servers.__version__
@@ -92,9 +92,12 @@ def _parsers(parser: argparse.ArgumentParser, path: str = "marketing-mcp"):
 
 
 def test_every_argument_has_help_text():
-    missing = [f"{path}: {a.option_strings or a.dest}" for path, p in _parsers(build_parser())
-               for a in p._actions
-               if not isinstance(a, (argparse._HelpAction, argparse._SubParsersAction)) and not a.help]
+    missing = [
+        f"{path}: {a.option_strings or a.dest}"
+        for path, p in _parsers(build_parser())
+        for a in p._actions
+        if not isinstance(a, (argparse._HelpAction, argparse._SubParsersAction)) and not a.help
+    ]
     assert missing == []
 
 
@@ -105,6 +108,7 @@ def test_serve_parses_without_the_other_commands():
 
 
 # -- demo ------------------------------------------------------------------------------------------
+
 
 def test_demo_uses_the_packaged_example_when_the_working_directory_has_no_demo_client(tmp_path, monkeypatch):
     from suite.demo import _demo_config
@@ -134,8 +138,7 @@ def test_demo_port_points_every_sandbox_address_of_the_demo_client_there():
         assert demo["servers"]["page-analysis"]["settings"]["allowed_hosts"] == ["127.0.0.1:9876"]
         config = load_config(path)
         assert str(config.client("demo").sandbox) == "http://127.0.0.1:9876/"
-        assert str(config.client("demo").servers.mailchimp.settings.api_base) == \
-            "http://127.0.0.1:9876/mailchimp/3.0"
+        assert str(config.client("demo").servers.mailchimp.settings.api_base) == "http://127.0.0.1:9876/mailchimp/3.0"
         assert json.loads(text)["clients"]["acme"] == json.loads((ROOT / "mcp.json").read_text())["clients"]["acme"]
     assert not path.exists()  # the copy lives only as long as the demo
 
@@ -147,21 +150,27 @@ def test_demo_takes_a_port():
 
 # -- auth ------------------------------------------------------------------------------------------
 
+
 def test_auth_status_without_client_covers_every_client_in_mcp_json(tmp_path, signed_in):
     from ..helpers import sandbox_config
 
     raw = sandbox_config(signed_in.url, client="t")
-    raw["clients"]["newcomer"] = {"servers": {"wordpress": {"settings": {"site_url": "http://127.0.0.1:9/",
-                                                                         "username": "bot"}}}}
+    raw["clients"]["newcomer"] = {
+        "servers": {"wordpress": {"settings": {"site_url": "http://127.0.0.1:9/", "username": "bot"}}}
+    }
     raw["clients"]["quiet"] = {"servers": {"page-analysis": {"settings": {}}}}
     config = tmp_path / "mcp.json"
     config.write_text(json.dumps(raw))
     code, out, err = cli("auth", "status", "--config", str(config))
     assert code == 1, err  # newcomer has nothing stored yet
-    sections = {block.split("\n")[0]: block for block in ("\n" + out).split("\n") if block and not block.startswith(" ")}
+    sections = {
+        block.split("\n")[0]: block for block in ("\n" + out).split("\n") if block and not block.startswith(" ")
+    }
     assert {"t", "newcomer", "quiet"} <= set(sections), out + err
-    assert "! the wordpress server has no wordpress credentials: run `marketing-mcp auth set wordpress --client " \
-           "newcomer`" in out
+    assert (
+        "! the wordpress server has no wordpress credentials: run `marketing-mcp auth set wordpress --client "
+        "newcomer`" in out
+    )
     assert "quiet\n  no credentials stored, none needed\n" in out
     code, out, _ = cli("auth", "status", "--config", str(config), "--client", "t")
     assert "newcomer" not in out
@@ -178,8 +187,11 @@ def test_auth_status_with_a_broken_config_named_says_so(tmp_path):
 def mailchimp_client(sandbox, tmp_path) -> tuple[str, Path, str]:
     name = "mc" + str(abs(hash(tmp_path.name)) % 10**8)
     config = tmp_path / "mcp.json"
-    config.write_text(json.dumps({"clients": {name: {"servers": {"mailchimp": {
-        "settings": {"api_base": f"{sandbox.url}/mailchimp/3.0"}}}}}}))
+    config.write_text(
+        json.dumps(
+            {"clients": {name: {"servers": {"mailchimp": {"settings": {"api_base": f"{sandbox.url}/mailchimp/3.0"}}}}}}
+        )
+    )
     key = httpx.post(f"{sandbox.url}/_sandbox/provision", timeout=5).json()["mailchimp"]["api_key"]
     return name, config, key
 
@@ -221,13 +233,21 @@ def test_a_mailchimp_key_without_a_data_center_is_refused_before_any_request(mai
 def test_an_unreachable_mailchimp_is_reported_and_no_verify_stores_unchecked(tmp_path):
     name = "mcdown"
     config = tmp_path / "mcp.json"
-    config.write_text(json.dumps({"clients": {name: {"servers": {"mailchimp": {
-        "settings": {"api_base": "http://127.0.0.1:9/mailchimp/3.0"}}}}}}))
+    config.write_text(
+        json.dumps(
+            {
+                "clients": {
+                    name: {"servers": {"mailchimp": {"settings": {"api_base": "http://127.0.0.1:9/mailchimp/3.0"}}}}
+                }
+            }
+        )
+    )
     key = "f" * 32 + "-us21"
     code, _, err = cli("auth", "set", "mailchimp", "--client", name, "--config", str(config), stdin=key + "\n")
     assert code == 1 and "could not be reached" in err and "--no-verify" in err and _stored(name) == []
-    code, _, _ = cli("auth", "set", "mailchimp", "--client", name, "--config", str(config), "--no-verify",
-                     stdin=key + "\n")
+    code, _, _ = cli(
+        "auth", "set", "mailchimp", "--client", name, "--config", str(config), "--no-verify", stdin=key + "\n"
+    )
     assert code == 0 and len(_stored(name)) == 1
 
 

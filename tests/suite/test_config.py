@@ -17,8 +17,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_the_checked_in_mcp_json_is_valid_and_has_a_demo_client():
     config = load_config(ROOT / "mcp.json")
-    assert config.client("demo").enabled() == ["wordpress", "webflow", "ga4", "search-console", "page-analysis",
-                                              "mailchimp", "customerio"]
+    assert config.client("demo").enabled() == [
+        "wordpress",
+        "webflow",
+        "ga4",
+        "search-console",
+        "page-analysis",
+        "mailchimp",
+        "customerio",
+    ]
     assert config.client("demo").sandbox is not None  # signs in at the sandbox's OAuth servers
     assert not config.mcpServers  # absolute, machine-specific paths: `marketing-mcp hosts export` writes them
     assert "acme" in config.clients  # the documented real-client example
@@ -26,10 +33,24 @@ def test_the_checked_in_mcp_json_is_valid_and_has_a_demo_client():
 
 def test_errors_name_the_file_the_json_path_and_what_was_expected(tmp_path):
     path = tmp_path / "mcp.json"
-    path.write_text(json.dumps({"clients": {"acme": {"servers": {
-        "wordpress": {"settings": {"site_url": "not a url"}, "credentials": {"source": "env", "env": "X"},
-                      "rate_limits": {"default": "fast"}},
-        "wix": {}}}}}))
+    path.write_text(
+        json.dumps(
+            {
+                "clients": {
+                    "acme": {
+                        "servers": {
+                            "wordpress": {
+                                "settings": {"site_url": "not a url"},
+                                "credentials": {"source": "env", "env": "X"},
+                                "rate_limits": {"default": "fast"},
+                            },
+                            "wix": {},
+                        }
+                    }
+                }
+            }
+        )
+    )
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     message = str(caught.value)
@@ -62,8 +83,13 @@ def test_lookup_order_is_flag_then_environment_then_working_directory(tmp_path, 
 
 
 def test_a_server_refuses_to_start_for_an_unknown_client_or_one_that_does_not_enable_it():
-    config = parse_config({"clients": {"solo": {"servers": {"wordpress": {
-        "settings": {"site_url": "http://127.0.0.1:9", "username": "u"}}}}}})
+    config = parse_config(
+        {
+            "clients": {
+                "solo": {"servers": {"wordpress": {"settings": {"site_url": "http://127.0.0.1:9", "username": "u"}}}}
+            }
+        }
+    )
     with pytest.raises(ConfigError, match="no client 'nobody'"):
         create_server(config, "nobody", "wordpress")
     with pytest.raises(ConfigError, match="does not enable the webflow server.*It enables: wordpress"):
@@ -71,15 +97,31 @@ def test_a_server_refuses_to_start_for_an_unknown_client_or_one_that_does_not_en
 
 
 def test_rate_limits_for_tools_that_do_not_exist_are_refused():
-    config = parse_config({"clients": {"solo": {"servers": {"wordpress": {
-        "settings": {"site_url": "http://127.0.0.1:9", "username": "u"}, "rate_limits": {"tools": {"publsh": "1/min"}}}}}}})
+    config = parse_config(
+        {
+            "clients": {
+                "solo": {
+                    "servers": {
+                        "wordpress": {
+                            "settings": {"site_url": "http://127.0.0.1:9", "username": "u"},
+                            "rate_limits": {"tools": {"publsh": "1/min"}},
+                        }
+                    }
+                }
+            }
+        }
+    )
     with pytest.raises(ConfigError, match="unknown tools publsh"):
         create_server(config, "solo", "wordpress")
 
 
 def test_the_command_line_refuses_with_a_message_and_exit_code_2(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "suite", "serve", "webflow", "--client", "nobody",
-                          "--config", str(ROOT / "mcp.json")], capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-m", "suite", "serve", "webflow", "--client", "nobody", "--config", str(ROOT / "mcp.json")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 2
     assert "no client 'nobody'" in run.stderr and run.stdout == ""
 
@@ -87,8 +129,13 @@ def test_the_command_line_refuses_with_a_message_and_exit_code_2(tmp_path):
 def test_oauth_apps_must_name_a_provider_with_a_sign_in_flow():
     with pytest.raises(ConfigError, match=r"\$.oauth_apps: .*unknown OAuth provider wordpress"):
         parse_config({"oauth_apps": {"wordpress": {"client_id": "x"}}})
-    config = parse_config({"oauth_apps": {"google": {"client_id": "abc.apps.googleusercontent.com",
-                                                     "token_url": "http://127.0.0.1:9/token"}}})
+    config = parse_config(
+        {
+            "oauth_apps": {
+                "google": {"client_id": "abc.apps.googleusercontent.com", "token_url": "http://127.0.0.1:9/token"}
+            }
+        }
+    )
     from credentials.providers import PROVIDERS
 
     google = config.oauth_apps["google"].apply(PROVIDERS["google"])

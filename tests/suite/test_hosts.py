@@ -50,8 +50,9 @@ def export(capsys, config: Path, host: str, *extra: str) -> tuple[int, dict | No
     return code, (json.loads(out) if out.strip() else None), err
 
 
-def test_printed_entries_are_absolute_and_carry_the_vault_location_but_no_secret(capsys, config, home, monkeypatch,
-                                                                                 tmp_path):
+def test_printed_entries_are_absolute_and_carry_the_vault_location_but_no_secret(
+    capsys, config, home, monkeypatch, tmp_path
+):
     from credentials.keys import MasterKey
 
     secret = MasterKey.generate().to_text()
@@ -60,15 +61,18 @@ def test_printed_entries_are_absolute_and_carry_the_vault_location_but_no_secret
     code, doc, err = export(capsys, config, "claude-desktop")
     assert code == 0
     entries = doc["mcpServers"]
-    assert list(entries) == [f"{CLIENT}-{s}" for s in ("wordpress", "webflow", "page-analysis", "mailchimp",
-                                                      "customerio")]
+    assert list(entries) == [
+        f"{CLIENT}-{s}" for s in ("wordpress", "webflow", "page-analysis", "mailchimp", "customerio")
+    ]
     for name, entry in entries.items():
         server = name.removeprefix(f"{CLIENT}-")
         assert set(entry) == {"command", "args", "env"}  # Claude Desktop has no "type"
         assert os.path.isabs(entry["command"]) and Path(entry["command"]).exists()
         assert entry["args"][-6:] == ["serve", server, "--client", CLIENT, "--config", str(config)]
-        assert entry["env"] == {"MARKETING_MCP_HOME": str(Path(os.environ["MARKETING_MCP_HOME"]).resolve()),
-                                "MARKETING_MCP_KEYRING": "none"}  # set explicitly by conftest, so passed on
+        assert entry["env"] == {
+            "MARKETING_MCP_HOME": str(Path(os.environ["MARKETING_MCP_HOME"]).resolve()),
+            "MARKETING_MCP_KEYRING": "none",
+        }  # set explicitly by conftest, so passed on
     assert secret not in json.dumps(doc) and secret not in err
     assert "only in $MARKETING_MCP_VAULT_KEY" in err  # and the user is told the host will not have it
     assert not (home / ".config").exists()  # printing writes nothing
@@ -101,8 +105,9 @@ class MemoryKeyring:
         self.entries[(service, username)] = password
 
 
-def test_a_key_in_the_keyring_passes_the_keyring_choice_and_on_linux_the_session_bus(capsys, config, home,
-                                                                                      monkeypatch, tmp_path):
+def test_a_key_in_the_keyring_passes_the_keyring_choice_and_on_linux_the_session_bus(
+    capsys, config, home, monkeypatch, tmp_path
+):
     from credentials.keys import KEYRING_SERVICE, MasterKey, keyring_username
 
     data = tmp_path / "data"
@@ -113,8 +118,10 @@ def test_a_key_in_the_keyring_passes_the_keyring_choice_and_on_linux_the_session
     monkeypatch.setattr(sys, "platform", "linux")
     _, doc, err = export(capsys, config, "claude-desktop")
     assert doc["mcpServers"][f"{CLIENT}-wordpress"]["env"] == {
-        "MARKETING_MCP_HOME": str(data.resolve()), "MARKETING_MCP_KEYRING": f"{__name__}.MemoryKeyring",
-        "DBUS_SESSION_BUS_ADDRESS": "unix:path=/run/user/1000/bus"}
+        "MARKETING_MCP_HOME": str(data.resolve()),
+        "MARKETING_MCP_KEYRING": f"{__name__}.MemoryKeyring",
+        "DBUS_SESSION_BUS_ADDRESS": "unix:path=/run/user/1000/bus",
+    }
     assert "Note:" not in err
 
 
@@ -131,13 +138,22 @@ def test_page_analysis_gets_the_browser_settings_it_reads(capsys, config, home, 
 def test_write_merges_keeps_the_users_entries_backs_up_and_is_idempotent(capsys, config, home):
     target = home / ".config" / "Claude" / "claude_desktop_config.json"
     target.parent.mkdir(parents=True)
-    users = {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "/tmp"],
-             "env": {"TOKEN": "the user's own"}}
+    users = {
+        "command": "npx",
+        "args": ["-y", "@modelcontextprotocol/server-filesystem", "/tmp"],
+        "env": {"TOKEN": "the user's own"},
+    }
     stale = {"command": "/old/marketing-mcp", "args": ["serve", "ga4", "--client", CLIENT, "--config", "/old"]}
     lookalike = {"command": "x", "args": ["serve", "ga4", "--client", "someone-else"]}  # same name scheme, not ours
-    before = {"globalShortcut": "Ctrl+Space",
-              "mcpServers": {"filesystem": users, f"{CLIENT}-wordpress": {"command": "/old/path", "args": []},
-                             f"{CLIENT}-ga4": stale, "hx-search-console": lookalike}}
+    before = {
+        "globalShortcut": "Ctrl+Space",
+        "mcpServers": {
+            "filesystem": users,
+            f"{CLIENT}-wordpress": {"command": "/old/path", "args": []},
+            f"{CLIENT}-ga4": stale,
+            "hx-search-console": lookalike,
+        },
+    }
     target.write_text(json.dumps(before))
     target.chmod(0o600)
 
@@ -148,8 +164,14 @@ def test_write_merges_keeps_the_users_entries_backs_up_and_is_idempotent(capsys,
     servers = after["mcpServers"]
     assert servers["filesystem"] == users and servers["hx-search-console"] == lookalike
     assert f"{CLIENT}-ga4" not in servers  # ours, for a server the client no longer enables
-    assert servers[f"{CLIENT}-wordpress"]["args"][-6:] == ["serve", "wordpress", "--client", CLIENT, "--config",
-                                                            str(config)]
+    assert servers[f"{CLIENT}-wordpress"]["args"][-6:] == [
+        "serve",
+        "wordpress",
+        "--client",
+        CLIENT,
+        "--config",
+        str(config),
+    ]
     assert set(servers) >= {f"{CLIENT}-{s}" for s in ("webflow", "page-analysis", "mailchimp", "customerio")}
     backup = target.with_name(target.name + ".bak")
     assert json.loads(backup.read_text()) == before
@@ -172,8 +194,9 @@ def test_write_creates_the_file_when_there_is_none_and_makes_no_backup(capsys, c
     assert not target.with_name("mcp.json.bak").exists()
 
 
-@pytest.mark.parametrize("host, relative, key", [("claude-code", ".mcp.json", "mcpServers"),
-                                                 ("vscode", ".vscode/mcp.json", "servers")])
+@pytest.mark.parametrize(
+    "host, relative, key", [("claude-code", ".mcp.json", "mcpServers"), ("vscode", ".vscode/mcp.json", "servers")]
+)
 def test_project_hosts_write_into_the_project_with_stdio_types(capsys, config, home, tmp_path, host, relative, key):
     project = tmp_path / "project"
     project.mkdir()
@@ -215,8 +238,7 @@ def test_claude_desktop_file_on_each_platform(tmp_path, home):
     host = HOSTS["claude-desktop"]
     assert host.path(tmp_path, {}, "linux") == home / ".config/Claude/claude_desktop_config.json"
     assert host.path(tmp_path, {"XDG_CONFIG_HOME": "/x"}, "linux") == Path("/x/Claude/claude_desktop_config.json")
-    assert host.path(tmp_path, {}, "darwin") == \
-        home / "Library/Application Support/Claude/claude_desktop_config.json"
+    assert host.path(tmp_path, {}, "darwin") == home / "Library/Application Support/Claude/claude_desktop_config.json"
     assert host.path(tmp_path, {"APPDATA": "/appdata"}, "win32") == Path("/appdata/Claude/claude_desktop_config.json")
 
 

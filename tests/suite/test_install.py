@@ -26,8 +26,9 @@ from suite.hosts import HOST_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 VERSION = __version__  # pyproject.toml takes the version from it
-SKIP = shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__", ".pytest_cache", "tests",
-                              "benchmarks", "reports")
+SKIP = shutil.ignore_patterns(
+    ".git", ".venv", "build", "*.egg-info", "__pycache__", ".pytest_cache", "tests", "benchmarks", "reports"
+)
 
 
 def _run(argv: list, timeout: float = 600, **kw) -> subprocess.CompletedProcess:
@@ -60,14 +61,19 @@ def host_env(installed) -> dict[str, str]:
     home = installed["base"] / "home"
     home.mkdir(exist_ok=True)
     user = os.environ.get("USER") or os.environ.get("LOGNAME") or "user"
-    return {"HOME": str(home), "LOGNAME": os.environ.get("LOGNAME", user), "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "SHELL": os.environ.get("SHELL", "/bin/sh"), "TERM": os.environ.get("TERM", "dumb"), "USER": user}
+    return {
+        "HOME": str(home),
+        "LOGNAME": os.environ.get("LOGNAME", user),
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "SHELL": os.environ.get("SHELL", "/bin/sh"),
+        "TERM": os.environ.get("TERM", "dumb"),
+        "USER": user,
+    }
 
 
 def test_the_wheel_carries_the_example_config_and_the_companion_plugin(installed):
     names = set(zipfile.ZipFile(installed["wheel"]).namelist())
-    assert {"suite/data/mcp.json", "suite/data/marketing-mcp-companion.php", "suite/hosts.py",
-            "suite/init.py"} <= names
+    assert {"suite/data/mcp.json", "suite/data/marketing-mcp-companion.php", "suite/hosts.py", "suite/init.py"} <= names
     assert not any(n.startswith("tests/") for n in names)
 
 
@@ -91,13 +97,18 @@ def test_installed_from_the_wheel_it_inits_exports_and_serves_from_outside_the_r
 
     exported = run("hosts", "export", "--client", "acme", "--host", "claude-desktop")
     entries = json.loads(exported.stdout)["mcpServers"]
-    assert set(entries) == {"acme-wordpress", "acme-ga4", "acme-search-console", "acme-page-analysis",
-                            "acme-mailchimp"}
+    assert set(entries) == {"acme-wordpress", "acme-ga4", "acme-search-console", "acme-page-analysis", "acme-mailchimp"}
     home_data = Path(host_env["HOME"]) / ".local" / "share" / "marketing-mcp"  # the default, under this HOME
     for name, entry in entries.items():
         assert entry["command"] == str(script)
-        assert entry["args"] == ["serve", name.removeprefix("acme-"), "--client", "acme", "--config",
-                                 str(work / "mcp.json")]
+        assert entry["args"] == [
+            "serve",
+            name.removeprefix("acme-"),
+            "--client",
+            "acme",
+            "--config",
+            str(work / "mcp.json"),
+        ]
         assert entry["env"] == {"MARKETING_MCP_HOME": str(home_data)}
 
     run("hosts", "export", "--client", "acme", "--host", "claude-desktop", "--write")
@@ -112,8 +123,9 @@ async def test_the_exported_entry_answers_tools_list_over_stdio(installed, host_
         pytest.fail("the export test did not run or failed first")
     elsewhere = installed["base"] / "elsewhere"
     elsewhere.mkdir(exist_ok=True)
-    params = StdioServerParameters(command=entry["command"], args=entry["args"], env={**host_env, **entry["env"]},
-                                   cwd=str(elsewhere))
+    params = StdioServerParameters(
+        command=entry["command"], args=entry["args"], env={**host_env, **entry["env"]}, cwd=str(elsewhere)
+    )
     started = time.perf_counter()
     async with Client(params) as client:
         tools = {t.name for t in (await client.list_tools()).tools}

@@ -29,8 +29,22 @@ def test_a_non_loopback_bind_is_refused_before_anything_is_built_or_bound(config
     bound, built = [], []
     monkeypatch.setattr(socket.socket, "bind", lambda self, address: bound.append(address))
     monkeypatch.setattr("suite.wiring.create_server", lambda *a, **k: built.append(a))
-    code = main(["serve", "wordpress", "--client", "t", "--config", str(config), "--transport", "http",
-                 "--host", host, "--port", "8123"])
+    code = main(
+        [
+            "serve",
+            "wordpress",
+            "--client",
+            "t",
+            "--config",
+            str(config),
+            "--transport",
+            "http",
+            "--host",
+            host,
+            "--port",
+            "8123",
+        ]
+    )
     assert code == 2 and not bound and not built
     err = capsys.readouterr().err
     assert f"refusing to serve over HTTP on {host!r}" in err
@@ -39,9 +53,27 @@ def test_a_non_loopback_bind_is_refused_before_anything_is_built_or_bound(config
 
 
 def test_the_refusal_as_a_user_sees_it(config):
-    done = subprocess.run([sys.executable, "-m", "suite", "serve", "wordpress", "--client", "t", "--config",
-                           str(config), "--transport", "http", "--host", "0.0.0.0"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "suite",
+            "serve",
+            "wordpress",
+            "--client",
+            "t",
+            "--config",
+            str(config),
+            "--transport",
+            "http",
+            "--host",
+            "0.0.0.0",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("marketing-mcp: refusing to serve over HTTP on '0.0.0.0'")
 
@@ -50,8 +82,25 @@ def test_the_refusal_as_a_user_sees_it(config):
 def test_loopback_binds_are_served(config, host, monkeypatch):
     served = []
     monkeypatch.setattr("servers.transport.run_http", lambda server, h, p: served.append((server.name, h, p)))
-    assert main(["serve", "wordpress", "--client", "t", "--config", str(config), "--transport", "http",
-                 "--host", host, "--port", "8123"]) == 0
+    assert (
+        main(
+            [
+                "serve",
+                "wordpress",
+                "--client",
+                "t",
+                "--config",
+                str(config),
+                "--transport",
+                "http",
+                "--host",
+                host,
+                "--port",
+                "8123",
+            ]
+        )
+        == 0
+    )
     assert served == [("wordpress", host, 8123)]
 
 

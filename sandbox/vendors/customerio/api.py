@@ -61,8 +61,20 @@ TEST_GROUPS_MAX = 9  # content IDs are newsletter * 10 + group
 PERIOD_STEPS = {"hours": 24, "days": 45, "weeks": 12, "months": 121}
 EST = timezone(timedelta(hours=-5))  # metric periods start at 00:00 EST
 SENDER_ID = 1
-_RESERVED = frozenset({"id", "email", "cio_id", "anonymous_id", "created_at", "_timestamp", "_update",
-                       "cio_relationships", "cio_subscription_preferences", "unsubscribed"})
+_RESERVED = frozenset(
+    {
+        "id",
+        "email",
+        "cio_id",
+        "anonymous_id",
+        "created_at",
+        "_timestamp",
+        "_update",
+        "cio_relationships",
+        "cio_subscription_preferences",
+        "unsubscribed",
+    }
+)
 
 # Rate buckets per world build: a reset (a new EmailWorld) starts them afresh.
 _buckets: weakref.WeakKeyDictionary[EmailWorld, dict[str, TokenBucket]] = weakref.WeakKeyDictionary()
@@ -106,24 +118,48 @@ class Result:
 
 # -- entry points ------------------------------------------------------------------------------
 
+
 async def handle_app(request: Request, world: World, path: str) -> Response:
     """The App API; ``path`` is what follows ``/v1/``."""
     token = bearer(request.headers.get("authorization"))
-    return await _handle(request, world, path, _APP_ROUTES, "app", APP_RATE,
-                         lambda: token is not None and _same(token, world.credentials.customerio_app_key), token or "")
+    return await _handle(
+        request,
+        world,
+        path,
+        _APP_ROUTES,
+        "app",
+        APP_RATE,
+        lambda: token is not None and _same(token, world.credentials.customerio_app_key),
+        token or "",
+    )
 
 
 async def handle_track(request: Request, world: World, path: str) -> Response:
     """The Track API; ``path`` is what follows ``/api/`` (``v1/customers/...``, ``v2/batch``)."""
     user, password = _basic(request.headers.get("authorization"))
     creds = world.credentials
-    return await _handle(request, world, path, _TRACK_ROUTES, "track", TRACK_RATE,
-                         lambda: _same(user, creds.customerio_site_id) and _same(password, creds.customerio_track_key),
-                         user)
+    return await _handle(
+        request,
+        world,
+        path,
+        _TRACK_ROUTES,
+        "track",
+        TRACK_RATE,
+        lambda: _same(user, creds.customerio_site_id) and _same(password, creds.customerio_track_key),
+        user,
+    )
 
 
-async def _handle(request: Request, world: World, path: str, routes: VendorRouter, api: str, rate: int,
-                  authorised: Callable[[], bool], key: str) -> Response:
+async def _handle(
+    request: Request,
+    world: World,
+    path: str,
+    routes: VendorRouter,
+    api: str,
+    rate: int,
+    authorised: Callable[[], bool],
+    key: str,
+) -> Response:
     try:
         with world.lock:
             if not authorised():
@@ -143,8 +179,9 @@ async def _handle(request: Request, world: World, path: str, routes: VendorRoute
                 raise meta_error(400, "Request body is not valid JSON.") from None
         with world.lock:
             account = world.email.customerio
-            ctx = Ctx(world, account, next(iter(account.audiences.values())), request.method,
-                      dict(request.query_params), body)
+            ctx = Ctx(
+                world, account, next(iter(account.audiences.values())), request.method, dict(request.query_params), body
+            )
             result = _dispatch(routes, ctx, "/" + path.strip("/"))
     except CioError as err:
         return _json(err.body, err.status)
@@ -154,8 +191,9 @@ async def _handle(request: Request, world: World, path: str, routes: VendorRoute
 def _json(body: Any, status: int, headers: dict[str, str] | None = None) -> Response:
     if status == 204:
         return Response(status_code=204, headers=headers)
-    return Response(json.dumps(body, ensure_ascii=False), status_code=status, headers=headers,
-                    media_type="application/json")
+    return Response(
+        json.dumps(body, ensure_ascii=False), status_code=status, headers=headers, media_type="application/json"
+    )
 
 
 def _same(given: str, expected: str) -> bool:
@@ -179,6 +217,7 @@ def _dispatch(router: VendorRouter, ctx: Ctx, path: str) -> Result:
 
 
 # -- shared helpers ---------------------------------------------------------------------------
+
 
 def ts(when: datetime | None) -> int | None:
     return int(when.timestamp()) if when is not None else None
@@ -215,7 +254,7 @@ def _page(ctx: Ctx, items: list, default: int, maximum: int) -> tuple[list, str]
             offset = int(base64.urlsafe_b64decode(start.encode()).decode().split(":")[0])
         except (ValueError, binascii.Error, UnicodeDecodeError):
             raise meta_error(400, "start is not a token this API returned.") from None
-    window = items[offset:offset + limit]
+    window = items[offset : offset + limit]
     end = offset + len(window)
     token = base64.urlsafe_b64encode(f"{end}:{limit}".encode()).decode() if end < len(items) else ""
     return window, token
@@ -233,6 +272,7 @@ def _text(value: Any) -> str:
 
 
 # -- people -----------------------------------------------------------------------------------
+
 
 def cio_id(p: Person) -> str:
     return "03" + p.id.rpartition("-")[2]
@@ -253,9 +293,14 @@ def _identifiers(p: Person) -> dict[str, str]:
 
 def _customer(p: Person) -> dict[str, Any]:
     attrs = _attributes(p)
-    return {"id": p.id, "identifiers": _identifiers(p), "attributes": attrs,
-            "timestamps": {k: ts(p.updated) for k in attrs},
-            "unsubscribed": p.status == "unsubscribed", "devices": []}
+    return {
+        "id": p.id,
+        "identifiers": _identifiers(p),
+        "attributes": attrs,
+        "timestamps": {k: ts(p.updated) for k in attrs},
+        "unsubscribed": p.status == "unsubscribed",
+        "devices": [],
+    }
 
 
 def _id_type(ctx: Ctx, allowed: tuple[str, ...] = ("id", "email", "cio_id")) -> str:
@@ -285,7 +330,7 @@ def _matcher(ctx: Ctx, flt: Any) -> Match:
     """A person filter: ``and`` / ``or`` arrays, a ``not`` object, ``segment`` and ``attribute`` conditions."""
     if not isinstance(flt, dict) or len(flt) != 1:
         raise meta_error(400, "filter must be an object with exactly one of and, or, not, segment, attribute.")
-    (kind, value), = flt.items()
+    ((kind, value),) = flt.items()
     if kind in ("and", "or"):
         if not isinstance(value, list) or not value:
             raise meta_error(400, f"filter.{kind} must be a non-empty array.")
@@ -366,11 +411,20 @@ def customers_attributes(ctx: Ctx) -> Result:
 
 # -- segments ---------------------------------------------------------------------------------
 
+
 def _segment_json(seg: Segment) -> dict[str, Any]:
-    return {"id": int(seg.id), "deduplicate_id": f"{seg.id}:{ts(seg.updated)}", "name": seg.name,
-            "description": "", "state": "finished", "progress": None,
-            "type": "manual" if seg.kind == "static" else "dynamic", "tags": None,
-            "created_at": ts(seg.created), "updated_at": ts(seg.updated)}
+    return {
+        "id": int(seg.id),
+        "deduplicate_id": f"{seg.id}:{ts(seg.updated)}",
+        "name": seg.name,
+        "description": "",
+        "state": "finished",
+        "progress": None,
+        "type": "manual" if seg.kind == "static" else "dynamic",
+        "tags": None,
+        "created_at": ts(seg.created),
+        "updated_at": ts(seg.updated),
+    }
 
 
 def _segment(ctx: Ctx, segment_id: Any, error: Callable[[int, str], CioError] = meta_error) -> Segment:
@@ -400,8 +454,14 @@ def get_segment(ctx: Ctx, segment_id: str) -> Result:
 def segment_membership(ctx: Ctx, segment_id: str) -> Result:
     seg = _segment(ctx, segment_id)
     window, token = _page(ctx, _members(ctx.aud, seg), 1000, 30000)
-    return Result({"segment_id": int(seg.id), "ids": [p.id for p in window],
-                   "identifiers": [_identifiers(p) for p in window], "next": token})
+    return Result(
+        {
+            "segment_id": int(seg.id),
+            "ids": [p.id for p in window],
+            "identifiers": [_identifiers(p) for p in window],
+            "next": token,
+        }
+    )
 
 
 def segment_count(ctx: Ctx, segment_id: str) -> Result:
@@ -411,13 +471,19 @@ def segment_count(ctx: Ctx, segment_id: str) -> Result:
 
 # -- senders and the workspace ------------------------------------------------------------------
 
+
 def _senders(aud: Audience) -> list[dict[str, Any]]:
     out = [{"id": SENDER_ID, "name": aud.from_name, "email": aud.from_email}]
     if aud.reply_to != aud.from_email:
         out.append({"id": SENDER_ID + 1, "name": aud.from_name, "email": aud.reply_to})
     for s in out:
-        s.update(deduplicate_id=f"{s['id']}:{ts(aud.created)}", address=f"{s['name']} <{s['email']}>",
-                 template_type="email", auto_generated=False, hidden=False)
+        s.update(
+            deduplicate_id=f"{s['id']}:{ts(aud.created)}",
+            address=f"{s['name']} <{s['email']}>",
+            template_type="email",
+            auto_generated=False,
+            hidden=False,
+        )
     return out
 
 
@@ -435,12 +501,25 @@ def list_senders(ctx: Ctx) -> Result:
 
 def list_workspaces(ctx: Ctx) -> Result:
     sent = sum(len(c.deliveries) for c in ctx.account.campaigns.values())
-    return Result({"workspaces": [{"id": 1, "name": ctx.account.name, "messages_sent": sent,
-                                   "billable_messages_sent": sent, "people": len(ctx.aud.people),
-                                   "object_types": 0, "objects": 0}]})
+    return Result(
+        {
+            "workspaces": [
+                {
+                    "id": 1,
+                    "name": ctx.account.name,
+                    "messages_sent": sent,
+                    "billable_messages_sent": sent,
+                    "people": len(ctx.aud.people),
+                    "object_types": 0,
+                    "objects": 0,
+                }
+            ]
+        }
+    )
 
 
 # -- newsletters ------------------------------------------------------------------------------
+
 
 def _subjects(c: Campaign) -> list[str]:
     return list(c.ab.subjects) if c.ab is not None else [c.subject or ""]
@@ -451,22 +530,46 @@ def _content_ids(c: Campaign) -> list[int]:
 
 
 def _newsletter_json(c: Campaign) -> dict[str, Any]:
-    return {"id": int(c.id), "deduplicate_id": f"{c.id}:{ts(c.updated)}", "type": "email",
-            "content_ids": _content_ids(c), "name": c.name, "sent_at": ts(c.sent_at), "created": ts(c.created),
-            "updated": ts(c.updated), "tags": [],
-            "recipient_segment_ids": [int(c.segment_id)] if c.segment_id is not None else []}
+    return {
+        "id": int(c.id),
+        "deduplicate_id": f"{c.id}:{ts(c.updated)}",
+        "type": "email",
+        "content_ids": _content_ids(c),
+        "name": c.name,
+        "sent_at": ts(c.sent_at),
+        "created": ts(c.created),
+        "updated": ts(c.updated),
+        "tags": [],
+        "recipient_segment_ids": [int(c.segment_id)] if c.segment_id is not None else [],
+    }
 
 
 def _content_json(ctx: Ctx, c: Campaign, index: int) -> dict[str, Any]:
     cid = _content_ids(c)[index]
     reply = next((s for s in _senders(ctx.aud) if s["email"] == c.reply_to), None)
-    return {"id": cid, "newsletter_id": int(c.id), "deduplicate_id": f"{cid}:{ts(c.updated)}",
-            "name": f"Variant {chr(65 + index)}" if c.ab is not None else "", "layout": "", "body": c.html or "",
-            "body_amp": "", "language": "", "type": "email",
-            "from": f"{c.from_name} <{ctx.aud.from_email}>" if c.from_name else "", "from_id": SENDER_ID,
-            "reply_to": c.reply_to or "", "reply_to_id": reply["id"] if reply else None,
-            "preprocessor": "premailer", "recipient": "{{customer.email}}", "subject": _subjects(c)[index],
-            "cc": "", "bcc": "", "fake_bcc": False, "preheader_text": c.preview_text or "", "headers": "[]"}
+    return {
+        "id": cid,
+        "newsletter_id": int(c.id),
+        "deduplicate_id": f"{cid}:{ts(c.updated)}",
+        "name": f"Variant {chr(65 + index)}" if c.ab is not None else "",
+        "layout": "",
+        "body": c.html or "",
+        "body_amp": "",
+        "language": "",
+        "type": "email",
+        "from": f"{c.from_name} <{ctx.aud.from_email}>" if c.from_name else "",
+        "from_id": SENDER_ID,
+        "reply_to": c.reply_to or "",
+        "reply_to_id": reply["id"] if reply else None,
+        "preprocessor": "premailer",
+        "recipient": "{{customer.email}}",
+        "subject": _subjects(c)[index],
+        "cc": "",
+        "bcc": "",
+        "fake_bcc": False,
+        "preheader_text": c.preview_text or "",
+        "headers": "[]",
+    }
 
 
 def _newsletter(ctx: Ctx, newsletter_id: str) -> Campaign:
@@ -489,10 +592,12 @@ def _state_error(err: CampaignStateError) -> CioError:
 
 
 def _problems(ctx: Ctx, c: Campaign) -> list[str]:
-    messages = {"subject": "The newsletter has no subject: subject is required",
-                "content": "The newsletter has no content: body is required",
-                "from_name": "The newsletter has no sender: from is required",
-                "recipients": "No recipients have been configured: the newsletter's recipients match nobody"}
+    messages = {
+        "subject": "The newsletter has no subject: subject is required",
+        "content": "The newsletter has no content: body is required",
+        "from_name": "The newsletter has no sender: from is required",
+        "recipients": "No recipients have been configured: the newsletter's recipients match nobody",
+    }
     return [messages.get(f, m) for f, m in ctx.account.problems(c)]
 
 
@@ -510,12 +615,18 @@ def _recipients(ctx: Ctx, recipients: Any) -> str | None:
         raise detail_error(400, "No recipients have been configured.")
     if set(recipients) == {"segment"}:
         condition = recipients["segment"]
-        return _segment(ctx, condition.get("id") if isinstance(condition, dict) else None,
-                        error=lambda _status, message: detail_error(422, message)).id
+        return _segment(
+            ctx,
+            condition.get("id") if isinstance(condition, dict) else None,
+            error=lambda _status, message: detail_error(422, message),
+        ).id
     if recipients == {"attribute": {"field": "email", "operator": "exists"}}:
         return None
-    raise detail_error(422, "recipients: this workspace accepts one segment condition, or "
-                            "{\"attribute\": {\"field\": \"email\", \"operator\": \"exists\"}} for everyone.")
+    raise detail_error(
+        422,
+        "recipients: this workspace accepts one segment condition, or "
+        '{"attribute": {"field": "email", "operator": "exists"}} for everyone.',
+    )
 
 
 def _when(ctx: Ctx, value: Any) -> datetime:
@@ -584,16 +695,22 @@ def create_newsletter(ctx: Ctx) -> Result:
     elif "from" in body:
         display, address = parseaddr(str(body["from"]))
         if address.lower() not in {s["email"] for s in _senders(ctx.aud)}:
-            raise detail_error(422, f"from must be a verified sender like \"Name <{ctx.aud.from_email}>\".")
+            raise detail_error(422, f'from must be a verified sender like "Name <{ctx.aud.from_email}>".')
         from_name = display or None
     if body.get("send_now") and body.get("scheduled_at"):
         raise detail_error(422, "You cannot set both send_now and scheduled_at.")
     when = _when(ctx, body["scheduled_at"]) if body.get("scheduled_at") else None
     _rate_limits(body)
     preheader = body.get("preheader_text")
-    c = ctx.account.create_campaign(ctx.aud.id, name=name.strip(), segment_id=segment_id, subject=body["subject"],
-                                    preview_text=preheader if isinstance(preheader, str) else None,
-                                    from_name=from_name, html=body["body"])
+    c = ctx.account.create_campaign(
+        ctx.aud.id,
+        name=name.strip(),
+        segment_id=segment_id,
+        subject=body["subject"],
+        preview_text=preheader if isinstance(preheader, str) else None,
+        from_name=from_name,
+        html=body["body"],
+    )
     try:
         if body.get("send_now"):
             _send(ctx, c)
@@ -657,8 +774,13 @@ def update_content(ctx: Ctx, newsletter_id: str, content_id: str) -> Result:
 
 def _test_group_json(c: Campaign, index: int) -> dict[str, Any]:
     winner = c.ab is not None and c.ab.winner == index
-    return {"id": index, "name": chr(65 + index), "label": f"test {index + 1}", "winner": winner,
-            "content_ids": [_content_ids(c)[index]]}
+    return {
+        "id": index,
+        "name": chr(65 + index),
+        "label": f"test {index + 1}",
+        "winner": winner,
+        "content_ids": [_content_ids(c)[index]],
+    }
 
 
 def list_test_groups(ctx: Ctx, newsletter_id: str) -> Result:
@@ -674,8 +796,11 @@ def create_test_group(ctx: Ctx, newsletter_id: str) -> Result:
         raise detail_error(400, f"A newsletter can have at most {TEST_GROUPS_MAX} test groups.")
     # A new group copies the default content; an even split of every recipient, winner left to the sender.
     first = subjects[0]
-    ab = (dataclasses.replace(c.ab, subjects=subjects + [first]) if c.ab is not None
-          else ABSpec([first, first], test_size=100, criteria="manual"))
+    ab = (
+        dataclasses.replace(c.ab, subjects=subjects + [first])
+        if c.ab is not None
+        else ABSpec([first, first], test_size=100, criteria="manual")
+    )
     try:
         ctx.account.update_campaign(c.id, ab=ab)
     except CampaignStateError as err:
@@ -710,6 +835,7 @@ def schedule_newsletter(ctx: Ctx, newsletter_id: str) -> Result:
 
 # -- metrics ----------------------------------------------------------------------------------
 
+
 def _period_starts(ctx: Ctx) -> tuple[list[datetime], datetime]:
     """The start of each requested period, oldest first (EST-aligned), and now."""
     period = ctx.query.get("period") or "days"
@@ -734,8 +860,9 @@ def _period_starts(ctx: Ctx) -> tuple[list[datetime], datetime]:
         if period == "months":
             starts.append(prev.replace(year=prev.year - (prev.month == 1), month=prev.month - 1 or 12))
         else:
-            starts.append(prev - {"hours": timedelta(hours=1), "days": timedelta(days=1),
-                                  "weeks": timedelta(weeks=1)}[period])
+            starts.append(
+                prev - {"hours": timedelta(hours=1), "days": timedelta(days=1), "weeks": timedelta(weeks=1)}[period]
+            )
     return [s.astimezone(timezone.utc) for s in reversed(starts)], now
 
 
@@ -755,13 +882,24 @@ def _series(ctx: Ctx, c: Campaign, measure: Callable[[datetime], dict[str, int]]
 
 
 def _email_metrics(s: Stats) -> dict[str, int]:
-    counts = {"attempted": s.emails_sent, "created": s.emails_sent, "sent": s.emails_sent,
-              "delivered": s.delivered, "bounced": s.hard_bounces + s.soft_bounces, "opened": s.unique_opens,
-              "human_opened": s.unique_opens - s.proxied_unique_opens, "prefetch_opened": s.proxied_unique_opens,
-              "clicked": s.unique_clicks, "human_clicked": s.unique_clicks, "prefetch_clicked": 0,
-              "unsubscribed": s.unsubscribes}
-    return counts | dict.fromkeys(("converted", "deferred", "drafted", "failed", "spammed", "suppressed",
-                                   "undeliverable", "topic_unsubscribed"), 0)
+    counts = {
+        "attempted": s.emails_sent,
+        "created": s.emails_sent,
+        "sent": s.emails_sent,
+        "delivered": s.delivered,
+        "bounced": s.hard_bounces + s.soft_bounces,
+        "opened": s.unique_opens,
+        "human_opened": s.unique_opens - s.proxied_unique_opens,
+        "prefetch_opened": s.proxied_unique_opens,
+        "clicked": s.unique_clicks,
+        "human_clicked": s.unique_clicks,
+        "prefetch_clicked": 0,
+        "unsubscribed": s.unsubscribes,
+    }
+    return counts | dict.fromkeys(
+        ("converted", "deferred", "drafted", "failed", "spammed", "suppressed", "undeliverable", "topic_unsubscribed"),
+        0,
+    )
 
 
 def _metric_type(ctx: Ctx) -> None:
@@ -785,10 +923,18 @@ def variant_metrics(ctx: Ctx, newsletter_id: str, content_id: str) -> Result:
         v = ctx.account.stats(c.id, t).variants[index]
         mine = [d for d in c.deliveries if d.variant == index and d.at <= t]
         bounced = sum(1 for d in mine if d.bounce)
-        return {"attempted": v.sent, "sent": v.sent, "delivered": v.sent - bounced, "bounced": bounced,
-                "opened": v.unique_opens, "human_opened": v.unique_opens - v.proxied_unique_opens,
-                "prefetch_opened": v.proxied_unique_opens, "clicked": v.unique_clicks,
-                "human_clicked": v.unique_clicks, "prefetch_clicked": 0}
+        return {
+            "attempted": v.sent,
+            "sent": v.sent,
+            "delivered": v.sent - bounced,
+            "bounced": bounced,
+            "opened": v.unique_opens,
+            "human_opened": v.unique_opens - v.proxied_unique_opens,
+            "prefetch_opened": v.proxied_unique_opens,
+            "clicked": v.unique_clicks,
+            "human_clicked": v.unique_clicks,
+            "prefetch_clicked": 0,
+        }
 
     return Result({"metric": {"type": "email", "series": _series(ctx, c, measure)}})
 
@@ -803,13 +949,27 @@ def newsletter_links(ctx: Ctx, newsletter_id: str) -> Result:
         return {url: links.get(url, (0, 0))[1 if unique else 0] for url in urls}
 
     series = _series(ctx, c, measure) if urls else {}
-    return Result({"links": [{"link": {"id": i + 1, "href": url},
-                              "metric": {"series": {"clicked": series[url], "human_clicked": series[url],
-                                                    "machine_clicked": [0] * len(series[url])}}}
-                             for i, url in enumerate(urls)]})
+    return Result(
+        {
+            "links": [
+                {
+                    "link": {"id": i + 1, "href": url},
+                    "metric": {
+                        "series": {
+                            "clicked": series[url],
+                            "human_clicked": series[url],
+                            "machine_clicked": [0] * len(series[url]),
+                        }
+                    },
+                }
+                for i, url in enumerate(urls)
+            ]
+        }
+    )
 
 
 # -- Track API --------------------------------------------------------------------------------
+
 
 def _identify(ctx: Ctx, person: Person | None, email: str | None, attrs: dict[str, Any]) -> Person | None:
     """Create or update a person; None when ``_update`` asked not to create one. Raises EmailRejected."""
@@ -881,11 +1041,13 @@ def _segment_edit(ctx: Ctx, segment_id: str, *, add: bool) -> Result:
 
 
 def batch(ctx: Ctx) -> Result:
-    items = _object(ctx, lambda m: CioError(400, {"errors": [{"reason": "invalid", "field": "body",
-                                                              "message": m}]})).get("batch")
+    items = _object(
+        ctx, lambda m: CioError(400, {"errors": [{"reason": "invalid", "field": "body", "message": m}]})
+    ).get("batch")
     if not isinstance(items, list) or not items:
-        raise CioError(400, {"errors": [{"reason": "required", "field": "batch",
-                                         "message": "batch must be a non-empty array"}]})
+        raise CioError(
+            400, {"errors": [{"reason": "required", "field": "batch", "message": "batch must be a non-empty array"}]}
+        )
     errors = []
     for index, item in enumerate(items):
         problem = _batch_item(ctx, item)
@@ -904,51 +1066,65 @@ def _batch_item(ctx: Ctx, item: Any) -> dict[str, str] | None:
         return {"reason": "invalid", "field": "action", "message": "this workspace accepts action identify"}
     ids = item.get("identifiers")
     if not isinstance(ids, dict) or len(ids) != 1 or next(iter(ids)) not in ("id", "email", "cio_id"):
-        return {"reason": "required", "field": "identifiers",
-                "message": "identifiers must hold exactly one of id, email, cio_id"}
+        return {
+            "reason": "required",
+            "field": "identifiers",
+            "message": "identifiers must hold exactly one of id, email, cio_id",
+        }
     attrs = item.get("attributes", {})
     if not isinstance(attrs, dict):
         return {"reason": "invalid", "field": "attributes", "message": "attributes must be an object"}
-    (kind, value), = ids.items()
+    ((kind, value),) = ids.items()
     value = str(value)
     person = _find(ctx.aud, value, kind)
     email = value if kind == "email" else attrs.get("email") if isinstance(attrs.get("email"), str) else None
     try:
         _identify(ctx, person, email, attrs)
     except EmailRejected as err:
-        return {"reason": "invalid", "field": "identifiers.email" if kind == "email" else "attributes.email",
-                "message": _rejected(email, err)}
+        return {
+            "reason": "invalid",
+            "field": "identifiers.email" if kind == "email" else "attributes.email",
+            "message": _rejected(email, err),
+        }
     return None
 
 
 # -- routes -----------------------------------------------------------------------------------
 
-_MISSES = {"not_found": lambda method, path: meta_error(404, f"Not found: {method} {path}"),
-           "method_not_allowed": lambda method, path, allowed: meta_error(405, f"Method {method} is not allowed on {path}.")}
-_APP_ROUTES = VendorRouter([
-    VendorRoute("/workspaces", GET=list_workspaces),
-    VendorRoute("/sender_identities", GET=list_senders),
-    VendorRoute("/customers", GET=get_customers_by_email, POST=search_customers),
-    VendorRoute("/customers/attributes", POST=customers_attributes),
-    VendorRoute("/customers/{customer_id}/attributes", GET=customer_attributes),
-    VendorRoute("/segments", GET=list_segments, POST=create_segment),
-    VendorRoute("/segments/{segment_id}", GET=get_segment),
-    VendorRoute("/segments/{segment_id}/membership", GET=segment_membership),
-    VendorRoute("/segments/{segment_id}/customer_count", GET=segment_count),
-    VendorRoute("/newsletters", GET=list_newsletters, POST=create_newsletter),
-    VendorRoute("/newsletters/{newsletter_id}", GET=get_newsletter, DELETE=delete_newsletter),
-    VendorRoute("/newsletters/{newsletter_id}/contents", GET=list_contents),
-    VendorRoute("/newsletters/{newsletter_id}/contents/{content_id}", GET=get_content, PUT=update_content),
-    VendorRoute("/newsletters/{newsletter_id}/contents/{content_id}/metrics", GET=variant_metrics),
-    VendorRoute("/newsletters/{newsletter_id}/test_groups", GET=list_test_groups, POST=create_test_group),
-    VendorRoute("/newsletters/{newsletter_id}/send", POST=send_newsletter),
-    VendorRoute("/newsletters/{newsletter_id}/schedule", POST=schedule_newsletter),
-    VendorRoute("/newsletters/{newsletter_id}/metrics", GET=newsletter_metrics),
-    VendorRoute("/newsletters/{newsletter_id}/metrics/links", GET=newsletter_links),
-], **_MISSES)
-_TRACK_ROUTES = VendorRouter([
-    VendorRoute("/v1/customers/{identifier}", PUT=track_identify),
-    VendorRoute("/v1/segments/{segment_id}/add_customers", POST=segment_add),
-    VendorRoute("/v1/segments/{segment_id}/remove_customers", POST=segment_remove),
-    VendorRoute("/v2/batch", POST=batch),
-], **_MISSES)
+_MISSES = {
+    "not_found": lambda method, path: meta_error(404, f"Not found: {method} {path}"),
+    "method_not_allowed": lambda method, path, allowed: meta_error(405, f"Method {method} is not allowed on {path}."),
+}
+_APP_ROUTES = VendorRouter(
+    [
+        VendorRoute("/workspaces", GET=list_workspaces),
+        VendorRoute("/sender_identities", GET=list_senders),
+        VendorRoute("/customers", GET=get_customers_by_email, POST=search_customers),
+        VendorRoute("/customers/attributes", POST=customers_attributes),
+        VendorRoute("/customers/{customer_id}/attributes", GET=customer_attributes),
+        VendorRoute("/segments", GET=list_segments, POST=create_segment),
+        VendorRoute("/segments/{segment_id}", GET=get_segment),
+        VendorRoute("/segments/{segment_id}/membership", GET=segment_membership),
+        VendorRoute("/segments/{segment_id}/customer_count", GET=segment_count),
+        VendorRoute("/newsletters", GET=list_newsletters, POST=create_newsletter),
+        VendorRoute("/newsletters/{newsletter_id}", GET=get_newsletter, DELETE=delete_newsletter),
+        VendorRoute("/newsletters/{newsletter_id}/contents", GET=list_contents),
+        VendorRoute("/newsletters/{newsletter_id}/contents/{content_id}", GET=get_content, PUT=update_content),
+        VendorRoute("/newsletters/{newsletter_id}/contents/{content_id}/metrics", GET=variant_metrics),
+        VendorRoute("/newsletters/{newsletter_id}/test_groups", GET=list_test_groups, POST=create_test_group),
+        VendorRoute("/newsletters/{newsletter_id}/send", POST=send_newsletter),
+        VendorRoute("/newsletters/{newsletter_id}/schedule", POST=schedule_newsletter),
+        VendorRoute("/newsletters/{newsletter_id}/metrics", GET=newsletter_metrics),
+        VendorRoute("/newsletters/{newsletter_id}/metrics/links", GET=newsletter_links),
+    ],
+    **_MISSES,
+)
+_TRACK_ROUTES = VendorRouter(
+    [
+        VendorRoute("/v1/customers/{identifier}", PUT=track_identify),
+        VendorRoute("/v1/segments/{segment_id}/add_customers", POST=segment_add),
+        VendorRoute("/v1/segments/{segment_id}/remove_customers", POST=segment_remove),
+        VendorRoute("/v2/batch", POST=batch),
+    ],
+    **_MISSES,
+)

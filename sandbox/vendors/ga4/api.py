@@ -33,11 +33,19 @@ from typing import Any, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ...traffic import (
+    AGE_BRACKETS,
+    CELL_METRICS,
+    COUNTRIES,
+    DEVICE_SHARES,
+    DEVICES,
+    GENDERS,
+    MAIN_PROPERTY,
+    STAGING_PROPERTY,
+)
+from ...world import World
 from ..google.errors import ANALYTICS_READ, GoogleError, authorize, dumps, json_body
 from ..google.state import PropertyQuota
-from ...traffic import (AGE_BRACKETS, CELL_METRICS, COUNTRIES, DEVICE_SHARES, DEVICES, GENDERS, MAIN_PROPERTY,
-                      STAGING_PROPERTY)
-from ...world import World
 
 DATA_SERVICE = "analyticsdata.googleapis.com"
 ADMIN_SERVICE = "analyticsadmin.googleapis.com"
@@ -72,47 +80,80 @@ DATE_DIMENSIONS: dict[str, tuple[str, str, Callable[[date], str]]] = {
     "yearMonth": ("Year month", "The combined values of year and month.", lambda d: d.strftime("%Y%m")),
     "week": ("Week", "The week of the event, a two-digit number from 00 to 53. Weeks start on Sunday.", _gweek),
     "yearWeek": ("Year week", "The combined values of year and week.", lambda d: f"{d.year:04d}{_gweek(d)}"),
-    "isoWeek": ("ISO week of the year", "ISO week number; ISO weeks begin with Monday.",
-                lambda d: f"{d.isocalendar()[1]:02d}"),
+    "isoWeek": (
+        "ISO week of the year",
+        "ISO week number; ISO weeks begin with Monday.",
+        lambda d: f"{d.isocalendar()[1]:02d}",
+    ),
     "isoYear": ("ISO year", "The ISO year of the event.", lambda d: f"{d.isocalendar()[0]:04d}"),
-    "isoYearIsoWeek": ("ISO week of ISO year", "The combined values of isoWeek and isoYear.",
-                       lambda d: f"{d.isocalendar()[0]:04d}{d.isocalendar()[1]:02d}"),
+    "isoYearIsoWeek": (
+        "ISO week of ISO year",
+        "The combined values of isoWeek and isoYear.",
+        lambda d: f"{d.isocalendar()[0]:04d}{d.isocalendar()[1]:02d}",
+    ),
     "dayOfWeek": ("Day of week", "The integer day of the week; Sunday is 0.", lambda d: str((d.weekday() + 1) % 7)),
-    "dayOfWeekName": ("Day of week name", "The day of the week in English.",
-                      lambda d: _WEEKDAYS[(d.weekday() + 1) % 7]),
+    "dayOfWeekName": (
+        "Day of week name",
+        "The day of the week in English.",
+        lambda d: _WEEKDAYS[(d.weekday() + 1) % 7],
+    ),
 }
 # Cell dimensions: api name -> (ui name, description, category)
 CELL_DIMENSIONS: dict[str, tuple[str, str, str]] = {
     "landingPage": ("Landing page", "The page path associated with the first pageview in a session.", "Page / screen"),
-    "landingPagePlusQueryString": ("Landing page + query string",
-                                   "The page path + query string of the first pageview in a session.", "Page / screen"),
+    "landingPagePlusQueryString": (
+        "Landing page + query string",
+        "The page path + query string of the first pageview in a session.",
+        "Page / screen",
+    ),
     "pagePath": ("Page path", "The portion of the URL between the hostname and query string.", "Page / screen"),
-    "pagePathPlusQueryString": ("Page path + query string", "The portion of the URL following the hostname.",
-                                "Page / screen"),
+    "pagePathPlusQueryString": (
+        "Page path + query string",
+        "The portion of the URL following the hostname.",
+        "Page / screen",
+    ),
     "pageTitle": ("Page title", "The web page titles used on your site.", "Page / screen"),
-    "sessionDefaultChannelGroup": ("Session default channel group",
-                                   "The session's default channel group, based primarily on source and medium.",
-                                   "Traffic source"),
+    "sessionDefaultChannelGroup": (
+        "Session default channel group",
+        "The session's default channel group, based primarily on source and medium.",
+        "Traffic source",
+    ),
     "sessionSource": ("Session source", "The source that initiated a session on your website.", "Traffic source"),
     "sessionMedium": ("Session medium", "The medium that initiated a session on your website.", "Traffic source"),
-    "sessionSourceMedium": ("Session source / medium", "The combined values of sessionSource and sessionMedium.",
-                            "Traffic source"),
+    "sessionSourceMedium": (
+        "Session source / medium",
+        "The combined values of sessionSource and sessionMedium.",
+        "Traffic source",
+    ),
     "sessionCampaignName": ("Session campaign", "The marketing campaign name for a session.", "Traffic source"),
     "platform": ("Platform", "The platform on which your app or website ran.", "Platform / device"),
 }
 # Split dimensions: api name -> (ui name, description, category, group)
 SPLIT_DIMENSIONS: dict[str, tuple[str, str, str, str]] = {
-    "deviceCategory": ("Device category", "The type of device: Desktop, Tablet, or Mobile.", "Platform / device",
-                       "device"),
+    "deviceCategory": (
+        "Device category",
+        "The type of device: Desktop, Tablet, or Mobile.",
+        "Platform / device",
+        "device",
+    ),
     "country": ("Country", "The country from which the user activity originated.", "Geography", "country"),
-    "countryId": ("Country ID", "The geographic ID of the country, formatted according to ISO 3166-1 alpha-2.",
-                  "Geography", "country"),
+    "countryId": (
+        "Country ID",
+        "The geographic ID of the country, formatted according to ISO 3166-1 alpha-2.",
+        "Geography",
+        "country",
+    ),
     "userAgeBracket": ("Age", "User age brackets.", "Demographics", "age"),
     "userGender": ("Gender", "User gender.", "Demographics", "gender"),
 }
 THRESHOLDED = frozenset({"userAgeBracket", "userGender"})
-CUSTOM_DIMENSIONS = {"customEvent:coffee_type": ("Coffee type", "Event-scoped custom dimension: the coffee a page is "
-                                                 "about (coffee_type parameter).", "Custom")}
+CUSTOM_DIMENSIONS = {
+    "customEvent:coffee_type": (
+        "Coffee type",
+        "Event-scoped custom dimension: the coffee a page is about (coffee_type parameter).",
+        "Custom",
+    )
+}
 
 # Metrics: api name -> (ui name, description, type, category, value from the sums vector)
 _I = {name: i for i, name in enumerate(CELL_METRICS)}
@@ -126,6 +167,7 @@ def _ratio(a: str, b: str, complement: bool = False, cap: float | None = None) -
         if cap is not None:
             r = min(cap, r)
         return 1.0 - r if complement else r
+
     return value
 
 
@@ -135,53 +177,156 @@ def _sum(name: str) -> Callable[[list[float]], float]:
 
 
 METRICS: dict[str, tuple[str, str, str, str, Callable[[list[float]], float]]] = {
-    "sessions": ("Sessions", "The number of sessions that began on your site.", "TYPE_INTEGER", "Session",
-                 _sum("sessions")),
-    "engagedSessions": ("Engaged sessions", "The number of sessions that lasted longer than 10 seconds, had a key "
-                        "event, or had 2 or more screen views.", "TYPE_INTEGER", "Session", _sum("engagedSessions")),
-    "totalUsers": ("Total users", "The number of distinct users who have logged at least one event.", "TYPE_INTEGER",
-                   "User", _sum("totalUsers")),
-    "newUsers": ("New users", "The number of users who interacted with your site for the first time.", "TYPE_INTEGER",
-                 "User", _sum("newUsers")),
-    "activeUsers": ("Active users", "The number of distinct users who visited your site.", "TYPE_INTEGER", "User",
-                    _sum("activeUsers")),
-    "screenPageViews": ("Views", "The number of app screens or web pages your users viewed.", "TYPE_INTEGER",
-                        "Page / screen", _sum("screenPageViews")),
+    "sessions": (
+        "Sessions",
+        "The number of sessions that began on your site.",
+        "TYPE_INTEGER",
+        "Session",
+        _sum("sessions"),
+    ),
+    "engagedSessions": (
+        "Engaged sessions",
+        "The number of sessions that lasted longer than 10 seconds, had a key event, or had 2 or more screen views.",
+        "TYPE_INTEGER",
+        "Session",
+        _sum("engagedSessions"),
+    ),
+    "totalUsers": (
+        "Total users",
+        "The number of distinct users who have logged at least one event.",
+        "TYPE_INTEGER",
+        "User",
+        _sum("totalUsers"),
+    ),
+    "newUsers": (
+        "New users",
+        "The number of users who interacted with your site for the first time.",
+        "TYPE_INTEGER",
+        "User",
+        _sum("newUsers"),
+    ),
+    "activeUsers": (
+        "Active users",
+        "The number of distinct users who visited your site.",
+        "TYPE_INTEGER",
+        "User",
+        _sum("activeUsers"),
+    ),
+    "screenPageViews": (
+        "Views",
+        "The number of app screens or web pages your users viewed.",
+        "TYPE_INTEGER",
+        "Page / screen",
+        _sum("screenPageViews"),
+    ),
     "keyEvents": ("Key events", "The count of key events.", "TYPE_INTEGER", "Event", _sum("keyEvents")),
-    "conversions": ("Conversions", "The count of conversion events (now key events).", "TYPE_INTEGER", "Event",
-                    _sum("keyEvents")),
+    "conversions": (
+        "Conversions",
+        "The count of conversion events (now key events).",
+        "TYPE_INTEGER",
+        "Event",
+        _sum("keyEvents"),
+    ),
     "eventCount": ("Event count", "The count of events.", "TYPE_INTEGER", "Event", _sum("eventCount")),
-    "userEngagementDuration": ("User engagement", "The total amount of time (in seconds) your website was in the "
-                               "foreground of users' devices.", "TYPE_SECONDS", "User", _sum("userEngagementDuration")),
-    "averageSessionDuration": ("Average session duration", "The average duration (in seconds) of users' sessions.",
-                               "TYPE_SECONDS", "Session", _ratio("sessionDuration", "sessions")),
-    "bounceRate": ("Bounce rate", "The percentage of sessions that were not engaged.", "TYPE_FLOAT", "Session",
-                   _ratio("engagedSessions", "sessions", complement=True)),
-    "engagementRate": ("Engagement rate", "The percentage of engaged sessions.", "TYPE_FLOAT", "Session",
-                       _ratio("engagedSessions", "sessions")),
-    "screenPageViewsPerSession": ("Views per session", "The number of views per session.", "TYPE_FLOAT",
-                                  "Page / screen", _ratio("screenPageViews", "sessions")),
-    "sessionsPerUser": ("Sessions per user", "The average number of sessions per user.", "TYPE_FLOAT", "Session",
-                        _ratio("sessions", "totalUsers")),
-    "eventsPerSession": ("Events per session", "The average number of events per session.", "TYPE_FLOAT", "Event",
-                         _ratio("eventCount", "sessions")),
-    "sessionKeyEventRate": ("Session key event rate", "The percentage of sessions in which any key event was "
-                            "triggered.", "TYPE_FLOAT", "Session", _ratio("keyEvents", "sessions", cap=1.0)),
+    "userEngagementDuration": (
+        "User engagement",
+        "The total amount of time (in seconds) your website was in the foreground of users' devices.",
+        "TYPE_SECONDS",
+        "User",
+        _sum("userEngagementDuration"),
+    ),
+    "averageSessionDuration": (
+        "Average session duration",
+        "The average duration (in seconds) of users' sessions.",
+        "TYPE_SECONDS",
+        "Session",
+        _ratio("sessionDuration", "sessions"),
+    ),
+    "bounceRate": (
+        "Bounce rate",
+        "The percentage of sessions that were not engaged.",
+        "TYPE_FLOAT",
+        "Session",
+        _ratio("engagedSessions", "sessions", complement=True),
+    ),
+    "engagementRate": (
+        "Engagement rate",
+        "The percentage of engaged sessions.",
+        "TYPE_FLOAT",
+        "Session",
+        _ratio("engagedSessions", "sessions"),
+    ),
+    "screenPageViewsPerSession": (
+        "Views per session",
+        "The number of views per session.",
+        "TYPE_FLOAT",
+        "Page / screen",
+        _ratio("screenPageViews", "sessions"),
+    ),
+    "sessionsPerUser": (
+        "Sessions per user",
+        "The average number of sessions per user.",
+        "TYPE_FLOAT",
+        "Session",
+        _ratio("sessions", "totalUsers"),
+    ),
+    "eventsPerSession": (
+        "Events per session",
+        "The average number of events per session.",
+        "TYPE_FLOAT",
+        "Event",
+        _ratio("eventCount", "sessions"),
+    ),
+    "sessionKeyEventRate": (
+        "Session key event rate",
+        "The percentage of sessions in which any key event was triggered.",
+        "TYPE_FLOAT",
+        "Session",
+        _ratio("keyEvents", "sessions", cap=1.0),
+    ),
 }
-CUSTOM_METRICS = {"customEvent:bag_weight": ("Bag weight", "Event-scoped custom metric: grams of coffee ordered "
-                                             "(bag_weight parameter).", "TYPE_STANDARD", "Custom",
-                                             _sum("customEvent:bag_weight"))}
+CUSTOM_METRICS = {
+    "customEvent:bag_weight": (
+        "Bag weight",
+        "Event-scoped custom metric: grams of coffee ordered (bag_weight parameter).",
+        "TYPE_STANDARD",
+        "Custom",
+        _sum("customEvent:bag_weight"),
+    )
+}
 INTEGER_TYPES = frozenset({"TYPE_INTEGER", "TYPE_SECONDS", "TYPE_STANDARD"})
-_ADDITIVE = frozenset({"sessions", "engagedSessions", "totalUsers", "newUsers", "activeUsers", "screenPageViews",
-                       "keyEvents", "conversions", "eventCount", "userEngagementDuration", "customEvent:bag_weight"})
+_ADDITIVE = frozenset(
+    {
+        "sessions",
+        "engagedSessions",
+        "totalUsers",
+        "newUsers",
+        "activeUsers",
+        "screenPageViews",
+        "keyEvents",
+        "conversions",
+        "eventCount",
+        "userEngagementDuration",
+        "customEvent:bag_weight",
+    }
+)
 
-REALTIME_DIMENSIONS = {"unifiedScreenName": ("Page title and screen name", "The page title (web) or screen name "
-                                             "(app) on which the event was logged.", "Page / screen"),
-                       "minutesAgo": ("Realtime minutes ago", "The number of minutes ago that an event was "
-                                      "collected. 00 is the current minute.", "Time"),
-                       "platform": CELL_DIMENSIONS["platform"],
-                       "deviceCategory": SPLIT_DIMENSIONS["deviceCategory"][:3],
-                       "country": SPLIT_DIMENSIONS["country"][:3], "countryId": SPLIT_DIMENSIONS["countryId"][:3]}
+REALTIME_DIMENSIONS = {
+    "unifiedScreenName": (
+        "Page title and screen name",
+        "The page title (web) or screen name (app) on which the event was logged.",
+        "Page / screen",
+    ),
+    "minutesAgo": (
+        "Realtime minutes ago",
+        "The number of minutes ago that an event was collected. 00 is the current minute.",
+        "Time",
+    ),
+    "platform": CELL_DIMENSIONS["platform"],
+    "deviceCategory": SPLIT_DIMENSIONS["deviceCategory"][:3],
+    "country": SPLIT_DIMENSIONS["country"][:3],
+    "countryId": SPLIT_DIMENSIONS["countryId"][:3],
+}
 REALTIME_METRICS = ("activeUsers", "screenPageViews", "eventCount", "keyEvents", "conversions")
 
 _SPLITS: dict[str, list[tuple[tuple[str, ...], Any]]] = {
@@ -190,11 +335,22 @@ _SPLITS: dict[str, list[tuple[tuple[str, ...], Any]]] = {
     "age": [((name,), share) for name, share in AGE_BRACKETS],
     "gender": [((name,), share) for name, share in GENDERS],
 }
-_GROUP_DIMS = {"device": ("deviceCategory",), "country": ("country", "countryId"), "age": ("userAgeBracket",),
-               "gender": ("userGender",)}
+_GROUP_DIMS = {
+    "device": ("deviceCategory",),
+    "country": ("country", "countryId"),
+    "age": ("userAgeBracket",),
+    "gender": ("userGender",),
+}
 
-MATCH_TYPES = {0: "EXACT", 1: "EXACT", 2: "BEGINS_WITH", 3: "ENDS_WITH", 4: "CONTAINS", 5: "FULL_REGEXP",
-               6: "PARTIAL_REGEXP"}
+MATCH_TYPES = {
+    0: "EXACT",
+    1: "EXACT",
+    2: "BEGINS_WITH",
+    3: "ENDS_WITH",
+    4: "CONTAINS",
+    5: "FULL_REGEXP",
+    6: "PARTIAL_REGEXP",
+}
 OPERATIONS = {1: "EQUAL", 2: "LESS_THAN", 3: "LESS_THAN_OR_EQUAL", 4: "GREATER_THAN", 5: "GREATER_THAN_OR_EQUAL"}
 ORDER_TYPES = {0: "ALPHANUMERIC", 1: "ALPHANUMERIC", 2: "CASE_INSENSITIVE_ALPHANUMERIC", 3: "NUMERIC"}
 AGGREGATIONS = {1: "TOTAL", 4: "COUNT", 5: "MINIMUM", 6: "MAXIMUM"}
@@ -202,14 +358,20 @@ AGGREGATIONS = {1: "TOTAL", 4: "COUNT", 5: "MINIMUM", 6: "MAXIMUM"}
 
 # -- HTTP entry points ------------------------------------------------------------------------
 
+
 async def handle(request: Request, world: World, rest: str) -> Response:
     """Everything under ``/v1beta/``: the Data API and the Admin API's account summaries."""
     try:
         if rest == "accountSummaries":
             if request.method != "GET":
                 raise _not_allowed(request)
-            authorize(world, request.headers, ANALYTICS_READ, service=ADMIN_SERVICE,
-                      method="google.analytics.admin.v1beta.AnalyticsAdminService.ListAccountSummaries")
+            authorize(
+                world,
+                request.headers,
+                ANALYTICS_READ,
+                service=ADMIN_SERVICE,
+                method="google.analytics.admin.v1beta.AnalyticsAdminService.ListAccountSummaries",
+            )
             return _json(account_summaries(dict(request.query_params)))
         match = re.fullmatch(r"properties/([^/:]+)(?::(runReport|runRealtimeReport)|/(metadata))", rest)
         if match is None:
@@ -242,23 +404,36 @@ def _not_allowed(request: Request) -> GoogleError:
 
 def _property(prop_id: str, *, allow_zero: bool = False) -> str:
     if not prop_id.isdigit():
-        raise GoogleError(400, f"Invalid property ID: {prop_id}. A numeric Property ID is required. To learn more "
-                               f"about Property ID, see {PROPERTY_ID_URL}.")
+        raise GoogleError(
+            400,
+            f"Invalid property ID: {prop_id}. A numeric Property ID is required. To learn more "
+            f"about Property ID, see {PROPERTY_ID_URL}.",
+        )
     prop = str(int(prop_id))
     if prop in PROPERTIES or (allow_zero and prop == "0"):
         return prop
-    raise GoogleError(403, "User does not have sufficient permissions for this property. To learn more about "
-                           f"Property ID, see {PROPERTY_ID_URL}.")
+    raise GoogleError(
+        403,
+        "User does not have sufficient permissions for this property. To learn more about "
+        f"Property ID, see {PROPERTY_ID_URL}.",
+    )
 
 
 # -- quotas ------------------------------------------------------------------------------------
+
 
 def _exhausted(what: str) -> GoogleError:
     return GoogleError(429, f"Exhausted {what} for a property. To learn more about quotas, see {QUOTAS_URL}.")
 
 
-async def _metered(world: World, prop: str, category: str, project: str, body: dict[str, Any],
-                   run: Callable[[World, str, dict[str, Any]], tuple[dict[str, Any], int, bool]]) -> Response:
+async def _metered(
+    world: World,
+    prop: str,
+    category: str,
+    project: str,
+    body: dict[str, Any],
+    run: Callable[[World, str, dict[str, Any]], tuple[dict[str, Any], int, bool]],
+) -> Response:
     with world.lock:
         plan = run(world, prop, body, plan_only=True)  # validation errors come before quota checks
         state = world.google
@@ -310,10 +485,12 @@ def _quota_json(state: Any, quota: PropertyQuota, project: str) -> dict[str, Any
         "tokensPerDay": status(quota.day.used(now), "ga4_tokens_per_day"),
         "tokensPerHour": status(quota.hour.used(now), "ga4_tokens_per_hour"),
         "concurrentRequests": status(quota.in_flight, "ga4_concurrent_requests"),
-        "serverErrorsPerProjectPerHour": status(quota.errors(project).used(now),
-                                                "ga4_server_errors_per_project_per_hour"),
-        "potentiallyThresholdedRequestsPerHour": status(quota.thresholded.used(now),
-                                                        "ga4_thresholded_requests_per_hour"),
+        "serverErrorsPerProjectPerHour": status(
+            quota.errors(project).used(now), "ga4_server_errors_per_project_per_hour"
+        ),
+        "potentiallyThresholdedRequestsPerHour": status(
+            quota.thresholded.used(now), "ga4_thresholded_requests_per_hour"
+        ),
         "tokensPerProjectPerHour": status(quota.project(project).used(now), "ga4_tokens_per_project_per_hour"),
     }
 
@@ -340,6 +517,7 @@ def note_server_error(world: World, scope: dict[str, Any], status: int) -> None:
 
 
 # -- request parsing ---------------------------------------------------------------------------
+
 
 def _get(obj: dict[str, Any], camel: str, default: Any = None) -> Any:
     if camel in obj:
@@ -378,8 +556,9 @@ def _enum(value: Any, names: dict[int, str], where: str, default: str) -> str:
             return name
     elif isinstance(value, str) and value in names.values():
         return value
-    raise GoogleError(400, f"Invalid value at '{where}' ({value!r}): not one of "
-                           f"{', '.join(sorted(set(names.values())))}.")
+    raise GoogleError(
+        400, f"Invalid value at '{where}' ({value!r}): not one of {', '.join(sorted(set(names.values())))}."
+    )
 
 
 def _names(body: dict[str, Any], field: str) -> list[str]:
@@ -397,8 +576,9 @@ def _names(body: dict[str, Any], field: str) -> list[str]:
 
 def _parse_date(value: Any, today: date, which: str) -> date:
     if not isinstance(value, str) or not value:
-        raise GoogleError(400, f"Field {which} is required in every dateRange. Use YYYY-MM-DD, NdaysAgo, "
-                               "yesterday, or today.")
+        raise GoogleError(
+            400, f"Field {which} is required in every dateRange. Use YYYY-MM-DD, NdaysAgo, yesterday, or today."
+        )
     if value == "today":
         return today
     if value == "yesterday":
@@ -411,14 +591,17 @@ def _parse_date(value: Any, today: date, which: str) -> date:
             return date.fromisoformat(value)
         except ValueError:
             pass
-    raise GoogleError(400, f"Invalid {which} '{value}' in dateRanges. Dates must be YYYY-MM-DD, NdaysAgo, "
-                           "yesterday, or today.")
+    raise GoogleError(
+        400, f"Invalid {which} '{value}' in dateRanges. Dates must be YYYY-MM-DD, NdaysAgo, yesterday, or today."
+    )
 
 
 # -- filters ---------------------------------------------------------------------------------
 
-def _compile(expr: Any, valid: Callable[[str], bool], kind: str, used: set[str],
-             depth: int = 0) -> Callable[[dict], bool]:
+
+def _compile(
+    expr: Any, valid: Callable[[str], bool], kind: str, used: set[str], depth: int = 0
+) -> Callable[[dict], bool]:
     where = "dimensionFilter" if kind == "dimension" else "metricFilter"
     if not isinstance(expr, dict) or depth > 20:
         raise GoogleError(400, f"Invalid {where}: expected a FilterExpression object.")
@@ -436,8 +619,9 @@ def _compile(expr: Any, valid: Callable[[str], bool], kind: str, used: set[str],
         return lambda row: True
     name = _get(spec, "fieldName")
     if not isinstance(name, str) or not valid(name):
-        raise GoogleError(400, f"Field {name} is not a valid {kind}. For a list of valid dimensions and metrics, "
-                               f"see {SCHEMA_URL}")
+        raise GoogleError(
+            400, f"Field {name} is not a valid {kind}. For a list of valid dimensions and metrics, see {SCHEMA_URL}"
+        )
     used.add(name)
     string = _get(spec, "stringFilter")
     if string is not None:
@@ -452,8 +636,12 @@ def _compile(expr: Any, valid: Callable[[str], bool], kind: str, used: set[str],
             test = pattern.fullmatch if match == "FULL_REGEXP" else pattern.search
             return lambda row: test(str(row.get(name, ""))) is not None
         folded = wanted if case else wanted.lower()
-        ops = {"EXACT": lambda v: v == folded, "BEGINS_WITH": lambda v: v.startswith(folded),
-               "ENDS_WITH": lambda v: v.endswith(folded), "CONTAINS": lambda v: folded in v}
+        ops = {
+            "EXACT": lambda v: v == folded,
+            "BEGINS_WITH": lambda v: v.startswith(folded),
+            "ENDS_WITH": lambda v: v.endswith(folded),
+            "CONTAINS": lambda v: folded in v,
+        }
         op = ops[match]
         return lambda row: op(str(row.get(name, "")) if case else str(row.get(name, "")).lower())
     in_list = _get(spec, "inListFilter")
@@ -467,9 +655,13 @@ def _compile(expr: Any, valid: Callable[[str], bool], kind: str, used: set[str],
         if not op:
             raise GoogleError(400, f"Field {name}: numericFilter needs an operation.")
         target = _number(_get(numeric, "value"), name)
-        compare = {"EQUAL": lambda v: v == target, "LESS_THAN": lambda v: v < target,
-                   "LESS_THAN_OR_EQUAL": lambda v: v <= target, "GREATER_THAN": lambda v: v > target,
-                   "GREATER_THAN_OR_EQUAL": lambda v: v >= target}[op]
+        compare = {
+            "EQUAL": lambda v: v == target,
+            "LESS_THAN": lambda v: v < target,
+            "LESS_THAN_OR_EQUAL": lambda v: v <= target,
+            "GREATER_THAN": lambda v: v > target,
+            "GREATER_THAN_OR_EQUAL": lambda v: v >= target,
+        }[op]
         return lambda row: _as_number(row.get(name)) is not None and compare(_as_number(row.get(name)))
     between = _get(spec, "betweenFilter")
     if between is not None:
@@ -477,8 +669,9 @@ def _compile(expr: Any, valid: Callable[[str], bool], kind: str, used: set[str],
         return lambda row: _as_number(row.get(name)) is not None and low <= _as_number(row.get(name)) <= high
     if _get(spec, "emptyFilter") is not None:
         return lambda row: str(row.get(name, "")) in ("", "(not set)")
-    raise GoogleError(400, f"Filter on field {name} has no stringFilter, inListFilter, numericFilter, betweenFilter "
-                           "or emptyFilter.")
+    raise GoogleError(
+        400, f"Filter on field {name} has no stringFilter, inListFilter, numericFilter, betweenFilter or emptyFilter."
+    )
 
 
 def _number(value: Any, name: str) -> float:
@@ -507,6 +700,7 @@ def _as_number(value: Any) -> float | None:
 
 # -- runReport --------------------------------------------------------------------------------
 
+
 def _schema(prop: str) -> tuple[set[str], dict[str, tuple]]:
     dims = set(DATE_DIMENSIONS) | set(CELL_DIMENSIONS) | set(SPLIT_DIMENSIONS)
     metrics = dict(METRICS)
@@ -526,8 +720,10 @@ def _check_names(dims: list[str], metrics: list[str], valid_dims: Any, valid_met
     for kind, names, valid in (("dimension", dims, valid_dims), ("metric", metrics, valid_metrics)):
         for name in names:
             if name not in valid and (kind, name) != ("dimension", "dateRange"):
-                raise GoogleError(400, f"Field {name} is not a valid {kind}. For a list of valid dimensions and "
-                                       f"metrics, see {schema_url}")
+                raise GoogleError(
+                    400,
+                    f"Field {name} is not a valid {kind}. For a list of valid dimensions and metrics, see {schema_url}",
+                )
 
 
 def run_report(world: World, prop: str, body: dict[str, Any], plan_only: bool = False) -> tuple[Any, int, bool]:
@@ -558,14 +754,18 @@ def run_report(world: World, prop: str, body: dict[str, Any], plan_only: bool = 
         start = _parse_date(_get(spec, "startDate"), today, "startDate")
         end = _parse_date(_get(spec, "endDate"), today, "endDate")
         if start > end:
-            raise GoogleError(400, f"Invalid dateRange: startDate ({start.isoformat()}) is after endDate "
-                                   f"({end.isoformat()}). startDate cannot be after endDate.")
+            raise GoogleError(
+                400,
+                f"Invalid dateRange: startDate ({start.isoformat()}) is after endDate "
+                f"({end.isoformat()}). startDate cannot be after endDate.",
+            )
         name = _get(spec, "name") or f"date_range_{index}"
         if _get(spec, "name") and str(name).startswith(("date_range_", "RESERVED_")):
             raise GoogleError(400, f"Date range name {name} cannot begin with 'date_range_' or 'RESERVED_'.")
         spans.append((start, end, name))
     out_dims, dim_filter, metric_filter, filter_dims, filter_metrics, orders = _shape(
-        body, dims, metrics, len(spans), lambda n: n in valid_dims, lambda n: n in metric_specs)
+        body, dims, metrics, len(spans), lambda n: n in valid_dims, lambda n: n in metric_specs
+    )
     limit = _int(body, "limit", 0)
     offset = _int(body, "offset", 0)
     if limit < 0:
@@ -573,8 +773,9 @@ def run_report(world: World, prop: str, body: dict[str, Any], plan_only: bool = 
     if offset < 0:
         raise GoogleError(400, f"offset must be non-negative; got {offset}.")
     limit = min(limit or DEFAULT_LIMIT, MAX_LIMIT)
-    aggregations = [_enum(a, AGGREGATIONS, "metric_aggregations", "TOTAL")
-                    for a in (_get(body, "metricAggregations", []) or [])]
+    aggregations = [
+        _enum(a, AGGREGATIONS, "metric_aggregations", "TOTAL") for a in (_get(body, "metricAggregations", []) or [])
+    ]
     needed = [d for d in dict.fromkeys([*out_dims, *sorted(filter_dims)]) if d != "dateRange"]
     thresholded = any(d in THRESHOLDED for d in needed)
     if plan_only:
@@ -598,8 +799,11 @@ def run_report(world: World, prop: str, body: dict[str, Any], plan_only: bool = 
             for cell in traffic.analytics_day(prop, day):
                 scanned += 1
                 values = cell[6] if share >= 1 else tuple(round(v * share) for v in cell[6])
-                key = (index, cell[1] if groups else "",
-                       tuple(_cell_value(traffic, name, cell, day, date_values) for name in plain))
+                key = (
+                    index,
+                    cell[1] if groups else "",
+                    tuple(_cell_value(traffic, name, cell, day, date_values) for name in plain),
+                )
                 acc = pre.get(key)
                 if acc is None:
                     pre[key] = list(values)
@@ -623,8 +827,20 @@ def run_report(world: World, prop: str, body: dict[str, Any], plan_only: bool = 
             for i, v in enumerate(sums):
                 target[i] += v * weight
     cost = 1 + math.ceil(scanned * fan / 1000)
-    response = _build(out_dims, metrics, metric_specs, rows_acc, metric_filter, filter_metrics, orders, limit, offset,
-                      aggregations, range_names if "dateRange" in out_dims else None, _flag(body, "keepEmptyRows"))
+    response = _build(
+        out_dims,
+        metrics,
+        metric_specs,
+        rows_acc,
+        metric_filter,
+        filter_metrics,
+        orders,
+        limit,
+        offset,
+        aggregations,
+        range_names if "dateRange" in out_dims else None,
+        _flag(body, "keepEmptyRows"),
+    )
     response["metadata"] = {"currencyCode": "USD", "timeZone": TIME_ZONE}
     response["kind"] = "analyticsData#runReport"
     return response, cost, thresholded
@@ -711,8 +927,9 @@ def _orders(body: dict[str, Any], dims: list[str], metrics: list[str]) -> list[t
             name = _get(dimension, "dimensionName")
             if name not in dims:
                 raise GoogleError(400, f"OrderBy dimension {name} must be one of the dimensions in the request.")
-            order_type = _enum(_get(dimension, "orderType"), ORDER_TYPES, "order_bys.dimension.order_type",
-                               "ALPHANUMERIC")
+            order_type = _enum(
+                _get(dimension, "orderType"), ORDER_TYPES, "order_bys.dimension.order_type", "ALPHANUMERIC"
+            )
             out.append(("dimension", name, order_type, desc))
         else:
             raise GoogleError(400, "An orderBy needs a metric or a dimension (pivot ordering is not supported).")
@@ -727,9 +944,20 @@ def _format(value: float, metric_type: str) -> str:
     return repr(float(value))
 
 
-def _build(dims: list[str], metrics: list[str], specs: dict[str, tuple], acc: dict[tuple, list[float]],
-           metric_filter: Callable | None, filter_metrics: set[str], orders: list, limit: int, offset: int,
-           aggregations: list[str], range_names: list[str] | None, keep_empty: bool) -> dict[str, Any]:
+def _build(
+    dims: list[str],
+    metrics: list[str],
+    specs: dict[str, tuple],
+    acc: dict[tuple, list[float]],
+    metric_filter: Callable | None,
+    filter_metrics: set[str],
+    orders: list,
+    limit: int,
+    offset: int,
+    aggregations: list[str],
+    range_names: list[str] | None,
+    keep_empty: bool,
+) -> dict[str, Any]:
     wanted = list(dict.fromkeys([*metrics, *sorted(filter_metrics)]))
     rows = []
     for key, sums in acc.items():
@@ -759,15 +987,24 @@ def _build(dims: list[str], metrics: list[str], specs: dict[str, tuple], acc: di
             else:
                 rows.sort(key=lambda r, i=i: r[0][i], reverse=desc)
     types = {m: specs[m][2] for m in metrics}
-    response: dict[str, Any] = {"dimensionHeaders": [{"name": d} for d in dims],
-                                "metricHeaders": [{"name": m, "type": types[m]} for m in metrics]}
-    page = rows[offset:offset + limit]
+    response: dict[str, Any] = {
+        "dimensionHeaders": [{"name": d} for d in dims],
+        "metricHeaders": [{"name": m, "type": types[m]} for m in metrics],
+    }
+    page = rows[offset : offset + limit]
     if page:
-        response["rows"] = [{"dimensionValues": [{"value": v} for v in key],
-                             "metricValues": [{"value": _format(values[m], types[m])} for m in metrics]}
-                            for key, values, _sums in page]
-    buckets: list[tuple[str | None, list]] = [(None, rows)] if range_names is None else \
-        [(name, [r for r in rows if r[0][dims.index("dateRange")] == name]) for name in range_names]
+        response["rows"] = [
+            {
+                "dimensionValues": [{"value": v} for v in key],
+                "metricValues": [{"value": _format(values[m], types[m])} for m in metrics],
+            }
+            for key, values, _sums in page
+        ]
+    buckets: list[tuple[str | None, list]] = (
+        [(None, rows)]
+        if range_names is None
+        else [(name, [r for r in rows if r[0][dims.index("dateRange")] == name]) for name in range_names]
+    )
     for aggregation, field in (("TOTAL", "totals"), ("MAXIMUM", "maximums"), ("MINIMUM", "minimums")):
         if aggregation not in aggregations:
             continue
@@ -795,8 +1032,10 @@ def _build(dims: list[str], metrics: list[str], specs: dict[str, tuple], acc: di
 
 # -- runRealtimeReport ------------------------------------------------------------------------
 
-def run_realtime_report(world: World, prop: str, body: dict[str, Any],
-                        plan_only: bool = False) -> tuple[Any, int, bool]:
+
+def run_realtime_report(
+    world: World, prop: str, body: dict[str, Any], plan_only: bool = False
+) -> tuple[Any, int, bool]:
     dims = _names(body, "dimensions")
     metrics = _names(body, "metrics")
     _check_names(dims, metrics, REALTIME_DIMENSIONS, REALTIME_METRICS, REALTIME_SCHEMA_URL)
@@ -810,19 +1049,24 @@ def run_realtime_report(world: World, prop: str, body: dict[str, Any],
         start = _int(spec, "startMinutesAgo", 29)
         end = _int(spec, "endMinutesAgo", 0)
         if not (0 <= end <= 29 and 0 <= start <= 29):
-            raise GoogleError(400, f"Invalid minuteRange: startMinutesAgo ({start}) and endMinutesAgo ({end}) must "
-                                   "be between 0 and 29 for a standard property.")
+            raise GoogleError(
+                400,
+                f"Invalid minuteRange: startMinutesAgo ({start}) and endMinutesAgo ({end}) must "
+                "be between 0 and 29 for a standard property.",
+            )
         if end > start:
             raise GoogleError(400, f"Invalid minuteRange: startMinutesAgo ({start}) is before endMinutesAgo ({end}).")
         spans.append((start, end, _get(spec, "name") or f"date_range_{index}"))
     out_dims, dim_filter, metric_filter, filter_dims, filter_metrics, orders = _shape(
-        body, dims, metrics, len(spans), lambda n: n in REALTIME_DIMENSIONS, lambda n: n in REALTIME_METRICS)
+        body, dims, metrics, len(spans), lambda n: n in REALTIME_DIMENSIONS, lambda n: n in REALTIME_METRICS
+    )
     limit = _int(body, "limit", 0)
     if limit < 0:
         raise GoogleError(400, f"limit must be positive; got {limit}.")
     limit = min(limit or DEFAULT_LIMIT, MAX_LIMIT)
-    aggregations = [_enum(a, AGGREGATIONS, "metric_aggregations", "TOTAL")
-                    for a in (_get(body, "metricAggregations", []) or [])]
+    aggregations = [
+        _enum(a, AGGREGATIONS, "metric_aggregations", "TOTAL") for a in (_get(body, "metricAggregations", []) or [])
+    ]
     if plan_only:
         return None, 0, False
 
@@ -833,15 +1077,18 @@ def run_realtime_report(world: World, prop: str, body: dict[str, Any],
     groups = [g for g in ("device", "country") if any(d in needed for d in _GROUP_DIMS[g])]
     acc: dict[tuple, list[float]] = {}
     oldest = max(s for s, _e, _n in spans)
-    minutes = traffic.realtime(prop, range(0, oldest + 1))
+    minutes = traffic.realtime(prop, range(oldest + 1))
     for index, (start, end, name) in enumerate(spans):
         for path, ago, users, views, events, key_events in minutes:
             if not end <= ago <= start:
                 continue
             state = traffic.state_on(path, today)
-            base = {"unifiedScreenName": state.document_title if state else "(not set)", "minutesAgo": f"{ago:02d}",
-                    "platform": "web"}
-            for split_values, weight in (_combos(groups, "Organic Search") if groups else [({}, 1.0)]):
+            base = {
+                "unifiedScreenName": state.document_title if state else "(not set)",
+                "minutesAgo": f"{ago:02d}",
+                "platform": "web",
+            }
+            for split_values, weight in _combos(groups, "Organic Search") if groups else [({}, 1.0)]:
                 row = {**base, **split_values}
                 if dim_filter is not None and not dim_filter(row):
                     continue
@@ -852,13 +1099,26 @@ def run_realtime_report(world: World, prop: str, body: dict[str, Any],
                 target[_I["eventCount"]] += events * weight
                 target[_I["keyEvents"]] += key_events * weight
     specs = {m: METRICS[m] for m in REALTIME_METRICS}
-    response = _build(out_dims, metrics, specs, acc, metric_filter, filter_metrics, orders, limit, 0, aggregations,
-                      [n for _s, _e, n in spans] if "dateRange" in out_dims else None, False)
+    response = _build(
+        out_dims,
+        metrics,
+        specs,
+        acc,
+        metric_filter,
+        filter_metrics,
+        orders,
+        limit,
+        0,
+        aggregations,
+        [n for _s, _e, n in spans] if "dateRange" in out_dims else None,
+        False,
+    )
     response["kind"] = "analyticsData#runRealtimeReport"
     return response, 1, False
 
 
 # -- metadata and account summaries -----------------------------------------------------------
+
 
 def property_metadata(prop: str) -> dict[str, Any]:
     dimensions = []
@@ -868,15 +1128,32 @@ def property_metadata(prop: str) -> dict[str, Any]:
         dimensions.append({"apiName": name, "uiName": ui, "description": description, "category": category})
     for name, (ui, description, category, _g) in SPLIT_DIMENSIONS.items():
         dimensions.append({"apiName": name, "uiName": ui, "description": description, "category": category})
-    metrics = [{"apiName": name, "uiName": ui, "description": description, "type": mtype, "category": category}
-               for name, (ui, description, mtype, category, _f) in METRICS.items()]
+    metrics = [
+        {"apiName": name, "uiName": ui, "description": description, "type": mtype, "category": category}
+        for name, (ui, description, mtype, category, _f) in METRICS.items()
+    ]
     if prop == MAIN_PROPERTY:
         for name, (ui, description, category) in CUSTOM_DIMENSIONS.items():
-            dimensions.append({"apiName": name, "uiName": ui, "description": description, "category": category,
-                               "customDefinition": True})
+            dimensions.append(
+                {
+                    "apiName": name,
+                    "uiName": ui,
+                    "description": description,
+                    "category": category,
+                    "customDefinition": True,
+                }
+            )
         for name, (ui, description, mtype, category, _f) in CUSTOM_METRICS.items():
-            metrics.append({"apiName": name, "uiName": ui, "description": description, "type": mtype,
-                            "category": category, "customDefinition": True})
+            metrics.append(
+                {
+                    "apiName": name,
+                    "uiName": ui,
+                    "description": description,
+                    "type": mtype,
+                    "category": category,
+                    "customDefinition": True,
+                }
+            )
     return {"name": f"properties/{prop}/metadata", "dimensions": dimensions, "metrics": metrics}
 
 
@@ -884,8 +1161,9 @@ def account_summaries(query: dict[str, str]) -> dict[str, Any]:
     try:
         size = int(query.get("pageSize") or 50)
     except ValueError:
-        raise GoogleError(400, f"Invalid value at 'page_size' ({query.get('pageSize')!r}): expected an "
-                               "integer.") from None
+        raise GoogleError(
+            400, f"Invalid value at 'page_size' ({query.get('pageSize')!r}): expected an integer."
+        ) from None
     if size < 0:
         raise GoogleError(400, "page_size must not be negative.")
     size = min(size or 50, 200)
@@ -897,11 +1175,23 @@ def account_summaries(query: dict[str, str]) -> dict[str, Any]:
         except (ValueError, UnicodeDecodeError):
             raise GoogleError(400, "The page token is invalid.") from None
     account = f"accounts/{ACCOUNT['id']}"
-    summaries = [{"name": f"accountSummaries/{ACCOUNT['id']}", "account": account, "displayName": ACCOUNT["name"],
-                  "propertySummaries": [{"property": f"properties/{prop}", "displayName": name,
-                                         "propertyType": "PROPERTY_TYPE_ORDINARY", "parent": account}
-                                        for prop, name in PROPERTIES.items()]}]
-    page = summaries[start:start + size]
+    summaries = [
+        {
+            "name": f"accountSummaries/{ACCOUNT['id']}",
+            "account": account,
+            "displayName": ACCOUNT["name"],
+            "propertySummaries": [
+                {
+                    "property": f"properties/{prop}",
+                    "displayName": name,
+                    "propertyType": "PROPERTY_TYPE_ORDINARY",
+                    "parent": account,
+                }
+                for prop, name in PROPERTIES.items()
+            ],
+        }
+    ]
+    page = summaries[start : start + size]
     body: dict[str, Any] = {"accountSummaries": page} if page else {}
     if start + size < len(summaries):
         body["nextPageToken"] = base64.urlsafe_b64encode(f"offset:{start + size}".encode()).decode()

@@ -17,36 +17,78 @@ from starlette.requests import Request
 
 from ...headers import bearer
 
-STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
-                405: "INVALID_ARGUMENT", 409: "ALREADY_EXISTS", 412: "FAILED_PRECONDITION", 429: "RESOURCE_EXHAUSTED",
-                499: "CANCELLED", 500: "INTERNAL", 501: "UNIMPLEMENTED", 502: "UNAVAILABLE", 503: "UNAVAILABLE",
-                504: "DEADLINE_EXCEEDED"}
-_LEGACY_REASONS = {400: "badRequest", 401: "authError", 403: "forbidden", 404: "notFound", 429: "rateLimitExceeded",
-                   500: "backendError", 503: "backendError"}
-_DEFAULT_MESSAGES = {500: "Internal error encountered.", 502: "The service is currently unavailable.",
-                     503: "The service is currently unavailable.", 504: "The request deadline was exceeded.",
-                     429: "Resource has been exhausted (e.g. check quota).", 404: "Requested entity was not found."}
+STATUS_NAMES = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    405: "INVALID_ARGUMENT",
+    409: "ALREADY_EXISTS",
+    412: "FAILED_PRECONDITION",
+    429: "RESOURCE_EXHAUSTED",
+    499: "CANCELLED",
+    500: "INTERNAL",
+    501: "UNIMPLEMENTED",
+    502: "UNAVAILABLE",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+_LEGACY_REASONS = {
+    400: "badRequest",
+    401: "authError",
+    403: "forbidden",
+    404: "notFound",
+    429: "rateLimitExceeded",
+    500: "backendError",
+    503: "backendError",
+}
+_DEFAULT_MESSAGES = {
+    500: "Internal error encountered.",
+    502: "The service is currently unavailable.",
+    503: "The service is currently unavailable.",
+    504: "The request deadline was exceeded.",
+    429: "Resource has been exhausted (e.g. check quota).",
+    404: "Requested entity was not found.",
+}
 
-MISSING_CREDENTIALS = ("Request is missing required authentication credential. Expected OAuth 2 access token, login "
-                       "cookie or other valid authentication credential. See "
-                       "https://developers.google.com/identity/sign-in/web/devconsole-project.")
-INVALID_CREDENTIALS = ("Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie "
-                       "or other valid authentication credential. See "
-                       "https://developers.google.com/identity/sign-in/web/devconsole-project.")
+MISSING_CREDENTIALS = (
+    "Request is missing required authentication credential. Expected OAuth 2 access token, login "
+    "cookie or other valid authentication credential. See "
+    "https://developers.google.com/identity/sign-in/web/devconsole-project."
+)
+INVALID_CREDENTIALS = (
+    "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie "
+    "or other valid authentication credential. See "
+    "https://developers.google.com/identity/sign-in/web/devconsole-project."
+)
 INSUFFICIENT_SCOPES = "Request had insufficient authentication scopes."
 
-ANALYTICS_READ = frozenset({"https://www.googleapis.com/auth/analytics.readonly",
-                            "https://www.googleapis.com/auth/analytics",
-                            "https://www.googleapis.com/auth/analytics.edit"})
-WEBMASTERS_READ = frozenset({"https://www.googleapis.com/auth/webmasters.readonly",
-                             "https://www.googleapis.com/auth/webmasters"})
+ANALYTICS_READ = frozenset(
+    {
+        "https://www.googleapis.com/auth/analytics.readonly",
+        "https://www.googleapis.com/auth/analytics",
+        "https://www.googleapis.com/auth/analytics.edit",
+    }
+)
+WEBMASTERS_READ = frozenset(
+    {"https://www.googleapis.com/auth/webmasters.readonly", "https://www.googleapis.com/auth/webmasters"}
+)
 WEBMASTERS_WRITE = frozenset({"https://www.googleapis.com/auth/webmasters"})
 
 
 class GoogleError(Exception):
-    def __init__(self, code: int, message: str, *, reason: str | None = None, service: str = "",
-                 method: str = "", headers: dict[str, str] | None = None, legacy: bool = False,
-                 legacy_reason: str | None = None) -> None:
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        *,
+        reason: str | None = None,
+        service: str = "",
+        method: str = "",
+        headers: dict[str, str] | None = None,
+        legacy: bool = False,
+        legacy_reason: str | None = None,
+    ) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
@@ -60,12 +102,20 @@ class GoogleError(Exception):
     def body(self) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.legacy:
-            error["errors"] = [{"message": self.message, "domain": "global",
-                                "reason": self.legacy_reason or _LEGACY_REASONS.get(self.code, "backendError")}]
+            error["errors"] = [
+                {
+                    "message": self.message,
+                    "domain": "global",
+                    "reason": self.legacy_reason or _LEGACY_REASONS.get(self.code, "backendError"),
+                }
+            ]
         error["status"] = STATUS_NAMES.get(self.code, "UNKNOWN")
         if self.reason:
-            info: dict[str, Any] = {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": self.reason,
-                                    "domain": "googleapis.com"}
+            info: dict[str, Any] = {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": self.reason,
+                "domain": "googleapis.com",
+            }
             if self.service:
                 info["metadata"] = {"service": self.service, "method": self.method}
             error["details"] = [info]
@@ -90,21 +140,43 @@ def authorize(world: Any, headers: Any, scopes: Iterable[str], *, service: str, 
     token = bearer(headers.get("authorization"))
     realm = 'Bearer realm="https://accounts.google.com/"'
     if token is None:
-        raise GoogleError(401, MISSING_CREDENTIALS, reason="CREDENTIALS_MISSING", service=service, method=method,
-                          headers={"WWW-Authenticate": realm}, legacy=legacy, legacy_reason="required")
+        raise GoogleError(
+            401,
+            MISSING_CREDENTIALS,
+            reason="CREDENTIALS_MISSING",
+            service=service,
+            method=method,
+            headers={"WWW-Authenticate": realm},
+            legacy=legacy,
+            legacy_reason="required",
+        )
     with world.lock:
         status, grant = world.oauth.inspect("google", token)
     if status != "active" or grant is None:
         reason = "ACCESS_TOKEN_EXPIRED" if status == "expired" else "ACCESS_TOKEN_TYPE_UNSUPPORTED"
-        raise GoogleError(401, INVALID_CREDENTIALS, reason=reason, service=service, method=method,
-                          headers={"WWW-Authenticate": f'{realm}, error="invalid_token"'}, legacy=legacy,
-                          legacy_reason="authError")
+        raise GoogleError(
+            401,
+            INVALID_CREDENTIALS,
+            reason=reason,
+            service=service,
+            method=method,
+            headers={"WWW-Authenticate": f'{realm}, error="invalid_token"'},
+            legacy=legacy,
+            legacy_reason="authError",
+        )
     wanted = frozenset(scopes)
     if not grant.scopes & wanted:
         scope = " ".join(sorted(wanted))
-        raise GoogleError(403, INSUFFICIENT_SCOPES, reason="ACCESS_TOKEN_SCOPE_INSUFFICIENT", service=service,
-                          method=method, legacy=legacy, legacy_reason="insufficientPermissions",
-                          headers={"WWW-Authenticate": f'{realm}, error="insufficient_scope", scope="{scope}"'})
+        raise GoogleError(
+            403,
+            INSUFFICIENT_SCOPES,
+            reason="ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+            service=service,
+            method=method,
+            legacy=legacy,
+            legacy_reason="insufficientPermissions",
+            headers={"WWW-Authenticate": f'{realm}, error="insufficient_scope", scope="{scope}"'},
+        )
     return grant
 
 

@@ -116,8 +116,10 @@ class GoogleState:
         self.gsc_inspect_minute: dict[str, RollingWindow] = {}
         self.gsc_inspect_day: dict[str, RollingWindow] = {}
         preloaded = Sitemap("/wp-sitemap.xml", start - timedelta(days=200), start - timedelta(hours=20))
-        self.sitemaps: dict[str, dict[str, Sitemap]] = {"url": {preloaded.path: preloaded},
-                                                        "domain": {preloaded.path: Sitemap(**vars(preloaded))}}
+        self.sitemaps: dict[str, dict[str, Sitemap]] = {
+            "url": {preloaded.path: preloaded},
+            "domain": {preloaded.path: Sitemap(**vars(preloaded))},
+        }
 
     def quota(self, prop: str, category: str) -> PropertyQuota:
         return self.quotas.setdefault((prop, category), PropertyQuota())

@@ -70,6 +70,7 @@ from .errors import PROBLEM_JSON, MailchimpError, not_found
 
 # -- connections ---------------------------------------------------------------
 
+
 class Connections:
     """Requests in flight per API key or token; `peak` and `refused` let tests see the limit at work."""
 
@@ -102,6 +103,7 @@ def connections(world: World) -> Connections:
 
 # -- request handling ----------------------------------------------------------
 
+
 async def handle(request: Request, world: World, path: str) -> Response:
     try:
         who = _authenticate(world, request.headers.get("authorization"))
@@ -124,13 +126,19 @@ async def handle(request: Request, world: World, path: str) -> Response:
         slots.leave(who)
     if result.status == 204:
         return Response(status_code=204)
-    return Response(json.dumps(result.body, ensure_ascii=False), status_code=result.status,
-                    media_type="application/json; charset=utf-8")
+    return Response(
+        json.dumps(result.body, ensure_ascii=False),
+        status_code=result.status,
+        media_type="application/json; charset=utf-8",
+    )
 
 
 def _problem(err: MailchimpError) -> Response:
-    return Response(json.dumps(err.body(), ensure_ascii=False), status_code=err.status,
-                    headers={"Content-Type": PROBLEM_JSON, **err.headers})
+    return Response(
+        json.dumps(err.body(), ensure_ascii=False),
+        status_code=err.status,
+        headers={"Content-Type": PROBLEM_JSON, **err.headers},
+    )
 
 
 def _authenticate(world: World, header: str | None) -> str:
@@ -175,27 +183,33 @@ def _router() -> VendorRouter:
     member = lst + "/members/{member}"
     segment = lst + "/segments/{segment_id}"
     campaign = "/campaigns/{campaign_id}"
-    return VendorRouter([
-        VendorRoute("/", GET=root),
-        VendorRoute("/ping", GET=ping),
-        VendorRoute("/lists", GET=list_lists),
-        VendorRoute(lst, GET=get_list, POST=batch_members),
-        VendorRoute(lst + "/merge-fields", GET=merge_fields),
-        VendorRoute(lst + "/members", GET=list_members, POST=add_member),
-        VendorRoute(member, GET=get_member, PUT=put_member, PATCH=patch_member),
-        VendorRoute(member + "/tags", POST=member_tags),
-        VendorRoute(lst + "/segments", GET=list_segments, POST=create_segment),
-        VendorRoute(segment, GET=get_segment, POST=segment_batch),
-        VendorRoute(segment + "/members", GET=segment_members),
-        VendorRoute("/campaigns", GET=list_campaigns, POST=create_campaign),
-        VendorRoute(campaign, GET=get_campaign, PATCH=update_campaign, DELETE=delete_campaign),
-        VendorRoute(campaign + "/content", GET=get_content, PUT=set_content),
-        VendorRoute(campaign + "/send-checklist", GET=send_checklist),
-        *(VendorRoute(f"{campaign}/actions/{action}", POST=functools.partial(campaign_action, action=action))
-          for action in CAMPAIGN_ACTIONS),
-        VendorRoute("/reports/{campaign_id}", GET=report),
-        VendorRoute("/reports/{campaign_id}/click-details", GET=click_details),
-    ], not_found=lambda method, path: not_found(), method_not_allowed=_method_not_allowed)
+    return VendorRouter(
+        [
+            VendorRoute("/", GET=root),
+            VendorRoute("/ping", GET=ping),
+            VendorRoute("/lists", GET=list_lists),
+            VendorRoute(lst, GET=get_list, POST=batch_members),
+            VendorRoute(lst + "/merge-fields", GET=merge_fields),
+            VendorRoute(lst + "/members", GET=list_members, POST=add_member),
+            VendorRoute(member, GET=get_member, PUT=put_member, PATCH=patch_member),
+            VendorRoute(member + "/tags", POST=member_tags),
+            VendorRoute(lst + "/segments", GET=list_segments, POST=create_segment),
+            VendorRoute(segment, GET=get_segment, POST=segment_batch),
+            VendorRoute(segment + "/members", GET=segment_members),
+            VendorRoute("/campaigns", GET=list_campaigns, POST=create_campaign),
+            VendorRoute(campaign, GET=get_campaign, PATCH=update_campaign, DELETE=delete_campaign),
+            VendorRoute(campaign + "/content", GET=get_content, PUT=set_content),
+            VendorRoute(campaign + "/send-checklist", GET=send_checklist),
+            *(
+                VendorRoute(f"{campaign}/actions/{action}", POST=functools.partial(campaign_action, action=action))
+                for action in CAMPAIGN_ACTIONS
+            ),
+            VendorRoute("/reports/{campaign_id}", GET=report),
+            VendorRoute("/reports/{campaign_id}/click-details", GET=click_details),
+        ],
+        not_found=lambda method, path: not_found(),
+        method_not_allowed=_method_not_allowed,
+    )
 
 
 def dispatch(ctx: Ctx, path: str) -> Result:

@@ -50,6 +50,7 @@ class Result:
 
 # -- helpers -------------------------------------------------------------------
 
+
 def _time(value: datetime | None) -> str:
     return value.astimezone(timezone.utc).isoformat(timespec="seconds") if value else ""
 
@@ -86,7 +87,7 @@ def _page(ctx: Ctx, items: list) -> tuple[list, int]:
         errors.append(("count", f"count must be at most {PAGE_MAX}"))
     if errors:
         raise invalid(errors)
-    return items[values["offset"]:values["offset"] + values["count"]], len(items)
+    return items[values["offset"] : values["offset"] + values["count"]], len(items)
 
 
 def _flag(ctx: Ctx, name: str) -> bool:

@@ -44,8 +44,11 @@ def approve(authorize_url: str, *, decision: str = "approve", timeout: float = 1
             raise ValueError(_error_text(page))
         answer = client.post(_form_action(page), data=_form_data(page, choice))
         if not answer.is_redirect:
-            raise ValueError(_error_text(answer) if _ERROR.search(answer.text) or answer.status_code >= 400
-                             else "the consent page answered without a redirect")
+            raise ValueError(
+                _error_text(answer)
+                if _ERROR.search(answer.text) or answer.status_code >= 400
+                else "the consent page answered without a redirect"
+            )
         return _deliver(client, _location(answer))
 
 

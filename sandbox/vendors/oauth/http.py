@@ -18,11 +18,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .consent_pages import error_page, oauth_consent, oauth_error
-from .server import AuthorizePageError, AuthorizeRedirectError, OAuthError
-from .providers import OAUTH_PREFIX, PROVIDERS
-from .vendors import VENDORS, Answer
 from ...world import World
+from .consent_pages import error_page, oauth_consent, oauth_error
+from .providers import OAUTH_PREFIX, PROVIDERS
+from .server import AuthorizePageError, AuthorizeRedirectError, OAuthError
+from .vendors import VENDORS, Answer
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -107,8 +107,9 @@ def oauth_routes(world: World) -> list[Route]:
         form = await _params(request)
         decision = form.get("decision")
         if decision not in ("approve", "deny"):
-            return HTMLResponse(error_page(f"{spec.display}: Error 400", "invalid_request: Choose Allow or Cancel."),
-                                status_code=400)
+            return HTMLResponse(
+                error_page(f"{spec.display}: Error 400", "invalid_request: Choose Allow or Cancel."), status_code=400
+            )
         with world.lock:
             try:
                 pending, code = world.oauth.decide(provider, form.get("request") or "", decision == "approve")
@@ -123,8 +124,11 @@ def oauth_routes(world: World) -> list[Route]:
             return _not_found()
         vendor = VENDORS[provider]
         if request.method == "GET" and provider != "meta":
-            return JSONResponse({"error": "invalid_request", "error_description": "The token endpoint takes POST"},
-                                status_code=405, headers={"Allow": "POST"})
+            return JSONResponse(
+                {"error": "invalid_request", "error_description": "The token endpoint takes POST"},
+                status_code=405,
+                headers={"Allow": "POST"},
+            )
         params = await _params(request)
         with world.lock:
             try:
@@ -162,8 +166,11 @@ def oauth_routes(world: World) -> list[Route]:
         with world.lock:
             app = world.oauth.apps[provider]
             status, grant = world.oauth.inspect(provider, value) if value else ("unknown", None)
-            answer: Answer = vendor.userinfo(grant, app, base) if grant is not None and status == "active" \
+            answer: Answer = (
+                vendor.userinfo(grant, app, base)
+                if grant is not None and status == "active"
                 else vendor.unauthorized(status, app)
+            )
         return _answer(answer)
 
     prefix = OAUTH_PREFIX + "/{provider}"
@@ -174,4 +181,3 @@ def oauth_routes(world: World) -> list[Route]:
         Route(prefix + "/revoke", revoke, methods=["POST"]),
         Route(prefix + "/{info}", userinfo, methods=["GET"]),
     ]
-

@@ -39,18 +39,26 @@ _S256_CHALLENGE = re.compile(r"[A-Za-z0-9\-_]{43}")
 
 # (prefix, length, alphabet) so tokens look like the vendor's, which helps when reading logs.
 _TOKEN_FORMATS: dict[tuple[str, str], tuple[str, int, str]] = {
-    ("google", "access"): ("ya29.a0", 150, _URLSAFE), ("google", "refresh"): ("1//0", 100, _URLSAFE),
+    ("google", "access"): ("ya29.a0", 150, _URLSAFE),
+    ("google", "refresh"): ("1//0", 100, _URLSAFE),
     ("google", "code"): ("4/0", 70, _URLSAFE),
-    ("meta", "access"): ("EAA", 180, _ALNUM), ("meta", "code"): ("AQ", 300, _URLSAFE),
-    ("linkedin", "access"): ("AQ", 160, _URLSAFE), ("linkedin", "refresh"): ("AQ", 160, _URLSAFE),
+    ("meta", "access"): ("EAA", 180, _ALNUM),
+    ("meta", "code"): ("AQ", 300, _URLSAFE),
+    ("linkedin", "access"): ("AQ", 160, _URLSAFE),
+    ("linkedin", "refresh"): ("AQ", 160, _URLSAFE),
     ("linkedin", "code"): ("AQ", 120, _URLSAFE),
-    ("x", "access"): ("", 91, _URLSAFE), ("x", "refresh"): ("", 91, _URLSAFE), ("x", "code"): ("", 91, _URLSAFE),
-    ("webflow", "access"): ("", 64, _HEX), ("webflow", "code"): ("", 64, _HEX),
-    ("mailchimp", "access"): ("", 32, _HEX), ("mailchimp", "code"): ("", 32, _HEX),
+    ("x", "access"): ("", 91, _URLSAFE),
+    ("x", "refresh"): ("", 91, _URLSAFE),
+    ("x", "code"): ("", 91, _URLSAFE),
+    ("webflow", "access"): ("", 64, _HEX),
+    ("webflow", "code"): ("", 64, _HEX),
+    ("mailchimp", "access"): ("", 32, _HEX),
+    ("mailchimp", "code"): ("", 32, _HEX),
 }
 
 
 # -- errors ----------------------------------------------------------------
+
 
 class OAuthError(Exception):
     """A refusal in RFC 6749 terms. ``reason`` names the rule broken, so each vendor can word it its own way."""
@@ -83,6 +91,7 @@ class AuthorizeRedirectError(Exception):
 
 
 # -- records ---------------------------------------------------------------
+
 
 @dataclass
 class Account:
@@ -173,6 +182,7 @@ class Issued:
 
 # -- helpers ---------------------------------------------------------------
 
+
 def is_loopback_redirect(uri: str) -> bool:
     """RFC 8252 §7.3: http on a loopback host, any port, any path; no fragment."""
     try:
@@ -208,32 +218,53 @@ def _accounts(rng: random.Random, webflow_site_id: str, business: str) -> dict[s
         "google": Account(id="1" + "".join(rng.choice(string.digits) for _ in range(20)), name=person, email=email),
         "meta": Account(id="1000" + "".join(rng.choice(string.digits) for _ in range(11)), name=person, email=email),
         "linkedin": Account(id=_draw(rng, 10, _URLSAFE), name=person, email=email),
-        "x": Account(id="1" + "".join(rng.choice(string.digits) for _ in range(18)), name=business, email=email,
-                     username="northwindcoffee"),
+        "x": Account(
+            id="1" + "".join(rng.choice(string.digits) for _ in range(18)),
+            name=business,
+            email=email,
+            username="northwindcoffee",
+        ),
         "webflow": Account(id=_draw(rng, 24, _HEX), name=person, email=email, sites=(webflow_site_id,)),
-        "mailchimp": Account(id=str(rng.randint(100_000_000, 199_999_999)), name=business, email=email,
-                             username="northwind-demo",
-                             extra={"login_id": str(rng.randint(100_000_000, 199_999_999)), "dc": "us21"}),
+        "mailchimp": Account(
+            id=str(rng.randint(100_000_000, 199_999_999)),
+            name=business,
+            email=email,
+            username="northwind-demo",
+            extra={"login_id": str(rng.randint(100_000_000, 199_999_999)), "dc": "us21"},
+        ),
     }
 
 
 # -- the servers -----------------------------------------------------------
 
+
 class OAuthServer:
     """Every vendor's authorization server of the sandbox, with one registered app each."""
 
-    def __init__(self, rng: Callable[[str], random.Random], monotonic: Callable[[], float], *,
-                 webflow_site_id: str, business_name: str, google_testing: bool = False, generation: int = 0) -> None:
+    def __init__(
+        self,
+        rng: Callable[[str], random.Random],
+        monotonic: Callable[[], float],
+        *,
+        webflow_site_id: str,
+        business_name: str,
+        google_testing: bool = False,
+        generation: int = 0,
+    ) -> None:
         self._now = monotonic
         # Issued codes and tokens follow the seed but differ after every reset, so a token held from
         # before a reset can never open a grant made after it.
         self._tokens = rng(f"oauth-tokens:{generation}")
         secrets = rng("oauth")
         self.apps: dict[str, App] = {
-            name: App(provider=name, client_id=f"sandbox-{name}-app",
-                      client_secret=("GOCSPX-" + _draw(secrets, 28, _URLSAFE)) if name == "google"
-                      else _draw(secrets, 40, _URLSAFE),
-                      name="Marketing MCP (sandbox)")
+            name: App(
+                provider=name,
+                client_id=f"sandbox-{name}-app",
+                client_secret=("GOCSPX-" + _draw(secrets, 28, _URLSAFE))
+                if name == "google"
+                else _draw(secrets, 40, _URLSAFE),
+                name="Marketing MCP (sandbox)",
+            )
             for name in PROVIDERS
         }
         self.accounts: dict[str, Account] = _accounts(rng("oauth-accounts"), webflow_site_id, business_name)
@@ -263,8 +294,9 @@ class OAuthServer:
         if not redirect_uri:
             raise AuthorizePageError("invalid_request", "Missing required parameter: redirect_uri")
         if not app.allows_redirect(redirect_uri):
-            raise AuthorizePageError("redirect_uri_mismatch",
-                                     f"The redirect_uri {redirect_uri} is not registered for the app {app.name}.")
+            raise AuthorizePageError(
+                "redirect_uri_mismatch", f"The redirect_uri {redirect_uri} is not registered for the app {app.name}."
+            )
         state = params.get("state")
 
         def refuse(error: str, description: str) -> AuthorizeRedirectError:
@@ -297,8 +329,13 @@ class OAuthServer:
             if provider == "meta" and "public_profile" not in scopes:
                 scopes = ("public_profile", *scopes)  # every Facebook login grants the public profile
         pending = PendingAuthorization(
-            id=_draw(self._tokens, 32, _HEX), app=app, redirect_uri=redirect_uri, scopes=scopes, state=state,
-            code_challenge=challenge or None, challenge_method=method or "plain",
+            id=_draw(self._tokens, 32, _HEX),
+            app=app,
+            redirect_uri=redirect_uri,
+            scopes=scopes,
+            state=state,
+            code_challenge=challenge or None,
+            challenge_method=method or "plain",
             offline=provider == "google" and params.get("access_type") == "offline",
             force_consent="consent" in (params.get("prompt") or "").split(),
             include_granted=params.get("include_granted_scopes") == "true",
@@ -314,20 +351,28 @@ class OAuthServer:
         self.pending = {k: p for k, p in self.pending.items() if p.expires_at > now}
         self.codes = {k: c for k, c in self.codes.items() if c.used or c.expires_at > now - 3600}
 
-    def decide(self, provider: str, request_id: str, approve: bool) -> tuple[PendingAuthorization, AuthorizationCode | None]:
+    def decide(
+        self, provider: str, request_id: str, approve: bool
+    ) -> tuple[PendingAuthorization, AuthorizationCode | None]:
         """The user's answer on the consent page: a code on approval, None on denial."""
         pending = self.pending.pop((provider, request_id), None)
         if pending is None or self._now() >= pending.expires_at:
-            raise AuthorizePageError("invalid_request",
-                                     "This authorization request has expired or was already answered. Start again from the app.")
+            raise AuthorizePageError(
+                "invalid_request",
+                "This authorization request has expired or was already answered. Start again from the app.",
+            )
         if not approve:
             return pending, None
         scopes = pending.scopes
         if pending.include_granted:
             earlier = [s for g in self._live_grants(provider, pending.app.client_id) for s in g.scope_list]
             scopes = tuple(dict.fromkeys((*earlier, *scopes)))
-        code = AuthorizationCode(value=self._secret(provider, "code"), request=pending, scopes=scopes,
-                                 expires_at=self._now() + PROVIDERS[provider].code_ttl)
+        code = AuthorizationCode(
+            value=self._secret(provider, "code"),
+            request=pending,
+            scopes=scopes,
+            expires_at=self._now() + PROVIDERS[provider].code_ttl,
+        )
         self.codes[(provider, code.value)] = code
         return pending, code
 
@@ -396,8 +441,13 @@ class OAuthServer:
             if not pkce_matches(verifier, request.code_challenge, request.challenge_method):
                 raise OAuthError("invalid_grant", "verifier_mismatch")
         code.used = True
-        grant = Grant(id=_draw(self._tokens, 16, _HEX), provider=spec.name, client_id=app.client_id,
-                      user=self.accounts[spec.name], scope_list=code.scopes)
+        grant = Grant(
+            id=_draw(self._tokens, 16, _HEX),
+            provider=spec.name,
+            client_id=app.client_id,
+            user=self.accounts[spec.name],
+            scope_list=code.scopes,
+        )
         if self._gets_refresh_token(spec, code):
             grant.refresh_token = self._secret(spec.name, "refresh")
             ttl = GOOGLE_TESTING_REFRESH_TTL if spec.name == "google" and self.google_testing else spec.refresh_ttl
@@ -416,8 +466,13 @@ class OAuthServer:
         if spec.refresh == "offline_access_type":
             # Google hands out a refresh token on first consent, and again only when consent is prompted.
             request = code.request
-            return request.offline and (request.force_consent or not any(
-                g.refresh_token and self._refresh_alive(g) for g in self._live_grants(spec.name, request.app.client_id)))
+            return request.offline and (
+                request.force_consent
+                or not any(
+                    g.refresh_token and self._refresh_alive(g)
+                    for g in self._live_grants(spec.name, request.app.client_id)
+                )
+            )
         return False
 
     def _refresh(self, spec: ProviderSpec, app: App, params: Mapping[str, str]) -> Issued:
@@ -455,8 +510,12 @@ class OAuthServer:
         return Issued(grant, self._issue_access(grant, META_LONG_LIVED_TTL), None, None)
 
     def _issue_access(self, grant: Grant, ttl: float | None) -> AccessToken:
-        token = AccessToken(value=self._secret(grant.provider, "access"), grant=grant,
-                            expires_at=None if ttl is None else self._now() + ttl, lifetime=ttl)
+        token = AccessToken(
+            value=self._secret(grant.provider, "access"),
+            grant=grant,
+            expires_at=None if ttl is None else self._now() + ttl,
+            lifetime=ttl,
+        )
         grant.access_tokens.append(token.value)
         self.access_tokens[(grant.provider, token.value)] = token
         return token

@@ -30,25 +30,46 @@ from urllib.parse import quote, unquote, urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..google.errors import WEBMASTERS_READ, WEBMASTERS_WRITE, GoogleError, authorize, dumps, json_body
-from ..google.state import Sitemap
 from ...page_defects import live_pages
 from ...traffic import COUNTRIES, SEARCH_DEVICES, count, expected_ctr, noise
 from ...world import World
+from ..google.errors import WEBMASTERS_READ, WEBMASTERS_WRITE, GoogleError, authorize, dumps, json_body
+from ..google.state import Sitemap
 
 SERVICE = "searchconsole.googleapis.com"
 PERMISSION_HELP = "See also: https://support.google.com/webmasters/answer/2451999."
 DIMENSIONS = ("query", "page", "country", "device", "date", "searchAppearance")
-SEARCH_TYPES = {"web": "web", "image": "image", "video": "video", "news": "news", "discover": "discover",
-                "googlenews": "googleNews", "google_news": "googleNews"}
-AGGREGATIONS = {"auto": "auto", "bypage": "byPage", "by_page": "byPage", "byproperty": "byProperty",
-                "by_property": "byProperty", "bynewsshowcasepanel": "byNewsShowcasePanel",
-                "by_news_showcase_panel": "byNewsShowcasePanel"}
+SEARCH_TYPES = {
+    "web": "web",
+    "image": "image",
+    "video": "video",
+    "news": "news",
+    "discover": "discover",
+    "googlenews": "googleNews",
+    "google_news": "googleNews",
+}
+AGGREGATIONS = {
+    "auto": "auto",
+    "bypage": "byPage",
+    "by_page": "byPage",
+    "byproperty": "byProperty",
+    "by_property": "byProperty",
+    "bynewsshowcasepanel": "byNewsShowcasePanel",
+    "by_news_showcase_panel": "byNewsShowcasePanel",
+}
 DATA_STATES = {"final": "final", "all": "all", "hourly_all": "hourly_all"}
-OPERATORS = {"equals": "equals", "notequals": "notEquals", "not_equals": "notEquals", "contains": "contains",
-             "notcontains": "notContains", "not_contains": "notContains", "includingregex": "includingRegex",
-             "including_regex": "includingRegex", "excludingregex": "excludingRegex",
-             "excluding_regex": "excludingRegex"}
+OPERATORS = {
+    "equals": "equals",
+    "notequals": "notEquals",
+    "not_equals": "notEquals",
+    "contains": "contains",
+    "notcontains": "notContains",
+    "not_contains": "notContains",
+    "includingregex": "includingRegex",
+    "including_regex": "includingRegex",
+    "excludingregex": "excludingRegex",
+    "excluding_regex": "excludingRegex",
+}
 MAX_ROWS = 25_000
 FINAL_LAG_DAYS = 3  # final data ends three days before today
 FRESH_LAG_DAYS = 1  # dataState "all" reaches yesterday
@@ -62,13 +83,14 @@ def _method(name: str) -> str:
 
 # -- HTTP entry points --------------------------------------------------------------------------
 
+
 async def handle_webmasters(request: Request, world: World) -> Response:
     try:
         raw = request.scope.get("raw_path") or request.url.path.encode()
         raw_path = raw.decode("latin-1").split("?", 1)[0]
         if not raw_path.startswith("/webmasters/v3/"):
             raise GoogleError(404, "Not Found", legacy=True)
-        segments = raw_path[len("/webmasters/v3/"):].split("/")
+        segments = raw_path[len("/webmasters/v3/") :].split("/")
         if segments[0] != "sites":
             raise GoogleError(404, f"Method not found: {request.method} {request.url.path}", legacy=True)
         rest = segments[1:]
@@ -77,8 +99,7 @@ async def handle_webmasters(request: Request, world: World) -> Response:
             if method != "GET":
                 raise _no_method(request)
             _auth(world, request, WEBMASTERS_READ, "SitesService.List")
-            return _json({"siteEntry": [{"siteUrl": url, "permissionLevel": "siteOwner"}
-                                        for url in _sites(request)]})
+            return _json({"siteEntry": [{"siteUrl": url, "permissionLevel": "siteOwner"} for url in _sites(request)]})
         site_url = unquote(rest[0])
         resource = [unquote(s) for s in rest[1:]]
         if not resource:
@@ -94,8 +115,15 @@ async def handle_webmasters(request: Request, world: World) -> Response:
             kind = _site(request, site_url)
             body = await json_body(request)
             with world.lock:
-                _spend(world, world.google.gsc_query_windows, f"{kind}", "gsc_queries_per_minute", 60.0,
-                       "Search Analytics queries", "Queries per minute per site")
+                _spend(
+                    world,
+                    world.google.gsc_query_windows,
+                    f"{kind}",
+                    "gsc_queries_per_minute",
+                    60.0,
+                    "Search Analytics queries",
+                    "Queries per minute per site",
+                )
                 return _json(search_analytics(world, request, site_url, kind, body))
         if resource and resource[0] == "sitemaps" and len(resource) <= 2:
             if len(resource) == 1:
@@ -140,8 +168,9 @@ async def handle_inspect(request: Request, world: World) -> Response:
     try:
         if request.method != "POST":
             raise GoogleError(404, f"Method not found: {request.method} {request.url.path}")
-        authorize(world, request.headers, WEBMASTERS_READ, service=SERVICE,
-                  method=_method("UrlInspectionService.InspectUrl"))
+        authorize(
+            world, request.headers, WEBMASTERS_READ, service=SERVICE, method=_method("UrlInspectionService.InspectUrl")
+        )
         body = await json_body(request, legacy=False)
         site_url = body.get("siteUrl") or body.get("site_url")
         url = body.get("inspectionUrl") or body.get("inspection_url")
@@ -155,10 +184,26 @@ async def handle_inspect(request: Request, world: World) -> Response:
             raise GoogleError(400, f"URL '{url}' does not belong to property '{site_url}'.")
         with world.lock:
             state = world.google
-            _spend(world, state.gsc_inspect_minute, kind, "gsc_inspections_per_minute", 60.0,
-                   "URL Inspection requests", "URL Inspection requests per minute per site", legacy=False)
-            _spend(world, state.gsc_inspect_day, kind, "gsc_inspections_per_day", 86_400.0,
-                   "URL Inspection requests", "URL Inspection requests per day per site", legacy=False)
+            _spend(
+                world,
+                state.gsc_inspect_minute,
+                kind,
+                "gsc_inspections_per_minute",
+                60.0,
+                "URL Inspection requests",
+                "URL Inspection requests per minute per site",
+                legacy=False,
+            )
+            _spend(
+                world,
+                state.gsc_inspect_day,
+                kind,
+                "gsc_inspections_per_day",
+                86_400.0,
+                "URL Inspection requests",
+                "URL Inspection requests per day per site",
+                legacy=False,
+            )
             return _json({"inspectionResult": inspect(world, request, site_url, url, path)})
     except GoogleError as err:
         return _json(err.body(), err.code, err.headers)
@@ -176,18 +221,25 @@ def _auth(world: World, request: Request, scopes: frozenset[str], method: str) -
     authorize(world, request.headers, scopes, service=SERVICE, method=_method(method), legacy=True)
 
 
-def _spend(world: World, table: dict, key: str, setting: str, seconds: float, metric: str, limit: str,
-           legacy: bool = True) -> None:
+def _spend(
+    world: World, table: dict, key: str, setting: str, seconds: float, metric: str, limit: str, legacy: bool = True
+) -> None:
     state = world.google
     window = state.window(table, key, state.limit(setting), seconds)
     allowed, _remaining, _retry = window.try_acquire(state.monotonic())
     if not allowed:
-        raise GoogleError(429, f"Quota exceeded for quota metric '{metric}' and limit '{limit}' of service "
-                               f"'{SERVICE}'.", reason="RATE_LIMIT_EXCEEDED", service=SERVICE,
-                          legacy=legacy, legacy_reason="rateLimitExceeded")
+        raise GoogleError(
+            429,
+            f"Quota exceeded for quota metric '{metric}' and limit '{limit}' of service '{SERVICE}'.",
+            reason="RATE_LIMIT_EXCEEDED",
+            service=SERVICE,
+            legacy=legacy,
+            legacy_reason="rateLimitExceeded",
+        )
 
 
 # -- properties -----------------------------------------------------------------------------------
+
 
 def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
@@ -201,8 +253,12 @@ def _sites(request: Request) -> dict[str, str]:
 def _site(request: Request, site_url: str, legacy: bool = True) -> str:
     kind = _sites(request).get(site_url)
     if kind is None:
-        raise GoogleError(403, f"User does not have sufficient permission for site '{site_url}'. {PERMISSION_HELP}",
-                          legacy=legacy, legacy_reason="forbidden")
+        raise GoogleError(
+            403,
+            f"User does not have sufficient permission for site '{site_url}'. {PERMISSION_HELP}",
+            legacy=legacy,
+            legacy_reason="forbidden",
+        )
     return kind
 
 
@@ -211,7 +267,7 @@ def _path_in_property(request: Request, site_url: str, kind: str, url: str) -> s
     if kind == "url":
         if not url.startswith(site_url):
             return None
-        return "/" + url[len(site_url):]
+        return "/" + url[len(site_url) :]
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -222,6 +278,7 @@ def _path_in_property(request: Request, site_url: str, kind: str, url: str) -> s
 
 
 # -- search analytics -------------------------------------------------------------------------------
+
 
 def _choice(value: Any, table: dict[str, str], field: str, default: str) -> str:
     if value is None or value == "":
@@ -264,8 +321,9 @@ def _filters(body: dict[str, Any]) -> tuple[list[tuple[str, str, str]], set[str]
             raise GoogleError(400, "Each dimensionFilterGroup must be an object.", legacy=True)
         group_type = str(group.get("groupType") or "and").lower()
         if group_type != "and":
-            raise GoogleError(400, f"Invalid value for groupType: {group.get('groupType')!r}. Only 'and' is "
-                                   "supported.", legacy=True)
+            raise GoogleError(
+                400, f"Invalid value for groupType: {group.get('groupType')!r}. Only 'and' is supported.", legacy=True
+            )
         for spec in group.get("filters") or []:
             if not isinstance(spec, dict):
                 raise GoogleError(400, "Each filter must be an object.", legacy=True)
@@ -290,8 +348,7 @@ def _dimension(value: Any) -> str:
         for name in DIMENSIONS:
             if value.lower() in (name.lower(), "search_appearance" if name == "searchAppearance" else name):
                 return name
-    raise GoogleError(400, f"Invalid dimension: {value!r}. Valid dimensions are {', '.join(DIMENSIONS)}.",
-                      legacy=True)
+    raise GoogleError(400, f"Invalid dimension: {value!r}. Valid dimensions are {', '.join(DIMENSIONS)}.", legacy=True)
 
 
 def _matches(filters: list[tuple[str, str, str]], row: dict[str, str]) -> bool:
@@ -338,8 +395,9 @@ def search_analytics(world: World, request: Request, site_url: str, kind: str, b
         raise GoogleError(400, "startRow must be a non-negative number.", legacy=True)
     filters, filtered = _filters(body)
     if aggregation == "byNewsShowcasePanel":
-        raise GoogleError(400, "byNewsShowcasePanel aggregation is only supported for the googleNews and news types.",
-                          legacy=True)
+        raise GoogleError(
+            400, "byNewsShowcasePanel aggregation is only supported for the googleNews and news types.", legacy=True
+        )
     by_page = "page" in dims or "page" in filtered
     if aggregation == "byProperty" and "page" in dims:
         raise GoogleError(400, "Requests grouped by page must use aggregationType byPage or auto.", legacy=True)
@@ -420,14 +478,21 @@ def search_analytics(world: World, request: Request, site_url: str, kind: str, b
         if impressions <= 0:
             continue
         clicks = min(impressions, round(clk))
-        rows.append({"keys": list(keys), "clicks": clicks, "impressions": impressions,
-                     "ctr": clicks / impressions, "position": weighted / imp})
+        rows.append(
+            {
+                "keys": list(keys),
+                "clicks": clicks,
+                "impressions": impressions,
+                "ctr": clicks / impressions,
+                "position": weighted / imp,
+            }
+        )
     if dims == ["date"]:
         rows.sort(key=lambda r: r["keys"])
     else:
         rows.sort(key=lambda r: (-r["clicks"], -r["impressions"], r["keys"]))
     response: dict[str, Any] = {}
-    page = rows[start_row:start_row + row_limit]
+    page = rows[start_row : start_row + row_limit]
     if page:
         response["rows"] = page
     response["responseAggregationType"] = aggregation
@@ -457,13 +522,14 @@ def _image(seed: int, day: date, query: str, path: str, impressions: int, positi
 
 # -- sitemaps -----------------------------------------------------------------------------------------
 
+
 def _sitemaps(world: World, kind: str) -> dict[str, Sitemap]:
     return world.google.sitemaps[kind]
 
 
 def _feed_key(request: Request, feed: str) -> str:
     base = _base(request)
-    return feed[len(base):] if feed.startswith(base + "/") else feed
+    return feed[len(base) :] if feed.startswith(base + "/") else feed
 
 
 def _check_feed(request: Request, site_url: str, kind: str, feed: str) -> None:
@@ -484,8 +550,13 @@ def _sitemap_json(world: World, request: Request, sitemap: Sitemap) -> dict[str,
     downloaded = sitemap.downloaded
     if downloaded is None and now >= sitemap.submitted + timedelta(days=1):
         downloaded = sitemap.submitted + timedelta(days=1)
-    out: dict[str, Any] = {"path": full, "lastSubmitted": _stamp(sitemap.submitted), "isPending": downloaded is None,
-                           "isSitemapsIndex": False, "type": "sitemap"}
+    out: dict[str, Any] = {
+        "path": full,
+        "lastSubmitted": _stamp(sitemap.submitted),
+        "isPending": downloaded is None,
+        "isSitemapsIndex": False,
+        "type": "sitemap",
+    }
     if downloaded is None:
         out.update(warnings="0", errors="0")
         return out
@@ -494,16 +565,24 @@ def _sitemap_json(world: World, request: Request, sitemap: Sitemap) -> dict[str,
         wp = world.wordpress
         # /sitemap.xml (both sites) also lists the storefront and the Webflow blog's home and live items.
         sources = ("wordpress", "home") if sitemap.path == WP_SITEMAP else ("wordpress", "home", "webflow")
-        urls = (1 + sum(1 for p in wp.posts.values() if p.status == "publish") if sitemap.path == WP_SITEMAP
-                else len(live_pages(world)))
+        urls = (
+            1 + sum(1 for p in wp.posts.values() if p.status == "publish")
+            if sitemap.path == WP_SITEMAP
+            else len(live_pages(world))
+        )
         traffic = world.traffic
         traffic.observe()
         today = now.date()
-        indexed = sum(1 for path in traffic.live_paths()
-                      if traffic.pages[path].source in sources
-                      and (today - traffic.pages[path].live_since).days >= 3)
-        out.update(warnings="0", errors="0",
-                   contents=[{"type": "web", "submitted": str(urls), "indexed": str(min(urls, indexed))}])
+        indexed = sum(
+            1
+            for path in traffic.live_paths()
+            if traffic.pages[path].source in sources and (today - traffic.pages[path].live_since).days >= 3
+        )
+        out.update(
+            warnings="0",
+            errors="0",
+            contents=[{"type": "web", "submitted": str(urls), "indexed": str(min(urls, indexed))}],
+        )
     else:
         out.update(warnings="0", errors="1")  # the sandbox serves no such sitemap: Google couldn't fetch it
     return out
@@ -511,54 +590,91 @@ def _sitemap_json(world: World, request: Request, sitemap: Sitemap) -> dict[str,
 
 # -- URL inspection -----------------------------------------------------------------------------------
 
+
 def inspect(world: World, request: Request, site_url: str, url: str, path: str) -> dict[str, Any]:
     traffic = world.traffic
     traffic.observe()
     today = world.now().date()
     base = _base(request)
     token = int(noise(world.seed, "inspect-id", path)[0] * 10**12)
-    link = (f"https://search.google.com/search-console/inspect?resource_id={quote(site_url, safe='')}"
-            f"&id={token:012d}&utm_medium=link&utm_source=api")
+    link = (
+        f"https://search.google.com/search-console/inspect?resource_id={quote(site_url, safe='')}"
+        f"&id={token:012d}&utm_medium=link&utm_source=api"
+    )
     model = traffic.pages.get(path)
     live = path in set(traffic.live_paths())
     index: dict[str, Any]
     if path.startswith("/wp-admin/") and not path.startswith("/wp-admin/admin-ajax.php"):
-        index = {"verdict": "NEUTRAL", "coverageState": "Blocked by robots.txt", "robotsTxtState": "DISALLOWED",
-                 "indexingState": "INDEXING_ALLOWED", "pageFetchState": "BLOCKED_ROBOTS_TXT", "crawledAs": "MOBILE"}
-        return {"inspectionResultLink": link, "indexStatusResult": index,
-                "mobileUsabilityResult": {"verdict": "VERDICT_UNSPECIFIED"}}
+        index = {
+            "verdict": "NEUTRAL",
+            "coverageState": "Blocked by robots.txt",
+            "robotsTxtState": "DISALLOWED",
+            "indexingState": "INDEXING_ALLOWED",
+            "pageFetchState": "BLOCKED_ROBOTS_TXT",
+            "crawledAs": "MOBILE",
+        }
+        return {
+            "inspectionResultLink": link,
+            "indexStatusResult": index,
+            "mobileUsabilityResult": {"verdict": "VERDICT_UNSPECIFIED"},
+        }
     if model is None:
-        index = {"verdict": "NEUTRAL", "coverageState": "URL is unknown to Google",
-                 "robotsTxtState": "ROBOTS_TXT_STATE_UNSPECIFIED", "indexingState": "INDEXING_STATE_UNSPECIFIED",
-                 "pageFetchState": "PAGE_FETCH_STATE_UNSPECIFIED"}
-        return {"inspectionResultLink": link, "indexStatusResult": index,
-                "mobileUsabilityResult": {"verdict": "VERDICT_UNSPECIFIED"}}
+        index = {
+            "verdict": "NEUTRAL",
+            "coverageState": "URL is unknown to Google",
+            "robotsTxtState": "ROBOTS_TXT_STATE_UNSPECIFIED",
+            "indexingState": "INDEXING_STATE_UNSPECIFIED",
+            "pageFetchState": "PAGE_FETCH_STATE_UNSPECIFIED",
+        }
+        return {
+            "inspectionResultLink": link,
+            "indexStatusResult": index,
+            "mobileUsabilityResult": {"verdict": "VERDICT_UNSPECIFIED"},
+        }
     in_sitemap = model.source in ("wordpress", "home")
     u = noise(world.seed, "crawl", path, today.toordinal() // 7)
     crawled = datetime.combine(today - timedelta(days=1 + int(u[0] * 8)), datetime.min.time()).replace(
-        hour=int(u[1] * 24), minute=int(u[2] * 60), second=int(u[3] * 60))
+        hour=int(u[1] * 24), minute=int(u[2] * 60), second=int(u[3] * 60)
+    )
     index = {"robotsTxtState": "ALLOWED", "indexingState": "INDEXING_ALLOWED", "crawledAs": "MOBILE"}
     if not live:
-        index.update(verdict="NEUTRAL", coverageState="Not found (404)", pageFetchState="NOT_FOUND",
-                     lastCrawlTime=crawled.isoformat() + "Z")
+        index.update(
+            verdict="NEUTRAL",
+            coverageState="Not found (404)",
+            pageFetchState="NOT_FOUND",
+            lastCrawlTime=crawled.isoformat() + "Z",
+        )
     elif model.live_since > date.min and (today - model.live_since).days < 3:
-        index.update(verdict="NEUTRAL", coverageState="Discovered - currently not indexed",
-                     pageFetchState="PAGE_FETCH_STATE_UNSPECIFIED")
+        index.update(
+            verdict="NEUTRAL",
+            coverageState="Discovered - currently not indexed",
+            pageFetchState="PAGE_FETCH_STATE_UNSPECIFIED",
+        )
     else:
         if model.live_since > date.min:
             earliest = datetime.combine(model.live_since, datetime.min.time())
             crawled = max(crawled, earliest)
-        index.update(verdict="PASS", coverageState="Submitted and indexed" if in_sitemap
-                     else "Indexed, not submitted in sitemap", pageFetchState="SUCCESSFUL",
-                     lastCrawlTime=crawled.isoformat() + "Z", googleCanonical=url, userCanonical=url)
+        index.update(
+            verdict="PASS",
+            coverageState="Submitted and indexed" if in_sitemap else "Indexed, not submitted in sitemap",
+            pageFetchState="SUCCESSFUL",
+            lastCrawlTime=crawled.isoformat() + "Z",
+            googleCanonical=url,
+            userCanonical=url,
+        )
     if in_sitemap:
         index["sitemap"] = [base + WP_SITEMAP]
     referring = [base + "/"] if path != "/" else []
     if referring:
         index["referringUrls"] = referring
-    result: dict[str, Any] = {"inspectionResultLink": link, "indexStatusResult": index,
-                              "mobileUsabilityResult": {"verdict": "PASS" if live else "VERDICT_UNSPECIFIED"}}
+    result: dict[str, Any] = {
+        "inspectionResultLink": link,
+        "indexStatusResult": index,
+        "mobileUsabilityResult": {"verdict": "PASS" if live else "VERDICT_UNSPECIFIED"},
+    }
     if live and model.source == "wordpress" and index["verdict"] == "PASS":
-        result["richResultsResult"] = {"verdict": "PASS", "detectedItems": [
-            {"richResultType": "Breadcrumbs", "items": [{"name": "Unnamed item"}]}]}
+        result["richResultsResult"] = {
+            "verdict": "PASS",
+            "detectedItems": [{"richResultType": "Breadcrumbs", "items": [{"name": "Unnamed item"}]}],
+        }
     return result

@@ -19,9 +19,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...headers import bearer
+from ...world import World
 from ..router import VendorRoute, VendorRouter
 from .site import Collection, Item, WebflowError, not_found, validation_error, wf_time
-from ...world import World
 
 _OBJECT_ID = re.compile(r"[0-9a-f]{24}")
 
@@ -65,9 +65,17 @@ async def handle(request: Request, world: World, path: str) -> Response:
                 try:
                     body = json.loads(raw)
                 except ValueError:
-                    raise WebflowError(400, "bad_request", "Request body was incorrectly formatted. Likely invalid JSON being sent up.")
-        ctx = Ctx(world=world, method=request.method, query=dict(request.query_params), body=body, token=token,
-                  site_id=site_id)
+                    raise WebflowError(
+                        400, "bad_request", "Request body was incorrectly formatted. Likely invalid JSON being sent up."
+                    )
+        ctx = Ctx(
+            world=world,
+            method=request.method,
+            query=dict(request.query_params),
+            body=body,
+            token=token,
+            site_id=site_id,
+        )
         with world.lock:
             result = dispatch(ctx, "/" + path.strip("/"))
     except WebflowError as err:
@@ -78,10 +86,13 @@ async def handle(request: Request, world: World, path: str) -> Response:
 def _json(body: Any, status: int, headers: dict[str, str]) -> Response:
     if status == 204:
         return Response(status_code=204, headers=headers)
-    return Response(json.dumps(body, ensure_ascii=False), status_code=status, headers=headers, media_type="application/json")
+    return Response(
+        json.dumps(body, ensure_ascii=False), status_code=status, headers=headers, media_type="application/json"
+    )
 
 
 # -- routing ---------------------------------------------------------------
+
 
 def _route_not_found(method: str, path: str) -> WebflowError:
     # Webflow answers a known path with a method it does not serve the same way as an unknown path.
@@ -92,20 +103,23 @@ def _router() -> VendorRouter:
     site = "/sites/{site_id}"
     collection = "/collections/{collection_id}"
     item = collection + "/items/{item_id}"
-    return VendorRouter([
-        VendorRoute("/token/introspect", GET=token_introspect),
-        VendorRoute("/sites", GET=list_sites),
-        VendorRoute(site, GET=get_site),
-        VendorRoute(site + "/custom_domains", GET=custom_domains),
-        VendorRoute(site + "/publish", POST=publish_site),
-        VendorRoute(site + "/collections", GET=list_collections),
-        VendorRoute(collection, GET=get_collection),
-        VendorRoute(collection + "/items", GET=list_items, POST=create_items),
-        VendorRoute(collection + "/items/live", GET=list_live_items, POST=create_live_items),
-        VendorRoute(collection + "/items/publish", POST=publish_items),
-        VendorRoute(item, GET=get_item, PATCH=update_item, DELETE=delete_item),
-        VendorRoute(item + "/live", GET=get_live_item, PATCH=update_live_item, DELETE=unpublish_item),
-    ], not_found=_route_not_found)
+    return VendorRouter(
+        [
+            VendorRoute("/token/introspect", GET=token_introspect),
+            VendorRoute("/sites", GET=list_sites),
+            VendorRoute(site, GET=get_site),
+            VendorRoute(site + "/custom_domains", GET=custom_domains),
+            VendorRoute(site + "/publish", POST=publish_site),
+            VendorRoute(site + "/collections", GET=list_collections),
+            VendorRoute(collection, GET=get_collection),
+            VendorRoute(collection + "/items", GET=list_items, POST=create_items),
+            VendorRoute(collection + "/items/live", GET=list_live_items, POST=create_live_items),
+            VendorRoute(collection + "/items/publish", POST=publish_items),
+            VendorRoute(item, GET=get_item, PATCH=update_item, DELETE=delete_item),
+            VendorRoute(item + "/live", GET=get_live_item, PATCH=update_live_item, DELETE=unpublish_item),
+        ],
+        not_found=_route_not_found,
+    )
 
 
 def dispatch(ctx: Ctx, path: str) -> Result:
@@ -117,6 +131,7 @@ def dispatch(ctx: Ctx, path: str) -> Result:
 
 
 # -- helpers ---------------------------------------------------------------
+
 
 def _site(ctx: Ctx, site_id: str):
     site = ctx.world.webflow
@@ -162,15 +177,25 @@ def _page(ctx: Ctx, items: list[Item], *, live: bool) -> Result:
             items = [i for i in items if (i.live_field_data if live else i.field_data).get(key) == ctx.query[key]]
     sort_by = ctx.query.get("sortBy")
     if sort_by in ("lastPublished", "name", "slug", "createdOn", "lastUpdated"):
+
         def key(item: Item) -> Any:
             data = item.live_field_data if live else item.field_data
-            return {"lastPublished": wf_time(item.last_published) or "", "name": data.get("name", ""),
-                    "slug": data.get("slug", ""), "createdOn": wf_time(item.created_on),
-                    "lastUpdated": wf_time(item.last_updated)}[sort_by]
+            return {
+                "lastPublished": wf_time(item.last_published) or "",
+                "name": data.get("name", ""),
+                "slug": data.get("slug", ""),
+                "createdOn": wf_time(item.created_on),
+                "lastUpdated": wf_time(item.last_updated),
+            }[sort_by]
+
         items = sorted(items, key=key, reverse=ctx.query.get("sortOrder") == "desc")
-    window = items[offset:offset + limit]
-    return Result({"items": [i.to_json(live=live) for i in window],
-                   "pagination": {"limit": limit, "offset": offset, "total": len(items)}})
+    window = items[offset : offset + limit]
+    return Result(
+        {
+            "items": [i.to_json(live=live) for i in window],
+            "pagination": {"limit": limit, "offset": offset, "total": len(items)},
+        }
+    )
 
 
 def _int_query(ctx: Ctx, name: str, default: int, details: list[dict[str, Any]]) -> int:
@@ -186,6 +211,7 @@ def _int_query(ctx: Ctx, name: str, default: int, details: list[dict[str, Any]])
 
 # -- token, sites and collections ------------------------------------------
 
+
 def token_introspect(ctx: Ctx) -> Result:
     site = ctx.world.webflow
     grant = ctx.world.oauth.check("webflow", ctx.token)
@@ -194,16 +220,24 @@ def token_introspect(ctx: Ctx) -> Result:
     if grant is not None:
         app = ctx.world.oauth.apps["webflow"]
         application = {"id": app.client_id, "description": "", "homepage": "", "displayName": app.name}
-    return Result({
-        "authorization": {
-            "id": grant.id if grant else site.workspace_id, "createdOn": wf_time(site.created_on),
-            "lastUsed": wf_time(ctx.world.now()), "grantType": "authorization_code",
-            "rateLimit": ctx.world.webflow_rate_limit, "scope": scope,
-            "authorizedTo": {"siteIds": [ctx.site_id], "workspaceIds": [],
-                             "userIds": [grant.user.id] if grant else []},
-        },
-        "application": application,
-    })
+    return Result(
+        {
+            "authorization": {
+                "id": grant.id if grant else site.workspace_id,
+                "createdOn": wf_time(site.created_on),
+                "lastUsed": wf_time(ctx.world.now()),
+                "grantType": "authorization_code",
+                "rateLimit": ctx.world.webflow_rate_limit,
+                "scope": scope,
+                "authorizedTo": {
+                    "siteIds": [ctx.site_id],
+                    "workspaceIds": [],
+                    "userIds": [grant.user.id] if grant else [],
+                },
+            },
+            "application": application,
+        }
+    )
 
 
 def list_sites(ctx: Ctx) -> Result:
@@ -234,9 +268,13 @@ def publish_site(ctx: Ctx, site_id: str) -> Result:
     domains = body.get("customDomains", [])
     to_subdomain = body.get("publishToWebflowSubdomain", False)
     if not isinstance(domains, list) or not all(isinstance(d, str) for d in domains):
-        raise validation_error([{"param": "customDomains", "description": "customDomains must be an array of domain IDs"}])
+        raise validation_error(
+            [{"param": "customDomains", "description": "customDomains must be an array of domain IDs"}]
+        )
     if not isinstance(to_subdomain, bool):
-        raise validation_error([{"param": "publishToWebflowSubdomain", "description": "publishToWebflowSubdomain must be a boolean"}])
+        raise validation_error(
+            [{"param": "publishToWebflowSubdomain", "description": "publishToWebflowSubdomain must be a boolean"}]
+        )
     known = {d.id for d in site.custom_domains}
     unknown = [d for d in domains if d not in known]
     if unknown:
@@ -245,16 +283,24 @@ def publish_site(ctx: Ctx, site_id: str) -> Result:
         raise WebflowError(400, "no_domains", "No domains were provided to publish to")
     wait = ctx.world.webflow_site_publish_wait(site.id)
     if wait:
-        raise WebflowError(429, "too_many_requests", "Too many requests: a site can be published once per minute",
-                           headers={"Retry-After": str(wait)})
+        raise WebflowError(
+            429,
+            "too_many_requests",
+            "Too many requests: a site can be published once per minute",
+            headers={"Retry-After": str(wait)},
+        )
     site.publish_site(ctx.world.now(), domains)
     ctx.world.webflow_record_site_publish(site.id)
-    published = [{"id": d.id, "url": d.url, "lastPublished": wf_time(d.last_published)}
-                 for d in site.custom_domains if d.id in domains]
+    published = [
+        {"id": d.id, "url": d.url, "lastPublished": wf_time(d.last_published)}
+        for d in site.custom_domains
+        if d.id in domains
+    ]
     return Result({"customDomains": published, "publishToWebflowSubdomain": to_subdomain}, status=202)
 
 
 # -- items -----------------------------------------------------------------
+
 
 def list_items(ctx: Ctx, collection_id: str) -> Result:
     collection = _collection(ctx, collection_id)

@@ -23,8 +23,14 @@ SLUG_RE = re.compile(r"^[a-z0-9_]+(?:-[a-z0-9_]+)*$")
 class WebflowError(Exception):
     """An error body as the Data API v2 sends it."""
 
-    def __init__(self, status: int, code: str, message: str, details: list[Any] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: list[Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
@@ -61,8 +67,15 @@ class Field:
     validations: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        out = {"id": self.id, "isEditable": True, "isRequired": self.is_required, "type": self.type,
-               "slug": self.slug, "displayName": self.display_name, "helpText": self.help_text}
+        out = {
+            "id": self.id,
+            "isEditable": True,
+            "isRequired": self.is_required,
+            "type": self.type,
+            "slug": self.slug,
+            "displayName": self.display_name,
+            "helpText": self.help_text,
+        }
         if self.validations is not None:
             out["validations"] = self.validations
         return out
@@ -110,8 +123,14 @@ class Collection:
     items: dict[str, Item] = field(default_factory=dict)  # insertion order = creation order
 
     def summary_json(self) -> dict[str, Any]:
-        return {"id": self.id, "displayName": self.display_name, "singularName": self.singular_name,
-                "slug": self.slug, "createdOn": wf_time(self.created_on), "lastUpdated": wf_time(self.last_updated)}
+        return {
+            "id": self.id,
+            "displayName": self.display_name,
+            "singularName": self.singular_name,
+            "slug": self.slug,
+            "createdOn": wf_time(self.created_on),
+            "lastUpdated": wf_time(self.last_updated),
+        }
 
     def to_json(self) -> dict[str, Any]:
         return {**self.summary_json(), "fields": [f.to_json() for f in self.fields]}
@@ -163,10 +182,19 @@ class WebflowSite:
             "previewUrl": f"https://screenshots.webflow.com/sites/{self.id}/20261101000000_preview.png",
             "timeZone": self.time_zone,
             "parentFolderId": None,
-            "customDomains": [{"id": d.id, "url": d.url, "lastPublished": wf_time(d.last_published)} for d in self.custom_domains],
+            "customDomains": [
+                {"id": d.id, "url": d.url, "lastPublished": wf_time(d.last_published)} for d in self.custom_domains
+            ],
             "locales": {
-                "primary": {"id": self.locale_id, "cmsLocaleId": self.cms_locale_id, "enabled": True,
-                            "displayName": "English (United States)", "redirect": True, "subdirectory": "", "tag": "en-US"},
+                "primary": {
+                    "id": self.locale_id,
+                    "cmsLocaleId": self.cms_locale_id,
+                    "enabled": True,
+                    "displayName": "English (United States)",
+                    "redirect": True,
+                    "subdirectory": "",
+                    "tag": "en-US",
+                },
                 "secondary": [],
             },
             "dataCollectionEnabled": False,
@@ -175,7 +203,9 @@ class WebflowSite:
 
     # -- field data --------------------------------------------------------
 
-    def clean_field_data(self, collection: Collection, data: Any, *, item: Item | None, new_id: Callable[[], str]) -> dict[str, Any]:
+    def clean_field_data(
+        self, collection: Collection, data: Any, *, item: Item | None, new_id: Callable[[], str]
+    ) -> dict[str, Any]:
         """Validate ``fieldData`` against the collection schema; return it normalised.
 
         ``item`` is the item being patched (partial update) or None for a create.
@@ -216,7 +246,12 @@ class WebflowSite:
             else:
                 out[slug] = value
         if "slug" in out and not SLUG_RE.match(out["slug"]):
-            details.append({"param": "slug", "description": "Slug must contain only lowercase letters, numbers, hyphens and underscores"})
+            details.append(
+                {
+                    "param": "slug",
+                    "description": "Slug must contain only lowercase letters, numbers, hyphens and underscores",
+                }
+            )
         if item is None:
             for fdef in collection.fields:
                 if fdef.is_required and fdef.slug not in data:
@@ -227,24 +262,50 @@ class WebflowSite:
         if slug is not None:
             for other in collection.staged_items():
                 if other is not item and other.field_data.get("slug") == slug:
-                    raise validation_error([{"param": "slug", "description": f"Unique value is already in database: '{slug}'"}])
+                    raise validation_error(
+                        [{"param": "slug", "description": f"Unique value is already in database: '{slug}'"}]
+                    )
         return out
 
     # -- item operations ---------------------------------------------------
 
-    def create_item(self, collection: Collection, body: dict[str, Any], now: datetime, new_id: Callable[[], str], *, live: bool = False) -> Item:
+    def create_item(
+        self,
+        collection: Collection,
+        body: dict[str, Any],
+        now: datetime,
+        new_id: Callable[[], str],
+        *,
+        live: bool = False,
+    ) -> Item:
         data = self.clean_field_data(collection, body.get("fieldData"), item=None, new_id=new_id)
         is_draft = _bool(body, "isDraft", default=not live)
         is_archived = _bool(body, "isArchived", default=False)
-        item = Item(id=new_id(), cms_locale_id=self.cms_locale_id, created_on=now, last_updated=now,
-                    field_data=data, is_draft=is_draft, is_archived=is_archived)
+        item = Item(
+            id=new_id(),
+            cms_locale_id=self.cms_locale_id,
+            created_on=now,
+            last_updated=now,
+            field_data=data,
+            is_draft=is_draft,
+            is_archived=is_archived,
+        )
         collection.items[item.id] = item
         collection.last_updated = now
         if live:
             self.publish_item(item, now)
         return item
 
-    def update_item(self, collection: Collection, item: Item, body: dict[str, Any], now: datetime, new_id: Callable[[], str], *, live: bool = False) -> Item:
+    def update_item(
+        self,
+        collection: Collection,
+        item: Item,
+        body: dict[str, Any],
+        now: datetime,
+        new_id: Callable[[], str],
+        *,
+        live: bool = False,
+    ) -> Item:
         data = self.clean_field_data(collection, body.get("fieldData", {}), item=item, new_id=new_id)
         if "isDraft" in body:
             item.is_draft = _bool(body, "isDraft", default=item.is_draft)

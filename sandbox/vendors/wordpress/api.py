@@ -21,11 +21,14 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ...world import World
+from .params import MISSING, Params, php_params
+from .shapes import Ctx, Handler, Result, media_json, post_json, term_json, user_json, wp_date
 from .site import (
     ALLOWED_UPLOADS,
-    ApplicationPassword,
     COMPANION_PLUGIN_VERSION,
     CORE_META_DEFAULTS,
+    ApplicationPassword,
     Media,
     Post,
     Term,
@@ -35,9 +38,6 @@ from .site import (
     chunk_password,
     sniff_image,
 )
-from ...world import World
-from .params import MISSING, Params, php_params
-from .shapes import Ctx, Handler, Result, media_json, post_json, term_json, user_json, wp_date
 from .text import sanitize_title
 
 POST_WRITE_STATUSES = ("publish", "future", "draft", "pending", "private")
@@ -49,6 +49,7 @@ FORBIDDEN = "Sorry, you are not allowed to do that."
 
 
 # -- entry point -----------------------------------------------------------
+
 
 async def handle(request: Request, world: World, route: str) -> Response:
     """Serve one REST request for ``route`` (e.g. ``/wp/v2/posts/5``)."""
@@ -72,10 +73,22 @@ async def handle(request: Request, world: World, route: str) -> Response:
             user, app_password = authenticate(world.wordpress, request.headers.get("authorization"))
             if app_password is not None:
                 world.wordpress.record_application_password_use(
-                    app_password, world.now(), request.client.host if request.client else None)
-            ctx = Ctx(world=world, site=world.wordpress, request=request, method=method, route=route,
-                      params=params, query=query, user=user, base=base, body=raw, files=files,
-                      application_password=app_password)
+                    app_password, world.now(), request.client.host if request.client else None
+                )
+            ctx = Ctx(
+                world=world,
+                site=world.wordpress,
+                request=request,
+                method=method,
+                route=route,
+                params=params,
+                query=query,
+                user=user,
+                base=base,
+                body=raw,
+                files=files,
+                application_password=app_password,
+            )
             result = dispatch(ctx)
     except WPError as err:
         return _respond(err.body(), err.status, {}, base)
@@ -107,7 +120,11 @@ async def _read_body(request: Request) -> tuple[dict[str, Any], bytes, dict[str,
         fields, files = [], {}
         for key, value in form.multi_items():
             if hasattr(value, "read"):
-                files[key] = {"filename": value.filename, "content_type": value.content_type, "data": await value.read()}
+                files[key] = {
+                    "filename": value.filename,
+                    "content_type": value.content_type,
+                    "data": await value.read(),
+                }
             else:
                 fields.append((key, value))
         return php_params(fields), b"", files
@@ -118,7 +135,13 @@ async def _read_body(request: Request) -> tuple[dict[str, Any], bytes, dict[str,
         try:
             data = json.loads(raw)
         except ValueError:
-            raise WPError("rest_invalid_json", "Invalid JSON body passed.", 400, json_error_code=4, json_error_message="Syntax error")
+            raise WPError(
+                "rest_invalid_json",
+                "Invalid JSON body passed.",
+                400,
+                json_error_code=4,
+                json_error_message="Syntax error",
+            )
         return (data if isinstance(data, dict) else {}), raw, {}
     if content_type == "application/x-www-form-urlencoded":
         return php_params(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)), raw, {}
@@ -136,6 +159,7 @@ def _filter_fields(body: Any, fields: Any) -> Any:
 
 # -- authentication --------------------------------------------------------
 
+
 def authenticate(site: WordPressSite, header: str | None) -> tuple[User | None, ApplicationPassword | None]:
     """Application-password Basic auth: the user and the password used. No header means anonymous; a bad one is a 401."""
     if not header or not header.lower().startswith("basic "):
@@ -150,8 +174,12 @@ def authenticate(site: WordPressSite, header: str | None) -> tuple[User | None, 
     user = site.user_by_login(login)
     if user is None:
         if "@" in login:
-            raise WPError("invalid_email", "<strong>Error:</strong> Unknown email address. Check again or try your username.", 401)
-        raise WPError("invalid_username", "<strong>Error:</strong> Unknown username. Check again or try your email address.", 401)
+            raise WPError(
+                "invalid_email", "<strong>Error:</strong> Unknown email address. Check again or try your username.", 401
+            )
+        raise WPError(
+            "invalid_username", "<strong>Error:</strong> Unknown username. Check again or try your email address.", 401
+        )
     record = site.find_application_password(user, password)
     if record is None:
         raise WPError("incorrect_password", "The provided password is an invalid application password.", 401)
@@ -160,6 +188,7 @@ def authenticate(site: WordPressSite, header: str | None) -> tuple[User | None, 
 
 # -- routing ---------------------------------------------------------------
 
+
 def routes(site: WordPressSite) -> list[tuple[str, str, dict[str, Handler]]]:
     """(namespace, route regex, handlers by method), like the index's ``routes`` map."""
     table: list[tuple[str, str, dict[str, Handler]]] = [
@@ -167,30 +196,73 @@ def routes(site: WordPressSite) -> list[tuple[str, str, dict[str, Handler]]]:
         ("wp/v2", r"/wp/v2", {"GET": namespace_index}),
     ]
     for rest_base, post_type in (("posts", "post"), ("pages", "page")):
-        table.append(("wp/v2", rf"/wp/v2/{rest_base}", {
-            "GET": _bind(list_posts, post_type), "POST": _bind(create_post, post_type)}))
-        table.append(("wp/v2", rf"/wp/v2/{rest_base}/(?P<id>[\d]+)", {
-            "GET": _bind(get_post, post_type), "POST": _bind(update_post, post_type),
-            "PUT": _bind(update_post, post_type), "PATCH": _bind(update_post, post_type),
-            "DELETE": _bind(delete_post, post_type)}))
+        table.append(
+            (
+                "wp/v2",
+                rf"/wp/v2/{rest_base}",
+                {"GET": _bind(list_posts, post_type), "POST": _bind(create_post, post_type)},
+            )
+        )
+        table.append(
+            (
+                "wp/v2",
+                rf"/wp/v2/{rest_base}/(?P<id>[\d]+)",
+                {
+                    "GET": _bind(get_post, post_type),
+                    "POST": _bind(update_post, post_type),
+                    "PUT": _bind(update_post, post_type),
+                    "PATCH": _bind(update_post, post_type),
+                    "DELETE": _bind(delete_post, post_type),
+                },
+            )
+        )
     for rest_base, taxonomy in (("categories", "category"), ("tags", "post_tag")):
-        table.append(("wp/v2", rf"/wp/v2/{rest_base}", {
-            "GET": _bind(list_terms, taxonomy), "POST": _bind(create_term, taxonomy)}))
-        table.append(("wp/v2", rf"/wp/v2/{rest_base}/(?P<id>[\d]+)", {
-            "GET": _bind(get_term, taxonomy), "POST": _bind(update_term, taxonomy),
-            "PUT": _bind(update_term, taxonomy), "PATCH": _bind(update_term, taxonomy),
-            "DELETE": _bind(delete_term, taxonomy)}))
+        table.append(
+            (
+                "wp/v2",
+                rf"/wp/v2/{rest_base}",
+                {"GET": _bind(list_terms, taxonomy), "POST": _bind(create_term, taxonomy)},
+            )
+        )
+        table.append(
+            (
+                "wp/v2",
+                rf"/wp/v2/{rest_base}/(?P<id>[\d]+)",
+                {
+                    "GET": _bind(get_term, taxonomy),
+                    "POST": _bind(update_term, taxonomy),
+                    "PUT": _bind(update_term, taxonomy),
+                    "PATCH": _bind(update_term, taxonomy),
+                    "DELETE": _bind(delete_term, taxonomy),
+                },
+            )
+        )
     table += [
         ("wp/v2", r"/wp/v2/media", {"GET": list_media, "POST": create_media}),
-        ("wp/v2", r"/wp/v2/media/(?P<id>[\d]+)", {"GET": get_media, "POST": update_media, "PUT": update_media,
-                                                   "PATCH": update_media, "DELETE": delete_media}),
+        (
+            "wp/v2",
+            r"/wp/v2/media/(?P<id>[\d]+)",
+            {
+                "GET": get_media,
+                "POST": update_media,
+                "PUT": update_media,
+                "PATCH": update_media,
+                "DELETE": delete_media,
+            },
+        ),
         ("wp/v2", r"/wp/v2/users/me", {"GET": users_me}),
         ("wp/v2", r"/wp/v2/users/(?P<id>[\d]+)", {"GET": get_user}),
-        ("wp/v2", rf"/wp/v2/users/{_USER}/application-passwords",
-         {"GET": list_app_passwords, "POST": create_app_password}),
+        (
+            "wp/v2",
+            rf"/wp/v2/users/{_USER}/application-passwords",
+            {"GET": list_app_passwords, "POST": create_app_password},
+        ),
         ("wp/v2", rf"/wp/v2/users/{_USER}/application-passwords/introspect", {"GET": introspect_app_password}),
-        ("wp/v2", rf"/wp/v2/users/{_USER}/application-passwords/(?P<uuid>[\w\-]+)",
-         {"GET": get_app_password, "DELETE": delete_app_password}),
+        (
+            "wp/v2",
+            rf"/wp/v2/users/{_USER}/application-passwords/(?P<uuid>[\w\-]+)",
+            {"GET": get_app_password, "DELETE": delete_app_password},
+        ),
     ]
     if site.companion_plugin:
         table += [
@@ -220,7 +292,9 @@ def dispatch(ctx: Ctx) -> Result:
         if not match:
             continue
         if ctx.method == "OPTIONS":
-            return Result({"namespace": _namespace, "methods": sorted(handlers)}, headers={"Allow": ", ".join(sorted(handlers))})
+            return Result(
+                {"namespace": _namespace, "methods": sorted(handlers)}, headers={"Allow": ", ".join(sorted(handlers))}
+            )
         handler = handlers.get(ctx.method)
         if handler is None:
             continue
@@ -230,6 +304,7 @@ def dispatch(ctx: Ctx) -> Result:
 
 
 # -- index -----------------------------------------------------------------
+
 
 def _namespaces(site: WordPressSite) -> list[str]:
     names = ["oembed/1.0", "wp/v2", "wp-site-health/v1", "wp-block-editor/v1"]
@@ -246,42 +321,51 @@ def index(ctx: Ctx) -> Result:
     site = ctx.site
     route_map = {}
     for namespace, pattern, handlers in routes(site):
-        route_map[pattern] = {"namespace": namespace, "methods": sorted(handlers),
-                                                 "endpoints": [{"methods": [m]} for m in sorted(handlers)]}
-    return Result({
-        "name": site.name,
-        "description": site.description,
-        "url": ctx.base,
-        "home": ctx.base,
-        "gmt_offset": "0",
-        "timezone_string": "",
-        "namespaces": _namespaces(site),
-        "authentication": {"application-passwords": {"endpoints": {
-            "authorization": ctx.url("/wp-admin/authorize-application.php")}}},
-        "routes": route_map,
-        "site_logo": 0,
-        "site_icon": 0,
-        "site_icon_url": "",
-    })
+        route_map[pattern] = {
+            "namespace": namespace,
+            "methods": sorted(handlers),
+            "endpoints": [{"methods": [m]} for m in sorted(handlers)],
+        }
+    return Result(
+        {
+            "name": site.name,
+            "description": site.description,
+            "url": ctx.base,
+            "home": ctx.base,
+            "gmt_offset": "0",
+            "timezone_string": "",
+            "namespaces": _namespaces(site),
+            "authentication": {
+                "application-passwords": {
+                    "endpoints": {"authorization": ctx.url("/wp-admin/authorize-application.php")}
+                }
+            },
+            "routes": route_map,
+            "site_logo": 0,
+            "site_icon": 0,
+            "site_icon_url": "",
+        }
+    )
 
 
 def namespace_index(ctx: Ctx) -> Result:
     namespace = ctx.route.strip("/")
-    route_map = {p: {"namespace": ns, "methods": sorted(h)}
-                 for ns, p, h in routes(ctx.site) if ns == namespace}
+    route_map = {p: {"namespace": ns, "methods": sorted(h)} for ns, p, h in routes(ctx.site) if ns == namespace}
     return Result({"namespace": namespace, "routes": route_map})
 
 
 # -- pagination ------------------------------------------------------------
 
-def _paginate(ctx: Ctx, items: list[Any], page: int, per_page: int, offset: int | None,
-              error_code: str | None) -> tuple[list[Any], dict[str, str]]:
+
+def _paginate(
+    ctx: Ctx, items: list[Any], page: int, per_page: int, offset: int | None, error_code: str | None
+) -> tuple[list[Any], dict[str, str]]:
     total = len(items)
     max_pages = math.ceil(total / per_page) if total else 0
     if error_code and total > 0 and page > max_pages and offset is None:
         raise WPError(error_code, "The page number requested is larger than the number of pages available.", 400)
     start = offset if offset is not None else (page - 1) * per_page
-    window = items[start:start + per_page]
+    window = items[start : start + per_page]
     headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(max_pages)}
     links = []
     query = {k: v for k, v in ctx.request.query_params.multi_items() if k not in ("page", "rest_route")}
@@ -296,6 +380,7 @@ def _paginate(ctx: Ctx, items: list[Any], page: int, per_page: int, offset: int 
 
 
 # -- posts and pages -------------------------------------------------------
+
 
 def list_posts(ctx: Ctx, post_type: str) -> Result:
     site = ctx.site
@@ -331,7 +416,9 @@ def list_posts(ctx: Ctx, post_type: str) -> Result:
     if orderby == "relevance" and not search:
         raise WPError("rest_no_search_term_defined", "You need to define a search term to order by relevance.", 400)
     if orderby == "include" and not include:
-        raise WPError("rest_orderby_include_missing_include", "You need to define an include parameter to order by include.", 400)
+        raise WPError(
+            "rest_orderby_include_missing_include", "You need to define an include parameter to order by include.", 400
+        )
 
     wanted = set(statuses or ["publish"])
     if "any" in wanted:
@@ -363,8 +450,9 @@ def list_posts(ctx: Ctx, post_type: str) -> Result:
         posts = [post for post in posts if post.date > after]
     if search:
         terms = search.lower().split()
-        posts = [post for post in posts
-                 if all(t in f"{post.title}\n{post.excerpt}\n{post.content}".lower() for t in terms)]
+        posts = [
+            post for post in posts if all(t in f"{post.title}\n{post.excerpt}\n{post.content}".lower() for t in terms)
+        ]
 
     posts.sort(key=_post_sort_key(orderby, include or []))
     if order == "desc":
@@ -413,8 +501,9 @@ def get_post(ctx: Ctx, post_type: str, id: int) -> Result:
     return Result(post_json(ctx, post, context), headers={"Link": f'<{link}>; rel="alternate"; type=text/html'})
 
 
-def _post_changes(ctx: Ctx, post_type: str, p: Params, existing: Post | None,
-                  authorize: Callable[[], None]) -> dict[str, Any]:
+def _post_changes(
+    ctx: Ctx, post_type: str, p: Params, existing: Post | None, authorize: Callable[[], None]
+) -> dict[str, Any]:
     """Validate a create/update body and translate it into ``save_post`` changes.
 
     ``authorize`` runs between argument validation and the semantic checks,
@@ -529,8 +618,9 @@ def create_post(ctx: Ctx, post_type: str) -> Result:
     post = ctx.site.new_post(post_type, ctx.now)
     post = ctx.site.save_post(post, changes, ctx.now, creating=True)
     rest_base = "posts" if post_type == "post" else "pages"
-    return Result(post_json(ctx, post, "edit"), status=201,
-                  headers={"Location": ctx.rest_url(f"/wp/v2/{rest_base}/{post.id}")})
+    return Result(
+        post_json(ctx, post, "edit"), status=201, headers={"Location": ctx.rest_url(f"/wp/v2/{rest_base}/{post.id}")}
+    )
 
 
 def update_post(ctx: Ctx, post_type: str, id: int) -> Result:
@@ -565,6 +655,7 @@ def delete_post(ctx: Ctx, post_type: str, id: int) -> Result:
 
 
 # -- categories and tags ---------------------------------------------------
+
 
 def list_terms(ctx: Ctx, taxonomy: str) -> Result:
     site = ctx.site
@@ -604,9 +695,14 @@ def list_terms(ctx: Ctx, taxonomy: str) -> Result:
         terms = [t for t in terms if t.id in attached]
     if hide_empty:
         terms = [t for t in terms if site.term_count(t) > 0]
-    keys = {"id": lambda t: t.id, "name": lambda t: (t.name.lower(), t.id), "slug": lambda t: (t.slug, t.id),
-            "count": lambda t: (site.term_count(t), t.id), "description": lambda t: (t.description, t.id),
-            "include": lambda t: (include or []).index(t.id) if t.id in (include or []) else 0}
+    keys = {
+        "id": lambda t: t.id,
+        "name": lambda t: (t.name.lower(), t.id),
+        "slug": lambda t: (t.slug, t.id),
+        "count": lambda t: (site.term_count(t), t.id),
+        "description": lambda t: (t.description, t.id),
+        "include": lambda t: (include or []).index(t.id) if t.id in (include or []) else 0,
+    }
     terms.sort(key=keys.get(orderby, keys["name"]))
     if order == "desc":
         terms.reverse()
@@ -664,12 +760,19 @@ def update_term(ctx: Ctx, taxonomy: str, id: int) -> Result:
     if name is not None:
         for other in ctx.site.terms_of(taxonomy):
             if other.id != term.id and other.name.lower() == name.strip().lower() and other.parent == term.parent:
-                raise WPError("term_exists", "A term with the name provided already exists with this parent.", 400, term_id=other.id)
+                raise WPError(
+                    "term_exists",
+                    "A term with the name provided already exists with this parent.",
+                    400,
+                    term_id=other.id,
+                )
         term.name = name.strip()
     if slug is not None:
         wanted = sanitize_title(slug)
         if any(t.slug == wanted and t.id != term.id for t in ctx.site.terms_of(taxonomy)):
-            raise WPError("duplicate_term_slug", f"The slug \u201c{wanted}\u201d is already in use by another term.", 400)
+            raise WPError(
+                "duplicate_term_slug", f"The slug \u201c{wanted}\u201d is already in use by another term.", 400
+            )
         term.slug = wanted
     if description is not None:
         term.description = description
@@ -704,6 +807,7 @@ def delete_term(ctx: Ctx, taxonomy: str, id: int) -> Result:
 
 
 # -- media -----------------------------------------------------------------
+
 
 def list_media(ctx: Ctx) -> Result:
     p = Params(ctx.params)
@@ -790,9 +894,12 @@ def create_media(ctx: Ctx) -> Result:
             raise WPError("rest_upload_no_content_disposition", "No Content-Disposition supplied.", 400)
         match = _DISPOSITION_FILENAME.search(disposition)
         if not match or not match.group(1).strip():
-            raise WPError("rest_upload_invalid_disposition",
-                          'Invalid Content-Disposition supplied. Content-Disposition needs to be formatted as '
-                          '`attachment; filename="image.png"` or similar.', 400)
+            raise WPError(
+                "rest_upload_invalid_disposition",
+                "Invalid Content-Disposition supplied. Content-Disposition needs to be formatted as "
+                '`attachment; filename="image.png"` or similar.',
+                400,
+            )
         filename = match.group(1).strip()
 
     filename = filename.replace("\\", "/").rsplit("/", 1)[-1]
@@ -804,12 +911,19 @@ def create_media(ctx: Ctx) -> Result:
     if mime is None:
         raise WPError("rest_upload_sideload_error", "Sorry, you are not allowed to upload this file type.", 500)
     item = ctx.site.add_media(
-        filename=filename, mime_type=mime, data=data, now=ctx.now,
-        title=title if title is not MISSING else None, alt_text=alt_text or "",
+        filename=filename,
+        mime_type=mime,
+        data=data,
+        now=ctx.now,
+        title=title if title is not MISSING else None,
+        alt_text=alt_text or "",
         caption=caption if caption is not MISSING else "",
-        description=description if description is not MISSING else "", post=post_id or None,
+        description=description if description is not MISSING else "",
+        post=post_id or None,
     )
-    return Result(media_json(ctx, item, "edit"), status=201, headers={"Location": ctx.rest_url(f"/wp/v2/media/{item.id}")})
+    return Result(
+        media_json(ctx, item, "edit"), status=201, headers={"Location": ctx.rest_url(f"/wp/v2/media/{item.id}")}
+    )
 
 
 def update_media(ctx: Ctx, id: int) -> Result:
@@ -845,7 +959,9 @@ def delete_media(ctx: Ctx, id: int) -> Result:
     if ctx.user is None:
         raise WPError("rest_cannot_delete", "Sorry, you are not allowed to delete this post.", 401)
     if not force:
-        raise WPError("rest_trash_not_supported", "The post does not support trashing. Set 'force=true' to delete.", 501)
+        raise WPError(
+            "rest_trash_not_supported", "The post does not support trashing. Set 'force=true' to delete.", 501
+        )
     previous = media_json(ctx, item, "edit")
     del ctx.site.media[item.id]
     for post in ctx.site.posts.values():
@@ -855,6 +971,7 @@ def delete_media(ctx: Ctx, id: int) -> Result:
 
 
 # -- users -----------------------------------------------------------------
+
 
 def users_me(ctx: Ctx) -> Result:
     p = Params(ctx.params)
@@ -879,14 +996,18 @@ def get_user(ctx: Ctx, id: int) -> Result:
 
 # -- companion plugin ------------------------------------------------------
 
+
 def companion_seo(ctx: Ctx) -> Result:
     if ctx.user is None:
         raise WPError("rest_forbidden", FORBIDDEN, 401)
     site = ctx.site
-    return Result({"plugin_version": COMPANION_PLUGIN_VERSION, "seo_plugin": site.seo_plugin, "fields": site.seo_fields()})
+    return Result(
+        {"plugin_version": COMPANION_PLUGIN_VERSION, "seo_plugin": site.seo_plugin, "fields": site.seo_fields()}
+    )
 
 
 # -- application passwords -------------------------------------------------
+
 
 def _app_password_owner(ctx: Ctx, user_id: int | str, denied_code: str, denied_message: str) -> User:
     """``get_user`` then the permission check of core's application-passwords controller."""
@@ -902,11 +1023,17 @@ def _app_password_owner(ctx: Ctx, user_id: int | str, denied_code: str, denied_m
     return owner
 
 
-def _app_password_json(ctx: Ctx, owner: User, record: ApplicationPassword, password: str | None = None) -> dict[str, Any]:
-    data: dict[str, Any] = {"uuid": record.uuid, "app_id": record.app_id, "name": record.name,
-                            "created": wp_date(record.created),
-                            "last_used": wp_date(record.last_used) if record.last_used else None,
-                            "last_ip": record.last_ip}
+def _app_password_json(
+    ctx: Ctx, owner: User, record: ApplicationPassword, password: str | None = None
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "uuid": record.uuid,
+        "app_id": record.app_id,
+        "name": record.name,
+        "created": wp_date(record.created),
+        "last_used": wp_date(record.last_used) if record.last_used else None,
+        "last_ip": record.last_ip,
+    }
     if password is not None:
         data["password"] = chunk_password(password)  # shown once, when created
     data["_links"] = {"self": [{"href": ctx.rest_url(f"/wp/v2/users/{owner.id}/application-passwords/{record.uuid}")}]}
@@ -921,8 +1048,12 @@ def _app_password(owner: User, uuid: str) -> ApplicationPassword:
 
 
 def list_app_passwords(ctx: Ctx, user_id: int | str) -> Result:
-    owner = _app_password_owner(ctx, user_id, "rest_cannot_list_application_passwords",
-                                "Sorry, you are not allowed to list application passwords for this user.")
+    owner = _app_password_owner(
+        ctx,
+        user_id,
+        "rest_cannot_list_application_passwords",
+        "Sorry, you are not allowed to list application passwords for this user.",
+    )
     return Result([_app_password_json(ctx, owner, r) for r in owner.application_passwords])
 
 
@@ -933,33 +1064,57 @@ def create_app_password(ctx: Ctx, user_id: int | str) -> Result:
     p.check()
     if name is None:
         raise WPError("rest_missing_callback_param", "Missing parameter(s): name", 400, params=["name"])
-    owner = _app_password_owner(ctx, user_id, "rest_cannot_create_application_passwords",
-                                "Sorry, you are not allowed to create application passwords for this user.")
-    if app_id and not re.fullmatch(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", app_id):
-        raise WPError("rest_invalid_param", "Invalid parameter(s): app_id", 400,
-                      params={"app_id": "app_id is not a valid UUID."})
+    owner = _app_password_owner(
+        ctx,
+        user_id,
+        "rest_cannot_create_application_passwords",
+        "Sorry, you are not allowed to create application passwords for this user.",
+    )
+    if app_id and not re.fullmatch(
+        r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", app_id
+    ):
+        raise WPError(
+            "rest_invalid_param", "Invalid parameter(s): app_id", 400, params={"app_id": "app_id is not a valid UUID."}
+        )
     record, password = ctx.site.create_application_password(owner, name, ctx.now, app_id=app_id or "")
-    return Result(_app_password_json(ctx, owner, record, password), status=201, headers={
-        "Location": ctx.rest_url(f"/wp/v2/users/{owner.id}/application-passwords/{record.uuid}")})
+    return Result(
+        _app_password_json(ctx, owner, record, password),
+        status=201,
+        headers={"Location": ctx.rest_url(f"/wp/v2/users/{owner.id}/application-passwords/{record.uuid}")},
+    )
 
 
 def get_app_password(ctx: Ctx, user_id: int | str, uuid: str) -> Result:
-    owner = _app_password_owner(ctx, user_id, "rest_cannot_read_application_password",
-                                "Sorry, you are not allowed to read this application password.")
+    owner = _app_password_owner(
+        ctx,
+        user_id,
+        "rest_cannot_read_application_password",
+        "Sorry, you are not allowed to read this application password.",
+    )
     return Result(_app_password_json(ctx, owner, _app_password(owner, uuid)))
 
 
 def introspect_app_password(ctx: Ctx, user_id: int | str) -> Result:
-    owner = _app_password_owner(ctx, user_id, "rest_cannot_introspect_app_password_for_non_authenticated_user",
-                                "The authenticated application password can only be introspected for the current user.")
+    owner = _app_password_owner(
+        ctx,
+        user_id,
+        "rest_cannot_introspect_app_password_for_non_authenticated_user",
+        "The authenticated application password can only be introspected for the current user.",
+    )
     if ctx.user is None or owner.id != ctx.user.id or ctx.application_password is None:
-        raise WPError("application_password_not_found", "The authenticated application password could not be found.", 404)
+        raise WPError(
+            "application_password_not_found", "The authenticated application password could not be found.", 404
+        )
     return Result(_app_password_json(ctx, owner, ctx.application_password))
 
 
 def delete_app_password(ctx: Ctx, user_id: int | str, uuid: str) -> Result:
-    owner = _app_password_owner(ctx, user_id, "rest_cannot_delete_application_password",
-                                "Sorry, you are not allowed to delete this application password.")
+    owner = _app_password_owner(
+        ctx,
+        user_id,
+        "rest_cannot_delete_application_password",
+        "Sorry, you are not allowed to delete this application password.",
+    )
     previous = _app_password_json(ctx, owner, _app_password(owner, uuid))
     ctx.site.delete_application_password(owner, uuid)
     return Result({"deleted": True, "previous": previous})

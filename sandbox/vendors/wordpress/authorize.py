@@ -17,11 +17,11 @@ from urllib.parse import parse_qsl, urlsplit
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from ..oauth.consent_pages import error_page, wp_authorize, wp_password_shown
-from ..oauth.server import LOOPBACK_HOSTS
-from ..oauth.http import with_query
-from .site import WPError, chunk_password
 from ...world import World
+from ..oauth.consent_pages import error_page, wp_authorize, wp_password_shown
+from ..oauth.http import with_query
+from ..oauth.server import LOOPBACK_HOSTS
+from .site import WPError, chunk_password
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 _FIELDS = ("app_name", "app_id", "success_url", "reject_url")
@@ -44,8 +44,9 @@ def _problems(fields: dict[str, str]) -> list[str]:
 
 def _nonce(world: World) -> str:
     # Like wp_create_nonce: stable for the user and action, unguessable without the site's secret.
-    return hashlib.sha256(f"{world.seed}:{world.credentials.wordpress_application_password}:"
-                          "authorize_application_password".encode()).hexdigest()[:10]
+    return hashlib.sha256(
+        f"{world.seed}:{world.credentials.wordpress_application_password}:authorize_application_password".encode()
+    ).hexdigest()[:10]
 
 
 async def authorize_application(request: Request, world: World) -> Response:
@@ -67,17 +68,20 @@ async def authorize_application(request: Request, world: World) -> Response:
         if request.method != "POST" or form.get("action") != "authorize_application_password":
             return HTMLResponse(wp_authorize(site.name, user.username, hidden))
         if form.get("_wpnonce") != hidden["_wpnonce"]:
-            return HTMLResponse(error_page("Something went wrong.", "The link you followed has expired."),
-                                status_code=403)
+            return HTMLResponse(
+                error_page("Something went wrong.", "The link you followed has expired."), status_code=403
+            )
         if "reject" in form:
             target = fields["reject_url"] or fields["success_url"]
-            return RedirectResponse(with_query(target, {"success": "false"}) if target else base + "/wp-admin/",
-                                    status_code=302)
+            return RedirectResponse(
+                with_query(target, {"success": "false"}) if target else base + "/wp-admin/", status_code=302
+            )
         if "approve" not in form:
             return HTMLResponse(wp_authorize(site.name, user.username, hidden))
         try:
-            _, password = site.create_application_password(user, fields["app_name"], world.now(),
-                                                           app_id=fields["app_id"])
+            _, password = site.create_application_password(
+                user, fields["app_name"], world.now(), app_id=fields["app_id"]
+            )
         except WPError as err:
             return HTMLResponse(wp_authorize(site.name, user.username, hidden, error=err.message))
     shown = chunk_password(password)

@@ -15,9 +15,7 @@ from typing import Any, Iterable, Sequence
 from .site import WPError
 
 _MISSING = object()
-_DATE_RE = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|z|[+-]\d{2}(?::?\d{2})?)?$"
-)
+_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|z|[+-]\d{2}(?::?\d{2})?)?$")
 _PHP_KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])+)$")
 
 
@@ -132,7 +130,9 @@ class Params:
     def _value(self, name: str) -> Any:
         return self.raw.get(name, _MISSING)
 
-    def int(self, name: str, default: int | None = None, minimum: int | None = None, maximum: int | None = None) -> int | None:
+    def int(
+        self, name: str, default: int | None = None, minimum: int | None = None, maximum: int | None = None
+    ) -> int | None:
         value = self._value(name)
         if value is _MISSING:
             return default
@@ -141,7 +141,9 @@ class Params:
             self.fail(name, f"{name} is not of type integer.", "rest_invalid_type", {"param": name})
             return default
         if minimum is not None and maximum is not None and not minimum <= number <= maximum:
-            self.fail(name, f"{name} must be between {minimum} (inclusive) and {maximum} (inclusive)", "rest_out_of_bounds")
+            self.fail(
+                name, f"{name} must be between {minimum} (inclusive) and {maximum} (inclusive)", "rest_out_of_bounds"
+            )
             return default
         if minimum is not None and number < minimum:
             self.fail(name, f"{name} must be greater than or equal to {minimum}", "rest_out_of_bounds")
@@ -186,7 +188,9 @@ class Params:
         for index, item in enumerate(as_list(value)):
             number = as_int(item)
             if number is None:
-                self.fail(name, f"{name}[{index}] is not of type integer.", "rest_invalid_type", {"param": f"{name}[{index}]"})
+                self.fail(
+                    name, f"{name}[{index}] is not of type integer.", "rest_invalid_type", {"param": f"{name}[{index}]"}
+                )
                 return default
             out.append(number)
         return out
@@ -235,8 +239,13 @@ class Params:
 
     def check(self) -> None:
         if self.errors:
-            raise WPError("rest_invalid_param", "Invalid parameter(s): " + ", ".join(self.errors), 400,
-                          params=dict(self.errors), details=dict(self.details))
+            raise WPError(
+                "rest_invalid_param",
+                "Invalid parameter(s): " + ", ".join(self.errors),
+                400,
+                params=dict(self.errors),
+                details=dict(self.details),
+            )
 
 
 MISSING = _MISSING

@@ -13,20 +13,56 @@ from typing import Any, Callable
 
 from starlette.requests import Request
 
-from .site import CORE_META_DEFAULTS, ApplicationPassword, Media, Post, Term, User, WordPressSite
 from ...world import World
 from .params import Params
+from .site import CORE_META_DEFAULTS, ApplicationPassword, Media, Post, Term, User, WordPressSite
 from .text import render_content, render_excerpt, sanitize_title, texturize
 
-CAPABILITIES = ("switch_themes", "edit_themes", "activate_plugins", "edit_plugins", "edit_users", "edit_files",
-                "manage_options", "moderate_comments", "manage_categories", "manage_links", "upload_files",
-                "import", "unfiltered_html", "edit_posts", "edit_others_posts", "edit_published_posts",
-                "publish_posts", "edit_pages", "read", "edit_others_pages", "edit_published_pages",
-                "publish_pages", "delete_pages", "delete_others_pages", "delete_published_pages",
-                "delete_posts", "delete_others_posts", "delete_published_posts", "delete_private_posts",
-                "edit_private_posts", "read_private_posts", "delete_private_pages", "edit_private_pages",
-                "read_private_pages", "delete_users", "create_users", "unfiltered_upload", "list_users",
-                "remove_users", "promote_users", "edit_theme_options", "export", "administrator")
+CAPABILITIES = (
+    "switch_themes",
+    "edit_themes",
+    "activate_plugins",
+    "edit_plugins",
+    "edit_users",
+    "edit_files",
+    "manage_options",
+    "moderate_comments",
+    "manage_categories",
+    "manage_links",
+    "upload_files",
+    "import",
+    "unfiltered_html",
+    "edit_posts",
+    "edit_others_posts",
+    "edit_published_posts",
+    "publish_posts",
+    "edit_pages",
+    "read",
+    "edit_others_pages",
+    "edit_published_pages",
+    "publish_pages",
+    "delete_pages",
+    "delete_others_pages",
+    "delete_published_pages",
+    "delete_posts",
+    "delete_others_posts",
+    "delete_published_posts",
+    "delete_private_posts",
+    "edit_private_posts",
+    "read_private_posts",
+    "delete_private_pages",
+    "edit_private_pages",
+    "read_private_pages",
+    "delete_users",
+    "create_users",
+    "unfiltered_upload",
+    "list_users",
+    "remove_users",
+    "promote_users",
+    "edit_theme_options",
+    "export",
+    "administrator",
+)
 
 
 @dataclass
@@ -93,10 +129,17 @@ def post_json(ctx: Ctx, post: Post, context: str) -> dict[str, Any]:
         "type": post.type,
         "link": ctx.url(site.path_of(post)),
         "title": {**({"raw": post.title} if edit else {}), "rendered": texturize(post.title)},
-        "content": {**({"raw": post.content} if edit else {}), "rendered": render_content(post.content),
-                    "protected": False, **({"block_version": 1 if "<!-- wp:" in post.content else 0} if edit else {})},
-        "excerpt": {**({"raw": post.excerpt} if edit else {}), "rendered": render_excerpt(post.excerpt, post.content),
-                    "protected": False},
+        "content": {
+            **({"raw": post.content} if edit else {}),
+            "rendered": render_content(post.content),
+            "protected": False,
+            **({"block_version": 1 if "<!-- wp:" in post.content else 0} if edit else {}),
+        },
+        "excerpt": {
+            **({"raw": post.excerpt} if edit else {}),
+            "rendered": render_excerpt(post.excerpt, post.content),
+            "protected": False,
+        },
         "author": post.author,
         "featured_media": post.featured_media,
     }
@@ -145,8 +188,15 @@ def _yoast_head_json(ctx: Ctx, post: Post) -> dict[str, Any]:
     if description:
         out["description"] = description
     link = ctx.url(site.path_of(post))
-    out.update({"robots": {"index": "index", "follow": "follow"}, "canonical": link, "og_locale": "en_US",
-                "og_type": "article" if post.type == "post" else "website", "og_title": title})
+    out.update(
+        {
+            "robots": {"index": "index", "follow": "follow"},
+            "canonical": link,
+            "og_locale": "en_US",
+            "og_type": "article" if post.type == "post" else "website",
+            "og_title": title,
+        }
+    )
     if description:
         out["og_description"] = description
     out.update({"og_url": link, "og_site_name": site.name, "twitter_card": "summary_large_image"})
@@ -168,8 +218,10 @@ def term_json(ctx: Ctx, term: Term) -> dict[str, Any]:
     if term.taxonomy == "category":
         data["parent"] = term.parent
     data["meta"] = []
-    data["_links"] = {"self": [{"href": ctx.rest_url(f"/wp/v2/{rest_base}/{term.id}")}],
-                      "collection": [{"href": ctx.rest_url(f"/wp/v2/{rest_base}")}]}
+    data["_links"] = {
+        "self": [{"href": ctx.rest_url(f"/wp/v2/{rest_base}/{term.id}")}],
+        "collection": [{"href": ctx.rest_url(f"/wp/v2/{rest_base}")}],
+    }
     return data
 
 
@@ -178,8 +230,14 @@ def media_json(ctx: Ctx, item: Media, context: str) -> dict[str, Any]:
     source = ctx.url(f"/wp-content/uploads/{item.file}")
     details: dict[str, Any] = {"filesize": len(item.data)}
     if item.media_type == "image":
-        details = {"width": item.width or 0, "height": item.height or 0, "file": item.file,
-                   "filesize": len(item.data), "sizes": {}, "image_meta": {}}
+        details = {
+            "width": item.width or 0,
+            "height": item.height or 0,
+            "file": item.file,
+            "filesize": len(item.data),
+            "sizes": {},
+            "image_meta": {},
+        }
     return {
         "id": item.id,
         "date": wp_date(item.date),
@@ -198,8 +256,7 @@ def media_json(ctx: Ctx, item: Media, context: str) -> dict[str, Any]:
         "ping_status": "closed",
         "template": "",
         "meta": [],
-        "description": {**({"raw": item.description} if edit else {}),
-                        "rendered": render_content(item.description)},
+        "description": {**({"raw": item.description} if edit else {}), "rendered": render_content(item.description)},
         "caption": {**({"raw": item.caption} if edit else {}), "rendered": render_content(item.caption)},
         "alt_text": item.alt_text,
         "media_type": item.media_type,
@@ -207,8 +264,10 @@ def media_json(ctx: Ctx, item: Media, context: str) -> dict[str, Any]:
         "media_details": details,
         "post": item.post,
         "source_url": source,
-        "_links": {"self": [{"href": ctx.rest_url(f"/wp/v2/media/{item.id}")}],
-                   "collection": [{"href": ctx.rest_url("/wp/v2/media")}]},
+        "_links": {
+            "self": [{"href": ctx.rest_url(f"/wp/v2/media/{item.id}")}],
+            "collection": [{"href": ctx.rest_url("/wp/v2/media")}],
+        },
     }
 
 
@@ -223,19 +282,23 @@ def user_json(ctx: Ctx, user: User, context: str) -> dict[str, Any]:
         "avatar_urls": {size: f"https://secure.gravatar.com/avatar/?s={size}&d=mm&r=g" for size in ("24", "48", "96")},
     }
     if context == "edit":
-        data.update({
-            "username": user.username,
-            "first_name": user.name.split(" ")[0],
-            "last_name": " ".join(user.name.split(" ")[1:]),
-            "email": user.email,
-            "locale": "en_US",
-            "nickname": user.username,
-            "roles": list(user.roles),
-            "registered_date": user.registered.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
-            "capabilities": {cap: True for cap in CAPABILITIES},
-            "extra_capabilities": {role: True for role in user.roles},
-        })
+        data.update(
+            {
+                "username": user.username,
+                "first_name": user.name.split(" ")[0],
+                "last_name": " ".join(user.name.split(" ")[1:]),
+                "email": user.email,
+                "locale": "en_US",
+                "nickname": user.username,
+                "roles": list(user.roles),
+                "registered_date": user.registered.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+                "capabilities": {cap: True for cap in CAPABILITIES},
+                "extra_capabilities": {role: True for role in user.roles},
+            }
+        )
     data["meta"] = []
-    data["_links"] = {"self": [{"href": ctx.rest_url(f"/wp/v2/users/{user.id}")}],
-                      "collection": [{"href": ctx.rest_url("/wp/v2/users")}]}
+    data["_links"] = {
+        "self": [{"href": ctx.rest_url(f"/wp/v2/users/{user.id}")}],
+        "collection": [{"href": ctx.rest_url("/wp/v2/users")}],
+    }
     return data

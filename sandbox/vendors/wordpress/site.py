@@ -36,17 +36,35 @@ SEO_PLUGINS = tuple(SEO_META_KEYS)
 CORE_META_DEFAULTS = {"footnotes": ""}
 
 ALLOWED_UPLOADS = {
-    "jpg": "image/jpeg", "jpeg": "image/jpeg", "jpe": "image/jpeg", "gif": "image/gif",
-    "png": "image/png", "webp": "image/webp", "avif": "image/avif", "bmp": "image/bmp",
-    "ico": "image/x-icon", "tif": "image/tiff", "tiff": "image/tiff", "heic": "image/heic",
-    "pdf": "application/pdf", "doc": "application/msword",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "jpe": "image/jpeg",
+    "gif": "image/gif",
+    "png": "image/png",
+    "webp": "image/webp",
+    "avif": "image/avif",
+    "bmp": "image/bmp",
+    "ico": "image/x-icon",
+    "tif": "image/tiff",
+    "tiff": "image/tiff",
+    "heic": "image/heic",
+    "pdf": "application/pdf",
+    "doc": "application/msword",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "xls": "application/vnd.ms-excel",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "ppt": "application/vnd.ms-powerpoint", "odt": "application/vnd.oasis.opendocument.text",
-    "txt": "text/plain", "csv": "text/csv", "mp3": "audio/mpeg", "m4a": "audio/mpeg",
-    "wav": "audio/wav", "ogg": "audio/ogg", "mp4": "video/mp4", "m4v": "video/mp4",
-    "mov": "video/quicktime", "webm": "video/webm",
+    "ppt": "application/vnd.ms-powerpoint",
+    "odt": "application/vnd.oasis.opendocument.text",
+    "txt": "text/plain",
+    "csv": "text/csv",
+    "mp3": "audio/mpeg",
+    "m4a": "audio/mpeg",
+    "wav": "audio/wav",
+    "ogg": "audio/ogg",
+    "mp4": "video/mp4",
+    "m4v": "video/mp4",
+    "mov": "video/quicktime",
+    "webm": "video/webm",
 }
 
 
@@ -79,7 +97,7 @@ class ApplicationPassword:
 
 def chunk_password(raw: str) -> str:
     """How WordPress displays an application password: groups of four separated by spaces."""
-    return " ".join(raw[i:i + 4] for i in range(0, len(raw), 4))
+    return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 
 @dataclass
@@ -158,8 +176,15 @@ class Media:
 
 
 class WordPressSite:
-    def __init__(self, *, name: str, description: str, companion_plugin: bool = True, seo_plugin: str = "yoast",
-                 secrets: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        name: str,
+        description: str,
+        companion_plugin: bool = True,
+        seo_plugin: str = "yoast",
+        secrets: random.Random | None = None,
+    ) -> None:
         if seo_plugin not in SEO_PLUGINS:
             raise ValueError(f"seo_plugin must be one of {SEO_PLUGINS}")
         # Its own stream for generated passwords and UUIDs, so new ones never shift the seeded content.
@@ -239,7 +264,9 @@ class WordPressSite:
 
     def term_count(self, term: Term) -> int:
         attr = "categories" if term.taxonomy == "category" else "tags"
-        return sum(1 for p in self.posts.values() if p.type == "post" and p.status == "publish" and term.id in getattr(p, attr))
+        return sum(
+            1 for p in self.posts.values() if p.type == "post" and p.status == "publish" and term.id in getattr(p, attr)
+        )
 
     def path_of(self, post: Post) -> str:
         """Site-relative permalink, ``/slug/`` for published content, ``/?p=ID`` otherwise."""
@@ -262,18 +289,27 @@ class WordPressSite:
 
     # -- application passwords ---------------------------------------------
 
-    def create_application_password(self, user: User, name: str, now: datetime, app_id: str = "",
-                                    password: str | None = None) -> tuple[ApplicationPassword, str]:
+    def create_application_password(
+        self, user: User, name: str, now: datetime, app_id: str = "", password: str | None = None
+    ) -> tuple[ApplicationPassword, str]:
         """``WP_Application_Passwords::create_new_application_password``: the record and the new password."""
         name = _sanitize_text_field(name)
         if not name:
-            raise WPError("application_password_empty_name",
-                          "An application name is required to create an application password.", 400)
+            raise WPError(
+                "application_password_empty_name",
+                "An application name is required to create an application password.",
+                400,
+            )
         if any(p.name == name for p in user.application_passwords):
             raise WPError("application_password_duplicate_name", "Each application name should be unique.", 409)
         raw = password or "".join(self.secrets.choice(string.ascii_letters + string.digits) for _ in range(24))
-        record = ApplicationPassword(uuid=str(uuid.UUID(int=self.secrets.getrandbits(128), version=4)),
-                                     app_id=app_id or "", name=name, password=raw, created=now)
+        record = ApplicationPassword(
+            uuid=str(uuid.UUID(int=self.secrets.getrandbits(128), version=4)),
+            app_id=app_id or "",
+            name=name,
+            password=raw,
+            created=now,
+        )
         user.application_passwords.append(record)
         return record, raw
 
@@ -332,8 +368,20 @@ class WordPressSite:
         sticky, template, format.
         """
         draft = copy.deepcopy(post)
-        for key in ("title", "content", "excerpt", "author", "featured_media", "parent", "menu_order",
-                    "comment_status", "ping_status", "sticky", "template", "format"):
+        for key in (
+            "title",
+            "content",
+            "excerpt",
+            "author",
+            "featured_media",
+            "parent",
+            "menu_order",
+            "comment_status",
+            "ping_status",
+            "sticky",
+            "template",
+            "format",
+        ):
             if key in changes:
                 setattr(draft, key, changes[key])
         if "status" in changes:
@@ -380,8 +428,17 @@ class WordPressSite:
         return draft
 
     def new_post(self, post_type: str, now: datetime) -> Post:
-        return Post(id=self.allocate_post_id(), type=post_type, title="", content="", excerpt="", slug="",
-                    status="draft", date=now, modified=now)
+        return Post(
+            id=self.allocate_post_id(),
+            type=post_type,
+            title="",
+            content="",
+            excerpt="",
+            slug="",
+            status="draft",
+            date=now,
+            modified=now,
+        )
 
     def trash(self, post: Post, now: datetime) -> Post:
         post.meta["_wp_trash_meta_status"] = post.status
@@ -422,28 +479,46 @@ class WordPressSite:
                 out.append(tid)
         return out
 
-    def add_term(self, taxonomy: str, name: str, slug: str | None = None, description: str = "", parent: int = 0) -> Term:
+    def add_term(
+        self, taxonomy: str, name: str, slug: str | None = None, description: str = "", parent: int = 0
+    ) -> Term:
         name = name.strip()
         if not name:
             raise WPError("empty_term_name", "A name is required for this term.", 400)
         for term in self.terms_of(taxonomy):
             if term.name.lower() == name.lower() and term.parent == parent:
-                message = ("A term with the name provided already exists with this parent."
-                           if taxonomy == "category" else "A term with the name provided already exists in this taxonomy.")
+                message = (
+                    "A term with the name provided already exists with this parent."
+                    if taxonomy == "category"
+                    else "A term with the name provided already exists in this taxonomy."
+                )
                 raise WPError("term_exists", message, 400, term_id=term.id)
         base = sanitize_title(slug or name) or str(self._next_term_id)
         candidate, n = base, 2
         while any(t.slug == candidate for t in self.terms_of(taxonomy)):
             candidate, n = f"{base}-{n}", n + 1
-        term = Term(id=self._next_term_id, taxonomy=taxonomy, name=name, slug=candidate, description=description, parent=parent)
+        term = Term(
+            id=self._next_term_id, taxonomy=taxonomy, name=name, slug=candidate, description=description, parent=parent
+        )
         self._next_term_id += 1
         self.terms[term.id] = term
         return term
 
     # -- media -------------------------------------------------------------
 
-    def add_media(self, *, filename: str, mime_type: str, data: bytes, now: datetime, title: str | None = None,
-                  alt_text: str = "", caption: str = "", description: str = "", post: int | None = None) -> Media:
+    def add_media(
+        self,
+        *,
+        filename: str,
+        mime_type: str,
+        data: bytes,
+        now: datetime,
+        title: str | None = None,
+        alt_text: str = "",
+        caption: str = "",
+        description: str = "",
+        post: int | None = None,
+    ) -> Media:
         stem, _, ext = filename.rpartition(".")
         stem = sanitize_title(stem) or "file"
         ext = ext.lower()
@@ -456,11 +531,26 @@ class WordPressSite:
         media_id = self.allocate_post_id()
         slug_base = sanitize_title(title or stem) or str(media_id)
         slug, k = slug_base, 2
-        while any(m.slug == slug for m in self.media.values()) or any(p.slug == slug and p.type == "page" for p in self.posts.values()):
+        while any(m.slug == slug for m in self.media.values()) or any(
+            p.slug == slug and p.type == "page" for p in self.posts.values()
+        ):
             slug, k = f"{slug_base}-{k}", k + 1
-        item = Media(id=media_id, date=now, modified=now, slug=slug, title=title if title is not None else stem.replace("-", " ").strip() or stem,
-                     file=candidate, mime_type=mime_type, data=data, alt_text=alt_text, caption=caption,
-                     description=description, width=width, height=height, post=post)
+        item = Media(
+            id=media_id,
+            date=now,
+            modified=now,
+            slug=slug,
+            title=title if title is not None else stem.replace("-", " ").strip() or stem,
+            file=candidate,
+            mime_type=mime_type,
+            data=data,
+            alt_text=alt_text,
+            caption=caption,
+            description=description,
+            width=width,
+            height=height,
+            post=post,
+        )
         self.media[item.id] = item
         return item
 
@@ -486,8 +576,8 @@ def image_size(data: bytes) -> tuple[int | None, int | None]:
                 continue
             marker = data[i + 1]
             if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
-                return int.from_bytes(data[i + 7:i + 9], "big"), int.from_bytes(data[i + 5:i + 7], "big")
-            length = int.from_bytes(data[i + 2:i + 4], "big")
+                return int.from_bytes(data[i + 7 : i + 9], "big"), int.from_bytes(data[i + 5 : i + 7], "big")
+            length = int.from_bytes(data[i + 2 : i + 4], "big")
             i += 2 + max(length, 2)
     return None, None
 

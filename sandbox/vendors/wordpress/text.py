@@ -14,9 +14,7 @@ import unicodedata
 
 _TAG = re.compile(r"<[^>]*>")
 _BLOCK_COMMENT = re.compile(r"<!--\s*/?wp:[^>]*-->\n?")
-_BLOCK_TAGS = re.compile(
-    r"<(?:p|div|h[1-6]|ul|ol|li|table|blockquote|pre|figure|section|article|hr|form)\b", re.I
-)
+_BLOCK_TAGS = re.compile(r"<(?:p|div|h[1-6]|ul|ol|li|table|blockquote|pre|figure|section|article|hr|form)\b", re.I)
 
 
 def sanitize_title(text: str) -> str:
