@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast wordpress chromium bench clean
+.PHONY: setup demo lint test test-fast wordpress chromium bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,12 @@ setup: $(STAMP)
 demo: setup
 	-@PYTHON=$(BIN)/python scripts/chromium-up.sh >/dev/null || echo "no Chromium: the demo skips page analysis" >&2
 	$(BIN)/marketing-mcp demo
+
+# The lint and type gate: ruff (lint and format) and pyright, configured in pyproject.toml.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pyright
 
 # The whole suite, including the integration tests against a real WordPress on loopback and real Chromium.
 test: setup wordpress chromium
