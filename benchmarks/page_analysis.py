@@ -138,7 +138,7 @@ async def main(pages: int, with_lighthouse: bool, lighthouse_pages: int) -> int:
             lh = (time.perf_counter() - started) / len(sample) * pages  # the same page count as ours
             print(f"lighthouse SEO: {len(sample)} pages in {lh * len(sample) / pages:.1f} s = {pages / lh:.2f} pages/s")
             agree = total = 0
-            for mine, lh_result in zip(ours, theirs):
+            for mine, lh_result in zip(ours[: len(theirs)], theirs, strict=True):  # the pages both ran
                 failed = {f.check for f in mine.findings}
                 for audit, passed in lh_result.items():
                     total += 1

@@ -536,7 +536,7 @@ async def test_report_sums_series_and_merges_link_counts(api, cio):
     assert (report.unique_opens, report.proxied_opens, report.unique_clicks) == (60, 35, 9)
     assert report.open_rate == pytest.approx(60 / 98) and report.human_open_rate == pytest.approx(25 / 98)
     assert report.click_rate == pytest.approx(9 / 98)
-    assert [(l.url, l.total_clicks, l.unique_clicks) for l in report.links] == [("https://a.test/", 10, 8)]
+    assert [(link.url, link.total_clicks, link.unique_clicks) for link in report.links] == [("https://a.test/", 10, 8)]
     assert api.calls.last.request.url.params["period"] == "months"
 
 

@@ -302,41 +302,41 @@ def test_no_win_declared_on_sandbox_noise_in_95_percent_of_seeds():
 
     from adapters.google.search_console import expected_ctr
     from sandbox import World
+    from sandbox.traffic import SearchFact
+
+    def ratios(days: dict[int, list[SearchFact]], page: str, first: int, last: int) -> dict[int, float]:
+        out = {}
+        for d in range(first, last + 1):
+            rows = [f for f in days[d] if f[1] == page]
+            impressions, clicks = sum(f[2] for f in rows), sum(f[3] for f in rows)
+            if impressions:
+                position = sum(f[2] * f[4] for f in rows) / impressions
+                out[d] = math.log((clicks + 0.5) / (impressions + 1) / expected_ctr(position))
+        return out
+
+    def net(days: dict[int, list[SearchFact]], page: str, controls: list[str], first: int, last: int) -> list[float]:
+        mine, others = ratios(days, page, first, last), [ratios(days, c, first, last) for c in controls]
+        return [
+            v - sum(o[d] for o in others if d in o) / max(1, sum(d in o for o in others))
+            for d, v in sorted(mine.items())
+        ]
 
     wins = trials = 0
     for seed in range(30):
         world = World(seed=seed, incidents=False)
         start = world.now().date() - timedelta(days=60)  # a 'change' 60 days ago that did nothing
         days = {d: world.traffic.search_day(start + timedelta(days=d)) for d in range(-14, 25)}
-
-        def ratios(page: str, first: int, last: int) -> dict[int, float]:
-            out = {}
-            for d in range(first, last + 1):
-                rows = [f for f in days[d] if f[1] == page]
-                impressions, clicks = sum(f[2] for f in rows), sum(f[3] for f in rows)
-                if impressions:
-                    position = sum(f[2] * f[4] for f in rows) / impressions
-                    out[d] = math.log((clicks + 0.5) / (impressions + 1) / expected_ctr(position))
-            return out
-
         volume: dict[str, int] = {}
         for d in range(-14, 0):
             for f in days[d]:
                 volume[f[1]] = volume.get(f[1], 0) + f[2]
-        busiest = sorted(volume, key=volume.get, reverse=True)
+        busiest = sorted(volume, key=lambda p: volume[p], reverse=True)
         for page in busiest[:8]:
             controls = [p for p in busiest if p != page][:3]
-
-            def net(first: int, last: int) -> list[float]:
-                mine, others = ratios(page, first, last), [ratios(c, first, last) for c in controls]
-                return [
-                    v - sum(o[d] for o in others if d in o) / max(1, sum(d in o for o in others))
-                    for d, v in sorted(mine.items())
-                ]
-
             trials += 1
             for look, after in enumerate((7, 14, 21), 1):  # the loops' looks: 10, 17, 24 days minus the lag
-                decision = daily_effect(net(-14, -1), net(1, after), look=look, max_looks=3)
+                before_change, after_change = net(days, page, controls, -14, -1), net(days, page, controls, 1, after)
+                decision = daily_effect(before_change, after_change, look=look, max_looks=3)
                 if decision.verdict != "continue":
                     wins += decision.verdict == "keep"
                     break

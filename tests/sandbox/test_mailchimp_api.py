@@ -39,7 +39,7 @@ def latency(sb):
 
 @pytest.fixture
 def lists(mc) -> dict[str, dict]:
-    return {l["name"]: l for l in mc.get("/lists").json()["lists"]}
+    return {lst["name"]: lst for lst in mc.get("/lists").json()["lists"]}
 
 
 @pytest.fixture

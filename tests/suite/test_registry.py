@@ -39,7 +39,7 @@ def cli(*argv: str) -> tuple[int, str]:
 def test_the_config_model_has_one_field_per_entry(config):
     fields = ClientServers.model_fields
     assert tuple(f.alias or n for n, f in fields.items() if n != "comment") == SERVERS
-    for name, e in REGISTRY.items():
+    for e in REGISTRY.values():
         assert fields[e.attribute].annotation.__args__[0].model_fields["settings"].annotation is e.settings
     assert load_config(config).client(CLIENT).enabled() == list(SERVERS)
 
