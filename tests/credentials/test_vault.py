@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from adapters.errors import AuthError
-from credentials.records import OAuthToken
+from credentials.records import OAuthToken, Password, Record
 from credentials.vault import Vault
 
 from ..helpers import cli
@@ -83,6 +83,24 @@ def login(config: Path, client: str, provider: str, *extra: str) -> None:
     assert f"Stored {provider} credentials for client '{client}'" in out
 
 
+def oauth(rec: Record) -> OAuthToken:
+    """The record's secret, which a browser sign-in always stores as an OAuth token."""
+    assert isinstance(rec.secret, OAuthToken), rec.secret.kind
+    return rec.secret
+
+
+def expiry(rec: Record) -> float:
+    expires_at = oauth(rec).expires_at
+    assert expires_at is not None, "this provider's access tokens expire"
+    return expires_at
+
+
+def refresh_token(rec: Record) -> str:
+    token = oauth(rec).refresh_token
+    assert token is not None, "this provider hands out refresh tokens"
+    return token.get_secret_value()
+
+
 class Clock:
     def __init__(self):
         self.now = time.time()
@@ -114,7 +132,7 @@ async def test_login_through_the_browser_stores_a_working_token(provider, config
     assert (token.expires_at is not None) == (expected[0] == "expires")
     assert (token.refresh_token is not None) == expected[1]
     if provider == "meta":  # the 1-hour token was traded for a 60-day one
-        assert token.expires_at - time.time() > 50 * 86400
+        assert token.expires_at is not None and token.expires_at - time.time() > 50 * 86400
     if provider == "mailchimp":
         assert token.extra["dc"] and token.extra["api_endpoint"].startswith(sandbox.url)
     if provider == "google":
@@ -188,6 +206,7 @@ async def test_declining_consent_stores_nothing(config, client_name, sandbox, mo
 async def test_wordpress_application_password_flow_and_logout(config, client_name, browser, sandbox):
     login(config, client_name, "wordpress")
     rec = Vault.open(client_name).record("wordpress")
+    assert isinstance(rec.secret, Password)
     password = rec.secret.password.get_secret_value()
     me = httpx.get(f"{sandbox.url}/wp-json/wp/v2/users/me", auth=("demo", password))
     assert me.status_code == 200
@@ -205,18 +224,18 @@ async def test_refresh_ahead_of_expiry_saves_the_rotated_refresh_token(config, c
     vault = Vault(Vault.open(client_name).store, now=clock)
     before = vault.record("x")
     token = await vault.access_token("x", before.account)
-    assert token == before.secret.access_token.get_secret_value()  # still fresh: no refresh
+    assert token == oauth(before).access_token.get_secret_value()  # still fresh: no refresh
 
-    clock.now = before.secret.expires_at - 60  # inside the five-minute margin
+    clock.now = expiry(before) - 60  # inside the five-minute margin
     fresh = await vault.access_token("x", before.account)
     after = vault.record("x")
     assert fresh != token and after.version == before.version + 1
-    assert after.secret.refresh_token.get_secret_value() != before.secret.refresh_token.get_secret_value()
+    assert refresh_token(after) != refresh_token(before)
     # X rotates: the old refresh token is dead, the stored one works
     dead = httpx.post(
         f"{sandbox.url}/oauth/x/token",
         auth=_x_app(sandbox),
-        data={"grant_type": "refresh_token", "refresh_token": before.secret.refresh_token.get_secret_value()},
+        data={"grant_type": "refresh_token", "refresh_token": refresh_token(before)},
     )
     assert dead.status_code == 400
 
@@ -233,7 +252,7 @@ async def test_concurrent_tasks_share_one_refresh(config, client_name, browser, 
     clock = Clock()
     vault = Vault(Vault.open(client_name).store, now=clock)
     rec = vault.record("google")
-    clock.now = rec.secret.expires_at + 10
+    clock.now = expiry(rec) + 10
     rule = sandbox.world.faults.add("latency", path="/oauth/google/token", delay=0.2)
     try:
         tokens = await asyncio.gather(*(vault.access_token("google", rec.account) for _ in range(5)))
@@ -271,16 +290,16 @@ async def test_two_processes_refreshing_at_once_make_one_token_request(config, c
     assert all(p.returncode == 0 for p in procs), results
     tokens = {out for out, _ in results}
     assert rule.seen == 1, "exactly one token request"
-    assert len(tokens) == 1 and tokens != {rec.secret.access_token.get_secret_value()}
-    assert Vault.open(client_name).record("google").secret.access_token.get_secret_value() in tokens
+    assert len(tokens) == 1 and tokens != {oauth(rec).access_token.get_secret_value()}
+    assert oauth(Vault.open(client_name).record("google")).access_token.get_secret_value() in tokens
 
 
 async def test_a_revoked_grant_gives_the_exact_relogin_command(config, client_name, browser, sandbox):
     login(config, client_name, "linkedin")
     rec = Vault.open(client_name).record("linkedin")
-    sandbox.world.oauth.revoke("linkedin", rec.secret.refresh_token.get_secret_value())
+    sandbox.world.oauth.revoke("linkedin", refresh_token(rec))
     clock = Clock()
-    clock.now = rec.secret.expires_at + 1
+    clock.now = expiry(rec) + 1
     vault = Vault(Vault.open(client_name).store, now=clock)
     with pytest.raises(AuthError) as caught:
         await vault.access_token("linkedin", rec.account)
@@ -313,7 +332,7 @@ async def test_google_sdk_credentials_refresh_through_the_vault(config, client_n
     creds = vault.google_credentials()
     assert not creds.valid
     creds.refresh(google.auth.transport.requests.Request())
-    assert creds.valid and creds.token == vault.record("google").secret.access_token.get_secret_value()
+    assert creds.valid and creds.token == oauth(vault.record("google")).access_token.get_secret_value()
     assert "token" not in repr(creds).lower() or creds.token not in repr(creds)
 
 
@@ -322,7 +341,7 @@ async def test_google_sdk_credentials_refresh_through_the_vault(config, client_n
 
 async def test_logout_revokes_at_the_vendor_then_deletes(config, client_name, browser, sandbox):
     login(config, client_name, "webflow")
-    token = Vault.open(client_name).record("webflow").secret.access_token.get_secret_value()
+    token = oauth(Vault.open(client_name).record("webflow")).access_token.get_secret_value()
     api = f"{sandbox.url}/webflow/v2/sites"
     assert httpx.get(api, headers={"Authorization": f"Bearer {token}"}).status_code == 200
     code, out, _ = cli("auth", "logout", "webflow", "--client", client_name, "--config", str(config))
@@ -368,20 +387,13 @@ async def test_secrets_never_reach_logs_output_or_files_outside_the_vault(
     vault = Vault.open(client_name)
     rec = vault.record("x")
     clock = Clock()
-    clock.now = rec.secret.expires_at
+    clock.now = expiry(rec)
     await Vault(vault.store, now=clock).access_token("x", rec.account)
     outputs = [cli("auth", "list")[1], cli("auth", "status", "--config", str(config))[1]]
-    fresh = vault.record("x").secret
-    secrets = [
-        s.get_secret_value()
-        for s in (
-            rec.secret.access_token,
-            rec.secret.refresh_token,
-            fresh.access_token,
-            fresh.refresh_token,
-            fresh.client_secret,
-        )
-    ]
+    old, fresh = oauth(rec), oauth(vault.record("x"))
+    every = (old.access_token, old.refresh_token, fresh.access_token, fresh.refresh_token, fresh.client_secret)
+    assert None not in every, "X hands out refresh tokens and the app has a client secret"
+    secrets = [s.get_secret_value() for s in every if s is not None]
     captured = capfd.readouterr()
     text = caplog.text + "".join(outputs) + captured.out + captured.err + repr(rec) + str(rec.public())
     home = Path(os.environ["MARKETING_MCP_HOME"])
