@@ -6,17 +6,21 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import cast
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from credentials.google import BadServiceAccountKey, check_service_account_key, credentials_for
+from credentials.records import ServiceAccountKey
 from credentials.store import NotStored
 from credentials.vault import Vault
 
 from ..helpers import cli
 
+# A service-account key is used as it is: credentials_for never asks the vault for it.
+NO_VAULT = cast(Vault, None)
 BROKEN_PEM = "-----BEGIN PRIVATE KEY-----\nMIIEvSERVICEaccountKEYthatISnotREALLYbase64DER\n-----END PRIVATE KEY-----\n"
 
 
@@ -90,6 +94,7 @@ def test_a_key_whose_private_key_is_not_pem_is_refused_and_nothing_is_stored(cli
     assert code != 0 and "private_key" in err
     assert vault_files(name) == before  # the stored key is untouched
     rec = Vault.open(name).record("google")
+    assert isinstance(rec.secret, ServiceAccountKey)
     assert json.loads(rec.secret.info.get_secret_value())["private_key"] == pem
 
 
@@ -127,9 +132,10 @@ def test_a_good_key_passes_the_check_and_makes_sdk_credentials(tmp_path, pem):
     assert check_service_account_key(info) == "reporting@northwind.iam.gserviceaccount.com"
     with pytest.raises(BadServiceAccountKey):
         check_service_account_key({**info, "private_key": BROKEN_PEM})
+    from google.oauth2 import service_account
     from pydantic import SecretStr
 
-    from credentials.records import Record, ServiceAccountKey
+    from credentials.records import Record
 
     rec = Record(
         client="c",
@@ -137,7 +143,8 @@ def test_a_good_key_passes_the_check_and_makes_sdk_credentials(tmp_path, pem):
         account=info["client_email"],
         secret=ServiceAccountKey(client_email=info["client_email"], info=SecretStr(json.dumps(info))),
     )
-    creds = credentials_for(None, rec, ("https://www.googleapis.com/auth/analytics.readonly",))
+    creds = credentials_for(NO_VAULT, rec, ("https://www.googleapis.com/auth/analytics.readonly",))
+    assert isinstance(creds, service_account.Credentials)
     assert creds.service_account_email == info["client_email"]
 
 
@@ -145,7 +152,7 @@ def test_a_broken_key_stored_before_the_check_is_an_auth_error_with_the_fix(tmp_
     from pydantic import SecretStr
 
     from adapters.errors import AuthError
-    from credentials.records import Record, ServiceAccountKey
+    from credentials.records import Record
 
     info = json.loads(key_file(tmp_path, "k.json", private_key=BROKEN_PEM).read_text())
     rec = Record(
@@ -155,5 +162,5 @@ def test_a_broken_key_stored_before_the_check_is_an_auth_error_with_the_fix(tmp_
         secret=ServiceAccountKey(client_email=info["client_email"], info=SecretStr(json.dumps(info))),
     )
     with pytest.raises(AuthError) as caught:
-        credentials_for(None, rec, ())
+        credentials_for(NO_VAULT, rec, ())
     assert "auth set google --client acme --file" in caught.value.hint and "MIIEv" not in caught.value.message

@@ -470,8 +470,9 @@ def test_two_processes_lose_no_update(tmp_path, key, acme):
     acme.put(record(label="0"))
     children = [run_child(tmp_path, key, COUNTER_CHILD) for _ in range(2)]
     for child in children:
-        assert child.stdout.readline().strip() == "ready"
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
     for child in children:  # both start together
+        assert child.stdin is not None
         child.stdin.write("go\n")
         child.stdin.flush()
     for child in children:
