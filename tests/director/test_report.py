@@ -2,6 +2,7 @@
 
 import re
 from html.parser import HTMLParser
+from typing import Any
 
 from director.report import (
     ChangeRow,
@@ -71,6 +72,12 @@ def walk(page: str) -> Walker:
     return walker
 
 
+def first_svg(page: str) -> str:
+    found = re.search(r"<svg.*?</svg>", page, re.S)
+    assert found, "the page has a chart"
+    return found.group(0)
+
+
 def days(start: int, count: int) -> list[str]:
     return [f"2026-11-{d:02d}" for d in range(start, start + count)]
 
@@ -79,7 +86,7 @@ def report(**overrides) -> RunReport:
     ctr = [Point(d, 0.031 + (0.006 if i >= 7 else 0)) for i, d in enumerate(days(2, 14))]
     control = [Point(d, 0.030) for d in days(2, 14)]
     sessions = [Point(d, 1200 + 25 * i) for i, d in enumerate(days(2, 14))]
-    fields = dict(
+    fields: dict[str, Any] = dict(
         run_id="r-42",
         client="Acme Shoes",
         loops=["search_ctr", "email_engagement"],
@@ -163,7 +170,9 @@ def test_treated_and_control_share_a_chart_with_a_legend():
     assert ctr.count("<svg") == 1
     assert ctr.count("<polyline") == 2
     assert 'stroke-dasharray="6 4"' in ctr  # the control is dashed
-    legend = re.search(r'<ul class="legend">(.*?)</ul>', ctr).group(1)
+    found = re.search(r'<ul class="legend">(.*?)</ul>', ctr)
+    assert found, "the chart has a legend"
+    legend = found.group(1)
     assert "treated" in legend and "control" in legend
 
 
@@ -273,7 +282,7 @@ def test_one_point_draws_a_dot():
     r = report(series=[Series("Click rate", "c", [Point("2026-11-10", 0.042)], unit="%")], markers=[])
     page = render_html(r)
     walk(page)
-    svg = re.search(r"<svg.*?</svg>", page, re.S).group(0)
+    svg = first_svg(page)
     assert "<polyline" not in svg and svg.count("<circle") == 1
     assert "4.2%" in svg and "Nov 10" in svg
 
@@ -283,7 +292,7 @@ def test_all_equal_values_and_all_zero_values():
         r = report(series=[Series("K", "o", [Point(d, value) for d in days(2, 5)], unit=unit)], markers=[])
         page = render_html(r)
         walk(page)
-        svg = re.search(r"<svg.*?</svg>", page, re.S).group(0)
+        svg = first_svg(page)
         assert "nan" not in svg.lower() and "inf" not in svg.lower()
         ticks = re.findall(r'class="ylabel"[^>]*>([^<]*)<', svg)
         assert 3 <= len(ticks) <= 5 and len(set(ticks)) == len(ticks)
@@ -303,7 +312,7 @@ def test_markers_outside_the_days_of_the_series():
     )
     page = render_html(r)
     walker = walk(page)
-    svg = re.search(r"<svg.*?</svg>", page, re.S).group(0)
+    svg = first_svg(page)
     assert svg.count('class="marker"') == 2  # near ones widen the chart; far and undated ones are only listed
     assert "Just before" in svg and "Just after" in svg and "Long ago" not in svg
     xs = [float(x) for x in re.findall(r'class="marker"><title>[^<]*</title><line x1="([^"]+)"', svg)]
@@ -328,7 +337,7 @@ def test_bad_points_are_skipped():
         ],
         markers=[],
     )
-    svg = re.search(r"<svg.*?</svg>", render_html(r), re.S).group(0)
+    svg = first_svg(render_html(r))
     assert svg.count("<circle") == 2 and "nan" not in svg.lower()
 
 
