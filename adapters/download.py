@@ -26,7 +26,8 @@ async def download(url: str, max_bytes: int) -> tuple[bytes, str]:
                 declared = int(response.headers.get("content-length") or 0)
                 if declared > max_bytes:
                     raise InvalidRequest(f"{url} is {declared} bytes; the limit is {max_bytes}.")
-                chunks, size = [], 0
+                chunks: list[bytes] = []
+                size = 0
                 async for chunk in response.aiter_bytes():
                     size += len(chunk)
                     if size > max_bytes:

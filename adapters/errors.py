@@ -8,6 +8,20 @@ tokens, passwords or raw response bodies.
 
 from __future__ import annotations
 
+from typing import TypedDict, Unpack
+
+
+class ErrorContext(TypedDict, total=False):
+    """The keyword arguments every adapter error takes besides its message."""
+
+    hint: str | None
+    vendor: str
+    status: int | None
+
+
+class ErrorDetails(ErrorContext, total=False):
+    retry_after: float | None
+
 
 class AdapterError(Exception):
     """Base class. `hint` says what to do next; `code` is what clients match on, never the class name."""
@@ -82,7 +96,7 @@ class RateLimited(AdapterError):
 
     code = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs):
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Unpack[ErrorContext]):
         super().__init__(message, retry_after=retry_after, **kwargs)
         if "hint" not in kwargs:
             wait = f"in {retry_after:.0f} s" if retry_after is not None else "later"
@@ -110,7 +124,7 @@ class LostAnswer(OutcomeUnknown):
     so a read that does not show it yet proves nothing.
     """
 
-    def __init__(self, message: str, *, cause: str, may_still_apply: bool, **kwargs):
+    def __init__(self, message: str, *, cause: str, may_still_apply: bool, **kwargs: Unpack[ErrorDetails]):
         super().__init__(message, **kwargs)
         self.cause = cause
         self.may_still_apply = may_still_apply

@@ -20,7 +20,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import httpx
 
@@ -83,13 +83,13 @@ class Upstream:
     auth_hint: str  # what to do when the vendor rejects the credentials
 
 
-def error_body(response: httpx.Response) -> dict:
+def error_body(response: httpx.Response) -> dict[str, Any]:
     """The error response's JSON object, or {} when it is not one (HTML error pages, garbage)."""
     try:
-        body = response.json()
+        body: object = response.json()
     except ValueError:
         return {}
-    return body if isinstance(body, dict) else {}
+    return cast("dict[str, Any]", body) if isinstance(body, dict) else {}
 
 
 def default_error_parser(response: httpx.Response) -> tuple[str, str]:
@@ -283,9 +283,9 @@ class HttpService:
         method: str,
         url: str,
         *,
-        find_existing: Callable[[], Awaitable[dict | None]],
+        find_existing: Callable[[], Awaitable[dict[str, Any] | None]],
         **kwargs: Any,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Send a non-idempotent create exactly once in effect.
 
         When the response is lost, `find_existing` looks for the object the request would
@@ -301,7 +301,7 @@ class HttpService:
             if found is not None:
                 log.info("%s %s: response lost, but the object exists; not re-sending", method, url)
                 return found
-            if getattr(lost, "may_still_apply", False):
+            if isinstance(lost, LostAnswer) and lost.may_still_apply:
                 # Timed out: the vendor may still make it, and a second create would make two.
                 raise OutcomeUnknown(
                     f"{self.upstream.vendor} did not answer a create in time ({lost.cause}) and the object is not "

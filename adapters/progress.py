@@ -6,9 +6,9 @@ nobody listening it costs one context-variable read. The await is also where a c
 stops: between two batches, never halfway through the bookkeeping of one.
 """
 
+from collections.abc import Awaitable, Callable, Generator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Awaitable, Callable, Iterator
 
 Listener = Callable[[float, "float | None", "str | None"], Awaitable[None]]
 
@@ -22,7 +22,7 @@ async def progress(done: float, total: float | None = None, message: str | None 
 
 
 @contextmanager
-def listening(listener: Listener) -> Iterator[None]:
+def listening(listener: Listener) -> Generator[None, None, None]:
     token = _listener.set(listener)
     try:
         yield

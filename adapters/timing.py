@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Generator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Iterator, Protocol
+from typing import Protocol
 
 
 class Clock(Protocol):
@@ -45,7 +46,7 @@ _current: ContextVar[Deadline | None] = ContextVar("marketing_mcp_deadline", def
 
 
 @contextmanager
-def deadline_after(seconds: float, clock: Clock = SYSTEM_CLOCK) -> Iterator[Deadline]:
+def deadline_after(seconds: float, clock: Clock = SYSTEM_CLOCK) -> Generator[Deadline, None, None]:
     """Run the enclosed calls under a deadline `seconds` from now (a tighter outer one wins)."""
     new = Deadline(clock.monotonic() + seconds, clock)
     outer = _current.get()

@@ -6,7 +6,7 @@ through a NotImplementedError.
 """
 
 from datetime import datetime
-from typing import Annotated, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, PrivateAttr
 
@@ -72,16 +72,22 @@ class Post(BaseModel):
     # How a write whose answer was lost was confirmed (the post read back); not part of the post itself.
     _confirmed: str = PrivateAttr("")
 
+    def mark_confirmed(self, how: str) -> "Post":
+        self._confirmed = how
+        return self
+
+    def how_confirmed(self) -> str:
+        return self._confirmed
+
 
 def confirmed(post: Post, how: str) -> Post:
     """Mark `post` as the state read back after the vendor's answer to a write was lost."""
-    post._confirmed = how
-    return post
+    return post.mark_confirmed(how)
 
 
 def how_confirmed(post: Post | None) -> str:
     """Empty when the vendor answered the write itself; else what was lost and what the read-back showed."""
-    return post._confirmed if post is not None else ""
+    return post.how_confirmed() if post is not None else ""
 
 
 class PostSummary(BaseModel):
@@ -141,7 +147,7 @@ class PostFields(BaseModel):
     tags: TermNames | None = None
     featured_media_id: MediaRef | None = None
 
-    def given(self) -> dict:
+    def given(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)
 
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Generator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any, Literal
 
 import httpx
 
@@ -35,6 +36,7 @@ from ..errors import (
     UpstreamUnavailable,
 )
 from ..http import HttpService, error_body
+from ..json_values import JsonObject, is_list, is_object
 from .base import (
     BODY_PREVIEW,
     CAP_EXCERPT,
@@ -79,7 +81,8 @@ def parse_webflow_error(response: httpx.Response) -> tuple[str, str]:
     """Webflow errors are {"code", "message", "externalReference", "details": [...]}."""
     body = error_body(response)
     message = str(body.get("message") or "")
-    details = "; ".join(filter(None, (_detail(d) for d in (body.get("details") or [])[:3])))
+    listed: list[Any] = body.get("details") or []
+    details = "; ".join(filter(None, (_detail(d) for d in listed[:3])))
     if details:
         message = f"{message} ({details})" if message else details
     return str(body.get("code") or "")[:80], message
@@ -87,7 +90,7 @@ def parse_webflow_error(response: httpx.Response) -> tuple[str, str]:
 
 def _detail(item: Any) -> str:
     # Details come as strings or as {"param"/"field", "description"/"message"} objects.
-    if isinstance(item, dict):
+    if is_object(item):
         where = item.get("param") or item.get("field") or ""
         what = item.get("description") or item.get("message") or ""
         return f"{where}: {what}" if where and what else str(where or what)
@@ -136,19 +139,19 @@ class Webflow:
         self.collection_id = collection_id
         self.fields = fields or WebflowFieldMap()
         self.live_url = live_url.rstrip("/") if live_url else None
-        self._collection: dict | None = None
-        self._site: dict | None = None
+        self._collection: JsonObject | None = None
+        self._site: JsonObject | None = None
 
     async def aclose(self) -> None:
         await self.http.aclose()
 
     # -- capabilities -----------------------------------------------------------------------
 
-    async def collection(self) -> dict:
+    async def collection(self) -> JsonObject:
         """The collection's schema, read once: its slug and its fields."""
         if self._collection is None:
             raw = await self.http.get_json(f"collections/{self.collection_id}")
-            if not isinstance(raw, dict) or not isinstance(raw.get("fields"), list):
+            if not is_object(raw) or not is_list(raw.get("fields")):
                 raise UpstreamUnavailable(
                     f"Webflow answered with something that is not collection {self.collection_id}'s schema.",
                     vendor="Webflow",
@@ -156,10 +159,10 @@ class Webflow:
             self._collection = raw
         return self._collection
 
-    async def site(self) -> dict:
+    async def site(self) -> JsonObject:
         if self._site is None:
             raw = await self.http.get_json(f"sites/{self.site_id}")
-            self._site = raw if isinstance(raw, dict) else {}
+            self._site = raw if is_object(raw) else {}
         return self._site
 
     async def capabilities(self) -> frozenset[str]:
@@ -194,7 +197,7 @@ class Webflow:
         title, meta = self.fields.seo_title, self.fields.meta_description
         if title in present and meta in present:
             return f"collection fields {title} / {meta}"
-        parts = []
+        parts: list[str] = []
         for ours, slug in (("seo_title", title), ("meta_description", meta)):
             if slug is None:
                 parts.append(f"{ours}: not mapped: set {SETTING}.{ours} in mcp.json")
@@ -245,12 +248,13 @@ class Webflow:
         field_data[self.fields.slug] = slug
         payload = {"isDraft": True, "isArchived": False, "fieldData": field_data}
 
-        async def find_existing() -> dict | None:
+        async def find_existing() -> JsonObject | None:
             # Slugs are unique per collection: an item with ours and our title is the lost create.
             found = await self._item_with_slug(slug)
-            if found and (found.get("fieldData") or {}).get(self.fields.title) == fields.title:
-                return found
-            return None
+            if not found:
+                return None
+            data: JsonObject = found.get("fieldData") or {}
+            return found if data.get(self.fields.title) == fields.title else None
 
         with _slug_conflicts(slug):
             raw = await self.http.create("POST", self._items_path, json=payload, find_existing=find_existing)
@@ -294,13 +298,14 @@ class Webflow:
             check=f"get_post {post_id}",
         )
         if applied.response is None:
+            assert applied.state is not None  # apply() reads the state back whenever the answer was lost
             staged, _live = applied.state
             return confirmed(await self._as_published(await self._to_post(staged)), applied.how)
         answer = self.http.json(applied.response)
-        published = answer.get("publishedItemIds") if isinstance(answer, dict) else None
-        if not isinstance(published, list) or post_id not in published:
-            errors = answer.get("errors") if isinstance(answer, dict) else None
-            reason = "; ".join(map(str, errors[:3])) if isinstance(errors, list) and errors else "no reason given"
+        published = answer.get("publishedItemIds") if is_object(answer) else None
+        if not is_list(published) or post_id not in published:
+            errors = answer.get("errors") if is_object(answer) else None
+            reason = "; ".join(map(str, errors[:3])) if is_list(errors) and errors else "no reason given"
             raise InvalidRequest(
                 f"Webflow did not publish item {post_id}: {reason}.",
                 hint="Check the item's required fields with get_post, then publish again.",
@@ -389,7 +394,7 @@ class Webflow:
         return f"{self._items_path}/{post_id}"
 
     async def _field_slugs(self) -> set[str]:
-        return {f["slug"] for f in (await self.collection())["fields"] if isinstance(f, dict) and f.get("slug")}
+        return {f["slug"] for f in (await self.collection())["fields"] if is_object(f) and f.get("slug")}
 
     async def _target(self, ours: str, entry: str) -> str:
         """The collection field that holds `ours`, or Unsupported saying how to map one."""
@@ -406,7 +411,7 @@ class Webflow:
             )
         return slug
 
-    async def _field_data(self, fields: PostFields) -> dict:
+    async def _field_data(self, fields: PostFields) -> JsonObject:
         given = fields.given()
         for terms in ("categories", "tags"):
             if given.get(terms) is not None:
@@ -426,19 +431,20 @@ class Webflow:
                 data[await self._target(ours, entry)] = _image(value) if ours == "featured_media_id" else value or ""
         return data
 
-    async def _item_with_slug(self, slug: str) -> dict | None:
+    async def _item_with_slug(self, slug: str) -> JsonObject | None:
         body = await self.http.get_json(self._items_path, params={"slug": slug, "limit": PAGE_SIZE_MAX})
-        items = body.get("items") if isinstance(body, dict) else None
+        items: list[JsonObject] = (body.get("items") if is_object(body) else None) or []
         # Match client-side too: a server that ignores the filter must not hand us another item.
-        return next((i for i in items or [] if (i.get("fieldData") or {}).get(self.fields.slug) == slug), None)
+        return next((i for i in items if self._field(i, "slug") == slug), None)
 
-    async def _items_page(self, offset: int, limit: int) -> tuple[list[dict], int | None]:
+    async def _items_page(self, offset: int, limit: int) -> tuple[list[JsonObject], int | None]:
         body = await self.http.get_json(self._items_path, params={"offset": offset, "limit": limit})
-        items = body.get("items") if isinstance(body, dict) else None
-        if not isinstance(items, list):
+        items = body.get("items") if is_object(body) else None
+        if not is_list(items):
             raise UpstreamUnavailable("Webflow answered a list of items with something else.", vendor="Webflow")
-        total = (body.get("pagination") or {}).get("total")
-        return [i for i in items if isinstance(i, dict)], total if isinstance(total, int) else None
+        pagination: JsonObject = body.get("pagination") or {}
+        total = pagination.get("total")
+        return [i for i in items if is_object(i)], total if isinstance(total, int) else None
 
     async def _scan(self, offset: int, limit: int, status: Status | None, search: str | None) -> PostPage:
         """Filter client-side, reading at most SCAN_PAGES pages; the cursor resumes where reading stopped."""
@@ -460,18 +466,18 @@ class Webflow:
                 return PostPage(items=found, total=None, next_cursor=None)
         return PostPage(items=found, total=None, next_cursor=str(position))
 
-    def _matches(self, raw: dict, status: Status | None, needle: str) -> bool:
+    def _matches(self, raw: JsonObject, status: Status | None, needle: str) -> bool:
         if status is not None and _status(raw) != status:
             return False
-        data = raw.get("fieldData") or {}
-        searched = (data.get(self.fields.title), data.get(self.fields.slug))
+        searched = (self._field(raw, "title"), self._field(raw, "slug"))
         return not needle or any(needle in str(value or "").lower() for value in searched)
 
     async def _base_url(self) -> str:
         if self.live_url:
             return self.live_url
         site = await self.site()
-        domains = [d.get("url") for d in site.get("customDomains") or [] if isinstance(d, dict) and d.get("url")]
+        custom: list[Any] = site.get("customDomains") or []
+        domains = [d.get("url") for d in custom if is_object(d) and d.get("url")]
         if domains:
             url = str(domains[0])
             return (url if "://" in url else f"https://{url}").rstrip("/")
@@ -481,26 +487,25 @@ class Webflow:
         collection_slug = (await self.collection()).get("slug") or ""
         return f"{await self._base_url()}/{collection_slug}/{slug}"
 
-    async def _summary(self, raw: dict) -> PostSummary:
-        data = raw.get("fieldData") or {}
+    async def _summary(self, raw: JsonObject) -> PostSummary:
         status = _status(raw)
-        slug = str(data.get(self.fields.slug) or "")
+        slug = str(self._field(raw, "slug") or "")
         return PostSummary(
             id=str(raw.get("id") or ""),
             kind="post",
             status=status,
-            title=str(data.get(self.fields.title) or ""),
+            title=str(self._field(raw, "title") or ""),
             slug=slug,
             url=await self._item_url(slug) if status == "published" else None,
             modified=_when(raw.get("lastUpdated")),
         )
 
     async def _to_post(self, raw: Any) -> Post:
-        if not isinstance(raw, dict) or "id" not in raw:
+        if not is_object(raw) or "id" not in raw:
             raise UpstreamUnavailable(
                 "Webflow answered with something that is not a collection item.", vendor="Webflow"
             )
-        data = raw.get("fieldData") or {}
+        data: JsonObject = raw.get("fieldData") or {}
         summary = await self._summary(raw)
         body = str(self._read(data, "body") or "")
         return Post(
@@ -514,7 +519,12 @@ class Webflow:
             published_at=_when(raw.get("lastPublished")) if summary.status == "published" else None,
         )
 
-    def _read(self, data: dict, entry: str) -> Any:
+    def _field(self, item: JsonObject, entry: Literal["title", "slug"]) -> Any:
+        """The item's title or slug field (always mapped)."""
+        data: JsonObject = item.get("fieldData") or {}
+        return data.get(self.fields.title if entry == "title" else self.fields.slug)
+
+    def _read(self, data: JsonObject, entry: str) -> Any:
         slug = getattr(self.fields, entry)
         return data.get(slug) if slug else None
 
@@ -527,7 +537,7 @@ def _posts_only(kind: Kind) -> None:
         )
 
 
-def _status(raw: dict) -> Status:
+def _status(raw: JsonObject) -> Status:
     if raw.get("isArchived"):
         return "trash"
     if raw.get("isDraft") or not raw.get("lastPublished"):
@@ -537,22 +547,18 @@ def _status(raw: dict) -> Status:
 
 def _is_live(staged: Any, live: Any) -> bool:
     """Whether the live site shows the staged version of an item (what publishing does)."""
-    return (
-        isinstance(staged, dict)
-        and isinstance(live, dict)
-        and (live.get("fieldData") or {}) == (staged.get("fieldData") or {})
-    )
+    return is_object(staged) and is_object(live) and (live.get("fieldData") or {}) == (staged.get("fieldData") or {})
 
 
-def _holds(raw: Any, field_data: dict) -> bool:
+def _holds(raw: Any, field_data: JsonObject) -> bool:
     """Whether an item read back holds the values a PATCH set (an image by the keys we sent)."""
-    data = raw.get("fieldData") if isinstance(raw, dict) else None
-    if not isinstance(data, dict):
+    data = raw.get("fieldData") if is_object(raw) else None
+    if not is_object(data):
         return False
     for slug, want in field_data.items():
         have = data.get(slug)
-        if isinstance(want, dict):
-            if not (isinstance(have, dict) and all(have.get(k) == v for k, v in want.items())):
+        if is_object(want):
+            if not (is_object(have) and all(have.get(k) == v for k, v in want.items())):
                 return False
         elif (have or None) != (want or None):
             return False
@@ -568,7 +574,7 @@ def _when(value: Any) -> datetime | None:
         return None
 
 
-def _image(value: str | None) -> dict | None:
+def _image(value: str | None) -> JsonObject | None:
     """An image field value: a public URL Webflow imports, or the fileId of an asset it already has."""
     if not value:
         return None
@@ -576,13 +582,13 @@ def _image(value: str | None) -> dict | None:
 
 
 def _image_ref(value: Any) -> str | None:
-    if isinstance(value, dict):
+    if is_object(value):
         return value.get("fileId") or value.get("url") or None
     return str(value) if value else None
 
 
 @contextmanager
-def _slug_conflicts(slug: str) -> Iterator[None]:
+def _slug_conflicts(slug: str) -> Generator[None, None, None]:
     """Report a slug Webflow refuses as taken as a Conflict, whatever error code it came with."""
     try:
         yield
