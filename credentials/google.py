@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import google.auth.credentials
 
 from .records import OAuthToken, Record, ServiceAccountKey
 
 if TYPE_CHECKING:
+    import google.auth.transport
+    from google.oauth2 import service_account
+
     from .vault import Vault
 
 
@@ -28,7 +31,7 @@ class VaultCredentials(google.auth.credentials.Credentials):
         self._account = account
         self._scopes = scopes
 
-    def refresh(self, request) -> None:
+    def refresh(self, request: google.auth.transport.Request) -> None:
         stale = self.token if self.token and self.expiry and not self.expired else None
         token = self._vault.access_token_sync("google", self._account, stale=stale)
         rec = self._vault.record("google", self._account)
@@ -55,38 +58,48 @@ def check_service_account_key(info: object) -> str:
     Checked when the key is stored, so a broken key is refused by `auth set` instead of failing every
     later call with an error from deep inside google-auth.
     """
-    if not isinstance(info, dict) or info.get("type") != "service_account":
+    if not isinstance(info, dict):
         raise BadServiceAccountKey('it is not a Google service-account key (JSON with "type": "service_account")')
+    key = cast(dict[str, Any], info)
+    if key.get("type") != "service_account":
+        raise BadServiceAccountKey('it is not a Google service-account key (JSON with "type": "service_account")')
+    fields: dict[str, str] = {}
     for field in ("client_email", "private_key", "token_uri"):
-        if not isinstance(info.get(field), str) or not info[field].strip():
+        value = key.get(field)
+        if not isinstance(value, str) or not value.strip():
             raise BadServiceAccountKey(f"the field {field} is missing or empty")
+        fields[field] = value
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
     try:
-        load_pem_private_key(info["private_key"].encode(), password=None)
+        load_pem_private_key(fields["private_key"].encode(), password=None)
     except (ValueError, TypeError):  # cryptography's messages never quote the key
         raise BadServiceAccountKey(
             "the field private_key is not a valid unencrypted PEM private key "
             '("-----BEGIN PRIVATE KEY-----..."); download a new key for the service '
             "account"
         ) from None
-    from google.oauth2 import service_account
-
     try:
-        service_account.Credentials.from_service_account_info(info)
+        _service_account(key, scopes=None)
     except (ValueError, KeyError) as exc:
         raise BadServiceAccountKey(f"google-auth cannot use it ({type(exc).__name__})") from None
-    return info["client_email"]
+    return fields["client_email"]
 
 
-def credentials_for(vault: "Vault", rec: Record, scopes: tuple[str, ...]):
+def _service_account(info: dict[str, Any], scopes: list[str] | None) -> service_account.Credentials:
+    from google.oauth2 import service_account
+
+    return service_account.Credentials.from_service_account_info(  # pyright: ignore[reportUnknownMemberType]  # google-auth leaves `info` unannotated
+        info, scopes=scopes
+    )
+
+
+def credentials_for(vault: "Vault", rec: Record, scopes: tuple[str, ...]) -> google.auth.credentials.Credentials:
     secret = rec.secret
     if isinstance(secret, ServiceAccountKey):
-        from google.oauth2 import service_account
-
         try:
             info = json.loads(secret.info.get_secret_value())
-            return service_account.Credentials.from_service_account_info(info, scopes=list(scopes) or None)
+            return _service_account(info, scopes=list(scopes) or None)
         except (ValueError, KeyError) as exc:  # a key stored before `auth set` checked keys
             from adapters.errors import AuthError
 

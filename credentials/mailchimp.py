@@ -8,7 +8,7 @@ the host https://<dc>.api.mailchimp.com/3.0; an OAuth sign-in also records the e
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from adapters.errors import AuthError
 
@@ -37,7 +37,7 @@ def api_root(dc: str) -> str:
 
 def sdk_client(vault: "Vault", account: str | None, host: str | None) -> Any:
     """A `mailchimp_marketing.Client` for the stored credential; `host` (e.g. the sandbox's) overrides the vendor's."""
-    import mailchimp_marketing
+    import mailchimp_marketing  # pyright: ignore[reportMissingTypeStubs]  # the SDK ships no type information
 
     from .vault import login_command
 
@@ -65,7 +65,7 @@ def sdk_client(vault: "Vault", account: str | None, host: str | None) -> Any:
             f"The Mailchimp credential of client '{vault.client}' does not say its data center.",
             hint=f"Store the API key again (it ends with -us21 or similar), or sign in with {login}.",
         )
-    client = mailchimp_marketing.Client()
+    client = cast(Any, mailchimp_marketing.Client())  # untyped SDK object, handed on as such
     client.set_config(config)
     if host:
         client.api_client.host = host.rstrip("/")

@@ -13,13 +13,16 @@ import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, cast
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import SecretStr
 
 from .providers import Provider
 from .records import OAuthToken
+
+if TYPE_CHECKING:
+    import httpx2
 
 DEFAULT_TIMEOUT = 20.0
 # Errors a token endpoint gives when the grant itself is gone; anything else may pass.
@@ -54,13 +57,14 @@ class LoopbackListener:
     def __init__(self, port: int = 0):
         self._arrived: queue.Queue[str] = queue.Queue()
         arrived = self._arrived
+        listener = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 if urlsplit(self.path).path != "/callback":
                     self.send_error(404)
                     return
-                arrived.put(f"http://127.0.0.1:{self.server.server_address[1]}{self.path}")
+                arrived.put(f"http://127.0.0.1:{listener.port}{self.path}")
                 body = (
                     b"<!doctype html><title>marketing-mcp</title><p>Signed in. "
                     b"You can close this tab and return to the terminal.</p>"
@@ -71,15 +75,19 @@ class LoopbackListener:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, *args: Any) -> None:  # stdout and stderr stay quiet
+            def log_message(self, format: str, *args: Any) -> None:  # stdout and stderr stay quiet
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="oauth-loopback")
 
     @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
     def redirect_uri(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/callback"
+        return f"http://127.0.0.1:{self.port}/callback"
 
     def __enter__(self) -> "LoopbackListener":
         self._thread.start()
@@ -103,6 +111,24 @@ class LoopbackListener:
             ) from None
 
 
+TokenResponse = Mapping[str, Any]
+"""A token endpoint's JSON answer (authlib's OAuth2Token is a dict of it)."""
+
+
+class _TokenClient(Protocol):
+    """The part of authlib's (untyped) OAuth2Client used here."""
+
+    def create_authorization_url(
+        self, url: str, state: str | None = None, code_verifier: str | None = None, **kwargs: str
+    ) -> tuple[str, str]: ...
+
+    def fetch_token(self, url: str, **kwargs: str) -> TokenResponse: ...
+
+    def refresh_token(self, url: str, refresh_token: str, **kwargs: str) -> TokenResponse: ...
+
+    def register_compliance_hook(self, hook_type: str, hook: Callable[[httpx2.Response], httpx2.Response]) -> None: ...
+
+
 def _client(
     provider: Provider,
     app: OAuthApp,
@@ -110,19 +136,22 @@ def _client(
     redirect_uri: str | None = None,
     scopes: tuple[str, ...] = (),
     timeout: float = DEFAULT_TIMEOUT,
-):
+) -> _TokenClient:
     from authlib.integrations.httpx_client import OAuth2Client  # authlib + httpx2 only when signing in or refreshing
 
-    client = OAuth2Client(
-        client_id=app.client_id,
-        client_secret=app.client_secret.get_secret_value() if app.client_secret else None,
-        token_endpoint_auth_method=provider.token_auth,
-        revocation_endpoint_auth_method=provider.token_auth,
-        redirect_uri=redirect_uri,
-        scope=provider.scope_separator.join(scopes) or None,
-        code_challenge_method="S256",
-        timeout=timeout,
-        follow_redirects=False,
+    client = cast(
+        _TokenClient,
+        OAuth2Client(
+            client_id=app.client_id,
+            client_secret=app.client_secret.get_secret_value() if app.client_secret else None,
+            token_endpoint_auth_method=provider.token_auth,
+            revocation_endpoint_auth_method=provider.token_auth,
+            redirect_uri=redirect_uri,
+            scope=provider.scope_separator.join(scopes) or None,
+            code_challenge_method="S256",
+            timeout=timeout,
+            follow_redirects=False,
+        ),
     )
     for hook in ("access_token_response", "refresh_token_response"):
         client.register_compliance_hook(hook, _normalize_token_response)
@@ -134,24 +163,31 @@ def _client_id_in_body(provider: Provider, app: OAuthApp) -> dict[str, str]:
     return {"client_id": app.client_id} if provider.token_auth == "client_secret_post" else {}
 
 
-def _normalize_token_response(response):
+def _normalize_token_response(response: httpx2.Response) -> httpx2.Response:
     """Vendors that stray from RFC 6749's error shape or `expires_in` meaning, made standard."""
+    import httpx2
+
     try:
-        body = response.json()
+        body: object = response.json()
     except ValueError:
         return response
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):  # Meta's Graph errors
-        err = body["error"]
-        gone = err.get("code") == 190  # invalid or expired access token
-        body = {"error": "invalid_grant" if gone else "invalid_request", "error_description": err.get("message", "")}
-    elif isinstance(body, dict) and str(body.get("expires_in")) == "0":  # Mailchimp: 0 means never
-        body = {k: v for k, v in body.items() if k != "expires_in"}
+    if not isinstance(body, dict):
+        return response
+    fields = cast(dict[str, Any], body)
+    err: object = fields.get("error")
+    if isinstance(err, dict):  # Meta's Graph errors
+        graph = cast(dict[str, Any], err)
+        gone = graph.get("code") == 190  # invalid or expired access token
+        fields = {
+            "error": "invalid_grant" if gone else "invalid_request",
+            "error_description": graph.get("message", ""),
+        }
+    elif str(fields.get("expires_in")) == "0":  # Mailchimp: 0 means never
+        fields = {k: v for k, v in fields.items() if k != "expires_in"}
     else:
         return response
-    import json
-
-    response._content = json.dumps(body).encode()
-    return response
+    # authlib reads only the status and the JSON body of what a hook returns
+    return httpx2.Response(response.status_code, json=fields, request=response.request)
 
 
 def sign_in(
@@ -169,16 +205,17 @@ def sign_in(
     """Authorization code + PKCE: consent in a browser, then the code for tokens."""
     from authlib.common.security import generate_token
 
-    assert provider.endpoints is not None
+    endpoints = provider.endpoints
+    assert endpoints is not None
     verifier = generate_token(64)
-    client = None
+    client: _TokenClient | None = None
     state = ""
 
     def authorize_url(redirect_uri: str) -> str:
         nonlocal client, state
         client = _client(provider, app, redirect_uri=redirect_uri, scopes=scopes)
         url, state = client.create_authorization_url(
-            provider.endpoints.authorize, code_verifier=verifier, **provider.authorize_params
+            endpoints.authorize, code_verifier=verifier, **provider.authorize_params
         )
         return url
 
@@ -192,29 +229,30 @@ def sign_in(
             "Nothing was stored; run the command again."
         )
     if "error" in params:
-        reason = (
-            "You declined the consent"
-            if params["error"] == "access_denied"
-            else f"{provider.title} refused the sign-in: {params['error']} {params.get('error_description', '')}".strip()
-        )
+        refused = f"{provider.title} refused the sign-in: {params['error']} {params.get('error_description', '')}"
+        reason = "You declined the consent" if params["error"] == "access_denied" else refused.strip()
         raise OAuthFailure(f"{reason}. Nothing was stored.")
     if "code" not in params:
         raise OAuthFailure("The redirect carries no authorization code. Nothing was stored; run the command again.")
+    # the redirect arrived, so authorize_url ran and built the client
+    signed_in = client
+    assert signed_in is not None
     token = _call(
         provider,
         "sign-in",
-        lambda: client.fetch_token(
-            provider.endpoints.token, code=params["code"], code_verifier=verifier, **_client_id_in_body(provider, app)
+        lambda: signed_in.fetch_token(
+            endpoints.token, code=params["code"], code_verifier=verifier, **_client_id_in_body(provider, app)
         ),
     )
     if provider.exchanges_for_long_lived:
+        short_lived = token
         token = _call(
             provider,
             "sign-in",
-            lambda: client.fetch_token(
-                provider.endpoints.token,
+            lambda: signed_in.fetch_token(
+                endpoints.token,
                 grant_type="fb_exchange_token",
-                fb_exchange_token=token["access_token"],
+                fb_exchange_token=short_lived["access_token"],
                 client_id=app.client_id,
             ),
         )
@@ -257,13 +295,17 @@ def _quietly(fn: Callable[..., Any], *args: Any) -> None:
 def token_from_response(
     provider: Provider,
     app: OAuthApp,
-    response: dict,
+    response: TokenResponse,
     now: float,
     *,
     requested: tuple[str, ...] = (),
     previous: OAuthToken | None = None,
 ) -> OAuthToken:
-    assert previous is not None or provider.endpoints is not None
+    if previous is not None:  # a refreshed token stays with the server that issued it (the vendor, or the sandbox)
+        token_url, revoke_url = previous.token_url, previous.revoke_url
+    else:
+        assert provider.endpoints is not None
+        token_url, revoke_url = provider.endpoints.token, provider.endpoints.revoke
     expires_in = response.get("expires_in")
     refresh_in = response.get("refresh_token_expires_in")
     raw_scope = response.get("scope")
@@ -282,16 +324,15 @@ def token_from_response(
         if refresh_in
         else (previous.refresh_expires_at if previous and not refresh else None),
         scopes=scopes,
-        # a refreshed token stays with the server that issued it (the vendor, or the sandbox)
-        token_url=previous.token_url if previous else provider.endpoints.token,
-        revoke_url=previous.revoke_url if previous else provider.endpoints.revoke,
+        token_url=token_url,
+        revoke_url=revoke_url,
         client_id=app.client_id,
         client_secret=app.client_secret,
         extra=dict(previous.extra) if previous else {},
     )
 
 
-def _call(provider: Provider, what: str, fn: Callable[[], Any]) -> Any:
+def _call(provider: Provider, what: str, fn: Callable[[], TokenResponse]) -> TokenResponse:
     """One token-endpoint call, its failures told apart: the grant is gone, or try again later."""
     import httpx2
     from authlib.integrations.base_client import OAuthError
@@ -325,14 +366,13 @@ def refresh(provider: Provider, token: OAuthToken, now: float, *, timeout: float
     """A new access token from the refresh token (and the new refresh token, where they rotate)."""
     if token.refresh_token is None:
         raise OAuthFailure(f"The {provider.title} token has expired and cannot be refreshed.", grant_gone=True)
+    refresh_token = token.refresh_token.get_secret_value()
     app = OAuthApp(token.client_id, token.client_secret)
     client = _client(provider, app, timeout=timeout)
     response = _call(
         provider,
         "token refresh",
-        lambda: client.refresh_token(
-            token.token_url, refresh_token=token.refresh_token.get_secret_value(), **_client_id_in_body(provider, app)
-        ),
+        lambda: client.refresh_token(token.token_url, refresh_token=refresh_token, **_client_id_in_body(provider, app)),
     )
     return token_from_response(provider, app, dict(response), now, previous=token)
 
@@ -357,31 +397,31 @@ def identify(
     return identity_from(provider.name, info)
 
 
-def identity_from(provider: str, info: dict) -> tuple[str, str, dict[str, str]]:
+def identity_from(provider: str, info: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
     """(account, label, extra facts) from a provider's user-info answer."""
     return _IDENTITY[provider](info)
 
 
-def _google(info: dict) -> tuple[str, str, dict[str, str]]:
+def _google(info: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
     return info.get("email") or info["sub"], info.get("name") or info.get("email", ""), {}
 
 
-def _meta(info: dict) -> tuple[str, str, dict[str, str]]:
+def _meta(info: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
     return str(info["id"]), info.get("name", ""), {}
 
 
-def _linkedin(info: dict) -> tuple[str, str, dict[str, str]]:
+def _linkedin(info: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
     return info.get("email") or info["sub"], info.get("name", ""), {}
 
 
-def _x(info: dict) -> tuple[str, str, dict[str, str]]:
+def _x(info: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
     user = info["data"]
     return "@" + user["username"], user.get("name", ""), {"user_id": str(user.get("id", ""))}
 
 
-def _webflow(info: dict) -> tuple[str, str, dict[str, str]]:
-    sites = info.get("authorization", {}).get("authorizedTo", {}).get("siteIds") or info.get("sites") or []
-    site_ids = [s if isinstance(s, str) else s.get("id", "") for s in sites]
+def _webflow(info: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
+    sites: list[Any] = info.get("authorization", {}).get("authorizedTo", {}).get("siteIds") or info.get("sites") or []
+    site_ids: list[str] = [s if isinstance(s, str) else s.get("id", "") for s in sites]
     return (
         (site_ids[0] if len(site_ids) == 1 else "workspace"),
         f"sites: {', '.join(site_ids)}",
@@ -389,9 +429,9 @@ def _webflow(info: dict) -> tuple[str, str, dict[str, str]]:
     )
 
 
-def _mailchimp(info: dict) -> tuple[str, str, dict[str, str]]:
-    login = info.get("login") or {}
-    account = login.get("login_name") or info.get("accountname") or info["dc"]
+def _mailchimp(info: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
+    login: dict[str, Any] = info.get("login") or {}
+    account: str = login.get("login_name") or info.get("accountname") or info["dc"]
     return account, info.get("accountname", ""), {"dc": info["dc"], "api_endpoint": info.get("api_endpoint", "")}
 
 

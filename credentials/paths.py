@@ -14,13 +14,14 @@ Nothing here creates anything: directories are made (0700) by whoever writes fir
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 HOME_ENV = "MARKETING_MCP_HOME"
 APP_NAME = "marketing-mcp"
 
 
-def data_dir(environ: os._Environ[str] | dict[str, str] | None = None) -> Path:
+def data_dir(environ: Mapping[str, str] | None = None) -> Path:
     """`$MARKETING_MCP_HOME` if set (and not blank), else platformdirs' user data dir."""
     env = os.environ if environ is None else environ
     home = env.get(HOME_ENV, "").strip()

@@ -35,7 +35,7 @@ class Provider:
     identity_scopes: tuple[str, ...] = ()
     """Always requested: to learn whose account this is (and, for X, to get a refresh token)."""
     scope_separator: str = " "
-    authorize_params: dict[str, str] = field(default_factory=dict)
+    authorize_params: dict[str, str] = field(default_factory=dict[str, str])
     token_auth: Literal["client_secret_post", "client_secret_basic"] = "client_secret_post"
     revoke_token_param: str = "token"
     userinfo_scheme: str = "Bearer"
@@ -151,7 +151,10 @@ PROVIDERS: dict[str, Provider] = {
             ),
             default_scopes=("sites:read", "sites:write", "cms:read", "cms:write"),
             revoke_token_param="access_token",
-            console="Webflow: Site settings > Apps & integrations > API access (site token), or Workspace > Apps (OAuth app)",
+            console=(
+                "Webflow: Site settings > Apps & integrations > API access (site token), "
+                "or Workspace > Apps (OAuth app)"
+            ),
         ),
         Provider(
             "mailchimp",
