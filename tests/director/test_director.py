@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from director.offline import OfflinePlanner
 from director.planner import PageContext, Snippet
 from director.stats import daily_effect
 from director.store import Store
+from sandbox.runner import Sandbox
 from suite.auth import sign_in_at_sandbox
 from suite.config import parse_config
 from suite.director_cli import run_session as run
@@ -30,6 +32,13 @@ from ..helpers import sandbox_config, served_over_http
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT = "dir"
+
+
+@dataclass
+class ConfiguredSandbox(Sandbox):
+    """A running sandbox and the mcp.json of the client signed in to it."""
+
+    config_path: Path
 
 
 @pytest.fixture
@@ -49,8 +58,7 @@ def world(tmp_path, monkeypatch):
         path = tmp_path / "mcp.json"
         path.write_text(json.dumps(raw))
         sign_in_at_sandbox(parse_config(raw), CLIENT, io.StringIO())
-        sb.config_path = path
-        yield sb
+        yield ConfiguredSandbox(url=sb.url, world=sb.world, host=sb.host, port=sb.port, config_path=path)
 
 
 def configure(sb, **director) -> None:
