@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Sequence, overload
 
 from .site import WPError
 
@@ -59,7 +59,8 @@ def parse_date(value: str) -> datetime | None:
     if not match:
         return None
     try:
-        base = datetime(*(int(match.group(i)) for i in range(1, 7)))
+        year, month, day, hour, minute, second = (int(match.group(i)) for i in range(1, 7))
+        base = datetime(year, month, day, hour, minute, second)
     except ValueError:
         return None
     tz = match.group(8)
@@ -130,6 +131,13 @@ class Params:
     def _value(self, name: str) -> Any:
         return self.raw.get(name, _MISSING)
 
+    # With a default the answer is never None: a bad value is recorded as an error and the default returned.
+    @overload
+    def int(self, name: str, default: int, minimum: int | None = None, maximum: int | None = None) -> int: ...
+    @overload
+    def int(
+        self, name: str, default: None = None, minimum: int | None = None, maximum: int | None = None
+    ) -> int | None: ...
     def int(
         self, name: str, default: int | None = None, minimum: int | None = None, maximum: int | None = None
     ) -> int | None:
@@ -160,6 +168,10 @@ class Params:
             return default
         return flag
 
+    @overload
+    def str(self, name: str, default: str) -> str: ...
+    @overload
+    def str(self, name: str, default: None = None) -> str | None: ...
     def str(self, name: str, default: str | None = None) -> str | None:
         value = self._value(name)
         if value is _MISSING:
@@ -171,9 +183,15 @@ class Params:
             return default
         return value
 
+    @overload
+    def enum(self, name: str, choices: Sequence[str], default: str) -> str: ...
+    @overload
+    def enum(self, name: str, choices: Sequence[str], default: None = None) -> str | None: ...
     def enum(self, name: str, choices: Sequence[str], default: str | None = None) -> str | None:
-        value = self.str(name, default=_MISSING)  # type: ignore[arg-type]
-        if value is _MISSING:
+        if not self.has(name):
+            return default
+        value = self.str(name)
+        if value is None:  # not a string: str() has recorded the error
             return default
         if value not in choices:
             self.fail(name, f"{name} is not one of {', '.join(choices)}.", "rest_not_in_enum")

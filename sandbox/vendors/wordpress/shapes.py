@@ -1,4 +1,5 @@
-"""How WordPress REST objects look on the wire, and the per-request context handlers share.
+"""How WordPress REST objects and pagination headers look on the wire, and the per-request context
+handlers share.
 
 Field order, ``rendered``/``raw`` pairs, edit-context extras and ``_links``
 follow what core's controllers return, so clients parse the sandbox exactly
@@ -7,15 +8,17 @@ as they parse a real site.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 
 from ...world import World
 from .params import Params
-from .site import CORE_META_DEFAULTS, ApplicationPassword, Media, Post, Term, User, WordPressSite
+from .site import CORE_META_DEFAULTS, ApplicationPassword, Media, Post, Term, User, WordPressSite, WPError
 from .text import render_content, render_excerpt, sanitize_title, texturize
 
 CAPABILITIES = (
@@ -302,3 +305,28 @@ def user_json(ctx: Ctx, user: User, context: str) -> dict[str, Any]:
         "collection": [{"href": ctx.rest_url("/wp/v2/users")}],
     }
     return data
+
+
+# -- pagination ------------------------------------------------------------
+
+
+def paginate(
+    ctx: Ctx, items: list[Any], page: int, per_page: int, offset: int | None, error_code: str | None
+) -> tuple[list[Any], dict[str, str]]:
+    total = len(items)
+    max_pages = math.ceil(total / per_page) if total else 0
+    if error_code and total > 0 and page > max_pages and offset is None:
+        raise WPError(error_code, "The page number requested is larger than the number of pages available.", 400)
+    start = offset if offset is not None else (page - 1) * per_page
+    window = items[start : start + per_page]
+    headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(max_pages)}
+    links = []
+    query = {k: v for k, v in ctx.request.query_params.multi_items() if k not in ("page", "rest_route")}
+    base = ctx.rest_url(ctx.route.rstrip("/"))
+    if page > 1:
+        links.append(f'<{base}?{urlencode([*query.items(), ("page", min(page - 1, max(max_pages, 1)))])}>; rel="prev"')
+    if max_pages > page:
+        links.append(f'<{base}?{urlencode([*query.items(), ("page", page + 1)])}>; rel="next"')
+    if links:
+        headers["Link"] = ", ".join(links)
+    return window, headers
