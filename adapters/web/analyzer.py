@@ -13,12 +13,14 @@ import asyncio
 import base64
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urldefrag, urlsplit
 
 from pydantic import BaseModel, Field
 
 from adapters.errors import AdapterError, InvalidRequest, PermissionDenied, UpstreamUnavailable
+from adapters.json_values import JsonObject
 from adapters.progress import progress
 from adapters.timing import current_deadline
 
@@ -31,6 +33,9 @@ from .safety import ALLOW_HINT
 
 if TYPE_CHECKING:
     import httpx
+    from playwright.async_api import Page, Request, Response
+
+WaitUntil = Literal["commit", "domcontentloaded", "load", "networkidle"]
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 MAX_REDIRECTS = 5
@@ -63,7 +68,7 @@ class PageReport(BaseModel):
     metrics: Metrics
     findings: list[Finding] = Field(description="Problems, most severe first (capped).")
     passed: list[str] = Field(description="Checks the page passed.")
-    complete: bool = Field(True, description="False when the page did not finish loading in time.")
+    complete: bool = Field(default=True, description="False when the page did not finish loading in time.")
     blocked: list[str] = Field(
         default_factory=list,
         description=(
@@ -86,14 +91,14 @@ class LinkReport(BaseModel):
     checked: int
     broken: int
     links: list[LinkStatus] = Field(description="Broken first.")
-    skipped: int = Field(0, description="Links beyond the bound, not checked.")
+    skipped: int = Field(default=0, description="Links beyond the bound, not checked.")
 
 
 class Screenshot(BaseModel):
     url: str
     viewport: str
     full_page: bool
-    png_base64: str = Field("", exclude=True, description="Sent as image content, not here.")
+    png_base64: str = Field(default="", exclude=True, description="Sent as image content, not here.")
     bytes: int
 
 
@@ -159,14 +164,15 @@ class PageAnalyzer:
     async def _checked(self, url: str) -> str:
         return await asyncio.to_thread(self.policy.check, url)  # may resolve a name: off the event loop
 
-    async def _open(self, page: Any, url: str, *, wait_until: str, timeout: float) -> Any:
+    async def _open(self, page: Page, url: str, *, wait_until: WaitUntil, timeout: float) -> Response:
         """Navigate ``page``; the response of what was reached, or PermissionDenied when a hop was refused."""
-        gate = page._mcp_gate
+        state = self.browser.state(page)
+        gate = state.gate
         gate.take_refused()
-        page._mcp_too_big = None
+        state.too_big = None
         failed: list[str] = []
 
-        def on_failed(request: Any) -> None:
+        def on_failed(request: Request) -> None:
             try:
                 if request.is_navigation_request() and request.frame == page.main_frame:
                     failed.append(request.url)
@@ -194,10 +200,11 @@ class PageAnalyzer:
         await self._checked(response.url)  # the final URL, the one reported on
         return response
 
-    def _raise_if_too_big(self, page: Any, url: str) -> None:
-        too_big = page._mcp_too_big
+    def _raise_if_too_big(self, page: Page, url: str) -> None:
+        state = self.browser.state(page)
+        too_big = state.too_big
         if too_big:
-            page._mcp_too_big = None
+            state.too_big = None
             raise InvalidRequest(
                 f"{url} is over {too_big / 1e6:.1f} MB of HTML, past the "
                 f"{self.browser.max_page_bytes / 1e6:.0f} MB limit; it was not analyzed.",
@@ -213,7 +220,7 @@ class PageAnalyzer:
             try:
                 return await asyncio.wait_for(self._analyze(page, url, budget), budget + 5)
             except asyncio.TimeoutError:
-                page._mcp_crashed = True  # hung: do not lend this tab out again
+                self.browser.state(page).crashed = True  # hung: do not lend this tab out again
                 raise UpstreamUnavailable(
                     f"{url} kept the browser busy past {budget:.0f} s.",
                     hint="The page may run a script that never ends; try again later.",
@@ -221,8 +228,9 @@ class PageAnalyzer:
             except AdapterError:
                 raise
             except Exception as exc:
-                if getattr(page, "_mcp_crashed", False) or "crash" in str(exc).lower():
-                    page._mcp_crashed = True
+                state = self.browser.state(page)
+                if state.crashed or "crash" in str(exc).lower():
+                    state.crashed = True
                     raise UpstreamUnavailable(
                         f"The browser tab crashed while loading {url}.",
                         hint="The page may be too heavy; it was not retried.",
@@ -231,7 +239,7 @@ class PageAnalyzer:
                     f"{url} could not be loaded: {_short_error(exc)}.", hint="Check that the URL opens in a browser."
                 ) from None
 
-    async def _analyze(self, page: Any, url: str, budget: float) -> PageReport:
+    async def _analyze(self, page: Page, url: str, budget: float) -> PageReport:
         started = time.monotonic()
         response = await self._open(page, url, wait_until="domcontentloaded", timeout=budget)
         redirects = _redirects(response)
@@ -245,9 +253,9 @@ class PageAnalyzer:
             await page.wait_for_load_state("load", timeout=max(0.5, budget - (time.monotonic() - started)) * 1000)
         except Exception:
             complete = False
-        facts = await page.evaluate(EXTRACT)
+        facts: JsonObject = await page.evaluate(EXTRACT)
         await page.set_viewport_size(MOBILE)
-        mobile = await page.evaluate(CTA)
+        mobile: JsonObject = await page.evaluate(CTA)
         headers = await response.all_headers()
         found = checks.seo(facts, response.status, redirects, headers.get("x-robots-tag"))
         found += checks.conversion(facts, mobile) + checks.speed(facts)
@@ -262,7 +270,7 @@ class PageAnalyzer:
                 )
             )
         report = _report(url, response.status, redirects, facts, found, complete)
-        report.blocked = page._mcp_gate.take_refused()
+        report.blocked = self.browser.state(page).gate.take_refused()
         return report
 
     # -- links -------------------------------------------------------------
@@ -272,7 +280,9 @@ class PageAnalyzer:
         async with self.browser.page(DESKTOP) as page:
             try:
                 response = await self._open(page, url, wait_until="domcontentloaded", timeout=self._budget())
-                hrefs = await page.evaluate("() => Array.from(document.querySelectorAll('a[href]'), a => a.href)")
+                hrefs: list[str] = await page.evaluate(
+                    "() => Array.from(document.querySelectorAll('a[href]'), a => a.href)"
+                )
             except AdapterError:
                 raise
             except Exception as exc:
@@ -438,14 +448,16 @@ class PageAnalyzer:
             return []
         if r.status_code != 200 or r.headers.get(REFUSED_HEADER):
             return []
-        urls = [u.strip() for u in re.findall(r"<loc>(.*?)</loc>", r.text)]
+        urls: list[str] = [u.strip() for u in re.findall(r"<loc>(.*?)</loc>", r.text)]
         return [u for u in dict.fromkeys(urls) if urlsplit(u).netloc == host and not u.endswith(".xml")]
 
     async def _internal_links(self, url: str, host: str) -> list[str]:
         async with self.browser.page(DESKTOP) as page:
             try:
                 await self._open(page, url, wait_until="domcontentloaded", timeout=self._budget())
-                hrefs = await page.evaluate("() => Array.from(document.querySelectorAll('a[href]'), a => a.href)")
+                hrefs: list[str] = await page.evaluate(
+                    "() => Array.from(document.querySelectorAll('a[href]'), a => a.href)"
+                )
             except Exception:
                 return []
         return [
@@ -458,7 +470,9 @@ class PageAnalyzer:
 REFUSED = "refused: not a public address"
 
 
-async def _follow(http: httpx.AsyncClient, url: str, timeout: float, refusal_for: Any) -> httpx.Response:
+async def _follow(
+    http: httpx.AsyncClient, url: str, timeout: float, refusal_for: Callable[[str], str | None]
+) -> httpx.Response:
     """HEAD (GET when HEAD is refused), redirects followed one hop at a time, each hop through the proxy."""
     import httpx
 
@@ -481,8 +495,8 @@ async def _follow(http: httpx.AsyncClient, url: str, timeout: float, refusal_for
     raise InvalidRequest(f"more than {MAX_REDIRECTS} redirects")
 
 
-def _redirects(response: Any) -> list[str]:
-    chain = []
+def _redirects(response: Response) -> list[str]:
+    chain: list[str] = []
     request = response.request.redirected_from
     while request is not None:
         chain.insert(0, request.url)
@@ -491,11 +505,11 @@ def _redirects(response: Any) -> list[str]:
 
 
 def _report(
-    url: str, status: int, redirects: list[str], facts: dict, found: list[Finding], complete: bool
+    url: str, status: int, redirects: list[str], facts: JsonObject, found: list[Finding], complete: bool
 ) -> PageReport:
     found.sort(key=lambda f: SEVERITY_ORDER[f.severity])
     failed = {f.check for f in found}
-    perf = facts.get("perf") or {}
+    perf: JsonObject = facts.get("perf") or {}
     return PageReport(
         url=url,
         final_url=facts.get("url") or url,
@@ -525,7 +539,7 @@ def _report(
     )
 
 
-def _duplicates(reports: list[PageReport], key) -> list[list[str]]:
+def _duplicates(reports: list[PageReport], key: Callable[[PageReport], str | None]) -> list[list[str]]:
     groups: dict[str, list[str]] = {}
     for r in reports:
         value = (key(r) or "").strip().lower()

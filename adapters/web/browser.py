@@ -18,14 +18,21 @@ import asyncio
 import logging
 import os
 import shutil
+from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import TYPE_CHECKING, cast
 
 from adapters.errors import Unsupported, UpstreamUnavailable
+from adapters.json_values import JsonObject
 
-from .egress import EgressProxy
+from .egress import EgressProxy, Resolver
 from .safety import UrlPolicy
+
+if TYPE_CHECKING:  # Playwright itself is imported on first use
+    from playwright.async_api import Browser as Chromium
+    from playwright.async_api import CDPSession, Page, Playwright, ViewportSize
 
 log = logging.getLogger("marketing_mcp.browser")
 
@@ -49,8 +56,8 @@ EGRESS_ARGS = [
     # Names are resolved by the proxy only, so Chromium makes no DNS queries of its own.
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 ]
-DESKTOP = {"width": 1366, "height": 768}
-MOBILE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1366, "height": 768}
+MOBILE: ViewportSize = {"width": 390, "height": 844}
 USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36 "
     "marketing-mcp-page-analysis"
@@ -72,6 +79,15 @@ def find_chromium(configured: str | None = None) -> str | None:
     return None
 
 
+@dataclass
+class PageState:
+    """What the pool knows of one of its pages."""
+
+    gate: EgressProxy  # the page's own egress proxy: what it refused, and a switch to cut its connections
+    too_big: int | None = None  # bytes of a main document past max_page_bytes, until a tool reports it
+    crashed: bool = False  # crashed or hung: closed instead of lent out again
+
+
 class Browser:
     def __init__(
         self,
@@ -80,7 +96,7 @@ class Browser:
         executable: str | None = None,
         pages: int = 4,
         max_page_bytes: int = 5_000_000,
-        resolver=None,
+        resolver: Resolver | None = None,
     ):
         self.policy = policy
         self._resolver = resolver
@@ -89,9 +105,10 @@ class Browser:
         self._executable = executable
         self._size = pages
         self._lock = asyncio.Lock()
-        self._playwright: Any = None
-        self._browser: Any = None
-        self._idle: asyncio.Queue | None = None
+        self._playwright: Playwright | None = None
+        self._browser: Chromium | None = None
+        self._idle: asyncio.Queue[Page] | None = None
+        self._states: dict[Page, PageState] = {}  # every page the pool made and has not thrown away
         self._made = 0
         self.replaced = 0  # pages thrown away after a crash or a hang
 
@@ -127,8 +144,12 @@ class Browser:
             self._idle = asyncio.Queue()
             self._made = 0
 
+    def state(self, page: Page) -> PageState:
+        """The pool's record of a page it lent out."""
+        return self._states[page]
+
     @asynccontextmanager
-    async def page(self, viewport: dict | None = None) -> AsyncIterator[Any]:
+    async def page(self, viewport: ViewportSize | None = None) -> AsyncGenerator[Page, None]:
         """A clean page from the pool; returned afterwards unless it crashed or the call failed midway."""
         await self._start()
         assert self._idle is not None
@@ -141,12 +162,13 @@ class Browser:
                 candidate = await self._idle.get()
                 page = None if candidate.is_closed() else candidate
                 if page is None:
+                    self._states.pop(candidate, None)
                     self._made -= 1
         healthy = False
         try:
             await page.set_viewport_size(viewport or DESKTOP)
             yield page
-            healthy = not page.is_closed() and not getattr(page, "_mcp_crashed", False)
+            healthy = not page.is_closed() and not self._states[page].crashed
         finally:
             if healthy:
                 try:
@@ -158,12 +180,14 @@ class Browser:
             else:
                 self.replaced += 1
                 self._made -= 1
+                self._states.pop(page, None)
                 try:
                     await asyncio.wait_for(page.context.close(), 5)
                 except Exception:
                     pass
 
-    async def _new_page(self) -> Any:
+    async def _new_page(self) -> Page:
+        assert self._browser is not None  # started by _start
         gate = await EgressProxy(self.policy, resolver=self._resolver).start()
         context = await self._browser.new_context(
             user_agent=USER_AGENT,
@@ -173,40 +197,43 @@ class Browser:
             proxy={"server": gate.url, "bypass": NO_BYPASS},
         )
         page = await context.new_page()
-        page._mcp_gate = gate
-        page._mcp_too_big = None
-        page.on("crash", lambda p: setattr(p, "_mcp_crashed", True))
-        page.on("close", lambda p: asyncio.ensure_future(gate.aclose()))
-        await self._watch_size(page)
+        state = self._states[page] = PageState(gate)
+
+        def crashed(_: Page) -> None:
+            state.crashed = True
+
+        page.on("crash", crashed)
+        page.on("close", lambda _: asyncio.ensure_future(gate.aclose()))
+        await self._watch_size(page, state)
         return page
 
-    async def _watch_size(self, page: Any) -> None:
+    async def _watch_size(self, page: Page, state: PageState) -> None:
         """Close the tab whose main document passes max_page_bytes as it streams in, whatever its scheme."""
         session = await page.context.new_cdp_session(page)
-        tree = await session.send("Page.getFrameTree")
+        tree = await _cdp(session, "Page.getFrameTree")
         main = tree["frameTree"]["frame"]["id"]
         documents: dict[str, int] = {}
 
-        def sent(event: dict) -> None:
+        def sent(event: JsonObject) -> None:
             if event.get("type") == "Document" and event.get("frameId") == main:
                 documents.clear()
                 documents[event["requestId"]] = 0
 
-        def received(event: dict) -> None:
-            rid = event["requestId"]
+        def received(event: JsonObject) -> None:
+            rid: str = event["requestId"]
             if rid not in documents:
                 return
             documents[rid] += event.get("dataLength", 0)
-            if documents[rid] > self.max_page_bytes and not page._mcp_too_big:
-                page._mcp_too_big = documents[rid]
+            if documents[rid] > self.max_page_bytes and not state.too_big:
+                state.too_big = documents[rid]
                 # Stopping the load leaves Chromium parsing what it already holds (20 MB: 15 s and more),
                 # so the tab is closed instead and the pool makes a new one.
-                page._mcp_gate.cut()
+                state.gate.cut()
                 asyncio.ensure_future(page.close())
 
         session.on("Network.requestWillBeSent", sent)
         session.on("Network.dataReceived", received)
-        await session.send("Network.enable", {"maxTotalBufferSize": 0, "maxResourceBufferSize": 0})
+        await _cdp(session, "Network.enable", {"maxTotalBufferSize": 0, "maxResourceBufferSize": 0})
 
     async def aclose(self) -> None:
         if self._browser is not None:
@@ -218,3 +245,11 @@ class Browser:
             await self._playwright.stop()
         await self.egress.aclose()
         self._browser = self._playwright = None
+        self._states.clear()
+
+
+async def _cdp(session: CDPSession, method: str, params: JsonObject | None = None) -> JsonObject:
+    """One Chrome DevTools Protocol command and its result."""
+    # Playwright annotates the params and the result as a bare Dict; both are JSON objects.
+    sent = await session.send(method, params)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]  # bare Dict
+    return cast("JsonObject", sent)

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, Field
 
+from adapters.json_values import JsonObject, is_list, is_object
+
 Severity = Literal["error", "warning", "info"]
 Category = Literal["seo", "conversion", "speed"]
 
@@ -20,7 +22,7 @@ class Finding(BaseModel):
     category: Category
     severity: Severity
     message: str
-    evidence: str = Field("", description="The element or value found (cut short).")
+    evidence: str = Field(default="", description="The element or value found (cut short).")
     fix: str = ""
 
 
@@ -35,6 +37,18 @@ def _norm(url: str | None) -> str:
     p = urlsplit(url)
     path = p.path or "/"
     return urlunsplit((p.scheme, p.netloc.lower(), path if path.endswith("/") else path + "/", p.query, ""))
+
+
+def _many(facts: JsonObject, key: str) -> list[Any]:
+    """A list the page script returned, or an empty one when it returned none."""
+    found: list[Any] = facts.get(key) or []
+    return found
+
+
+def _one(facts: JsonObject, key: str) -> JsonObject:
+    """An object the page script returned, or an empty one when it returned none."""
+    found: JsonObject = facts.get(key) or {}
+    return found
 
 
 # Every check this module can report, so a clean page can list what it passed.
@@ -86,7 +100,7 @@ JSONLD_REQUIRED = {
 }
 
 
-def seo(facts: dict, status: int, redirects: list[str], x_robots: str | None) -> list[Finding]:
+def seo(facts: JsonObject, status: int, redirects: list[str], x_robots: str | None) -> list[Finding]:
     out: list[Finding] = []
     if status != 200:
         out.append(
@@ -111,7 +125,7 @@ def seo(facts: dict, status: int, redirects: list[str], x_robots: str | None) ->
             )
         )
     title = (facts.get("title") or "").strip()
-    h1s = facts.get("h1") or []
+    h1s = _many(facts, "h1")
     if not title:
         out.append(
             _f("title_missing", "seo", "error", "The page has no <title>.", "", "Add a unique, descriptive title.")
@@ -221,8 +235,8 @@ def seo(facts: dict, status: int, redirects: list[str], x_robots: str | None) ->
                 "Keep one h1; make the others h2.",
             )
         )
-    levels = [h["level"] for h in facts.get("headings") or []]
-    skips = [f"h{a}->h{b}" for a, b in zip(levels, levels[1:]) if b > a + 1]
+    levels = [h["level"] for h in _many(facts, "headings")]
+    skips = [f"h{a}->h{b}" for a, b in zip(levels, levels[1:], strict=False) if b > a + 1]
     if skips:
         out.append(
             _f(
@@ -258,7 +272,7 @@ def seo(facts: dict, status: int, redirects: list[str], x_robots: str | None) ->
         )
     bad_lang = [
         h["lang"]
-        for h in facts.get("hreflang") or []
+        for h in _many(facts, "hreflang")
         if not re.fullmatch(r"x-default|[a-z]{2,3}(-[A-Za-z]{2,4})?", h.get("lang") or "")
     ]
     if bad_lang:
@@ -272,7 +286,7 @@ def seo(facts: dict, status: int, redirects: list[str], x_robots: str | None) ->
                 "Use ISO 639-1 codes with optional region, e.g. en or en-GB, and x-default.",
             )
         )
-    og = facts.get("og") or {}
+    og = _one(facts, "og")
     missing_og = [k for k in ("title", "description", "image") if not og.get(k)]
     if missing_og:
         out.append(
@@ -285,7 +299,7 @@ def seo(facts: dict, status: int, redirects: list[str], x_robots: str | None) ->
                 "Add og:title, og:description and og:image so shares show a card.",
             )
         )
-    if not (facts.get("twitter") or {}).get("card"):
+    if not _one(facts, "twitter").get("card"):
         out.append(
             _f(
                 "twitter_missing",
@@ -296,8 +310,8 @@ def seo(facts: dict, status: int, redirects: list[str], x_robots: str | None) ->
                 'Add <meta name="twitter:card" content="summary_large_image">.',
             )
         )
-    out += _jsonld(facts.get("jsonld") or [])
-    missing_alt = facts.get("images_without_alt") or []
+    out += _jsonld(_many(facts, "jsonld"))
+    missing_alt = _many(facts, "images_without_alt")
     if missing_alt:
         out.append(
             _f(
@@ -313,11 +327,11 @@ def seo(facts: dict, status: int, redirects: list[str], x_robots: str | None) ->
 
 
 def _jsonld(blocks: list[str]) -> list[Finding]:
-    out = []
+    out: list[Finding] = []
     for raw in blocks:
         try:
-            data = json.loads(raw)
-        except ValueError as exc:
+            data: object = json.loads(raw)
+        except json.JSONDecodeError as exc:
             out.append(
                 _f(
                     "jsonld_invalid",
@@ -329,12 +343,12 @@ def _jsonld(blocks: list[str]) -> list[Finding]:
                 )
             )
             continue
-        items = data.get("@graph", [data]) if isinstance(data, dict) else data if isinstance(data, list) else []
-        for item in items:
-            if not isinstance(item, dict):
+        items: object = data.get("@graph", [data]) if is_object(data) else data if is_list(data) else []
+        for item in items if is_list(items) else []:
+            if not is_object(item):
                 continue
-            kind = item.get("@type")
-            kind = kind[0] if isinstance(kind, list) and kind else kind
+            kind: object = item.get("@type")
+            kind = kind[0] if is_list(kind) and kind else kind
             missing = [k for k in JSONLD_REQUIRED.get(str(kind), ()) if not item.get(k)]
             if missing:
                 out.append(
@@ -350,7 +364,7 @@ def _jsonld(blocks: list[str]) -> list[Finding]:
     return out
 
 
-def conversion(facts: dict, mobile: dict | None) -> list[Finding]:
+def conversion(facts: JsonObject, mobile: JsonObject | None) -> list[Finding]:
     out: list[Finding] = []
     cta = facts.get("cta")
     if not cta or not cta.get("visible"):
@@ -376,8 +390,9 @@ def conversion(facts: dict, mobile: dict | None) -> list[Finding]:
                     "Move the call to action into the first screen.",
                 )
             )
-        m = (mobile or {}).get("cta")
-        if m and m.get("visible") and m["top"] >= mobile.get("viewport_height", 844):
+        on_phone: JsonObject = mobile or {}
+        m = on_phone.get("cta")
+        if m and m.get("visible") and m["top"] >= on_phone.get("viewport_height", 844):
             out.append(
                 _f(
                     "cta_below_fold_mobile",
@@ -388,7 +403,7 @@ def conversion(facts: dict, mobile: dict | None) -> list[Finding]:
                     "Shorten or move what comes before it on small screens.",
                 )
             )
-    for form in facts.get("forms") or []:
+    for form in _many(facts, "forms"):
         if form["fields"] > 7:
             out.append(
                 _f(
@@ -400,7 +415,7 @@ def conversion(facts: dict, mobile: dict | None) -> list[Finding]:
                     "Ask only for what the next step needs (3-5 fields convert best).",
                 )
             )
-    if not any((facts.get("trust") or {}).values()):
+    if not any(_one(facts, "trust").values()):
         out.append(
             _f(
                 "trust_signals_missing",
@@ -414,8 +429,8 @@ def conversion(facts: dict, mobile: dict | None) -> list[Finding]:
     return out
 
 
-def speed(facts: dict) -> list[Finding]:
-    p = facts.get("perf") or {}
+def speed(facts: JsonObject) -> list[Finding]:
+    p = _one(facts, "perf")
     out: list[Finding] = []
     if p.get("ttfb") and p["ttfb"] > 800:
         out.append(
@@ -472,7 +487,7 @@ def speed(facts: dict) -> list[Finding]:
                 "Bundle or remove requests.",
             )
         )
-    blocking = p.get("blocking") or []
+    blocking = _many(p, "blocking")
     if blocking:
         slowest = max(blocking, key=lambda b: b["ms"])
         out.append(

@@ -41,7 +41,7 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 async def system_resolver(host: str, port: int) -> list[str]:
     """Every address of ``host`` right now, from the system resolver (never cached here)."""
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(info[4][0] for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))  # sockaddr[0] is the address text
 
 
 class EgressProxy:
@@ -112,19 +112,19 @@ class EgressProxy:
             raise InvalidRequest(f"{host} does not resolve.")
         for address in addresses:  # every address must pass: any one of them could be the one used
             self.policy.check_address(host, port, address)
-        error: Exception = OSError(f"no address of {host} answered")
+        error: OSError = OSError(f"no address of {host} answered")
         for address in addresses:
             try:
                 # The literal address that was checked: no name reaches the socket layer.
                 reader, writer = await asyncio.wait_for(
                     asyncio.open_connection(address, port, limit=MAX_HEAD), self._connect_timeout
                 )
-            except (OSError, asyncio.TimeoutError) as exc:
+            except OSError as exc:  # asyncio.TimeoutError is TimeoutError, an OSError
                 error = exc
                 continue
             self.connections += 1
             return reader, writer
-        raise error if isinstance(error, OSError) else OSError(str(error))
+        raise error
 
     def _refuse(self, host: str, port: int, why: str) -> None:
         self.refused[(normal_host(host), port)] = why
@@ -235,7 +235,14 @@ async def _answer(writer: asyncio.StreamWriter, status: int, text: str, *, refus
         pass
 
 
-async def _relay(client_r, client_w, up_r, up_w, *, rewrite_response: bool) -> None:
+async def _relay(
+    client_r: asyncio.StreamReader,
+    client_w: asyncio.StreamWriter,
+    up_r: asyncio.StreamReader,
+    up_w: asyncio.StreamWriter,
+    *,
+    rewrite_response: bool,
+) -> None:
     """Bytes both ways until either side closes; a forwarded response is told to close its connection."""
 
     async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter, rewrite: bool) -> None:

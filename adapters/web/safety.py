@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from adapters.errors import InvalidRequest, PermissionDenied
@@ -65,7 +66,7 @@ def public(address: Address) -> bool:
 
 
 class UrlPolicy:
-    def __init__(self, *, allow_private: bool = False, allowed_hosts: frozenset[str] | set[str] | list[str] = ()):
+    def __init__(self, *, allow_private: bool = False, allowed_hosts: Iterable[str] = ()):
         self.allow_private = allow_private
         self._any_port: set[str] = set()
         self._ports: set[tuple[str, int]] = set()
@@ -139,7 +140,7 @@ def resolve(host: str, port: int) -> list[str]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         infos = []
-    found = list(dict.fromkeys(info[4][0] for info in infos))
+    found = list(dict.fromkeys(str(info[4][0]) for info in infos))  # sockaddr[0] is the address text
     if not found:
         raise InvalidRequest(f"{host} does not resolve.", hint="Check the URL's host name.")
     return found

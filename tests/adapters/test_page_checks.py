@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 
 import pytest
 
@@ -49,7 +50,7 @@ MOBILE = {"cta": {"text": "Shop beans", "top": 500, "height": 40, "visible": Tru
 
 
 def run(
-    facts: dict, *, status: int = 200, redirects: list[str] = (), x_robots: str | None = None, mobile: dict = MOBILE
+    facts: dict, *, status: int = 200, redirects: Sequence[str] = (), x_robots: str | None = None, mobile: dict = MOBILE
 ) -> set[str]:
     found = (
         checks.seo(facts, status, list(redirects), x_robots) + checks.conversion(facts, mobile) + checks.speed(facts)
