@@ -1,17 +1,5 @@
-"""The email half of the world: audiences, campaigns, and how people respond to them.
-
-Two ESP accounts share one model: a Mailchimp account and a Customer.io workspace, each with
-its own people. When a campaign is sent, every recipient's response is drawn at once, with
-timestamps; a report counts the events that happened before the world clock, so data arrives
-over simulated hours the way it does at the vendors.
-
-How people respond (hidden from every vendor API):
-- the chance to click is the audience's base rate x the person's affinity x the subject line's
-  appeal (length, personalisation, questions, numbers, spam words, plus a hidden taste per
-  subject that no heuristic sees), drawn per recipient: noise is real;
-- a person reading through a privacy proxy (Apple Mail Privacy Protection) "opens" every
-  message within the hour, whether they read it or not: open rates are inflated, clicks are not.
-"""
+"""One ESP account over the email model: its audiences, people, segments and campaigns, how a sent
+campaign's recipients respond (drawn at send time, timestamped), and the stats a report counts."""
 
 from __future__ import annotations
 
@@ -19,161 +7,30 @@ import hashlib
 import math
 import random
 import re
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
 
-SUBSCRIBED = "subscribed"
-STATUSES = ("subscribed", "unsubscribed", "cleaned", "pending")
-PROXY_SHARE = 0.45  # people whose mail app pre-fetches messages (Apple MPP's share of opens)
-HARD_BOUNCE_SHARE = 0.012
-SOFT_BOUNCE_RATE = 0.008
-UNSUBSCRIBE_RATE = 0.003  # per delivered message, at open time
-FAKE_DOMAINS = frozenset({"example.com", "example.org", "example.net", "test.com", "mailinator.com", "invalid"})
+from .records import (
+    FAKE_DOMAINS,
+    HARD_BOUNCE_SHARE,
+    PROXY_SHARE,
+    SOFT_BOUNCE_RATE,
+    STATUSES,
+    SUBSCRIBED,
+    UNSUBSCRIBE_RATE,
+    ABSpec,
+    Audience,
+    Campaign,
+    CampaignStateError,
+    Delivery,
+    EmailRejected,
+    Person,
+    Segment,
+    Stats,
+    VariantStats,
+)
+
 _EMAIL = re.compile(r"^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9-]+(\.[a-z0-9-]+)+$")
-_LINK = re.compile(r"""href=["'](https?://[^"']+)["']""", re.I)
-
-
-class EmailRejected(ValueError):
-    """The ESP refuses this address. `kind`: invalid | fake | compliance."""
-
-    def __init__(self, reason: str, kind: str = "invalid"):
-        super().__init__(reason)
-        self.reason = reason
-        self.kind = kind
-
-
-class CampaignStateError(ValueError):
-    """The campaign's status does not allow this action."""
-
-
-@dataclass
-class Person:
-    id: str
-    email: str
-    status: str
-    fields: dict[str, Any]
-    tags: set[str]
-    created: datetime
-    updated: datetime
-    # The model's hidden state.
-    affinity: float = 1.0
-    proxied: bool = False
-    bounces: bool = False
-
-
-@dataclass
-class Segment:
-    id: str
-    name: str
-    kind: str  # "static" (a fixed set of addresses) | "dynamic" (by tag, or everyone when tag is None)
-    emails: set[str]
-    tag: str | None
-    created: datetime
-    updated: datetime
-
-
-@dataclass
-class Audience:
-    id: str
-    name: str
-    from_name: str
-    from_email: str
-    reply_to: str
-    people: dict[str, Person]
-    segments: dict[str, Segment]
-    merge_fields: list[tuple[str, str, str]]  # (tag, name, type)
-    created: datetime
-    base_click: float  # the audience's underlying click propensity
-    base_open: float
-
-    def members(self, segment_id: str | None = None, status: str | None = SUBSCRIBED) -> list[Person]:
-        people: Iterable[Person] = self.people.values()
-        if segment_id is not None:
-            seg = self.segments[segment_id]
-            if seg.kind == "static":
-                people = (self.people[e] for e in sorted(seg.emails) if e in self.people)
-            elif seg.tag is not None:
-                people = (p for p in people if seg.tag in p.tags)
-        return [p for p in people if status is None or p.status == status]
-
-
-@dataclass
-class ABSpec:
-    subjects: list[str]
-    test_size: int = 50  # percent of recipients in the test groups
-    criteria: str = "clicks"  # clicks | opens | manual
-    wait_hours: float = 4.0
-    winner: int | None = None
-    winner_at: datetime | None = None
-
-
-@dataclass
-class Delivery:
-    email: str
-    variant: int
-    at: datetime
-    bounce: str | None = None  # "hard" | "soft"
-    open_at: datetime | None = None  # a human open
-    proxy_open_at: datetime | None = None  # a privacy proxy fetched it
-    opens: int = 0
-    click_at: datetime | None = None
-    clicks: list[tuple[str, datetime]] = field(default_factory=list)
-    unsubscribe_at: datetime | None = None
-
-
-@dataclass
-class Campaign:
-    id: str
-    name: str
-    audience_id: str
-    segment_id: str | None
-    subject: str | None
-    preview_text: str | None
-    from_name: str | None
-    reply_to: str | None
-    html: str | None
-    status: str  # draft | scheduled | sending | sent | canceled
-    created: datetime
-    updated: datetime
-    scheduled_for: datetime | None = None
-    sent_at: datetime | None = None
-    ab: ABSpec | None = None
-    send_count: int = 0
-    tests_sent: list[tuple[datetime, list[str]]] = field(default_factory=list)
-    deliveries: list[Delivery] = field(default_factory=list)
-    held_back: list[str] = field(default_factory=list)  # A/B: recipients waiting for the winner
-
-    def links(self) -> list[str]:
-        return list(dict.fromkeys(_LINK.findall(self.html or "")))
-
-
-@dataclass
-class VariantStats:
-    subject: str
-    sent: int
-    unique_opens: int
-    proxied_unique_opens: int
-    unique_clicks: int
-
-
-@dataclass
-class Stats:
-    emails_sent: int
-    delivered: int
-    hard_bounces: int
-    soft_bounces: int
-    opens_total: int
-    unique_opens: int
-    proxied_unique_opens: int
-    clicks_total: int
-    unique_clicks: int
-    unsubscribes: int
-    links: dict[str, tuple[int, int]]
-    variants: list[VariantStats]
-    last_open: datetime | None
-    last_click: datetime | None
-
 
 # -- how subjects land -------------------------------------------------------------------
 
@@ -271,7 +128,7 @@ class EmailAccount:
                 set(),
                 now,
                 now,
-                **_hidden(self._rng(f"person:{email}")),
+                **hidden_traits(self._rng(f"person:{email}")),
             )
             aud.people[email] = person
         elif self._compliance and status == SUBSCRIBED and person.status in ("unsubscribed", "cleaned"):
@@ -522,6 +379,7 @@ class EmailAccount:
         c.held_back, c.status, c.updated = [], "sent", at
 
     def _leader(self, c: Campaign, at: datetime) -> int:
+        assert c.ab is not None
         stats = self.stats(c.id, at).variants
         key = (lambda v: v.unique_clicks) if c.ab.criteria == "clicks" else (lambda v: v.unique_opens)
         return max(range(len(stats)), key=lambda i: (key(stats[i]), -i))
@@ -627,7 +485,7 @@ class EmailAccount:
             unique_clicks,
             unsubs,
             {u: (t, q) for u, (t, q) in links.items() if u},
-            [VariantStats(s, *v) for s, v in zip(subjects, per)],
+            [VariantStats(s, *v) for s, v in zip(subjects, per, strict=True)],
             last_open,
             last_click,
         )
@@ -655,241 +513,9 @@ def check_address(email: str, reject_fake: bool = False) -> str:
     return e
 
 
-def _hidden(rng: random.Random) -> dict[str, Any]:
+def hidden_traits(rng: random.Random) -> dict[str, Any]:
     return {
         "affinity": math.exp(rng.gauss(-0.32, 0.8)),  # mean 1.0
         "proxied": rng.random() < PROXY_SHARE,
         "bounces": rng.random() < HARD_BOUNCE_SHARE,
     }
-
-
-# -- the seeded accounts -----------------------------------------------------------------------
-
-_FIRST = (
-    "Ada",
-    "Ben",
-    "Chloe",
-    "Dev",
-    "Elena",
-    "Farah",
-    "Gus",
-    "Hana",
-    "Ivan",
-    "Jo",
-    "Kai",
-    "Lena",
-    "Milo",
-    "Nora",
-    "Omar",
-    "Priya",
-    "Quinn",
-    "Rosa",
-    "Sam",
-    "Tariq",
-    "Uma",
-    "Vik",
-    "Wen",
-    "Yara",
-    "Zoe",
-)
-_LAST = (
-    "Abbott",
-    "Baker",
-    "Chen",
-    "Diaz",
-    "Evans",
-    "Fischer",
-    "Garcia",
-    "Hughes",
-    "Ito",
-    "Jensen",
-    "Khan",
-    "Lopez",
-    "Moreau",
-    "Nakamura",
-    "Okafor",
-    "Patel",
-    "Rossi",
-    "Silva",
-    "Tanaka",
-    "Ulloa",
-    "Vargas",
-    "Weber",
-)
-_DOMAINS = ("gmail.com", "icloud.com", "outlook.com", "yahoo.com", "proton.me", "fastmail.com", "hey.com")
-_PAST_SUBJECTS = (
-    "Northwind Newsletter #41",
-    "This week's roast: Ethiopia Guji, bright and floral",
-    "How to dial in your grinder in 5 minutes",
-    "Coffee update",
-    "FREE SHIPPING!!! Limited time",
-    "*|FNAME|*, your next bag ships Tuesday",
-    "Why we roast on Tuesdays",
-    "Monthly digest: November",
-    "3 brew methods you have not tried yet?",
-    "New: the holiday blend is back",
-)
-_CONTENT = (
-    "<html><body><h1>{title}</h1><p>Fresh from the roaster this week.</p>"
-    '<p><a href="http://127.0.0.1:8765/shop/">Shop the roast</a> · '
-    '<a href="http://127.0.0.1:8765/brew-guides/">Brew guides</a></p></body></html>'
-)
-
-
-def _people(
-    rng: random.Random,
-    n: int,
-    start: datetime,
-    make_id: Callable[[str, int], str],
-    tag_share: dict[str, float],
-    field_names: tuple[str, str],
-) -> dict[str, Person]:
-    out: dict[str, Person] = {}
-    i = 0
-    while len(out) < n:
-        i += 1
-        first, last = rng.choice(_FIRST), rng.choice(_LAST)
-        email = f"{first.lower()}.{last.lower()}{i}@{rng.choice(_DOMAINS)}"
-        joined = start - timedelta(days=rng.uniform(14, 900))
-        status = "unsubscribed" if rng.random() < 0.04 else SUBSCRIBED
-        tags = {t for t, share in tag_share.items() if rng.random() < share}
-        out[email] = Person(
-            make_id(email, i),
-            email,
-            status,
-            {field_names[0]: first, field_names[1]: last},
-            tags,
-            joined,
-            joined,
-            **_hidden(rng),
-        )
-    return out
-
-
-class EmailWorld:
-    """The Mailchimp account and the Customer.io workspace, built on first use (a reset stays cheap)."""
-
-    def __init__(self, rng: Callable[[str], random.Random], now: Callable[[], datetime]):
-        self._rng = rng
-        self._now = now
-        self._mailchimp: EmailAccount | None = None
-        self._customerio: EmailAccount | None = None
-
-    @property
-    def mailchimp(self) -> EmailAccount:
-        if self._mailchimp is None:
-            self._mailchimp = self._build_mailchimp()
-        return self._mailchimp
-
-    @property
-    def customerio(self) -> EmailAccount:
-        if self._customerio is None:
-            self._customerio = self._build_customerio()
-        return self._customerio
-
-    def tick(self, now: datetime) -> None:
-        for account in (self._mailchimp, self._customerio):
-            if account is not None:
-                account.tick(now)
-
-    def _build_mailchimp(self) -> EmailAccount:
-        ids = self._rng("mailchimp-ids")
-        hexid = lambda _kind: f"{ids.getrandbits(40):010x}"  # noqa: E731 - Mailchimp's 10-hex IDs
-        seq = iter(range(10_001, 10**9))
-        account = EmailAccount(
-            "mailchimp",
-            "Northwind Coffee Roasters",
-            self._rng,
-            self._now,
-            compliance=True,
-            person_id=lambda email, _n: hashlib.md5(email.encode()).hexdigest(),
-            new_id=lambda kind: str(next(seq)) if kind == "segment" else hexid(kind),
-        )
-        now = self._now()
-        rng = self._rng("mailchimp-people")
-        fields = [("FNAME", "First Name", "text"), ("LNAME", "Last Name", "text")]
-        main = Audience(
-            hexid("list"),
-            "Northwind Newsletter",
-            "Northwind Coffee",
-            "hello@northwind.coffee",
-            "hello@northwind.coffee",
-            {},
-            {},
-            fields,
-            now - timedelta(days=900),
-            0.03,
-            0.22,
-        )
-        main.people = _people(
-            rng, 6000, now, account._person_id, {"customer": 0.3, "wholesale": 0.03}, ("FNAME", "LNAME")
-        )
-        small = Audience(
-            hexid("list"),
-            "Wholesale partners",
-            "Northwind Wholesale",
-            "wholesale@northwind.coffee",
-            "wholesale@northwind.coffee",
-            {},
-            {},
-            fields,
-            now - timedelta(days=400),
-            0.06,
-            0.35,
-        )
-        small.people = _people(rng, 240, now, account._person_id, {"cafe": 0.6}, ("FNAME", "LNAME"))
-        for aud in (main, small):
-            account.audiences[aud.id] = aud
-        account.create_segment(main.id, "Customers", tag="customer")
-        account.create_segment(main.id, "VIP tasting panel", emails=[p.email for p in list(main.people.values())[:40]])
-        self._history(account, main.id, weeks=10)
-        return account
-
-    def _build_customerio(self) -> EmailAccount:
-        seq = iter(range(1, 10**9))
-        account = EmailAccount(
-            "customerio",
-            "Northwind Coffee (production)",
-            self._rng,
-            self._now,
-            compliance=False,
-            person_id=lambda _email, n: f"cust-{n:06d}",
-            new_id=lambda _kind: str(next(seq)),
-        )
-        now = self._now()
-        rng = self._rng("customerio-people")
-        people = Audience(
-            "workspace",
-            "Northwind Coffee (production)",
-            "Northwind Coffee",
-            "hello@northwind.coffee",
-            "hello@northwind.coffee",
-            {},
-            {},
-            [("first_name", "First name", "text"), ("last_name", "Last name", "text")],
-            now - timedelta(days=700),
-            0.025,
-            0.2,
-        )
-        people.people = _people(
-            rng, 4000, now, account._person_id, {"subscriber": 0.5, "trial": 0.1}, ("first_name", "last_name")
-        )
-        account.audiences[people.id] = people
-        account._people_seq = len(people.people) + 1
-        account.create_segment(people.id, "All subscribed people", kind="dynamic")
-        account.create_segment(people.id, "Coffee subscribers", tag="subscriber")
-        account.create_segment(people.id, "Beta testers", emails=[p.email for p in list(people.people.values())[:25]])
-        self._history(account, people.id, weeks=6)
-        return account
-
-    def _history(self, account: EmailAccount, audience_id: str, weeks: int) -> None:
-        """Past weekly campaigns, so the audience has a baseline to judge new ones against."""
-        now = self._now()
-        for week in range(weeks):
-            subject = _PAST_SUBJECTS[week % len(_PAST_SUBJECTS)]
-            c = account.create_campaign(
-                audience_id, name=f"Weekly {week + 1}", subject=subject, html=_CONTENT.format(title=subject)
-            )
-            sent = now - timedelta(days=7 * (weeks - week))
-            c.created = c.updated = sent - timedelta(days=1)
-            account._deliver(c, sent)
