@@ -29,7 +29,8 @@ def test_a_wait_is_granted_only_within_the_attempts_and_the_deadline(clock):
     assert policy.wait(1, deadline, retry_after=7) == 7  # as told, never sooner
     assert policy.wait(1, deadline, retry_after=10) is None  # would outlast the call: fail at once
     assert policy.wait(3, deadline) is None  # out of attempts
-    assert 0 < policy.wait(2, deadline) <= 1
+    wait = policy.wait(2, deadline)
+    assert wait is not None and 0 < wait <= 1
 
 
 def test_only_a_write_that_may_have_been_applied_is_held_back():

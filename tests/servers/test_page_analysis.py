@@ -110,6 +110,8 @@ async def test_a_fix_through_the_cms_shows_in_the_next_analysis(sandbox, defects
                 if found:
                     post = found[0]
                     break
+            else:
+                pytest.fail(f"no post or page has the slug {slug}")
             meta_key = next(k for k in post["meta"] if "desc" in k)
             (
                 await http.post(
@@ -158,8 +160,8 @@ async def test_a_page_that_never_finishes_loading_is_analyzed_as_far_as_it_got(s
 async def test_check_links_lists_broken_links_first_within_bounds(sandbox, chromium):
     seen: list[tuple[float, float | None]] = []
 
-    async def on_progress(done, total, _message):
-        seen.append((done, total))
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total))
 
     async with client(sandbox.url) as c:
         started = time.monotonic()
@@ -191,8 +193,8 @@ async def test_screenshot_is_image_content_and_capped(sandbox, chromium):
 async def test_crawl_reports_repeated_issues_and_duplicates_within_bounds(sandbox, defects):
     seen: list[tuple[float, float | None]] = []
 
-    async def on_progress(done, total, _message):
-        seen.append((done, total))
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total))
 
     async with client(sandbox.url) as c:
         result = await c.call_tool(
@@ -200,7 +202,9 @@ async def test_crawl_reports_repeated_issues_and_duplicates_within_bounds(sandbo
             {"start_url": f"{sandbox.url}/", "max_pages": 12, "max_seconds": 60},
             progress_callback=on_progress,
         )
-        version = c.session.server_info.version
+        info = c.session.server_info
+    assert info is not None
+    version = info.version
     assert not result.is_error, text(result)
     report = result.structured_content
     assert 1 < len(report["pages"]) <= 12
@@ -239,7 +243,7 @@ async def test_page_text_is_reported_as_data_never_followed(sandbox, chromium):
     async with client(sandbox.url) as c:
         tools = (await c.list_tools()).tools
         report = await call_ok(c, "analyze_page", {"url": f"{sandbox.url}/_fixtures/prompt-injection"})
-    assert all(t.annotations.read_only_hint for t in tools)  # nothing here can publish, send or spend
+    assert all(t.annotations and t.annotations.read_only_hint for t in tools)  # nothing here can publish, send or spend
     assert report["status"] == 200 and report["findings"] is not None
 
 
