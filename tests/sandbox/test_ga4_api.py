@@ -65,6 +65,12 @@ def ga(sb, token) -> BetaAnalyticsDataClient:
     return client(sb, token)
 
 
+def error_of(exc: exceptions.GoogleAPICallError) -> dict:
+    """The ``error`` object of the HTTP answer behind an SDK exception."""
+    assert exc.response is not None, "the SDK kept no HTTP response"
+    return exc.response.json()["error"]
+
+
 def signed_in_again(sb) -> BetaAnalyticsDataClient:
     """Access tokens live an hour of the world's monotonic time; tests that skip hours sign in again."""
     return client(sb, google_token(sb, "https://www.googleapis.com/auth/analytics.readonly"))
@@ -574,7 +580,7 @@ def test_unknown_property_is_permission_denied(sb, ga, token):
 def test_bad_metric_and_dimension_names(ga):
     with pytest.raises(exceptions.BadRequest) as err:
         report(ga, ("bogusMetric",))
-    assert err.value.response.json()["error"]["message"] == (
+    assert error_of(err.value)["message"] == (
         "Field bogusMetric is not a valid metric. For a list of valid dimensions and metrics, see "
         "https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema"
     )
@@ -698,9 +704,9 @@ def test_exhausted_tokens_per_hour_until_the_hour_passes(sb, ga, mono):
         spent = report(ga, return_property_quota=True).property_quota.tokens_per_hour.consumed
     with pytest.raises(exceptions.TooManyRequests) as err:
         report(ga)
-    message = err.value.response.json()["error"]["message"]
+    message = error_of(err.value)["message"]
     assert message.startswith("Exhausted property tokens per hour for a property.")
-    assert err.value.response.json()["error"]["status"] == "RESOURCE_EXHAUSTED"
+    assert error_of(err.value)["status"] == "RESOURCE_EXHAUSTED"
     assert table(report(ga, prop=f"properties/{STAGING}"))  # another property has its own quota
     mono.advance(3601)
     assert table(report(signed_in_again(sb)))

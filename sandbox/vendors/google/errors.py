@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import json
 from http import HTTPStatus
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from starlette.requests import Request
 
 from ...headers import bearer
+
+if TYPE_CHECKING:
+    from ...world import World
+    from ..oauth.server import Grant
 
 STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
@@ -127,7 +131,10 @@ def error_body(status: int, message: str | None = None, *, legacy: bool = False)
     if message is None:
         message = _DEFAULT_MESSAGES.get(status)
     if message is None:
-        message = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+        try:
+            message = HTTPStatus(status).phrase
+        except ValueError:
+            message = "Error"
     return GoogleError(status, message, legacy=legacy).body()
 
 
@@ -135,7 +142,15 @@ def is_google_path(path: str) -> bool:
     return path.startswith(("/v1beta/", "/v1/", "/webmasters/"))
 
 
-def authorize(world: Any, headers: Any, scopes: Iterable[str], *, service: str, method: str, legacy: bool = False):
+def authorize(
+    world: World,
+    headers: Mapping[str, str],
+    scopes: Iterable[str],
+    *,
+    service: str,
+    method: str,
+    legacy: bool = False,
+) -> Grant:
     """The live Google grant behind the request's bearer token, carrying one of ``scopes``; else GoogleError."""
     token = bearer(headers.get("authorization"))
     realm = 'Bearer realm="https://accounts.google.com/"'
