@@ -8,7 +8,7 @@ campaigns, subject-line A/B tests and reports. What an ESP cannot do is declared
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -74,10 +74,10 @@ class Audience(BaseModel):
     name: str
     member_count: int = Field(description="Subscribed contacts.")
     unsubscribed_count: int | None = None
-    from_name: str | None = Field(None, description="Default sender name for campaigns to this audience.")
+    from_name: str | None = Field(default=None, description="Default sender name for campaigns to this audience.")
     reply_to: str | None = None
-    avg_open_rate: float | None = Field(None, description="History, as the ESP reports it (0..1).")
-    avg_click_rate: float | None = Field(None, description="History, as the ESP reports it (0..1).")
+    avg_open_rate: float | None = Field(default=None, description="History, as the ESP reports it (0..1).")
+    avg_click_rate: float | None = Field(default=None, description="History, as the ESP reports it (0..1).")
     merge_fields: list[str] = Field(default_factory=list, description="Field names contacts can carry.")
 
     def summary(self) -> str:
@@ -122,7 +122,7 @@ class ContactUpsert(BaseModel):
 
     email: Email
     status: Literal["subscribed", "unsubscribed"] | None = Field(
-        None, description="Subscription status; new contacts default to subscribed."
+        default=None, description="Subscription status; new contacts default to subscribed."
     )
     merge_fields: dict[FieldName, str | int | float | bool | None] = Field(
         default_factory=dict, max_length=50, description='e.g. {"FNAME": "Ada"}.'
@@ -138,7 +138,9 @@ class ContactError(BaseModel):
 class UpsertResult(BaseModel):
     created: int
     updated: int
-    failed: list[ContactError] = Field(default_factory=list, description="Contacts the ESP refused, with why.")
+    failed: list[ContactError] = Field(
+        default_factory=list[ContactError], description="Contacts the ESP refused, with why."
+    )
     requests: int = Field(description="Calls made to the ESP (batched).")
 
 
@@ -156,7 +158,7 @@ class ABTest(BaseModel):
     test_size: Annotated[int, Field(ge=10, le=100, description="Percent of recipients in the test groups.")] = 50
     winner_criteria: WinnerCriteria = "clicks"
     wait_hours: Annotated[int, Field(ge=1, le=720, description="Hours before the winner is picked.")] = 4
-    winner: str | None = Field(None, description="The winning subject, once picked.")
+    winner: str | None = Field(default=None, description="The winning subject, once picked.")
 
 
 class CampaignFields(BaseModel):
@@ -171,7 +173,7 @@ class CampaignFields(BaseModel):
     reply_to: Email | None = None
     html: Html | None = None
 
-    def given(self) -> dict:
+    def given(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)
 
 
@@ -186,7 +188,7 @@ class Campaign(BaseModel):
     from_name: str | None = None
     reply_to: str | None = None
     has_content: bool = False
-    recipient_count: int | None = Field(None, description="Who it goes (or went) to, as the ESP counts them.")
+    recipient_count: int | None = Field(default=None, description="Who it goes (or went) to, as the ESP counts them.")
     scheduled_for: datetime | None = None
     sent_at: datetime | None = None
     ab_test: ABTest | None = None
@@ -250,14 +252,17 @@ class Report(BaseModel):
     unique_opens: int = Field(description="Every unique open, machine opens included.")
     open_rate: float
     proxied_opens: int | None = Field(
-        None, description="Unique opens by privacy proxies (Apple MPP and the like), when the ESP separates them."
+        default=None,
+        description="Unique opens by privacy proxies (Apple MPP and the like), when the ESP separates them.",
     )
-    human_open_rate: float | None = Field(None, description="Open rate without proxied opens.")
+    human_open_rate: float | None = Field(default=None, description="Open rate without proxied opens.")
     unique_clicks: int
     click_rate: float = Field(description="Unique clickers / delivered.")
     unsubscribes: int = 0
-    links: list[LinkClicks] = Field(default_factory=list)
-    variants: list[VariantReport] = Field(default_factory=list, description="Per subject line, for A/B tests.")
+    links: list[LinkClicks] = Field(default_factory=list[LinkClicks])
+    variants: list[VariantReport] = Field(
+        default_factory=list[VariantReport], description="Per subject line, for A/B tests."
+    )
 
     def summary(self) -> str:
         proxied = f" of which {self.proxied_opens} by privacy proxies" if self.proxied_opens is not None else ""

@@ -111,6 +111,7 @@ async def test_batched_upsert_creates_updates_and_reports_refusals(esp):
     audience = await main_audience(esp)
     caps = await esp.capabilities()
     first, second = unique_email("ada"), unique_email("ben")
+    fields: dict[str, str | int | float | bool | None]  # what ContactUpsert.merge_fields takes
     fields = {"FNAME": "Ada"} if esp.backend == "mailchimp" else {"first_name": "Ada"}
     tags = ["vip"] if CAP_TAGS in caps else []
     result = await esp.upsert_contacts(
