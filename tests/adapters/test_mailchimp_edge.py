@@ -10,15 +10,18 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import timedelta
+from typing import cast
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from adapters.errors import AuthError, InvalidRequest, NotFound, OutcomeUnknown, RateLimited, UpstreamUnavailable
 from adapters.esp.base import ABTest, CampaignFields, ContactUpsert
 from adapters.esp.mailchimp import Mailchimp, sdk_seam, subscriber_hash
 from adapters.timing import deadline_after
-from credentials.records import ApiKey, OAuthToken, Record
+from credentials.records import ApiKey, OAuthToken, Record, SecretValue
+from credentials.vault import Vault
 from sandbox.vendors.mailchimp.api import connections
 
 AUTH_HINT = "Run `marketing-mcp auth set mailchimp --client acme`."
@@ -94,7 +97,7 @@ async def ready_campaign(mc: Mailchimp, audience: str, **fields) -> str:
 class FakeVault:
     client = "acme"
 
-    def __init__(self, secret):
+    def __init__(self, secret: SecretValue):
         self._secret = secret
 
     def record(self, provider: str, account: str | None = None) -> Record:
@@ -102,11 +105,15 @@ class FakeVault:
         return Record(client="acme", provider="mailchimp", account=account or "us1", secret=self._secret)
 
 
+def vault(secret: SecretValue) -> Vault:
+    return cast(Vault, FakeVault(secret))  # sdk_client reads only `client` and `record()`
+
+
 async def test_sdk_client_from_an_api_key_or_an_oauth_token(world, api_base, mc_sandbox):
     from credentials.mailchimp import sdk_client
 
     key = world.credentials.mailchimp_api_key
-    client = sdk_client(FakeVault(ApiKey(key=key, extra={"dc": "us1"})), None, api_base)
+    client = sdk_client(vault(ApiKey(key=key, extra={"dc": "us1"})), None, api_base)
     assert client.api_client.server == "us1" and client.api_client.host == api_base
     info = await Mailchimp(client, account="us1", auth_hint=AUTH_HINT).account_info()
     assert info.account == "Northwind Coffee Roasters" and "proxy_opens" in info.capabilities
@@ -117,10 +124,10 @@ async def test_sdk_client_from_an_api_key_or_an_oauth_token(world, api_base, mc_
         client_id="app",
         extra={"dc": "us21", "api_endpoint": mc_sandbox.url + "/mailchimp"},
     )
-    oauth = sdk_client(FakeVault(token), "northwind", None)
+    oauth = sdk_client(vault(token), "northwind", None)
     assert oauth.api_client.host == api_base and oauth.api_client.is_oauth and not oauth.api_client.is_basic_auth
     with pytest.raises(AuthError) as err:
-        sdk_client(FakeVault(ApiKey(key="nodatacenter")), None, api_base)
+        sdk_client(vault(ApiKey(key=SecretStr("nodatacenter"))), None, api_base)
     assert "data center" in err.value.message
 
 
@@ -466,7 +473,7 @@ async def test_pages_follow_the_offset_cursor(world, mc, main_list):
 
 # -- the SDK seam (adapters.esp.mailchimp.sdk_seam) -------------------------------------------------
 
-SEAM = "mailchimp-marketing changed under adapters/esp/mailchimp.py::sdk_seam: {detail} Update the seam first."
+SEAM = "mailchimp-marketing changed under adapters/esp/mailchimp/seam.py::sdk_seam: {detail} Update the seam first."
 
 
 def test_the_sdk_still_has_no_public_hook_and_the_seam_still_fits_it():
