@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Literal, NoReturn
 
 import httpx
 
 from ..cursors import number_cursor
 from ..errors import AdapterError, Conflict, InvalidRequest, NotFound, Unsupported
 from ..http import HttpService, error_body
+from ..json_values import JsonObject, is_object
 from .base import (
     BODY_PREVIEW,
     CAP_EXCERPT,
@@ -46,7 +48,8 @@ from .base import (
 log = logging.getLogger(__name__)
 
 COMPANION_PLUGIN = "wordpress/marketing-mcp-companion.php"
-_TO_WP_STATUS: dict[str, str] = {
+TaxonomyName = Literal["category", "tag"]
+_TO_WP_STATUS: dict[Status, str] = {
     "published": "publish",
     "scheduled": "future",
     "draft": "draft",
@@ -54,10 +57,10 @@ _TO_WP_STATUS: dict[str, str] = {
     "private": "private",
     "trash": "trash",
 }
-_FROM_WP_STATUS: dict[str, Status] = {v: k for k, v in _TO_WP_STATUS.items()}  # type: ignore[misc]
+_FROM_WP_STATUS: dict[str, Status] = {v: k for k, v in _TO_WP_STATUS.items()}
 _ALL_STATUSES = "publish,future,draft,pending,private"
-_TAXONOMY_ROUTES = {"category": "wp/v2/categories", "tag": "wp/v2/tags"}
-_FIELDS_ROUTE = {"categories": "category", "tags": "tag"}
+_TAXONOMY_ROUTES: dict[TaxonomyName, str] = {"category": "wp/v2/categories", "tag": "wp/v2/tags"}
+_FIELDS_ROUTE: dict[str, TaxonomyName] = {"categories": "category", "tags": "tag"}
 
 
 def parse_wp_error(response: httpx.Response) -> tuple[str, str]:
@@ -65,8 +68,9 @@ def parse_wp_error(response: httpx.Response) -> tuple[str, str]:
     body = error_body(response)
     message = str(body.get("message") or "")
     data = body.get("data")
-    if isinstance(data, dict) and isinstance(data.get("params"), dict):
-        details = "; ".join(f"{k}: {v}" for k, v in list(data["params"].items())[:5])
+    params = data.get("params") if is_object(data) else None
+    if is_object(params):
+        details = "; ".join(f"{k}: {v}" for k, v in list(params.items())[:5])
         message = f"{message} ({details})" if details else message
     return str(body.get("code") or "")[:80], html.unescape(message)
 
@@ -83,7 +87,7 @@ def classify_wp_error(status: int, code: str) -> type[AdapterError] | None:
 
 def _text(value: Any) -> str:
     """A WordPress rendered/raw field: raw when we asked for context=edit, else unescaped rendered."""
-    if isinstance(value, dict):
+    if is_object(value):
         if "raw" in value:
             return value["raw"] or ""
         return html.unescape(value.get("rendered") or "")
@@ -104,7 +108,7 @@ class WordPress:
     def __init__(self, http: HttpService, site_url: str):
         self.http = http
         self.site_url = site_url.rstrip("/")
-        self._seo: dict | None = None  # the companion plugin's answer, or {} when absent
+        self._seo: JsonObject | None = None  # the companion plugin's answer, or {} when absent
         self._term_cache: dict[tuple[str, int], str] = {}
 
     async def aclose(self) -> None:
@@ -112,15 +116,17 @@ class WordPress:
 
     # -- capabilities -----------------------------------------------------------------------
 
-    async def seo_fields(self) -> dict:
+    async def seo_fields(self) -> JsonObject:
         """Which meta keys hold the SEO title and description; {} when the plugin is absent."""
         if self._seo is None:
+            seo: JsonObject = {}
             try:
                 answer = await self.http.get_json("marketing-mcp/v1/seo")
-                fields = answer.get("fields") if isinstance(answer, dict) else None
-                self._seo = answer if isinstance(fields, dict) else {}
+                if is_object(answer) and is_object(answer.get("fields")):
+                    seo = answer
             except NotFound:
-                self._seo = {}
+                pass
+            self._seo = seo
         return self._seo
 
     async def capabilities(self) -> frozenset[str]:
@@ -149,7 +155,7 @@ class WordPress:
                 f"post meta {seo['fields']['seo_title']} / {seo['fields']['meta_description']} "
                 f"(SEO plugin: {seo.get('seo_plugin', 'none')}, companion plugin {seo.get('plugin_version', '?')})"
             )
-            notes = []
+            notes: list[str] = []
         else:
             where = "not writable: the marketing-mcp companion plugin is not installed"
             notes = [
@@ -158,8 +164,8 @@ class WordPress:
             ]
         return SiteInfo(
             vendor=self.vendor,
-            name=html.unescape(str(index.get("name") or "")) if isinstance(index, dict) else "",
-            url=str(index.get("home") or self.site_url) if isinstance(index, dict) else self.site_url,
+            name=html.unescape(str(index.get("name") or "")) if is_object(index) else "",
+            url=str(index.get("home") or self.site_url) if is_object(index) else self.site_url,
             capabilities=sorted(await self.capabilities()),
             seo_fields=where,
             notes=notes,
@@ -214,7 +220,7 @@ class WordPress:
         payload = await self._payload(kind, fields)
         payload["status"] = "draft"
 
-        async def find_existing() -> dict | None:
+        async def find_existing() -> JsonObject | None:
             # The lost create, if it happened, is among the newest drafts with this exact content.
             candidates = await self.http.get_json(
                 _route(kind),
@@ -292,26 +298,27 @@ class WordPress:
         )
 
     async def list_taxonomies(self, search: str | None, limit: int) -> list[Taxonomy]:
-        result = []
+        result: list[Taxonomy] = []
         for name, route in _TAXONOMY_ROUTES.items():
             params: dict[str, Any] = {"per_page": limit, "orderby": "count", "order": "desc"}
             if search:
                 params["search"] = search
             response = await self.http.request("GET", route, params=params)
-            terms = [_to_term(t, name) for t in self.http.json(response)]  # type: ignore[arg-type]
-            result.append(Taxonomy(name=name, terms=terms, total=_int_header(response, "X-WP-Total")))  # type: ignore[arg-type]
+            terms = [_to_term(t, name) for t in self.http.json(response)]
+            result.append(Taxonomy(name=name, terms=terms, total=_int_header(response, "X-WP-Total")))
         return result
 
     async def upload_media(self, filename: str, content: bytes, mime_type: str, alt_text: str) -> Media:
         stem = filename.rsplit(".", 1)[0]
 
-        async def find_existing() -> dict | None:
+        async def find_existing() -> JsonObject | None:
             recent = await self.http.get_json(
                 "wp/v2/media",
                 params={"search": stem, "orderby": "id", "order": "desc", "per_page": 10, "context": "edit"},
             )
             for m in recent:
-                if (m.get("media_details") or {}).get("filesize") == len(content) and m.get("mime_type") == mime_type:
+                details: JsonObject = m.get("media_details") or {}
+                if details.get("filesize") == len(content) and m.get("mime_type") == mime_type:
                     return m
             return None
 
@@ -328,23 +335,26 @@ class WordPress:
                     "POST", f"wp/v2/media/{raw['id']}", json={"alt_text": alt_text}, idempotent=True
                 )
             )
+        details: JsonObject = raw.get("media_details") or {}
         return Media(
             id=str(raw["id"]),
             url=raw.get("source_url") or "",
             mime_type=raw.get("mime_type") or mime_type,
-            size=(raw.get("media_details") or {}).get("filesize") or len(content),
+            size=details.get("filesize") or len(content),
             alt_text=raw.get("alt_text") or "",
         )
 
     # -- internals --------------------------------------------------------------------------
 
-    async def _write(self, post_id: str, kind: Kind, payload: dict, *, what: str, done: Callable[[dict], bool]) -> Post:
+    async def _write(
+        self, post_id: str, kind: Kind, payload: JsonObject, *, what: str, done: Callable[[JsonObject], bool]
+    ) -> Post:
         """Set fields of a post; when the answer is lost, the post is read back to see whether they are set."""
         path = f"{_route(kind)}/{_wp_id(post_id, kind)}"
 
-        async def read_back() -> dict:
+        async def read_back() -> JsonObject:
             raw = await self.http.get_json(path, params={"context": "edit"})
-            return raw if isinstance(raw, dict) else {}
+            return raw if is_object(raw) else {}
 
         applied = await self.http.apply(
             "POST",
@@ -360,13 +370,13 @@ class WordPress:
             return confirmed(await self._to_post(applied.state, kind), applied.how)
         return await self._to_post(self.http.json(applied.response), kind)
 
-    async def _payload(self, kind: Kind, fields: PostFields) -> dict:
+    async def _payload(self, kind: Kind, fields: PostFields) -> JsonObject:
         given = fields.given()
         payload: dict[str, Any] = {}
         for ours, theirs in (("title", "title"), ("body", "content"), ("slug", "slug"), ("excerpt", "excerpt")):
             if ours in given:
                 payload[theirs] = given[ours]
-        meta = {}
+        meta: JsonObject = {}
         seo = (await self.seo_fields()).get("fields", {})
         for ours, key in (("seo_title", "seo_title"), ("meta_description", "meta_description")):
             if ours in given:
@@ -389,9 +399,10 @@ class WordPress:
             payload["featured_media"] = _wp_id(media_id, "media") if media_id else 0
         return payload
 
-    async def find_terms(self, taxonomy: str, names: list[str]) -> tuple[list[Term], list[str]]:
+    async def find_terms(self, taxonomy: TaxonomyName, names: list[str]) -> tuple[list[Term], list[str]]:
         """Terms that exist for these names (by name or slug), and the names that do not."""
-        found, missing = [], []
+        found: list[Term] = []
+        missing: list[str] = []
         for name in names:
             match = await self._term_named(taxonomy, name)
             if match:
@@ -400,7 +411,7 @@ class WordPress:
                 missing.append(name)
         return found, missing
 
-    async def _resolve_terms(self, taxonomy: str, names: list[str]) -> list[Term]:
+    async def _resolve_terms(self, taxonomy: TaxonomyName, names: list[str]) -> list[Term]:
         found, missing = await self.find_terms(taxonomy, names)
         for name in missing:
             try:
@@ -417,7 +428,7 @@ class WordPress:
             found.append(_to_term(raw, taxonomy))
         return found
 
-    async def _term_named(self, taxonomy: str, name: str) -> dict | None:
+    async def _term_named(self, taxonomy: TaxonomyName, name: str) -> JsonObject | None:
         """The term whose name (case-insensitive) or slug is `name`, if it exists."""
         candidates = await self.http.get_json(_TAXONOMY_ROUTES[taxonomy], params={"search": name, "per_page": 100})
         return next(
@@ -429,7 +440,7 @@ class WordPress:
             None,
         )
 
-    async def _term_names(self, taxonomy: str, ids: list[int]) -> list[str]:
+    async def _term_names(self, taxonomy: TaxonomyName, ids: list[int]) -> list[str]:
         unknown = [i for i in ids if (taxonomy, i) not in self._term_cache]
         if unknown:
             terms = await self.http.get_json(
@@ -439,11 +450,12 @@ class WordPress:
                 self._term_cache[(taxonomy, int(t["id"]))] = html.unescape(t.get("name", ""))
         return [self._term_cache.get((taxonomy, i), str(i)) for i in ids]
 
-    async def _to_post(self, raw: dict, kind: Kind) -> Post:
-        if not isinstance(raw, dict) or "id" not in raw:
+    async def _to_post(self, raw: object, kind: Kind) -> Post:
+        if not is_object(raw) or "id" not in raw:
             raise InvalidRequest("WordPress answered with something that is not a post.")
         seo = (await self.seo_fields()).get("fields", {})
-        meta = raw.get("meta") if isinstance(raw.get("meta"), dict) else {}
+        given_meta = raw.get("meta")
+        meta: JsonObject = given_meta if is_object(given_meta) else {}
         body = _text(raw.get("content"))
         status = _FROM_WP_STATUS.get(raw.get("status", ""), "draft")
         return Post(
@@ -467,14 +479,14 @@ class WordPress:
         )
 
 
-def _shows(raw: dict, payload: dict) -> bool:
+def _shows(raw: JsonObject, payload: JsonObject) -> bool:
     """Whether a post read back (context=edit) holds every value `payload` sets."""
     for key, want in payload.items():
         have = raw.get(key)
         if key in ("title", "content", "excerpt"):
             same = _text(have) == want
         elif key == "meta":
-            same = isinstance(have, dict) and all(have.get(k) == v for k, v in want.items())
+            same = is_object(have) and all(have.get(k) == v for k, v in want.items())
         elif key in ("categories", "tags"):
             same = sorted(have or []) == sorted(want)
         elif key == "date_gmt":
@@ -496,7 +508,7 @@ def _wp_id(post_id: str, kind: str) -> int:
     return int(post_id)
 
 
-def _bad_id(value: str, kind: str):
+def _bad_id(value: str, kind: str) -> NoReturn:
     raise NotFound(
         f"'{value}' is not a WordPress {kind} ID (they are numbers).",
         hint=f"Use list_posts to find the {kind}'s numeric ID.",
@@ -508,11 +520,11 @@ def _int_header(response: httpx.Response, name: str) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
-def _to_term(raw: dict, taxonomy: str) -> Term:
+def _to_term(raw: JsonObject, taxonomy: TaxonomyName) -> Term:
     return Term(
         id=str(raw["id"]),
         name=html.unescape(raw.get("name", "")),
         slug=raw.get("slug", ""),
         taxonomy=taxonomy,
         count=raw.get("count"),
-    )  # type: ignore[arg-type]
+    )

@@ -9,7 +9,8 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from typing import Any, Callable, Iterable, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from adapters.blocking import blocking as run_blocking
 from adapters.errors import (
@@ -21,6 +22,7 @@ from adapters.errors import (
     RateLimited,
     UpstreamUnavailable,
 )
+from adapters.json_values import JsonObject
 
 T = TypeVar("T")
 
@@ -35,16 +37,19 @@ async def blocking(fn: Callable[[float], T], *, translate: Callable[[Exception],
     )
 
 
-def execute(request: Any) -> dict:
+def execute(request: Any) -> JsonObject:
     """A discovery request, sent again once if its kept-alive connection had been closed under it.
 
     httplib2 reuses connections; when the server has dropped an idle one, the write fails with a broken
     pipe or reset before Google sees the request. Every call made here is a read or an idempotent PUT.
+    Discovery resources are built at run time from the API's document, so `request` has no static type;
+    its answer is the parsed JSON body.
     """
     try:
-        return request.execute(num_retries=0) or {}
+        answer: JsonObject = request.execute(num_retries=0) or {}
     except (BrokenPipeError, ConnectionResetError):
-        return request.execute(num_retries=0) or {}
+        answer = request.execute(num_retries=0) or {}
+    return answer
 
 
 def by_status(
@@ -69,9 +74,7 @@ def by_status(
             )
         return PermissionDenied(f"{vendor}: {message}", vendor=vendor, status=status)
     if status == 404:
-        return NotFound(
-            f"{vendor}: {message}", vendor=vendor, status=status, **({"hint": not_found_hint} if not_found_hint else {})
-        )
+        return NotFound(f"{vendor}: {message}", vendor=vendor, status=status, hint=not_found_hint or None)
     if status == 429:
         return RateLimited(
             f"{vendor} quota exhausted: {message}", retry_after=retry_after, vendor=vendor, status=status
@@ -83,10 +86,10 @@ def by_status(
 
 def discovery_error(exc: Exception, *, vendor: str, auth_hint: str) -> AdapterError:
     """googleapiclient's HttpError (and transport failures) as AdapterErrors."""
-    from googleapiclient.errors import HttpError
+    from googleapiclient.errors import HttpError  # pyright: ignore[reportMissingTypeStubs]  # the client ships no stubs
 
     if isinstance(exc, HttpError):
-        status = int(exc.resp.status)
+        status = int(exc.resp.status)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]  # an httplib2.Response, unannotated
         return by_status(
             status,
             google_message(exc.content),
@@ -116,7 +119,7 @@ def closest(name: str, valid: Iterable[str], n: int = 3) -> list[str]:
 def unknown_names(kind: str, names: Iterable[str], valid: Iterable[str]) -> InvalidRequest | None:
     """An error listing each unknown name with its closest valid names, or None."""
     valid = set(valid)
-    problems = []
+    problems: list[str] = []
     for name in names:
         if name not in valid:
             near = closest(name, valid)

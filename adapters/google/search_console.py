@@ -6,12 +6,14 @@ Per-site limits follow Google's: search analytics 1,200 queries a minute, URL in
 minute and 2,000 a day.
 """
 
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from adapters.errors import AdapterError, InvalidRequest
+from adapters.json_values import JsonObject
 from adapters.progress import progress
 from adapters.ratelimit import Budget, Rate, WindowBudget
 
@@ -123,12 +125,12 @@ class Sitemap(BaseModel):
 
 
 class SearchConsole:
-    def __init__(self, service: Any, *, sites: list[str], auth_hint: str, today: Any = date.today):
-        self._svc = service
+    def __init__(self, service: Any, *, sites: list[str], auth_hint: str, today: Callable[[], date] = date.today):
+        self._svc = service  # a discovery resource: built at run time, so untyped (see common.execute)
         self._sites = list(sites)
         self._auth_hint = auth_hint
         self._today = today
-        self._budgets: dict[tuple[str, str], Any] = {}
+        self._budgets: dict[tuple[str, str], Budget | WindowBudget] = {}
 
     async def aclose(self) -> None:
         pass
@@ -173,8 +175,8 @@ class SearchConsole:
         *,
         start: str,
         end: str,
-        dimensions: list[str],
-        filters: list[Filter] = (),
+        dimensions: Sequence[str],
+        filters: Sequence[Filter] = (),
         search_type: str = "web",
         data_state: str = "final",
         limit: int = 1000,
@@ -184,10 +186,10 @@ class SearchConsole:
         check_range(start, end, self._today(), relative=False)
         if not 1 <= limit <= 100_000:
             raise InvalidRequest("limit must be between 1 and 100000 rows.")
-        rows: list[dict] = []
+        rows: list[JsonObject] = []
         while len(rows) < limit:
             size = min(MAX_ROWS_PER_REQUEST, limit - len(rows))
-            body = {
+            body: JsonObject = {
                 "startDate": start,
                 "endDate": end,
                 "dimensions": list(dimensions),
@@ -208,7 +210,7 @@ class SearchConsole:
                 break
         parsed = [
             Row(
-                keys=dict(zip(dimensions, r.get("keys", []))),
+                keys=dict(zip(dimensions, r.get("keys", []), strict=False)),
                 clicks=int(r.get("clicks", 0)),
                 impressions=int(r.get("impressions", 0)),
                 ctr=round(float(r.get("ctr", 0)), 4),
@@ -239,7 +241,7 @@ class SearchConsole:
     ) -> Opportunities:
         """Rows whose CTR is below the expected CTR for their position, by clicks missed."""
         data = await self.analytics(site, start=start, end=end, dimensions=[dimension], limit=25_000, max_rows=25_000)
-        found = []
+        found: list[Opportunity] = []
         for row in data.rows:
             if row.impressions < min_impressions:
                 continue
@@ -279,6 +281,7 @@ class SearchConsole:
             "inspectionResult", {}
         )
         index = result.get("indexStatusResult", {})
+        mobile: JsonObject = result.get("mobileUsabilityResult") or {}
         return Inspection(
             url=url,
             verdict=index.get("verdict", "VERDICT_UNSPECIFIED"),
@@ -289,15 +292,15 @@ class SearchConsole:
             last_crawl=index.get("lastCrawlTime"),
             google_canonical=index.get("googleCanonical"),
             user_canonical=index.get("userCanonical"),
-            mobile_verdict=(result.get("mobileUsabilityResult") or {}).get("verdict"),
+            mobile_verdict=mobile.get("verdict"),
             link=result.get("inspectionResultLink"),
         )
 
     async def sitemaps(self, site: str) -> list[Sitemap]:
         data = await self._call(lambda: self._svc.sitemaps().list(siteUrl=site), site=site)
-        out = []
+        out: list[Sitemap] = []
         for s in data.get("sitemap", []):
-            contents = s.get("contents") or [{}]
+            contents: list[JsonObject] = s.get("contents") or [{}]
             out.append(
                 Sitemap(
                     path=s["path"],
@@ -324,8 +327,8 @@ class SearchConsole:
             self._budgets[key] = WindowBudget(name, rate) if window else Budget(name, rate)
         await self._budgets[key].spend()
 
-    async def _call(self, build, *, site: str | None = None) -> dict:
-        def run(timeout: float) -> dict:
+    async def _call(self, build: Callable[[], Any], *, site: str | None = None) -> JsonObject:
+        def run(timeout: float) -> JsonObject:
             request = build()
             http = getattr(request.http, "http", request.http)  # AuthorizedHttp wraps httplib2.Http
             http.timeout = timeout  # httplib2 applies it to each new connection

@@ -323,10 +323,12 @@ async def test_search_console_explains_property_forms_and_checks_dates(google, s
 async def test_submit_sitemap_is_a_destructive_write_with_dry_run(google):
     async with gsc(google) as c:
         tools = {t.name: t for t in (await c.list_tools()).tools}
-    assert tools["submit_sitemap"].annotations.destructive_hint is True
+    submit = tools["submit_sitemap"].annotations
+    assert submit is not None and submit.destructive_hint is True
     assert "dry_run" in tools["submit_sitemap"].input_schema["properties"]
     for name in ("list_sites", "search_analytics", "ctr_opportunities", "inspect_url", "list_sitemaps"):
-        assert tools[name].annotations.read_only_hint is True
+        annotations = tools[name].annotations
+        assert annotations is not None and annotations.read_only_hint is True
 
 
 async def test_ga4_keeps_to_ten_concurrent_requests_per_property(google, sandbox, monkeypatch):
