@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -34,6 +36,10 @@ from adapters.esp.base import (
 )
 from adapters.esp.customerio import BATCH_BYTES, CustomerIO, classify_customerio_error, parse_customerio_error
 from adapters.http import HttpService, Upstream
+
+if TYPE_CHECKING:
+    from sandbox import World
+    from sandbox.email_world import EmailAccount
 
 APP = "https://api.customer.io/v1/"
 TRACK = "https://track.customer.io/api/"
@@ -551,6 +557,15 @@ def cio_sandbox():
         yield sb
 
 
+@dataclass
+class Live:
+    """The adapter on the sandbox, with the world behind it and the workspace it reads and writes."""
+
+    cio: CustomerIO
+    world: World
+    account: EmailAccount
+
+
 @pytest.fixture
 async def live(cio_sandbox, clock):
     from sandbox.clock import ManualMonotonic
@@ -572,9 +587,7 @@ async def live(cio_sandbox, clock):
         track_key=creds["track_api_key"],
         pace=pace,
     )
-    adapter.world = world
-    adapter.account = world.email.customerio
-    yield adapter
+    yield Live(adapter, world, world.email.customerio)
     world.faults.clear()
     await adapter.aclose()
 
@@ -588,57 +601,59 @@ async def test_live_upsert_of_a_thousand_takes_few_requests_and_a_second_run_upd
     contacts = [
         ContactUpsert(email=f"bulk{i}@northwind-customers.com", merge_fields={"plan": "trial"}) for i in range(1000)
     ]
-    first = await live.upsert_contacts("people", contacts)
+    first = await live.cio.upsert_contacts("people", contacts)
     assert (first.created, first.updated, first.failed, first.requests) == (1000, 0, [], 3)
-    again = await live.upsert_contacts("people", contacts[:10] + [ContactUpsert(email="new@northwind-customers.com")])
+    again = await live.cio.upsert_contacts(
+        "people", contacts[:10] + [ContactUpsert(email="new@northwind-customers.com")]
+    )
     assert (again.created, again.updated, again.failed) == (1, 10, [])
-    contact = await live.get_contact("people", "bulk7@northwind-customers.com")
+    contact = await live.cio.get_contact("people", "bulk7@northwind-customers.com")
     assert contact.merge_fields["plan"] == "trial" and contact.status == "subscribed"
 
 
 async def test_live_segment_recipients_readiness_and_a_lost_send(live):
     emails = [f"panel{i}@northwind-customers.com" for i in range(3)]
-    await live.upsert_contacts("people", [ContactUpsert(email=e) for e in emails])
-    segment = await live.create_segment("people", "Panel", emails + ["nobody@northwind-customers.com"])
+    await live.cio.upsert_contacts("people", [ContactUpsert(email=e) for e in emails])
+    segment = await live.cio.create_segment("people", "Panel", emails + ["nobody@northwind-customers.com"])
     assert segment.member_count == 3 and segment.kind == "static"
-    recipients = await live.recipients("people", segment.id)
+    recipients = await live.cio.recipients("people", segment.id)
     assert recipients.count == 3 and sorted(recipients.sample) == emails and recipients.segment_name == "Panel"
-    empty = await live.create_campaign(CampaignFields(name="Empty", segment_id=segment.id, subject="Hi"), None)
-    assert not empty.has_content and {i.field for i in await live.readiness(empty.id)} == {"content"}
-    campaign = await live.create_campaign(
+    empty = await live.cio.create_campaign(CampaignFields(name="Empty", segment_id=segment.id, subject="Hi"), None)
+    assert not empty.has_content and {i.field for i in await live.cio.readiness(empty.id)} == {"content"}
+    campaign = await live.cio.create_campaign(
         CampaignFields(
             name="Panel send", segment_id=segment.id, subject="Hi", html=HTML, reply_to="hello@northwind.coffee"
         ),
         None,
     )
-    assert await live.readiness(campaign.id) == []
+    assert await live.cio.readiness(campaign.id) == []
     live.world.faults.add("malformed", path="/customerio/app/v1/newsletters/*/send", method="POST", times=1)
     with pytest.raises(UpstreamUnavailable) as caught:
-        await live.send(campaign.id)
+        await live.cio.send(campaign.id)
     assert "was not sent" in caught.value.message and live.account.campaigns[campaign.id].send_count == 0
     live.world.faults.add("drop_after", path="/customerio/app/v1/newsletters/*/send", method="POST", times=1)
-    sent = await live.send(campaign.id)
+    sent = await live.cio.send(campaign.id)
     assert sent.status == "sent" and live.account.campaigns[campaign.id].send_count == 1
-    assert {i.field for i in await live.readiness(campaign.id)} == {"status"}
+    assert {i.field for i in await live.cio.readiness(campaign.id)} == {"status"}
 
 
 async def test_live_schedule_cancel_and_fire(live):
-    campaign = await live.create_campaign(CampaignFields(name="Later", subject="Soon", html=HTML), None)
+    campaign = await live.cio.create_campaign(CampaignFields(name="Later", subject="Soon", html=HTML), None)
     when = live.world.now() + timedelta(hours=3)
-    assert (await live.schedule(campaign.id, when)).status == "scheduled"
+    assert (await live.cio.schedule(campaign.id, when)).status == "scheduled"
     assert live.account.campaigns[campaign.id].status == "scheduled"
-    assert (await live.cancel(campaign.id)).status == "draft"
+    assert (await live.cio.cancel(campaign.id)).status == "draft"
     with pytest.raises(InvalidRequest):
-        await live.cancel(campaign.id)
-    await live.schedule(campaign.id, when)
+        await live.cio.cancel(campaign.id)
+    await live.cio.schedule(campaign.id, when)
     advance(live, hours=4)
-    assert (await live.get_campaign(campaign.id)).status == "sent"
+    assert (await live.cio.get_campaign(campaign.id)).status == "sent"
 
 
 async def test_live_a_garbled_answer_to_a_send_that_happened_is_sent_once(live):
-    campaign = await live.create_campaign(CampaignFields(name="Garbled", subject="Hi", html=HTML), None)
+    campaign = await live.cio.create_campaign(CampaignFields(name="Garbled", subject="Hi", html=HTML), None)
     live.world.faults.add("malformed_after", path="/customerio/app/v1/newsletters/*/send", method="POST", times=1)
-    assert (await live.send(campaign.id)).status == "sent"
+    assert (await live.cio.send(campaign.id)).status == "sent"
     assert live.account.campaigns[campaign.id].send_count == 1
 
 
@@ -648,31 +663,31 @@ async def test_live_ab_test_reports_each_subject(live):
         test_size=100,
         winner_criteria="manual",
     )
-    campaign = await live.create_campaign(CampaignFields(name="AB", subject="ignored", html=HTML), ab)
+    campaign = await live.cio.create_campaign(CampaignFields(name="AB", subject="ignored", html=HTML), ab)
     assert campaign.ab_test.subject_lines == ab.subject_lines and campaign.subject == "Coffee update"
-    await live.send(campaign.id)
+    await live.cio.send(campaign.id)
     advance(live, days=2)
-    report = await live.report(campaign.id)
+    report = await live.cio.report(campaign.id)
     assert [v.subject for v in report.variants] == ab.subject_lines
     assert all(v.sent > 1000 for v in report.variants)
     assert report.proxied_opens > 0.3 * report.delivered and report.links
-    listed = await live.list_campaigns("sent", None, 5)
+    listed = await live.cio.list_campaigns("sent", None, 5)
     assert listed.items[0].id == campaign.id and listed.items[0].ab_test.subject_lines == ab.subject_lines
 
 
 async def test_live_audience_history_and_paging(live):
-    audience = await live.get_audience("people")
+    audience = await live.cio.get_audience("people")
     assert audience.member_count > 1000 and 0.005 < audience.avg_click_rate < 0.1
     assert {"first_name", "last_name"} <= set(audience.merge_fields)
-    first = await live.list_contacts("people", status="subscribed", cursor=None, limit=5)
-    second = await live.list_contacts("people", status="subscribed", cursor=first.next_cursor, limit=5)
+    first = await live.cio.list_contacts("people", status="subscribed", cursor=None, limit=5)
+    second = await live.cio.list_contacts("people", status="subscribed", cursor=first.next_cursor, limit=5)
     assert len(first.items) == 5 and not {c.email for c in first.items} & {c.email for c in second.items}
-    assert (await live.list_contacts("people", status="cleaned", cursor=None, limit=5)).items == []
+    assert (await live.cio.list_contacts("people", status="cleaned", cursor=None, limit=5)).items == []
 
 
 async def test_live_update_changes_the_contents_and_refuses_the_rest(live):
-    campaign = await live.create_campaign(CampaignFields(name="Draft", subject="Old", html=HTML), None)
-    updated = await live.update_campaign(
+    campaign = await live.cio.create_campaign(CampaignFields(name="Draft", subject="Old", html=HTML), None)
+    updated = await live.cio.update_campaign(
         campaign.id,
         CampaignFields(
             subject="New subject",
@@ -690,10 +705,10 @@ async def test_live_update_changes_the_contents_and_refuses_the_rest(live):
     )
     world_campaign = live.account.campaigns[campaign.id]
     assert (world_campaign.subject, world_campaign.html) == ("New subject", "<p>New</p>")
-    same_name = await live.update_campaign(campaign.id, CampaignFields(name="Draft", subject="Newer"))
+    same_name = await live.cio.update_campaign(campaign.id, CampaignFields(name="Draft", subject="Newer"))
     assert same_name.subject == "Newer"  # an unchanged name is no change
     with pytest.raises(Unsupported):
-        await live.update_campaign(campaign.id, CampaignFields(segment_id="3"))
-    await live.send(campaign.id)
+        await live.cio.update_campaign(campaign.id, CampaignFields(segment_id="3"))
+    await live.cio.send(campaign.id)
     with pytest.raises(InvalidRequest):
-        await live.update_campaign(campaign.id, CampaignFields(subject="Too late"))
+        await live.cio.update_campaign(campaign.id, CampaignFields(subject="Too late"))
