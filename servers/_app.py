@@ -16,14 +16,15 @@ import inspect
 import json
 import logging
 import weakref
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Annotated, Any, AsyncIterator, Awaitable, Callable, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, cast
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
-from mcp.types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, ContentBlock, ElicitResult, InputRequiredResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -36,10 +37,12 @@ log = logging.getLogger("marketing_mcp.tools")
 
 A = TypeVar("A")
 
-READ = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=True)
-DRAFT = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=True)
-PUBLISH = ToolAnnotations(readOnlyHint=False, destructiveHint=True, idempotentHint=True, openWorldHint=True)
-SEND = ToolAnnotations(readOnlyHint=False, destructiveHint=True, idempotentHint=False, openWorldHint=True)
+M = TypeVar("M", bound=BaseModel)
+
+READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
+DRAFT = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
+PUBLISH = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True)
+SEND = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True)
 
 DEFAULT_TOOL_RATE = Rate(120, 60.0, burst=20)
 _OUTPUTS: dict[type, FuncMetadata] = {}  # the first tool's output schema per result model, shared by the others
@@ -57,12 +60,12 @@ class Deps(Generic[A]):
     client: str
     server: str
     make_adapter: Callable[[], Awaitable[A]]
-    tool_rates: dict[str, Rate] = field(default_factory=dict)
+    tool_rates: dict[str, Rate] = field(default_factory=dict[str, Rate])
     default_rate: Rate = DEFAULT_TOOL_RATE
     deadline_seconds: float = 60.0
     _adapter: A | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    _budgets: dict[str, RateLimiter] = field(default_factory=dict)
+    _budgets: dict[str, RateLimiter] = field(default_factory=dict[str, RateLimiter])
 
     async def adapter(self) -> A:
         if self._adapter is None:
@@ -77,7 +80,7 @@ class Deps(Generic[A]):
         return self._budgets[tool]
 
     @asynccontextmanager
-    async def call(self, tool: str) -> AsyncIterator[None]:
+    async def call(self, tool: str) -> AsyncGenerator[None]:
         """One tool call: a deadline for everything below it, then the tool's budget."""
         with deadline_after(self.deadline_seconds):
             await self.budget(tool).spend()
@@ -89,26 +92,30 @@ class Deps(Generic[A]):
             await close()
 
 
-def deps_of(ctx: Context) -> Deps:
+ServerContext = Context[Deps[A], Any]
+"""A tool's context where the adapter is an `A`: with `ctx: ServerContext[CMS]`, `await adapter_of(ctx)` is a CMS."""
+
+
+def deps_of(ctx: Context[Deps[A], Any]) -> Deps[A]:
     return ctx.request_context.lifespan_context
 
 
-async def adapter_of(ctx: Context) -> Any:
+async def adapter_of(ctx: Context[Deps[A], Any]) -> A:
     return await deps_of(ctx).adapter()
 
 
-def new_server(name: str, instructions: str, build_deps: Callable[[], Deps]) -> MCPServer:
+def new_server(name: str, instructions: str, build_deps: Callable[[], Deps[Any]]) -> MCPServer:
     """Every server of the suite: its name, the package version, and a lifespan that builds its Deps."""
     from . import __version__  # a constant: importlib.metadata would cost a start about 30 ms
 
     return MCPServer(name, instructions=instructions, version=__version__, lifespan=lifespan_for(build_deps))
 
 
-def lifespan_for(build: Callable[[], Deps]):
+def lifespan_for(build: Callable[[], Deps[A]]) -> Callable[[MCPServer], AbstractAsyncContextManager[Deps[A]]]:
     """A server lifespan that builds the Deps at start and closes its clients at exit."""
 
     @asynccontextmanager
-    async def lifespan(_server: MCPServer) -> AsyncIterator[Deps]:
+    async def lifespan(_server: MCPServer) -> AsyncGenerator[Deps[A]]:
         deps = build()
         try:
             yield deps
@@ -122,7 +129,7 @@ ERROR_META = "marketing-mcp/error"
 """The `_meta` key of an error result: {type, message, hint, retry_after?} for clients that act on the type."""
 
 
-def error_result(exc: AdapterError, deps: Deps) -> CallToolResult:
+def error_result(exc: AdapterError) -> CallToolResult:
     """An `is_error` result whose text says everything: what failed, what to do next, the error type.
 
     No structured content: TypeScript-SDK hosts validate it against the tool's outputSchema even
@@ -135,7 +142,7 @@ def error_result(exc: AdapterError, deps: Deps) -> CallToolResult:
     if exc.retry_after is not None:
         error["retry_after"] = exc.retry_after
         text += f", retry_after={exc.retry_after:g}s"
-    return CallToolResult(content=[TextContent(type="text", text=text + "]")], is_error=True, meta={ERROR_META: error})
+    return CallToolResult(content=[TextContent(type="text", text=text + "]")], is_error=True, _meta={ERROR_META: error})
 
 
 class Declined(AdapterError):
@@ -161,7 +168,7 @@ class _AskFirst(Exception):
         self.result = result
 
 
-def can_elicit(ctx: Context) -> bool:
+def can_elicit(ctx: Context[Any, Any]) -> bool:
     """Whether the host declared form elicitation (an empty `elicitation: {}` means form) and can be asked now."""
     caps = ctx.client_capabilities
     elicitation = caps.elicitation if caps is not None else None
@@ -170,13 +177,13 @@ def can_elicit(ctx: Context) -> bool:
     return _input_required(ctx) or ctx.session.can_send_request
 
 
-def _input_required(ctx: Context) -> bool:
+def _input_required(ctx: Context[Any, Any]) -> bool:
     from mcp_types.version import is_version_at_least
 
     return ctx.protocol_version is not None and is_version_at_least(ctx.protocol_version, _MODERN)
 
 
-async def confirm(ctx: Context, question: str, nothing: str) -> None:
+async def confirm(ctx: Context[Deps[Any], Any], question: str, nothing: str) -> None:
     """Ask the user `question` (yes/no) before a destructive action, when the host can elicit.
 
     Returns when the user said yes, or when the host cannot ask: then `dry_run` previews and the
@@ -197,7 +204,7 @@ async def confirm(ctx: Context, question: str, nothing: str) -> None:
         raise Declined(f"The user did not confirm: {question} {nothing}")
 
 
-def _answer(ctx: Context, question: str) -> bool:
+def _answer(ctx: Context[Any, Any], question: str) -> bool:
     """This round's answer to exactly `question`; asks it (ends the round) when there is none yet.
 
     `request_state` is sealed by the SDK and carries a digest of the question the user saw: if the
@@ -211,15 +218,18 @@ def _answer(ctx: Context, question: str) -> bool:
     asked = hashlib.sha256(question.encode()).hexdigest()[:32]
     reply = (ctx.input_responses or {}).get(CONFIRM_KEY)
     if reply is not None and ctx.request_state == asked:
-        content = getattr(reply, "content", None) or {}
-        return getattr(reply, "action", None) == "accept" and content.get("confirm") is True
+        return (
+            isinstance(reply, ElicitResult)
+            and reply.action == "accept"
+            and (reply.content or {}).get("confirm") is True
+        )
     request = ElicitRequest(
         params=ElicitRequestFormParams(message=question, requested_schema=render_elicitation_schema(Confirmation))
     )
     raise _AskFirst(InputRequiredResult(input_requests={CONFIRM_KEY: request}, request_state=asked))
 
 
-def _progress_of(ctx: Context):
+def _progress_of(ctx: Context[Any, Any]) -> Callable[[float, float | None, str | None], Awaitable[None]]:
     """The adapters' progress listener for one call: increasing values only, and never the call's failure."""
     last = float("-inf")
 
@@ -239,14 +249,16 @@ def _progress_of(ctx: Context):
 RESOURCE_CHARS = 60_000  # a resource is context for a model: small, or it is not read
 
 
-def resource(server: MCPServer, uri: str, *, name: str, description: str):
+def resource(
+    server: MCPServer, uri: str, *, name: str, description: str
+) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
     """Register a read-only JSON resource (template) whose function returns a pydantic model or dict.
 
     It runs under the same deadline and per-tool budget as a tool (named `resource:<name>`); an
     AdapterError becomes a ResourceError whose text says what to do, and the JSON is capped.
     """
 
-    def register(fn: Callable[..., Awaitable[Any]]):
+    def register(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         @functools.wraps(fn)
         async def read(**kwargs: Any) -> str:
             from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
@@ -286,15 +298,15 @@ def tool(
     summary: Callable[[Any], str],
     name: str | None = None,
     title: str | None = None,
-    media: Callable[[Any], list] | None = None,
-):
+    media: Callable[[Any], Sequence[ContentBlock]] | None = None,
+) -> Callable[[Callable[..., Awaitable[M]]], Callable[..., Awaitable[M]]]:
     """Register an async tool function whose return annotation is a pydantic model.
 
     `media` adds content blocks (e.g. an image) after the text summary; fields the model marks
     `exclude=True` stay out of the structured content (no image twice).
     """
 
-    def register(fn: Callable[..., Awaitable[BaseModel]]):
+    def register(fn: Callable[..., Awaitable[M]]) -> Callable[..., Awaitable[M]]:
         tool_name = name or fn.__name__
         signature = inspect.signature(fn, eval_str=True)
         model = signature.return_annotation
@@ -309,7 +321,7 @@ def tool(
                         result = await fn(**kwargs)
             except AdapterError as exc:
                 log.info("%s/%s failed: %s", deps.server, tool_name, type(exc).__name__)
-                return error_result(exc, deps)
+                return error_result(exc)
             except _AskFirst as ask:
                 return ask.result
             except Exception:
@@ -325,7 +337,7 @@ def tool(
                     is_error=True,
                 )
             data = result.model_dump(mode="json")
-            content = [
+            content: list[ContentBlock] = [
                 TextContent(type="text", text=with_data(summary(result), data)),
                 *(media(result) if media else []),
             ]
@@ -383,7 +395,7 @@ def _register(server: MCPServer, built: Tool) -> None:
     is the one place that reaches into the SDK's tool manager; tests/servers/test_sdk_seams.py
     fails with a clear message when the SDK changes it.
     """
-    tools = server._tool_manager._tools  # mcp 2.3: ToolManager._tools, name -> Tool
+    tools: dict[str, Tool] = server._tool_manager._tools  # pyright: ignore[reportPrivateUsage]  # mcp 2.3 has no public way to add a built Tool (see above)
     if built.name in tools:
         log.warning("Tool already exists: %s", built.name)  # as the SDK's add_tool: the first one stays
         return
@@ -391,7 +403,7 @@ def _register(server: MCPServer, built: Tool) -> None:
     _TOOL_NAMES.setdefault(server, []).append(built.name)
 
 
-def _strict(arguments: type[BaseModel], tool_name: str) -> type[BaseModel]:
+def _strict(arguments: type[M], tool_name: str) -> type[M]:
     """The tool's argument model, refusing any argument it does not declare.
 
     A misspelled `dry_run` that was silently dropped would turn a preview into a real write, so
@@ -400,9 +412,11 @@ def _strict(arguments: type[BaseModel], tool_name: str) -> type[BaseModel]:
     """
     known = [f.alias or n for n, f in arguments.model_fields.items()]
 
-    def refuse_unknown(cls: type[BaseModel], data: Any) -> Any:
-        unknown = [k for k in data if k not in known] if isinstance(data, dict) else []
-        if unknown:
+    def refuse_unknown(data: object) -> object:
+        if not isinstance(data, dict):
+            return data  # not arguments: the model's own validation says what is wrong
+        given = cast("dict[str, Any]", data)
+        if unknown := [k for k in given if k not in known]:
             raise PydanticCustomError(
                 "unknown_argument",
                 "{problem} Nothing was done; {tool} takes {known}.",
@@ -412,14 +426,14 @@ def _strict(arguments: type[BaseModel], tool_name: str) -> type[BaseModel]:
                     "known": ", ".join(known) or "no arguments",
                 },
             )
-        return data
+        return given
 
     namespace = {
         "model_config": ConfigDict(extra="forbid", hide_input_in_errors=True, arbitrary_types_allowed=True),
-        "_refuse_unknown": model_validator(mode="before")(classmethod(refuse_unknown)),
+        "_refuse_unknown": model_validator(mode="before")(refuse_unknown),
         "__module__": arguments.__module__,
     }
-    return type(arguments.__name__, (arguments,), namespace)
+    return cast("type[M]", type(arguments.__name__, (arguments,), namespace))
 
 
 def _unknown(name: str, known: list[str]) -> str:

@@ -10,7 +10,7 @@ import binascii
 from datetime import datetime, timezone
 from typing import Annotated, Any, Awaitable, Callable
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import MCPServer
 from pydantic import BaseModel, Field
 
 from adapters.cms.base import (
@@ -40,7 +40,9 @@ from adapters.cms.base import (
 )
 from adapters.errors import InvalidRequest, Unsupported
 
-from ._app import DRAFT, PUBLISH, READ, Deps, adapter_of, confirm, new_server, tool
+from ._app import DRAFT, PUBLISH, READ, Deps, ServerContext, adapter_of, confirm, new_server, tool
+
+CMSContext = ServerContext[CMS]  # a tool's context here: `await adapter_of(ctx)` is the CMS
 
 MEDIA_MAX_BYTES = 10 * 1024 * 1024
 _PREVIEW = 160
@@ -60,9 +62,9 @@ class WriteResult(BaseModel):
     action: str
     dry_run: bool
     changes: list[FieldChange] = Field(description="What changed (or would change), field by field.")
-    post: Post | None = Field(None, description="The post after the write; its current state on a dry run.")
+    post: Post | None = Field(default=None, description="The post after the write; its current state on a dry run.")
     confirmed: str | None = Field(
-        None,
+        default=None,
         description="Set when the CMS's answer to the write was lost: how reading the post back showed the write done.",
     )
 
@@ -102,7 +104,7 @@ def _same(name: str, old: Any, new: Any) -> bool:
 
 
 async def _transition(
-    ctx: Context,
+    ctx: CMSContext,
     cms: CMS,
     action: str,
     post_id: str,
@@ -152,13 +154,13 @@ def _fields(**values: Any) -> PostFields:
     return PostFields(**{k: v for k, v in values.items() if v is not None})
 
 
-def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Deps]) -> MCPServer:
+def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Deps[CMS]]) -> MCPServer:
     server = new_server(name, instructions, build_deps)
 
     @tool(server, READ, summary=lambda s: f"{s.name} ({s.vendor}, {s.url}): can {', '.join(s.capabilities)}.")
-    async def site_info(ctx: Context) -> SiteInfo:
+    async def site_info(ctx: CMSContext) -> SiteInfo:
         """What this site is and what it supports: capabilities, and where SEO fields are stored."""
-        cms: CMS = await adapter_of(ctx)
+        cms = await adapter_of(ctx)
         return await cms.site_info()
 
     @tool(
@@ -171,7 +173,7 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
         ),
     )
     async def list_posts(
-        ctx: Context,
+        ctx: CMSContext,
         kind: KindArg = "post",
         status: Annotated[Status | None, Field(description="Only this status; all but trash when omitted.")] = None,
         search: Annotated[str | None, Field(max_length=200, description="Words in title or body.")] = None,
@@ -179,7 +181,7 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
         limit: Annotated[int, Field(ge=1, le=50)] = 20,
     ) -> PostPage:
         """List or search posts or pages, newest first, one page at a time."""
-        cms: CMS = await adapter_of(ctx)
+        cms = await adapter_of(ctx)
         return await cms.list_posts(kind, status=status, search=search, cursor=cursor, limit=limit)
 
     @tool(
@@ -191,14 +193,14 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
             + "."
         ),
     )
-    async def get_post(ctx: Context, post_id: PostId, kind: KindArg = "post") -> Post:
+    async def get_post(ctx: CMSContext, post_id: PostId, kind: KindArg = "post") -> Post:
         """One post or page with its body (cut to a preview when long) and SEO fields."""
-        cms: CMS = await adapter_of(ctx)
+        cms = await adapter_of(ctx)
         return await cms.get_post(post_id, kind)
 
     @tool(server, DRAFT, summary=_write_summary)
     async def create_draft(
-        ctx: Context,
+        ctx: CMSContext,
         title: Title,
         body: Body,
         kind: KindArg = "post",
@@ -212,7 +214,7 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
         dry_run: DryRun = False,
     ) -> WriteResult:
         """Create a draft (never published by this tool). Use publish or schedule afterwards."""
-        cms: CMS = await adapter_of(ctx)
+        cms = await adapter_of(ctx)
         fields = _fields(
             title=title,
             body=body,
@@ -233,7 +235,7 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
 
     @tool(server, DRAFT, summary=_write_summary)
     async def update_post(
-        ctx: Context,
+        ctx: CMSContext,
         post_id: PostId,
         kind: KindArg = "post",
         title: Title | None = None,
@@ -248,7 +250,7 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
         dry_run: DryRun = False,
     ) -> WriteResult:
         """Change fields of a post or page; fields left out stay as they are. Does not change its status."""
-        cms: CMS = await adapter_of(ctx)
+        cms = await adapter_of(ctx)
         fields = _fields(
             title=title,
             body=body,
@@ -273,9 +275,9 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
         )
 
     @tool(server, PUBLISH, summary=_write_summary)
-    async def publish(ctx: Context, post_id: PostId, kind: KindArg = "post", dry_run: DryRun = False) -> WriteResult:
+    async def publish(ctx: CMSContext, post_id: PostId, kind: KindArg = "post", dry_run: DryRun = False) -> WriteResult:
         """Publish a draft or scheduled post now, making it public."""
-        cms: CMS = await adapter_of(ctx)
+        cms = await adapter_of(ctx)
         await _require(cms, kind)
         return await _transition(
             ctx,
@@ -291,7 +293,7 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
 
     @tool(server, PUBLISH, summary=_write_summary)
     async def schedule(
-        ctx: Context,
+        ctx: CMSContext,
         post_id: PostId,
         publish_at: Annotated[
             datetime, Field(description="When to publish, ISO 8601 with a time zone, e.g. 2026-12-01T09:00:00+01:00.")
@@ -302,7 +304,7 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
         """Schedule a post or page to be published automatically at a future time."""
         if publish_at.tzinfo is None:
             raise InvalidRequest("publish_at has no time zone.", hint="Add one, e.g. 'Z' or '+01:00'.")
-        cms: CMS = await adapter_of(ctx)
+        cms = await adapter_of(ctx)
         await _require(cms, kind, also=CAP_SCHEDULE)
         when = publish_at.astimezone(timezone.utc)
         return await _transition(
@@ -319,9 +321,11 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
         )
 
     @tool(server, PUBLISH, summary=_write_summary)
-    async def unpublish(ctx: Context, post_id: PostId, kind: KindArg = "post", dry_run: DryRun = False) -> WriteResult:
+    async def unpublish(
+        ctx: CMSContext, post_id: PostId, kind: KindArg = "post", dry_run: DryRun = False
+    ) -> WriteResult:
         """Take a published or scheduled post off the site; it becomes a draft again."""
-        cms: CMS = await adapter_of(ctx)
+        cms = await adapter_of(ctx)
         await _require(cms, kind, also=CAP_UNPUBLISH)
         return await _transition(
             ctx,
@@ -344,12 +348,12 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
         ),
     )
     async def list_taxonomies(
-        ctx: Context,
+        ctx: CMSContext,
         search: Annotated[str | None, Field(max_length=200)] = None,
         limit: Annotated[int, Field(ge=1, le=100)] = 50,
     ) -> Taxonomies:
         """Categories and tags with their post counts, most used first."""
-        cms: CMS = await adapter_of(ctx)
+        cms = await adapter_of(ctx)
         return Taxonomies(taxonomies=await cms.list_taxonomies(search, limit))
 
     @tool(
@@ -362,7 +366,7 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
         ),
     )
     async def upload_media(
-        ctx: Context,
+        ctx: CMSContext,
         filename: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\w][\w.\- ]*\.[A-Za-z0-9]{2,5}$")],
         source_url: Annotated[
             str | None,
@@ -377,6 +381,7 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
         """Upload an image from a URL or base64 (10 MB at most); use its ID as featured_media_id."""
         if (source_url is None) == (content_base64 is None):
             raise InvalidRequest("Give exactly one of source_url and content_base64.")
+        content, mime = b"", None  # filled from the one source given
         if content_base64 is not None:
             try:
                 content = base64.b64decode(content_base64, validate=True)
@@ -385,7 +390,7 @@ def create_cms_server(name: str, instructions: str, build_deps: Callable[[], Dep
             mime = _sniff_mime(content, filename)
             if mime is None:
                 raise InvalidRequest(f"{filename} is not a file this tool can upload (PNG, JPEG, GIF, WebP, SVG, PDF).")
-        cms: CMS = await adapter_of(ctx)
+        cms = await adapter_of(ctx)
         await _require(cms, "post", also=CAP_MEDIA)
         if source_url is not None:
             from adapters.download import download  # only this tool needs the download client

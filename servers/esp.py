@@ -11,7 +11,7 @@ import re
 from datetime import datetime, timezone
 from typing import Annotated, Any, Awaitable, Callable
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
@@ -50,7 +50,9 @@ from adapters.esp.base import (
     WinnerCriteria,
 )
 
-from ._app import DRAFT, READ, SEND, Deps, adapter_of, confirm, new_server, resource, tool
+from ._app import DRAFT, READ, SEND, Deps, ServerContext, adapter_of, confirm, new_server, resource, tool
+
+ESPContext = ServerContext[ESP]  # a tool's context here: `await adapter_of(ctx)` is the ESP
 
 CONTACTS_PER_CALL = 5000
 TEXT_PREVIEW = 400
@@ -89,7 +91,7 @@ class ContentPreview(BaseModel):
     preview_text: str | None = None
     from_name: str | None = None
     reply_to: str | None = None
-    text: str = Field("", description=f"The email's text, the first {TEXT_PREVIEW} characters.")
+    text: str = Field(default="", description=f"The email's text, the first {TEXT_PREVIEW} characters.")
     links: list[str] = Field(default_factory=list)
 
 
@@ -98,7 +100,9 @@ class CampaignAction(BaseModel):
 
     action: str
     dry_run: bool
-    campaign: Campaign | None = Field(None, description="The campaign after the action; as it is now on a dry run.")
+    campaign: Campaign | None = Field(
+        default=None, description="The campaign after the action; as it is now on a dry run."
+    )
     content: ContentPreview | None = None
     recipients: Recipients | None = None
     send_at: datetime | None = None
@@ -127,7 +131,8 @@ class CampaignAction(BaseModel):
             if r
             else ""
         )
-        return f"'{self.campaign.name}'{who}"
+        name = f"'{self.campaign.name}'" if self.campaign else "the campaign"
+        return f"{name}{who}"
 
 
 class CampaignContent(BaseModel):
@@ -158,7 +163,7 @@ class SegmentResult(BaseModel):
     members: int
 
     def summary(self) -> str:
-        if self.dry_run:
+        if self.dry_run or self.segment is None:
             return f"Would create segment '{self.name}' with {self.members} member(s)."
         return f"Created segment {self.segment.id} '{self.name}' ({self.segment.member_count} member(s))."
 
@@ -171,9 +176,9 @@ class UpsertPreview(BaseModel):
     sample: list[str] = Field(default_factory=list, description="The first addresses.")
 
     def summary(self) -> str:
-        if self.dry_run:
-            return f"Would upsert {self.contacts} contact(s) into {self.audience_id}."
         r = self.result
+        if self.dry_run or r is None:
+            return f"Would upsert {self.contacts} contact(s) into {self.audience_id}."
         return (
             f"Upserted into {self.audience_id}: {r.created} created, {r.updated} updated, {len(r.failed)} refused "
             f"({r.requests} request(s))."
@@ -242,8 +247,9 @@ async def _preview(
 def _refuse_unready(action: CampaignAction) -> None:
     if action.issues:
         problems = "; ".join(f"{i.field}: {i.problem}" for i in action.issues)
+        which = action.campaign.id if action.campaign else "the campaign"
         raise InvalidRequest(
-            f"Campaign {action.campaign.id} cannot be sent yet, so nothing was sent: {problems}",
+            f"Campaign {which} cannot be sent yet, so nothing was sent: {problems}",
             hint=_fixes(action.issues),
         )
 
@@ -303,60 +309,60 @@ def _tool(annotations: ToolAnnotations, summary: Callable[[Any], str]):
 
 
 @_tool(READ, AccountInfo.summary)
-async def account_info(ctx: Context) -> AccountInfo:
+async def account_info(ctx: ESPContext) -> AccountInfo:
     """Which account this is and what it supports (segments, A/B subject tests, proxied-open reporting...)."""
-    esp: ESP = await adapter_of(ctx)
+    esp = await adapter_of(ctx)
     return await esp.account_info()
 
 
 @_tool(READ, AudiencePage.summary)
 async def list_audiences(
-    ctx: Context,
+    ctx: ESPContext,
     cursor: Cursor = None,
     limit: Annotated[int, Field(ge=1, le=100)] = 20,
 ) -> AudiencePage:
     """Audiences (lists) with their size and historic open and click rates."""
-    esp: ESP = await adapter_of(ctx)
+    esp = await adapter_of(ctx)
     return await esp.list_audiences(cursor, limit)
 
 
 @_tool(READ, Audience.summary)
-async def get_audience(ctx: Context, audience_id: AudienceArg = None) -> Audience:
+async def get_audience(ctx: ESPContext, audience_id: AudienceArg = None) -> Audience:
     """One audience: size, defaults, merge fields, and its history (the baseline to judge campaigns by)."""
-    esp: ESP = await adapter_of(ctx)
+    esp = await adapter_of(ctx)
     return await esp.get_audience(await _audience(esp, audience_id))
 
 
 @_tool(READ, ContactPage.summary)
 async def list_contacts(
-    ctx: Context,
+    ctx: ESPContext,
     audience_id: AudienceArg = None,
     status: Annotated[SubscriptionStatus | None, Field(description="Only this status.")] = None,
     cursor: Cursor = None,
     limit: Annotated[int, Field(ge=1, le=100)] = 20,
 ) -> ContactPage:
     """Contacts of an audience, one page at a time."""
-    esp: ESP = await adapter_of(ctx)
+    esp = await adapter_of(ctx)
     return await esp.list_contacts(await _audience(esp, audience_id), status=status, cursor=cursor, limit=limit)
 
 
 @_tool(READ, Contact.summary)
-async def get_contact(ctx: Context, email: Email, audience_id: AudienceArg = None) -> Contact:
+async def get_contact(ctx: ESPContext, email: Email, audience_id: AudienceArg = None) -> Contact:
     """One contact by email: status, merge fields, tags."""
-    esp: ESP = await adapter_of(ctx)
+    esp = await adapter_of(ctx)
     return await esp.get_contact(await _audience(esp, audience_id), email)
 
 
 @_tool(DRAFT, UpsertPreview.summary)
 async def upsert_contacts(
-    ctx: Context,
+    ctx: ESPContext,
     contacts: Annotated[list[ContactUpsert], Field(min_length=1, max_length=CONTACTS_PER_CALL)],
     audience_id: AudienceArg = None,
     dry_run: DryRun = False,
 ) -> UpsertPreview:
     """Add or update contacts by email (batched; tags are added, fields left out are kept).
     Setting status 'unsubscribed' unsubscribes; contacts the ESP refuses are listed with the reason."""
-    esp: ESP = await adapter_of(ctx)
+    esp = await adapter_of(ctx)
     if any(c.tags for c in contacts):
         await _require(esp, CAP_TAGS, "tag contacts (use merge_fields or a segment)")
     audience = await _audience(esp, audience_id)
@@ -375,23 +381,23 @@ async def upsert_contacts(
 
 
 @_tool(READ, Segments.summary)
-async def list_segments(ctx: Context, audience_id: AudienceArg = None) -> Segments:
+async def list_segments(ctx: ESPContext, audience_id: AudienceArg = None) -> Segments:
     """Segments of an audience, with their size."""
-    esp: ESP = await adapter_of(ctx)
+    esp = await adapter_of(ctx)
     await _require(esp, CAP_SEGMENTS, "list segments")
     return Segments(segments=await esp.list_segments(await _audience(esp, audience_id)))
 
 
 @_tool(DRAFT, SegmentResult.summary)
 async def create_segment(
-    ctx: Context,
+    ctx: ESPContext,
     name: Annotated[str, Field(min_length=1, max_length=100)],
     emails: Annotated[list[Email], Field(min_length=1, max_length=1000, description="Members (existing contacts).")],
     audience_id: AudienceArg = None,
     dry_run: DryRun = False,
 ) -> SegmentResult:
     """Create a static segment of existing contacts, to send a campaign to just them."""
-    esp: ESP = await adapter_of(ctx)
+    esp = await adapter_of(ctx)
     await _require(esp, CAP_SEGMENTS, "create segments")
     audience = await _audience(esp, audience_id)
     members = list(dict.fromkeys(emails))
@@ -404,27 +410,27 @@ async def create_segment(
 
 @_tool(READ, CampaignPage.summary)
 async def list_campaigns(
-    ctx: Context,
+    ctx: ESPContext,
     status: Annotated[CampaignStatus | None, Field(description="Only this status.")] = None,
     cursor: Cursor = None,
     limit: Annotated[int, Field(ge=1, le=100)] = 20,
 ) -> CampaignPage:
     """Campaigns, newest first."""
-    esp: ESP = await adapter_of(ctx)
+    esp = await adapter_of(ctx)
     return await esp.list_campaigns(status, cursor, limit)
 
 
 @_tool(READ, Campaign.summary)
-async def get_campaign(ctx: Context, campaign_id: CampaignId) -> Campaign:
+async def get_campaign(ctx: ESPContext, campaign_id: CampaignId) -> Campaign:
     """One campaign: status, subject, sender, audience, schedule, A/B test."""
-    esp: ESP = await adapter_of(ctx)
+    esp = await adapter_of(ctx)
     return await esp.get_campaign(campaign_id)
 
 
 @_tool(READ, CampaignContent.summary)
-async def get_campaign_content(ctx: Context, campaign_id: CampaignId) -> CampaignContent:
+async def get_campaign_content(ctx: ESPContext, campaign_id: CampaignId) -> CampaignContent:
     """A campaign's HTML (to reuse it in a new campaign or check it), with its text and links."""
-    esp: ESP = await adapter_of(ctx)
+    esp = await adapter_of(ctx)
     html = await esp.content(campaign_id)
     preview = _content(await esp.get_campaign(campaign_id), html)
     return CampaignContent(
@@ -437,9 +443,9 @@ async def get_campaign_content(ctx: Context, campaign_id: CampaignId) -> Campaig
 
 
 async def _create(
-    ctx: Context, action: str, fields: CampaignFields, ab: ABTest | None, dry_run: bool
+    ctx: ESPContext, action: str, fields: CampaignFields, ab: ABTest | None, dry_run: bool
 ) -> CampaignAction:
-    esp: ESP = await adapter_of(ctx)
+    esp = await adapter_of(ctx)
     if ab is not None:
         await _require(esp, CAP_AB_SUBJECT, "run subject-line A/B tests")
     fields.audience_id = await _audience(esp, fields.audience_id)
@@ -468,7 +474,7 @@ async def _create(
 
 @_tool(DRAFT, CampaignAction.summary)
 async def create_campaign(
-    ctx: Context,
+    ctx: ESPContext,
     name: CampaignName,
     subject: Subject,
     html: Html,
@@ -496,7 +502,7 @@ async def create_campaign(
 
 @_tool(DRAFT, CampaignAction.summary)
 async def create_subject_test(
-    ctx: Context,
+    ctx: ESPContext,
     name: CampaignName,
     subject_lines: Annotated[list[Subject], Field(min_length=2, max_length=5)],
     html: Html,
@@ -561,7 +567,7 @@ async def create_subject_test(
 
 @_tool(DRAFT, CampaignAction.summary)
 async def update_campaign(
-    ctx: Context,
+    ctx: ESPContext,
     campaign_id: CampaignId,
     name: CampaignName | None = None,
     subject: Subject | None = None,
@@ -584,7 +590,7 @@ async def update_campaign(
     )
     if not fields.given():
         raise InvalidRequest("Nothing to change: give at least one field.", hint="Pass e.g. subject or html.")
-    esp: ESP = await adapter_of(ctx)
+    esp = await adapter_of(ctx)
     before = await esp.get_campaign(campaign_id)
     if before.status != "draft":
         raise InvalidRequest(
@@ -608,13 +614,13 @@ async def update_campaign(
 
 @_tool(DRAFT, TestSend.summary)
 async def send_test(
-    ctx: Context,
+    ctx: ESPContext,
     campaign_id: CampaignId,
     emails: Annotated[list[Email], Field(min_length=1, max_length=10, description="Test inboxes.")],
     dry_run: DryRun = False,
 ) -> TestSend:
     """Send a test of the campaign to a few inboxes (not to the audience)."""
-    esp: ESP = await adapter_of(ctx)
+    esp = await adapter_of(ctx)
     await _require(esp, CAP_TEST_SEND, "send tests")
     campaign = await esp.get_campaign(campaign_id)
     if not campaign.has_content:
@@ -628,7 +634,7 @@ async def send_test(
 
 @_tool(SEND, CampaignAction.summary)
 async def schedule_campaign(
-    ctx: Context,
+    ctx: ESPContext,
     campaign_id: CampaignId,
     send_at: Annotated[
         datetime,
@@ -645,7 +651,7 @@ async def schedule_campaign(
     if not 1970 < send_at.year < 9999:  # beyond, UTC conversion and quarter-hour rounding overflow
         raise InvalidRequest(f"send_at {send_at.isoformat()} is out of range.", hint="Pass a time in the future.")
     when = send_at.astimezone(timezone.utc)  # whether it is in the future is the ESP's call: its clock rules
-    esp: ESP = await adapter_of(ctx)
+    esp = await adapter_of(ctx)
     await _require(esp, CAP_SCHEDULE, "schedule campaigns")
     action = await _preview(
         esp, await esp.get_campaign(campaign_id), await esp.content(campaign_id), "schedule_campaign", when
@@ -659,9 +665,9 @@ async def schedule_campaign(
 
 
 @_tool(SEND, CampaignAction.summary)
-async def send_campaign(ctx: Context, campaign_id: CampaignId, dry_run: DryRun = False) -> CampaignAction:
+async def send_campaign(ctx: ESPContext, campaign_id: CampaignId, dry_run: DryRun = False) -> CampaignAction:
     """Send a campaign to all its recipients now. This cannot be undone: check it with dry_run=true first."""
-    esp: ESP = await adapter_of(ctx)
+    esp = await adapter_of(ctx)
     campaign = await esp.get_campaign(campaign_id)
     if campaign.status not in ("draft", "scheduled", "paused"):
         raise InvalidRequest(
@@ -678,10 +684,10 @@ async def send_campaign(ctx: Context, campaign_id: CampaignId, dry_run: DryRun =
 
 
 @_tool(SEND, CampaignAction.summary)
-async def cancel_campaign(ctx: Context, campaign_id: CampaignId, dry_run: DryRun = False) -> CampaignAction:
+async def cancel_campaign(ctx: ESPContext, campaign_id: CampaignId, dry_run: DryRun = False) -> CampaignAction:
     """Stop a campaign: a scheduled one goes back to draft; one still sending (an A/B test waiting for
     its winner) stops where it is."""
-    esp: ESP = await adapter_of(ctx)
+    esp = await adapter_of(ctx)
     await _require(esp, CAP_CANCEL, "cancel campaigns")
     campaign = await esp.get_campaign(campaign_id)
     if campaign.status in ("sent", "canceled"):  # some ESPs do not report a schedule: they judge the rest
@@ -698,20 +704,20 @@ async def cancel_campaign(ctx: Context, campaign_id: CampaignId, dry_run: DryRun
 
 
 @_tool(READ, Report.summary)
-async def campaign_report(ctx: Context, campaign_id: CampaignId) -> Report:
+async def campaign_report(ctx: ESPContext, campaign_id: CampaignId) -> Report:
     """How a sent campaign did: deliveries, bounces, opens (machine opens separated where the ESP can),
     unique clicks and click rate, unsubscribes, clicks per link, and each variant of an A/B test.
     Judge on clicks: privacy proxies open mail nobody reads."""
-    esp: ESP = await adapter_of(ctx)
+    esp = await adapter_of(ctx)
     return await esp.report(campaign_id)
 
 
-async def audience_resource(audience_id: str, ctx: Context) -> Audience:
-    esp: ESP = await adapter_of(ctx)
+async def audience_resource(audience_id: str, ctx: ESPContext) -> Audience:
+    esp = await adapter_of(ctx)
     return await esp.get_audience(audience_id)
 
 
-def create_esp_server(name: str, instructions: str, build_deps: Callable[[], Deps]) -> MCPServer:
+def create_esp_server(name: str, instructions: str, build_deps: Callable[[], Deps[ESP]]) -> MCPServer:
     """An ESP server: the tools above, in that order, and the audience resource; the adapter comes
     through the lifespan's Deps."""
     server = new_server(name, instructions, build_deps)

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Callable
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import MCPServer
 from pydantic import BaseModel, Field
 
 from adapters.google.ga4 import (
@@ -18,7 +18,9 @@ from adapters.google.ga4 import (
     Report,
 )
 
-from ._app import READ, Deps, adapter_of, new_server, resource, tool
+from ._app import READ, Deps, ServerContext, adapter_of, new_server, resource, tool
+
+GA4Context = ServerContext[GA4]  # a tool's context here: `await adapter_of(ctx)` is GA4
 
 INSTRUCTIONS = """Tools for one client's Google Analytics 4 properties: list properties, look up dimension and
 metric names, run reports (one or two date ranges, filters, ordering, paging), realtime reports,
@@ -50,13 +52,13 @@ def _report_summary(r: Report) -> str:
     return f"{len(r.rows)} of {r.row_count} row(s) from {r.property}{more}."
 
 
-def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
+def create_server(build_deps: Callable[[], Deps[GA4]]) -> MCPServer:
     server = new_server("ga4", INSTRUCTIONS, build_deps)
 
     @tool(server, READ, summary=lambda p: f"{len(p.properties)} GA4 propert(ies) visible to this account.")
-    async def list_properties(ctx: Context) -> PropertyList:
+    async def list_properties(ctx: GA4Context) -> PropertyList:
         """The GA4 properties this client's Google account can read, with their accounts."""
-        ga4: GA4 = await adapter_of(ctx)
+        ga4 = await adapter_of(ctx)
         return PropertyList(properties=await ga4.list_properties())
 
     @tool(
@@ -67,14 +69,14 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
             f"({sum(f.custom for f in m.dimensions + m.metrics)} custom) on {m.property}."
         ),
     )
-    async def get_metadata(ctx: Context, property: PropertyArg = None) -> Metadata:
+    async def get_metadata(ctx: GA4Context, property: PropertyArg = None) -> Metadata:
         """The dimensions and metrics a property offers, its custom ones included."""
-        ga4: GA4 = await adapter_of(ctx)
+        ga4 = await adapter_of(ctx)
         return await ga4.metadata(ga4.property_id(property))
 
     @tool(server, READ, summary=_report_summary)
     async def run_report(
-        ctx: Context,
+        ctx: GA4Context,
         metrics: Annotated[list[str], Field(min_length=1, max_length=10, description="e.g. sessions, keyEvents.")],
         date_ranges: Annotated[
             list[DateRange], Field(min_length=1, max_length=2, description="One range, or two to compare.")
@@ -88,7 +90,7 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
         offset: Annotated[int, Field(ge=0, le=INT64_MAX, description="Rows to skip (next_offset).")] = 0,
     ) -> Report:
         """A GA4 report with totals. Rows are capped; page with offset (next_offset says where)."""
-        ga4: GA4 = await adapter_of(ctx)
+        ga4 = await adapter_of(ctx)
         return await ga4.run_report(
             ga4.property_id(property),
             dimensions=dimensions,
@@ -103,7 +105,7 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
 
     @tool(server, READ, summary=_report_summary)
     async def run_realtime_report(
-        ctx: Context,
+        ctx: GA4Context,
         metrics: Annotated[list[str], Field(min_length=1, max_length=5)] = ["activeUsers"],  # noqa: B006
         dimensions: Annotated[list[str], Field(max_length=4)] = [],  # noqa: B006
         property: PropertyArg = None,
@@ -111,7 +113,7 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
         limit: Annotated[int, Field(ge=1, le=MODEL_ROWS)] = 20,
     ) -> Report:
         """Activity in the last 30 minutes (e.g. activeUsers by country or unifiedScreenName)."""
-        ga4: GA4 = await adapter_of(ctx)
+        ga4 = await adapter_of(ctx)
         return await ga4.realtime(
             ga4.property_id(property), dimensions=dimensions, metrics=metrics, limit=limit, minutes_ago=minutes_ago
         )
@@ -126,7 +128,7 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
         ),
     )
     async def compare_periods(
-        ctx: Context,
+        ctx: GA4Context,
         period_a: Annotated[DateRange, Field(description="The earlier period (before).")],
         period_b: Annotated[DateRange, Field(description="The later period (after).")],
         dimensions: Annotated[list[str], Field(min_length=1, max_length=3)] = ["landingPage"],  # noqa: B006
@@ -139,7 +141,7 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
         limit: Annotated[int, Field(ge=1, le=MODEL_ROWS)] = 25,
     ) -> Comparison:
         """Change per dimension value between two periods, computed server-side, biggest change first."""
-        ga4: GA4 = await adapter_of(ctx)
+        ga4 = await adapter_of(ctx)
         return await ga4.compare(
             ga4.property_id(property),
             dimensions=dimensions,
@@ -153,7 +155,7 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
 
     @tool(server, READ, summary=_report_summary)
     async def top_landing_pages(
-        ctx: Context,
+        ctx: GA4Context,
         start: Annotated[str, Field(description="YYYY-MM-DD or NdaysAgo.")] = "28daysAgo",
         end: Annotated[str, Field(description="YYYY-MM-DD, 'yesterday' or NdaysAgo.")] = "yesterday",
         channel: Annotated[
@@ -163,7 +165,7 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
         limit: Annotated[int, Field(ge=1, le=MODEL_ROWS)] = 20,
     ) -> Report:
         """Landing pages by sessions, with engagement and conversions."""
-        ga4: GA4 = await adapter_of(ctx)
+        ga4 = await adapter_of(ctx)
         filters = [DimensionFilter(field="sessionDefaultChannelGroup", value=channel)] if channel else []
         return await ga4.run_report(
             ga4.property_id(property),
@@ -180,9 +182,9 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
         READ,
         summary=lambda q: f"tokens left: {q.tokens_per_hour_remaining} this hour, {q.tokens_per_day_remaining} today.",
     )
-    async def quota_status(ctx: Context, property: PropertyArg = None) -> Quota:
+    async def quota_status(ctx: GA4Context, property: PropertyArg = None) -> Quota:
         """The property's remaining API quota, as GA4 last reported it."""
-        ga4: GA4 = await adapter_of(ctx)
+        ga4 = await adapter_of(ctx)
         return await ga4.quota(ga4.property_id(property))
 
     @resource(
@@ -193,8 +195,8 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
         "(custom ones marked), to write run_report arguments. property: '123' or a "
         "configured name.",
     )
-    async def metadata_catalogue(property: str, ctx: Context) -> dict:
-        ga4: GA4 = await adapter_of(ctx)
+    async def metadata_catalogue(property: str, ctx: GA4Context) -> dict:
+        ga4 = await adapter_of(ctx)
         meta = await ga4.metadata(ga4.property_id(property))
         return {
             "property": meta.property,

@@ -3,14 +3,16 @@
 from collections import OrderedDict
 from typing import Annotated, Callable, Literal
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import MCPServer
 from mcp.types import ImageContent
 from pydantic import Field
 
 from adapters.errors import NotFound
 from adapters.web.analyzer import CrawlReport, LinkReport, PageAnalyzer, PageComparison, PageReport, Screenshot
 
-from ._app import READ, Deps, adapter_of, new_server, tool
+from ._app import READ, Deps, ServerContext, adapter_of, new_server, tool
+
+AnalyzerContext = ServerContext[PageAnalyzer]  # a tool's context here: `await adapter_of(ctx)` is the page analyzer
 
 INSTRUCTIONS = """Tools that load pages in a real browser (Chromium) and report what a visitor and a search engine
 see: analyze_page (SEO, conversion and speed findings, each with evidence and a fix), check_links,
@@ -34,12 +36,12 @@ def _report_summary(r: PageReport) -> str:
     )
 
 
-def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
+def create_server(build_deps: Callable[[], Deps[PageAnalyzer]]) -> MCPServer:
     server = new_server("page-analysis", INSTRUCTIONS, build_deps)
     history: OrderedDict[str, PageReport] = OrderedDict()
 
-    async def analyzed(ctx: Context, url: str) -> PageReport:
-        pa: PageAnalyzer = await adapter_of(ctx)
+    async def analyzed(ctx: AnalyzerContext, url: str) -> PageReport:
+        pa = await adapter_of(ctx)
         report = await pa.analyze(url)
         history[url] = report
         history.move_to_end(url)
@@ -48,7 +50,7 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
         return report
 
     @tool(server, READ, summary=_report_summary)
-    async def analyze_page(ctx: Context, url: Url) -> PageReport:
+    async def analyze_page(ctx: AnalyzerContext, url: Url) -> PageReport:
         """Audit one page: SEO (title, meta, canonical, robots, headings, structured data, alt text,
         indexability), conversion (call to action above the fold on desktop and mobile, forms, trust
         signals) and speed (TTFB, LCP, CLS, weight, render-blocking resources)."""
@@ -62,9 +64,9 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
             + (f"; {r.skipped} not checked (limit)." if r.skipped else ".")
         ),
     )
-    async def check_links(ctx: Context, url: Url) -> LinkReport:
+    async def check_links(ctx: AnalyzerContext, url: Url) -> LinkReport:
         """The status of every link on a page, broken ones first (bounded in number and time)."""
-        pa: PageAnalyzer = await adapter_of(ctx)
+        pa = await adapter_of(ctx)
         return await pa.check_links(url)
 
     @tool(
@@ -73,13 +75,13 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
         summary=lambda s: (
             f"Screenshot of {s.url} ({s.viewport}" + (", full page" if s.full_page else "") + f", {s.bytes} bytes)."
         ),
-        media=lambda s: [ImageContent(type="image", data=s.png_base64, mimeType="image/png")],
+        media=lambda s: [ImageContent(type="image", data=s.png_base64, mime_type="image/png")],
     )
     async def screenshot(
-        ctx: Context, url: Url, full_page: bool = False, viewport: Literal["desktop", "mobile"] = "desktop"
+        ctx: AnalyzerContext, url: Url, full_page: bool = False, viewport: Literal["desktop", "mobile"] = "desktop"
     ) -> Screenshot:
         """A PNG of the page as a desktop (1366x768) or mobile (390x844) visitor sees it (size-capped)."""
-        pa: PageAnalyzer = await adapter_of(ctx)
+        pa = await adapter_of(ctx)
         return await pa.screenshot(url, viewport=viewport, full_page=full_page)
 
     @tool(
@@ -90,7 +92,7 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
         ),
     )
     async def compare_pages(
-        ctx: Context,
+        ctx: AnalyzerContext,
         url: Url,
         against: Annotated[
             str | None,
@@ -101,7 +103,7 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
         ] = None,
     ) -> PageComparison:
         """What got better and what got worse: between two pages, or one page now and at its last analysis."""
-        pa: PageAnalyzer = await adapter_of(ctx)
+        pa = await adapter_of(ctx)
         if against is None:
             before = history.get(url)
             if before is None:
@@ -122,7 +124,7 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
         ),
     )
     async def crawl_site(
-        ctx: Context,
+        ctx: AnalyzerContext,
         start_url: Url,
         max_pages: Annotated[int, Field(ge=1, le=50)] = 20,
         max_depth: Annotated[int, Field(ge=0, le=3)] = 2,
@@ -130,7 +132,7 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
     ) -> CrawlReport:
         """Analyze a site from its sitemap.xml (or its links), same host only, bounded in pages, depth and time:
         a line per page and the issues that repeat across pages (duplicate titles and descriptions too)."""
-        pa: PageAnalyzer = await adapter_of(ctx)
+        pa = await adapter_of(ctx)
         return await pa.crawl(start_url, max_pages=max_pages, max_depth=max_depth, time_budget=max_seconds)
 
     return server

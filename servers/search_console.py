@@ -2,7 +2,7 @@
 
 from typing import Annotated, Callable, Literal
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import MCPServer
 from pydantic import BaseModel, Field
 
 from adapters.errors import InvalidRequest
@@ -20,7 +20,9 @@ from adapters.google.search_console import (
 )
 from adapters.progress import progress
 
-from ._app import PUBLISH, READ, Deps, adapter_of, new_server, tool
+from ._app import PUBLISH, READ, Deps, ServerContext, adapter_of, new_server, tool
+
+SearchConsoleContext = ServerContext[SearchConsole]  # a tool's context here: `await adapter_of(ctx)` is Search Console
 
 INSTRUCTIONS = """Tools for one client's Google Search Console properties: list sites, query search performance
 (queries, pages, countries, devices, dates), compare two periods, find queries or pages whose CTR
@@ -89,13 +91,13 @@ class SitemapSubmission(BaseModel):
     submitted: bool
 
 
-def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
+def create_server(build_deps: Callable[[], Deps[SearchConsole]]) -> MCPServer:
     server = new_server("search-console", INSTRUCTIONS, build_deps)
 
     @tool(server, READ, summary=lambda s: f"{len(s.sites)} propert(ies): " + ", ".join(x.site for x in s.sites[:10]))
-    async def list_sites(ctx: Context) -> SiteList:
+    async def list_sites(ctx: SearchConsoleContext) -> SiteList:
         """The Search Console properties this client's Google account can read, with its permission."""
-        sc: SearchConsole = await adapter_of(ctx)
+        sc = await adapter_of(ctx)
         return SiteList(sites=await sc.sites())
 
     @tool(
@@ -107,7 +109,7 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
         ),
     )
     async def search_analytics(
-        ctx: Context,
+        ctx: SearchConsoleContext,
         start: Day,
         end: Day,
         dimensions: Annotated[list[Dimension], Field(max_length=4)] = ["query"],  # noqa: B006
@@ -119,7 +121,7 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
         limit: Annotated[int, Field(ge=1, le=MODEL_ROWS, description="Rows to return, by clicks.")] = 25,
     ) -> Analytics:
         """Clicks, impressions, CTR and position per query, page, country, device, date or appearance."""
-        sc: SearchConsole = await adapter_of(ctx)
+        sc = await adapter_of(ctx)
         return await sc.analytics(
             sc.site_of(site),
             start=start,
@@ -141,7 +143,7 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
         ),
     )
     async def compare_periods(
-        ctx: Context,
+        ctx: SearchConsoleContext,
         a_start: Day,
         a_end: Day,
         b_start: Day,
@@ -151,7 +153,7 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
         limit: Annotated[int, Field(ge=1, le=MODEL_ROWS)] = 25,
     ) -> PeriodComparison:
         """Clicks, impressions, CTR and position per query or page in period A against period B."""
-        sc: SearchConsole = await adapter_of(ctx)
+        sc = await adapter_of(ctx)
         target = sc.site_of(site)
         a = await sc.analytics(target, start=a_start, end=a_end, dimensions=[dimension], limit=25_000, max_rows=25_000)
         b = await sc.analytics(target, start=b_start, end=b_end, dimensions=[dimension], limit=25_000, max_rows=25_000)
@@ -195,7 +197,7 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
         ),
     )
     async def ctr_opportunities(
-        ctx: Context,
+        ctx: SearchConsoleContext,
         start: Day,
         end: Day,
         dimension: Literal["query", "page"] = "query",
@@ -205,29 +207,29 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
     ) -> Opportunities:
         """Queries or pages whose CTR is below the expected CTR for their average position (the curve is
         in the result), ranked by the clicks they miss."""
-        sc: SearchConsole = await adapter_of(ctx)
+        sc = await adapter_of(ctx)
         return await sc.opportunities(
             sc.site_of(site), start=start, end=end, dimension=dimension, min_impressions=min_impressions, limit=limit
         )
 
     @tool(server, READ, summary=lambda i: f"{i.url}: {i.verdict}, {i.coverage or 'no coverage state'}.")
     async def inspect_url(
-        ctx: Context, url: Annotated[str, Field(pattern=r"^https?://")], site: SiteArg = None
+        ctx: SearchConsoleContext, url: Annotated[str, Field(pattern=r"^https?://")], site: SiteArg = None
     ) -> Inspection:
         """How Google sees one URL: indexed or not and why, canonical, last crawl, mobile usability."""
-        sc: SearchConsole = await adapter_of(ctx)
+        sc = await adapter_of(ctx)
         return await sc.inspect(sc.site_of(site), url)
 
     @tool(server, READ, summary=lambda r: ", ".join(f"{i.verdict}" for i in r.results) + ".")
     async def inspect_urls(
-        ctx: Context,
+        ctx: SearchConsoleContext,
         urls: Annotated[
             list[Annotated[str, Field(pattern=r"^https?://")]], Field(min_length=1, max_length=INSPECT_BATCH)
         ],
         site: SiteArg = None,
     ) -> Inspections:
         """inspect_url for up to 10 URLs (URL inspection is limited to 600 a minute, 2,000 a day per site)."""
-        sc: SearchConsole = await adapter_of(ctx)
+        sc = await adapter_of(ctx)
         target = sc.site_of(site)
         results = []
         for url in urls:
@@ -236,9 +238,9 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
         return Inspections(results=results)
 
     @tool(server, READ, summary=lambda s: f"{len(s.sitemaps)} sitemap(s) for {s.site}.")
-    async def list_sitemaps(ctx: Context, site: SiteArg = None) -> SitemapList:
+    async def list_sitemaps(ctx: SearchConsoleContext, site: SiteArg = None) -> SitemapList:
         """The sitemaps submitted for a property, with errors, warnings and indexed counts."""
-        sc: SearchConsole = await adapter_of(ctx)
+        sc = await adapter_of(ctx)
         target = sc.site_of(site)
         return SitemapList(site=target, sitemaps=await sc.sitemaps(target))
 
@@ -252,13 +254,13 @@ def create_server(build_deps: Callable[[], Deps]) -> MCPServer:
         ),
     )
     async def submit_sitemap(
-        ctx: Context,
+        ctx: SearchConsoleContext,
         path: Annotated[str, Field(pattern=r"^https?://", description="Full sitemap URL inside the property.")],
         site: SiteArg = None,
         dry_run: Annotated[bool, Field(description="Only show what would be submitted.")] = False,
     ) -> SitemapSubmission:
         """Submit (or resubmit) a sitemap so Google crawls it."""
-        sc: SearchConsole = await adapter_of(ctx)
+        sc = await adapter_of(ctx)
         target = sc.site_of(site)
         listed = any(s.path == path for s in await sc.sitemaps(target))
         if dry_run:
