@@ -35,9 +35,9 @@ class OAuthToken(_Kind):
     access_token: Secret
     refresh_token: Secret | None = None
     token_type: str = "Bearer"
-    expires_at: float | None = Field(None, description="Unix time; None = does not expire.")
+    expires_at: float | None = Field(default=None, description="Unix time; None = does not expire.")
     refresh_expires_at: float | None = Field(
-        None, description="Unix time the refresh token dies, when the vendor says."
+        default=None, description="Unix time the refresh token dies, when the vendor says."
     )
     scopes: tuple[str, ...] = ()
     token_url: str
@@ -100,8 +100,10 @@ class Record(BaseModel):
     version: int = 0
     created_at: float = Field(default_factory=time.time)
     updated_at: float = Field(default_factory=time.time)
-    label: str = Field("", description="Human-readable account name, e.g. the Google email.")
-    last_refresh_error: str | None = Field(None, description="Why the last refresh failed; cleared by a good one.")
+    label: str = Field(default="", description="Human-readable account name, e.g. the Google email.")
+    last_refresh_error: str | None = Field(
+        default=None, description="Why the last refresh failed; cleared by a good one."
+    )
 
     @property
     def key(self) -> str:

@@ -72,7 +72,7 @@ class Catalog:
 class PlanStep(BaseModel):
     tool: str = Field(description="Server-qualified tool name, e.g. 'wordpress.update_post'.")
     arguments: dict[str, Any] = Field(default_factory=dict)
-    why: str = Field("", description="What this step is for, in one sentence.")
+    why: str = Field(default="", description="What this step is for, in one sentence.")
 
 
 class Plan(BaseModel):

@@ -49,16 +49,18 @@ RateSpec = Annotated[str, AfterValidator(Rate.parse), PlainSerializer(str)]
 
 
 class RateLimits(_Model):
-    default: RateSpec | None = Field(None, description="Budget of each tool, e.g. '120/min'.")
+    default: RateSpec | None = Field(default=None, description="Budget of each tool, e.g. '120/min'.")
     tools: dict[str, RateSpec] = Field(default_factory=dict, description="Per-tool budgets by tool name.")
-    upstream: RateSpec | None = Field(None, description="Requests per upstream account, overriding the vendor default.")
+    upstream: RateSpec | None = Field(
+        default=None, description="Requests per upstream account, overriding the vendor default."
+    )
 
 
 class VaultCredentials(_Model):
     """Which stored credential the server uses; the secret itself lives in the vault."""
 
     account: str | None = Field(
-        None,
+        default=None,
         description="The account as `marketing-mcp auth list` shows it; "
         "optional when the client has only one for this vendor.",
     )
@@ -113,7 +115,10 @@ ClientServers = create_model(
     __base__=_ClientServers,
     __module__=__name__,
     **{
-        e.attribute: (ServerConfig[e.settings] | None, Field(None, alias=e.name if e.name != e.attribute else None))
+        e.attribute: (
+            ServerConfig[e.settings] | None,
+            Field(default=None, alias=e.name if e.name != e.attribute else None),
+        )
         for e in REGISTRY.values()
     },
 )
@@ -133,13 +138,13 @@ class DirectorPolicy(_Model):
     max_changes_per_object_per_day: Annotated[int, Field(ge=0, le=100)] = 1
     max_changes_per_run: Annotated[int, Field(ge=0, le=1000)] = 10
     max_spend_change: Annotated[float, Field(ge=0, le=10)] = Field(
-        0.2, description="For anything that spends money: the largest relative change (0.2 = +/-20%)."
+        default=0.2, description="For anything that spends money: the largest relative change (0.2 = +/-20%)."
     )
     cooldown_days: Annotated[int, Field(ge=0, le=365)] = 21
     min_impressions: Annotated[int, Field(ge=1)] = Field(
-        500, description="Search CTR loop: pages need this many impressions in 28 days to be judged."
+        default=500, description="Search CTR loop: pages need this many impressions in 28 days to be judged."
     )
-    model: str | None = Field(None, description="Claude model for planning (with ANTHROPIC_API_KEY).")
+    model: str | None = Field(default=None, description="Claude model for planning (with ANTHROPIC_API_KEY).")
     server_urls: dict[str, HttpUrl] = Field(
         default_factory=dict,
         description="Servers the Director reaches at a streamable-HTTP URL (e.g. "
@@ -150,7 +155,8 @@ class DirectorPolicy(_Model):
 class ClientConfig(_Model):
     description: str = ""
     sandbox: HttpUrl | None = Field(
-        None, description="A sandbox that stands in for every vendor's OAuth server (`auth login` signs in there)."
+        default=None,
+        description="A sandbox that stands in for every vendor's OAuth server (`auth login` signs in there).",
     )
     servers: ClientServers = ClientServers()
     rate_limits: RateLimits = RateLimits()

@@ -12,23 +12,23 @@ Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 class _Model(BaseModel):
     # `$comment` keys document the file in place; anything else unknown is a typo to report.
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    comment: str | list[str] | None = Field(None, alias="$comment")
+    comment: str | list[str] | None = Field(default=None, alias="$comment")
 
 
 class WordPressSettings(_Model):
     site_url: HttpUrl
     username: Annotated[str, Field(min_length=1, max_length=60)] | None = Field(
-        None, description="The WordPress user; `auth set wordpress` uses it when --username is not given."
+        default=None, description="The WordPress user; `auth set wordpress` uses it when --username is not given."
     )
 
 
 class WebflowSettings(_Model):
     site_id: Annotated[str, Field(pattern=r"^[0-9a-f]{24}$")] | None = Field(
-        None, description="Optional when the token can see exactly one site."
+        default=None, description="Optional when the token can see exactly one site."
     )
     collection: Annotated[str, Field(min_length=1, description="Collection ID or slug, e.g. 'blog-posts'.")]
     api_base: HttpUrl = HttpUrl("https://api.webflow.com/v2/")
-    live_url: HttpUrl | None = Field(None, description="Public site address, when not the first custom domain.")
+    live_url: HttpUrl | None = Field(default=None, description="Public site address, when not the first custom domain.")
     fields: WebflowFieldMap = WebflowFieldMap()
 
 
@@ -36,14 +36,16 @@ class GA4Settings(_Model):
     properties: dict[Name, Annotated[str, Field(pattern=r"^(properties/)?\d+$")]] = Field(
         default_factory=dict, description='Names for the client\'s properties, e.g. {"web": "123456789"}.'
     )
-    api_base: HttpUrl | None = Field(None, description="Stand-in for Google's Data and Admin API hosts (the sandbox).")
+    api_base: HttpUrl | None = Field(
+        default=None, description="Stand-in for Google's Data and Admin API hosts (the sandbox)."
+    )
 
 
 class SearchConsoleSettings(_Model):
     sites: list[Annotated[str, Field(pattern=r"^(sc-domain:[^/\s]+|https?://\S+/)$")]] = Field(
         default_factory=list, description="Properties: 'sc-domain:example.com' or 'https://www.example.com/'."
     )
-    api_base: HttpUrl | None = Field(None, description="Stand-in for Google's API host (the sandbox).")
+    api_base: HttpUrl | None = Field(default=None, description="Stand-in for Google's API host (the sandbox).")
 
 
 def _host_entry(entry: str) -> str:
@@ -60,9 +62,9 @@ class PageAnalysisSettings(_Model):
         "addresses (an intranet, a local site, the sandbox): 'host' allows "
         "every port, 'host:port' (or '[v6]:port') that port only.",
     )
-    allow_private: bool = Field(False, description="Allow every private address (only for a trusted network).")
-    chromium: str | None = Field(None, description="Path to Chromium; found automatically when omitted.")
-    pages: Annotated[int, Field(ge=1, le=16)] = Field(4, description="Browser pages kept for reuse.")
+    allow_private: bool = Field(default=False, description="Allow every private address (only for a trusted network).")
+    chromium: str | None = Field(default=None, description="Path to Chromium; found automatically when omitted.")
+    pages: Annotated[int, Field(ge=1, le=16)] = Field(default=4, description="Browser pages kept for reuse.")
     page_timeout: Annotated[float, Field(gt=1, le=120)] = 15.0
     max_links: Annotated[int, Field(ge=1, le=1000)] = 200
     link_timeout: Annotated[float, Field(gt=0, le=60)] = 5.0
@@ -70,15 +72,17 @@ class PageAnalysisSettings(_Model):
 
 class MailchimpSettings(_Model):
     api_base: HttpUrl | None = Field(
-        None,
+        default=None,
         description="Stand-in for https://<dc>.api.mailchimp.com/3.0 (the "
         "sandbox); the data center comes from the credential.",
     )
 
 
 class CustomerIOSettings(_Model):
-    region: Literal["us", "eu"] = Field("us", description="Where the workspace's data lives.")
-    app_api_base: HttpUrl | None = Field(None, description="Stand-in for the App API (https://api.customer.io/v1).")
+    region: Literal["us", "eu"] = Field(default="us", description="Where the workspace's data lives.")
+    app_api_base: HttpUrl | None = Field(
+        default=None, description="Stand-in for the App API (https://api.customer.io/v1)."
+    )
     track_api_base: HttpUrl | None = Field(
-        None, description="Stand-in for the Track API (https://track.customer.io/api)."
+        default=None, description="Stand-in for the Track API (https://track.customer.io/api)."
     )

@@ -57,9 +57,9 @@ class Post(BaseModel):
     status: Status
     title: str
     slug: str
-    url: str | None = Field(None, description="Public address (only meaningful once published).")
+    url: str | None = Field(default=None, description="Public address (only meaningful once published).")
     excerpt: str = ""
-    body: str = Field("", description="HTML body, cut to a preview when long (see body_truncated).")
+    body: str = Field(default="", description="HTML body, cut to a preview when long (see body_truncated).")
     body_truncated: bool = False
     seo_title: str | None = None
     meta_description: str | None = None
@@ -102,8 +102,8 @@ class PostSummary(BaseModel):
 
 class PostPage(BaseModel):
     items: list[PostSummary]
-    total: int | None = Field(None, description="Matching items in all pages, when the CMS reports it.")
-    next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next page; null when done.")
+    total: int | None = Field(default=None, description="Matching items in all pages, when the CMS reports it.")
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page; null when done.")
 
 
 # Field types shared by PostFields and the tool signatures, so both validate alike.
