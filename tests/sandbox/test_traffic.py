@@ -47,7 +47,8 @@ def test_a_cms_change_counts_from_the_next_day():
     post.title = "Completely New Title"
     traffic.observe()
     assert traffic.state_on(path, today) == before
-    assert traffic.state_on(path, today + timedelta(days=1)).title == "Completely New Title"
+    tomorrow = traffic.state_on(path, today + timedelta(days=1))
+    assert tomorrow is not None and tomorrow.title == "Completely New Title"
     post.status = "draft"
     world.advance(days=3)  # observed before the clock moves: gone from tomorrow (of the change), not later
     assert traffic.state_on(path, today + timedelta(days=1)) is None
@@ -84,7 +85,8 @@ def test_every_seed_has_three_weak_snippets_and_a_ranking_drop_page():
         assert len(traffic.opportunities) == 3
         for path in traffic.opportunities:
             model = traffic.pages[path]
-            assert model.opportunity and not model.history[0][1].description
+            first = model.history[0][1]
+            assert model.opportunity and first is not None and not first.description
             assert all(3.0 <= q.position <= 8.0 for q in model.queries[:3])
         assert traffic.ranking_drop_page() not in traffic.opportunities
     assert World(seed=0).traffic.design() == World(seed=0).traffic.design()

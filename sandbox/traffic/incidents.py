@@ -1,0 +1,61 @@
+"""Incidents the traffic model can stage (ranking drop, tracking outage, seasonality, holiday bump) and
+their settings, as ``POST /_sandbox/config`` and ``World.configure`` take them."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+DEFAULT_INCIDENTS: dict[str, dict[str, Any]] = {
+    # From start+day on, every query of one page ranks ``positions`` lower (page chosen from the seed unless given).
+    "ranking_drop": {"enabled": True, "day": 8, "positions": 6.0, "page": None},
+    # GA4 records almost nothing on these days; Search Console is unaffected.
+    "tracking_outage": {"enabled": True, "day": 14, "days": 2},
+    # Weekends: fewer searches and fewer visits; the newsletter goes out on Tuesdays regardless.
+    "weekly_seasonality": {"enabled": True, "weekend_factor": 0.72},
+    # More searches, visits and conversions (Thanksgiving to Cyber Monday with the default start date).
+    "holiday_bump": {"enabled": True, "day": 24, "days": 5, "factor": 1.3},
+}
+_INCIDENT_TYPES = {
+    "enabled": bool,
+    "day": int,
+    "days": int,
+    "positions": (int, float),
+    "page": (str, type(None)),
+    "weekend_factor": (int, float),
+    "factor": (int, float),
+}
+
+
+def normalize_incidents(spec: Any, current: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """``true``/``false`` (all on with defaults / all off) or ``{name: bool | {field: value}}`` over ``current``."""
+    base = copy.deepcopy(current if current is not None else DEFAULT_INCIDENTS)
+    if spec is True:
+        return copy.deepcopy(DEFAULT_INCIDENTS)
+    if spec is False:
+        for incident in base.values():
+            incident["enabled"] = False
+        return base
+    if not isinstance(spec, dict):
+        raise ValueError("incidents must be true, false or an object keyed by incident name")
+    for name, value in spec.items():
+        if name not in DEFAULT_INCIDENTS:
+            raise ValueError(f"unknown incident {name!r}; expected one of {', '.join(DEFAULT_INCIDENTS)}")
+        if isinstance(value, bool):
+            base[name]["enabled"] = value
+            continue
+        if not isinstance(value, dict):
+            raise ValueError(f"incident {name} must be true, false or an object")
+        for key, item in value.items():
+            if key not in DEFAULT_INCIDENTS[name]:
+                raise ValueError(
+                    f"incident {name} has no setting {key!r}; expected {', '.join(DEFAULT_INCIDENTS[name])}"
+                )
+            if isinstance(item, bool) and key != "enabled" or not isinstance(item, _INCIDENT_TYPES[key]):
+                raise ValueError(f"incidents.{name}.{key} has the wrong type")
+            if key == "days" and item < 1:
+                raise ValueError(f"incidents.{name}.days must be at least 1")
+            base[name][key] = item
+        if "enabled" not in value:
+            base[name]["enabled"] = True
+    return base
