@@ -190,6 +190,7 @@ class FaultSet:
                     continue
                 rule.seen += 1
                 if rule.kind == "rate_limit":
+                    assert rule._bucket is not None  # every rate_limit rule gets its bucket in __post_init__
                     allowed, retry = rule._bucket.try_take(self._monotonic())
                     if allowed:
                         return None

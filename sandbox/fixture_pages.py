@@ -41,7 +41,8 @@ HANG_SECONDS = 60.0
 SLOW_TTFB_SECONDS = 2.0
 SLOW_LINK_SECONDS = 10.0
 HUGE_BYTES = 20 * 1024 * 1024
-PRIVATE_TARGET = "http://127.0.0.2:2/latest/meta-data/"  # loopback; nothing listens on port 2 (which Chromium does not refuse itself)
+# Loopback; nothing listens on port 2 (which Chromium does not refuse itself).
+PRIVATE_TARGET = "http://127.0.0.2:2/latest/meta-data/"
 GOOD_LINKS, BROKEN_LINKS, SLOW_LINKS = 20, 5, 3
 EXTERNAL_LINKS = ("http://127.0.0.2:2/", "http://[::1]:2/pricing")  # private: an analyzer must refuse them
 PIXEL = (

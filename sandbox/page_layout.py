@@ -36,7 +36,8 @@ CSS = """\
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#2b1d14;background:#fffaf3}
 a{color:#7a3e12}
 img{max-width:100%;height:auto}
-.site-header{display:flex;flex-wrap:wrap;align-items:center;justify-content:space-between;gap:.5rem 1.5rem;padding:.625rem 1.25rem;border-bottom:1px solid #eadccb}
+.site-header{display:flex;flex-wrap:wrap;align-items:center;justify-content:space-between;gap:.5rem 1.5rem;\
+padding:.625rem 1.25rem;border-bottom:1px solid #eadccb}
 .brand{display:flex;align-items:center;gap:.5rem;font-weight:700;text-decoration:none;color:#2b1d14}
 .site-header nav ul{display:flex;flex-wrap:wrap;gap:.25rem 1rem;list-style:none;margin:0;padding:0;font-size:.9375rem}
 main{max-width:72rem;margin:0 auto;padding:0 1.25rem}
@@ -45,8 +46,10 @@ main{max-width:72rem;margin:0 auto;padding:0 1.25rem}
 .entry-meta{margin:0 0 .75rem;color:#6b5444;font-size:.9375rem}
 .cta-box{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem 1rem;margin:.75rem 0}
 .cta-box p{margin:0}
-.cta{display:inline-block;padding:.75rem 1.25rem;border:0;border-radius:.375rem;background:#7a3e12;color:#fff;font-weight:600;text-decoration:none}
-.trust{display:flex;flex-wrap:wrap;gap:.25rem 1.25rem;list-style:none;margin:.5rem 0 0;padding:0;font-size:.875rem;color:#4a3628}
+.cta{display:inline-block;padding:.75rem 1.25rem;border:0;border-radius:.375rem;background:#7a3e12;color:#fff;\
+font-weight:600;text-decoration:none}
+.trust{display:flex;flex-wrap:wrap;gap:.25rem 1.25rem;list-style:none;margin:.5rem 0 0;padding:0;font-size:.875rem;\
+color:#4a3628}
 .trust img{vertical-align:-2px}
 .stars{color:#c98a12;letter-spacing:1px}
 .hero--split{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:2rem;align-items:start}
@@ -309,9 +312,11 @@ CONTACT_FORM = """<section class="contact"><h2>Send us a message</h2>
 <label>Job title<input name="job_title" autocomplete="organization-title"></label>
 <label class="wide">Street address<input name="address" autocomplete="street-address"></label>
 <label>City<input name="city" autocomplete="address-level2"></label>
-<label>State<select name="state"><option>Oregon</option><option>Washington</option><option>California</option><option>Other</option></select></label>
+<label>State<select name="state"><option>Oregon</option><option>Washington</option><option>California</option>\
+<option>Other</option></select></label>
 <label>ZIP code<input name="zip" autocomplete="postal-code"></label>
-<label>How did you hear about us?<select name="referral"><option>Search</option><option>Friend</option><option>Instagram</option><option>Other</option></select></label>
+<label>How did you hear about us?<select name="referral"><option>Search</option><option>Friend</option>\
+<option>Instagram</option><option>Other</option></select></label>
 <label class="wide">Message<textarea name="message" rows="5" required></textarea></label>
 <p class="wide"><button type="submit">Send message</button></p>
 </form></section>"""

@@ -14,7 +14,6 @@ the old paths that redirect and ``/sitemap.xml`` (both sites) are served here to
 from __future__ import annotations
 
 from html import escape, unescape
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
@@ -333,7 +332,7 @@ def webflow_home(request: Request, world: World) -> Response:
         for collection in site.collections.values():
             links = []
             for item in collection.live_items():
-                data = item.live_field_data
+                data = item.live_data
                 href = f"{base}{WEBFLOW_SITE_PREFIX}/{collection.slug}/{data.get('slug', '')}"
                 links.append(f'<li><a href="{escape(href)}">{escape(data.get("name", ""))}</a></li>')
             links = "\n".join(links)
@@ -359,7 +358,7 @@ def webflow_item(request: Request, world: World) -> Response:
         url = f"{base}{WEBFLOW_SITE_PREFIX}/{collection_slug}/{item_slug}"
         if item is None:
             return _not_found(world, base, url.removeprefix(base), site="webflow")
-        data: dict[str, Any] = item.live_field_data
+        data = item.live_data
         name = data.get("name", "")
         picture = data.get("main-image") or {}
         image = None

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 from .app import create_app
 from .world import World
@@ -98,14 +99,15 @@ def serve(host: str = "127.0.0.1", port: int = 8765, seed: int = 0) -> None:
     """Run the sandbox in the foreground until interrupted. Logs and the banner go to stderr."""
     world = World(seed=seed)
     url = _url(host, port)
-    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config = copy.deepcopy(LOGGING_CONFIG)
     log_config["handlers"]["access"]["stream"] = "ext://sys.stderr"
     _install_drop_filter()
     banner = (
         f"marketing-mcp sandbox (seed {seed}) listening on {url}\n"
         f"  WordPress  {url}/  REST {url}/wp-json/  sitemap {url}/sitemap.xml (both sites)\n"
         f"  Webflow    {url}/webflow/v2  live site {url}/webflow-site/\n"
-        f"  Fixtures   {url}/_fixtures/{{never-loads,slow-ttfb,redirect-to-private,redirect-loop,huge,links,prompt-injection}}\n"
+        f"  Fixtures   {url}/_fixtures/"
+        "{never-loads,slow-ttfb,redirect-to-private,redirect-loop,huge,links,prompt-injection}\n"
         f"  GA4        {url}/v1beta/properties/420000001:runReport | :runRealtimeReport | /metadata\n"
         f"             {url}/v1beta/accountSummaries (Admin API)\n"
         f"  Search Console {url}/webmasters/v3/sites/... | {url}/v1/urlInspection/index:inspect\n"

@@ -33,9 +33,12 @@ POSTS = [
         "Brewing Guides",
         ["pour-over", "equipment"],
         [
-            "A good pour-over needs three things: fresh beans, a steady hand and about four minutes. This guide walks through each step with the ratios we use at the roastery.",
-            "Start with 15 grams of coffee to 250 grams of water at 94 degrees. Bloom with twice the coffee's weight in water, wait 40 seconds, then pour in slow circles.",
-            "If the cup tastes sour, grind finer; if it tastes bitter or dry, grind coarser. Change one variable at a time and write it down.",
+            "A good pour-over needs three things: fresh beans, a steady hand and about four minutes. This guide walks "
+            "through each step with the ratios we use at the roastery.",
+            "Start with 15 grams of coffee to 250 grams of water at 94 degrees. Bloom with twice the coffee's weight "
+            "in water, wait 40 seconds, then pour in slow circles.",
+            "If the cup tastes sour, grind finer; if it tastes bitter or dry, grind coarser. Change one variable at a "
+            "time and write it down.",
         ],
         "Pour-Over Coffee Guide: Ratios, Grind and Timing",
         "Brew cafe-quality pour-over at home with our roasters' ratio, grind size and four-minute timing.",
@@ -45,9 +48,12 @@ POSTS = [
         "Brewing Guides",
         ["espresso", "equipment"],
         [
-            "Dialing in espresso is a loop: pull a shot, taste it, adjust one thing. Most home baristas change too much at once.",
-            "We start at 18 grams in, 36 grams out, in 27 to 30 seconds. Fast and sour means grind finer; slow and harsh means grind coarser.",
-            "Keep a notebook by the machine. After a week you will know your grinder better than any chart can tell you.",
+            "Dialing in espresso is a loop: pull a shot, taste it, adjust one thing. Most home baristas change too "
+            "much at once.",
+            "We start at 18 grams in, 36 grams out, in 27 to 30 seconds. Fast and sour means grind finer; slow and "
+            "harsh means grind coarser.",
+            "Keep a notebook by the machine. After a week you will know your grinder better than any chart can tell "
+            "you.",
         ],
         "",
         "",
@@ -57,8 +63,10 @@ POSTS = [
         "Brewing Guides",
         ["cold brew"],
         [
-            "Cold brew is forgiving, cheap and perfect for hot afternoons. All you need is a jar, a coarse grind and patience.",
-            "Use one part coffee to five parts cold water, stir, and leave it in the fridge for 16 hours. Strain twice through a paper filter.",
+            "Cold brew is forgiving, cheap and perfect for hot afternoons. All you need is a jar, a coarse grind and "
+            "patience.",
+            "Use one part coffee to five parts cold water, stir, and leave it in the fridge for 16 hours. Strain "
+            "twice through a paper filter.",
             "Dilute the concentrate one to one with water or milk. It keeps for a week, sealed and cold.",
         ],
         "Cold Brew Concentrate Recipe (1:5 Ratio, 16 Hours)",
@@ -69,8 +77,10 @@ POSTS = [
         "Origins",
         ["single origin", "sustainability"],
         [
-            "Our Huila lot comes from eleven families farming above 1,700 metres in southern Colombia. We have bought from the same cooperative for six years.",
-            "This harvest brought notes of red apple, panela and a long cocoa finish. The cooperative used the quality premium to build a shared drying station.",
+            "Our Huila lot comes from eleven families farming above 1,700 metres in southern Colombia. We have bought "
+            "from the same cooperative for six years.",
+            "This harvest brought notes of red apple, panela and a long cocoa finish. The cooperative used the "
+            "quality premium to build a shared drying station.",
             "Every bag carries the lot number, so you can trace your coffee back to the hillside it grew on.",
         ],
         "",
@@ -81,8 +91,10 @@ POSTS = [
         "Origins",
         ["sustainability"],
         [
-            "Fair Trade sets a floor, not a target. For specialty lots, that floor rarely covers the cost of growing great coffee.",
-            "Last year we paid an average of 2.1 times the Fair Trade minimum, and we publish every contract price on our transparency page.",
+            "Fair Trade sets a floor, not a target. For specialty lots, that floor rarely covers the cost of growing "
+            "great coffee.",
+            "Last year we paid an average of 2.1 times the Fair Trade minimum, and we publish every contract price on "
+            "our transparency page.",
             "Paying more is not charity. It is how we keep buying the coffees we love, year after year.",
         ],
         "",
@@ -93,7 +105,8 @@ POSTS = [
         "Origins",
         ["single origin"],
         [
-            "Guji coffees are the reason many of us fell for specialty coffee. This washed lot is bright, floral and tea-like.",
+            "Guji coffees are the reason many of us fell for specialty coffee. This washed lot is bright, floral and "
+            "tea-like.",
             "On the cupping table we found jasmine, bergamot and ripe peach, with a clean lemon finish as it cools.",
             "It shines as a pour-over. As espresso it is lively; try it with a longer ratio.",
         ],
@@ -105,7 +118,8 @@ POSTS = [
         "Company News",
         [],
         [
-            "After eight years in the same Portland warehouse, we are growing. Our second roastery opens in Tacoma this spring.",
+            "After eight years in the same Portland warehouse, we are growing. Our second roastery opens in Tacoma "
+            "this spring.",
             "The new space adds a training lab for wholesale partners and a tasting bar open on weekends.",
             "Nothing changes for subscribers: your coffee is still roasted on Tuesday and shipped on Wednesday.",
         ],
@@ -117,8 +131,10 @@ POSTS = [
         "Company News",
         ["subscriptions"],
         [
-            "Fresh coffee, on your schedule. Our subscription ships every one, two or four weeks, and you can pause or skip at any time.",
-            "Choose a single coffee you love or let our roasters pick a rotating selection. Every bag ships within 24 hours of roasting.",
+            "Fresh coffee, on your schedule. Our subscription ships every one, two or four weeks, and you can pause "
+            "or skip at any time.",
+            "Choose a single coffee you love or let our roasters pick a rotating selection. Every bag ships within 24 "
+            "hours of roasting.",
             "Subscribers get ten percent off every order and early access to limited lots.",
         ],
         "Coffee Subscription: Roasted Tuesday, Shipped Wednesday",
@@ -129,8 +145,10 @@ POSTS = [
         "Origins",
         ["decaf", "single origin"],
         [
-            "Decaf has a bad reputation, mostly earned by stale beans. Our Swiss Water decaf changes minds at every tasting.",
-            "The water process removes 99.9 percent of caffeine without chemical solvents, keeping the caramel sweetness of the original lot.",
+            "Decaf has a bad reputation, mostly earned by stale beans. Our Swiss Water decaf changes minds at every "
+            "tasting.",
+            "The water process removes 99.9 percent of caffeine without chemical solvents, keeping the caramel "
+            "sweetness of the original lot.",
             "Brew it exactly like regular coffee; it is just as sensitive to grind and freshness.",
         ],
         "",
@@ -141,8 +159,10 @@ POSTS = [
         "Brewing Guides",
         ["equipment"],
         [
-            "If you upgrade one thing in your kitchen, make it the grinder. Even grinds matter more than an expensive brewer.",
-            "Flat burrs give clarity, conical burrs give body; both beat blade grinders. Look for stepless adjustment if you brew espresso.",
+            "If you upgrade one thing in your kitchen, make it the grinder. Even grinds matter more than an expensive "
+            "brewer.",
+            "Flat burrs give clarity, conical burrs give body; both beat blade grinders. Look for stepless adjustment "
+            "if you brew espresso.",
             "Budget at least as much for the grinder as for the brewer. Your cups will thank you.",
         ],
         "",
@@ -153,7 +173,8 @@ POSTS = [
         "Wholesale",
         [],
         [
-            "Good coffee at work is a small perk that people notice. Our office program delivers fresh coffee and keeps your machines running.",
+            "Good coffee at work is a small perk that people notice. Our office program delivers fresh coffee and "
+            "keeps your machines running.",
             "We supply beans, brewers and barista training, and our technicians visit quarterly for maintenance.",
             "Plans start at five kilograms a month. Ask for a free tasting at your office.",
         ],
@@ -165,8 +186,10 @@ POSTS = [
         "Wholesale",
         ["espresso"],
         [
-            "Great beans can be ruined in ten seconds behind the bar. That is why every cafe partner gets free barista training.",
-            "Our two-day course covers extraction, milk texture and workflow, and ends with a tasting of your own menu.",
+            "Great beans can be ruined in ten seconds behind the bar. That is why every cafe partner gets free "
+            "barista training.",
+            "Our two-day course covers extraction, milk texture and workflow, and ends with a tasting of your own "
+            "menu.",
             "Refresher sessions are open to partner staff every month at the Portland lab.",
         ],
         "",
@@ -177,8 +200,10 @@ POSTS = [
         "Brewing Guides",
         [],
         [
-            "Coffee is at its best between four days and four weeks after roasting. Storage decides how much of that window you enjoy.",
-            "Keep beans in an opaque, airtight container at room temperature. Avoid the fridge: condensation is flavour's worst enemy.",
+            "Coffee is at its best between four days and four weeks after roasting. Storage decides how much of that "
+            "window you enjoy.",
+            "Keep beans in an opaque, airtight container at room temperature. Avoid the fridge: condensation is "
+            "flavour's worst enemy.",
             "Freeze only sealed, unopened bags, and thaw them fully before opening.",
         ],
         "",
@@ -213,7 +238,8 @@ POSTS = [
         "Origins",
         ["single origin"],
         [
-            "One of our most requested coffees is back. This year's Huehuetenango lot is rich with dark chocolate, orange and brown sugar.",
+            "One of our most requested coffees is back. This year's Huehuetenango lot is rich with dark chocolate, "
+            "orange and brown sugar.",
             "It makes a comforting filter coffee and a sweet, syrupy espresso.",
             "Available in limited quantities through the end of December.",
         ],
@@ -227,7 +253,8 @@ PAGES = [
         "About Us",
         "about-us",
         [
-            "Northwind Coffee Roasters started in 2018 with a secondhand roaster and a promise: buy great coffee, pay farmers fairly, roast it fresh.",
+            "Northwind Coffee Roasters started in 2018 with a secondhand roaster and a promise: buy great coffee, pay "
+            "farmers fairly, roast it fresh.",
             "Today a team of fourteen roasts, packs and ships every order from our Portland warehouse.",
         ],
         "About Northwind Coffee Roasters",
@@ -237,7 +264,8 @@ PAGES = [
         "Contact",
         "contact",
         [
-            "Questions about an order, wholesale or visiting the roastery? Email hello@northwind.example or call (503) 555-0142.",
+            "Questions about an order, wholesale or visiting the roastery? Email hello@northwind.example or call "
+            "(503) 555-0142.",
             "The roastery is open for tastings on Saturdays from 10am to 2pm.",
         ],
         "",
@@ -269,7 +297,9 @@ WEBFLOW_ITEMS = [
     (
         "5 Ways Small Roasters Win on Local Search",
         "small-roasters-local-search",
-        "<p>Local search is where independent roasters beat the big chains. Keep your business profile complete, collect reviews after every tasting and publish pages for each neighbourhood you deliver to.</p><p>Consistency matters more than volume: the same name, address and phone everywhere.</p>",
+        "<p>Local search is where independent roasters beat the big chains. Keep your business profile complete, "
+        "collect reviews after every tasting and publish pages for each neighbourhood you deliver "
+        "to.</p><p>Consistency matters more than volume: the same name, address and phone everywhere.</p>",
         "How independent roasters can outrank chains in local search.",
         "Local SEO for Coffee Roasters: 5 Practical Wins",
         "Five local search tactics that help independent coffee roasters outrank national chains.",
@@ -277,7 +307,8 @@ WEBFLOW_ITEMS = [
     (
         "Writing Product Pages That Sell Coffee",
         "product-pages-that-sell-coffee",
-        "<p>Tasting notes alone do not sell coffee. Tell buyers how the coffee fits their morning: brew method, roast date, and who it is for.</p><p>Show the farm, the price paid, and a clear subscribe option.</p>",
+        "<p>Tasting notes alone do not sell coffee. Tell buyers how the coffee fits their morning: brew method, roast "
+        "date, and who it is for.</p><p>Show the farm, the price paid, and a clear subscribe option.</p>",
         "Turn tasting notes into product pages that convert.",
         "",
         "",
@@ -285,7 +316,8 @@ WEBFLOW_ITEMS = [
     (
         "Email Subject Lines That Get Coffee Lovers to Open",
         "email-subject-lines-coffee",
-        "<p>Short, specific and sensory: the subject lines that win our tests mention a coffee and a moment, like 'Your Sunday pour-over is here'.</p>",
+        "<p>Short, specific and sensory: the subject lines that win our tests mention a coffee and a moment, like "
+        "'Your Sunday pour-over is here'.</p>",
         "What our subject-line tests taught us.",
         "Coffee Email Subject Lines: What We Learned from 40 Tests",
         "",
@@ -293,7 +325,8 @@ WEBFLOW_ITEMS = [
     (
         "Seasonal Launches Without the Stress",
         "seasonal-launches",
-        "<p>Plan seasonal coffees six weeks out: samples, photos, copy and a teaser email. Launch on a Tuesday, right after roasting.</p>",
+        "<p>Plan seasonal coffees six weeks out: samples, photos, copy and a teaser email. Launch on a Tuesday, right "
+        "after roasting.</p>",
         "A six-week plan for launching seasonal coffees.",
         "",
         "A simple six-week launch plan for seasonal and limited-edition coffees.",
@@ -301,7 +334,8 @@ WEBFLOW_ITEMS = [
     (
         "Measuring What Matters in a Coffee Subscription",
         "measuring-coffee-subscriptions",
-        "<p>Churn, skip rate and time to second order say more about a subscription than sign-ups do. Track them weekly.</p>",
+        "<p>Churn, skip rate and time to second order say more about a subscription than sign-ups do. Track them "
+        "weekly.</p>",
         "The three numbers that predict subscription health.",
         "Coffee Subscription Metrics: Churn, Skips and Second Orders",
         "",
@@ -309,7 +343,8 @@ WEBFLOW_ITEMS = [
     (
         "Photographing Coffee for the Web",
         "photographing-coffee",
-        "<p>Natural side light, a dark background and a little steam. Shoot whole beans, the brew and the cup in one session.</p>",
+        "<p>Natural side light, a dark background and a little steam. Shoot whole beans, the brew and the cup in one "
+        "session.</p>",
         "A minimal kit for bright, consistent coffee photos.",
         "",
         "",
@@ -317,7 +352,8 @@ WEBFLOW_ITEMS = [
     (
         "From Cupping Notes to Ad Copy",
         "cupping-notes-to-ad-copy",
-        "<p>Cuppers write 'stone fruit, bright acidity'. Customers respond to 'tastes like a ripe peach'. Translate, then test.</p>",
+        "<p>Cuppers write 'stone fruit, bright acidity'. Customers respond to 'tastes like a ripe peach'. Translate, "
+        "then test.</p>",
         "Turning cupping vocabulary into words customers use.",
         "",
         "",
@@ -325,7 +361,8 @@ WEBFLOW_ITEMS = [
     (
         "Building a Wholesale Landing Page",
         "wholesale-landing-page",
-        "<p>Wholesale buyers want three answers fast: price per kilo, delivery days and training. Put them above the fold.</p>",
+        "<p>Wholesale buyers want three answers fast: price per kilo, delivery days and training. Put them above the "
+        "fold.</p>",
         "What cafe owners look for on a wholesale page.",
         "",
         "",

@@ -89,8 +89,10 @@ ROASTERY_SVG = _SVG.format(
     w=1200,
     h=900,
     body=(
-        '<rect width="1200" height="900" fill="#eadccb"/><rect x="380" y="260" width="440" height="420" rx="40" fill="#3b2417"/>'
-        '<circle cx="600" cy="470" r="120" fill="#7a3e12"/><rect x="560" y="120" width="80" height="140" fill="#3b2417"/>'
+        '<rect width="1200" height="900" fill="#eadccb"/>'
+        '<rect x="380" y="260" width="440" height="420" rx="40" fill="#3b2417"/>'
+        '<circle cx="600" cy="470" r="120" fill="#7a3e12"/>'
+        '<rect x="560" y="120" width="80" height="140" fill="#3b2417"/>'
     ),
 )
 BADGE_SVG = _SVG.format(

@@ -380,7 +380,7 @@ class World:
                 )
             for col in self.webflow.collections.values():
                 for item in col.live_items():
-                    data = item.live_field_data
+                    data = item.live_data
                     out.append(
                         SitePage(
                             "webflow",

@@ -4,9 +4,10 @@ A vendor declares its table once, at import, as ``VendorRoute``s: a Starlette pa
 parameters and convertors) and a handler per method. ``VendorRouter.resolve`` matches a
 vendor-relative path with Starlette's matching; the first route whose path matches decides,
 as the vendors' routers do (so ``/items/live`` is never read as an item ID ``live``), and a
-method it does not serve is a miss (or, for a router built with ``fall_through``, passes the request on to
-the later routes, as WordPress's REST server tries every route whose pattern matches). The wire shape of the two misses is left to the vendor's
-hooks, since a 404 or 405 from Mailchimp does not look like one from Webflow.
+method it does not serve is a miss. A router built with ``fall_through`` instead passes such a
+request on to the later routes, as WordPress's REST server tries every route whose pattern
+matches. The wire shape of the two misses is left to the vendor's hooks, since a 404 or 405
+from Mailchimp does not look like one from Webflow.
 Each vendor keeps its own request flow (authentication, quotas, body parsing) around it.
 """
 

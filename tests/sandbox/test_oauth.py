@@ -78,7 +78,7 @@ def token_request(creds: dict, provider: str, data: dict[str, str], *, basic: bo
     )
 
 
-def exchange(creds: dict, provider: str, code: str, verifier: str, **overrides: str) -> httpx.Response:
+def exchange(creds: dict, provider: str, code: str, verifier: str | None, **overrides: str) -> httpx.Response:
     data = {
         "grant_type": "authorization_code",
         "code": code,
@@ -193,7 +193,7 @@ def test_the_loopback_listener_receives_the_code(creds):
             self.end_headers()
             self.wfile.write(b"You can close this window.")
 
-        def log_message(self, *args) -> None:
+        def log_message(self, format: str, *args: object) -> None:
             return None
 
     server = http.server.HTTPServer(("127.0.0.1", 0), Callback)
@@ -233,7 +233,9 @@ def test_deny_redirects_access_denied_with_state(creds):
 
 def test_a_consent_page_answers_only_once(sb, creds):
     page = httpx.get(authorize_url(creds, "webflow"))
-    request_id = re.search(r'name="request" value="([^"]+)"', page.text).group(1)
+    found = re.search(r'name="request" value="([^"]+)"', page.text)
+    assert found, page.text
+    request_id = found.group(1)
     consent = sb.url + "/oauth/webflow/consent"
     assert httpx.post(consent, data={"request": request_id, "decision": "approve"}).status_code == 302
     again = httpx.post(consent, data={"request": request_id, "decision": "approve"})

@@ -279,6 +279,7 @@ def add_member(ctx: Ctx, list_id: str) -> Result:
         errors.append(("tags", "Schema describes array of strings"))
     if errors:
         raise invalid(errors)
+    assert isinstance(email, str)  # otherwise email_address is among the errors
     if _person(aud, email) is not None:
         raise MailchimpError(
             400, "Member Exists", f"{email.strip()} is already a list member. Use PUT to insert or update list members."
@@ -303,6 +304,7 @@ def put_member(ctx: Ctx, list_id: str, member: str) -> Result:
         errors.append(("status_if_new", "A status is required for an address new to the list."))
     if errors:
         raise invalid(errors)
+    assert isinstance(email, str)  # otherwise email_address is among the errors
     person = _upsert(ctx, aud, email, status=status or (if_new if existing is None else None), fields=fields)
     return Result(_member_json(aud, person))
 
@@ -334,7 +336,7 @@ def member_tags(ctx: Ctx, list_id: str, member: str) -> Result:
         and t.get("status") in ("active", "inactive")
         for t in tags
     )
-    if not valid:
+    if not valid or not isinstance(tags, list):
         raise invalid([("tags", "Each tag needs a name and a status of active or inactive.")])
     ctx.account.set_tags(
         aud.id,
@@ -480,6 +482,7 @@ def create_segment(ctx: Ctx, list_id: str) -> Result:
         errors.append(("static_segment", "Schema describes array of email addresses"))
     if errors:
         raise invalid(errors)
+    assert isinstance(name, str) and isinstance(emails, list)  # otherwise they are among the errors
     # Addresses that are not on the list are ignored, as Mailchimp documents.
     seg = ctx.account.create_segment(aud.id, name.strip(), emails=[e for e in emails if _person(aud, e)])
     return Result(_segment_json(aud, seg))

@@ -236,6 +236,7 @@ def _ab_spec(vs: dict[str, Any], errors: list[tuple[str, str]]) -> ABSpec | None
         errors.append(("variate_settings.test_size", "The test size must be between 10 and 100 percent."))
     if errors:
         return None
+    assert isinstance(subjects, list) and isinstance(criteria, str)  # otherwise they are among the errors
     return ABSpec(list(subjects), size, criteria, wait / 60)
 
 
@@ -393,6 +394,7 @@ def campaign_action(ctx: Ctx, campaign_id: str, action: str) -> Result:
                 errors.append(("send_type", "Data presented is not one of the accepted values: html, plaintext."))
             if errors:
                 raise invalid(errors)
+            assert isinstance(emails, list)  # otherwise test_emails is among the errors
             account.send_test(c.id, emails)
         elif action == "schedule":
             when = _schedule_time(_object(ctx), ctx.now)

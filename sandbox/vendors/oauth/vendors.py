@@ -214,13 +214,8 @@ class Meta(Vendor):
         if subcode is not None:
             error["error_subcode"] = subcode
         error["fbtrace_id"] = "A" + hashlib.sha1(message.encode()).hexdigest()[:22]
-        return (
-            status,
-            {"error": error},
-            {
-                "WWW-Authenticate": f'OAuth "Facebook Platform" "{"invalid_token" if code == 190 else "invalid_request"}" "{message}"'
-            },
-        )
+        reason = "invalid_token" if code == 190 else "invalid_request"
+        return status, {"error": error}, {"WWW-Authenticate": f'OAuth "Facebook Platform" "{reason}" "{message}"'}
 
     def token_error(self, err: OAuthError) -> Answer:
         if err.reason == "grant_type_unsupported":

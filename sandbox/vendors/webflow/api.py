@@ -67,7 +67,7 @@ async def handle(request: Request, world: World, path: str) -> Response:
                 except ValueError:
                     raise WebflowError(
                         400, "bad_request", "Request body was incorrectly formatted. Likely invalid JSON being sent up."
-                    )
+                    ) from None
         ctx = Ctx(
             world=world,
             method=request.method,
@@ -172,14 +172,14 @@ def _page(ctx: Ctx, items: list[Item], *, live: bool) -> Result:
         details.append({"param": "limit", "description": "limit must be between 1 and 100"})
     if details:
         raise validation_error(details)
-    for key in ("slug", "name"):
-        if key in ctx.query:
-            items = [i for i in items if (i.live_field_data if live else i.field_data).get(key) == ctx.query[key]]
+    for name in ("slug", "name"):
+        if name in ctx.query:
+            items = [i for i in items if (i.live_data if live else i.field_data).get(name) == ctx.query[name]]
     sort_by = ctx.query.get("sortBy")
     if sort_by in ("lastPublished", "name", "slug", "createdOn", "lastUpdated"):
 
         def key(item: Item) -> Any:
-            data = item.live_field_data if live else item.field_data
+            data = item.live_data if live else item.field_data
             return {
                 "lastPublished": wf_time(item.last_published) or "",
                 "name": data.get("name", ""),

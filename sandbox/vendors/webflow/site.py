@@ -97,6 +97,13 @@ class Item:
     # Deleted from staging; the live version goes away with the next site publish.
     deleted: bool = False
 
+    @property
+    def live_data(self) -> dict[str, Any]:
+        """The live field data of an item known to be live (``Collection.live_items`` lists only those)."""
+        if self.live_field_data is None:
+            raise LookupError(f"item {self.id} is not on the live site")
+        return self.live_field_data
+
     def to_json(self, live: bool = False) -> dict[str, Any]:
         data = self.live_field_data if live else self.field_data
         return {
@@ -145,7 +152,7 @@ class Collection:
         return [i for i in self.items.values() if i.live_field_data is not None]
 
     def live_by_slug(self, slug: str) -> Item | None:
-        return next((i for i in self.live_items() if i.live_field_data.get("slug") == slug), None)
+        return next((i for i in self.live_items() if i.live_data.get("slug") == slug), None)
 
 
 @dataclass
