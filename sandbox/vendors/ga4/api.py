@@ -56,11 +56,13 @@ ACCOUNT = {"id": "100", "name": "Northwind Coffee Roasters"}
 PROPERTIES = {MAIN_PROPERTY: "Northwind Coffee \u2014 web", STAGING_PROPERTY: "Northwind Coffee \u2014 staging"}
 PROPERTY_ID_URL = "https://developers.google.com/analytics/devguides/reporting/data/v1/property-id"
 QUOTAS_URL = "https://developers.google.com/analytics/devguides/reporting/data/v1/quotas"
-# The Data API calls an injected fault counts against (any method, as at the transport).
+# Data API calls whose injected 5xx faults count as server errors of the property (whatever the method).
 _DATA_CALL = re.compile(r"/v1beta/properties/(\d+):(runReport|runRealtimeReport)")
 
 
 class Report(Protocol):
+    """``run_report`` or ``run_realtime_report``."""
+
     def __call__(self, world: World, prop: str, body: dict[str, Any], plan_only: bool = False) -> ReportRun: ...
 
 
@@ -278,7 +280,7 @@ def account_summaries(query: dict[str, str]) -> dict[str, Any]:
     return body
 
 
-ROUTER = google_router(
+ROUTER = google_router(  # compiled once, after the handlers it names
     [
         VendorRoute("/accountSummaries", GET=_list_account_summaries),
         VendorRoute("/properties/{prop_id:google_id}:runReport", POST=_run_report),

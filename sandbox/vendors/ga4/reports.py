@@ -63,6 +63,9 @@ class _Shape(NamedTuple):
     orders: list[Order]
 
 
+# -- runReport --------------------------------------------------------------------------------
+
+
 def _completeness(day: date, today: date) -> float:
     """GA4 processing lag: nothing for today, ~70% of yesterday, ~95% of the day before, final after that."""
     age = (today - day).days
