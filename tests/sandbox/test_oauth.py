@@ -1,4 +1,5 @@
-"""The vendors' OAuth servers and WordPress's Authorize Application flow, over loopback HTTP.
+"""The vendors' OAuth servers, over loopback HTTP (WordPress's Authorize Application flow is in
+``test_wordpress_authorize``).
 
 The "browser" is ``sandbox.consent.approve``. Most tests let it redirect to a
 closed loopback port and read the code from the returned Location; one runs a
@@ -7,13 +8,10 @@ real listener to show the code arrives the way a login flow receives it.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import http.server
 import re
 import secrets
 import threading
-from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -21,95 +19,21 @@ import pytest
 from sandbox import World
 from sandbox.vendors.oauth.consent import approve
 
-REDIRECT = "http://127.0.0.1:9/callback"  # nothing listens on the discard port: approve must cope
-SCOPES = {
-    "google": "openid email profile https://www.googleapis.com/auth/analytics.readonly",
-    "meta": "ads_read,pages_show_list",
-    "linkedin": "openid profile email",
-    "x": "tweet.read users.read offline.access",
-    "webflow": "sites:read cms:read cms:write",
-    "mailchimp": "",
-}
-PROVIDERS = tuple(SCOPES)
-
-
-def pkce() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    return verifier, challenge
-
-
-def authorize_url(creds: dict, provider: str, **params: str) -> str:
-    app = creds["oauth"][provider]
-    query = {
-        "client_id": app["client_id"],
-        "redirect_uri": REDIRECT,
-        "response_type": "code",
-        "state": "st-42",
-        "scope": SCOPES[provider],
-        **params,
-    }
-    return app["authorize_url"] + "?" + urlencode({k: v for k, v in query.items() if v is not None})
-
-
-def query_of(location: str) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
-
-
-def login(creds: dict, provider: str, **params: str) -> tuple[str, str]:
-    """Authorize with PKCE and approve: (code, verifier)."""
-    verifier, challenge = pkce()
-    location = approve(authorize_url(creds, provider, code_challenge=challenge, code_challenge_method="S256", **params))
-    assert location.startswith(REDIRECT + "?"), location
-    answer = query_of(location)
-    assert answer["state"] == "st-42"
-    return answer["code"], verifier
-
-
-def token_request(creds: dict, provider: str, data: dict[str, str], *, basic: bool | None = None) -> httpx.Response:
-    """POST to the token endpoint the way the vendor wants clients to authenticate."""
-    app = creds["oauth"][provider]
-    if basic is None:
-        basic = provider == "x"
-    if basic:
-        return httpx.post(app["token_url"], data=data, auth=(app["client_id"], app["client_secret"]))
-    return httpx.post(
-        app["token_url"], data={**data, "client_id": app["client_id"], "client_secret": app["client_secret"]}
-    )
-
-
-def exchange(creds: dict, provider: str, code: str, verifier: str | None, **overrides: str) -> httpx.Response:
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT,
-        "code_verifier": verifier,
-        **overrides,
-    }
-    return token_request(creds, provider, {k: v for k, v in data.items() if v is not None})
-
-
-def tokens(creds: dict, provider: str, **params: str) -> dict:
-    code, verifier = login(creds, provider, **params)
-    response = exchange(creds, provider, code, verifier)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def userinfo(creds: dict, provider: str, token: str) -> httpx.Response:
-    scheme = "OAuth" if provider == "mailchimp" else "Bearer"
-    return httpx.get(creds["oauth"][provider]["userinfo_url"], headers={"Authorization": f"{scheme} {token}"})
-
-
-def refresh(creds: dict, provider: str, refresh_token: str) -> httpx.Response:
-    return token_request(creds, provider, {"grant_type": "refresh_token", "refresh_token": refresh_token})
-
-
-def oauth_error(response: httpx.Response, status: int, error: str) -> dict:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["error"] == error, body
-    return body
+from .oauth_flow import (
+    PROVIDERS,
+    REDIRECT,
+    SCOPES,
+    authorize_url,
+    exchange,
+    login,
+    oauth_error,
+    pkce,
+    query_of,
+    refresh,
+    token_request,
+    tokens,
+    userinfo,
+)
 
 
 @pytest.fixture
@@ -629,95 +553,3 @@ def test_faults_apply_to_oauth_endpoints(sb, creds):
     sb.world.faults.add("status", path="/oauth/*/token", status=503, times=1)
     r = httpx.post(creds["oauth"]["google"]["token_url"], data={})
     assert r.status_code == 503 and r.json()["error"] == "temporarily_unavailable"
-
-
-# -- WordPress Authorize Application -----------------------------------------------------------
-
-APP_ID = "6f2b1d2e-9c4a-4f5e-8d7c-2a1b3c4d5e6f"
-
-
-def wp_authorize_url(sb, **params: str) -> str:
-    query = {
-        "app_name": "marketing-mcp on laptop",
-        "app_id": APP_ID,
-        "success_url": "http://127.0.0.1:9/wp-done",
-        **params,
-    }
-    return (
-        sb.url + "/wp-admin/authorize-application.php?" + urlencode({k: v for k, v in query.items() if v is not None})
-    )
-
-
-def test_wordpress_authorize_application_end_to_end(sb, creds, wp):
-    location = approve(wp_authorize_url(sb))
-    answer = query_of(location)
-    assert location.startswith("http://127.0.0.1:9/wp-done?")
-    assert answer["site_url"] == sb.url and answer["user_login"] == "demo"
-    assert re.fullmatch(r"[A-Za-z0-9]{4}( [A-Za-z0-9]{4}){5}", answer["password"])
-
-    with httpx.Client(base_url=sb.url + "/wp-json", auth=("demo", answer["password"])) as client:
-        assert client.get("/wp/v2/users/me").json()["id"] == 1
-        listed = client.get("/wp/v2/users/me/application-passwords").json()
-        assert [p["name"] for p in listed] == ["Sandbox demo", "marketing-mcp on laptop"]
-        assert all("password" not in p for p in listed)
-        mine = client.get("/wp/v2/users/me/application-passwords/introspect").json()
-        assert mine["name"] == "marketing-mcp on laptop" and mine["app_id"] == APP_ID
-        assert mine["last_used"] is not None and mine["last_ip"] == "127.0.0.1"
-        assert set(mine) >= {"uuid", "app_id", "name", "created", "last_used", "last_ip"}
-
-        deleted = wp.delete(f"/wp/v2/users/me/application-passwords/{mine['uuid']}")
-        assert deleted.status_code == 200 and deleted.json()["deleted"] is True
-        assert deleted.json()["previous"]["uuid"] == mine["uuid"]
-        refused = client.get("/wp/v2/users/me")
-        assert refused.status_code == 401 and refused.json()["code"] == "incorrect_password"
-    assert wp.get("/wp/v2/users/me").status_code == 200  # the seeded password still works
-    missing = wp.delete(f"/wp/v2/users/me/application-passwords/{mine['uuid']}")
-    assert missing.status_code == 404 and missing.json()["code"] == "application_password_not_found"
-
-
-def test_wordpress_reject_sends_success_false(sb):
-    location = approve(wp_authorize_url(sb, reject_url="http://127.0.0.1:9/wp-no"), decision="deny")
-    assert location == "http://127.0.0.1:9/wp-no?success=false"
-    location = approve(wp_authorize_url(sb), decision="reject")
-    assert location == "http://127.0.0.1:9/wp-done?success=false"
-
-
-@pytest.mark.parametrize(
-    "params, message",
-    [
-        ({"success_url": "http://127.0.0.2:9/done"}, "The success URL must be served over a secure connection."),
-        ({"reject_url": "http://127.0.0.2:9/no"}, "The rejection URL must be served over a secure connection."),
-        ({"app_id": "not-a-uuid"}, "The application ID must be a UUID."),
-    ],
-)
-def test_wordpress_refuses_untrustworthy_requests(sb, params, message):
-    url = wp_authorize_url(sb, **params)
-    assert httpx.get(url).status_code == 400
-    with pytest.raises(ValueError, match=re.escape(message)):
-        approve(url)
-
-
-def test_wordpress_accepts_https_success_urls(sb):
-    location = approve(wp_authorize_url(sb, success_url="https://app.example/after-login"))
-    assert location.startswith("https://app.example/after-login?site_url=")  # returned, never fetched
-
-
-def test_wordpress_application_names_must_be_unique(sb):
-    approve(wp_authorize_url(sb, app_name="marketing-mcp"))
-    with pytest.raises(ValueError, match="Each application name should be unique."):
-        approve(wp_authorize_url(sb, app_name="marketing-mcp"))
-
-
-def test_application_passwords_need_a_login(anon):
-    r = anon.get("/wp-json/wp/v2/users/me/application-passwords")
-    assert r.status_code == 401 and r.json()["code"] == "rest_not_logged_in"
-
-
-def test_credentials_issued_before_a_reset_never_match_ones_issued_after(sb, creds):
-    seeded = [(p.uuid, p.password) for p in sb.world.wordpress.users[1].application_passwords]
-    before = tokens(creds, "webflow")["access_token"]
-    wp_before = query_of(approve(wp_authorize_url(sb)))["password"]
-    sb.world.reset()
-    assert [(p.uuid, p.password) for p in sb.world.wordpress.users[1].application_passwords] == seeded
-    assert tokens(creds, "webflow")["access_token"] != before
-    assert query_of(approve(wp_authorize_url(sb)))["password"] != wp_before
