@@ -122,7 +122,7 @@ class MasterKey:
     __slots__ = ("_raw", "origin", "_client_keys")
 
     def __init__(self, raw: bytes, *, origin: str = "given by the caller") -> None:
-        if not isinstance(raw, (bytes, bytearray)) or len(raw) != _KEY_BYTES:
+        if len(raw) != _KEY_BYTES:
             raise ValueError(f"A master key is exactly {_KEY_BYTES} bytes.")
         self._raw = bytes(raw)
         self.origin = origin
@@ -135,8 +135,9 @@ class MasterKey:
     @classmethod
     def from_text(cls, text: str, *, origin: str = "given by the caller") -> MasterKey:
         """Parse base64url text (surrounding whitespace ignored). A bad value raises InvalidKey without echoing it."""
-        value = text.strip() if isinstance(text, str) else ""
+        value = text.strip()
         problem = None
+        raw = b""
         if not value:
             problem = "it is empty"
         elif len(value) != 43:
@@ -278,7 +279,7 @@ def _import_class(path: str) -> type:
     return getattr(importlib.import_module(module_name), class_name)
 
 
-def _probe(cls: type, username: str, timeout: float) -> tuple[Any, str | None]:
+def _probe(cls: type[Any], username: str, timeout: float) -> tuple[Any, str | None]:
     """Instantiate a backend and read the key's entry, all within `timeout`. Raises if unusable."""
 
     def run() -> tuple[Any, str | None]:

@@ -32,9 +32,11 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import AsyncGenerator, Callable, Generator
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Iterator
+from typing import Any
 
+from adapters.json_values import is_object
 from credentials.keys import InvalidKey, KeyFileTooOpen, KeyringUnavailable, MasterKey, VaultError, VaultKeyMissing
 from credentials.paths import fsync_dir, locks_dir, make_vault_dirs, vault_dir
 from credentials.records import Record, record_key
@@ -171,7 +173,7 @@ class ClientStore:
         lock_timeout: float = 30.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if not isinstance(client, str) or not _CLIENT.fullmatch(client):
+        if not _CLIENT.fullmatch(client):
             raise ValueError(
                 "A client name is 1-64 characters of letters, digits, '_', '.' and '-', "
                 "starting with a letter or digit."
@@ -369,7 +371,7 @@ class ClientStore:
             envelope = json.loads(data)
         except ValueError:  # includes UnicodeDecodeError
             raise self._corrupt("is not a vault file (not JSON)") from None
-        if not isinstance(envelope, dict) or envelope.get("format") != FORMAT:
+        if not is_object(envelope) or envelope.get("format") != FORMAT:
             raise self._corrupt("is not a marketing-mcp vault file")
         version = envelope.get("version")
         if version != FORMAT_VERSION:
@@ -406,12 +408,14 @@ class ClientStore:
         from cryptography.exceptions import InvalidTag
 
         try:
-            plaintext = _aesgcm(self._key_bytes).decrypt(nonce, ciphertext, _associated_data(client, kcv))
+            plaintext = _aesgcm(self._key_bytes).decrypt(
+                nonce, ciphertext, _associated_data(self._client, kcv)
+            )  # the file's client, checked above
         except InvalidTag:
             raise self._corrupt("failed its integrity check (damaged or edited)") from None
         try:
             stored = json.loads(plaintext)["records"]
-            if not isinstance(stored, dict):
+            if not is_object(stored):
                 raise TypeError
             records = {key: Record.model_validate(value) for key, value in stored.items()}
         except Exception:
@@ -439,8 +443,6 @@ class ClientStore:
     # -- checks --------------------------------------------------------------------------------
 
     def _own(self, record: Record) -> None:
-        if not isinstance(record, Record):
-            raise TypeError("expected a credentials.records.Record")
         if record.client != self._client:
             raise AccessDenied(
                 f"This store holds the credentials of client '{self._client}'; the record is for client "
@@ -476,7 +478,7 @@ class ClientStore:
             return lock
 
     @contextlib.contextmanager
-    def _hold(self, path: Path, what: str) -> Iterator[None]:
+    def _hold(self, path: Path, what: str) -> Generator[None]:
         import filelock
 
         lock = self._file_lock(path)
@@ -506,7 +508,7 @@ class ClientStore:
         return self._hold(self._lock_path(name), name)
 
     @contextlib.asynccontextmanager
-    async def alock(self, name: str) -> AsyncIterator[None]:
+    async def alock(self, name: str) -> AsyncGenerator[None]:
         """`lock` for asyncio: waits in a worker thread, so the loop keeps running; excludes other tasks too."""
         import asyncio
 

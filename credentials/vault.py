@@ -128,19 +128,19 @@ class Vault:
         """A valid access token. `stale`: the vendor just refused this one, refresh unless already done."""
         rec = self._known(provider, account)
         if self._usable(rec, stale):
-            return rec.secret.access_token.get_secret_value()
+            return _oauth(rec).access_token.get_secret_value()
         lock = self._task_locks.setdefault(rec.key, asyncio.Lock())
         async with lock:  # tasks of this process queue here and reuse the first one's result
             rec = self._warm.get(rec.key, rec)
             if not self._usable(rec, stale):
                 rec = await asyncio.to_thread(self.refresh_now, provider, account, stale)
-        return rec.secret.access_token.get_secret_value()
+        return _oauth(rec).access_token.get_secret_value()
 
     def access_token_sync(self, provider: str, account: str, *, stale: str | None = None) -> str:
         rec = self._known(provider, account)
         if not self._usable(rec, stale):
             rec = self.refresh_now(provider, account, stale)
-        return rec.secret.access_token.get_secret_value()
+        return _oauth(rec).access_token.get_secret_value()
 
     def _known(self, provider: str, account: str) -> Record:
         """The record in use (no file read on a warm call), else the stored one."""
@@ -151,8 +151,7 @@ class Vault:
         return rec is not None and isinstance(rec.secret, OAuthToken) and rec.secret.refresh_token is not None
 
     def _usable(self, rec: Record, stale: str | None) -> bool:
-        token = rec.secret
-        assert isinstance(token, OAuthToken)
+        token = _oauth(rec)
         if stale is not None:
             return token.access_token.get_secret_value() != stale  # someone refreshed since the 401
         return not token.expires_within(self._margin, self._now())
@@ -240,3 +239,10 @@ class OAuthBearer(httpx.Auth):
 
     def __repr__(self) -> str:
         return f"OAuthBearer(provider={self._provider!r}, account={self._account!r})"
+
+
+def _oauth(rec: Record) -> OAuthToken:
+    """The record's OAuth token: the token paths are only reached for OAuth records (`auth` chose OAuthBearer)."""
+    secret = rec.secret
+    assert isinstance(secret, OAuthToken), f"{rec.provider}/{rec.account} is not an OAuth credential"
+    return secret
