@@ -22,6 +22,7 @@ from credentials.providers import provider as provider_named
 
 from .config import ConfigError, McpConfig, load_config
 from .registry import REGISTRY, entry, providers_of, scopes_needed
+from .settings import CustomerIOSettings, MailchimpSettings, WebflowSettings, WordPressSettings
 
 
 class AuthCommandError(Exception):
@@ -241,8 +242,8 @@ def _sandbox_provision(base: str) -> dict:
 
 
 def _wordpress_site(config: McpConfig, args: argparse.Namespace) -> str:
-    wp = config.client(args.client).servers.wordpress
-    site = args.site or (str(wp.settings.site_url) if wp else None)
+    wp = config.client(args.client).servers.settings_of("wordpress", WordPressSettings)
+    site = args.site or (str(wp.site_url) if wp else None)
     if not site:
         raise AuthCommandError(
             f"Which WordPress site? Pass --site URL or enable the wordpress server for "
@@ -326,8 +327,8 @@ def _set(args: argparse.Namespace, out, err) -> int:
     if p.name == "wordpress":
         from credentials import app_passwords
 
-        wp = config.client(args.client).servers.wordpress
-        username = args.username or (wp.settings.username if wp else None)
+        wp = config.client(args.client).servers.settings_of("wordpress", WordPressSettings)
+        username = args.username or (wp.username if wp else None)
         if not username:
             raise AuthCommandError("Which WordPress user? Pass --username.")
         site = _wordpress_site(config, args)
@@ -402,8 +403,8 @@ def _verify_bearer(config: McpConfig, args, p: Provider, token: SecretStr) -> tu
     """Webflow: the token's sites, from the same introspection endpoint the API serves."""
     import httpx
 
-    wf = config.client(args.client).servers.webflow
-    api = str(wf.settings.api_base).rstrip("/") if wf else "https://api.webflow.com/v2"
+    wf = config.client(args.client).servers.settings_of("webflow", WebflowSettings)
+    api = str(wf.api_base).rstrip("/") if wf else "https://api.webflow.com/v2"
     try:
         response = httpx.get(
             f"{api}/token/introspect", timeout=20.0, headers={"Authorization": f"Bearer {token.get_secret_value()}"}
@@ -427,8 +428,7 @@ def _verify_customerio(config: McpConfig, args, p: Provider, secret) -> None:
 
     from credentials.http_auth import BasicAuth, BearerAuth
 
-    cio = config.client(args.client).servers.customerio
-    settings = cio.settings if cio else None
+    settings = config.client(args.client).servers.settings_of("customerio", CustomerIOSettings)
     eu = settings is not None and settings.region == "eu"
     if p.name == "customerio":
         base = (
@@ -461,8 +461,8 @@ def _verify_mailchimp(config: McpConfig, args, key: SecretStr, dc: str) -> None:
 
     from credentials.mailchimp import api_root
 
-    mc = config.client(args.client).servers.mailchimp
-    base = str(mc.settings.api_base).rstrip("/") if mc and mc.settings.api_base else api_root(dc)
+    mc = config.client(args.client).servers.settings_of("mailchimp", MailchimpSettings)
+    base = str(mc.api_base).rstrip("/") if mc and mc.api_base else api_root(dc)
     try:
         response = httpx.get(f"{base}/ping", auth=("marketing-mcp", key.get_secret_value()), timeout=20.0)
     except httpx.HTTPError as exc:

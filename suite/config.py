@@ -8,23 +8,24 @@ overrides and references to credentials (never the secrets themselves).
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     HttpUrl,
     PlainSerializer,
+    PlainValidator,
     ValidationError,
     create_model,
     field_validator,
 )
+from pydantic_core import ErrorDetails
 
 from adapters.ratelimit import Rate
 
-from .registry import LOOPS, REGISTRY, SERVERS
+from .registry import LOOPS, REGISTRY, SERVERS, Loop
 from .settings import (  # noqa: F401  (re-exported: the settings models used to live here)
     CustomerIOSettings,
     GA4Settings,
@@ -45,7 +46,16 @@ class ConfigError(Exception):
     """mcp.json is missing, malformed, or does not allow what was asked."""
 
 
-RateSpec = Annotated[str, AfterValidator(Rate.parse), PlainSerializer(str)]
+def _rate(value: object) -> Rate:
+    if isinstance(value, Rate):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"expected a positive rate like '60/min' or '100/s', got {value!r}")
+    return Rate.parse(value)
+
+
+RateSpec = Annotated[Rate, PlainValidator(_rate, json_schema_input_type=str), PlainSerializer(str, return_type=str)]
+"""A rate written '120/min' in mcp.json, a `Rate` once read."""
 
 
 class RateLimits(_Model):
@@ -105,23 +115,35 @@ class ServerConfig(_Model, Generic[S]):
 
 
 class _ClientServers(_Model):
-    def get(self, server: str) -> ServerConfig | None:
+    def get(self, server: str) -> ServerConfig[Any] | None:
         return getattr(self, server.replace("-", "_"))
 
+    def settings_of(self, server: str, model: type[S]) -> S | None:
+        """The enabled server's settings, as `model` (its registry entry's settings model); None when disabled."""
+        config = self.get(server)
+        if config is None:
+            return None
+        assert isinstance(config.settings, model), f"{server}'s settings are not a {model.__name__}"
+        return config.settings
 
-# One optional field per registry entry, so a new server is one entry in suite/registry.py.
-ClientServers = create_model(
-    "ClientServers",
-    __base__=_ClientServers,
-    __module__=__name__,
-    **{
-        e.attribute: (
-            ServerConfig[e.settings] | None,
-            Field(default=None, alias=e.name if e.name != e.attribute else None),
-        )
-        for e in REGISTRY.values()
-    },
-)
+
+# One optional field per registry entry, so a new server is one entry in suite/registry.py. To a type
+# checker it is the base class: the fields are read through `get`.
+if TYPE_CHECKING:
+    ClientServers = _ClientServers
+else:
+    ClientServers = create_model(
+        "ClientServers",
+        __base__=_ClientServers,
+        __module__=__name__,
+        **{
+            e.attribute: (
+                ServerConfig[e.settings] | None,
+                Field(default=None, alias=e.name if e.name != e.attribute else None),
+            )
+            for e in REGISTRY.values()
+        },
+    )
 
 
 class DirectorPolicy(_Model):
@@ -132,7 +154,7 @@ class DirectorPolicy(_Model):
         description="Writes that need no approval: tool names ('update_post'), qualified "
         "names ('wordpress.update_post'), or '*' for every write.",
     )
-    loops: list[Literal[LOOPS]] = Field(
+    loops: list[Loop] = Field(
         default_factory=lambda: list(LOOPS), description="The loops `director run` runs by default."
     )
     max_changes_per_object_per_day: Annotated[int, Field(ge=0, le=100)] = 1
@@ -257,7 +279,7 @@ def format_errors(exc: ValidationError, path: Path | None) -> str:
     return "\n".join(lines)
 
 
-def _expected(err: dict, loc: list[str]) -> str:
+def _expected(err: ErrorDetails, loc: list[str]) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
         if loc[-1] == "source" and "credentials" in loc:

@@ -189,7 +189,9 @@ def _ours(name: str, entry: Any, client: str) -> bool:
     if not isinstance(entry, dict) or not any(name == entry_name(client, s) for s in SERVERS):
         return False
     args = entry.get("args") or []
-    return "serve" in args and any(a == "--client" and b == client for a, b in zip(args, args[1:]))
+    return "serve" in args and any(
+        a == "--client" and b == client for a, b in zip(args, args[1:], strict=False)
+    )  # pairs of neighbours
 
 
 # -- merging into the host's file -----------------------------------------------------------------

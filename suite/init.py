@@ -43,7 +43,8 @@ def starter(client: str) -> dict[str, Any]:
                     "Replace the example.com settings with the client's own and delete the servers it does not use.",
                     f"Then store its secrets: `marketing-mcp auth set wordpress --client {client}` (an application",
                     f"password), `marketing-mcp auth login google --client {client}` (GA4 and Search Console),",
-                    f"`marketing-mcp auth set mailchimp --client {client}` (an API key); check with `marketing-mcp auth status`.",
+                    f"`marketing-mcp auth set mailchimp --client {client}` (an API key); "
+                    "check with `marketing-mcp auth status`.",
                     "SEO title and meta description in WordPress need the companion plugin: "
                     "`marketing-mcp wordpress-plugin --output wp-content/mu-plugins/`.",
                 ],
@@ -57,7 +58,8 @@ def starter(client: str) -> dict[str, Any]:
                     "mailchimp": {"settings": {}, "rate_limits": {"tools": {"send_campaign": "5/day"}}},
                 },
                 "director": {
-                    "$comment": 'Writes the Director may make without asking, e.g. ["update_post"]; none until you say.',
+                    "$comment": 'Writes the Director may make without asking, e.g. ["update_post"]; '
+                    "none until you say.",
                     "auto_approve": [],
                 },
             },

@@ -9,7 +9,7 @@ factories are import strings, resolved on first use, so reading the table import
 import importlib
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping, get_args
 
 from pydantic import BaseModel
 
@@ -23,8 +23,9 @@ from .settings import (
     WordPressSettings,
 )
 
-#: The Director's closed loops, by the name mcp.json's `director.loops` uses.
-LOOPS = ("search_ctr", "traffic_drop", "email_engagement")
+Loop = Literal["search_ctr", "traffic_drop", "email_engagement"]
+"""The Director's closed loops, by the name mcp.json's `director.loops` uses."""
+LOOPS: tuple[Loop, ...] = get_args(Loop)
 
 
 @dataclass(frozen=True)

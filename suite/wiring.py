@@ -91,13 +91,15 @@ class Wiring:
 async def wordpress_adapter(w: Wiring):
     from adapters.cms.wordpress import WordPress, classify_wp_error, parse_wp_error
     from adapters.http import HttpService, Upstream
+    from credentials.http_auth import BasicAuth
 
     site = str(w.settings.site_url).rstrip("/")
     auth = w.auth("wordpress")
+    user = auth.username if isinstance(auth, BasicAuth) else "?"  # an application password is Basic auth
     http = HttpService(
         Upstream(
             "WordPress",
-            f"{site} (client '{w.client}', user '{auth.username}')",
+            f"{site} (client '{w.client}', user '{user}')",
             auth_hint=w.auth_hint("wordpress") + " In WordPress: Users > Profile > Application Passwords.",
         ),
         base_url=f"{site}/wp-json/",
