@@ -65,8 +65,8 @@ def test_wordpress_refuses_untrustworthy_requests(sb, params, message):
 
 
 def test_wordpress_accepts_https_success_urls(sb):
-    location = approve(wp_authorize_url(sb, success_url="https://app.example/after-login"))
-    assert location.startswith("https://app.example/after-login?site_url=")  # returned, never fetched
+    location = approve(wp_authorize_url(sb, success_url="https://127.0.0.1:9/after-login"))
+    assert location.startswith("https://127.0.0.1:9/after-login?site_url=")  # returned, never fetched
 
 
 def test_wordpress_application_names_must_be_unique(sb):
