@@ -6,7 +6,7 @@ import contextlib
 import json
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import IO, Iterator
 
 import httpx
 
@@ -140,8 +140,8 @@ def served_over_http_at(config: Path, client: str, server: str, host: str = "127
 class RawStdio:
     """A server spawned as a host spawns it, spoken to in raw bytes: one line out, one line back."""
 
-    def __init__(self, config: Path, client: str, server: str, *, python_args: list[str] | None = None):
-        """`marketing-mcp serve SERVER --client CLIENT --config CONFIG`, or `python PYTHON_ARGS`;
+    def __init__(self, config: Path | None, client: str, server: str, *, python_args: list[str] | None = None):
+        """`marketing-mcp serve SERVER --client CLIENT --config CONFIG`, or `python PYTHON_ARGS` (then no config);
         its stderr is kept in `self.stderr` (a file) for tests to read."""
         import subprocess
         import sys
@@ -152,18 +152,21 @@ class RawStdio:
         self.proc = subprocess.Popen(
             [sys.executable, *args], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr
         )
+        assert self.proc.stdin is not None and self.proc.stdout is not None  # both were asked for as pipes
+        self.stdin: IO[bytes] = self.proc.stdin
+        self.stdout: IO[bytes] = self.proc.stdout
 
     def send(self, line: bytes) -> None:
-        self.proc.stdin.write(line + b"\n")
-        self.proc.stdin.flush()
+        self.stdin.write(line + b"\n")
+        self.stdin.flush()
 
     def receive(self, timeout: float = 1.0) -> dict | None:
         """The next message the server writes, or None if none comes within the timeout."""
         import select
 
-        if not select.select([self.proc.stdout], [], [], timeout)[0]:
+        if not select.select([self.stdout], [], [], timeout)[0]:
             return None
-        line = self.proc.stdout.readline()
+        line = self.stdout.readline()
         line.decode("utf-8")  # the reply itself is valid UTF-8, whatever it answers
         return json.loads(line) if line else None
 
@@ -192,9 +195,9 @@ class RawStdio:
         return reply["result"]
 
     def close(self) -> int:
-        self.proc.stdin.close()
+        self.stdin.close()
         code = self.proc.wait(10)
-        self.proc.stdout.close()
+        self.stdout.close()
         return code
 
     def stderr_text(self) -> str:

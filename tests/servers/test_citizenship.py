@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import importlib.metadata
 import uuid
+from typing import Literal
 
 import anyio
 import pytest
 from mcp import Client
-from mcp.types import ElicitResult
+from mcp.client import ClientRequestContext
+from mcp.types import ElicitRequestFormParams, ElicitRequestParams, ElicitResult, ErrorData, TextResourceContents
 
 from suite.config import parse_config
 from suite.wiring import create_server
@@ -40,10 +42,13 @@ def config(signed_in):
 class Asker:
     """An elicitation callback that answers every question the same way and remembers what it was asked."""
 
-    def __init__(self, action: str = "accept", confirm: bool = True):
-        self.action, self.confirm, self.questions = action, confirm, []
+    def __init__(self, action: Literal["accept", "decline", "cancel"] = "accept", confirm: bool = True):
+        self.action: Literal["accept", "decline", "cancel"] = action
+        self.confirm = confirm
+        self.questions: list[str] = []
 
-    async def __call__(self, _context, params):
+    async def __call__(self, context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult | ErrorData:
+        assert isinstance(params, ElicitRequestFormParams)  # the servers ask by form, never by URL
         self.questions.append(params.message)
         assert params.requested_schema["properties"]["confirm"]["type"] == "boolean"
         return ElicitResult(action=self.action, content={"confirm": self.confirm} if self.action == "accept" else None)
@@ -87,6 +92,7 @@ async def test_server_info_carries_the_package_version(config, google, server_na
     client, cfg = ("g", google) if server_name in ("ga4", "search-console") else ("t", config)
     async with Client(create_server(cfg, client, server_name), mode=mode) as c:
         info = c.session.server_info
+    assert info is not None
     assert info.name == server_name and info.version == importlib.metadata.version("marketing-mcp")
 
 
@@ -175,8 +181,8 @@ async def test_publish_asks_with_title_and_a_no_leaves_the_draft(config, server_
 async def test_upsert_reports_progress_per_batch(config, mode):
     seen: list[tuple[float, float | None]] = []
 
-    async def on_progress(done, total, _message):
-        seen.append((done, total))
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total))
 
     async with Client(create_server(config, "t", "mailchimp"), mode=mode) as c:
         audience = await _audience(c)
@@ -200,7 +206,7 @@ async def test_a_cancelled_upsert_stops_and_the_server_keeps_serving(config, sig
     faults = signed_in.world.faults
     first = anyio.Event()
 
-    async def on_progress(_done, _total, _message):
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
         first.set()
 
     rule = faults.add("latency", path="/mailchimp/3.0/lists/*/members/*/tags", delay=0.05)
@@ -245,8 +251,10 @@ async def test_ga4_metadata_catalogue_is_a_resource_template(google, mode):  # n
         templates = (await c.list_resource_templates()).resource_templates
         assert [t.uri_template for t in templates] == ["ga4://properties/{property}/metadata"]
         read = await c.read_resource("ga4://properties/web/metadata")
-        catalogue = json.loads(read.contents[0].text)
-        assert read.contents[0].mime_type == "application/json" and len(read.contents[0].text) < 60_000
+        content = read.contents[0]
+        assert isinstance(content, TextResourceContents)  # JSON is served as text, not as a blob
+        catalogue = json.loads(content.text)
+        assert content.mime_type == "application/json" and len(content.text) < 60_000
         assert catalogue["property"] == "properties/420000001"
         assert "sessions" in catalogue["metrics"] and "landingPage" in catalogue["dimensions"]
         with pytest.raises(Exception, match="nowhere|not|unknown|configured"):
@@ -262,4 +270,6 @@ async def test_esp_audience_is_a_resource_template(config, mode):
         assert [t.uri_template for t in templates] == ["esp://audiences/{audience_id}"]
         audience = await _audience(c)
         read = await c.read_resource(f"esp://audiences/{audience['id']}")
-        assert json.loads(read.contents[0].text)["member_count"] == audience["member_count"]
+        content = read.contents[0]
+        assert isinstance(content, TextResourceContents)  # JSON is served as text, not as a blob
+        assert json.loads(content.text)["member_count"] == audience["member_count"]

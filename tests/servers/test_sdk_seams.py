@@ -18,6 +18,7 @@ from mcp import Client
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
+from mcp.types import TextContent
 from pydantic import BaseModel
 
 from servers._app import READ, Deps, _register, new_server, tool, tool_names
@@ -59,6 +60,7 @@ def test_the_tool_manager_holds_tools_by_name_where_register_puts_them():
     assert isinstance(tools, dict), UPGRADE.format(
         where="servers/_app.py::_register", detail="MCPServer._tool_manager._tools is no longer a dict of name -> Tool."
     )
+    assert manager is not None  # it holds a dict of tools, so it is there
     assert manager.get_tool("x") is None and manager.list_tools() == []
     built = Tool.from_function(lambda: "hi", name="hi")
     _register(server, built)
@@ -76,7 +78,8 @@ async def test_registered_tools_are_listed_validated_and_called_by_the_sdk():
     )
     assert listed["echo"].input_schema["additionalProperties"] is False
     assert listed["echo"].output_schema == listed["shout"].output_schema
-    assert listed["echo"].output_schema["properties"] == {"said": {"title": "Said", "type": "string"}}
+    echo_schema = listed["echo"].output_schema
+    assert echo_schema is not None and echo_schema["properties"] == {"said": {"title": "Said", "type": "string"}}
     async with Client(server) as client:
         ok = await client.call_tool("shout", {"words": "hi"})
         assert not ok.is_error and ok.structured_content == {"said": "HI"}
@@ -85,12 +88,14 @@ async def test_registered_tools_are_listed_validated_and_called_by_the_sdk():
         where="servers/_app.py::_register",
         detail="the SDK no longer validates arguments with Tool.fn_metadata.arg_model.",
     )
-    assert "did you mean 'dry_run'" in refused.content[0].text
+    said = refused.content[0]
+    assert isinstance(said, TextContent) and "did you mean 'dry_run'" in said.text
 
 
 def test_one_output_schema_object_is_shared_by_every_tool_that_returns_the_model():
     server = echo_server()
     echo, shout = (server._tool_manager.get_tool(n) for n in ("echo", "shout"))
+    assert echo is not None and shout is not None
     assert echo.fn_metadata.output_schema == shout.fn_metadata.output_schema
     assert echo.fn_metadata.output_model is shout.fn_metadata.output_model is Echo
     assert echo.output_schema == echo.fn_metadata.output_schema

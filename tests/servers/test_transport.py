@@ -10,6 +10,7 @@ import time
 import httpx
 import pytest
 from mcp import Client
+from mcp.types import JSONRPCRequest
 
 from servers.transport import Rejection, dump_message, is_loopback, parse_message, security_settings
 
@@ -133,7 +134,7 @@ def test_stdio_serves_on_private_descriptors_so_stray_output_misses_the_wire():
             b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "noisy", "arguments": {}}}',
             timeout=10,
         )
-        assert reply["id"] == 1 and reply["result"]["content"][0]["text"] == "done", reply
+        assert reply is not None and reply["id"] == 1 and reply["result"]["content"][0]["text"] == "done", reply
     finally:
         assert server.close() == 0
     assert "stray print" in server.stderr_text() and "stray child" in server.stderr_text()
@@ -229,7 +230,8 @@ def test_http_checks_origin_and_host_on_any_loopback_address(config):
 
 def test_a_good_message_takes_the_sdks_own_parse():
     message = parse_message(b'{"jsonrpc": "2.0", "id": 1, "method": "tools/list"}')
-    assert not isinstance(message, Rejection) and message.id == 1
+    assert not isinstance(message, Rejection)
+    assert isinstance(message, JSONRPCRequest) and message.id == 1
 
 
 @pytest.mark.parametrize(
@@ -250,6 +252,7 @@ def test_the_id_of_a_message_that_does_not_parse_is_recovered_when_it_can_be(raw
 
 def test_a_rejection_is_valid_utf8_json_whatever_it_answers():
     rejection = parse_message('{"jsonrpc": "2.0", "id": "ü\\ud800", "method": "tools/list"}'.encode())
+    assert isinstance(rejection, Rejection)
     assert rejection.id is None and json.loads(rejection.to_json().decode("ascii"))["error"]["code"] == -32600
 
 
