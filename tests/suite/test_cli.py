@@ -16,6 +16,7 @@ import pytest
 
 from suite.cli import build_parser
 from suite.config import ConfigError, load_config, parse_config
+from suite.settings import MailchimpSettings
 
 from ..helpers import cli
 
@@ -138,7 +139,8 @@ def test_demo_port_points_every_sandbox_address_of_the_demo_client_there():
         assert demo["servers"]["page-analysis"]["settings"]["allowed_hosts"] == ["127.0.0.1:9876"]
         config = load_config(path)
         assert str(config.client("demo").sandbox) == "http://127.0.0.1:9876/"
-        assert str(config.client("demo").servers.mailchimp.settings.api_base) == "http://127.0.0.1:9876/mailchimp/3.0"
+        mailchimp = config.client("demo").servers.settings_of("mailchimp", MailchimpSettings)
+        assert mailchimp is not None and str(mailchimp.api_base) == "http://127.0.0.1:9876/mailchimp/3.0"
         assert json.loads(text)["clients"]["acme"] == json.loads((ROOT / "mcp.json").read_text())["clients"]["acme"]
     assert not path.exists()  # the copy lives only as long as the demo
 

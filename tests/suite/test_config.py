@@ -139,5 +139,6 @@ def test_oauth_apps_must_name_a_provider_with_a_sign_in_flow():
     from credentials.providers import PROVIDERS
 
     google = config.oauth_apps["google"].apply(PROVIDERS["google"])
+    assert google.endpoints is not None and PROVIDERS["google"].endpoints is not None  # Google signs in by OAuth
     assert google.endpoints.token == "http://127.0.0.1:9/token"
     assert google.endpoints.authorize == PROVIDERS["google"].endpoints.authorize

@@ -60,6 +60,7 @@ def test_printed_entries_are_absolute_and_carry_the_vault_location_but_no_secret
     monkeypatch.setenv("MARKETING_MCP_HOME", str(tmp_path / "fresh-home"))  # a vault whose key is only in the env
     code, doc, err = export(capsys, config, "claude-desktop")
     assert code == 0
+    assert doc is not None
     entries = doc["mcpServers"]
     assert list(entries) == [
         f"{CLIENT}-{s}" for s in ("wordpress", "webflow", "page-analysis", "mailchimp", "customerio")
@@ -89,6 +90,7 @@ def test_a_key_file_needs_nothing_more_than_the_home(capsys, config, home, monke
     monkeypatch.setenv("MARKETING_MCP_VAULT_KEY", MasterKey.generate().to_text())  # here too, but not only here
     code, doc, err = export(capsys, config, "claude-desktop")
     assert code == 0 and "Note:" not in err
+    assert doc is not None
     assert doc["mcpServers"][f"{CLIENT}-wordpress"]["env"]["MARKETING_MCP_HOME"] == str(data.resolve())
 
 
@@ -117,6 +119,7 @@ def test_a_key_in_the_keyring_passes_the_keyring_choice_and_on_linux_the_session
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/run/user/1000/bus")
     monkeypatch.setattr(sys, "platform", "linux")
     _, doc, err = export(capsys, config, "claude-desktop")
+    assert doc is not None
     assert doc["mcpServers"][f"{CLIENT}-wordpress"]["env"] == {
         "MARKETING_MCP_HOME": str(data.resolve()),
         "MARKETING_MCP_KEYRING": f"{__name__}.MemoryKeyring",
@@ -129,6 +132,7 @@ def test_page_analysis_gets_the_browser_settings_it_reads(capsys, config, home, 
     monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", "/opt/browsers")
     monkeypatch.setenv("MARKETING_MCP_CHROMIUM", "/usr/lib/chromium/chromium")
     _, doc, _ = export(capsys, config, "cursor")
+    assert doc is not None
     entries = doc["mcpServers"]
     assert entries[f"{CLIENT}-page-analysis"]["env"]["PLAYWRIGHT_BROWSERS_PATH"] == "/opt/browsers"
     assert entries[f"{CLIENT}-page-analysis"]["env"]["MARKETING_MCP_CHROMIUM"] == "/usr/lib/chromium/chromium"

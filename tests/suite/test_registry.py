@@ -1,9 +1,11 @@
 """One source for the server list: the registry, mcp.json's model, the wiring, `serve` and `servers`,
 `hosts export`, `auth status` and the Director all name the same servers, credentials and loops."""
 
+import argparse
 import asyncio
 import json
 import re
+from typing import get_args
 
 import pytest
 
@@ -40,7 +42,8 @@ def test_the_config_model_has_one_field_per_entry(config):
     fields = ClientServers.model_fields
     assert tuple(f.alias or n for n, f in fields.items() if n != "comment") == SERVERS
     for e in REGISTRY.values():
-        assert fields[e.attribute].annotation.__args__[0].model_fields["settings"].annotation is e.settings
+        server_config = get_args(fields[e.attribute].annotation)[0]  # ServerConfig[settings] | None
+        assert server_config.model_fields["settings"].annotation is e.settings
     assert load_config(config).client(CLIENT).enabled() == list(SERVERS)
 
 
@@ -54,8 +57,14 @@ def test_the_wiring_builds_every_entry(config):
 
 
 def test_serve_servers_and_hosts_name_the_registry(config, capsys):
-    serve = build_parser(everything=False)._subparsers._group_actions[0].choices["serve"]
-    assert tuple(next(a for a in serve._actions if a.dest == "server").choices) == SERVERS
+    # argparse has no public way to read a parser's commands and their arguments back
+    subparsers = build_parser(everything=False)._subparsers
+    assert subparsers is not None
+    commands = subparsers._group_actions[0]
+    assert isinstance(commands, argparse._SubParsersAction)
+    serve = commands.choices["serve"]
+    choices = next(a for a in serve._actions if a.dest == "server").choices
+    assert choices is not None and tuple(choices) == SERVERS
     code, out = cli("servers", "--config", str(config))
     assert code == 0 and f"Servers: {', '.join(SERVERS)}\n" in out and f"{CLIENT}: {', '.join(SERVERS)}" in out
     assert main(["hosts", "export", "--client", CLIENT, "--host", "cursor", "--config", str(config)]) == 0
@@ -77,7 +86,8 @@ def test_auth_status_asks_for_what_each_entry_needs(config, tmp_path, monkeypatc
 
 def test_the_director_gets_the_registry_s_servers_and_loops(config):
     assert set(DIRECTOR_LOOPS) == set(LOOPS)
-    assert DirectorPolicy.model_fields["loops"].annotation.__args__[0].__args__ == LOOPS
+    loop = get_args(DirectorPolicy.model_fields["loops"].annotation)[0]  # list[Loop]
+    assert get_args(loop) == LOOPS
     session = session_for(config, CLIENT)
     assert list(session.targets) == list(SERVERS)
     assert session.needs == loop_needs()
