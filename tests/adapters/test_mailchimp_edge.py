@@ -119,7 +119,7 @@ async def test_sdk_client_from_an_api_key_or_an_oauth_token(world, api_base, mc_
     assert info.account == "Northwind Coffee Roasters" and "proxy_opens" in info.capabilities
 
     token = OAuthToken(
-        access_token="0123abcd",
+        access_token=SecretStr("0123abcd"),
         token_url="https://login.mailchimp.com/oauth2/token",
         client_id="app",
         extra={"dc": "us21", "api_endpoint": mc_sandbox.url + "/mailchimp"},

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import random
 from datetime import datetime, timezone
+from typing import Any
 
 import httpx
 import pytest
@@ -88,10 +89,10 @@ def item(
     title="Hello world",
     slug="hello-world",
     *,
-    draft=True,
-    published=None,
-    archived=False,
-    **field_data,
+    draft: bool = True,
+    published: str | None = None,
+    archived: bool = False,
+    fields: dict[str, Any] | None = None,
 ) -> dict:
     return {
         "id": item_id,
@@ -101,7 +102,7 @@ def item(
         "lastPublished": published,
         "lastUpdated": "2025-01-02T10:00:00.000Z",
         "createdOn": "2025-01-01T10:00:00.000Z",
-        "fieldData": {"name": title, "slug": slug, **field_data},
+        "fieldData": {"name": title, "slug": slug, **(fields or {})},
     }
 
 
@@ -378,7 +379,7 @@ async def test_fields_are_written_to_the_mapped_slugs(api, wf_seo):
         json=item(
             draft=False,
             published="2025-01-03T00:00:00.000Z",
-            **{
+            fields={
                 "seo-title": "Better",
                 "main-image": {"fileId": "img1", "url": "https://cdn.example/a.png", "alt": None},
             },
@@ -431,7 +432,7 @@ async def test_live_url_overrides_the_custom_domain(api, clock):
 
 
 async def test_long_bodies_are_cut_to_a_preview(api, wf):
-    api.get(f"{ITEMS}/{ITEM_ID}").respond(json=item(**{"post-body": "<p>" + "x" * 20_000 + "</p>"}))
+    api.get(f"{ITEMS}/{ITEM_ID}").respond(json=item(fields={"post-body": "<p>" + "x" * 20_000 + "</p>"}))
     post = await wf.get_post(ITEM_ID, "post")
     assert post.body_truncated and len(post.body) == 8_000
 
@@ -596,7 +597,10 @@ async def test_an_update_whose_answer_was_lost_is_read_back_with_its_values(api,
     patch = api.patch(f"{ITEMS}/{ITEM_ID}").mock(side_effect=httpx.ReadError("connection reset"))
     api.get(f"{ITEMS}/{ITEM_ID}").respond(
         json=item(
-            **{"seo-title": "Better", "main-image": {"fileId": "f1", "url": "https://cdn.example/x.png", "alt": None}}
+            fields={
+                "seo-title": "Better",
+                "main-image": {"fileId": "f1", "url": "https://cdn.example/x.png", "alt": None},
+            }
         )
     )
     post = await wf_seo.update_post(

@@ -333,6 +333,7 @@ async def test_google_sdk_credentials_refresh_through_the_vault(config, client_n
     assert not creds.valid
     creds.refresh(google.auth.transport.requests.Request())
     assert creds.valid and creds.token == oauth(vault.record("google")).access_token.get_secret_value()
+    assert creds.token is not None
     assert "token" not in repr(creds).lower() or creds.token not in repr(creds)
 
 

@@ -176,11 +176,17 @@ async def test_missing_credentials_say_which_command_stores_them(signed_in, serv
 
 
 async def test_a_wrong_secret_names_client_and_site_and_is_never_echoed(signed_in, server_name):
+    from pydantic import SecretStr
+
     from credentials.records import BearerToken, Password, Record
     from credentials.vault import Vault
 
     wrong = "wrongsecretvalue1234"
-    secret = Password(username="demo", password=wrong) if server_name == "wordpress" else BearerToken(token=wrong)
+    secret = (
+        Password(username="demo", password=SecretStr(wrong))
+        if server_name == "wordpress"
+        else BearerToken(token=SecretStr(wrong))
+    )
     Vault.open("wrong", create=True).store.put(Record(client="wrong", provider=server_name, account="x", secret=secret))
     raw = sandbox_config(signed_in.url, client="wrong")
     async with Client(create_server(parse_config(raw), "wrong", server_name)) as c:

@@ -7,6 +7,7 @@ import io
 import httpx
 import pytest
 from mcp import Client
+from mcp.types import Tool
 
 from suite.auth import sign_in_at_sandbox
 from suite.config import SERVERS, parse_config
@@ -14,6 +15,12 @@ from suite.wiring import create_server
 
 from ..helpers import call_ok, sandbox_config, text
 from .test_google_tools import google_config
+
+
+def read_only(t: Tool) -> bool | None:
+    """The tool's read-only hint; every tool of ours carries annotations."""
+    assert t.annotations is not None, t.name
+    return t.annotations.read_only_hint
 
 
 @pytest.fixture(scope="module")
@@ -79,14 +86,16 @@ async def test_every_tool_schema_refuses_additional_properties(config, server):
     for t in tools:
         assert t.input_schema.get("additionalProperties") is False, f"{server}/{t.name}"
         # what is published is exactly what the argument model that validates the call generates
-        strict = built._tool_manager.get_tool(t.name).fn_metadata.arg_model
+        registered = built._tool_manager.get_tool(t.name)
+        assert registered is not None, f"{server}/{t.name}"
+        strict = registered.fn_metadata.arg_model
         assert t.input_schema == strict.model_json_schema(by_alias=True), f"{server}/{t.name}"
 
 
 @pytest.mark.parametrize("server", SERVERS)
 async def test_a_misspelled_dry_run_on_any_write_tool_is_refused_and_nothing_is_sent(config, server, counted):
     async with Client(create_server(config, "u", server)) as c:
-        writes = [t for t in (await c.list_tools()).tools if not t.annotations.read_only_hint]
+        writes = [t for t in (await c.list_tools()).tools if not read_only(t)]
         before = await counted()
         for t in writes:
             args = plausible(t.input_schema, t.input_schema.get("$defs", {}))
