@@ -64,6 +64,7 @@ async def main() -> int:
     import logging
 
     from mcp import Client
+    from mcp.types import TextContent
 
     from suite.config import parse_config
     from suite.wiring import create_server
@@ -80,8 +81,10 @@ async def main() -> int:
                     first = await c.call_tool("list_posts", {"limit": 1})
                     args["post_id"] = first.structured_content["items"][0]["id"]
                 result = await c.call_tool(tool, args)
-            assert not result.is_error, result.content[0].text
-            text = result.content[0].text
+            said = result.content[0]
+            assert isinstance(said, TextContent)  # every tool answers in text first
+            assert not result.is_error, said.text
+            text = said.text
             sizes = {
                 "summary": len(text.split("\n", 1)[0]),
                 "text": len(text),
