@@ -43,6 +43,10 @@ class Outcome:
         return self.data.get("error", {"message": self.text}) if not self.ok else {}
 
 
+# A tool call handed to the owner task: tool name, arguments, and the future its answer goes to.
+_Request = tuple[str, dict[str, Any], asyncio.Future[Any]]
+
+
 class Connection:
     """One server, owned by one task."""
 
@@ -52,31 +56,31 @@ class Connection:
         self.timeout = timeout
         self.tools: list[ToolSpec] = []
         self.restarts = 0
-        self._queue: asyncio.Queue | None = None
-        self._owner: asyncio.Task | None = None
-        self._ready: asyncio.Future | None = None
+        # Replaced by start(); a queue binds to an event loop only when first waited on.
+        self._queue: asyncio.Queue[_Request | None] = asyncio.Queue()
+        self._owner: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._queue, self._ready = asyncio.Queue(), loop.create_future()
-        self._owner = asyncio.create_task(self._own(), name=f"mcp:{self.server}")
+        ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue = asyncio.Queue()
+        self._owner = asyncio.create_task(self._own(self._queue, ready), name=f"mcp:{self.server}")
         try:
-            await asyncio.wait_for(asyncio.shield(self._ready), self.timeout)
+            await asyncio.wait_for(asyncio.shield(ready), self.timeout)
         except asyncio.TimeoutError:
             self._owner.cancel()
             raise ServerDown(f"The {self.server} server did not start within {self.timeout:.0f} s.") from None
 
-    async def _own(self) -> None:
+    async def _own(self, queue: asyncio.Queue[_Request | None], ready: asyncio.Future[None]) -> None:
         from mcp import Client
 
         try:
             async with Client(self.target) as client:
                 listed = await client.list_tools()
                 self.tools = [_spec(self.server, t) for t in listed.tools]
-                self._ready.set_result(None)
-                pending: set[asyncio.Task] = set()
+                ready.set_result(None)
+                pending: set[asyncio.Task[None]] = set()
                 while True:
-                    item = await self._queue.get()
+                    item = await queue.get()
                     if item is None:
                         break
                     task = asyncio.create_task(self._one(client, *item))
@@ -87,12 +91,12 @@ class Connection:
         except Exception as exc:
             why = f"{type(exc).__name__}: {exc}"[:300]
             log.warning("the %s server stopped: %s", self.server, why)
-            if not self._ready.done():
-                self._ready.set_exception(ServerDown(f"The {self.server} server could not start ({why})."))
+            if not ready.done():
+                ready.set_exception(ServerDown(f"The {self.server} server could not start ({why})."))
             self._fail_waiting(why)
 
     @staticmethod
-    async def _one(client: Any, tool: str, args: dict, answer: asyncio.Future) -> None:
+    async def _one(client: Any, tool: str, args: dict[str, Any], answer: asyncio.Future[Any]) -> None:
         try:
             result = await client.call_tool(tool, args)
         except Exception as exc:
@@ -103,7 +107,7 @@ class Connection:
             answer.set_result(result)
 
     def _fail_waiting(self, why: str) -> None:
-        while self._queue is not None and not self._queue.empty():
+        while not self._queue.empty():
             item = self._queue.get_nowait()
             if item is not None and not item[2].done():
                 item[2].set_exception(ServerDown(f"The {self.server} server stopped ({why})."))
@@ -112,11 +116,11 @@ class Connection:
     def alive(self) -> bool:
         return self._owner is not None and not self._owner.done()
 
-    async def call(self, tool: str, args: dict, *, retry_if_down: bool) -> Outcome:
+    async def call(self, tool: str, args: dict[str, Any], *, retry_if_down: bool) -> Outcome:
         if not self.alive:
             await self._restart()
         started = time.perf_counter()
-        answer = asyncio.get_running_loop().create_future()
+        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         await self._queue.put((tool, args, answer))
         try:
             result = await asyncio.wait_for(answer, self.timeout)

@@ -273,7 +273,7 @@ class Director:
             return False
         parent = self.store.step(self.run_id, part_of)
         approval = self.store.approval_for(self.run_id, part_of)
-        return self.policy.approves(parent.data["tool"]) or (
+        return (parent is not None and self.policy.approves(parent.data["tool"])) or (
             approval is not None and approval.status is ApprovalStatus.APPROVED
         )
 

@@ -42,7 +42,7 @@ def planner_for(model: str | None) -> Planner:
     the offline playbooks."""
     from .claude import from_environment
 
-    return from_environment(**({"model": model} if model else {})) or OfflinePlanner()
+    return (from_environment(model=model) if model else from_environment()) or OfflinePlanner()
 
 
 async def run(

@@ -12,7 +12,8 @@ import re
 import sqlite3
 import time
 import uuid
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from datetime import date
 from enum import Enum
 from pathlib import Path
 from typing import Any, Iterator
@@ -82,29 +83,15 @@ class ApprovalStatus(str, Enum):
         return self.value
 
 
-class _Record:
-    """A row read back from the store. Fields are attributes; `row["field"]` still reads for callers outside
-    director/ that treat rows as dicts (suite/director_cli.py)."""
-
-    def __getitem__(self, name: str) -> Any:
-        if name not in self._names():
-            raise KeyError(name)
-        return getattr(self, name)
-
-    @classmethod
-    def _names(cls) -> frozenset[str]:
-        return frozenset(f.name for f in fields(cls))  # type: ignore[arg-type]
-
-
 @dataclass(frozen=True)
-class Step(_Record):
+class Step:
     run_id: str
     key: str  # the same on every attempt: loop, object, what
     loop: str
     object: str
     kind: str  # "change", "rollback", "check", "test", ...
     status: StepStatus
-    data: dict
+    data: dict[str, Any]
     result: Any
     day: str | None
     updated: float
@@ -124,9 +111,15 @@ class Step(_Record):
             updated=row["updated"],
         )
 
+    def dated(self) -> date:
+        """The day the step was recorded on; every write records one."""
+        if self.day is None:
+            raise ValueError(f"step {self.key} has no day")
+        return date.fromisoformat(self.day)
+
 
 @dataclass(frozen=True)
-class ToolCall(_Record):
+class ToolCall:
     id: int
     run_id: str
     step: str | None
@@ -155,7 +148,7 @@ class ToolCall(_Record):
 
 
 @dataclass(frozen=True)
-class Approval(_Record):
+class Approval:
     id: int
     run_id: str
     step: str
@@ -349,7 +342,7 @@ class Store:
                 time.time(),
             ),
         )
-        return self.approval_for(run_id, step)
+        return self._approval_or_missing("SELECT * FROM approvals WHERE run_id = ? AND step = ?", run_id, step)
 
     def approval_for(self, run_id: str, step: str) -> Approval | None:
         return self._approval("SELECT * FROM approvals WHERE run_id = ? AND step = ?", run_id, step)
@@ -377,11 +370,18 @@ class Store:
             "UPDATE approvals SET status = ?, resolved = ?, note = ? WHERE id = ?",
             (status.value, time.time(), note, approval_id),
         )
-        return self.approval(approval_id)
+        return self._approval_or_missing("SELECT * FROM approvals WHERE id = ?", approval_id)
 
     def _approval(self, sql: str, *args: Any) -> Approval | None:
         row = self.db.execute(sql, args).fetchone()
         return Approval.from_row(row) if row else None
+
+    def _approval_or_missing(self, sql: str, *args: Any) -> Approval:
+        """The approval just written (a missing one means the row was deleted underneath us)."""
+        approval = self._approval(sql, *args)
+        if approval is None:
+            raise KeyError(args)
+        return approval
 
     # -- snapshots, measurements, decisions, cooldowns, notes ----------------------------------
 

@@ -6,10 +6,13 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import find_config, load_config
 from .registry import LOOPS, loop_needs
+
+if TYPE_CHECKING:  # director/ is imported when a command runs, not when the CLI starts
+    from director.store import Store
 
 
 def add_parser(sub: Any) -> None:
@@ -42,7 +45,7 @@ def add_parser(sub: Any) -> None:
         p.add_argument("--db", help="the Director's SQLite store (default: in the data directory)")
 
 
-def _store(args):
+def _store(args: argparse.Namespace) -> "Store":
     from director.store import Store, default_path
 
     return Store(args.db or os.environ.get("MARKETING_MCP_DIRECTOR_DB") or default_path())
@@ -107,19 +110,19 @@ def _run(args) -> int:
     return _finish(store, run_id, args)
 
 
-def _finish(store, run_id: str, args) -> int:
+def _finish(store: "Store", run_id: str, args: argparse.Namespace) -> int:
     from director.reporting import write
 
     run = store.run(run_id)
     html, md = write(store, run_id, _reports_dir(store, args))
-    pending = [a for a in store.approvals() if a["run_id"] == run_id]
+    pending = [a for a in store.approvals() if a.run_id == run_id]
     print(f"Run {run_id}: {run['status']} after {run['day']} of {run['days']} day(s); report {html} (summary {md})")
     if pending:
         print(f"{len(pending)} change(s) wait for approval: `marketing-mcp director approvals`")
     return 0
 
 
-def _reports_dir(store, args) -> Path:
+def _reports_dir(store: "Store", args: argparse.Namespace) -> Path:
     return Path(getattr(args, "out", None) or store.path.parent / "reports")
 
 
@@ -170,7 +173,7 @@ def _status(args) -> int:
     if not runs:
         print("No runs yet: `marketing-mcp director run --client C`.")
     for r in runs[:20]:
-        pending = len([a for a in store.approvals() if a["run_id"] == r["id"]])
+        pending = len([a for a in store.approvals() if a.run_id == r["id"]])
         print(
             f"{r['id']}  {r['client']:<12} {r['status']:<8} day {r['day']}/{r['days']}  planner {r['planner']}"
             f"  calls {store.call_count(r['id'])}  cost ${r['cost_usd']:.4f}"
@@ -185,15 +188,15 @@ def _approvals(args) -> int:
     if not pending:
         print("No pending approvals.")
     for a in pending:
-        print(f"#{a['id']}  run {a['run_id']}  {a['tool']}  {a['arguments']}")
-        print(f"     preview: {a['preview'][:600]}")
+        print(f"#{a.id}  run {a.run_id}  {a.tool}  {a.arguments}")
+        print(f"     preview: {a.preview[:600]}")
     return 0
 
 
 def _resolve(args, approved: bool) -> int:
     store = _store(args)
     row = store.resolve(args.id, approved, args.note)
-    print(f"Approval #{row['id']} {row['status']}; `marketing-mcp director resume {row['run_id']}` carries on.")
+    print(f"Approval #{row.id} {row.status}; `marketing-mcp director resume {row.run_id}` carries on.")
     return 0
 
 

@@ -3,8 +3,6 @@ gets subject-line variants, tested through the ESP as an even A/B split of the n
 subject is adopted only when it beats the original by a significant margin (judged on clicks:
 privacy proxies make opens meaningless)."""
 
-from datetime import date
-
 from ..pool import ServerPool
 from ..runner import Director
 from ..stats import Counts, below, compare
@@ -94,7 +92,9 @@ class EmailEngagementLoop:
             data=test,
             day=d.today.isoformat(),
         )
-        await self._advance(d, d.store.step(d.run_id, key))
+        written = d.store.step(d.run_id, key)
+        if written is not None:  # it is: put just above
+            await self._advance(d, written)
 
     async def _advance(self, d: Director, test: Step) -> None:
         """Create the test, send it (each once, through the gate), then judge it at each look."""
@@ -106,7 +106,7 @@ class EmailEngagementLoop:
             kind="draft",
             tool=f"{server}.create_subject_test",
             args=data["create"],
-            applied=lambda: self._find(d, server, data["name"]),
+            applied=lambda: self._created(d, server, data["name"]),
         )
         if created is None:
             return
@@ -124,7 +124,10 @@ class EmailEngagementLoop:
         )
         if sent is None:
             return
-        sent_day = date.fromisoformat(d.store.step(d.run_id, f"{key}:send").day)
+        send = d.store.step(d.run_id, f"{key}:send")
+        if send is None:  # the write above returned its result, so its step is there
+            return
+        sent_day = send.dated()
         looks = [x for x in d.store.decisions(d.run_id) if x["step"] == key]
         if len(looks) >= len(LOOKS) or (d.today - sent_day).days < LOOKS[len(looks)]:
             return
@@ -195,6 +198,11 @@ class EmailEngagementLoop:
                 if c["name"] == name:
                     return c["id"]
         return None
+
+    @classmethod
+    async def _created(cls, d: Director, server: str, name: str) -> bool:
+        """Whether the test campaign exists (for a create killed mid-call)."""
+        return bool(await cls._find(d, server, name))
 
     @staticmethod
     async def _sent(d: Director, server: str, campaign_id: str) -> bool:

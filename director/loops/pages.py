@@ -219,7 +219,7 @@ async def follow_change(d: Director, loop: str, step: Step) -> None:
     extra = {k: v for k, v in data.items() if k not in ("tool", "args", "preview", "post")}
     if await apply_fields(d, key, loop=loop, post=post, fields=fields, data=extra) is None:
         return  # approval pending, or refused (killed mid-call steps are reconciled in there)
-    changed = date.fromisoformat(step.day)
+    changed = step.dated()
     looks_done = len([x for x in d.store.decisions(d.run_id) if x["step"] == key])
     if looks_done >= len(LOOKS) or (d.today - changed).days < LOOKS[looks_done]:
         return

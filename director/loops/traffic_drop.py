@@ -63,11 +63,14 @@ class TrafficDropLoop(PageLoop):
                     "a demand or measurement problem, not a page problem; no page changed"
                 )
                 return
+
         # The landing pages that lost the most against the week before, then each against its own weekdays.
-        week = lambda back: {
-            "start": (end - timedelta(days=back + 6)).isoformat(),
-            "end": (end - timedelta(days=back)).isoformat(),
-        }
+        def week(back: int) -> dict[str, str]:
+            return {
+                "start": (end - timedelta(days=back + 6)).isoformat(),
+                "end": (end - timedelta(days=back)).isoformat(),
+            }
+
         movers = await d.read(
             "ga4.compare_periods",
             {

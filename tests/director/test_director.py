@@ -21,7 +21,7 @@ import pytest
 from director.offline import OfflinePlanner
 from director.planner import PageContext, Snippet
 from director.stats import daily_effect
-from director.store import Store
+from director.store import Step, StepStatus, Store
 from sandbox.runner import Sandbox
 from suite.auth import sign_in_at_sandbox
 from suite.config import parse_config
@@ -89,6 +89,12 @@ def post_seo(sb, url: str) -> str | None:
     raise AssertionError(f"no live page at {url}")
 
 
+def step_of(store: Store, run_id: str, key: str) -> Step:
+    step = store.step(run_id, key)
+    assert step is not None, f"no step {key}"
+    return step
+
+
 class HarmfulSecond(OfflinePlanner):
     """Writes a good snippet for the first page it is asked about and a bad one for the second."""
 
@@ -114,6 +120,7 @@ async def test_search_ctr_keeps_a_change_that_helped_and_restores_one_that_hurt(
     assert verdicts.get(good) == "keep", store.decisions(run_id)
     assert verdicts.get(bad) == "rollback", store.decisions(run_id)
     snapshot = store.snapshot_of(run_id, f"search_ctr:{bad}")
+    assert snapshot is not None
     assert post_seo(world, bad) == snapshot["seo_title"]  # restored exactly
     assert post_seo(world, good) != (store.snapshot_of(run_id, f"search_ctr:{good}") or {}).get("seo_title")
     assert store.run(run_id)["status"] == "done"
@@ -125,11 +132,11 @@ async def test_approvals_block_writes_until_granted(world, tmp_path):
     run_id = await direct(world, store, ["search_ctr"], 1, SEARCH)
     pending = store.approvals()
     assert len(pending) == 2 and store.run(run_id)["status"] == "waiting"
-    urls = [store.step(run_id, a["step"])["object"] for a in pending]
+    urls = [step_of(store, run_id, a.step).object for a in pending]
     before = {u: post_seo(world, u) for u in urls}
-    assert all(json.loads(a["preview"])["changes"] for a in pending)  # the dry run's diff is recorded
-    store.resolve(pending[0]["id"], True)
-    store.resolve(pending[1]["id"], False, "not this one")
+    assert all(json.loads(a.preview)["changes"] for a in pending)  # the dry run's diff is recorded
+    store.resolve(pending[0].id, True)
+    store.resolve(pending[1].id, False, "not this one")
     await run(store, world.config_path, CLIENT, run_id=run_id, targets=in_process(world, *SEARCH), say=lambda _: None)
     assert post_seo(world, urls[0]) != before[urls[0]]
     assert post_seo(world, urls[1]) == before[urls[1]]
@@ -140,15 +147,15 @@ async def test_caps_hold_and_dry_runs_change_nothing(world, tmp_path):
     configure(world, max_changes_per_run=1)
     store = Store(tmp_path / "d.sqlite")
     run_id = await direct(world, store, ["search_ctr"], 1, SEARCH)
-    kinds = [s["status"] for s in store.steps(run_id, kind="change")]
-    assert kinds.count("done") == 1 and kinds.count("refused") == 1
+    kinds = [s.status for s in store.steps(run_id, kind="change")]
+    assert kinds.count(StepStatus.DONE) == 1 and kinds.count(StepStatus.REFUSED) == 1
     assert any("per run" in n["text"] for n in store.notes(run_id))
 
     configure(world, max_changes_per_run=10)
     dry = await direct(world, Store(tmp_path / "dry.sqlite"), ["search_ctr"], 1, SEARCH, dry_run=True)
     steps = Store(tmp_path / "dry.sqlite").steps(dry, kind="change")
-    assert steps and all(s["status"] == "previewed" for s in steps)
-    assert all(post_seo(world, s["object"]) == (s["data"]["before"] or {}).get("seo_title") for s in steps)
+    assert steps and all(s.status == "previewed" for s in steps)
+    assert all(post_seo(world, s.object) == (s.data["before"] or {}).get("seo_title") for s in steps)
 
 
 async def test_email_loop_adopts_a_subject_only_on_significant_clicks(world, tmp_path):
@@ -162,8 +169,8 @@ async def test_email_loop_adopts_a_subject_only_on_significant_clicks(world, tmp
             assert e["probability"] >= 0.99 and e["effect"] > 0
         else:
             assert e["probability"] < 0.99
-    sends = [s for s in store.steps(run_id) if s["key"].endswith(":send")]
-    assert len(sends) == 2 and all(s["status"] == "done" for s in sends)
+    sends = [s for s in store.steps(run_id) if s.key.endswith(":send")]
+    assert len(sends) == 2 and all(s.status == "done" for s in sends)
     assert (
         len([c for c in store.rows("SELECT * FROM tool_calls WHERE tool LIKE '%send_campaign' AND dry_run = 0")]) == 2
     )  # each test sent exactly once
@@ -182,13 +189,13 @@ async def test_traffic_loop_fixes_a_dropped_page_and_sees_through_a_tracking_out
     )
     url = f"{world.url}/wholesale/"
     change = store.step(run_id, f"traffic_drop:{url}")
-    assert change and change["status"] == "done", store.notes(run_id)
-    assert "meta_description_missing" in change["data"]["findings"]
-    assert change["data"]["args"]["meta_description"]  # what the audit found missing was written
+    assert change and change.status == "done", store.notes(run_id)
+    assert "meta_description_missing" in change.data["findings"]
+    assert change.data["args"]["meta_description"]  # what the audit found missing was written
     assert [p for p in world.world.pages() if p.path == "/wholesale/"][0].meta_description
     assert any(d["object"] == url for d in store.decisions(run_id))  # and it was judged
     assert any("tracking outage" in n["text"] for n in store.notes(run_id))
-    other = [s["object"] for s in store.steps(run_id, kind="change") if s["object"] != url]
+    other = [s.object for s in store.steps(run_id, kind="change") if s.object != url]
     assert not other, other  # the outage changed no page
 
 
@@ -240,7 +247,7 @@ def test_resume_after_sigkill_repeats_nothing_and_loses_nothing(world, tmp_path)
         )
     )
     changes = Store(db).steps(run_id, kind="change")
-    assert len(changes) >= 2 and all(c["status"] == "done" for c in changes)  # none lost
+    assert len(changes) >= 2 and all(c.status == "done" for c in changes)  # none lost
     assert writes and all(w["n"] == 1 for w in writes)  # none repeated
 
 
@@ -283,7 +290,7 @@ async def test_claude_plans_the_content_when_a_key_is_set(world, tmp_path):
     row = store.run(run_id)
     assert asked and row["planner"] == "claude"
     assert row["input_tokens"] >= 900 and row["cost_usd"] > 0
-    assert any(s["status"] == "done" for s in store.steps(run_id, kind="change"))
+    assert any(s.status == "done" for s in store.steps(run_id, kind="change"))
 
 
 def _lenient(snippet):
@@ -353,25 +360,25 @@ def test_no_win_declared_on_sandbox_noise_in_95_percent_of_seeds():
 
 async def test_spend_changes_beyond_the_policy_cap_are_refused(tmp_path):
     """A change that would move spend more than max_spend_change is refused before any call."""
-    from director.plan import Catalog, ToolSpec
-    from director.runner import Director, Policy
+    from director.plan import ToolSpec
+    from director.pool import Outcome, ServerPool
+    from director.runner import Director, Policy, RealClock
 
-    class NoServers:
-        catalog = Catalog()
-
-        async def call(self, tool, args):  # pragma: no cover - reaching it is the failure
+    class NoServers(ServerPool):
+        async def call(self, qualified: str, args: dict) -> Outcome:  # pragma: no cover - reaching it is the failure
             raise AssertionError("a refused change must not be sent")
 
-    NoServers.catalog.add(ToolSpec("ads", "set_budget", "", {"type": "object"}, read_only=False))
+    pool = NoServers({})
+    pool.catalog.add(ToolSpec("ads", "set_budget", "", {"type": "object"}, read_only=False))
     store = Store(tmp_path / "d.sqlite")
     d = Director(
         store=store,
-        pool=NoServers(),
+        pool=pool,
         planner=OfflinePlanner(),
         policy=Policy(auto_approve=["*"]),
         client=CLIENT,
         run_id=store.new_run(CLIENT, [], 1, False, "offline"),
-        clock=None,
+        clock=RealClock(),  # never asked: a write does not look at the calendar
         say=lambda _: None,
     )
     d.today = d.today.today()
@@ -383,7 +390,7 @@ async def test_spend_changes_beyond_the_policy_cap_are_refused(tmp_path):
         args={"daily_budget": 150},
         data={"spend": (100.0, 150.0)},
     )
-    assert result is None and store.step(d.run_id, "ads:campaign-1")["status"] == "refused"
+    assert result is None and step_of(store, d.run_id, "ads:campaign-1").status == "refused"
     assert "at most 20%" in store.notes(d.run_id)[0]["text"]
 
 

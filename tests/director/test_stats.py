@@ -27,6 +27,7 @@ def run_compare(seed: int, rate: float, lift: float, per_look: tuple[int, int], 
     """One A/B test looked at `looks` times on cumulative data; the first decision, or the last verdict."""
     rng = random.Random(seed)
     control, treated = Counts(0, 0), Counts(0, 0)
+    verdict = "continue"
     for look in range(1, looks + 1):
         n_c, n_t = rng.randint(*per_look), rng.randint(*per_look)
         control = Counts(control.successes + binomial(rng, n_c, rate), control.trials + n_c)
@@ -49,6 +50,7 @@ def run_did(seed: int, lift: float, impressions: tuple[int, int] = (2_000, 20_00
 
     t_before, c_before = draw(rate_t), draw(rate_c)
     t_after, c_after = Counts(0, 0), Counts(0, 0)
+    verdict = "continue"
     for look in range(1, looks + 1):
         t, c = draw(min(rate_t * season * (1 + lift), 1)), draw(rate_c * season)
         t_after = Counts(t_after.successes + t.successes, t_after.trials + t.trials)
@@ -64,6 +66,7 @@ def run_expected(seed: int, lift: float, per_look: tuple[int, int] = (2_000, 8_0
     rng = random.Random(seed)
     expected = rng.uniform(0.01, 0.10)
     observed = Counts(0, 0)
+    verdict = "continue"
     for look in range(1, looks + 1):
         n = rng.randint(*per_look)
         observed = Counts(observed.successes + binomial(rng, n, expected * (1 + lift)), observed.trials + n)
