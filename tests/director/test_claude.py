@@ -500,8 +500,9 @@ def test_from_environment(monkeypatch):
     assert KEY not in repr(planner)
 
     monkeypatch.setenv("MARKETING_MCP_CLAUDE_MODEL", "claude-haiku-4-5")
-    assert from_environment().model == "claude-haiku-4-5"
-    assert from_environment({"ANTHROPIC_API_KEY": KEY}).model == "claude-sonnet-4-6"
+    haiku, sonnet = from_environment(), from_environment({"ANTHROPIC_API_KEY": KEY})
+    assert haiku is not None and haiku.model == "claude-haiku-4-5"
+    assert sonnet is not None and sonnet.model == "claude-sonnet-4-6"
 
 
 def test_building_a_planner_does_not_import_the_sdk():

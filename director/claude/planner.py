@@ -11,16 +11,14 @@ planner, or finding none, costs nothing. API failures become PlannerError with a
 says what happened and what to do; the API key never appears in one.
 """
 
-import inspect
 import json
 import os
-import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from .plan import Catalog, Plan, PlanError, PlanStep
-from .planner import Finding, PageContext, Planner, PlannerError, Snippet, Usage
-from .snippets import (
+from ..plan import Catalog, Plan
+from ..planner import Finding, PageContext, PlannerError, Snippet, Usage
+from ..snippets import (
     DESCRIPTION_MAX,
     DESCRIPTION_MIN,
     EXCERPT_MAX,
@@ -29,8 +27,9 @@ from .snippets import (
     TITLE_MAX,
     TITLE_MIN,
     description_problems,
-    title_length_problem,
 )
+from .copy_checks import clean_text, normalised, query_words, subject_problem, title_problems
+from .plan_tools import block_param, catalog_tools, check_plan, run_read_tool, submit_plan_tool, tool_result
 
 DEFAULT_MODEL = "claude-sonnet-4-6"
 
@@ -53,39 +52,8 @@ SNIPPET_PROPERTIES = {
 FIX_FIELDS = ("seo_title", "meta_description", "title", "excerpt")
 
 MAX_PLAN_TURNS = 8
-TOOL_RESULT_MAX_CHARS = 8000
 
 OFFLINE_HINT = "run without ANTHROPIC_API_KEY to use the offline planner"
-
-SPAM_PHRASES = (
-    "free",
-    "act now",
-    "buy now",
-    "order now",
-    "click here",
-    "limited time",
-    "urgent",
-    "guarantee",
-    "guaranteed",
-    "risk-free",
-    "risk free",
-    "no cost",
-    "winner",
-    "cash",
-    "earn money",
-    "make money",
-    "100%",
-    "$$$",
-    "miracle",
-    "once in a lifetime",
-    "congratulations",
-    "no obligation",
-)
-_SPAM_RE = re.compile("|".join(rf"(?<![\w$%]){re.escape(p)}(?![\w$%])" for p in SPAM_PHRASES), re.IGNORECASE)
-_STOPWORDS = frozenset(
-    "a an and are as at be by can do does for from how i in is it my of on or our that the this to "
-    "vs what when where which who why will with you your".split()
-)
 
 
 def price_per_million(model: str) -> tuple[float, float]:
@@ -97,6 +65,13 @@ def price_per_million(model: str) -> tuple[float, float]:
     return PRICES_PER_MILLION["sonnet"]
 
 
+@runtime_checkable
+class _Secret(Protocol):
+    """A secret wrapper such as pydantic's SecretStr."""
+
+    def get_secret_value(self) -> str: ...
+
+
 class ClaudePlanner:
     """A Planner backed by Claude (anthropic Messages API with tool use)."""
 
@@ -104,7 +79,7 @@ class ClaudePlanner:
 
     def __init__(
         self,
-        api_key: str,
+        api_key: str | _Secret,
         *,
         model: str = DEFAULT_MODEL,
         http_client: Any = None,
@@ -112,7 +87,7 @@ class ClaudePlanner:
         timeout: float = 60.0,
         max_retries: int = 2,
     ) -> None:
-        secret = api_key.get_secret_value() if hasattr(api_key, "get_secret_value") else api_key
+        secret = api_key.get_secret_value() if isinstance(api_key, _Secret) else api_key
         if not secret or not str(secret).strip():
             raise ValueError("ClaudePlanner needs an Anthropic API key.")
         self._api_key = str(secret).strip()
@@ -130,7 +105,7 @@ class ClaudePlanner:
     # --- the Planner jobs -------------------------------------------------------------------
 
     async def snippet(self, page: PageContext) -> Snippet:
-        main_words = _main_words(page.queries[0]) if page.queries else []
+        main_words = query_words(page.queries[0]) if page.queries else []
         tool = {
             "name": "write_snippet",
             "description": "Return the new SEO title and meta description for the page.",
@@ -157,9 +132,9 @@ class ClaudePlanner:
         )
 
         def check(answer: dict[str, Any]) -> tuple[Snippet | None, list[str]]:
-            title = _text(answer.get("seo_title"))
-            description = _text(answer.get("meta_description"))
-            problems = _title_problems(title, main_words) + description_problems(description)
+            title = clean_text(answer.get("seo_title"))
+            description = clean_text(answer.get("meta_description"))
+            problems = title_problems(title, main_words) + description_problems(description)
             if (
                 not problems
                 and title == (page.seo_title or "").strip()
@@ -200,7 +175,7 @@ class ClaudePlanner:
             "no more than one exclamation mark.\n"
             "Answer by calling write_subject_lines."
         )
-        original = _norm(subject)
+        original = normalised(subject)
 
         def check(answer: dict[str, Any]) -> tuple[list[str] | None, list[str]]:
             lines = answer.get("subject_lines")
@@ -209,8 +184,8 @@ class ClaudePlanner:
             good: list[str] = []
             problems: list[str] = []
             for raw in lines:
-                line = _text(raw)
-                problem = _subject_problem(line, original, {_norm(g) for g in good})
+                line = clean_text(raw)
+                problem = subject_problem(line, original, {normalised(g) for g in good})
                 if problem:
                     problems.append(f"{json.dumps(line, ensure_ascii=False)}: {problem}")
                 else:
@@ -270,7 +245,7 @@ class ClaudePlanner:
                 if value == (current.get(key) or "").strip():
                     continue  # no change
                 if key == "seo_title":
-                    problems += _title_problems(value, [])
+                    problems += title_problems(value, [])
                 elif key == "meta_description":
                     problems += description_problems(value)
                 elif key == "title" and len(value) > POST_TITLE_MAX:
@@ -283,14 +258,14 @@ class ClaudePlanner:
         return await self._ask(SYSTEM_WRITER, prompt, tool, check, "page fixes")
 
     async def plan(self, goal: str, catalog: Catalog, call_read_tool: Any) -> Plan:
-        tools, qualified_of = _catalog_tools(catalog)
-        tools.append(_submit_plan_tool(sorted(catalog.tools)))
+        tools, qualified_of = catalog_tools(catalog)
+        tools.append(submit_plan_tool(sorted(catalog.tools)))
         messages: list[dict[str, Any]] = [
             {
                 "role": "user",
                 "content": (
-                    f"Goal: {goal}\n\nLook at the data you need with the read-only tools, then call submit_plan with the "
-                    "steps that reach the goal."
+                    f"Goal: {goal}\n\nLook at the data you need with the read-only tools, then call submit_plan "
+                    "with the steps that reach the goal."
                 ),
             }
         ]
@@ -305,7 +280,7 @@ class ClaudePlanner:
             results: list[dict[str, Any]] = []
             for call in calls:
                 if call.name == "submit_plan":
-                    plan, problems = _check_plan(goal, call.input, catalog, qualified_of)
+                    plan, problems = check_plan(goal, call.input, catalog, qualified_of)
                     if plan is not None:
                         return plan
                     if plan_corrections == 0:
@@ -316,7 +291,7 @@ class ClaudePlanner:
                         )
                     plan_corrections -= 1
                     results.append(
-                        _tool_result(
+                        tool_result(
                             call.id,
                             "The plan was not accepted:\n- "
                             + "\n- ".join(problems)
@@ -325,8 +300,8 @@ class ClaudePlanner:
                         )
                     )
                 else:
-                    results.append(await _run_read_tool(call, catalog, qualified_of, call_read_tool))
-            messages.append({"role": "assistant", "content": [_block_param(b) for b in response.content]})
+                    results.append(await run_read_tool(call, catalog, qualified_of, call_read_tool))
+            messages.append({"role": "assistant", "content": [block_param(b) for b in response.content]})
             messages.append({"role": "user", "content": results})
         raise PlannerError(
             f"Claude did not submit a valid plan within {MAX_PLAN_TURNS} turns; try a narrower goal, or {OFFLINE_HINT}."
@@ -441,7 +416,7 @@ class ClaudePlanner:
         messages: list[dict[str, Any]] = [{"role": "user", "content": prompt}]
         choice = {"type": "tool", "name": tool["name"]}
         problems: list[str] = []
-        for attempt in range(2):
+        for _ in range(2):  # the first answer, then one retry with its problems stated
             response = await self._create(system=system, messages=messages, tools=[tool], tool_choice=choice)
             call = next((b for b in response.content if b.type == "tool_use" and b.name == tool["name"]), None)
             if call is None:
@@ -449,12 +424,12 @@ class ClaudePlanner:
             result, problems = check(call.input if isinstance(call.input, dict) else {})
             if result is not None:
                 return result
-            messages.append({"role": "assistant", "content": [_block_param(b) for b in response.content]})
+            messages.append({"role": "assistant", "content": [block_param(b) for b in response.content]})
             messages.append(
                 {
                     "role": "user",
                     "content": [
-                        _tool_result(
+                        tool_result(
                             call.id,
                             (
                                 "This answer does not fit:\n- "
@@ -473,7 +448,7 @@ class ClaudePlanner:
         )
 
 
-def from_environment(environ: Mapping[str, str] | None = None, **kwargs: Any) -> Planner | None:
+def from_environment(environ: Mapping[str, str] | None = None, **kwargs: Any) -> ClaudePlanner | None:
     """A ClaudePlanner when ANTHROPIC_API_KEY is set (model from MARKETING_MCP_CLAUDE_MODEL), else None."""
     env = os.environ if environ is None else environ
     key = (env.get("ANTHROPIC_API_KEY") or "").strip()
@@ -521,70 +496,6 @@ def _page_text(page: PageContext) -> str:
     return "\n".join(lines)
 
 
-# --- checks ----------------------------------------------------------------------------------
-
-
-def _text(value: Any) -> str:
-    return " ".join(value.split()) if isinstance(value, str) else ""
-
-
-def _norm(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
-
-
-def _main_words(query: str) -> list[str]:
-    words = re.findall(r"[\w']+", query.casefold())
-    return list(dict.fromkeys(w for w in words if w not in _STOPWORDS and len(w) > 1))
-
-
-def _stem(word: str) -> str:
-    word = word.casefold().removesuffix("'s")
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
-
-
-def _has_word(title_stems: set[str], word: str) -> bool:
-    stem = _stem(word)
-    return stem in title_stems or (len(stem) >= 6 and any(t[:6] == stem[:6] for t in title_stems if len(t) >= 6))
-
-
-def _title_problems(title: str, main_words: list[str]) -> list[str]:
-    if not title:
-        return ["The SEO title is missing."]
-    problems = []
-    length = title_length_problem(title)
-    if length:
-        problems.append(length)
-    stems = {_stem(w) for w in re.findall(r"[\w']+", title)}
-    missing = [w for w in main_words if not _has_word(stems, w)]
-    if missing:
-        problems.append(f"The SEO title lacks the top query's words: {', '.join(missing)}.")
-    return problems
-
-
-def _subject_problem(line: str, original: str, taken: set[str]) -> str:
-    if not line:
-        return "empty"
-    if len(line) > SUBJECT_MAX:
-        return f"{len(line)} characters; at most {SUBJECT_MAX}"
-    norm = _norm(line)
-    if norm == original:
-        return "the same as the original"
-    if norm in taken:
-        return "the same as another line"
-    spam = _SPAM_RE.search(line)
-    if spam:
-        return f"spam-filter word '{spam.group(0)}'"
-    if any(len(w) >= 4 and w.isupper() for w in re.findall(r"[A-Za-z]+", line)):
-        return "ALL CAPS words"
-    if line.count("!") > 1:
-        return "more than one exclamation mark"
-    return ""
-
-
 def _sentences(problems: list[str]) -> str:
     return "; ".join(p.rstrip(".") for p in problems) + "."
 
@@ -601,167 +512,3 @@ def _no_tool_call(response: Any, what: str, max_tokens: int) -> str:
         + (f": {said[:300]}" if said else " (no tool call in its answer)")
         + f"; rephrase the request, or {OFFLINE_HINT}."
     )
-
-
-# --- the plan loop ---------------------------------------------------------------------------
-
-
-def _wire_name(qualified: str) -> str:
-    """A Messages API tool name (^[A-Za-z0-9_-]{1,64}$) for a qualified MCP tool name."""
-    return re.sub(r"[^A-Za-z0-9_-]", "_", qualified.replace(".", "__"))[:64]
-
-
-def _catalog_tools(catalog: Catalog) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    tools: list[dict[str, Any]] = []
-    qualified_of: dict[str, str] = {}
-    for qualified in sorted(catalog.tools):
-        spec = catalog.tools[qualified]
-        wire = _wire_name(qualified)
-        n = 2
-        while wire in qualified_of or wire == "submit_plan":
-            suffix = f"_{n}"
-            wire = _wire_name(qualified)[: 64 - len(suffix)] + suffix
-            n += 1
-        qualified_of[wire] = qualified
-        how = (
-            "Read-only: runs when you call it."
-            if spec.read_only
-            else "Changes things: never call it directly; put it as a step in submit_plan."
-        )
-        schema = dict(spec.input_schema or {})
-        schema.setdefault("type", "object")
-        tools.append(
-            {
-                "name": wire,
-                "description": f"{spec.description.strip()}\n\n[{qualified}] {how}".strip(),
-                "input_schema": schema,
-            }
-        )
-    return tools, qualified_of
-
-
-def _submit_plan_tool(qualified_names: list[str]) -> dict[str, Any]:
-    tool_name: dict[str, Any] = {"type": "string", "description": "Qualified tool name, e.g. wordpress.update_post."}
-    if qualified_names:
-        tool_name["enum"] = qualified_names
-    return {
-        "name": "submit_plan",
-        "description": "Submit the plan: the tool steps that reach the goal, in order. Ends planning.",
-        "input_schema": {
-            "type": "object",
-            "properties": {
-                "steps": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "properties": {
-                            "tool": tool_name,
-                            "arguments": {
-                                "type": "object",
-                                "description": "Arguments fitting the tool's input schema.",
-                            },
-                            "why": {"type": "string", "description": "What this step is for, in one sentence."},
-                        },
-                        "required": ["tool", "arguments", "why"],
-                    },
-                },
-                "notes": {"type": "string", "description": "Anything the reviewer of the plan should know."},
-            },
-            "required": ["steps"],
-        },
-    }
-
-
-def _check_plan(
-    goal: str, answer: Any, catalog: Catalog, qualified_of: dict[str, str]
-) -> tuple[Plan | None, list[str]]:
-    if not isinstance(answer, dict) or not isinstance(answer.get("steps"), list):
-        return None, ["submit_plan needs 'steps', a list of {tool, arguments, why}."]
-    steps: list[PlanStep] = []
-    problems: list[str] = []
-    for i, raw in enumerate(answer["steps"], 1):
-        if not isinstance(raw, dict):
-            problems.append(f"step {i}: must be an object with tool, arguments and why.")
-            continue
-        tool = raw.get("tool")
-        tool = qualified_of.get(tool, tool) if isinstance(tool, str) else tool
-        arguments = raw.get("arguments", {})
-        if not isinstance(tool, str) or not tool:
-            problems.append(f"step {i}: 'tool' must be a qualified tool name.")
-            continue
-        if not isinstance(arguments, dict):
-            problems.append(f"step {i} ({tool}): 'arguments' must be an object.")
-            continue
-        try:
-            catalog.get(tool)
-            catalog.check_arguments(tool, arguments)
-        except PlanError as e:
-            problems.append(f"step {i}: {e}")
-            continue
-        why = raw.get("why")
-        steps.append(PlanStep(tool=tool, arguments=arguments, why=why.strip() if isinstance(why, str) else ""))
-    if problems:
-        return None, problems
-    notes = answer.get("notes")
-    return Plan(goal=goal, steps=steps, notes=notes.strip() if isinstance(notes, str) else "", planner="claude"), []
-
-
-async def _run_read_tool(
-    call: Any, catalog: Catalog, qualified_of: dict[str, str], call_read_tool: Any
-) -> dict[str, Any]:
-    qualified = qualified_of.get(call.name)
-    if qualified is None:
-        return _tool_result(call.id, f"There is no tool '{call.name}'.", error=True)
-    spec = catalog.tools[qualified]
-    if not spec.read_only:
-        return _tool_result(
-            call.id,
-            (
-                f"{qualified} changes things, so it is not run while planning: writes must go into submit_plan as "
-                "steps, where they are previewed and approved before they run."
-            ),
-            error=True,
-        )
-    arguments = call.input if isinstance(call.input, dict) else {}
-    try:
-        catalog.check_arguments(qualified, arguments)
-    except PlanError as e:
-        return _tool_result(call.id, f"{e}. Correct the arguments and call it again.", error=True)
-    try:
-        result = call_read_tool(qualified, arguments)
-        if inspect.isawaitable(result):
-            result = await result
-    except Exception as e:  # a failed read is information for Claude, not the end of planning
-        return _tool_result(call.id, f"{qualified} failed: {e}", error=True)
-    return _tool_result(call.id, _cap(_json(result)))
-
-
-def _json(value: Any) -> str:
-    if hasattr(value, "model_dump"):
-        value = value.model_dump(mode="json")
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-
-
-def _cap(text: str) -> str:
-    if len(text) <= TOOL_RESULT_MAX_CHARS:
-        return text
-    return (
-        text[:TOOL_RESULT_MAX_CHARS] + f"\n... [cut: {len(text) - TOOL_RESULT_MAX_CHARS} more characters; "
-        "ask for fewer rows]"
-    )
-
-
-def _tool_result(tool_use_id: str, content: str, *, error: bool = False) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "tool_result", "tool_use_id": tool_use_id, "content": content}
-    if error:
-        block["is_error"] = True
-    return block
-
-
-def _block_param(block: Any) -> dict[str, Any]:
-    """An answer's content block, as it is sent back in the conversation."""
-    if block.type == "text":
-        return {"type": "text", "text": block.text}
-    if block.type == "tool_use":
-        return {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
-    return block.model_dump(mode="json", exclude_none=True)
