@@ -24,8 +24,9 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/pyright
 
-# The whole suite, including the integration tests against a real WordPress on loopback and real Chromium.
-test: setup wordpress chromium
+# The lint and type gate, then the whole suite, including the integration tests against a real
+# WordPress on loopback and real Chromium.
+test: lint wordpress chromium
 	@$(BIN)/python -m pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest ran no tests: that is a failure" >&2; exit 1; fi; exit $$rc
 
