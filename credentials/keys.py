@@ -183,7 +183,7 @@ class MasterKey:
             return NotImplemented
         return hmac.compare_digest(self._raw, other._raw)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # unhashable on purpose: a key is never a dict key or set member
 
     def __reduce__(self) -> Any:
         raise TypeError("A MasterKey is not picklable; pass its to_text() through the environment if you must.")

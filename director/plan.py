@@ -62,10 +62,9 @@ class Catalog:
             validator = self._validators[qualified] = jsonschema.Draft202012Validator(self.get(qualified).input_schema)
         errors = sorted(validator.iter_errors(arguments), key=lambda e: list(e.path))
         if errors:
-            where = lambda e: "/".join(str(p) for p in e.path) or "(arguments)"  # noqa: E731
             raise PlanError(
                 f"Arguments for {qualified} do not fit its schema: "
-                + "; ".join(f"{where(e)}: {e.message}" for e in errors[:5])
+                + "; ".join(f"{'/'.join(str(p) for p in e.path) or '(arguments)'}: {e.message}" for e in errors[:5])
             )
 
 

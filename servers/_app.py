@@ -346,7 +346,7 @@ def tool(
         # The SDK derives the output schema from this (it strips the InputRequiredResult arm, which
         # `confirm` returns on 2026-07-28 connections); the content is built above.
         returns = Annotated[CallToolResult, model] | InputRequiredResult
-        run.__signature__ = signature.replace(return_annotation=returns)  # type: ignore[attr-defined]
+        run.__signature__ = signature.replace(return_annotation=returns)  # type: ignore[attr-defined]  # read by inspect
         first = _OUTPUTS.get(model)
         derived = Tool.from_function(
             run,

@@ -83,9 +83,9 @@ def create_server(build_deps: Callable[[], Deps[GA4]]) -> MCPServer:
         ],
         dimensions: Names = [],  # noqa: B006 (pydantic copies defaults)
         property: PropertyArg = None,
-        dimension_filters: Annotated[list[DimensionFilter], Field(max_length=10, description="All must match.")] = [],  # noqa: B006
-        metric_filters: Annotated[list[MetricFilter], Field(max_length=10, description="All must match.")] = [],  # noqa: B006
-        order_by: Annotated[list[Order], Field(max_length=3)] = [],  # noqa: B006
+        dimension_filters: Annotated[list[DimensionFilter], Field(max_length=10, description="All must match.")] = [],  # noqa: B006 - pydantic copies defaults per call
+        metric_filters: Annotated[list[MetricFilter], Field(max_length=10, description="All must match.")] = [],  # noqa: B006 - pydantic copies defaults per call
+        order_by: Annotated[list[Order], Field(max_length=3)] = [],  # noqa: B006 - pydantic copies defaults per call
         limit: Annotated[int, Field(ge=1, le=MODEL_ROWS)] = 50,
         offset: Annotated[int, Field(ge=0, le=INT64_MAX, description="Rows to skip (next_offset).")] = 0,
     ) -> Report:
@@ -106,8 +106,8 @@ def create_server(build_deps: Callable[[], Deps[GA4]]) -> MCPServer:
     @tool(server, READ, summary=_report_summary)
     async def run_realtime_report(
         ctx: GA4Context,
-        metrics: Annotated[list[str], Field(min_length=1, max_length=5)] = ["activeUsers"],  # noqa: B006
-        dimensions: Annotated[list[str], Field(max_length=4)] = [],  # noqa: B006
+        metrics: Annotated[list[str], Field(min_length=1, max_length=5)] = ["activeUsers"],  # noqa: B006 - pydantic copies defaults per call
+        dimensions: Annotated[list[str], Field(max_length=4)] = [],  # noqa: B006 - pydantic copies defaults per call
         property: PropertyArg = None,
         minutes_ago: Annotated[int, Field(ge=0, le=29, description="Window start, minutes back (max 29).")] = 29,
         limit: Annotated[int, Field(ge=1, le=MODEL_ROWS)] = 20,
@@ -131,13 +131,13 @@ def create_server(build_deps: Callable[[], Deps[GA4]]) -> MCPServer:
         ctx: GA4Context,
         period_a: Annotated[DateRange, Field(description="The earlier period (before).")],
         period_b: Annotated[DateRange, Field(description="The later period (after).")],
-        dimensions: Annotated[list[str], Field(min_length=1, max_length=3)] = ["landingPage"],  # noqa: B006
-        metrics: Annotated[list[str], Field(min_length=1, max_length=5)] = ["sessions", "keyEvents"],  # noqa: B006
+        dimensions: Annotated[list[str], Field(min_length=1, max_length=3)] = ["landingPage"],  # noqa: B006 - pydantic copies defaults per call
+        metrics: Annotated[list[str], Field(min_length=1, max_length=5)] = ["sessions", "keyEvents"],  # noqa: B006 - pydantic copies defaults per call
         sort_metric: Annotated[
             str | None, Field(description="Metric whose absolute change sorts; default the first.")
         ] = None,
         property: PropertyArg = None,
-        dimension_filters: Annotated[list[DimensionFilter], Field(max_length=5)] = [],  # noqa: B006
+        dimension_filters: Annotated[list[DimensionFilter], Field(max_length=5)] = [],  # noqa: B006 - pydantic copies defaults per call
         limit: Annotated[int, Field(ge=1, le=MODEL_ROWS)] = 25,
     ) -> Comparison:
         """Change per dimension value between two periods, computed server-side, biggest change first."""

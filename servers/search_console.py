@@ -112,8 +112,8 @@ def create_server(build_deps: Callable[[], Deps[SearchConsole]]) -> MCPServer:
         ctx: SearchConsoleContext,
         start: Day,
         end: Day,
-        dimensions: Annotated[list[Dimension], Field(max_length=4)] = ["query"],  # noqa: B006
-        filters: Annotated[list[Filter], Field(max_length=10, description="All must match.")] = [],  # noqa: B006
+        dimensions: Annotated[list[Dimension], Field(max_length=4)] = ["query"],  # noqa: B006 - pydantic copies defaults per call
+        filters: Annotated[list[Filter], Field(max_length=10, description="All must match.")] = [],  # noqa: B006 - pydantic copies defaults per call
         site: SiteArg = None,
         search_type: SearchType = "web",
         data_state: DataState = "final",

@@ -92,7 +92,10 @@ class OAuthAppConfig(_Model):
         from credentials.providers import Endpoints
 
         ep = provider.endpoints
-        pick = lambda mine, theirs: str(mine) if mine else theirs  # noqa: E731
+
+        def pick(mine: object, theirs: str) -> str:
+            return str(mine) if mine else theirs
+
         return replace(
             provider,
             endpoints=Endpoints(

@@ -333,7 +333,10 @@ def test_ranking_drop_incident_moves_positions(sb, sc, site):
     rows = page_rows(sc, site, site.rstrip("/") + path, day(sb, -40), day(sb, -1))
     before = [r for d, r in rows.items() if d < day(sb, -20)]
     after = [r for d, r in rows.items() if d >= day(sb, -20)]
-    mean = lambda rs: sum(r["position"] for r in rs) / len(rs)  # noqa: E731
+
+    def mean(rs: list[dict[str, float]]) -> float:
+        return sum(r["position"] for r in rs) / len(rs)
+
     assert mean(after) - mean(before) > 4
     assert ctr(after) < ctr(before)
     listed = httpx.get(sb.url + "/_sandbox/state").json()["incidents"]

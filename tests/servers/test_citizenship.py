@@ -88,7 +88,7 @@ async def _campaign(c, n: int = 3) -> tuple[dict, dict]:
 
 
 @pytest.mark.parametrize("server_name", ["ga4", "wordpress", "webflow", "mailchimp", "search-console"])
-async def test_server_info_carries_the_package_version(config, google, server_name, mode):  # noqa: F811
+async def test_server_info_carries_the_package_version(config, google, server_name, mode):  # noqa: F811 - `google` is the fixture imported above
     client, cfg = ("g", google) if server_name in ("ga4", "search-console") else ("t", config)
     async with Client(create_server(cfg, client, server_name), mode=mode) as c:
         info = c.session.server_info
@@ -244,7 +244,7 @@ async def test_a_cancelled_upsert_stops_and_the_server_keeps_serving(config, sig
 # -- resources -----------------------------------------------------------------------------------------
 
 
-async def test_ga4_metadata_catalogue_is_a_resource_template(google, mode):  # noqa: F811
+async def test_ga4_metadata_catalogue_is_a_resource_template(google, mode):  # noqa: F811 - `google` is the fixture imported above
     import json
 
     async with Client(create_server(google, "g", "ga4"), mode=mode) as c:
