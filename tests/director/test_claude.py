@@ -12,7 +12,7 @@ import httpx2
 import pytest
 
 from director.claude import ClaudePlanner, from_environment, price_per_million
-from director.plan import Catalog, ToolSpec
+from director.plan import Catalog, PlanError, ToolSpec
 from director.planner import Finding, PageContext, PlannerError
 
 KEY = "sk-ant-test-key-0123456789-never-shown"
@@ -277,6 +277,17 @@ def catalog() -> Catalog:
         )
     )
     return c
+
+
+def test_arguments_that_do_not_fit_a_tools_schema_are_refused_with_where_and_why():
+    c = catalog()
+    c.check_arguments("search-console.ctr_opportunities", {"site": "sc-domain:127.0.0.1", "limit": 10})
+    with pytest.raises(PlanError) as refused:
+        c.check_arguments("search-console.ctr_opportunities", {"limit": 500})
+    said = str(refused.value)
+    assert said.startswith("Arguments for search-console.ctr_opportunities do not fit its schema: ")
+    assert "limit: 500 is greater than the maximum of 50" in said
+    assert "(arguments): 'site' is a required property" in said
 
 
 class ReadTools:
