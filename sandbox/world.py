@@ -14,7 +14,7 @@ import string
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from .clock import DEFAULT_START, SimClock
@@ -22,7 +22,7 @@ from .email_world import EmailWorld
 from .faults import FaultSet
 from .ratelimit import RollingWindow
 from .seed_content import WP_SITE_DESCRIPTION, WP_SITE_NAME, seed_webflow, seed_wordpress
-from .traffic import TrafficModel, normalize_incidents
+from .traffic import MISTAKES, TrafficModel, normalize_incidents
 from .vendors.google.state import GOOGLE_DEFAULTS, GOOGLE_SWITCHES, GoogleState, check_google_setting
 from .vendors.oauth.providers import PROVIDERS, endpoint_urls
 from .vendors.oauth.server import OAuthServer
@@ -152,6 +152,7 @@ class World:
         # The measuring half: search and analytics data, and Google's quotas, sitemaps and limits.
         self.google = GoogleState(cfg["google"], lambda: self.monotonic(), now)
         self.traffic = TrafficModel(self, cfg["incidents"])
+        self._mistakes_done: dict[str, str] = {}  # page incident -> the page it hit
         self.email = EmailWorld(self.rng, self.clock.now)
         self.mailchimp_latency: float = cfg["mailchimp_latency"]
 
@@ -202,6 +203,7 @@ class World:
                 settings = normalize_incidents(incidents, self._config["incidents"])
                 self._config["incidents"] = settings
                 self.traffic.configure_incidents(settings)
+                self._page_mistakes(self.now())
             for name, value in checked.items():
                 if name == "ga4_hold":
                     self.google.hold = value
@@ -248,8 +250,37 @@ class World:
 
     def _on_clock_advance(self, now: datetime) -> None:
         self.wordpress.publish_due(now)
+        self._page_mistakes(now)
         self.traffic.observe()
         self.email.tick(now)
+
+    def _page_mistakes(self, now: datetime) -> None:
+        """The ``page_unpublished`` and ``page_noindexed`` incidents, once their day has come: the WordPress
+        post is set back to draft, or marked noindex (search engines drop it the next day, and take it back
+        the day after the mark is removed)."""
+        today = now.date()
+        wp = self.wordpress
+        for name in MISTAKES:
+            first = self.traffic.mistake_due(name, today)
+            path = self.traffic.mistake_page(name)
+            if first is None:
+                continue
+            if name not in self._mistakes_done:
+                self._mistakes_done[name] = path
+                post = wp.find_published(path)
+                if post is None:
+                    continue
+                if name == "page_unpublished":
+                    post.status, post.modified = "draft", now
+                    self.traffic.remove(path, first)
+                else:
+                    wp.set_noindex(post, True)
+                    self.traffic.deindex(path, first + timedelta(days=1))
+            elif name == "page_noindexed":  # the mark removed since: back in the index after a recrawl
+                hit = self._mistakes_done[name]
+                post, window = wp.find_published(hit), self.traffic.deindexed.get(hit)
+                if post is not None and window is not None and window[1] is None and not wp.noindexed(post):
+                    self.traffic.deindex(hit, window[0], today + timedelta(days=2))
 
     # -- Webflow quotas (real elapsed time, not the business clock) ---------
 

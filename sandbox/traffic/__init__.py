@@ -24,7 +24,8 @@ Analytics (what the GA4 emulation serves)
 
 Incidents (on by default, day offsets from the clock's start date; see
 ``DEFAULT_INCIDENTS``): a ranking drop on one page, a two-day GA4 tracking
-outage (Search Console unaffected), weekly seasonality and a holiday bump.
+outage (Search Console unaffected), weekly seasonality and a holiday bump; off by default, a
+whole-site drop and a page unpublished or noindexed by mistake.
 
 Noise never comes from a shared random stream: each number hashes the seed with
 what it describes (page, query, day, channel), so asking for one report never
@@ -52,7 +53,7 @@ from .channels import (
     STAGING_PROPERTY,
 )
 from .ctr import CTR_CURVE, expected_ctr, snippet_factor, visibility
-from .incidents import DEFAULT_INCIDENTS, normalize_incidents
+from .incidents import DEFAULT_INCIDENTS, MISTAKES, normalize_incidents
 from .model import HISTORY_DAYS, RAMP_DAYS, TrafficModel
 from .noise import count, draw, noise
 from .records import Cell, PageModel, PageState, Query, SearchFact, normalize_text, quality
@@ -70,6 +71,7 @@ __all__ = [
     "HISTORY_DAYS",
     "HOME_PATH",
     "MAIN_PROPERTY",
+    "MISTAKES",
     "RAMP_DAYS",
     "SEARCH_DEVICES",
     "STAGING_PROPERTY",

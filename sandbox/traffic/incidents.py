@@ -1,9 +1,11 @@
-"""Incidents the traffic model can stage (ranking drop, tracking outage, seasonality, holiday bump) and
-their settings, as ``POST /_sandbox/config`` and ``World.configure`` take them."""
+"""Incidents the traffic model can stage (ranking drop, tracking outage, seasonality, holiday bump, a
+whole-site drop, a page unpublished or noindexed by mistake) and their settings, as
+``POST /_sandbox/config`` and ``World.configure`` take them."""
 
 from __future__ import annotations
 
 import copy
+from datetime import date, timedelta
 from typing import Any
 
 DEFAULT_INCIDENTS: dict[str, dict[str, Any]] = {
@@ -15,7 +17,14 @@ DEFAULT_INCIDENTS: dict[str, dict[str, Any]] = {
     "weekly_seasonality": {"enabled": True, "weekend_factor": 0.72},
     # More searches, visits and conversions (Thanksgiving to Cyber Monday with the default start date).
     "holiday_bump": {"enabled": True, "day": 24, "days": 5, "factor": 1.3},
+    # Off unless asked for. Every page loses searches and visits alike (demand, or an algorithm update).
+    "site_drop": {"enabled": False, "day": 10, "days": 10, "factor": 0.6},
+    # A WordPress post or page set back to draft on that day: it 404s and leaves search and analytics.
+    "page_unpublished": {"enabled": False, "day": 10, "page": None},
+    # A WordPress post or page marked noindex on that day: it still serves, but leaves the search results.
+    "page_noindexed": {"enabled": False, "day": 10, "page": None},
 }
+MISTAKES = ("page_unpublished", "page_noindexed")  # incidents that change a page's state in the CMS
 _INCIDENT_TYPES = {
     "enabled": bool,
     "day": int,
@@ -59,3 +68,41 @@ def normalize_incidents(spec: Any, current: dict[str, dict[str, Any]] | None = N
         if "enabled" not in value:
             base[name]["enabled"] = True
     return base
+
+
+def describe_site_incidents(
+    spec: dict[str, dict[str, Any]], start: date, pages: dict[str, str]
+) -> list[dict[str, Any]]:
+    """``GET /_sandbox/incidents`` entries of the site drop and the page mistakes (``pages``: the page each hits)."""
+    drop = spec["site_drop"]
+    first = start + timedelta(days=drop["day"])
+    out: list[dict[str, Any]] = [
+        {
+            "name": "site_drop",
+            "enabled": drop["enabled"],
+            "day": drop["day"],
+            "start": str(first),
+            "end": str(first + timedelta(days=drop["days"] - 1)),
+            "factor": drop["factor"],
+            "affects": ["search_console", "ga4"],
+            "effect": f"searches and visits of every page x{drop['factor']:g}",
+        }
+    ]
+    effects = {
+        "page_unpublished": "the WordPress post goes back to draft: the page 404s, leaves search and analytics",
+        "page_noindexed": "the WordPress post is marked noindex: the page serves noindex and leaves the search results",
+    }
+    for name in MISTAKES:
+        out.append(
+            {
+                "name": name,
+                "enabled": spec[name]["enabled"],
+                "day": spec[name]["day"],
+                "start": str(start + timedelta(days=spec[name]["day"])),
+                "end": None,
+                "page": pages[name],
+                "affects": ["wordpress", "search_console", "ga4"],
+                "effect": effects[name],
+            }
+        )
+    return out

@@ -21,7 +21,7 @@ from .channels import (
     STAGING_PROPERTY,
 )
 from .ctr import CTR_CURVE, expected_ctr, snippet_factor, visibility
-from .incidents import normalize_incidents
+from .incidents import MISTAKES, describe_site_incidents, normalize_incidents
 from .noise import count, draw, noise, z
 from .records import Cell, PageModel, PageState, Query, SearchFact, normalize_text, quality
 
@@ -45,6 +45,8 @@ class TrafficModel:
         self._snapshot: dict[str, PageState] = {}
         self._search_cache: dict[date, list[SearchFact]] = {}
         self._analytics_cache: dict[tuple[str, date], list[Cell]] = {}
+        # Pages out of the search index (a noindex found by the crawler): path -> (from, until or None).
+        self.deindexed: dict[str, tuple[date, date | None]] = {}
         current, published_on = self._current_states()
         for path in sorted(current):
             state = current[path]
@@ -139,6 +141,10 @@ class TrafficModel:
         others = others or [m for m in self.pages.values() if m.source != "home" and not m.opportunity]
         others.sort(key=lambda m: (-sum(q.volume for q in m.queries if not q.brand), m.path))
         self.drop_page = others[0].path if others else HOME_PATH
+        # The busiest WordPress pages other than the ranking drop's: what a mistaken unpublish or noindex hits.
+        wordpress = [m for m in self.pages.values() if m.source == "wordpress" and m.path != self.drop_page]
+        wordpress.sort(key=lambda m: (-sum(q.volume for q in m.queries if not q.brand), m.path))
+        self.mistake_pages = ([m.path for m in wordpress] + [self.drop_page, self.drop_page])[:2]
 
     def _cross_link(self) -> None:
         """A page's main query also finds the site's other pages about the same thing, further down.
@@ -232,10 +238,46 @@ class TrafficModel:
                 "effect": f"searches, visits and conversions x{bump['factor']:g}",
             }
         )
+        out += describe_site_incidents(spec, self.start, {n: self.mistake_page(n) for n in MISTAKES})
         return out
 
     def ranking_drop_page(self) -> str:
         return self.incident_settings["ranking_drop"]["page"] or self.drop_page
+
+    def mistake_page(self, name: str) -> str:
+        """The page ``page_unpublished`` or ``page_noindexed`` hits: as configured, or chosen from the seed."""
+        chosen = self.mistake_pages[0 if name == "page_unpublished" else 1]
+        return self.incident_settings[name]["page"] or chosen
+
+    def mistake_due(self, name: str, today: date) -> date | None:
+        """The day a page incident takes effect, once the clock has reached it (None before, or when off)."""
+        spec = self.incident_settings[name]
+        first = self.start + timedelta(days=spec["day"])
+        return first if spec["enabled"] and today >= first else None
+
+    def remove(self, path: str, effective: date) -> None:
+        """The page stops being live on ``effective`` (unpublished): no searches or visits from that day."""
+        model = self.pages.get(path)
+        if model is None:
+            return
+        model.history = [h for h in model.history if h[0] < effective]
+        model.history.append((effective, None))
+        self._snapshot.pop(path, None)
+        self._search_cache.clear()
+        self._analytics_cache.clear()
+
+    def deindex(self, path: str, first: date | None, until: date | None = None) -> None:
+        """Search engines drop the page from ``first`` (None: back in the index) until ``until``."""
+        if first is None:
+            self.deindexed.pop(path, None)
+        else:
+            self.deindexed[path] = (first, until)
+        self._search_cache.clear()
+        self._analytics_cache.clear()
+
+    def _indexed(self, path: str, day: date) -> bool:
+        window = self.deindexed.get(path)
+        return window is None or day < window[0] or (window[1] is not None and day >= window[1])
 
     def _in(self, name: str, day: date) -> bool:
         window = self._window(name)
@@ -249,7 +291,10 @@ class TrafficModel:
             factor *= spec["weekend_factor"]
         if self._in("holiday_bump", day):
             factor *= self.incident_settings["holiday_bump"]["factor"]
-        return factor
+        return factor * self._site_factor(day)
+
+    def _site_factor(self, day: date) -> float:
+        return self.incident_settings["site_drop"]["factor"] if self._in("site_drop", day) else 1.0
 
     # -- search ------------------------------------------------------------------------
 
@@ -270,7 +315,7 @@ class TrafficModel:
             for path in sorted(self.pages):
                 model = self.pages[path]
                 state = model.state_on(day)
-                if state is None:
+                if state is None or not self._indexed(path, day):
                     continue
                 ramp = min(1.0, ((day - model.live_since).days + 1) / RAMP_DAYS) if model.live_since > date.min else 1.0
                 scale = seasonal * ramp * math.exp(model.trend * (day - self.start).days)
@@ -328,6 +373,7 @@ class TrafficModel:
         outage = 0.02 if self._in("tracking_outage", day) else 1.0
         holiday = self.incident_settings["holiday_bump"]["factor"] if self._in("holiday_bump", day) else 1.0
         weekend = self.incident_settings["weekly_seasonality"]["enabled"] and day.weekday() >= 5
+        site = self._site_factor(day)  # search visits carry it through the clicks already
         cells: list[Cell] = []
         for path in sorted(self.pages):
             model = self.pages[path]
@@ -345,11 +391,12 @@ class TrafficModel:
                         expected += 25.0 if 0 <= age <= 21 and model.source == "wordpress" else 1.5
                     elif day.weekday() == 2:
                         expected += 9.0 if 0 <= age <= 21 and model.source == "wordpress" else 0.5
-                    expected *= holiday
+                    expected *= holiday * site
                 else:
                     expected = model.rates[channel] * ramp * holiday
                     if weekend:
                         expected *= 1.1 if channel == "Organic Social" else 0.8
+                    expected *= site
                 if expected <= 0:
                     continue
                 cells.extend(self._cells(day, model, state, channel, expected * outage, expected >= 0.5, holiday))

@@ -118,6 +118,9 @@ def test_admin_config_and_incident_endpoints(sb):
         "tracking_outage",
         "weekly_seasonality",
         "holiday_bump",
+        "site_drop",
+        "page_unpublished",
+        "page_noindexed",
     ]
     assert incidents["start"] == str(sb.world.now().date())
     for body in (

@@ -28,6 +28,12 @@ SEO_META_KEYS = {
     "rank_math": {"seo_title": "rank_math_title", "meta_description": "rank_math_description"},
     "none": {"seo_title": "_marketing_mcp_seo_title", "meta_description": "_marketing_mcp_meta_description"},
 }
+# Where each SEO plugin keeps a post's "hide from search engines" setting (not exposed over REST, as in WordPress).
+NOINDEX_META_KEYS = {
+    "yoast": "_yoast_wpseo_meta-robots-noindex",
+    "rank_math": "rank_math_robots",
+    "none": "_marketing_mcp_noindex",
+}
 COMPANION_META_KEYS = tuple(k for family in SEO_META_KEYS.values() for k in family.values())
 COMPANION_PLUGIN_VERSION = "1.0.0"
 SEO_PLUGINS = tuple(SEO_META_KEYS)
@@ -226,6 +232,22 @@ class WordPressSite:
         keys = self.rendering_seo_keys()
         value = post.meta.get(keys["meta_description"], "") if keys else ""
         return self._expand(value, post) or None
+
+    def noindexed(self, post: Post) -> bool:
+        """Whether the SEO plugin tells search engines not to index the post."""
+        value = str(post.meta.get(NOINDEX_META_KEYS[self.seo_plugin], ""))
+        return value == "1" or "noindex" in value
+
+    def set_noindex(self, post: Post, on: bool) -> None:
+        key = NOINDEX_META_KEYS[self.seo_plugin]
+        if on:
+            post.meta[key] = "noindex" if self.seo_plugin == "rank_math" else "1"
+        else:
+            post.meta.pop(key, None)
+
+    def robots(self, post: Post) -> str | None:
+        """The robots meta the front end renders for the post (None: the theme's default, index)."""
+        return "noindex, follow" if self.noindexed(post) else None
 
     def document_title(self, post: Post) -> str:
         """``<title>``: the SEO title if set, otherwise core's "Title – Site name"."""

@@ -1,0 +1,121 @@
+"""The sandbox's page and site incidents: a whole-site drop, and a page unpublished or noindexed by mistake.
+
+Each is seeded (the page it hits comes from the seed unless given), off by default, settable through
+``World.configure`` / ``POST /_sandbox/config``, and the search and analytics numbers react to it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import httpx
+import pytest
+
+from sandbox import World
+from sandbox.traffic import MAIN_PROPERTY, normalize_incidents
+
+QUIET = {"ranking_drop": False, "tracking_outage": False, "holiday_bump": False}
+
+
+def impressions(world: World, path: str, day: date) -> int:
+    return sum(f[2] for f in world.traffic.search_day(day) if f[1] == path)
+
+
+def sessions(world: World, path: str, day: date, channel: str | None = None) -> int:
+    cells = world.traffic.analytics_day(MAIN_PROPERTY, day)
+    return sum(c[6][0] for c in cells if c[0] == path and (channel is None or c[1] == channel))
+
+
+def test_the_new_incidents_are_off_by_default_and_validate():
+    settings = normalize_incidents(True)
+    assert not any(settings[n]["enabled"] for n in ("site_drop", "page_unpublished", "page_noindexed"))
+    assert normalize_incidents({"site_drop": {"factor": 0.5}})["site_drop"] == {
+        "enabled": True,
+        "day": 10,
+        "days": 10,
+        "factor": 0.5,
+    }
+    for bad in ({"page_unpublished": {"page": 3}}, {"site_drop": {"days": 0}}, {"page_noindexed": {"factor": 1}}):
+        with pytest.raises(ValueError):
+            normalize_incidents(bad)
+
+
+def test_mistaken_pages_are_seeded_wordpress_pages_other_than_the_ranking_drops():
+    for seed in range(4):
+        world = World(seed=seed)
+        hit = {world.traffic.mistake_page(n) for n in ("page_unpublished", "page_noindexed")}
+        assert len(hit) == 2 and world.traffic.ranking_drop_page() not in hit
+        assert all(world.wordpress.find_published(p) is not None for p in hit)
+        assert World(seed=seed).traffic.mistake_page("page_unpublished") == world.traffic.mistake_page(
+            "page_unpublished"
+        )
+
+
+def test_an_unpublished_page_goes_to_draft_and_leaves_search_and_analytics():
+    world = World(seed=0, incidents={**QUIET, "page_unpublished": {"day": 3}})
+    path = world.traffic.mistake_page("page_unpublished")
+    post = world.wordpress.find_published(path)
+    start = world.now().date()
+    world.advance(days=2)
+    assert post is not None and post.status == "publish"  # not before its day
+    world.advance(days=4)
+    assert post.status == "draft" and world.wordpress.find_published(path) is None
+    assert path not in [p.path for p in world.pages()]
+    assert impressions(world, path, start + timedelta(days=2)) > 0
+    assert all(impressions(world, path, start + timedelta(days=d)) == 0 for d in range(3, 6))
+    assert sessions(world, path, start + timedelta(days=2)) > 0
+    assert all(sessions(world, path, start + timedelta(days=d)) == 0 for d in range(3, 6))
+    incident = next(i for i in world.traffic.incidents() if i["name"] == "page_unpublished")
+    assert incident["enabled"] and incident["page"] == path and incident["start"] == str(start + timedelta(days=3))
+
+
+def test_the_unpublished_page_is_a_draft_over_the_rest_api_and_404s(sb):
+    httpx.post(sb.url + "/_sandbox/config", json={"incidents": {**QUIET, "page_unpublished": {"day": 1}}})
+    path = sb.world.traffic.mistake_page("page_unpublished")
+    slug = path.strip("/").rsplit("/", 1)[-1]
+    assert httpx.get(sb.url + path).status_code == 200
+    httpx.post(sb.url + "/_sandbox/clock/advance", json={"days": 2}).raise_for_status()
+    assert httpx.get(sb.url + path).status_code == 404
+    auth = (sb.world.credentials.wordpress_username, sb.world.credentials.wordpress_application_password)
+    for kind in ("posts", "pages"):
+        found = httpx.get(f"{sb.url}/wp-json/wp/v2/{kind}", params={"slug": slug, "status": "draft"}, auth=auth).json()
+        if found:
+            assert found[0]["status"] == "draft"
+            break
+    else:
+        raise AssertionError(f"no draft with slug {slug}")
+
+
+def test_a_noindexed_page_still_serves_but_leaves_the_search_results_until_the_mark_goes():
+    world = World(seed=0, incidents={**QUIET, "page_noindexed": {"day": 2}})
+    path = world.traffic.mistake_page("page_noindexed")
+    start = world.now().date()
+    world.advance(days=5)
+    post = world.wordpress.find_published(path)
+    assert post is not None and world.wordpress.noindexed(post)
+    assert world.wordpress.robots(post) == "noindex, follow"
+    assert impressions(world, path, start + timedelta(days=2)) > 0  # the crawler sees it the day after
+    assert all(impressions(world, path, start + timedelta(days=d)) == 0 for d in (3, 4))
+    assert sessions(world, path, start + timedelta(days=4), "Organic Search") == 0
+    assert sessions(world, path, start + timedelta(days=4)) > 0  # visitors from elsewhere still come
+    world.wordpress.set_noindex(post, False)
+    world.advance(days=1)  # day 6: removed; recrawled and back from day 8
+    world.advance(days=3)
+    assert impressions(world, path, start + timedelta(days=7)) == 0
+    assert impressions(world, path, start + timedelta(days=8)) > 0
+
+
+def test_a_site_drop_takes_the_same_share_from_every_page_and_channel():
+    calm = World(seed=0, incidents=QUIET)
+    dropped = World(seed=0, incidents={**QUIET, "site_drop": {"day": 2, "days": 3, "factor": 0.5}})
+    start = calm.now().date()
+    for world in (calm, dropped):
+        world.advance(days=6)
+    for d in range(2, 5):
+        day = start + timedelta(days=d)
+        total = [sum(f[2] for f in w.traffic.search_day(day)) for w in (calm, dropped)]
+        visits = [sum(c[6][0] for c in w.traffic.analytics_day(MAIN_PROPERTY, day)) for w in (calm, dropped)]
+        assert 0.4 <= total[1] / total[0] <= 0.6, total
+        assert 0.4 <= visits[1] / visits[0] <= 0.6, visits
+    after = start + timedelta(days=5)
+    assert sum(f[2] for f in dropped.traffic.search_day(after)) == sum(f[2] for f in calm.traffic.search_day(after))
