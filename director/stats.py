@@ -11,8 +11,11 @@ O'Brien-Fleming-shaped boundary. Early looks need overwhelming evidence (99.997%
 for threshold 0.99), the last look needs exactly `threshold`, so power is barely lower than one
 look at the end. On the score scale this boundary is flat, so with looks at roughly even amounts
 of data the chance of a false keep stays below 2 * (1 - threshold), 2%, however many looks;
-rollbacks get the same boundary. Nothing is decided before a minimum sample: every group needs
-`min_trials` trials and, on average, `min_successes` successes.
+rollbacks get the same boundary, except where a caller sets `harm`: then a change that is credibly
+worse (posterior probability of harm at least `harm`) is rolled back at the first look that shows it
+(undoing a change costs nothing, leaving a harmful one live costs every day). Nothing is decided
+before a minimum sample: every group needs `min_trials` trials and, on average, `min_successes`
+successes.
 
 Counts are treated as independent trials; day-to-day swings beyond that (common in click rates)
 are what the control groups of `difference_in_differences` absorb.
@@ -125,6 +128,10 @@ def daily_effect(
     max_looks: int,
     min_days: int = 5,
     threshold: float = 0.99,
+    harm: float | None = 0.95,
+    counts: tuple[Counts, Counts] | None = None,
+    min_trials: float = 1,
+    min_successes: float = 1,
     subject: str = "the change",
 ) -> Decision:
     """A change judged on daily log values (e.g. log(CTR / expected CTR), minus the same for untouched
@@ -133,22 +140,28 @@ def daily_effect(
     Real pages (and the sandbox's) swing from day to day more than independent impressions would
     (positions, queries and competitors move), so counting impressions as independent trials overstates
     certainty; the spread of the daily values does not.
+
+    `counts`: the events behind each window (clicks of impressions, before and after); with them, each
+    window needs `min_trials` trials and the two `min_successes` events on average, so pages with a
+    click or two a day are not judged on the noise of their ratios. `harm`: see the module's docstring.
     """
     if len(before) < min_days or len(after) < min_days:
         mean, var, groups = 0.0, 1.0, [Counts(0, 0)]  # too few days to measure the spread: not decided yet
     else:
         # Welch's variance, widened for the few days a t distribution would allow for.
         var = sum(_var(x) / len(x) * (len(x) - 1) / max(len(x) - 3, 1) for x in (before, after))
-        mean, groups = sum(after) / len(after) - sum(before) / len(before), [Counts(1, 1)]
+        mean = sum(after) / len(after) - sum(before) / len(before)
+        groups = list(counts) if counts is not None else [Counts(1, 1)]
     return _decide(
         mean,
         max(var, 1e-9),
         groups,
         look=look,
         max_looks=max_looks,
-        min_trials=1,
-        min_successes=1,
+        min_trials=min_trials if counts is not None else 1,
+        min_successes=min_successes if counts is not None else 1,
         threshold=threshold,
+        harm=harm,
         subject=f"{subject} over {len(before)} days before and {len(after)} after",
     )
 
@@ -226,6 +239,7 @@ def _decide(
     min_successes: float,
     threshold: float,
     subject: str,
+    harm: float | None = None,
 ) -> Decision:
     if max_looks < 1 or look < 1:
         raise ValueError(f"Looks count from 1: got look {look} of {max_looks}.")
@@ -238,6 +252,9 @@ def _decide(
     effect = math.exp(mean) - 1
     low, high = math.exp(mean - _Z95 * sd) - 1, math.exp(mean + _Z95 * sd) - 1
     needed = _NORMAL.cdf(_NORMAL.inv_cdf(threshold) * math.sqrt(max_looks / look))
+    if harm is not None and not 0.5 < harm < 1:
+        raise ValueError(f"The harm threshold is a probability above 0.5 and below 1, got {harm}.")
+    needed_harm = needed if harm is None else min(needed, harm)
 
     fewest = min(g.trials for g in groups)
     average = sum(g.successes for g in groups) / len(groups)
@@ -256,11 +273,11 @@ def _decide(
     elif probability >= needed:
         verdict = "keep"
         reason = f"Keep it: {numbers}, at least the {_prob(needed)} needed at {where}."
-    elif 1 - probability >= needed:
+    elif 1 - probability >= needed_harm:
         verdict = "rollback"
         reason = (
             f"Roll it back: {numbers} ({_prob(1 - probability)} that it is worse), at least the "
-            f"{_prob(needed)} needed at {where}."
+            f"{_prob(needed_harm)} needed at {where}."
         )
     elif last:
         verdict = "inconclusive"

@@ -5,7 +5,15 @@ import random
 
 import pytest
 
-from director.stats import Counts, against_expected, below, compare, difference_in_differences, seasonal_drop
+from director.stats import (
+    Counts,
+    against_expected,
+    below,
+    compare,
+    daily_effect,
+    difference_in_differences,
+    seasonal_drop,
+)
 
 SEEDS = 300
 
@@ -235,3 +243,49 @@ def test_tiny_series_are_not_judged():
     dropped, _, level = seasonal_drop(series[:28], [0.0] * 7)
     assert not dropped and level < 20
     assert seasonal_drop([100.0] * 3, [10.0]) == (False, 0.0, 0.0)  # less than a week of history
+
+
+def run_daily(seed: int, effect: float, harm: float | None, looks: int = 3) -> tuple[str, int]:
+    """A page change judged as the page loops judge it: 14 daily log-ratios before, 7 more after per look."""
+    rng = random.Random(seed)
+    before = [rng.gauss(0, 0.15) for _ in range(14)]
+    after: list[float] = []
+    verdict = "continue"
+    for look in range(1, looks + 1):
+        after += [rng.gauss(math.log(1 + effect), 0.15) for _ in range(7)]
+        verdict = daily_effect(before, after, look=look, max_looks=looks, harm=harm).verdict
+        if verdict != "continue":
+            return verdict, look
+    return verdict, looks
+
+
+def test_a_credibly_harmful_change_is_rolled_back_at_the_first_look_that_shows_it():
+    early = [run_daily(seed, -0.2, 0.95) for seed in range(SEEDS)]
+    assert sum(v == "rollback" and look == 1 for v, look in early) / SEEDS >= 0.85
+    assert share([v for v, _ in early], "rollback") >= 0.99
+    # Without the harm boundary the same changes wait for later looks (the symmetric boundary at look 1).
+    late = [run_daily(seed, -0.2, None) for seed in range(SEEDS)]
+    assert sum(v == "rollback" and look == 1 for v, look in late) / SEEDS <= 0.25
+    # Mild harm: rolled back more than twice as often as with the symmetric boundary, never kept.
+    mild = [v for v, _ in (run_daily(seed, -0.08, 0.95) for seed in range(SEEDS))]
+    symmetric = [v for v, _ in (run_daily(seed, -0.08, None) for seed in range(SEEDS))]
+    assert share(mild, "rollback") >= 2 * share(symmetric, "rollback") and share(mild, "keep") == 0
+
+
+def test_the_harm_boundary_adds_no_false_wins():
+    verdicts = [run_daily(seed, 0.0, 0.95)[0] for seed in range(SEEDS)]
+    assert share(verdicts, "keep") <= 0.02
+    assert share(verdicts, "rollback") <= 0.15  # undoing a change that did nothing costs nothing
+
+
+def test_a_daily_effect_needs_events_not_only_days():
+    rng = random.Random(1)
+    before = [rng.gauss(0, 0.1) for _ in range(14)]
+    after = [rng.gauss(math.log(1.8), 0.1) for _ in range(14)]
+    strong = daily_effect(before, after, look=3, max_looks=3)
+    assert strong.verdict == "keep"
+    few = (Counts(20, 1_400), Counts(25, 1_400))  # a click or two a day
+    starved = daily_effect(before, after, look=3, max_looks=3, counts=few, min_trials=300, min_successes=30)
+    assert starved.verdict == "inconclusive" and "Too little data" in starved.reason
+    enough = (Counts(300, 6_000), Counts(500, 6_000))
+    assert daily_effect(before, after, look=3, max_looks=3, counts=enough, min_successes=30).verdict == "keep"
