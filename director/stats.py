@@ -208,23 +208,31 @@ def below(observed: Counts, baseline_rate: float, *, confidence: float = 0.95, m
 
 
 def seasonal_drop(
-    history: list[float], recent: list[float], *, period: int = 7, min_level: float = 20, drop: float = 0.25
+    history: list[float],
+    recent: list[float],
+    *,
+    period: int = 7,
+    min_level: float = 20,
+    drop: float = 0.25,
+    skip: frozenset[int] = frozenset(),
 ) -> tuple[bool, float, float]:
     """Detection of a drop against a seasonality-aware baseline.
 
     `history` is daily values up to the day before `recent` starts (several weeks); each recent day
     is compared with the median of the same weekday in history (days `period` apart). Returns
     (dropped, relative change of the recent total, baseline level per day). Series whose baseline is
-    below `min_level` per day, or with less than one period of history, are never flagged.
+    below `min_level` per day, or with less than one period of history, are never flagged. `skip`: the
+    indices of recent days not to count (a tracking outage): left out of both sides, never filled in.
     """
-    if len(history) < period or not recent:
+    kept = [i for i in range(len(recent)) if i not in skip]
+    if len(history) < period or not kept:
         return False, 0.0, 0.0
     start = len(history)
-    expected = [median(history[(start + i) % period :: period]) for i in range(len(recent))]
-    level = sum(expected) / len(expected)
+    expected = {i: median(history[(start + i) % period :: period]) for i in kept}
+    level = sum(expected.values()) / len(expected)
     if level <= 0:
         return False, 0.0, level
-    change = sum(recent) / sum(expected) - 1
+    change = sum(recent[i] for i in kept) / sum(expected.values()) - 1
     return level >= min_level and change <= -drop, change, level
 
 

@@ -1,12 +1,13 @@
 """What the page loops share: finding a page's post in the CMS, the search numbers around a change,
-and judging a snippet change against untouched pages."""
+watching a page under change for what the change cannot have caused, and judging a snippet change
+against untouched pages."""
 
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from ..runner import Director, LoopError
-from ..stats import Decision, daily_effect
+from ..stats import Counts, Decision, daily_effect
 from ..store import Step, StepStatus
 
 SEARCH_LAG = 3  # Search Console's final data trails by 2-3 days
@@ -14,6 +15,10 @@ BEFORE_DAYS = 14
 LOOKS = (10, 17, 24)  # days after a change at which it is judged
 SNIPPET_FIELDS = ("seo_title", "meta_description")
 CONTROLS = 3
+MIN_CLICKS, MIN_IMPRESSIONS = 30, 300  # per window: a page with a click or two a day is not judged
+WATCH_DAYS = 3  # the latest settled days a page under change is watched on
+COLLAPSE = 0.25  # impressions below this share of the before-window's: the page left the search results
+SLIP = 3.0  # positions lower than before the change: a ranking drop no snippet causes
 
 
 class PageLoop:
@@ -50,8 +55,11 @@ def busy(d: Director, url: str) -> bool:
 
 
 async def post_for(d: Director, url: str) -> PostRef | None:
-    """The published CMS post behind a public URL (every CMS server the client has is asked once)."""
-    if "posts_by_url" not in d.memory:
+    """The CMS post that was published at a public URL (every CMS server the client has is asked; asked
+    again, at most once a day, for a URL it did not know). Whether it is still published is for
+    `post_status` to say: a post set back to draft keeps its ID but loses its URL."""
+    if _norm(url) not in d.memory.get("posts_by_url", {}) and d.memory.get("posts_listed") != d.today:
+        d.memory["posts_listed"] = d.today
         found: dict[str, PostRef] = {}
         for server in ("wordpress", "webflow"):
             if not d.pool.has(server):
@@ -70,8 +78,19 @@ async def post_for(d: Director, url: str) -> PostRef | None:
                     cursor = page.get("next_cursor")
                     if not cursor:
                         break
-        d.memory["posts_by_url"] = found
-    return d.memory["posts_by_url"].get(_norm(url))
+        d.memory["posts_by_url"] = {**d.memory.get("posts_by_url", {}), **found}
+    return d.memory.get("posts_by_url", {}).get(_norm(url))
+
+
+async def post_status(d: Director, post: PostRef) -> str:
+    """The post's status now ("published", "draft", ...; "missing" when the CMS no longer has it)."""
+    try:
+        got = await d.read(f"{post.server}.get_post", {"post_id": post.id, "kind": post.kind})
+    except LoopError as exc:
+        if exc.kind in ("not_found", "NotFound"):
+            return "missing"
+        raise
+    return str(got.get("status") or "")
 
 
 def _norm(url: str) -> str:
@@ -96,10 +115,9 @@ async def expected_curve(d: Director) -> dict[str, float]:
     return d.memory["expected_curve"]
 
 
-async def daily_ratios(d: Director, start: date, end: date, url: str, curve: dict[str, float]) -> dict[str, float]:
-    """Per day, log(CTR / the CTR expected at the day's average position) of one page."""
-    positions = sorted(int(k) for k in curve)
-    rows = (
+async def daily_rows(d: Director, start: date, end: date, url: str) -> list[dict]:
+    """One page's search numbers per day (days without impressions are absent)."""
+    return (
         await d.read(
             "search-console.search_analytics",
             {
@@ -111,6 +129,15 @@ async def daily_ratios(d: Director, start: date, end: date, url: str, curve: dic
             },
         )
     )["rows"]
+
+
+async def daily_ratios(d: Director, start: date, end: date, url: str, curve: dict[str, float]) -> dict[str, float]:
+    """Per day, log(CTR / the CTR expected at the day's average position) of one page."""
+    return ratios_of(await daily_rows(d, start, end, url), curve)
+
+
+def ratios_of(rows: list[dict], curve: dict[str, float]) -> dict[str, float]:
+    positions = sorted(int(k) for k in curve)
     out = {}
     for row in rows:
         if row["impressions"]:
@@ -119,18 +146,33 @@ async def daily_ratios(d: Director, start: date, end: date, url: str, curve: dic
     return out
 
 
+def before_window(changed: date, since: date | None) -> tuple[date, date]:
+    """The days a change is compared with: the two weeks before it, but none before the incident it answers
+    (a fix judged against pre-incident days would be credited with only part of what it recovered)."""
+    first = changed - timedelta(days=BEFORE_DAYS)
+    return (max(first, since) if since is not None else first), changed - timedelta(days=1)
+
+
 async def judge_snippet_change(
-    d: Director, loop: str, url: str, changed: date, look: int, controls: list[str], curve: dict[str, float]
+    d: Director,
+    loop: str,
+    url: str,
+    changed: date,
+    look: int,
+    controls: list[str],
+    curve: dict[str, float],
+    since: date | None = None,
 ) -> Decision:
     """The page's CTR against the CTR expected at its position, before and after the change, net of the same
-    measure on untouched control pages over the same days."""
-    windows = (
-        (changed - timedelta(days=BEFORE_DAYS), changed - timedelta(days=1)),
-        (changed + timedelta(days=1), d.today - timedelta(days=SEARCH_LAG)),
-    )
+    measure on untouched control pages over the same days. `since`: the day the incident the change answers
+    began. Each window needs MIN_CLICKS clicks on average and MIN_IMPRESSIONS impressions."""
+    windows = (before_window(changed, since), (changed + timedelta(days=1), d.today - timedelta(days=SEARCH_LAG)))
     values = []
+    counts: list[Counts] = []
     for first, last in windows:
-        mine = await daily_ratios(d, first, last, url, curve)
+        rows = await daily_rows(d, first, last, url)
+        counts.append(Counts(sum(r["clicks"] for r in rows), sum(r["impressions"] for r in rows)))
+        mine = ratios_of(rows, curve)
         others = [await daily_ratios(d, first, last, c, curve) for c in controls]
         net = []
         for day, value in sorted(mine.items()):
@@ -147,6 +189,9 @@ async def judge_snippet_change(
         values[1],
         look=look,
         max_looks=len(LOOKS),
+        counts=(counts[0], counts[1]),
+        min_trials=MIN_IMPRESSIONS,
+        min_successes=MIN_CLICKS,
         subject="the page's CTR against the CTR expected at its position, net of untouched pages,",
     )
 
@@ -220,15 +265,45 @@ async def follow_change(d: Director, loop: str, step: Step) -> None:
     if await apply_fields(d, key, loop=loop, post=post, fields=fields, data=extra) is None:
         return  # approval pending, or refused (killed mid-call steps are reconciled in there)
     changed = step.dated()
+    since = date.fromisoformat(data["incident_start"]) if data.get("incident_start") else None
+    incident = await watch_change(d, loop, step, since)
+    if incident is not None:
+        decision = Decision(
+            "inconclusive",
+            0.5,
+            0.0,
+            0.0,
+            0.0,
+            f"Not judged: {incident} while the change was under test, so its data cannot tell what the "
+            "change did; the previous fields are put back.",
+        )
+        d.store.decide(
+            d.run_id,
+            key,
+            loop,
+            url,
+            decision.verdict,
+            {**decision.__dict__, "confounded": incident},
+            d.today.isoformat(),
+        )
+        d.say(f"   {url}: confounded: {incident}")
+        await close_change(d, loop, step, decision.verdict)
+        return
     looks_done = len([x for x in d.store.decisions(d.run_id) if x["step"] == key])
     if looks_done >= len(LOOKS) or (d.today - changed).days < LOOKS[looks_done]:
         return
-    decision = await judge_snippet_change(d, loop, url, changed, looks_done + 1, data["controls"], data["curve"])
+    decision = await judge_snippet_change(d, loop, url, changed, looks_done + 1, data["controls"], data["curve"], since)
     d.store.decide(d.run_id, key, loop, url, decision.verdict, decision.__dict__, d.today.isoformat())
     d.say(f"   {url}: {decision.verdict}: {decision.reason}")
     if decision.verdict == "continue":
         return
-    if decision.verdict in ("rollback", "inconclusive"):
+    await close_change(d, loop, step, decision.verdict)
+
+
+async def close_change(d: Director, loop: str, step: Step, verdict: str) -> None:
+    """The change's test is over: put the previous fields back unless it is kept, and let the page cool down."""
+    key, url, data = step.key, step.object, step.data
+    if verdict in ("rollback", "inconclusive"):
         await restore(d, loop, key, url, data)
     d.cool(url)
     d.store.put_step(
@@ -238,9 +313,68 @@ async def follow_change(d: Director, loop: str, step: Step) -> None:
         object=url,
         kind="change",
         status=StepStatus.DONE,
-        data={**data, "closed": decision.verdict},
+        data={**data, "closed": verdict},
         result=step.result,
     )
+
+
+async def watch_change(d: Director, loop: str, step: Step, since: date | None) -> str | None:
+    """Watching is not paused by changing: every day a page is under change, whether something the change
+    cannot have caused happened to it (it is no longer published, it left the search results, its queries
+    rank several places lower). Such an incident is reported once, and confounds the change's test."""
+    seen = d.store.step(d.run_id, f"incident:{step.key}")
+    if seen is not None:
+        return str(seen.data["what"])
+    what = await page_incident(d, PostRef(**step.data["post"]), step.object, step.dated(), since)
+    if what is None:
+        return None
+    d.store.put_step(
+        d.run_id,
+        f"incident:{step.key}",
+        loop=loop,
+        object=step.object,
+        kind="incident",
+        status=StepStatus.DONE,
+        data={"what": what, "change": step.key},
+        day=d.today.isoformat(),
+    )
+    d.note(f"{loop}: {step.object}: {what}, during the change of {step.dated()}; its test is confounded")
+    return what
+
+
+async def page_incident(d: Director, post: PostRef, url: str, changed: date, since: date | None) -> str | None:
+    """What happened to a changed page since the change that no change of its snippet causes, or None."""
+    status = await post_status(d, post)
+    if status != "published":
+        return f"the page is no longer published (its status in the CMS is '{status}')"
+    end = d.today - timedelta(days=SEARCH_LAG)
+    first = max(changed + timedelta(days=1), end - timedelta(days=WATCH_DAYS - 1))
+    if first > end:
+        return None
+    before = before_window(changed, since)
+    rows = {r["keys"]["date"]: r for r in await daily_rows(d, before[0], end, url)}
+
+    def days(a: date, b: date) -> list[str]:
+        return [(a + timedelta(days=i)).isoformat() for i in range((b - a).days + 1)]
+
+    then, now = days(*before), days(first, end)
+    shown_then = sum(rows[x]["impressions"] for x in then if x in rows) / max(len(then), 1)
+    shown_now = sum(rows[x]["impressions"] for x in now if x in rows) / len(now)
+    if shown_then >= 20 and shown_now < COLLAPSE * shown_then:
+        return (
+            f"its search impressions fell from {shown_then:,.0f} to {shown_now:,.0f} a day (out of the search "
+            "results: a noindex, a removal or a penalty)"
+        )
+
+    def position(xs: list[str]) -> float | None:
+        shown = [rows[x] for x in xs if x in rows and rows[x]["impressions"]]
+        total = sum(r["impressions"] for r in shown)
+        return sum(r["position"] * r["impressions"] for r in shown) / total if total else None
+
+    p_then, p_now = position(then), position(now)
+    if p_then is not None and p_now is not None and p_now - p_then >= SLIP:
+        return f"its queries rank {p_now - p_then:.1f} places lower (position {p_then:.1f} to {p_now:.1f})"
+    return None
 
 
 async def restore(d: Director, loop: str, key: str, url: str, data: dict) -> None:

@@ -2,7 +2,11 @@
 weekdays of the weeks before (a seasonality-aware baseline) is audited in a real browser; what the
 audit finds that content can fix is fixed through the CMS, and the fix is judged on the page's
 search CTR against untouched pages, kept or rolled back. A drop of the whole site is a tracking or
-demand problem, not a page problem: it is reported, and no page is changed."""
+demand problem, not a page problem: it is reported, and no page is changed; tracking-outage days are
+left out of every comparison, never filled in. Every page is watched, the ones under change or cooling
+down too: their drops are reported (and confound a change under test), only the changing waits. A
+page that is no longer published, or that search engines cannot index, is reported as that, never
+"fixed" by a new snippet."""
 
 from datetime import date, timedelta
 
@@ -10,7 +14,8 @@ from ..planner import Finding, PageContext
 from ..pool import ServerPool
 from ..runner import Director, LoopError
 from ..stats import seasonal_drop
-from .pages import PageLoop, apply_fields, busy, judging_facts, post_for, snippet_of
+from ..store import StepStatus
+from .pages import PageLoop, apply_fields, judging_facts, post_for, post_status, snippet_of, watch_change
 
 NAME = "traffic_drop"
 DETECT_EVERY = 3
@@ -19,6 +24,8 @@ HISTORY, RECENT = 28, 7
 PAGES = 8
 METRICS = ("sessions", "keyEvents")
 MIN_DAILY = {"sessions": 10, "keyEvents": 3}  # smaller pages are too noisy to judge by the day
+DROP = 0.25  # a page's drop, net of the whole site's
+INDEXABILITY = ("status", "noindex", "canonical_mismatch")  # audit findings that keep a page out of search
 
 
 class TrafficDropLoop(PageLoop):
@@ -48,21 +55,25 @@ class TrafficDropLoop(PageLoop):
     async def _detect(self, d: Director) -> None:
         end = d.today - timedelta(days=GA4_LAG)
         site = (await self._series(d, end))["sessions"]
-        gaps = [i for i in range(RECENT) if seasonal_drop(site[: HISTORY + i], [site[HISTORY + i]], drop=0.7)[0]]
+        gaps = frozenset(
+            i for i in range(RECENT) if seasonal_drop(site[: HISTORY + i], [site[HISTORY + i]], drop=0.7)[0]
+        )
         if gaps:
-            days = ", ".join(str(end - timedelta(days=RECENT - 1 - i)) for i in gaps)
+            days = ", ".join(str(end - timedelta(days=RECENT - 1 - i)) for i in sorted(gaps))
             d.note(
                 f"{NAME}: almost no sessions recorded on {days}: a tracking outage, not a page problem; "
-                "those days are left out of the page checks"
+                "those days are left out of the checks"
             )
-        else:
-            dropped, change, _ = seasonal_drop(site[:HISTORY], site[HISTORY:])
-            if dropped:
-                d.note(
-                    f"{NAME}: the whole site's sessions are {change:+.0%} against the same weekdays before: "
-                    "a demand or measurement problem, not a page problem; no page changed"
-                )
-                return
+        # The whole site first, on the days that were measured: a drop everywhere is no page's problem,
+        # whether or not an outage falls inside it.
+        dropped, site_change, _ = seasonal_drop(site[:HISTORY], site[HISTORY:], skip=gaps)
+        if dropped:
+            d.note(
+                f"{NAME}: the whole site's sessions are {site_change:+.0%} against the same weekdays before"
+                + (" (outage days left out)" if gaps else "")
+                + ": a demand or measurement problem, not a page problem; no page changed"
+            )
+            return
 
         # The landing pages that lost the most against the week before, then each against its own weekdays.
         def week(back: int) -> dict[str, str]:
@@ -85,18 +96,60 @@ class TrafficDropLoop(PageLoop):
             (c for c in movers["changes"] if c["change"].get("sessions", 0) < 0), key=lambda c: c["change"]["sessions"]
         )[:PAGES]
         base = await self._base(d)
-        for row in losers:
+        for row in losers:  # every page is watched, the ones under change or cooling down too
             url = base + row["key"]["landingPage"]
-            if busy(d, url) or d.store.step(d.run_id, f"{NAME}:{url}"):
-                continue
             series = await self._series(d, end, row["key"]["landingPage"])
             for metric in METRICS:
-                values = _without(series[metric], gaps)
-                hit, change, level = seasonal_drop(values[:HISTORY], values[HISTORY:], min_level=MIN_DAILY[metric])
-                if hit:
+                values = series[metric]
+                hit, change, _level = seasonal_drop(
+                    values[:HISTORY], values[HISTORY:], min_level=MIN_DAILY[metric], skip=gaps
+                )
+                # Against the site: a page that only moved with everything else has not dropped.
+                change = (1 + change) / (1 + site_change) - 1 if site_change > -1 else change
+                if hit and change <= -DROP:
                     self._chart(d, url, end, series)
-                    await self._diagnose(d, url, metric, change)
+                    since = end - timedelta(days=RECENT - 1 - _onset(values, gaps))
+                    await self._found(d, url, metric, change, since)
                     break
+
+    async def _found(self, d: Director, url: str, metric: str, change: float, since: date) -> None:
+        """A page that dropped: changed only if nothing holds it (an open change, a cooldown, this run's
+        earlier fix); reported in any case."""
+        what = "sessions" if metric == "sessions" else "key events"
+        open_changes = [
+            s for s in d.store.steps(d.run_id, kind="change") if s.object == url and not s.data.get("closed")
+        ]
+        if open_changes or d.cooling(url) or d.store.step(d.run_id, f"{NAME}:{url}"):
+            week = (d.today - d.start).days // 7
+            if d.store.step(d.run_id, f"{NAME}:reported:{url}:{week}"):
+                return
+            d.store.put_step(
+                d.run_id,
+                f"{NAME}:reported:{url}:{week}",
+                loop=NAME,
+                object=url,
+                kind="report",
+                status=StepStatus.DONE,
+                data={"metric": metric, "change": change, "since": since.isoformat()},
+                day=d.today.isoformat(),
+            )
+            if open_changes:
+                step = open_changes[0]
+                began = step.data.get("incident_start")
+                why = await watch_change(d, step.loop, step, date.fromisoformat(began) if began else None)
+                d.note(
+                    f"{NAME}: {url} {what} {change:+.0%} against the same weekdays before, while a change is "
+                    f"under test on it ({step.key}): "
+                    + (
+                        f"{why}; the test is confounded"
+                        if why
+                        else "its search impressions and positions held, so the change's own test judges it"
+                    )
+                )
+                return
+            await self._diagnose(d, url, metric, change, since, may_change=False)
+            return
+        await self._diagnose(d, url, metric, change, since)
 
     def _chart(self, d: Director, url: str, end: date, series: dict[str, list[float]]) -> None:
         for i, value in enumerate(series["sessions"]):
@@ -109,11 +162,21 @@ class TrafficDropLoop(PageLoop):
             d.memory["site_url"] = (await d.read(f"{server}.site_info", {}))["url"].rstrip("/")
         return d.memory["site_url"]
 
-    async def _diagnose(self, d: Director, url: str, metric: str, change: float) -> None:
+    async def _diagnose(
+        self, d: Director, url: str, metric: str, change: float, since: date, *, may_change: bool = True
+    ) -> None:
         what = "sessions" if metric == "sessions" else "key events"
         d.say(f"   {url}: {what} {change:+.0%} against the same weekdays before")
         key = f"{NAME}:{url}"
         post = await post_for(d, url)
+        status = await post_status(d, post) if post is not None else "missing"
+        if post is not None and status != "published":  # read now, not from the run's start
+            d.note(
+                f"{NAME}: {url} dropped ({what} {change:+.0%}) because it is no longer published: its status "
+                f"in the CMS is '{status}'. Republish it if that was a mistake; its content was not changed"
+            )
+            d.cool(url, 7)
+            return
         if post is None or not d.pool.has("page-analysis"):
             d.note(
                 f"{NAME}: {url} dropped ({what} {change:+.0%}); "
@@ -128,6 +191,22 @@ class TrafficDropLoop(PageLoop):
             d.cool(url, 7)
             return
         findings = [Finding(f["check"], f["severity"], f["message"], f.get("fix", "")) for f in audit["findings"]]
+        blocking = [f for f in findings if f.check in INDEXABILITY]
+        if blocking:  # a page search engines cannot show is not fixed by rewriting its snippet
+            d.note(
+                f"{NAME}: {url} dropped ({what} {change:+.0%}) and cannot be indexed: "
+                + "; ".join(f"{f.check}: {f.message}" for f in blocking)
+                + ". That is the finding to act on; its content was not changed"
+            )
+            d.cool(url, 7)
+            return
+        if not may_change:
+            d.note(
+                f"{NAME}: {url} dropped ({what} {change:+.0%}) since {since}; it was changed recently and is "
+                f"cooling down, so it is reported, not changed (the audit found "
+                f"{', '.join(f.check for f in findings[:4]) or 'nothing'})"
+            )
+            return
         before = await snippet_of(d, post)
         fields = await d.planner.fix(
             PageContext(
@@ -156,6 +235,7 @@ class TrafficDropLoop(PageLoop):
             data={
                 "before": before,
                 "drop": {"metric": metric, "change": change},
+                "incident_start": since.isoformat(),
                 "findings": [f.check for f in findings],
                 **await judging_facts(d, url),
             },
@@ -167,10 +247,15 @@ class TrafficDropLoop(PageLoop):
             )
 
 
-def _without(values: list[float], gaps: list[int]) -> list[float]:
-    """The series with the outage days of the recent window replaced by what those weekdays usually are."""
-    out = list(values)
-    for i in gaps:
-        same_weekday = sorted(values[(HISTORY + i) % 7 : HISTORY : 7])
-        out[HISTORY + i] = same_weekday[len(same_weekday) // 2] if same_weekday else out[HISTORY + i]
-    return out
+def _onset(values: list[float], gaps: frozenset[int]) -> int:
+    """The first day of the recent window from which the page stays below its weekdays (the drop's start)."""
+    history = values[:HISTORY]
+    expected = [
+        sorted(history[(HISTORY + i) % 7 :: 7])[len(history[(HISTORY + i) % 7 :: 7]) // 2] for i in range(RECENT)
+    ]
+    for i in range(RECENT):
+        days = [j for j in range(i, RECENT) if j not in gaps]
+        if days and i not in gaps and values[HISTORY + i] < (1 - DROP / 2) * expected[i]:
+            if sum(values[HISTORY + j] for j in days) <= (1 - DROP) * sum(expected[j] for j in days):
+                return i
+    return 0
