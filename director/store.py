@@ -469,6 +469,34 @@ class Store:
     def rows(self, sql: str, *args: Any) -> Iterator[dict]:
         yield from self._all(sql, *args)
 
+    # -- a client's memory across its runs -----------------------------------------------------
+
+    def client_steps(self, client: str, loop: str | None = None, kind: str | None = None) -> list[Step]:
+        """Steps of every run of the client, oldest first: what a loop has done for it in any run."""
+        rows = self.db.execute(
+            "SELECT s.* FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.client = ? "
+            "AND (? IS NULL OR s.loop = ?) AND (? IS NULL OR s.kind = ?) ORDER BY s.updated",
+            (client, loop, loop, kind, kind),
+        ).fetchall()
+        return [Step.from_row(r) for r in rows]
+
+    def cooldown_until(self, client: str, object: str) -> str | None:
+        """The day the object's cooldown ends (it may be over already), or None if it never had one."""
+        row = self._one("SELECT until FROM cooldowns WHERE client = ? AND object = ?", client, object)
+        return row["until"] if row else None
+
+    def client_decisions(self, client: str, step: str) -> list[dict]:
+        """Decisions on one step key in every run of the client, oldest first (a test judged across runs)."""
+        rows = self._all(
+            "SELECT d.* FROM decisions d JOIN runs r ON r.id = d.run_id WHERE r.client = ? AND d.step = ? "
+            "ORDER BY d.id",
+            client,
+            step,
+        )
+        for row in rows:
+            row["evidence"] = json.loads(row["evidence"])
+        return rows
+
 
 def default_path() -> Path:
     from credentials.paths import data_dir

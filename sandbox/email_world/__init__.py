@@ -12,11 +12,14 @@ How people respond (hidden from every vendor API):
 - a person reading through a privacy proxy (Apple Mail Privacy Protection) "opens" every
   message within the hour, whether they read it or not: open rates are inflated, clicks are not.
 
+Incidents (``incidents``): a weak campaign on a given day, its subject's hidden appeal low.
+
 The model lives in ``records`` (people, audiences, campaigns, stats), ``account`` (one ESP account
 and how its people respond) and ``seeded`` (the two seeded accounts); this package re-exports them.
 """
 
 from .account import EmailAccount, check_address, hidden_traits, subject_appeal
+from .incidents import DEFAULT_EMAIL_INCIDENTS, Staged, normalize_email_incidents
 from .records import (
     FAKE_DOMAINS,
     HARD_BOUNCE_SHARE,
@@ -43,6 +46,7 @@ __all__ = [
     "Audience",
     "Campaign",
     "CampaignStateError",
+    "DEFAULT_EMAIL_INCIDENTS",
     "Delivery",
     "EmailAccount",
     "EmailRejected",
@@ -53,6 +57,7 @@ __all__ = [
     "Person",
     "SOFT_BOUNCE_RATE",
     "STATUSES",
+    "Staged",
     "SUBSCRIBED",
     "Segment",
     "Stats",
@@ -60,5 +65,6 @@ __all__ = [
     "VariantStats",
     "check_address",
     "hidden_traits",
+    "normalize_email_incidents",
     "subject_appeal",
 ]

@@ -96,6 +96,8 @@ class EmailAccount:
         self.new_id = new_id
         self._people_seq = 0
         self._stats: dict[str, tuple[tuple[datetime, int], Stats]] = {}
+        # Hidden tastes of this account's people for particular subjects (lower-cased), set by incidents.
+        self.tastes: dict[str, float] = {}
 
     # -- people ------------------------------------------------------------------------------
 
@@ -389,7 +391,8 @@ class EmailAccount:
 
     def _respond(self, c: Campaign, people: list[Person], variant: int, at: datetime, rng: random.Random) -> None:
         aud = self.audience(c.audience_id)
-        appeal = subject_appeal(self._subject(c, variant))
+        subject = self._subject(c, variant)
+        appeal = subject_appeal(subject) * self.tastes.get(subject.strip().lower(), 1.0)
         links = c.links() or [""]
         for p in people:
             d = Delivery(p.email, variant, at)

@@ -3,12 +3,14 @@ people and a history of sent campaigns."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import random
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Any, Callable
 
 from .account import EmailAccount, hidden_traits
+from .incidents import DEFAULT_EMAIL_INCIDENTS, WEAK_SUBJECT, Staged, normalize_email_incidents
 from .records import SUBSCRIBED, Audience, Person
 
 _FIRST = (
@@ -115,28 +117,75 @@ def _people(
 class EmailWorld:
     """The Mailchimp account and the Customer.io workspace, built on first use (a reset stays cheap)."""
 
-    def __init__(self, rng: Callable[[str], random.Random], now: Callable[[], datetime]):
+    def __init__(
+        self,
+        rng: Callable[[str], random.Random],
+        now: Callable[[], datetime],
+        incidents: dict[str, Any] | None = None,
+    ):
         self._rng = rng
         self._now = now
+        self._start = now()
         self._mailchimp: EmailAccount | None = None
         self._customerio: EmailAccount | None = None
+        self._incidents = normalize_email_incidents(incidents or {}, DEFAULT_EMAIL_INCIDENTS)
+        self._staged: list[Staged] = []
 
     @property
     def mailchimp(self) -> EmailAccount:
         if self._mailchimp is None:
             self._mailchimp = self._build_mailchimp()
+            self._stage(self._now())
         return self._mailchimp
 
     @property
     def customerio(self) -> EmailAccount:
         if self._customerio is None:
             self._customerio = self._build_customerio()
+            self._stage(self._now())
         return self._customerio
 
     def tick(self, now: datetime) -> None:
+        self._stage(now)
         for account in (self._mailchimp, self._customerio):
             if account is not None:
                 account.tick(now)
+
+    # -- incidents ---------------------------------------------------------------------------
+
+    def configure_incidents(self, spec: Any) -> None:
+        """Email incidents by name (``incidents.DEFAULT_EMAIL_INCIDENTS``); other names are ignored."""
+        self._incidents = normalize_email_incidents(spec, self._incidents)
+        self._stage(self._now())
+
+    def incident_settings(self) -> dict[str, dict[str, Any]]:
+        return copy.deepcopy(self._incidents)
+
+    def staged(self) -> list[Staged]:
+        """The incidents that have happened so far: the ground truth detections are scored against."""
+        weak = self._incidents["weak_campaign"]
+        if weak["enabled"]:  # building the account stages what is due
+            _ = self.mailchimp if weak["esp"] == "mailchimp" else self.customerio
+        return list(self._staged)
+
+    def _stage(self, now: datetime) -> None:
+        weak = self._incidents["weak_campaign"]
+        if not weak["enabled"] or any(s.kind == "weak_campaign" for s in self._staged):
+            return
+        at = self._start + timedelta(days=weak["day"])
+        built = self._mailchimp if weak["esp"] == "mailchimp" else self._customerio
+        if at > now or built is None:  # an account not built yet stages it when it is
+            return
+        audience = max(built.audiences.values(), key=lambda a: len(a.members()))
+        subject = weak["subject"] or WEAK_SUBJECT
+        built.tastes[subject.strip().lower()] = weak["appeal"]
+        weekly = sum(1 for c in built.campaigns.values() if c.name.startswith("Weekly "))
+        c = built.create_campaign(
+            audience.id, name=f"Weekly {weekly + 1}", subject=subject, html=_CONTENT.format(title=subject)
+        )
+        c.created = c.updated = at - timedelta(hours=20)
+        built._deliver(c, at)
+        self._staged.append(Staged("weak_campaign", weak["esp"], c.id, subject, weak["day"], at))
 
     def _build_mailchimp(self) -> EmailAccount:
         ids = self._rng("mailchimp-ids")

@@ -1,0 +1,78 @@
+"""Incidents the email model can stage, with their settings, and the ground truth of what was staged.
+
+- ``weak_campaign``: on start+day a campaign goes out to an ESP's largest audience with a subject
+  that looks ordinary but lands badly with these people (a hidden taste, ``appeal`` times the
+  subject's usual pull): its click rate sits well below the audience's baseline, and nothing in
+  the subject line says so. The same subject lands the same way whenever it is sent again.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+ESPS = ("mailchimp", "customerio")
+WEAK_SUBJECT = "This week at the roastery: Kenya Nyeri, in small batches"
+
+DEFAULT_EMAIL_INCIDENTS: dict[str, dict[str, Any]] = {
+    "weak_campaign": {"enabled": False, "day": 5, "esp": "mailchimp", "appeal": 0.45, "subject": None},
+}
+_TYPES: dict[str, Any] = {
+    "enabled": bool,
+    "day": int,
+    "esp": str,
+    "appeal": (int, float),
+    "subject": (str, type(None)),
+}
+
+
+def normalize_email_incidents(spec: Any, current: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """``true``/``false`` (all on / all off) or ``{name: bool | {field: value}}`` over ``current``; names
+    that are not email incidents are left to the other models."""
+    base = copy.deepcopy(current if current is not None else DEFAULT_EMAIL_INCIDENTS)
+    if isinstance(spec, bool):
+        for incident in base.values():
+            incident["enabled"] = spec
+        return base
+    if not isinstance(spec, dict):
+        raise ValueError("incidents must be true, false or an object keyed by incident name")
+    for name, value in spec.items():
+        if name not in DEFAULT_EMAIL_INCIDENTS:
+            continue
+        if isinstance(value, bool):
+            base[name]["enabled"] = value
+            continue
+        if not isinstance(value, dict):
+            raise ValueError(f"incident {name} must be true, false or an object")
+        for key, item in value.items():
+            if key not in DEFAULT_EMAIL_INCIDENTS[name]:
+                raise ValueError(
+                    f"incident {name} has no setting {key!r}; expected {', '.join(DEFAULT_EMAIL_INCIDENTS[name])}"
+                )
+            if isinstance(item, bool) and key != "enabled" or not isinstance(item, _TYPES[key]):
+                raise ValueError(f"incidents.{name}.{key} has the wrong type")
+            base[name][key] = item
+        weak = base[name]
+        if weak["esp"] not in ESPS:
+            raise ValueError(f"incidents.{name}.esp must be one of {', '.join(ESPS)}")
+        if weak["day"] < 0:
+            raise ValueError(f"incidents.{name}.day must be 0 or later")
+        if not 0 < weak["appeal"] <= 1:
+            raise ValueError(f"incidents.{name}.appeal must be above 0 and at most 1")
+        if "enabled" not in value:
+            weak["enabled"] = True
+    return base
+
+
+@dataclass(frozen=True)
+class Staged:
+    """What an incident did, for tests and benchmarks to score detection against."""
+
+    kind: str
+    esp: str
+    campaign_id: str
+    subject: str
+    day: int
+    sent_at: datetime
