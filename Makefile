@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo lint test test-fast wordpress chromium bench clean
+.PHONY: setup demo lint test test-fast wordpress chromium bench scenarios clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ bench: setup chromium
 	$(BIN)/python benchmarks/page_analysis.py
 	$(BIN)/python benchmarks/esp_upsert.py
 	$(BIN)/python benchmarks/director.py
+
+# The Director on sandbox scenarios (about a minute per world): detection, delay, A/A false wins, false alarms.
+scenarios: setup chromium
+	$(BIN)/python benchmarks/director_scenarios.py --seeds $(or $(SEEDS),5)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
