@@ -3,7 +3,7 @@ gets subject-line variants, tested through the ESP as an even A/B split of the n
 subject is adopted only when it beats the original by a significant margin (judged on clicks:
 privacy proxies make opens meaningless), corrected for there being several challengers.
 
-Detection runs every day and is never held up by a cooldown: the weakest campaign that is a real
+Detection runs every other day and is never held up by a cooldown: the weakest campaign that is a real
 candidate is found, and while its audience cools down (or a test on it is still open) it is
 reported and its test waits. The Director's own test campaigns and campaigns too recent to judge
 are never candidates, and a campaign tested in any earlier run of the client is passed over for
@@ -22,14 +22,16 @@ from ..store import Step, StepStatus
 
 NAME = "email_engagement"
 ESPS = ("mailchimp", "customerio")
-DETECT_EVERY = 1
+DETECT_EVERY = 2  # days; a weak campaign is found within MIN_AGE_DAYS + 1 of its send
 LOOKS = (1, 3)  # days after the send; the last look waits for new counts until FINAL_DAY
 FINAL_DAY = 7  # a test whose report stops changing is closed on its last look by then
 OWN_PREFIX = "Subject test"  # the Director's test campaigns: never candidates
 MIN_AGE_DAYS = 2  # a campaign sent more recently is still collecting clicks
 MIN_DELIVERED = 500
 CANDIDATES = 5  # the newest sent campaigns (not the Director's own) looked at
+LISTED = 12  # campaigns listed to find them: the candidates and the Director's newest tests
 SETTLED_DAYS = 8  # a report this old no longer changes: read once per process
+AUDIENCE_DAYS = 7
 
 
 def _sent_day(campaign: dict[str, Any]) -> date | None:
@@ -61,12 +63,9 @@ class EmailEngagementLoop:
     # -- detection ------------------------------------------------------------------------------
 
     async def _detect(self, d: Director, server: str) -> None:
-        audiences = (await d.read(f"{server}.list_audiences", {}))["items"]
-        if not audiences:
+        audience = await self._audience(d, server)
+        if audience is None:
             return
-        audience = await d.read(
-            f"{server}.get_audience", {"audience_id": max(audiences, key=lambda a: a["member_count"])["id"]}
-        )
         baseline = audience.get("avg_click_rate")
         scope = f"{server}:{audience['id']}"
         if not baseline:
@@ -95,10 +94,26 @@ class EmailEngagementLoop:
         d.say(f"   {server}: {finding}")
         await self._start(d, server, scope, audience, baseline, campaign, report)
 
+    @staticmethod
+    async def _audience(d: Director, server: str) -> dict[str, Any] | None:
+        """The largest audience, with its baseline; re-read weekly (a baseline of many campaigns moves slowly,
+        and some ESPs compute it from every campaign's report)."""
+        cache: dict[str, tuple[date, dict[str, Any]]] = d.memory.setdefault(f"{NAME}:audiences", {})
+        if server in cache and (d.today - cache[server][0]).days < AUDIENCE_DAYS:
+            return cache[server][1]
+        audiences = (await d.read(f"{server}.list_audiences", {}))["items"]
+        if not audiences:
+            return None
+        audience = await d.read(
+            f"{server}.get_audience", {"audience_id": max(audiences, key=lambda a: a["member_count"])["id"]}
+        )
+        cache[server] = (d.today, audience)
+        return audience
+
     async def _candidates(self, d: Director, server: str, own: set[Any]) -> list[dict[str, Any]]:
         """The newest sent campaigns that are neither the Director's own tests nor too recent to judge."""
         out = []
-        for campaign in (await d.read(f"{server}.list_campaigns", {"status": "sent", "limit": 40}))["items"]:
+        for campaign in (await d.read(f"{server}.list_campaigns", {"status": "sent", "limit": LISTED}))["items"]:
             if campaign["name"].startswith(OWN_PREFIX) or campaign["id"] in own or campaign.get("ab_test"):
                 continue  # the Director's own tests, and any A/B test: its click rate mixes several subjects
             sent = _sent_day(campaign)

@@ -61,25 +61,33 @@ async def post_for(d: Director, url: str) -> PostRef | None:
     if _norm(url) not in d.memory.get("posts_by_url", {}) and d.memory.get("posts_listed") != d.today:
         d.memory["posts_listed"] = d.today
         found: dict[str, PostRef] = {}
+        unlisted: dict[str, PostRef] = {}  # by slug: posts without a public URL now (drafts)
         for server in ("wordpress", "webflow"):
             if not d.pool.has(server):
                 continue
             for kind in ("post", "page"):
                 cursor = None
                 for _ in range(20):
-                    args = {"kind": kind, "status": "published", "limit": 50, **({"cursor": cursor} if cursor else {})}
+                    args = {"kind": kind, "limit": 50, **({"cursor": cursor} if cursor else {})}
                     try:
                         page = await d.read(f"{server}.list_posts", args)
                     except LoopError:
                         break  # e.g. Webflow has no pages
                     for item in page["items"]:
-                        if item.get("url"):
+                        if item.get("url") and item.get("status") == "published":
                             found[_norm(item["url"])] = PostRef(server, kind, item["id"], item["url"], item["title"])
+                        elif item.get("slug"):
+                            unlisted.setdefault(item["slug"], PostRef(server, kind, item["id"], "", item["title"]))
                     cursor = page.get("next_cursor")
                     if not cursor:
                         break
         d.memory["posts_by_url"] = {**d.memory.get("posts_by_url", {}), **found}
-    return d.memory.get("posts_by_url", {}).get(_norm(url))
+        d.memory["posts_by_slug"] = unlisted
+    post = d.memory.get("posts_by_url", {}).get(_norm(url))
+    if post is None:  # a page unpublished before this run saw it: the draft with the URL's slug
+        hidden = d.memory.get("posts_by_slug", {}).get(_norm(url).rsplit("/", 1)[-1])
+        post = PostRef(hidden.server, hidden.kind, hidden.id, url, hidden.title) if hidden else None
+    return post
 
 
 async def post_status(d: Director, post: PostRef) -> str:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from ..planner import PageContext
 from ..pool import ServerPool
 from ..runner import Director
-from .pages import SEARCH_LAG, PageLoop, apply_fields, busy, judging_facts, post_for, snippet_of
+from .pages import SEARCH_LAG, PageLoop, apply_fields, busy, judging_facts, post_for, post_status, snippet_of
 
 NAME = "search_ctr"
 DETECT_EVERY = 7  # days
@@ -41,6 +41,12 @@ class SearchCtrLoop(PageLoop):
                 continue
             post = await post_for(d, url)
             if post is None:
+                continue
+            status = await post_status(d, post)
+            if status != "published":  # its impressions are from before: a missing page, not a weak snippet
+                d.note(
+                    f"{NAME}: {url} is no longer published (status '{status}' in the CMS); its snippet is left alone"
+                )
                 continue
             d.say(
                 f"   {url}: CTR {opp['ctr']:.1%} at position {opp['position']:.1f} where "

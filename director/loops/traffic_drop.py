@@ -25,6 +25,7 @@ PAGES = 8
 METRICS = ("sessions", "keyEvents")
 MIN_DAILY = {"sessions": 10, "keyEvents": 3}  # smaller pages are too noisy to judge by the day
 DROP = 0.25  # a page's drop, net of the whole site's
+SITE_UNDER_WAY = 0.2  # the whole site this far down on its latest days: a site-wide drop has begun
 INDEXABILITY = ("status", "noindex", "canonical_mismatch")  # audit findings that keep a page out of search
 
 
@@ -54,7 +55,8 @@ class TrafficDropLoop(PageLoop):
 
     async def _detect(self, d: Director) -> None:
         end = d.today - timedelta(days=GA4_LAG)
-        site = (await self._series(d, end))["sessions"]
+        totals = await self._series(d, end)
+        site = totals["sessions"]
         gaps = frozenset(
             i for i in range(RECENT) if seasonal_drop(site[: HISTORY + i], [site[HISTORY + i]], drop=0.7)[0]
         )
@@ -67,6 +69,15 @@ class TrafficDropLoop(PageLoop):
         # The whole site first, on the days that were measured: a drop everywhere is no page's problem,
         # whether or not an outage falls inside it.
         dropped, site_change, _ = seasonal_drop(site[:HISTORY], site[HISTORY:], skip=gaps)
+        site_days = {m: _day_ratios(totals[m]) for m in METRICS}
+        latest = [site_days["sessions"][i] for i in range(RECENT - 3, RECENT) if i not in gaps]
+        if latest and sum(latest) / len(latest) <= 1 - SITE_UNDER_WAY:
+            d.note(
+                f"{NAME}: the whole site's sessions are {sum(latest) / len(latest) - 1:+.0%} on the latest days "
+                "measured against the same weekdays before: a site-wide drop under way; no page is judged "
+                "against its own past until it is over, and no page changed"
+            )
+            return
         if dropped:
             d.note(
                 f"{NAME}: the whole site's sessions are {site_change:+.0%} against the same weekdays before"
@@ -101,12 +112,12 @@ class TrafficDropLoop(PageLoop):
             series = await self._series(d, end, row["key"]["landingPage"])
             for metric in METRICS:
                 values = series[metric]
+                # Against the site, day by day: a page that only moved with everything else has not dropped.
+                net = values[:HISTORY] + [v / r for v, r in zip(values[HISTORY:], site_days[metric], strict=True)]
                 hit, change, _level = seasonal_drop(
-                    values[:HISTORY], values[HISTORY:], min_level=MIN_DAILY[metric], skip=gaps
+                    net[:HISTORY], net[HISTORY:], min_level=MIN_DAILY[metric], skip=gaps
                 )
-                # Against the site: a page that only moved with everything else has not dropped.
-                change = (1 + change) / (1 + site_change) - 1 if site_change > -1 else change
-                if hit and change <= -DROP:
+                if hit:
                     self._chart(d, url, end, series)
                     since = end - timedelta(days=RECENT - 1 - _onset(values, gaps))
                     await self._found(d, url, metric, change, since)
@@ -245,6 +256,18 @@ class TrafficDropLoop(PageLoop):
                 f"{NAME}: fixed {', '.join(fields)} of {url} after the audit found "
                 f"{', '.join(f.check for f in findings[:4])}"
             )
+
+
+def _day_ratios(values: list[float]) -> list[float]:
+    """Each recent day of the site against the median of the same weekday before (floored: an outage day
+    would otherwise blow a page's numbers up; those days are skipped anyway)."""
+    history = values[:HISTORY]
+    out = []
+    for i in range(RECENT):
+        same = sorted(history[(HISTORY + i) % 7 :: 7])
+        typical = same[len(same) // 2] if same else 0.0
+        out.append(max(values[HISTORY + i] / typical, 0.05) if typical > 0 else 1.0)
+    return out
 
 
 def _onset(values: list[float], gaps: frozenset[int]) -> int:

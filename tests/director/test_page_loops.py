@@ -1,0 +1,96 @@
+"""The page loops on sandbox incidents of their own: a page that drops or disappears while a change is
+under test on it, a page unpublished by mistake, a whole-site drop with a tracking outage inside it, a
+harmful change, and the windows and samples a change is judged on."""
+
+from datetime import date
+
+from director.loops.pages import before_window
+from director.store import Store
+
+from . import test_director
+from .test_director import SEARCH, HarmfulSecond, direct
+
+sandbox_world = test_director.world  # the sandbox fixture, here under this name
+QUIET = {"ranking_drop": False, "tracking_outage": False, "holiday_bump": False}
+TRAFFIC = ("ga4", "search-console", "page-analysis", "wordpress", "webflow")
+
+
+async def changed_first(sb, tmp_path) -> list[str]:
+    """The pages search_ctr changes on its first day (a dry run of that day)."""
+    store = Store(tmp_path / "dry.sqlite")
+    run_id = await direct(sb, store, ["search_ctr"], 1, SEARCH, dry_run=True)
+    return [s.object for s in store.steps(run_id, kind="change")]
+
+
+async def test_a_ranking_drop_on_a_page_under_test_is_reported_and_confounds_the_test(sandbox_world, tmp_path):
+    world = sandbox_world
+    first, _second = await changed_first(world, tmp_path)
+    path = first.removeprefix(world.url)
+    world.world.configure(incidents={**QUIET, "ranking_drop": {"page": path, "day": 3, "positions": 6.0}})
+    store = Store(tmp_path / "d.sqlite")
+    run_id = await direct(world, store, ["search_ctr"], 10, SEARCH)
+    incident = store.step(run_id, f"incident:search_ctr:{first}")
+    assert incident is not None and "places lower" in incident.data["what"], store.notes(run_id)
+    assert any(first in n["text"] and "confounded" in n["text"] for n in store.notes(run_id))
+    decisions = [x for x in store.decisions(run_id) if x["object"] == first]
+    assert [x["verdict"] for x in decisions] == ["inconclusive"]  # never a win or a loss on that data
+    assert decisions[0]["evidence"]["confounded"] == incident.data["what"]
+    change = store.step(run_id, f"search_ctr:{first}")
+    assert change is not None and change.data["closed"] == "inconclusive"
+    assert not store.step(run_id, f"incident:search_ctr:{_second}")  # the other test carries on
+
+
+async def test_an_unpublished_page_under_test_confounds_it(sandbox_world, tmp_path):
+    world = sandbox_world
+    first, _ = await changed_first(world, tmp_path)
+    world.world.configure(incidents={**QUIET, "page_unpublished": {"page": first.removeprefix(world.url), "day": 2}})
+    store = Store(tmp_path / "d.sqlite")
+    run_id = await direct(world, store, ["search_ctr"], 4, SEARCH)
+    incident = store.step(run_id, f"incident:search_ctr:{first}")
+    assert incident is not None and "no longer published" in incident.data["what"]
+    assert "'draft'" in incident.data["what"]
+
+
+async def test_a_page_unpublished_by_mistake_is_reported_as_such_and_not_rewritten(sandbox_world, tmp_path):
+    world = sandbox_world
+    world.world.configure(incidents={**QUIET, "page_unpublished": {"day": 2}})
+    url = world.url + world.world.traffic.mistake_page("page_unpublished")
+    store = Store(tmp_path / "d.sqlite")
+    run_id = await direct(world, store, ["traffic_drop"], 13, TRAFFIC)
+    notes = [n["text"] for n in store.notes(run_id) if url in n["text"]]
+    assert any("no longer published" in n and "'draft'" in n for n in notes), store.notes(run_id)
+    assert not [s for s in store.steps(run_id, kind="change") if s.object == url]  # its snippet untouched
+
+
+async def test_a_site_drop_with_an_outage_inside_changes_no_page(sandbox_world, tmp_path):
+    world = sandbox_world
+    world.world.configure(
+        incidents={
+            **QUIET,
+            "site_drop": {"day": 2, "days": 20, "factor": 0.55},
+            "tracking_outage": {"day": 7, "days": 2},
+        }
+    )
+    store = Store(tmp_path / "d.sqlite")
+    run_id = await direct(world, store, ["traffic_drop"], 13, TRAFFIC)
+    notes = [n["text"] for n in store.notes(run_id)]
+    assert not store.steps(run_id, kind="change"), [s.data.get("drop") for s in store.steps(run_id, kind="change")]
+    assert any("tracking outage" in n for n in notes)
+    assert any("whole site" in n and "no page changed" in n for n in notes), notes
+
+
+async def test_a_harmful_change_is_rolled_back_at_the_first_look(sandbox_world, tmp_path):
+    world = sandbox_world
+    store, planner = Store(tmp_path / "d.sqlite"), HarmfulSecond()
+    run_id = await direct(world, store, ["search_ctr"], 11, SEARCH, planner=planner)
+    bad = planner.pages[1]
+    decisions = [x for x in store.decisions(run_id) if x["object"] == bad]
+    assert [x["verdict"] for x in decisions] == ["rollback"], decisions
+    assert "look 1 of 3" in decisions[0]["evidence"]["reason"]
+
+
+def test_the_before_window_starts_after_the_incident_began():
+    changed = date(2026, 11, 20)
+    assert before_window(changed, None) == (date(2026, 11, 6), date(2026, 11, 19))
+    assert before_window(changed, date(2026, 11, 14)) == (date(2026, 11, 14), date(2026, 11, 19))
+    assert before_window(changed, date(2026, 10, 1)) == (date(2026, 11, 6), date(2026, 11, 19))
