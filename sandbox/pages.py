@@ -20,7 +20,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 
 from . import page_defects
 from .page_defects import SHOP_DESCRIPTION, SHOP_PATH, SHOP_TITLE, WEBFLOW_HOME_DESCRIPTION, home_title
-from .page_layout import Chrome, Doc, Image, render
+from .page_layout import ROBOTS_INDEX, Chrome, Doc, Image, render
 from .site_assets import asset_url, mirror_url
 from .vendors.webflow.site import Collection
 from .vendors.wordpress.site import Post
@@ -168,6 +168,7 @@ def _post_response(base: str, world: World, post: Post) -> Response:
         published=post.date,
         modified=post.modified,
         author=author.name if author else None,
+        robots=wp.robots(post) or ROBOTS_INDEX,
     )
     return render(doc, base, _chrome(world, base, "wordpress"), page_defects.template_defects("wordpress", post.slug))
 

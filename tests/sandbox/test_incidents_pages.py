@@ -6,6 +6,7 @@ Each is seeded (the page it hits comes from the seed unless given), off by defau
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import httpx
@@ -103,6 +104,18 @@ def test_a_noindexed_page_still_serves_but_leaves_the_search_results_until_the_m
     world.advance(days=3)
     assert impressions(world, path, start + timedelta(days=7)) == 0
     assert impressions(world, path, start + timedelta(days=8)) > 0
+
+
+def test_a_noindexed_page_serves_a_noindex_robots_meta_to_crawlers_and_auditors(sb):
+    httpx.post(sb.url + "/_sandbox/config", json={"incidents": {**QUIET, "page_noindexed": {"day": 1}}})
+    path = sb.world.traffic.mistake_page("page_noindexed")
+    robots = re.compile(r'<meta name="robots" content="([^"]*)"')
+    before = robots.search(httpx.get(sb.url + path).text)
+    assert before is not None and "noindex" not in before.group(1)
+    httpx.post(sb.url + "/_sandbox/clock/advance", json={"days": 2}).raise_for_status()
+    page = httpx.get(sb.url + path)
+    after = robots.search(page.text)
+    assert page.status_code == 200 and after is not None and after.group(1) == "noindex, follow"
 
 
 def test_a_site_drop_takes_the_same_share_from_every_page_and_channel():
