@@ -29,7 +29,7 @@ OWN_PREFIX = "Subject test"  # the Director's test campaigns: never candidates
 MIN_AGE_DAYS = 2  # a campaign sent more recently is still collecting clicks
 MIN_DELIVERED = 500
 CANDIDATES = 5  # the newest sent campaigns (not the Director's own) looked at
-LISTED = 12  # campaigns listed to find them: the candidates and the Director's newest tests
+LISTED = 8  # campaigns listed to find them: the candidates and the Director's newest tests
 SETTLED_DAYS = 8  # a report this old no longer changes: read once per process
 AUDIENCE_DAYS = 7
 

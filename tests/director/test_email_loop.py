@@ -60,12 +60,14 @@ async def test_a_weak_campaign_is_reported_while_the_audience_cools_and_tested_a
     until = date.fromisoformat(closed["day"]) + timedelta(days=6)
     assert until > judgeable  # the weak campaign is judgeable during the cooldown...
     waiting = [n for n in store.notes(run_id) if staged.subject in n["text"] and "waits" in n["text"]]
-    assert waiting and waiting[0]["day"] == judgeable.isoformat(), store.notes(run_id)  # ...and reported at once
+    assert waiting, store.notes(run_id)  # ...and reported on the first detection day it can be judged
+    assert 0 <= (date.fromisoformat(waiting[0]["day"]) - judgeable).days < email_engagement.DETECT_EVERY
     assert "cools down" in waiting[0]["text"]
 
     # Its test starts the day the cooldown ends: detection went on, only the change waited.
     weak = [t for t in later if t.data["source"] == staged.campaign_id]
-    assert weak and weak[0].day == until.isoformat(), [(t.day, t.data["source"]) for t in later]
+    assert weak, [(t.day, t.data["source"]) for t in later]
+    assert 0 <= (date.fromisoformat(weak[0].day or "") - until).days < email_engagement.DETECT_EVERY
     assert weak[0].data["subjects"][0] == staged.subject
     assert not [t for t in steps_of_tests(store) if own_campaign(world, t.data["source"])]
     assert len(sends(store)) == len(steps_of_tests(store))
@@ -110,7 +112,8 @@ async def test_looks_are_taken_only_on_new_counts(world, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("day", [2, 9])
 async def test_weak_campaign_detected_within_days_of_its_data(world, tmp_path, day):
-    """Detection delay: a weak campaign is flagged (tested or reported) the first day it can be judged."""
+    """Detection delay: a weak campaign is flagged (tested or reported) on the first detection day it can be
+    judged, whether or not its audience is cooling down."""
     weak_day(world, day)
     store = Store(tmp_path / "d.sqlite")
     run_id = await direct(world, store, ["email_engagement"], day + 4, ESP)
@@ -121,4 +124,4 @@ async def test_weak_campaign_detected_within_days_of_its_data(world, tmp_path, d
     ]
     assert flagged, store.notes(run_id)
     delay = (date.fromisoformat(min(d for d in flagged if d)) - start).days - day
-    assert delay == email_engagement.MIN_AGE_DAYS
+    assert email_engagement.MIN_AGE_DAYS <= delay < email_engagement.MIN_AGE_DAYS + email_engagement.DETECT_EVERY
