@@ -29,12 +29,15 @@ _TYPES: dict[str, Any] = {
 
 
 def normalize_email_incidents(spec: Any, current: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
-    """``true``/``false`` (all on / all off) or ``{name: bool | {field: value}}`` over ``current``; names
-    that are not email incidents are left to the other models."""
+    """``true``/``false`` (the defaults / all off, as the traffic model reads them) or
+    ``{name: bool | {field: value}}`` over ``current``; names that are not email incidents are left to
+    the other models."""
     base = copy.deepcopy(current if current is not None else DEFAULT_EMAIL_INCIDENTS)
-    if isinstance(spec, bool):
+    if spec is True:
+        return copy.deepcopy(DEFAULT_EMAIL_INCIDENTS)
+    if spec is False:
         for incident in base.values():
-            incident["enabled"] = spec
+            incident["enabled"] = False
         return base
     if not isinstance(spec, dict):
         raise ValueError("incidents must be true, false or an object keyed by incident name")

@@ -104,6 +104,12 @@ def test_settings_are_checked(spec, message):
         normalize_email_incidents(spec)
 
 
+def test_true_means_the_defaults_and_false_all_off():
+    on = normalize_email_incidents({"weak_campaign": {"day": 2}})
+    assert normalize_email_incidents(True, on) == DEFAULT_EMAIL_INCIDENTS
+    assert normalize_email_incidents(False, on)["weak_campaign"] == {**on["weak_campaign"], "enabled": False}
+
+
 def test_other_models_incidents_are_left_alone():
     settings = normalize_email_incidents({"ranking_drop": {"day": 3}, "weak_campaign": True})
     assert set(settings) == set(DEFAULT_EMAIL_INCIDENTS) and settings["weak_campaign"]["enabled"] is True
