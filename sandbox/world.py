@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from .clock import DEFAULT_START, SimClock
-from .email_world import EmailWorld
+from .email_world import EmailWorld, normalize_email_incidents
 from .faults import FaultSet
 from .ratelimit import RollingWindow
 from .seed_content import WP_SITE_DESCRIPTION, WP_SITE_NAME, seed_webflow, seed_wordpress
@@ -96,6 +96,7 @@ class World:
             "seo_plugin": seo_plugin,
             "google_oauth_testing": google_oauth_testing,
             "incidents": normalize_incidents(incidents),
+            "email_incidents": normalize_email_incidents(incidents),
             "google": dict(GOOGLE_DEFAULTS),
             "mailchimp_latency": mailchimp_latency,
         }
@@ -153,7 +154,7 @@ class World:
         self.google = GoogleState(cfg["google"], lambda: self.monotonic(), now)
         self.traffic = TrafficModel(self, cfg["incidents"])
         self._mistakes_done: dict[str, str] = {}  # page incident -> the page it hit
-        self.email = EmailWorld(self.rng, self.clock.now)
+        self.email = EmailWorld(self.rng, self.clock.now, cfg["email_incidents"])
         self.mailchimp_latency: float = cfg["mailchimp_latency"]
 
         collection = next(iter(self.webflow.collections.values()))
@@ -190,7 +191,8 @@ class World:
         """Change a setting now and for every later ``reset`` (attribute edits last until the next reset).
 
         ``mailchimp_latency``: seconds every Mailchimp API request takes (makes its 10-connection limit observable).
-        ``incidents``: true/false or ``{name: bool | {field: value}}`` (see ``traffic.DEFAULT_INCIDENTS``).
+        ``incidents``: true/false or ``{name: bool | {field: value}}`` (see ``traffic.DEFAULT_INCIDENTS`` and
+        ``email_world.DEFAULT_EMAIL_INCIDENTS``).
         Google limits by name (``vendors.google.state.GOOGLE_DEFAULTS``, e.g. ``ga4_tokens_per_hour=50``) and the
         transient ``ga4_hold`` switch (GA4 requests wait, holding their concurrency slot, until it is false).
         """
@@ -204,6 +206,8 @@ class World:
                 self._config["incidents"] = settings
                 self.traffic.configure_incidents(settings)
                 self._page_mistakes(self.now())
+                self._config["email_incidents"] = normalize_email_incidents(incidents, self._config["email_incidents"])
+                self.email.configure_incidents(self._config["email_incidents"])
             for name, value in checked.items():
                 if name == "ga4_hold":
                     self.google.hold = value

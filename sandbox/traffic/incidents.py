@@ -8,6 +8,8 @@ import copy
 from datetime import date, timedelta
 from typing import Any
 
+from ..email_world.incidents import DEFAULT_EMAIL_INCIDENTS
+
 DEFAULT_INCIDENTS: dict[str, dict[str, Any]] = {
     # From start+day on, every query of one page ranks ``positions`` lower (page chosen from the seed unless given).
     "ranking_drop": {"enabled": True, "day": 8, "positions": 6.0, "page": None},
@@ -48,8 +50,11 @@ def normalize_incidents(spec: Any, current: dict[str, dict[str, Any]] | None = N
     if not isinstance(spec, dict):
         raise ValueError("incidents must be true, false or an object keyed by incident name")
     for name, value in spec.items():
+        if name in DEFAULT_EMAIL_INCIDENTS:
+            continue  # the email model's (sandbox.email_world.incidents)
         if name not in DEFAULT_INCIDENTS:
-            raise ValueError(f"unknown incident {name!r}; expected one of {', '.join(DEFAULT_INCIDENTS)}")
+            known = ", ".join([*DEFAULT_INCIDENTS, *DEFAULT_EMAIL_INCIDENTS])
+            raise ValueError(f"unknown incident {name!r}; expected one of {known}")
         if isinstance(value, bool):
             base[name]["enabled"] = value
             continue

@@ -126,3 +126,22 @@ def test_the_weak_campaign_is_in_the_mailchimp_api(sb, creds):
     baseline = next(lst for lst in lists if lst["id"] == report["list_id"])["stats"]["click_rate"] / 100
     assert report["subject_line"] == WEAK_SUBJECT
     assert report["clicks"]["click_rate"] < 0.6 * baseline
+
+
+def test_the_weak_campaign_is_set_like_every_other_incident(sb):
+    """Through POST /_sandbox/config (and World.configure), beside the traffic incidents, and kept on reset."""
+    answer = httpx.post(sb.url + "/_sandbox/config", json={"incidents": {"weak_campaign": {"day": 2, "appeal": 0.3}}})
+    assert answer.status_code == 200, answer.text
+    assert sb.world.email.incident_settings()["weak_campaign"] == {
+        **DEFAULT_EMAIL_INCIDENTS["weak_campaign"],
+        "enabled": True,
+        "day": 2,
+        "appeal": 0.3,
+    }
+    httpx.post(sb.url + "/_sandbox/reset").raise_for_status()
+    sb.world.advance(days=3)
+    (staged,) = sb.world.email.staged()
+    assert staged.day == 2
+    refused = httpx.post(sb.url + "/_sandbox/config", json={"incidents": {"weak_campaing": True}})
+    assert refused.status_code == 400 and "weak_campaign" in refused.text
+    assert World(seed=0, incidents={"weak_campaign": True}).email.incident_settings()["weak_campaign"]["enabled"]
