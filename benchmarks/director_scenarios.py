@@ -120,6 +120,7 @@ def null_planner() -> Any:
 
 
 async def scenario(kind: str, seed: int, days: int) -> Outcome:
+    from credentials.keys import MasterKey
     from director.store import Store
     from sandbox import World, running
     from suite.auth import sign_in_at_sandbox
@@ -138,6 +139,7 @@ async def scenario(kind: str, seed: int, days: int) -> Outcome:
     with tempfile.TemporaryDirectory() as tmp, running(world=World(seed=seed, incidents=spec)) as sb:
         os.environ["MARKETING_MCP_HOME"] = str(Path(tmp) / "home")
         os.environ["MARKETING_MCP_KEYRING"] = "none"
+        os.environ["MARKETING_MCP_VAULT_KEY"] = MasterKey.generate().to_text()  # a throwaway vault per world
         raw = mcp_json(sb.url, sb.port)
         path = Path(tmp) / "mcp.json"
         path.write_text(json.dumps(raw))
