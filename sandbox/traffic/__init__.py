@@ -25,7 +25,7 @@ Analytics (what the GA4 emulation serves)
 Incidents (on by default, day offsets from the clock's start date; see
 ``DEFAULT_INCIDENTS``): a ranking drop on one page, a two-day GA4 tracking
 outage (Search Console unaffected), weekly seasonality and a holiday bump; off by default, a
-whole-site drop and a page unpublished or noindexed by mistake.
+whole-site drop, a page unpublished or noindexed by mistake, and a page's snippet regressing.
 
 Noise never comes from a shared random stream: each number hashes the seed with
 what it describes (page, query, day, channel), so asking for one report never

@@ -1,14 +1,17 @@
 """Incidents the traffic model can stage (ranking drop, tracking outage, seasonality, holiday bump, a
-whole-site drop, a page unpublished or noindexed by mistake) and their settings, as
-``POST /_sandbox/config`` and ``World.configure`` take them."""
+whole-site drop, a page unpublished or noindexed by mistake, a page's snippet regressing) and their
+settings, as ``POST /_sandbox/config`` and ``World.configure`` take them."""
 
 from __future__ import annotations
 
 import copy
 from datetime import date, timedelta
+from random import Random
 from typing import Any
 
 from ..email_world.incidents import DEFAULT_EMAIL_INCIDENTS
+from .ctr import snippet_factor
+from .records import PageModel
 
 DEFAULT_INCIDENTS: dict[str, dict[str, Any]] = {
     # From start+day on, every query of one page ranks ``positions`` lower (page chosen from the seed unless given).
@@ -25,6 +28,9 @@ DEFAULT_INCIDENTS: dict[str, dict[str, Any]] = {
     "page_unpublished": {"enabled": False, "day": 10, "page": None},
     # A WordPress post or page marked noindex on that day: it still serves, but leaves the search results.
     "page_noindexed": {"enabled": False, "day": 10, "page": None},
+    # From start+day on, one page's snippet draws ``factor`` times the clicks it drew (as if a bad title had
+    # shipped), until its title or meta description is changed; its queries span many positions.
+    "snippet_regression": {"enabled": False, "day": 10, "factor": 0.4, "page": None},
 }
 MISTAKES = ("page_unpublished", "page_noindexed")  # incidents that change a page's state in the CMS
 _INCIDENT_TYPES = {
@@ -69,16 +75,40 @@ def normalize_incidents(spec: Any, current: dict[str, dict[str, Any]] | None = N
                 raise ValueError(f"incidents.{name}.{key} has the wrong type")
             if key == "days" and item < 1:
                 raise ValueError(f"incidents.{name}.days must be at least 1")
+            if name == "snippet_regression" and key == "factor" and not 0 < item <= 1.5:
+                raise ValueError("incidents.snippet_regression.factor must be above 0 and at most 1.5")
             base[name][key] = item
         if "enabled" not in value:
             base[name]["enabled"] = True
     return base
 
 
+def regression_candidate(rng: Random, models: list[PageModel], exclude: set[str], settled: date) -> str | None:
+    """The page ``snippet_regression`` hits unless one is given: a settled page with a good snippet (its
+    queries draw more than the curve) whose queries span eight positions or more, so that its CTR at its
+    average position says little, and with enough searches to measure; drawn from the seed. Where no page
+    fits all of that, the one whose queries span the most positions."""
+    eligible: list[tuple[PageModel, float, float, float]] = []
+    for model in sorted(models, key=lambda m: m.path):
+        queries = [q for q in model.queries if not q.brand]
+        if model.source == "home" or model.path in exclude or model.live_since > settled or len(queries) < 5:
+            continue
+        volume = sum(q.volume for q in queries)
+        factor = sum(snippet_factor(model.first_state, q.key) * q.volume for q in queries) / volume
+        positions = [q.position for q in queries]
+        eligible.append((model, volume, factor, max(positions) - min(positions)))
+    fits = [m.path for m, volume, factor, span in eligible if factor >= 1.0 and span >= 8 and volume >= 120]
+    if fits:
+        return rng.choice(fits)
+    busy = [e for e in eligible if e[1] >= 120] or eligible
+    return max(busy, key=lambda e: (e[3], e[0].path))[0].path if busy else None
+
+
 def describe_site_incidents(
     spec: dict[str, dict[str, Any]], start: date, pages: dict[str, str]
 ) -> list[dict[str, Any]]:
-    """``GET /_sandbox/incidents`` entries of the site drop and the page mistakes (``pages``: the page each hits)."""
+    """``GET /_sandbox/incidents`` entries of the site drop, the page mistakes and the snippet regression
+    (``pages``: the page each hits)."""
     drop = spec["site_drop"]
     first = start + timedelta(days=drop["day"])
     out: list[dict[str, Any]] = [
@@ -110,4 +140,21 @@ def describe_site_incidents(
                 "effect": effects[name],
             }
         )
+    regression = spec["snippet_regression"]
+    out.append(
+        {
+            "name": "snippet_regression",
+            "enabled": regression["enabled"],
+            "day": regression["day"],
+            "start": str(start + timedelta(days=regression["day"])),
+            "end": None,
+            "page": pages["snippet_regression"],
+            "factor": regression["factor"],
+            "affects": ["search_console", "ga4"],
+            "effect": (
+                f"the page's snippet draws x{regression['factor']:g} of its clicks on every query, until its "
+                "title or meta description changes"
+            ),
+        }
+    )
     return out

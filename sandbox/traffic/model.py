@@ -21,7 +21,7 @@ from .channels import (
     STAGING_PROPERTY,
 )
 from .ctr import CTR_CURVE, expected_ctr, snippet_factor, visibility
-from .incidents import MISTAKES, describe_site_incidents, normalize_incidents
+from .incidents import MISTAKES, describe_site_incidents, normalize_incidents, regression_candidate
 from .noise import count, draw, noise, z
 from .records import Cell, PageModel, PageState, Query, SearchFact, normalize_text, quality
 
@@ -145,6 +145,14 @@ class TrafficModel:
         wordpress = [m for m in self.pages.values() if m.source == "wordpress" and m.path != self.drop_page]
         wordpress.sort(key=lambda m: (-sum(q.volume for q in m.queries if not q.brand), m.path))
         self.mistake_pages = ([m.path for m in wordpress] + [self.drop_page, self.drop_page])[:2]
+        busiest = wordpress[0].path if wordpress else self.drop_page
+        chosen = regression_candidate(
+            self.world.rng("traffic:snippet_regression"),
+            list(self.pages.values()),
+            {self.drop_page, *self.mistake_pages, *self.opportunities},
+            self.start - timedelta(days=45),
+        )
+        self.regression_page = chosen or busiest
 
     def _cross_link(self) -> None:
         """A page's main query also finds the site's other pages about the same thing, further down.
@@ -238,8 +246,29 @@ class TrafficModel:
                 "effect": f"searches, visits and conversions x{bump['factor']:g}",
             }
         )
-        out += describe_site_incidents(spec, self.start, {n: self.mistake_page(n) for n in MISTAKES})
+        pages = {n: self.mistake_page(n) for n in MISTAKES}
+        out += describe_site_incidents(
+            spec, self.start, {**pages, "snippet_regression": self.snippet_regression_page()}
+        )
         return out
+
+    def snippet_regression_page(self) -> str:
+        return self.incident_settings["snippet_regression"]["page"] or self.regression_page
+
+    def _regressed(self, path: str, model: PageModel, day: date) -> float:
+        """The ``snippet_regression`` factor of a page's snippet on a day: until its title or meta
+        description is changed after the incident's day, its clicks are ``factor`` of what they were."""
+        window = self._window("snippet_regression")
+        if window is None or day < window[0] or path != self.snippet_regression_page():
+            return 1.0
+        then, now = model.state_on(window[0]), model.state_on(day)
+        if (
+            then is None
+            or now is None
+            or (then.document_title, then.description) != (now.document_title, now.description)
+        ):
+            return 1.0
+        return float(self.incident_settings["snippet_regression"]["factor"])
 
     def ranking_drop_page(self) -> str:
         return self.incident_settings["ranking_drop"]["page"] or self.drop_page
@@ -320,6 +349,7 @@ class TrafficModel:
                 ramp = min(1.0, ((day - model.live_since).days + 1) / RAMP_DAYS) if model.live_since > date.min else 1.0
                 scale = seasonal * ramp * math.exp(model.trend * (day - self.start).days)
                 shift = drop if dropped is not None and path == drop_page and day >= dropped[0] else 0.0
+                regressed = self._regressed(path, model, day)
                 for query in model.queries:
                     u = noise(self.seed, "search", path, query.text, day.toordinal())
                     if query.brand:  # navigational: stays on top, only ever a little lower
@@ -329,7 +359,8 @@ class TrafficModel:
                     impressions = count(query.volume * visibility(position) * scale, u[1])
                     if impressions <= 0:
                         continue
-                    ctr = expected_ctr(position) * snippet_factor(state, query.key, brand=query.brand)
+                    snippet = snippet_factor(state, query.key, brand=query.brand)
+                    ctr = expected_ctr(position) * snippet * (regressed**0.3 if query.brand else regressed)
                     ctr *= (BRAND_CTR if query.brand else 1.0) * math.exp(0.12 * z(u[2]))
                     ctr = min(ctr, 0.75)
                     mean = impressions * ctr

@@ -132,3 +132,75 @@ def test_a_site_drop_takes_the_same_share_from_every_page_and_channel():
         assert 0.4 <= visits[1] / visits[0] <= 0.6, visits
     after = start + timedelta(days=5)
     assert sum(f[2] for f in dropped.traffic.search_day(after)) == sum(f[2] for f in calm.traffic.search_day(after))
+
+
+def clicks_by_query(world: World, path: str, day: date) -> dict[str, tuple[int, int]]:
+    return {f[0]: (f[3], f[2]) for f in world.traffic.search_day(day) if f[1] == path}
+
+
+def test_a_snippet_regression_is_off_by_default_seeded_and_validates():
+    assert not normalize_incidents(True)["snippet_regression"]["enabled"]
+    assert normalize_incidents({"snippet_regression": {"day": 4}})["snippet_regression"] == {
+        "enabled": True,
+        "day": 4,
+        "factor": 0.4,
+        "page": None,
+    }
+    for bad in ({"snippet_regression": {"factor": 0}}, {"snippet_regression": {"days": 3}}):
+        with pytest.raises(ValueError):
+            normalize_incidents(bad)
+    for seed in (0, 2, 3, 5):
+        traffic = World(seed=seed).traffic
+        path = traffic.snippet_regression_page()
+        assert path == World(seed=seed).traffic.snippet_regression_page()  # from the seed
+        assert path not in {traffic.ranking_drop_page(), *traffic.opportunities}
+        positions = [q.position for q in traffic.pages[path].queries if not q.brand]
+        assert max(positions) - min(positions) >= 8  # its average position says little about each query
+        design = next(p for p in traffic.design()["pages"] if p["page"] == path)
+        shown = [q for q in design["queries"] if not q["brand"]]
+        volume = sum(q["daily_volume"] for q in shown)
+        assert sum(q["snippet_factor"] * q["daily_volume"] for q in shown) / volume >= 1.0  # a good snippet before
+
+
+def test_a_snippet_regression_cuts_every_query_of_one_page_until_its_snippet_changes():
+    calm = World(seed=2, incidents=QUIET)
+    hit = World(seed=2, incidents={**QUIET, "snippet_regression": {"day": 3, "factor": 0.4}})
+    path = hit.traffic.snippet_regression_page()
+    start = calm.now().date()
+    for world in (calm, hit):
+        world.advance(days=6)
+
+    def clicks(world: World, days: range, page: str = path) -> tuple[int, int]:
+        rows = [c for d in days for c in clicks_by_query(world, page, start + timedelta(days=d)).values()]
+        return sum(r[0] for r in rows), sum(r[1] for r in rows)
+
+    assert clicks(calm, range(3)) == clicks(hit, range(3))  # nothing before its day
+    (calm_clicks, calm_shown), (hit_clicks, hit_shown) = clicks(calm, range(3, 6)), clicks(hit, range(3, 6))
+    assert calm_shown == hit_shown  # the same searches and positions: only the snippet draws fewer clicks
+    assert 0.3 <= hit_clicks / calm_clicks <= 0.5, (hit_clicks, calm_clicks)
+    far = [q.text for q in hit.traffic.pages[path].queries if not q.brand and q.position >= 12]
+    near = [q.text for q in hit.traffic.pages[path].queries if not q.brand and q.position <= 7]
+    assert far and near  # both ends of the page's positions lose alike
+    other = next(p for p in calm.traffic.live_paths() if p not in (path, "/"))
+    assert clicks(calm, range(3, 6), other) == clicks(hit, range(3, 6), other)
+    incident = next(i for i in hit.traffic.incidents() if i["name"] == "snippet_regression")
+    assert incident["enabled"] and incident["page"] == path and incident["start"] == str(start + timedelta(days=3))
+
+    post = hit.wordpress.find_published(path)
+    assert post is not None  # seed 2's page is a WordPress post
+    keys = hit.wordpress.rendering_seo_keys() or {}
+    post.meta[keys["seo_title"]] = "Office Coffee: How Our Wholesale Program Works"
+    hit.advance(days=3)  # a new title counts from the next day (day 7) and ends the regression
+    state = hit.traffic.state_on(path, start + timedelta(days=7))
+    assert state is not None and "Wholesale Program Works" in state.document_title
+    shown = [c[0] / max(c[1], 1) for c in clicks_by_query(hit, path, start + timedelta(days=8)).values()]
+    before = [c[0] / max(c[1], 1) for c in clicks_by_query(hit, path, start + timedelta(days=1)).values()]
+    assert sum(shown) > 1.5 * sum(before) * 0.4
+
+
+def test_a_snippet_regression_is_set_over_the_admin_api(sb):
+    config = {"incidents": {**QUIET, "snippet_regression": {"day": 2, "factor": 0.5}}}
+    httpx.post(sb.url + "/_sandbox/config", json=config).raise_for_status()
+    listed = httpx.get(sb.url + "/_sandbox/incidents").json()["incidents"]
+    entry = next(i for i in listed if i["name"] == "snippet_regression")
+    assert entry["enabled"] and entry["factor"] == 0.5 and entry["page"] == sb.world.traffic.snippet_regression_page()

@@ -121,6 +121,7 @@ def test_admin_config_and_incident_endpoints(sb):
         "site_drop",
         "page_unpublished",
         "page_noindexed",
+        "snippet_regression",
     ]
     assert incidents["start"] == str(sb.world.now().date())
     for body in (
