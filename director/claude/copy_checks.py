@@ -1,10 +1,15 @@
 """Checks on the copy Claude writes, beyond the length rules in director/snippets.py: an SEO title
 carries the top query's words, and a subject line is new, distinct and free of spam-filter triggers.
+The copy-quality checks both planners share (director/copy_quality.py: names kept in their case, no
+filler, no pasted queries, no template across pages or variants) are applied through
+`snippet_copy_problems` and `subject_copy_problem` / `subject_template_problems`.
 A failed check is a sentence that goes back to Claude with the retry."""
 
 import re
 from typing import Any
 
+from ..copy_quality import Ledger, campaign_sources, copy_problems, page_sources
+from ..planner import PageContext
 from ..snippets import SUBJECT_MAX, title_length_problem
 
 SPAM_PHRASES = (
@@ -102,3 +107,28 @@ def subject_problem(line: str, original: str, taken: set[str]) -> str:
     if line.count("!") > 1:
         return "more than one exclamation mark"
     return ""
+
+
+def snippet_copy_problems(page: PageContext, title: str, description: str, ledger: Ledger | None = None) -> list[str]:
+    """What a careful marketer would not send in this snippet: names in lower case, filler, a pasted
+    query, and (with the `ledger` of snippets already written) a template repeated across pages."""
+    sources = page_sources(page.title, page.seo_title, page.meta_description, page.body_excerpt)
+    problems = copy_problems(title, sources, page.queries, title=True) + copy_problems(
+        description, sources, page.queries
+    )
+    if ledger is not None:
+        shapes = [*sources, *page.queries]
+        problems += ledger.problems("title", [title], shapes) + ledger.problems("description", [description], shapes)
+    return problems
+
+
+def subject_copy_problem(line: str, subject: str, audience: str = "") -> str:
+    """Why a subject line does not read as written by a person ("" when it does): a name of the
+    campaign or audience in lower case, or filler."""
+    problems = copy_problems(line, campaign_sources(subject, audience))
+    return problems[0].rstrip(".") if problems else ""
+
+
+def subject_template_problems(lines: list[str], subject: str, audience: str, ledger: Ledger) -> list[str]:
+    """Variants that share one template, with each other or with the campaigns already written for."""
+    return ledger.problems("subject", lines, campaign_sources(subject, audience))
