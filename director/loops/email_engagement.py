@@ -1,7 +1,16 @@
 """Email engagement: a recent campaign whose click rate sits credibly below its audience's baseline
-gets subject-line variants, tested through the ESP as an even A/B split of the next send; a new
-subject is adopted only when it beats the original by a significant margin (judged on clicks:
-privacy proxies make opens meaningless), corrected for there being several challengers.
+gets subject-line variants, tested through the ESP on a re-send of its content; a new subject is
+adopted only when it beats the original by a significant margin (judged on clicks: privacy proxies
+make opens meaningless), corrected for there being several challengers.
+
+A win makes the ESP do something. Where the ESP picks a winner (Mailchimp's variate campaigns), the
+test goes to a share of the audience and the ESP sends the subject with the most clicks to the rest
+a few hours before the first look; the Director records what the ESP sent and judges its outcome, the
+rest's click rate against the audience's baseline, as a decision of its own. Where it cannot
+(Customer.io splits everyone evenly), the win is a rule for the audience: the adopted subject's style
+(a question, a number, "you", calm, concise: what it had that the subject it beat lacked) picks the
+challengers of the audience's next test, and that test judges the rule. The next campaign keeps its
+own subject as the control: a subject written for other content would not be one a client sends.
 
 Detection runs every other day and is never held up by a cooldown: the weakest campaign that is a real
 candidate is found, and while its audience cools down (or a test on it is still open) it is
@@ -11,7 +20,9 @@ the next-weakest. Open tests belong to the client, so a later run judges a test 
 A look at a test is taken only when the report has new counts since the last look.
 """
 
+import re
 from datetime import date, datetime
+from statistics import NormalDist
 from typing import Any
 
 from ..multiple import best_of
@@ -32,6 +43,20 @@ CANDIDATES = 5  # the newest sent campaigns (not the Director's own) looked at
 LISTED = 8  # campaigns listed to find them: the candidates and the Director's newest tests
 SETTLED_DAYS = 8  # a report this old no longer changes: read once per process
 AUDIENCE_DAYS = 7
+AB_WINNER = "ab_winner"  # the capability of an ESP that picks a winner and sends it to the rest
+TEST_SHARE = 50  # percent of the audience in the test groups where the ESP sends the winner to the rest
+# The ESP picks its winner this long after the send: most test clicks are in by then (opens come within
+# hours), and the first look, a day after the send, judges the same test groups and sees what it sent.
+WAIT_HOURS = 24 * LOOKS[0] - 4
+REST_DAYS = 2  # days after the winner's send before its clicks on the rest are judged
+REST_CONFIDENCE = 0.95
+STYLES = {
+    "a question": lambda s: "?" in s,
+    "a number": lambda s: bool(re.search(r"\d", s)),
+    "addressed to the reader": lambda s: bool(re.search(r"\b(you|your)\b|\*\|FNAME\|\*|\{\{", s, re.I)),
+    "calm": lambda s: not re.search(r"!|\b[A-Z]{3,}\b", s),  # no shouting
+    "concise": lambda s: 25 <= len(s.strip()) <= 55,
+}
 
 
 def _sent_day(campaign: dict[str, Any]) -> date | None:
@@ -44,6 +69,35 @@ def _counts(report: dict[str, Any]) -> list[list[int]]:
     return [[v["sent"], v["unique_clicks"]] for v in report["variants"]]
 
 
+def style_of(subject: str) -> set[str]:
+    """The features of a subject line a rule can carry to another campaign."""
+    return {name for name, has in STYLES.items() if has(subject)}
+
+
+def learned_style(adopted: str, beaten: str) -> list[str]:
+    """What the adopted subject had that the one it beat lacked (all of its style if nothing differs)."""
+    return sorted(style_of(adopted) - style_of(beaten) or style_of(adopted))
+
+
+def rest_of(report: dict[str, Any]) -> Counts:
+    """The clicks of the winner's send to everyone outside the test groups: the report covers the whole
+    send, its variants the test groups only (delivered estimated at the send's delivery rate)."""
+    sent = report["emails_sent"] - sum(v["sent"] for v in report["variants"])
+    clicks = report["unique_clicks"] - sum(v["unique_clicks"] for v in report["variants"])
+    share = report["delivered"] / report["emails_sent"] if report["emails_sent"] else 1.0
+    delivered = max(0, round(sent * share))
+    return Counts(min(max(0, clicks), delivered), delivered)
+
+
+def above_probability(observed: Counts, baseline: float) -> float:
+    """The chance the observed rate is above the baseline (normal approximation of a proportion)."""
+    if observed.trials <= 0:
+        return 0.5
+    rate = observed.rate
+    spread = max(rate * (1 - rate), baseline * (1 - baseline)) / observed.trials
+    return NormalDist().cdf((rate - baseline) / spread**0.5) if spread > 0 else 0.5
+
+
 class EmailEngagementLoop:
     name = NAME
 
@@ -54,6 +108,9 @@ class EmailEngagementLoop:
         for test in d.store.client_steps(d.client, loop=NAME, kind="test"):
             if test.status is StepStatus.OPEN and (test.run_id == d.run_id or self._sent_step(d, test)):
                 await self._advance(d, test)
+        for test in d.store.client_steps(d.client, loop=NAME, kind="test"):
+            if test.data.get("automatic") and test.data.get("campaign_id") and self._sent_step(d, test):
+                await self._follow(d, test)
         if d.due(NAME, DETECT_EVERY):
             for server in ESPS:
                 if d.pool.has(server):
@@ -157,12 +214,24 @@ class EmailEngagementLoop:
         report: dict[str, Any],
     ) -> None:
         key = f"{NAME}:{server}:{campaign['id']}"
-        variants = await d.planner.subject_lines(
-            report["subject"] or campaign["name"], audience=audience["name"], count=2
-        )
-        html = (await d.read(f"{server}.get_campaign_content", {"campaign_id": campaign["id"]}))["html"]
+        automatic = await self._picks_winner(d, server)
+        rule = None if automatic else self._rule(d, scope)
+        original = report["subject"] or campaign["name"]
+        if rule is None:
+            variants = await d.planner.subject_lines(original, audience=audience["name"], count=2)
+        else:  # one more written than sent: the two that carry the rule's style most are sent
+            written = await d.planner.subject_lines(original, audience=audience["name"], count=3)
+            variants = sorted(written, key=lambda v: -len(style_of(v) & set(rule["style"])))[:2]
+            rule["styled"] = [v for v in variants if style_of(v) & set(rule["style"])]
+            d.say(f"   {server}: applying the rule from '{rule['name']}': {rule['text']}")
         subjects = [report["subject"], *variants]
+        html = (await d.read(f"{server}.get_campaign_content", {"campaign_id": campaign["id"]}))["html"]
         name = f"{OWN_PREFIX} {d.run_id[-4:]}-{campaign['id']}"[:190]
+        split: dict[str, Any] = (
+            {"test_size": TEST_SHARE, "winner_criteria": "clicks", "wait_hours": WAIT_HOURS}
+            if automatic
+            else {"test_size": 100, "winner_criteria": "manual"}
+        )
         test = {
             "server": server,
             "scope": scope,
@@ -170,15 +239,17 @@ class EmailEngagementLoop:
             "baseline": baseline,
             "subjects": subjects,
             "name": name,
+            "automatic": automatic,
             "create": {
                 "name": name,
                 "subject_lines": subjects,
                 "html": html,
                 "audience_id": audience["id"],
-                "test_size": 100,
-                "winner_criteria": "manual",
+                **split,
             },
         }
+        if rule is not None:
+            test["rule"] = rule
         d.store.put_step(
             d.run_id,
             key,
@@ -229,6 +300,8 @@ class EmailEngagementLoop:
             last = looks[-1]
             verdict = "inconclusive" if last["verdict"] == "continue" else last["verdict"]
             self._close(d, test, data, verdict, last["evidence"]["challenger"], last["evidence"]["original"])
+            if data.get("rule"):
+                self._judge_rule(d, test, data, data["rule"], verdict, last["evidence"]["challenger"])
             d.note(
                 f"{NAME}: '{data['name']}' closed on its last look (no new data by day {FINAL_DAY}): "
                 f"{last['evidence']['reason']}"
@@ -291,22 +364,138 @@ class EmailEngagementLoop:
             "needed": pick.threshold,  # the single-comparison threshold, corrected for the challengers
             "counts": counts,
         }
+        if data.get("rule"):
+            evidence["rule"] = data["rule"]
         d.store.decide(d.run_id, test.key, NAME, data["scope"], decision.verdict, evidence, day)
         if decision.verdict == "continue":
             d.say(f"   {data['name']}: not enough evidence yet ({decision.reason})")
             return
         self._close(d, test, data, decision.verdict, best["subject"], original["subject"])
+        then = (
+            "; the ESP sends its winner to the rest of the audience, judged there"
+            if data.get("automatic")
+            else "; the audience's next test leads with its style"
+        )
+        rule = data.get("rule")
+        if rule:  # this test judges the rule an earlier win taught
+            then += self._judge_rule(d, test, data, rule, decision.verdict, best["subject"])
         if decision.verdict == "keep":
             d.note(
-                f"{NAME}: adopt '{best['subject']}' over '{original['subject']}' for {data['scope']}: {decision.reason}"
+                f"{NAME}: adopt '{best['subject']}' over '{original['subject']}' for {data['scope']}: "
+                f"{decision.reason}{then}"
             )
         else:
-            d.note(f"{NAME}: keep the original style '{original['subject']}' for {data['scope']}: {decision.reason}")
+            d.note(
+                f"{NAME}: keep the original style '{original['subject']}' for {data['scope']}: {decision.reason}"
+                + (then if rule else "")
+            )
+
+    @staticmethod
+    def _judge_rule(
+        d: Director, test: Step, data: dict[str, Any], rule: dict[str, Any], verdict: str, best: str
+    ) -> str:
+        """The rule's own decision: confirmed when a challenger carrying its style won."""
+        styled = best in rule.get("styled", [])
+        outcome = "keep" if verdict == "keep" and styled else "contradicted" if verdict == "keep" else "unclear"
+        reason = {
+            "keep": f"'{best}', which carries it, beat the campaign's own subject",
+            "contradicted": f"'{best}', which does not carry it, won",
+            "unclear": "no challenger beat the campaign's own subject",
+        }[outcome]
+        evidence = {
+            "reason": f"The rule {rule['text']}: {reason}",
+            "rule": rule,
+            "winner": best if verdict == "keep" else None,
+        }
+        d.store.decide(d.run_id, f"{test.key}:rule", NAME, data["scope"], outcome, evidence, d.today.isoformat())
+        return f"; the rule from '{rule['name']}' ({', '.join(rule['style'])}): {reason}"
 
     def _close(self, d: Director, test: Step, data: dict[str, Any], verdict: str, best: str, original: str) -> None:
         d.cool(data["scope"])
         adopted = best if verdict == "keep" else original
         self._update(d, test, {**data, "verdict": verdict, "adopted": adopted}, StepStatus.CLOSED)
+
+    # -- acting on a win -------------------------------------------------------------------------
+
+    @staticmethod
+    async def _picks_winner(d: Director, server: str) -> bool:
+        """Whether the ESP picks a winner and sends it to the rest of the audience (read once per process)."""
+        cache: dict[str, bool] = d.memory.setdefault(f"{NAME}:picks_winner", {})
+        if server not in cache:
+            info = await d.read(f"{server}.account_info", {})
+            cache[server] = AB_WINNER in info.get("capabilities", [])
+        return cache[server]
+
+    @staticmethod
+    def _rule(d: Director, scope: str) -> dict[str, Any] | None:
+        """What the audience's latest won test taught (any run of the client), or None."""
+        won = [
+            t
+            for t in d.store.client_steps(d.client, loop=NAME, kind="test")
+            if t.data["scope"] == scope and t.data.get("verdict") == "keep" and t.data.get("adopted")
+        ]
+        if not won:
+            return None
+        last = won[-1]  # steps come in the order they were last written: the latest closed
+        adopted, beaten = last.data["adopted"], last.data["subjects"][0]
+        style = learned_style(adopted, beaten)
+        text = f"'{adopted}' beat '{beaten}'" + (f" ({', '.join(style)})" if style else "")
+        return {"test": last.key, "name": last.data["name"], "adopted": adopted, "style": style, "text": text}
+
+    async def _follow(self, d: Director, test: Step) -> None:
+        """Where the ESP sends the winner to the rest: record what it sent, then judge how the rest clicked."""
+        key, data, server = f"{test.key}:outcome", test.data, test.data["server"]
+        step = d.store.step(test.run_id, key)
+        state: dict[str, Any] = dict(step.data) if step is not None else {}
+        if state.get("verdict"):
+            return
+        if not state.get("winner"):
+            ab = (await d.read(f"{server}.get_campaign", {"campaign_id": data["campaign_id"]})).get("ab_test") or {}
+            if not ab.get("winner"):
+                return  # still waiting for the ESP's pick
+            state = {"winner": ab["winner"], "winner_day": d.today.isoformat()}
+            self._put_outcome(d, test, state, StepStatus.OPEN)
+            d.note(
+                f"{NAME}: {server} sent '{ab['winner']}', the winner of '{data['name']}', to the rest of the audience"
+            )
+        if (d.today - date.fromisoformat(state["winner_day"])).days < REST_DAYS:
+            return
+        report = await d.read(f"{server}.campaign_report", {"campaign_id": data["campaign_id"]})
+        rest, baseline = rest_of(report), data["baseline"]
+        if rest.trials < MIN_DELIVERED:
+            return
+        probability = above_probability(rest, baseline)
+        verdict = (
+            "keep" if probability >= REST_CONFIDENCE else "below" if probability <= 1 - REST_CONFIDENCE else "unclear"
+        )
+        reason = (
+            f"'{state['winner']}' clicked {rest.rate:.2%} on the rest of the audience ({rest.successes:g} of "
+            f"{rest.trials:g}) against the audience's {baseline:.2%} ({probability:.0%} that it is above)"
+        )
+        day = d.today.isoformat()
+        d.store.measure(d.run_id, NAME, data["scope"], "Click rate, rest of the audience", day, rest.rate, unit="%")
+        evidence = {
+            "reason": reason,
+            "probability": probability,
+            "winner": state["winner"],
+            "rest": [rest.trials, rest.successes],
+        }
+        d.store.decide(d.run_id, key, NAME, data["scope"], verdict, {**evidence, "baseline": baseline}, day)
+        self._put_outcome(d, test, {**state, "verdict": verdict, "rate": rest.rate}, StepStatus.CLOSED)
+        d.note(f"{NAME}: the winner the ESP sent: {reason}")
+
+    @staticmethod
+    def _put_outcome(d: Director, test: Step, state: dict[str, Any], status: StepStatus) -> None:
+        d.store.put_step(
+            test.run_id,
+            f"{test.key}:outcome",
+            loop=NAME,
+            object=test.object,
+            kind="outcome",
+            status=status,
+            data=state,
+            day=d.today.isoformat(),
+        )
 
     @staticmethod
     def _update(d: Director, test: Step, data: dict[str, Any], status: StepStatus = StepStatus.OPEN) -> None:

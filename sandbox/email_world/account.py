@@ -377,7 +377,7 @@ class EmailAccount:
         c.ab.winner, c.ab.winner_at = variant, at
         aud = self.audience(c.audience_id)
         rest = [aud.people[e] for e in c.held_back if e in aud.people and aud.people[e].status == SUBSCRIBED]
-        self._respond(c, rest, variant, at, self._rng(f"winner:{c.id}"))
+        self._respond(c, rest, variant, at, self._rng(f"winner:{c.id}"), remainder=True)
         c.held_back, c.status, c.updated = [], "sent", at
 
     def _leader(self, c: Campaign, at: datetime) -> int:
@@ -389,13 +389,15 @@ class EmailAccount:
     def _subject(self, c: Campaign, variant: int) -> str:
         return c.ab.subjects[variant] if c.ab is not None else (c.subject or "")
 
-    def _respond(self, c: Campaign, people: list[Person], variant: int, at: datetime, rng: random.Random) -> None:
+    def _respond(
+        self, c: Campaign, people: list[Person], variant: int, at: datetime, rng: random.Random, remainder: bool = False
+    ) -> None:
         aud = self.audience(c.audience_id)
         subject = self._subject(c, variant)
         appeal = subject_appeal(subject) * self.tastes.get(subject.strip().lower(), 1.0)
         links = c.links() or [""]
         for p in people:
-            d = Delivery(p.email, variant, at)
+            d = Delivery(p.email, variant, at, remainder=remainder)
             c.deliveries.append(d)
             if p.bounces:
                 d.bounce = "hard"
@@ -441,10 +443,13 @@ class EmailAccount:
         hard = soft = opens_total = unique_opens = proxied = clicks_total = unique_clicks = unsubs = 0
         links: dict[str, list[int]] = {}
         last_open = last_click = None
+        total = 0
         for d in c.deliveries:
             if d.at > now:
                 continue
-            v = per[d.variant]
+            total += 1
+            # An A/B test's variants are its test groups; the winner's send to the rest counts in the totals.
+            v = [0, 0, 0, 0] if d.remainder else per[d.variant]
             v[0] += 1
             if d.bounce == "hard":
                 hard += 1
@@ -475,10 +480,9 @@ class EmailAccount:
                     last_click = t if last_click is None else max(last_click, t)
             if d.unsubscribe_at is not None and d.unsubscribe_at <= now:
                 unsubs += 1
-        sent = sum(v[0] for v in per)
         return Stats(
-            sent,
-            sent - hard - soft,
+            total,
+            total - hard - soft,
             hard,
             soft,
             opens_total,

@@ -104,6 +104,7 @@ class Delivery:
     click_at: datetime | None = None
     clicks: list[tuple[str, datetime]] = field(default_factory=list)
     unsubscribe_at: datetime | None = None
+    remainder: bool = False  # A/B: sent the winner after the test, outside every test group
 
 
 @dataclass

@@ -125,3 +125,73 @@ async def test_weak_campaign_detected_within_days_of_its_data(world, tmp_path, d
     assert flagged, store.notes(run_id)
     delay = (date.fromisoformat(min(d for d in flagged if d)) - start).days - day
     assert email_engagement.MIN_AGE_DAYS <= delay < email_engagement.MIN_AGE_DAYS + email_engagement.DETECT_EVERY
+
+
+def weak(sb, day: int, esp: str = "mailchimp", appeal: float = 0.15) -> None:
+    """A weak campaign far enough below its audience that a test of it is decided."""
+    sb.world.email.configure_incidents({"weak_campaign": {"day": day, "esp": esp, "appeal": appeal}})
+
+
+async def test_where_the_esp_picks_a_winner_it_goes_to_the_rest_and_its_outcome_is_judged(world, tmp_path):
+    configure(world, cooldown_days=1)
+    weak(world, 0)
+    store = Store(tmp_path / "d.sqlite")
+    run_id = await direct(world, store, ["email_engagement"], 12, ("mailchimp",))
+    (staged,) = world.world.email.staged()
+    (test,) = [t for t in steps_of_tests(store) if t.data["source"] == staged.campaign_id]
+    assert test.data["verdict"] == "keep", store.decisions(run_id)  # a significant win
+    create = test.data["create"]
+    assert create["test_size"] < 100 and create["winner_criteria"] == "clicks"
+    assert create["wait_hours"] < 24 * email_engagement.LOOKS[0]  # picked before the first look
+
+    # The sandbox's deliveries: the test groups got each subject, everyone else the winner, once.
+    campaign = world.world.email.mailchimp.campaign(test.data["campaign_id"])
+    assert campaign.ab is not None and campaign.ab.winner is not None and campaign.status == "sent"
+    winner = campaign.ab.subjects[campaign.ab.winner]
+    rest = [d for d in campaign.deliveries if d.remainder]
+    tested = [d for d in campaign.deliveries if not d.remainder]
+    assert {d.variant for d in tested} == set(range(len(campaign.ab.subjects)))
+    assert rest and {d.variant for d in rest} == {campaign.ab.winner}
+    assert len(rest) >= len(tested)  # the test went to half the audience, split between the subjects
+    emails = [d.email for d in campaign.deliveries]
+    assert len(emails) == len(set(emails))  # nobody got two
+
+    # The Director recorded what the ESP sent and judged it on the rest as a decision of its own.
+    outcome = store.step(test.run_id, f"{test.key}:outcome")
+    assert outcome is not None and outcome.status == "closed" and outcome.data["winner"] == winner
+    (judged,) = [d for d in store.decisions(run_id) if d["step"] == f"{test.key}:outcome"]
+    assert judged["verdict"] in ("keep", "below", "unclear")
+    sent, clicks = judged["evidence"]["rest"]
+    assert abs(sent - len(rest)) <= len(rest) * 0.05  # delivered, of the rest
+    clicked = sum(1 for d in rest if d.clicks)  # by now: a few late clicks came after the judgement
+    assert 0.9 * clicked <= clicks <= clicked
+    assert any(winner in n["text"] and "rest of the audience" in n["text"] for n in store.notes(run_id))
+
+
+async def test_where_the_esp_cannot_pick_the_next_test_applies_the_style_the_win_showed(world, tmp_path):
+    configure(world, cooldown_days=1)
+    weak(world, 0, esp="customerio")
+    store = Store(tmp_path / "d.sqlite")
+    run_id = await direct(world, store, ["email_engagement"], 12, ("customerio",))
+    tests = steps_of_tests(store, "customerio")
+    won = next((t for t in tests if t.data.get("verdict") == "keep"), None)
+    assert won is not None and won.data["adopted"] != won.data["subjects"][0], store.decisions(run_id)
+    after = [t for t in tests if (t.day or "") > (won.day or "")]
+    assert after, [(t.day, t.data["source"]) for t in tests]
+    following = after[0]
+    rule = following.data["rule"]
+    assert rule["test"] == won.key and rule["adopted"] == won.data["adopted"]
+    style = set(rule["style"])
+    assert style and style <= email_engagement.style_of(won.data["adopted"])
+    # The win changes what is sent next: the challengers carrying the rule's style lead, the campaign
+    # keeps its own subject as the control.
+    challengers = following.data["subjects"][1:]
+    shares = [len(email_engagement.style_of(s) & style) for s in challengers]
+    assert shares == sorted(shares, reverse=True) and shares[0] > 0
+    assert rule["styled"] and challengers[0] in rule["styled"]
+    campaign = world.world.email.customerio.campaign(following.data["campaign_id"])
+    assert campaign.ab is not None and campaign.ab.subjects[1] == challengers[0]
+    assert any(d.variant == 1 for d in campaign.deliveries)  # the ESP sent it
+    # ...and the next test judges the rule.
+    (judged,) = [d for d in store.decisions(run_id) if d["step"] == f"{following.key}:rule"]
+    assert judged["verdict"] in ("keep", "contradicted", "unclear") and judged["evidence"]["rule"]["test"] == won.key

@@ -464,12 +464,17 @@ def test_a_variate_campaign_sends_its_winner_after_the_wait(mc, sb, main_list):
     sb.world.advance(hours=3)
     campaign = mc.get(f"/campaigns/{cid}").json()
     assert campaign["status"] == "sent" and campaign["variate_settings"]["winning_combination_id"]
-    winner = next(
-        c
-        for c in campaign["variate_settings"]["combinations"]
-        if c["id"] == campaign["variate_settings"]["winning_combination_id"]
-    )
-    assert winner["recipients"] > main_list["stats"]["member_count"] // 2
+    combinations = campaign["variate_settings"]["combinations"]
+    winner = next(c for c in combinations if c["id"] == campaign["variate_settings"]["winning_combination_id"])
+    # The combinations are the test groups (20% of the list); the winner went to everyone else.
+    tested = sum(c["recipients"] for c in combinations)
+    assert tested <= main_list["stats"]["member_count"] * 20 // 100
+    rest = [d for d in sb.world.email.mailchimp.campaign(cid).deliveries if d.remainder]
+    assert {d.variant for d in rest} == {winner["subject_line"]}
+    assert len(rest) == campaign["emails_sent"] - tested
+    assert winner["recipients"] + len(rest) > main_list["stats"]["member_count"] // 2
+    report = mc.get(f"/reports/{cid}").json()
+    assert report["emails_sent"] == campaign["emails_sent"]  # the report covers the test and the rest
 
 
 def test_reports_count_proxy_opens_apart_and_rates_are_fractions(mc, sb, main_list):

@@ -429,7 +429,7 @@ def _sent(ctx: Ctx, campaign_id: str) -> Campaign:
 def _ab_split(c: Campaign, stats: Stats, now: datetime) -> dict[str, Any]:
     groups = {}
     for i, variant in enumerate(stats.variants):
-        delivered = [d for d in c.deliveries if d.variant == i and d.at <= now]
+        delivered = [d for d in c.deliveries if d.variant == i and not d.remainder and d.at <= now]
         opened = [t for d in delivered for t in (d.open_at, d.proxy_open_at) if t is not None and t <= now]
         groups[VARIANT_LETTERS[i]] = {
             "bounces": sum(1 for d in delivered if d.bounce),
