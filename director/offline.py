@@ -262,11 +262,11 @@ SUBJECT_PATTERNS: dict[str, tuple[str, ...]] = {
         "On the menu: {name}",
     ),
     "generic": (
-        "What is new {at_b} {period}",
-        "A quick {t} note {from_b}",
-        "{T}: what changed {at_b} {period}",
-        "{period_cap} {from_b}, in two minutes",
-        "Fresh {from_b}: {t} worth a look",
+        "What is new {at_b} {period}?",
+        "A quick {t} note for you {from_b}",
+        "{T} {at_b}: what is new for you?",
+        "Have you seen what is new {at_b}?",
+        "{period_cap} {at_b}: your two-minute catch-up",
     ),
 }
 

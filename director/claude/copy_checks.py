@@ -132,3 +132,20 @@ def subject_copy_problem(line: str, subject: str, audience: str = "") -> str:
 def subject_template_problems(lines: list[str], subject: str, audience: str, ledger: Ledger) -> list[str]:
     """Variants that share one template, with each other or with the campaigns already written for."""
     return ledger.problems("subject", lines, campaign_sources(subject, audience))
+
+
+def field_copy_problems(page: PageContext, key: str, value: str) -> list[str]:
+    """The shared copy checks on one CMS field a fix sets (seo_title, meta_description, title, excerpt)."""
+    sources = page_sources(page.title, page.seo_title, page.meta_description, page.body_excerpt)
+    return copy_problems(value, sources, page.queries, title=key in ("seo_title", "title"))
+
+
+def record_snippet(ledger: Ledger, page: PageContext, title: str, description: str) -> None:
+    """Note a snippet that was used, so the next page's is checked against it for a template."""
+    shapes = [*page_sources(page.title, page.seo_title, page.meta_description, page.body_excerpt), *page.queries]
+    ledger.add("title", [title], shapes)
+    ledger.add("description", [description], shapes)
+
+
+def record_subjects(ledger: Ledger, lines: list[str], subject: str, audience: str) -> None:
+    ledger.add("subject", lines, campaign_sources(subject, audience))
