@@ -49,7 +49,7 @@ TEST_SHARE = 50  # percent of the audience in the test groups where the ESP send
 # hours), and the first look, a day after the send, judges the same test groups and sees what it sent.
 WAIT_HOURS = 24 * LOOKS[0] - 4
 REST_DAYS = 2  # days after the winner's send before its clicks on the rest are judged
-REST_CONFIDENCE = 0.95
+REST_CONFIDENCE = 0.99  # as sure as a subject test must be to adopt
 STYLES = {
     "a question": lambda s: "?" in s,
     "a number": lambda s: bool(re.search(r"\d", s)),
@@ -379,15 +379,16 @@ class EmailEngagementLoop:
         rule = data.get("rule")
         if rule:  # this test judges the rule an earlier win taught
             then += self._judge_rule(d, test, data, rule, decision.verdict, best["subject"])
+        reason = decision.reason.rstrip(".")
         if decision.verdict == "keep":
             d.note(
-                f"{NAME}: adopt '{best['subject']}' over '{original['subject']}' for {data['scope']}: "
-                f"{decision.reason}{then}"
+                f"{NAME}: adopt '{best['subject']}' over '{original['subject']}' for {data['scope']}: {reason}{then}."
             )
         else:
             d.note(
-                f"{NAME}: keep the original style '{original['subject']}' for {data['scope']}: {decision.reason}"
+                f"{NAME}: keep the original style '{original['subject']}' for {data['scope']}: {reason}"
                 + (then if rule else "")
+                + "."
             )
 
     @staticmethod
@@ -477,6 +478,7 @@ class EmailEngagementLoop:
         evidence = {
             "reason": reason,
             "probability": probability,
+            "effect": rest.rate / baseline - 1,  # against the audience's baseline
             "winner": state["winner"],
             "rest": [rest.trials, rest.successes],
         }
