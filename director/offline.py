@@ -170,19 +170,31 @@ def _title_candidates(kind: str, q: _Query, page: PageContext, brand: str) -> li
         (
             m
             for m in (
-                re.search(r"\bfor ((?:[A-Z][\w'’-]*(?: and | & |\b)){1,4})", s) for s in (page.seo_title or "", p)
+                re.search(r"\bfor ([A-Z][\w'’-]*(?:(?: and | & | )[A-Z][\w'’-]*){0,3})", s)
+                for s in (page.seo_title or "", p)
             )
             if m
         ),
         None,
     )
+    tail = p.split(": ", 1)[1] if ": " in p else ""  # "Coffee for the Office: Our Wholesale Program"
+    with_tail = f"{t} {q.facet_titles(1, besides=t)}: {tail}" if tail else ""
     by_kind = {
-        "howto": [f"{lead}: {facets}", f"{p_facets}: {facets}", f"{about}: {p}", f"{lead}, Step by Step", p],
+        "howto": [
+            f"{lead}: {facets}",
+            f"{p_facets}: {facets}",
+            f"{about}: {p}",
+            f"{lead}, Step by Step",
+            f"{p_facets}, Step by Step",
+            f"{t}: {tail}" if tail else "",
+            p,
+        ],
         "list": [f"{about}: {p}", f"{p_facets}: {facets}", f"{lead}: {facets}", p],
         "product": [
             f"{t} for {audience.group(1).strip()}" if audience else "",
             f"{t}: {facets}",
             f"{t} | {brand}" if brand else "",
+            with_tail,
             f"{about}: {p}",
             p,
         ],
@@ -374,7 +386,7 @@ class OfflinePlanner:
         def title_ok(title: str) -> bool:
             return (
                 title_fits(title)
-                and title != (page.seo_title or "")
+                and title not in (page.seo_title, page.title)  # the post's own title says nothing new
                 and not title_problems(title, main)
                 and not copy_problems(title, sources, page.queries, title=True)
                 and not self.ledger.problems("title", [title], shapes)
