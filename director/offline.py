@@ -178,7 +178,9 @@ def _title_candidates(kind: str, q: _Query, page: PageContext, brand: str) -> li
         None,
     )
     tail = p.split(": ", 1)[1] if ": " in p else ""  # "Coffee for the Office: Our Wholesale Program"
-    with_tail = f"{t} {q.facet_titles(1, besides=t)}: {tail}" if tail else ""
+    noun = q.facet_titles(1, besides=t)
+    noun = noun if " " not in noun else ""  # "Office Coffee Service", never "Decaf Coffee Where to Buy"
+    with_tail = f"{t} {noun}: {tail}" if tail else ""
     by_kind = {
         "howto": [
             f"{lead}: {facets}",
