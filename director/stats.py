@@ -207,6 +207,39 @@ def below(observed: Counts, baseline_rate: float, *, confidence: float = 0.95, m
     return _NORMAL.cdf((math.log(baseline_rate) - mean) / math.sqrt(var)) >= confidence
 
 
+@dataclass(frozen=True)
+class Estimate:
+    """A level measured on the log scale, with the variance of that measure (e.g. log of a page's CTR against
+    the curve over a window)."""
+
+    log: float
+    var: float
+
+
+def credible_fall(
+    before: Estimate,
+    after: Estimate,
+    *,
+    shift: float = 0.0,
+    tests: int = 1,
+    confidence: float = 0.99,
+    fall: float = 0.3,
+) -> tuple[bool, float, float]:
+    """Detection of a level that fell against its own past: (fell, relative change, probability it fell).
+
+    `shift`: the log change everything alike saw over the same days (the median of a site's pages), taken
+    out first. `tests`: how many levels are judged together; the confidence needed is Bonferroni-corrected
+    over them, so watching every page every day does not add up false alarms. A fall needs both: the
+    corrected confidence that the level is lower, and a size of at least `fall` (-30%)."""
+    if not 0.5 < confidence < 1:
+        raise ValueError(f"The confidence is a probability above 0.5 and below 1, got {confidence}.")
+    delta = after.log - before.log - shift
+    sd = math.sqrt(max(before.var + after.var, 1e-12))
+    probability = _NORMAL.cdf(-delta / sd)
+    change = math.exp(delta) - 1
+    return probability >= 1 - (1 - confidence) / max(tests, 1) and change <= -fall, change, probability
+
+
 def seasonal_drop(
     history: list[float],
     recent: list[float],

@@ -10,7 +10,7 @@ from random import Random
 from typing import Any
 
 from ..email_world.incidents import DEFAULT_EMAIL_INCIDENTS
-from .ctr import snippet_factor
+from .ctr import expected_ctr, snippet_factor, visibility
 from .records import PageModel
 
 DEFAULT_INCIDENTS: dict[str, dict[str, Any]] = {
@@ -84,24 +84,30 @@ def normalize_incidents(spec: Any, current: dict[str, dict[str, Any]] | None = N
 
 
 def regression_candidate(rng: Random, models: list[PageModel], exclude: set[str], settled: date) -> str | None:
-    """The page ``snippet_regression`` hits unless one is given: a settled page with a good snippet (its
-    queries draw more than the curve) whose queries span eight positions or more, so that its CTR at its
-    average position says little, and with enough searches to measure; drawn from the seed. Where no page
-    fits all of that, the one whose queries span the most positions."""
-    eligible: list[tuple[PageModel, float, float, float]] = []
+    """The page ``snippet_regression`` hits unless one is given: a settled page whose queries span eight
+    positions or more (its CTR at its average position says little), drawn from the seed among those with a
+    good snippet (its queries draw more than the curve) and clicks enough to measure (5 a day); where none
+    has both, the one of them with the most clicks."""
+    eligible: list[tuple[str, float, float]] = []  # (path, snippet factor, clicks a day)
     for model in sorted(models, key=lambda m: m.path):
         queries = [q for q in model.queries if not q.brand]
         if model.source == "home" or model.path in exclude or model.live_since > settled or len(queries) < 5:
             continue
-        volume = sum(q.volume for q in queries)
-        factor = sum(snippet_factor(model.first_state, q.key) * q.volume for q in queries) / volume
         positions = [q.position for q in queries]
-        eligible.append((model, volume, factor, max(positions) - min(positions)))
-    fits = [m.path for m, volume, factor, span in eligible if factor >= 1.0 and span >= 8 and volume >= 120]
+        if max(positions) - min(positions) < 8:
+            continue
+        factors = [snippet_factor(model.first_state, q.key) for q in queries]
+        volume = sum(q.volume for q in queries)
+        factor = sum(f * q.volume for f, q in zip(factors, queries, strict=True)) / volume
+        clicks = sum(
+            q.volume * visibility(q.position) * expected_ctr(q.position) * f
+            for f, q in zip(factors, queries, strict=True)
+        )
+        eligible.append((model.path, factor, clicks))
+    fits = [path for path, factor, clicks in eligible if factor >= 1.0 and clicks >= 5]
     if fits:
         return rng.choice(fits)
-    busy = [e for e in eligible if e[1] >= 120] or eligible
-    return max(busy, key=lambda e: (e[3], e[0].path))[0].path if busy else None
+    return max(eligible, key=lambda e: (e[2], e[0]))[0] if eligible else None
 
 
 def describe_site_incidents(

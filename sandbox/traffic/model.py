@@ -149,8 +149,8 @@ class TrafficModel:
         chosen = regression_candidate(
             self.world.rng("traffic:snippet_regression"),
             list(self.pages.values()),
-            {self.drop_page, *self.mistake_pages, *self.opportunities},
-            self.start - timedelta(days=45),
+            {self.drop_page, *self.opportunities},
+            self.start - timedelta(days=35),
         )
         self.regression_page = chosen or busiest
 

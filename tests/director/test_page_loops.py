@@ -1,10 +1,15 @@
 """The page loops on sandbox incidents of their own: a page that drops or disappears while a change is
 under test on it, a page unpublished by mistake, a whole-site drop with a tracking outage inside it, a
-harmful change, and the windows and samples a change is judged on."""
+harmful change, a snippet regression hidden at the page's average position, and the windows and samples
+a change is judged on."""
 
-from datetime import date
+import json
+from datetime import date, timedelta
 
-from director.loops.pages import before_window
+import pytest
+
+from director.loops.pages import SEARCH_LAG, before_window
+from director.loops.search_ctr import expected_at
 from director.store import Store
 
 from . import test_director
@@ -94,3 +99,73 @@ def test_the_before_window_starts_after_the_incident_began():
     assert before_window(changed, None) == (date(2026, 11, 6), date(2026, 11, 19))
     assert before_window(changed, date(2026, 11, 14)) == (date(2026, 11, 14), date(2026, 11, 19))
     assert before_window(changed, date(2026, 10, 1)) == (date(2026, 11, 6), date(2026, 11, 19))
+
+
+def fast_search(sb) -> None:
+    """Search Console's own quota (1,200 queries a minute) instead of the suite's default tool budget: these
+    runs move weeks of business days in seconds."""
+    raw = json.loads(sb.config_path.read_text())
+    raw["clients"][test_director.CLIENT]["servers"]["search-console"]["rate_limits"] = {
+        "tools": {"search_analytics": "1200/min", "compare_periods": "1200/min"}
+    }
+    sb.config_path.write_text(json.dumps(raw))
+
+
+def regressions(store: Store, run_id: str) -> list:
+    return [s for s in store.steps(run_id, kind="report") if s.key.startswith("search_ctr:regressed:")]
+
+
+async def test_a_snippet_regression_hidden_at_the_average_position_surfaces_within_a_week(sandbox_world, tmp_path):
+    world = sandbox_world
+    fast_search(world)
+    path = "/coffee-for-the-office-our-wholesale-program/"  # queries from position 4 to 17, a snippet factor ~1.1
+    world.world.configure(incidents={**QUIET, "snippet_regression": {"page": path, "day": 4, "factor": 0.4}})
+    url = world.url + path
+    store = Store(tmp_path / "d.sqlite")
+    run_id = await direct(world, store, ["search_ctr"], 14, SEARCH)
+    found = [s for s in regressions(store, run_id) if s.object == url]
+    assert found, store.notes(run_id)
+    shown = world.world.now().date() - timedelta(days=14) + timedelta(days=4 + SEARCH_LAG)  # its first day in the data
+    assert (date.fromisoformat(str(found[0].day)) - shown).days <= 7
+    assert found[0].data["regression"]["change"] <= -0.3
+    assert abs((date.fromisoformat(found[0].data["incident_start"]) - (shown - timedelta(days=SEARCH_LAG))).days) <= 2
+    assert [s.object for s in regressions(store, run_id)] == [url]  # no other page flagged
+    note = next(n["text"] for n in store.notes(run_id) if url in n["text"] and "snippet regression" in n["text"])
+    assert "each query's position" in note
+    change = store.step(run_id, f"search_ctr:{url}")  # a CTR opportunity: a snippet test through the gate
+    assert change is not None and change.data["incident_start"] == found[0].data["incident_start"]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_no_page_is_flagged_as_regressed_without_an_incident(seed, tmp_path, monkeypatch):
+    import io
+
+    from sandbox import World, running
+    from suite.auth import sign_in_at_sandbox
+    from suite.config import parse_config
+
+    from ..helpers import sandbox_config
+
+    monkeypatch.setenv("MARKETING_MCP_HOME", str(tmp_path / "home"))
+    with running(world=World(seed=seed, webflow_rate_limit=100_000, incidents=QUIET)) as sb:
+        raw = sandbox_config(sb.url, client=test_director.CLIENT)
+        client = raw["clients"][test_director.CLIENT]
+        client["servers"]["search-console"] = {"settings": {"sites": [f"{sb.url}/"], "api_base": sb.url}}
+        client["director"] = {"auto_approve": ["*"]}
+        path = tmp_path / "mcp.json"
+        path.write_text(json.dumps(raw))
+        sign_in_at_sandbox(parse_config(raw), test_director.CLIENT, io.StringIO())
+        configured = test_director.ConfiguredSandbox(
+            url=sb.url, world=sb.world, host=sb.host, port=sb.port, config_path=path
+        )
+        fast_search(configured)
+        store = Store(tmp_path / "d.sqlite")
+        run_id = await direct(configured, store, ["search_ctr"], 14, SEARCH)
+    assert not regressions(store, run_id), [s.data for s in regressions(store, run_id)]
+
+
+def test_the_curve_is_read_at_each_position_and_beyond_its_last():
+    curve = {str(i + 1): v for i, v in enumerate((0.28, 0.15, 0.10, 0.07, 0.05, 0.04, 0.03, 0.025, 0.022, 0.02))}
+    assert expected_at(curve, 1) == 0.28 and expected_at(curve, 4.5) == pytest.approx(0.06)
+    assert expected_at(curve, 17) == pytest.approx(0.02 * 10 / 17)  # past 10, falling as 1/position
+    assert expected_at(curve, 80) == 0.005

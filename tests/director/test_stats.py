@@ -7,9 +7,11 @@ import pytest
 
 from director.stats import (
     Counts,
+    Estimate,
     against_expected,
     below,
     compare,
+    credible_fall,
     daily_effect,
     difference_in_differences,
     seasonal_drop,
@@ -289,3 +291,17 @@ def test_a_daily_effect_needs_events_not_only_days():
     assert starved.verdict == "inconclusive" and "Too little data" in starved.reason
     enough = (Counts(300, 6_000), Counts(500, 6_000))
     assert daily_effect(before, after, look=3, max_looks=3, counts=enough, min_successes=30).verdict == "keep"
+
+
+def test_credible_fall_needs_both_credibility_and_size_and_corrects_for_pages_watched():
+    before = Estimate(math.log(1.1), 0.01)
+    fell, change, probability = credible_fall(before, Estimate(math.log(0.45), 0.02))
+    assert fell and change == pytest.approx(0.45 / 1.1 - 1) and probability > 0.999
+    assert not credible_fall(before, Estimate(math.log(0.95), 0.0001))[0]  # credible, but only -14%
+    assert not credible_fall(before, Estimate(math.log(0.6), 0.2))[0]  # large, but too noisy to tell
+    # The same fall where the whole site fell alike is no page's regression.
+    assert not credible_fall(before, Estimate(math.log(0.45), 0.02), shift=math.log(0.45 / 1.1))[0]
+    # Watching many pages at once asks more of each.
+    edge = Estimate(math.log(1.1) - 2.5 * math.sqrt(0.02), 0.01)
+    assert credible_fall(before, edge, fall=0.1)[0]
+    assert not credible_fall(before, edge, fall=0.1, tests=20)[0]

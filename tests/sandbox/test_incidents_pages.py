@@ -149,7 +149,7 @@ def test_a_snippet_regression_is_off_by_default_seeded_and_validates():
     for bad in ({"snippet_regression": {"factor": 0}}, {"snippet_regression": {"days": 3}}):
         with pytest.raises(ValueError):
             normalize_incidents(bad)
-    for seed in (0, 2, 3, 5):
+    for seed in (1, 2, 3, 4):
         traffic = World(seed=seed).traffic
         path = traffic.snippet_regression_page()
         assert path == World(seed=seed).traffic.snippet_regression_page()  # from the seed
