@@ -16,6 +16,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
+from ..copy_quality import Ledger
 from ..plan import Catalog, Plan
 from ..planner import Finding, PageContext, PlannerError, Snippet, Usage
 from ..snippets import (
@@ -28,7 +29,19 @@ from ..snippets import (
     TITLE_MIN,
     description_problems,
 )
-from .copy_checks import clean_text, normalised, query_words, subject_problem, title_problems
+from .copy_checks import (
+    clean_text,
+    field_copy_problems,
+    normalised,
+    query_words,
+    record_snippet,
+    record_subjects,
+    snippet_copy_problems,
+    subject_copy_problem,
+    subject_problem,
+    subject_template_problems,
+    title_problems,
+)
 from .plan_tools import block_param, catalog_tools, check_plan, run_read_tool, submit_plan_tool, tool_result
 
 DEFAULT_MODEL = "claude-sonnet-4-6"
@@ -96,6 +109,7 @@ class ClaudePlanner:
         self.timeout = timeout
         self.max_retries = max_retries  # the SDK's own retries (429, 5xx, 529, connection errors), with backoff
         self.usage = Usage()
+        self.ledger = Ledger()  # the copy written so far, so no template repeats across pages and campaigns
         self._http_client = http_client  # an httpx2.AsyncClient (the SDK refuses httpx's)
         self._client: Any = None
 
@@ -119,6 +133,9 @@ class ClaudePlanner:
             f"The SEO title has {TITLE_MIN}-{TITLE_MAX} characters.",
             f"The meta description has {DESCRIPTION_MIN}-{DESCRIPTION_MAX} characters: what the page gives "
             "the searcher and a reason to click.",
+            "Names, brands and acronyms are written as the page writes them, even when the query is in lower "
+            "case; the query is worked into a natural phrase, not pasted in; no filler (what to know, a "
+            "practical guide, everything about); a pattern that fits this page, not one used on every page.",
         ]
         if main_words:
             rules.insert(
@@ -135,6 +152,7 @@ class ClaudePlanner:
             title = clean_text(answer.get("seo_title"))
             description = clean_text(answer.get("meta_description"))
             problems = title_problems(title, main_words) + description_problems(description)
+            problems += snippet_copy_problems(page, title, description, self.ledger)
             if (
                 not problems
                 and title == (page.seo_title or "").strip()
@@ -143,7 +161,9 @@ class ClaudePlanner:
                 problems.append("The title and description are the page's current ones; write better ones.")
             return (None if problems else Snippet(seo_title=title, meta_description=description)), problems
 
-        return await self._ask(SYSTEM_WRITER, prompt, tool, check, "a search snippet")
+        snippet = await self._ask(SYSTEM_WRITER, prompt, tool, check, "a search snippet")
+        record_snippet(self.ledger, page, snippet.seo_title, snippet.meta_description)
+        return snippet
 
     async def subject_lines(self, subject: str, *, audience: str = "", count: int = 3) -> list[str]:
         if not 1 <= count <= 20:
@@ -172,7 +192,9 @@ class ClaudePlanner:
             f"- at most {SUBJECT_MAX} characters each (shorter is usually better);\n"
             "- different from the original and from each other;\n"
             "- no spam-filter words (free, act now, urgent, guarantee, click here, ...), no ALL CAPS words, "
-            "no more than one exclamation mark.\n"
+            "no more than one exclamation mark;\n"
+            "- names and brands written as the original writes them; no filler; each line a different "
+            "pattern, not one template with the words swapped.\n"
             "Answer by calling write_subject_lines."
         )
         original = normalised(subject)
@@ -185,17 +207,22 @@ class ClaudePlanner:
             problems: list[str] = []
             for raw in lines:
                 line = clean_text(raw)
-                problem = subject_problem(line, original, {normalised(g) for g in good})
+                problem = subject_problem(line, original, {normalised(g) for g in good}) or subject_copy_problem(
+                    line, subject, audience
+                )
                 if problem:
                     problems.append(f"{json.dumps(line, ensure_ascii=False)}: {problem}")
                 else:
                     good.append(line)
             if len(good) >= count:
-                return good[:count], []
+                templates = subject_template_problems(good[:count], subject, audience, self.ledger)
+                return (None, problems + templates) if templates else (good[:count], [])
             problems.append(f"{len(good)} of the {count} subject lines are usable; {count} are needed.")
             return None, problems
 
-        return await self._ask(SYSTEM_WRITER, prompt, tool, check, "subject lines")
+        lines = await self._ask(SYSTEM_WRITER, prompt, tool, check, "subject lines")
+        record_subjects(self.ledger, lines, subject, audience)
+        return lines
 
     async def fix(self, page: PageContext, findings: list[Finding]) -> dict[str, Any]:
         if not findings:
@@ -252,6 +279,7 @@ class ClaudePlanner:
                     problems.append(f"The title has {len(value)} characters; at most {POST_TITLE_MAX}.")
                 elif key == "excerpt" and len(value) > EXCERPT_MAX:
                     problems.append(f"The excerpt has {len(value)} characters; at most {EXCERPT_MAX}.")
+                problems += field_copy_problems(page, key, value)
                 fields[key] = value
             return (None if problems else fields), problems
 

@@ -523,3 +523,49 @@ def test_building_a_planner_does_not_import_the_sdk():
         "assert p is not None; assert 'anthropic' not in sys.modules, 'imported'"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=60)
+
+
+# --- copy a client would send -------------------------------------------------------------------
+
+
+async def test_a_snippet_with_a_lowercased_name_or_filler_is_sent_back_with_the_fault():
+    page = PageContext(
+        url="http://127.0.0.1/about/",
+        title="About Us",
+        seo_title="About Northwind Coffee Roasters",
+        meta_description="Meet the Portland team roasting small-batch specialty coffee since 2018.",
+        queries=["coffee roasters portland"],
+    )
+    bad = {
+        "seo_title": "Coffee Roasters portland: What to Know",
+        "meta_description": "Small-batch coffee from our portland team since 2018, roasted weekly and shipped fresh.",
+    }
+    good = {
+        "seo_title": "Coffee Roasters in Portland: Our Story",
+        "meta_description": "Small-batch coffee from our Portland team since 2018, roasted weekly and shipped fresh.",
+    }
+
+    def correction(body):
+        [result] = last_results(body)
+        assert "'portland' is a name and is written 'Portland'" in result["content"]
+        assert "'What to Know' is filler" in result["content"]
+        return message(tool_use("write_snippet", good))
+
+    fake = FakeClaude(message(tool_use("write_snippet", bad)), correction)
+    snippet = await fake.planner().snippet(page)
+    assert snippet.seo_title == good["seo_title"]
+
+
+async def test_subject_lines_on_one_template_or_with_a_lowercased_brand_are_sent_back():
+    first = ["News from northwind this week", "Coffee: what is new this week", "Northwind: what is new this week"]
+    good = ["Have you tried Kenya Nyeri yet?", "What makes Kenya Nyeri different?"]
+
+    def check_retry(body):
+        [result] = last_results(body)
+        assert "'northwind' is a name" in result["content"]
+        assert "same template" in result["content"]
+        return message(tool_use("write_subject_lines", {"subject_lines": good}))
+
+    fake = FakeClaude(message(tool_use("write_subject_lines", {"subject_lines": first})), check_retry)
+    lines = await fake.planner().subject_lines("Coffee update", audience="Northwind Newsletter", count=2)
+    assert lines == good
