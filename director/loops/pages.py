@@ -123,8 +123,27 @@ async def expected_curve(d: Director) -> dict[str, float]:
     return d.memory["expected_curve"]
 
 
+ROWS_BACK = 60  # days of a page's daily rows read at once: every window a loop judges fits inside
+
+
 async def daily_rows(d: Director, start: date, end: date, url: str) -> list[dict]:
-    """One page's search numbers per day (days without impressions are absent)."""
+    """One page's search numbers per day (days without impressions are absent).
+
+    Watching, judging and screening ask for several windows of the same page on the same day: the page's
+    last ROWS_BACK days are read once that day and each window is cut from them (a window reaching
+    further back is read as asked).
+    """
+    first = d.today - timedelta(days=ROWS_BACK)
+    if start < first or end > d.today:
+        return await _read_daily(d, start, end, url)
+    cache: dict[str, tuple[date, list[dict]]] = d.memory.setdefault("daily_rows", {})
+    if url not in cache or cache[url][0] != d.today:
+        cache[url] = (d.today, await _read_daily(d, first, d.today, url))
+    low, high = start.isoformat(), end.isoformat()
+    return [r for r in cache[url][1] if low <= r["keys"]["date"] <= high]
+
+
+async def _read_daily(d: Director, start: date, end: date, url: str) -> list[dict]:
     return (
         await d.read(
             "search-console.search_analytics",

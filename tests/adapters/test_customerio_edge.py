@@ -459,6 +459,20 @@ async def test_an_unknown_segment_says_to_list_segments(api, cio):
     assert not any(c.request.method == "POST" for c in api.calls)
 
 
+async def test_listing_reads_a_sent_newsletters_contents_once_and_a_drafts_every_time(api, cio):
+    sent, draft = newsletter(1, sent_at=1_700_100_000, name="Sent"), newsletter(2, name="Draft")
+    api.get(f"{APP}newsletters").respond(json={"newsletters": [sent, draft]})
+    sent_contents = api.get(f"{APP}newsletters/1/contents").respond(json={"contents": [content(1)]})
+    draft_contents = api.get(f"{APP}newsletters/2/contents").respond(json={"contents": [content(2)]})
+    for _ in range(3):
+        listed = await cio.list_campaigns(None, None, 10)
+        assert [c.subject for c in listed.items] == ["Your roast ships Tuesday"] * 2
+    assert sent_contents.call_count == 1 and draft_contents.call_count == 3
+    api.get(f"{APP}newsletters").respond(json={"newsletters": [{**sent, "updated": 1_700_200_000}]})
+    await cio.list_campaigns("sent", None, 10)
+    assert sent_contents.call_count == 2  # edited since: read again
+
+
 async def test_an_unknown_newsletter_says_to_list_campaigns(api, cio):
     api.get(f"{APP}newsletters/5").respond(404, json={"errors": [{"detail": "Newsletter 5 not found."}]})
     api.get(f"{APP}newsletters/5/contents").respond(404, json={"errors": [{"detail": "Newsletter 5 not found."}]})

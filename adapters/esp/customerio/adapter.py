@@ -267,7 +267,7 @@ class CustomerIO(Workspace):
             for n in objects(raw, "newsletters")
             if "id" in n and (status is None or ("sent" if n.get("sent_at") else "draft") == status)
         ]
-        contents = await asyncio.gather(*(self._contents(int(n["id"])) for n in newsletters))
+        contents = await asyncio.gather(*(self._listed_contents(n) for n in newsletters))
         return CampaignPage(
             items=[to_campaign(n, c) for n, c in zip(newsletters, contents, strict=True)],
             next_cursor=str(raw.get("next") or "") or None,

@@ -29,6 +29,8 @@ from .payloads import (
     to_contact,
 )
 
+SENT_CONTENTS_KEPT = 500
+
 
 class Workspace:
     """The requests on one Customer.io workspace that `CustomerIO`'s operations are built from.
@@ -43,6 +45,9 @@ class Workspace:
         self.workspace = workspace
         self._workspace: JsonObject | None = None
         self._senders: list[JsonObject] | None = None
+        # A sent newsletter's contents, by ID and the newsletter's `updated` stamp: listing sent campaigns
+        # would otherwise read every one's contents again, at the App API's 10 requests a second.
+        self._sent_contents: dict[tuple[int, Any], list[JsonObject]] = {}
 
     async def aclose(self) -> None:
         await self.app.aclose()
@@ -188,6 +193,18 @@ class Workspace:
         with hinted(HINT_CAMPAIGNS):
             raw = await self.app.get_json(f"newsletters/{nid}/contents")
         return [c for c in objects(raw, "contents") if "id" in c]
+
+    async def _listed_contents(self, newsletter: JsonObject) -> list[JsonObject]:
+        """The contents of a listed newsletter; a sent one's are read once (they no longer change)."""
+        nid = int(newsletter["id"])
+        if not newsletter.get("sent_at"):
+            return await self._contents(nid)
+        key = (nid, newsletter.get("updated"))
+        if key not in self._sent_contents:
+            if len(self._sent_contents) >= SENT_CONTENTS_KEPT:
+                self._sent_contents.pop(next(iter(self._sent_contents)))  # the oldest read
+            self._sent_contents[key] = await self._contents(nid)
+        return self._sent_contents[key]
 
     async def _test_groups(self, nid: int) -> list[JsonObject]:
         with hinted(HINT_CAMPAIGNS):
