@@ -142,6 +142,12 @@ def filler_problems(copy: str) -> list[str]:
     return [f"'{m.group(0).strip()}' is filler; say what the page or email gives." for m in _FILLER_RE.finditer(copy)]
 
 
+def spacing_problems(copy: str) -> list[str]:
+    """A space before a colon, comma or full stop, or two spaces: the seams of a pattern with a part left empty."""
+    problems = [f"'{m.group(0)}' has a space before its punctuation." for m in re.finditer(r"\S+ [:,.;](?=\s|$)", copy)]
+    return problems + (["It has two spaces in a row."] if "  " in copy else [])
+
+
 def stuffing_problems(copy: str, queries: Sequence[str], *, title: bool) -> list[str]:
     """A search query pasted in raw: lower case inside a title written in title case, or twice in one text."""
     problems: list[str] = []
@@ -259,7 +265,12 @@ class Ledger:
 
 def copy_problems(copy: str, sources: Sequence[str], queries: Sequence[str] = (), *, title: bool = False) -> list[str]:
     """The faults of one piece of copy against its page's or campaign's own text (length aside)."""
-    return case_problems(copy, sources) + filler_problems(copy) + stuffing_problems(copy, queries, title=title)
+    return (
+        case_problems(copy, sources)
+        + filler_problems(copy)
+        + spacing_problems(copy)
+        + stuffing_problems(copy, queries, title=title)
+    )
 
 
 def page_sources(title: str, seo_title: str | None, meta_description: str | None, body: str = "") -> list[str]:

@@ -180,7 +180,7 @@ def _title_candidates(kind: str, q: _Query, page: PageContext, brand: str) -> li
     tail = p.split(": ", 1)[1] if ": " in p else ""  # "Coffee for the Office: Our Wholesale Program"
     noun = q.facet_titles(1, besides=t)
     noun = noun if " " not in noun else ""  # "Office Coffee Service", never "Decaf Coffee Where to Buy"
-    with_tail = f"{t} {noun}: {tail}" if tail else ""
+    with_tail = f"{' '.join(filter(None, (t, noun)))}: {tail}" if tail else ""
     by_kind = {
         "howto": [
             f"{lead}: {facets}",

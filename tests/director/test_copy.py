@@ -234,3 +234,13 @@ async def test_offline_subject_lines_keep_merge_tags_names_and_the_subjects_angl
     lines = await planner.subject_lines("*|FNAME|*, your next bag ships Tuesday", audience="", count=3)
     assert all("FNAME" not in line or "*|FNAME|*" in line for line in lines)
     assert all("Tuesday" in line for line in lines if "ships" in line)
+
+
+def test_a_pattern_with_an_empty_part_leaves_no_seam():
+    from director.copy_quality import spacing_problems
+
+    assert spacing_problems("Decaf Coffee : Our Swiss Water Colombian") == [
+        "'Coffee :' has a space before its punctuation."
+    ]
+    assert spacing_problems("Wholesale  Coffee") == ["It has two spaces in a row."]
+    assert spacing_problems("Cold Brew at Home: Ratio, Steps and Storage | Northwind") == []
