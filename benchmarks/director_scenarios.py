@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 CLIENT = "scen"
 DATA_LAG = 3  # days until the slower of GA4 and Search Console shows a day
-PAGE_KINDS = ("ranking_drop", "page_unpublished", "page_noindexed")
+PAGE_KINDS = ("ranking_drop", "page_unpublished", "page_noindexed", "snippet_regression")
 # Notes about the search CTR loop's own snippet tests: rewritten, kept, restored, still being judged.
 ROUTINE = ("search_ctr: rewrote", "search_ctr: keep", "search_ctr: restore", "search_ctr: rolled back")
 QUIET = {"ranking_drop": False, "tracking_outage": False, "holiday_bump": False}
@@ -70,7 +70,10 @@ def incidents_for(kind: str, seed: int, pages: list[str]) -> dict[str, Any]:
     rng = random.Random(f"scenario:{kind}:{seed}")
     day = rng.randint(5, 12)
     if kind in PAGE_KINDS:
-        spec: dict[str, Any] = {"enabled": True, "day": day, "page": rng.choice(pages[:12])}
+        # A snippet regression is left on the page the sandbox picks for it (a settled page whose queries
+        # span many positions, with clicks enough to measure); the others land on one of the busiest pages.
+        page = None if kind == "snippet_regression" else rng.choice(pages[:12])
+        spec: dict[str, Any] = {"enabled": True, "day": day, "page": page}
         if kind == "ranking_drop":
             spec["positions"] = float(rng.choice((4, 5, 6, 8)))
         return {**QUIET, kind: spec}
