@@ -8,10 +8,11 @@
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from ..incident_settings import merge_incidents
 
 ESPS = ("mailchimp", "customerio")
 WEAK_SUBJECT = "This week at the roastery: Kenya Nyeri, in small batches"
@@ -32,41 +33,16 @@ def normalize_email_incidents(spec: Any, current: dict[str, dict[str, Any]] | No
     """``true``/``false`` (the defaults / all off, as the traffic model reads them) or
     ``{name: bool | {field: value}}`` over ``current``; names that are not email incidents are left to
     the other models."""
-    base = copy.deepcopy(current if current is not None else DEFAULT_EMAIL_INCIDENTS)
-    if spec is True:
-        return copy.deepcopy(DEFAULT_EMAIL_INCIDENTS)
-    if spec is False:
-        for incident in base.values():
-            incident["enabled"] = False
-        return base
-    if not isinstance(spec, dict):
-        raise ValueError("incidents must be true, false or an object keyed by incident name")
-    for name, value in spec.items():
-        if name not in DEFAULT_EMAIL_INCIDENTS:
-            continue
-        if isinstance(value, bool):
-            base[name]["enabled"] = value
-            continue
-        if not isinstance(value, dict):
-            raise ValueError(f"incident {name} must be true, false or an object")
-        for key, item in value.items():
-            if key not in DEFAULT_EMAIL_INCIDENTS[name]:
-                raise ValueError(
-                    f"incident {name} has no setting {key!r}; expected {', '.join(DEFAULT_EMAIL_INCIDENTS[name])}"
-                )
-            if isinstance(item, bool) and key != "enabled" or not isinstance(item, _TYPES[key]):
-                raise ValueError(f"incidents.{name}.{key} has the wrong type")
-            base[name][key] = item
-        weak = base[name]
-        if weak["esp"] not in ESPS:
-            raise ValueError(f"incidents.{name}.esp must be one of {', '.join(ESPS)}")
-        if weak["day"] < 0:
-            raise ValueError(f"incidents.{name}.day must be 0 or later")
-        if not 0 < weak["appeal"] <= 1:
-            raise ValueError(f"incidents.{name}.appeal must be above 0 and at most 1")
-        if "enabled" not in value:
-            weak["enabled"] = True
-    return base
+    return merge_incidents(spec, current, DEFAULT_EMAIL_INCIDENTS, _TYPES, check=_check)
+
+
+def _check(name: str, weak: dict[str, Any]) -> None:
+    if weak["esp"] not in ESPS:
+        raise ValueError(f"incidents.{name}.esp must be one of {', '.join(ESPS)}")
+    if weak["day"] < 0:
+        raise ValueError(f"incidents.{name}.day must be 0 or later")
+    if not 0 < weak["appeal"] <= 1:
+        raise ValueError(f"incidents.{name}.appeal must be above 0 and at most 1")
 
 
 @dataclass(frozen=True)

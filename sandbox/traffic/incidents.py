@@ -4,12 +4,12 @@ settings, as ``POST /_sandbox/config`` and ``World.configure`` take them."""
 
 from __future__ import annotations
 
-import copy
 from datetime import date, timedelta
 from random import Random
 from typing import Any
 
 from ..email_world.incidents import DEFAULT_EMAIL_INCIDENTS
+from ..incident_settings import merge_incidents
 from .ctr import expected_ctr, snippet_factor, visibility
 from .records import PageModel
 
@@ -45,42 +45,18 @@ _INCIDENT_TYPES = {
 
 
 def normalize_incidents(spec: Any, current: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
-    """``true``/``false`` (all on with defaults / all off) or ``{name: bool | {field: value}}`` over ``current``."""
-    base = copy.deepcopy(current if current is not None else DEFAULT_INCIDENTS)
-    if spec is True:
-        return copy.deepcopy(DEFAULT_INCIDENTS)
-    if spec is False:
-        for incident in base.values():
-            incident["enabled"] = False
-        return base
-    if not isinstance(spec, dict):
-        raise ValueError("incidents must be true, false or an object keyed by incident name")
-    for name, value in spec.items():
-        if name in DEFAULT_EMAIL_INCIDENTS:
-            continue  # the email model's (sandbox.email_world.incidents)
-        if name not in DEFAULT_INCIDENTS:
-            known = ", ".join([*DEFAULT_INCIDENTS, *DEFAULT_EMAIL_INCIDENTS])
-            raise ValueError(f"unknown incident {name!r}; expected one of {known}")
-        if isinstance(value, bool):
-            base[name]["enabled"] = value
-            continue
-        if not isinstance(value, dict):
-            raise ValueError(f"incident {name} must be true, false or an object")
-        for key, item in value.items():
-            if key not in DEFAULT_INCIDENTS[name]:
-                raise ValueError(
-                    f"incident {name} has no setting {key!r}; expected {', '.join(DEFAULT_INCIDENTS[name])}"
-                )
-            if isinstance(item, bool) and key != "enabled" or not isinstance(item, _INCIDENT_TYPES[key]):
-                raise ValueError(f"incidents.{name}.{key} has the wrong type")
-            if key == "days" and item < 1:
-                raise ValueError(f"incidents.{name}.days must be at least 1")
-            if name == "snippet_regression" and key == "factor" and not 0 < item <= 1.5:
-                raise ValueError("incidents.snippet_regression.factor must be above 0 and at most 1.5")
-            base[name][key] = item
-        if "enabled" not in value:
-            base[name]["enabled"] = True
-    return base
+    """``true``/``false`` (all on with defaults / all off) or ``{name: bool | {field: value}}`` over ``current``;
+    the email model's incidents (``sandbox.email_world.incidents``) are left to it."""
+    return merge_incidents(
+        spec, current, DEFAULT_INCIDENTS, _INCIDENT_TYPES, check=_check, elsewhere=DEFAULT_EMAIL_INCIDENTS
+    )
+
+
+def _check(name: str, settings: dict[str, Any]) -> None:
+    if settings.get("days", 1) < 1:
+        raise ValueError(f"incidents.{name}.days must be at least 1")
+    if name == "snippet_regression" and not 0 < settings["factor"] <= 1.5:
+        raise ValueError("incidents.snippet_regression.factor must be above 0 and at most 1.5")
 
 
 def regression_candidate(rng: Random, models: list[PageModel], exclude: set[str], settled: date) -> str | None:
