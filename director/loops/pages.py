@@ -47,11 +47,14 @@ class PostRef:
     title: str
 
 
+def open_changes(d: Director, url: str) -> list[Step]:
+    """The changes of this run still open on the page."""
+    return [s for s in d.store.steps(d.run_id, kind="change") if s.object == url and not s.data.get("closed")]
+
+
 def busy(d: Director, url: str) -> bool:
     """Cooling down, or already being changed by a loop of this run: leave the page alone."""
-    return d.cooling(url) or any(
-        s.object == url and not s.data.get("closed") for s in d.store.steps(d.run_id, kind="change")
-    )
+    return d.cooling(url) or bool(open_changes(d, url))
 
 
 async def post_for(d: Director, url: str) -> PostRef | None:

@@ -15,7 +15,16 @@ from ..pool import ServerPool
 from ..runner import Director, LoopError
 from ..stats import seasonal_drop
 from ..store import StepStatus
-from .pages import PageLoop, apply_fields, judging_facts, post_for, post_status, snippet_of, watch_change
+from .pages import (
+    PageLoop,
+    apply_fields,
+    judging_facts,
+    open_changes,
+    post_for,
+    post_status,
+    snippet_of,
+    watch_change,
+)
 
 NAME = "traffic_drop"
 DETECT_EVERY = 3
@@ -127,10 +136,8 @@ class TrafficDropLoop(PageLoop):
         """A page that dropped: changed only if nothing holds it (an open change, a cooldown, this run's
         earlier fix); reported in any case."""
         what = "sessions" if metric == "sessions" else "key events"
-        open_changes = [
-            s for s in d.store.steps(d.run_id, kind="change") if s.object == url and not s.data.get("closed")
-        ]
-        if open_changes or d.cooling(url) or d.store.step(d.run_id, f"{NAME}:{url}"):
+        changing = open_changes(d, url)
+        if changing or d.cooling(url) or d.store.step(d.run_id, f"{NAME}:{url}"):
             week = (d.today - d.start).days // 7
             if d.store.step(d.run_id, f"{NAME}:reported:{url}:{week}"):
                 return
@@ -144,8 +151,8 @@ class TrafficDropLoop(PageLoop):
                 data={"metric": metric, "change": change, "since": since.isoformat()},
                 day=d.today.isoformat(),
             )
-            if open_changes:
-                step = open_changes[0]
+            if changing:
+                step = changing[0]
                 began = step.data.get("incident_start")
                 why = await watch_change(d, step.loop, step, date.fromisoformat(began) if began else None)
                 d.note(
