@@ -203,6 +203,7 @@ class World:
         with self.lock:
             if incidents is not None:
                 settings = normalize_incidents(incidents, self._config["incidents"])
+                self.traffic.check_incidents(settings)  # before anything changes: a bad scope changes nothing
                 self._config["incidents"] = settings
                 self.traffic.configure_incidents(settings)
                 self._page_mistakes(self.now())

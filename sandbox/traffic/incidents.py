@@ -1,23 +1,28 @@
 """Incidents the traffic model can stage (ranking drop, tracking outage, seasonality, holiday bump, a
-whole-site drop, a page unpublished or noindexed by mistake, a page's snippet regressing) and their
-settings, as ``POST /_sandbox/config`` and ``World.configure`` take them."""
+whole-site drop, a page unpublished or noindexed by mistake, a page's snippet regressing, an algorithm
+update, a broken form, a late Search Console, a hidden taste for snippets) and their settings, as
+``POST /_sandbox/config`` and ``World.configure`` take them."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from random import Random
-from typing import Any
+from typing import Any, Collection
 
 from ..email_world.incidents import DEFAULT_EMAIL_INCIDENTS
 from ..incident_settings import merge_incidents
+from .channels import CHANNELS, DEVICES
 from .ctr import expected_ctr, snippet_factor, visibility
 from .records import PageModel
 
 DEFAULT_INCIDENTS: dict[str, dict[str, Any]] = {
-    # From start+day on, every query of one page ranks ``positions`` lower (page chosen from the seed unless given).
-    "ranking_drop": {"enabled": True, "day": 8, "positions": 6.0, "page": None},
-    # GA4 records almost nothing on these days; Search Console is unaffected.
-    "tracking_outage": {"enabled": True, "day": 14, "days": 2},
+    # From start+day on, every query of ``count`` pages ranks ``positions`` lower (the first page chosen from
+    # the seed unless given, the others drawn from the busiest settled pages); with ``ramp_days`` the shift
+    # grows from 0 to ``positions`` over that many days (a gradual decline).
+    "ranking_drop": {"enabled": True, "day": 8, "positions": 6.0, "page": None, "count": 1, "ramp_days": 0},
+    # GA4 records almost nothing on these days; Search Console is unaffected. ``scope`` narrows it to one
+    # channel, device or section ("channel:Email", "device:mobile", "section:Brewing Guides"); None: all.
+    "tracking_outage": {"enabled": True, "day": 14, "days": 2, "scope": None},
     # Weekends: fewer searches and fewer visits; the newsletter goes out on Tuesdays regardless.
     "weekly_seasonality": {"enabled": True, "weekend_factor": 0.72},
     # More searches, visits and conversions (Thanksgiving to Cyber Monday with the default start date).
@@ -31,6 +36,19 @@ DEFAULT_INCIDENTS: dict[str, dict[str, Any]] = {
     # From start+day on, one page's snippet draws ``factor`` times the clicks it drew (as if a bad title had
     # shipped), until its title or meta description is changed; its queries span many positions.
     "snippet_regression": {"enabled": False, "day": 10, "factor": 0.4, "page": None},
+    # Off unless asked for. From start+day on, a ``share`` of the pages (drawn from the seed) rank differently
+    # for good: each hit page's queries move by a seeded amount between ``gain`` higher and ``loss`` lower.
+    "algorithm_update": {"enabled": False, "day": 10, "share": 0.5, "gain": 2.0, "loss": 5.0},
+    # Off unless asked for. A broken form or checkout: from start+day on, the key events (and bag weight) of
+    # ``page`` (drawn from the seed among the pages converting most; "*": the whole site) are x``factor``;
+    # sessions, users and search do not change.
+    "conversion_drop": {"enabled": False, "day": 10, "factor": 0.1, "page": None},
+    # Off unless asked for. From start+day for ``days`` days, Search Console's data lags ``extra_days``
+    # more than usual: the latest days have no rows (final or fresh) until the delay has passed.
+    "search_console_delay": {"enabled": False, "day": 10, "days": 5, "extra_days": 3},
+    # Off unless asked for. Every snippet (page path, title, meta description) draws x a hidden taste
+    # (lognormal, mean 1, ``sigma``) no heuristic sees: a rewrite can help or hurt. ``design()`` shows it.
+    "snippet_taste": {"enabled": False, "sigma": 0.25},
 }
 MISTAKES = ("page_unpublished", "page_noindexed")  # incidents that change a page's state in the CMS
 _INCIDENT_TYPES = {
@@ -41,6 +59,26 @@ _INCIDENT_TYPES = {
     "page": (str, type(None)),
     "weekend_factor": (int, float),
     "factor": (int, float),
+    "count": int,
+    "ramp_days": int,
+    "scope": (str, type(None)),
+    "share": (int, float),
+    "gain": (int, float),
+    "loss": (int, float),
+    "extra_days": int,
+    "sigma": (int, float),
+}
+# Bounds of the numeric settings: name -> field -> (low, high, low inclusive, high inclusive).
+_BOUNDS: dict[str, dict[str, tuple[float, float, bool, bool]]] = {
+    "ranking_drop": {"positions": (0, 50, False, True), "count": (1, 20, True, True), "ramp_days": (0, 90, True, True)},
+    "weekly_seasonality": {"weekend_factor": (0, 1, False, True)},
+    "holiday_bump": {"factor": (1, 3, False, True)},
+    "site_drop": {"factor": (0, 1, False, False)},
+    "snippet_regression": {"factor": (0, 1.5, False, True)},
+    "algorithm_update": {"share": (0, 1, False, True), "gain": (0, 20, True, True), "loss": (0, 20, True, True)},
+    "conversion_drop": {"factor": (0, 1, True, False)},
+    "search_console_delay": {"extra_days": (1, 30, True, True)},
+    "snippet_taste": {"sigma": (0, 1, False, True)},
 }
 
 
@@ -55,8 +93,34 @@ def normalize_incidents(spec: Any, current: dict[str, dict[str, Any]] | None = N
 def _check(name: str, settings: dict[str, Any]) -> None:
     if settings.get("days", 1) < 1:
         raise ValueError(f"incidents.{name}.days must be at least 1")
-    if name == "snippet_regression" and not 0 < settings["factor"] <= 1.5:
-        raise ValueError("incidents.snippet_regression.factor must be above 0 and at most 1.5")
+    for key, (low, high, low_in, high_in) in _BOUNDS.get(name, {}).items():
+        value = settings[key]
+        if not ((low <= value if low_in else low < value) and (value <= high if high_in else value < high)):
+            raise ValueError(
+                f"incidents.{name}.{key} must be {'at least' if low_in else 'above'} {low:g} and "
+                f"{'at most' if high_in else 'below'} {high:g}"
+            )
+    if name == "algorithm_update" and settings["gain"] + settings["loss"] <= 0:
+        raise ValueError("incidents.algorithm_update needs a gain or a loss above 0")
+    if name == "tracking_outage" and settings["scope"] is not None:
+        check_scope(settings["scope"], None)
+
+
+def check_scope(scope: str, sections: Collection[str] | None) -> tuple[str, str]:
+    """A ``tracking_outage`` scope as (kind, value); ``sections``: the site's sections (None: not known yet)."""
+    kind, _sep, value = scope.partition(":")
+    choices: dict[str, Collection[str] | None] = {"channel": CHANNELS, "device": DEVICES, "section": sections}
+    if kind not in choices or not value:
+        raise ValueError(
+            f"incidents.tracking_outage.scope must be null or channel:<name>, device:<name> or section:<name>; "
+            f"got {scope!r}"
+        )
+    known = choices[kind]
+    if known is not None and value not in known:
+        raise ValueError(
+            f"incidents.tracking_outage.scope: unknown {kind} {value!r}; expected one of {', '.join(sorted(known))}"
+        )
+    return kind, value
 
 
 def regression_candidate(rng: Random, models: list[PageModel], exclude: set[str], settled: date) -> str | None:
@@ -84,59 +148,3 @@ def regression_candidate(rng: Random, models: list[PageModel], exclude: set[str]
     if fits:
         return rng.choice(fits)
     return max(eligible, key=lambda e: (e[2], e[0]))[0] if eligible else None
-
-
-def describe_site_incidents(
-    spec: dict[str, dict[str, Any]], start: date, pages: dict[str, str]
-) -> list[dict[str, Any]]:
-    """``GET /_sandbox/incidents`` entries of the site drop, the page mistakes and the snippet regression
-    (``pages``: the page each hits)."""
-    drop = spec["site_drop"]
-    first = start + timedelta(days=drop["day"])
-    out: list[dict[str, Any]] = [
-        {
-            "name": "site_drop",
-            "enabled": drop["enabled"],
-            "day": drop["day"],
-            "start": str(first),
-            "end": str(first + timedelta(days=drop["days"] - 1)),
-            "factor": drop["factor"],
-            "affects": ["search_console", "ga4"],
-            "effect": f"searches and visits of every page x{drop['factor']:g}",
-        }
-    ]
-    effects = {
-        "page_unpublished": "the WordPress post goes back to draft: the page 404s, leaves search and analytics",
-        "page_noindexed": "the WordPress post is marked noindex: the page serves noindex and leaves the search results",
-    }
-    for name in MISTAKES:
-        out.append(
-            {
-                "name": name,
-                "enabled": spec[name]["enabled"],
-                "day": spec[name]["day"],
-                "start": str(start + timedelta(days=spec[name]["day"])),
-                "end": None,
-                "page": pages[name],
-                "affects": ["wordpress", "search_console", "ga4"],
-                "effect": effects[name],
-            }
-        )
-    regression = spec["snippet_regression"]
-    out.append(
-        {
-            "name": "snippet_regression",
-            "enabled": regression["enabled"],
-            "day": regression["day"],
-            "start": str(start + timedelta(days=regression["day"])),
-            "end": None,
-            "page": pages["snippet_regression"],
-            "factor": regression["factor"],
-            "affects": ["search_console", "ga4"],
-            "effect": (
-                f"the page's snippet draws x{regression['factor']:g} of its clicks on every query, until its "
-                "title or meta description changes"
-            ),
-        }
-    )
-    return out

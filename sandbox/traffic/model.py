@@ -12,6 +12,8 @@ from .channels import (
     BASE_CONVERSION_RATE,
     CHANNELS,
     CONVERSION,
+    DEVICE_SHARES,
+    DEVICES,
     ENGAGEMENT,
     MAIN_PROPERTY,
     NEW_USERS,
@@ -21,7 +23,10 @@ from .channels import (
     STAGING_PROPERTY,
 )
 from .ctr import CTR_CURVE, expected_ctr, snippet_factor, visibility
-from .incidents import MISTAKES, describe_site_incidents, normalize_incidents, regression_candidate
+from .entries import describe_incidents
+from .hits import conversion_candidate, ranking_drop_pages, update_shifts
+from .hits import snippet_taste as taste_of
+from .incidents import MISTAKES, check_scope, normalize_incidents, regression_candidate
 from .noise import count, draw, noise, z
 from .records import Cell, PageModel, PageState, Query, SearchFact, normalize_text, quality
 
@@ -29,6 +34,7 @@ if TYPE_CHECKING:
     from ..world import SitePage, World
 
 HISTORY_DAYS = 120  # days of data before the business clock's start date
+OUTAGE_RECORDED = 0.02  # the share of sessions GA4 still records where a tracking outage hits
 RAMP_DAYS = 28  # a new page reaches its full search volume over four weeks
 
 
@@ -47,6 +53,8 @@ class TrafficModel:
         self._analytics_cache: dict[tuple[str, date], list[Cell]] = {}
         # Pages out of the search index (a noindex found by the crawler): path -> (from, until or None).
         self.deindexed: dict[str, tuple[date, date | None]] = {}
+        # What the newer incidents hit, drawn on first use: (incident, settings...) -> pages, shifts or tastes.
+        self._hits: dict[Any, Any] = {}
         current, published_on = self._current_states()
         for path in sorted(current):
             state = current[path]
@@ -55,6 +63,7 @@ class TrafficModel:
             live = date.min if published is None else published.date() + timedelta(days=1)
             self.pages[path] = self._new_page(state, live, [(date.min, state)])
         self._snapshot = current
+        self.check_incidents(self.incident_settings)
         self._choose_roles()
 
     # -- pages and their history ---------------------------------------------
@@ -190,67 +199,15 @@ class TrafficModel:
         return first, first + timedelta(days=spec.get("days", 100000) - 1)
 
     def incidents(self) -> list[dict[str, Any]]:
-        out = []
-        spec = self.incident_settings
-        drop = self._window("ranking_drop")
-        out.append(
-            {
-                "name": "ranking_drop",
-                "enabled": drop is not None,
-                "day": spec["ranking_drop"]["day"],
-                "start": str(self.start + timedelta(days=spec["ranking_drop"]["day"])),
-                "end": None,
-                "page": self.ranking_drop_page(),
-                "positions": spec["ranking_drop"]["positions"],
-                "affects": ["search_console", "ga4"],
-                "effect": f"every query of the page ranks {spec['ranking_drop']['positions']:g} positions lower",
-            }
-        )
-        outage = spec["tracking_outage"]
-        first = self.start + timedelta(days=outage["day"])
-        out.append(
-            {
-                "name": "tracking_outage",
-                "enabled": outage["enabled"],
-                "day": outage["day"],
-                "start": str(first),
-                "end": str(first + timedelta(days=outage["days"] - 1)),
-                "affects": ["ga4"],
-                "effect": "GA4 records ~2% of sessions on every page; Search Console is unaffected",
-            }
-        )
-        weekly = spec["weekly_seasonality"]
-        out.append(
-            {
-                "name": "weekly_seasonality",
-                "enabled": weekly["enabled"],
-                "day": None,
-                "start": None,
-                "end": None,
-                "weekend_factor": weekly["weekend_factor"],
-                "affects": ["search_console", "ga4"],
-                "effect": "Saturdays and Sundays see fewer searches and visits; the newsletter lands on Tuesdays",
-            }
-        )
-        bump = spec["holiday_bump"]
-        first = self.start + timedelta(days=bump["day"])
-        out.append(
-            {
-                "name": "holiday_bump",
-                "enabled": bump["enabled"],
-                "day": bump["day"],
-                "start": str(first),
-                "end": str(first + timedelta(days=bump["days"] - 1)),
-                "factor": bump["factor"],
-                "affects": ["search_console", "ga4"],
-                "effect": f"searches, visits and conversions x{bump['factor']:g}",
-            }
-        )
-        pages = {n: self.mistake_page(n) for n in MISTAKES}
-        out += describe_site_incidents(
-            spec, self.start, {**pages, "snippet_regression": self.snippet_regression_page()}
-        )
-        return out
+        """``GET /_sandbox/incidents``: every incident's settings, window and the pages it hits."""
+        update = self._update_shifts() if self.incident_settings["algorithm_update"]["enabled"] else {}
+        hits = {
+            "ranking_drop": self.ranking_drop_pages(),
+            **{name: [self.mistake_page(name)] for name in MISTAKES},
+            "snippet_regression": [self.snippet_regression_page()],
+            "conversion_drop": [self.conversion_drop_page()],
+        }
+        return describe_incidents(self.incident_settings, self.start, hits, update)
 
     def snippet_regression_page(self) -> str:
         return self.incident_settings["snippet_regression"]["page"] or self.regression_page
@@ -272,6 +229,116 @@ class TrafficModel:
 
     def ranking_drop_page(self) -> str:
         return self.incident_settings["ranking_drop"]["page"] or self.drop_page
+
+    def ranking_drop_pages(self) -> list[str]:
+        """Every page the ranking drop hits: its first page, then ``count - 1`` drawn from the seed."""
+        first, number = self.ranking_drop_page(), self.incident_settings["ranking_drop"]["count"]
+        key = ("ranking_drop", first, number)
+        if key not in self._hits:
+            settled = self.start - timedelta(days=45)
+            rng = self.world.rng("traffic:ranking_drop")
+            self._hits[key] = ranking_drop_pages(rng, list(self.pages.values()), first, number, settled)
+        return list(self._hits[key])
+
+    def _update_shifts(self) -> dict[str, float]:
+        """The algorithm update's position shift of each page it hits (negative: higher)."""
+        spec = self.incident_settings["algorithm_update"]
+        key = ("algorithm_update", spec["share"], spec["gain"], spec["loss"])
+        if key not in self._hits:
+            rng = self.world.rng("traffic:algorithm_update")
+            models = list(self.pages.values())
+            self._hits[key] = update_shifts(rng, models, self.start, spec["share"], spec["gain"], spec["loss"])
+        return dict(self._hits[key])
+
+    def _shift(self, path: str, day: date) -> float:
+        """Positions a page's queries rank lower on a day: the ranking drop (ramping up) and the update."""
+        shift = 0.0
+        window = self._window("ranking_drop")
+        if window is not None and day >= window[0] and path in self.ranking_drop_pages():
+            spec = self.incident_settings["ranking_drop"]
+            ramp = spec["ramp_days"]
+            shift += spec["positions"] * (min(1.0, (day - window[0]).days / ramp) if ramp else 1.0)
+        window = self._window("algorithm_update")
+        if window is not None and day >= window[0]:
+            shift += self._update_shifts().get(path, 0.0)
+        return shift
+
+    def conversion_drop_page(self) -> str:
+        """The page whose form breaks (``"*"``: every page's checkout): as configured, or from the seed."""
+        given = self.incident_settings["conversion_drop"]["page"]
+        if given:
+            return given
+        if "conversion_drop" not in self._hits:
+            rng = self.world.rng("traffic:conversion_drop")
+            chosen = conversion_candidate(rng, list(self.pages.values()), self.start - timedelta(days=45))
+            self._hits["conversion_drop"] = chosen or HOME_PATH
+        return self._hits["conversion_drop"]
+
+    def _converting(self, path: str, day: date) -> float:
+        """The share of a page's key events still recorded on a day (below 1 once its form broke)."""
+        window = self._window("conversion_drop")
+        if window is None or day < window[0] or self.conversion_drop_page() not in ("*", path):
+            return 1.0
+        return float(self.incident_settings["conversion_drop"]["factor"])
+
+    def _outage_scope(self, day: date) -> tuple[str, str] | None:
+        """What the tracking outage hides on a day: ("all", "") or its (kind, value) scope; None: no outage."""
+        if not self._in("tracking_outage", day):
+            return None
+        scope = self.incident_settings["tracking_outage"]["scope"]
+        return ("all", "") if scope is None else check_scope(scope, None)
+
+    def device_shares(self, channel: str, day: date) -> tuple[float, ...]:
+        """How a channel's sessions of a day split by device (``DEVICES`` order): the fixed shares, with the
+        device an outage hides down to what it still records, renormalised."""
+        shares = DEVICE_SHARES.get(channel, DEVICE_SHARES["Organic Search"])
+        scope = self._outage_scope(day)
+        if scope is None or scope[0] != "device":
+            return shares
+        kept = [s * (OUTAGE_RECORDED if d == scope[1] else 1.0) for d, s in zip(DEVICES, shares, strict=True)]
+        return tuple(k / sum(kept) for k in kept)
+
+    def _recorded(self, day: date, channel: str, state: PageState) -> float:
+        """The share of a cell's sessions GA4 records on a day (the tracking outage and its scope)."""
+        scope = self._outage_scope(day)
+        if scope is None:
+            return 1.0
+        kind, value = scope
+        if kind == "device":
+            shares = DEVICE_SHARES.get(channel, DEVICE_SHARES["Organic Search"])
+            return 1.0 - shares[DEVICES.index(value)] * (1.0 - OUTAGE_RECORDED)
+        hit = (
+            kind == "all" or (kind == "channel" and channel == value) or (kind == "section" and state.section == value)
+        )
+        return OUTAGE_RECORDED if hit else 1.0
+
+    def sections(self) -> set[str]:
+        """The sections of the pages the site serves now (what a ``section:`` outage scope may name)."""
+        return {state.section for state in self._snapshot.values()}
+
+    def check_incidents(self, settings: dict[str, dict[str, Any]]) -> None:
+        """Checks that need the site: a ``section:`` outage scope must name one of its sections."""
+        scope = settings["tracking_outage"]["scope"]
+        if scope is not None:
+            check_scope(scope, self.sections())
+
+    def search_console_lag(self, today: date) -> int:
+        """Days Search Console's data arrives later than usual today (the ``search_console_delay``)."""
+        return (
+            self.incident_settings["search_console_delay"]["extra_days"]
+            if self._in("search_console_delay", today)
+            else 0
+        )
+
+    def snippet_taste(self, state: PageState) -> float:
+        """The hidden taste for a snippet text (1 unless ``snippet_taste`` is on)."""
+        spec = self.incident_settings["snippet_taste"]
+        if not spec["enabled"]:
+            return 1.0
+        key = ("taste", state.path, state.document_title, state.description, spec["sigma"])
+        if key not in self._hits:
+            self._hits[key] = taste_of(self.seed, state, spec["sigma"])
+        return self._hits[key]
 
     def mistake_page(self, name: str) -> str:
         """The page ``page_unpublished`` or ``page_noindexed`` hits: as configured, or chosen from the seed."""
@@ -337,9 +404,6 @@ class TrafficModel:
             return cached
         facts: list[SearchFact] = []
         if day >= self.history_start:
-            drop_page = self.ranking_drop_page()
-            dropped = self._window("ranking_drop")
-            drop = self.incident_settings["ranking_drop"]["positions"]
             seasonal = self._seasonal(day)
             for path in sorted(self.pages):
                 model = self.pages[path]
@@ -348,8 +412,8 @@ class TrafficModel:
                     continue
                 ramp = min(1.0, ((day - model.live_since).days + 1) / RAMP_DAYS) if model.live_since > date.min else 1.0
                 scale = seasonal * ramp * math.exp(model.trend * (day - self.start).days)
-                shift = drop if dropped is not None and path == drop_page and day >= dropped[0] else 0.0
-                regressed = self._regressed(path, model, day)
+                shift = self._shift(path, day)
+                regressed = self._regressed(path, model, day) * self.snippet_taste(state)
                 for query in model.queries:
                     u = noise(self.seed, "search", path, query.text, day.toordinal())
                     if query.brand:  # navigational: stays on top, only ever a little lower
@@ -401,7 +465,6 @@ class TrafficModel:
         clicks: dict[str, int] = {}
         for _query, path, _imp, c, _pos in self.search_day(day):
             clicks[path] = clicks.get(path, 0) + c
-        outage = 0.02 if self._in("tracking_outage", day) else 1.0
         holiday = self.incident_settings["holiday_bump"]["factor"] if self._in("holiday_bump", day) else 1.0
         weekend = self.incident_settings["weekly_seasonality"]["enabled"] and day.weekday() >= 5
         site = self._site_factor(day)  # search visits carry it through the clicks already
@@ -430,7 +493,9 @@ class TrafficModel:
                     expected *= site
                 if expected <= 0:
                     continue
-                cells.extend(self._cells(day, model, state, channel, expected * outage, expected >= 0.5, holiday))
+                recorded = expected * self._recorded(day, channel, state)
+                converting = self._converting(path, day)
+                cells.extend(self._cells(day, model, state, channel, recorded, expected >= 0.5, holiday, converting))
         return cells
 
     def _staging_cells(self, day: date) -> list[Cell]:
@@ -454,6 +519,7 @@ class TrafficModel:
         expected: float,
         keep_empty: bool,
         holiday: float,
+        converting: float = 1.0,
         stream: str = "ga",
     ) -> Iterator[Cell]:
         u = noise(self.seed, stream, model.path, channel, day.toordinal())
@@ -472,7 +538,7 @@ class TrafficModel:
             active = min(users, round(users * 0.97 + 0.4))
             views = s + count(s * (PAGES_PER_SESSION[channel] - 1.0) * (0.8 + 0.4 * v[3]), v[4]) if s else 0
             rate = BASE_CONVERSION_RATE * CONVERSION[channel] * model.intent * q * (1.2 if holiday > 1 else 1.0)
-            rate = min(0.5, rate)
+            rate = min(0.5, rate) * converting  # a broken form: the visits come, the key events do not
             conversions = draw(s, rate, v[5])
             engagement = round(engaged * (55 + 110 * v[6]) + (s - engaged) * 4)
             duration = engagement + round(s * (12 + 10 * v[7]))
@@ -529,6 +595,7 @@ class TrafficModel:
         for path in sorted(self.pages):
             model = self.pages[path]
             state = model.state_on(today) or model.history[-1][1] or model.first_state
+            taste = self.snippet_taste(state)
             pages.append(
                 {
                     "page": path,
@@ -543,7 +610,9 @@ class TrafficModel:
                             "position": q.position,
                             "daily_volume": q.volume,
                             "brand": q.brand,
-                            "snippet_factor": round(snippet_factor(state, q.key, brand=q.brand), 3),
+                            "snippet_factor": round(
+                                snippet_factor(state, q.key, brand=q.brand) * (taste**0.3 if q.brand else taste), 3
+                            ),
                         }
                         for q in model.queries
                     ],

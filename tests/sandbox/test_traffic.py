@@ -98,6 +98,7 @@ def test_incident_settings_validate():
         "enabled": True,
         "day": 3,
         "days": 2,
+        "scope": None,
     }
     for bad in (
         {"nope": True},
@@ -122,6 +123,10 @@ def test_admin_config_and_incident_endpoints(sb):
         "page_unpublished",
         "page_noindexed",
         "snippet_regression",
+        "algorithm_update",
+        "conversion_drop",
+        "search_console_delay",
+        "snippet_taste",
     ]
     assert incidents["start"] == str(sb.world.now().date())
     for body in (

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from itertools import product
 from typing import TYPE_CHECKING, Any, Callable, Container, NamedTuple
 
-from ...traffic import CELL_METRICS, DEVICE_SHARES, Cell, TrafficModel
+from ...traffic import CELL_METRICS, Cell, TrafficModel
 from ..google.errors import GoogleError
 from .fields import AGGREGATIONS, ORDER_TYPES, enum_name, field_names, flag, get_field, int_field, parse_date
 from .filters import Predicate, Row, as_number, compile_filter
@@ -148,7 +148,7 @@ def run_report(world: World, prop: str, body: dict[str, Any], plan_only: bool = 
     for g in groups:
         fan *= len(SPLITS[g])
     last = today - timedelta(days=1)
-    pre: dict[tuple[int, str, RowKey], list[float]] = {}
+    pre: dict[tuple[int, tuple[float, ...], RowKey], list[float]] = {}
     scanned = 0
     for index, (start, end, _name) in enumerate(spans):
         day = max(start, traffic.first_day())
@@ -160,7 +160,8 @@ def run_report(world: World, prop: str, body: dict[str, Any], plan_only: bool = 
                 values = cell[6] if share >= 1 else tuple(round(v * share) for v in cell[6])
                 key = (
                     index,
-                    cell[1] if groups else "",
+                    # The device split of the cell's channel that day (an outage of one device shifts it).
+                    traffic.device_shares(cell[1], day) if groups else (),
                     tuple(_cell_value(traffic, name, cell, day, date_values) for name in plain),
                 )
                 acc = pre.get(key)
@@ -172,9 +173,9 @@ def run_report(world: World, prop: str, body: dict[str, Any], plan_only: bool = 
             day += timedelta(days=1)
     rows_acc: dict[RowKey, list[float]] = {}
     range_names = [name for _s, _e, name in spans]
-    for (index, channel, plain_values), sums in pre.items():
+    for (index, device_shares, plain_values), sums in pre.items():
         base = dict(zip(plain, plain_values, strict=True))
-        combos = _combos(groups, channel) if groups else [({}, 1.0)]
+        combos = _combos(groups, device_shares) if groups else [({}, 1.0)]
         for split_values, weight in combos:
             row = {**base, **split_values} if split_values else base
             if dim_filter is not None and not dim_filter(row):
@@ -233,9 +234,8 @@ def _cell_value(traffic: TrafficModel, name: str, cell: Cell, day: date, date_va
     raise KeyError(name)
 
 
-def _combos(groups: list[str], channel: str) -> list[tuple[dict[str, str], float]]:
-    """Every combination of the groups' split values, with its share of a cell of ``channel``."""
-    device_shares = DEVICE_SHARES.get(channel, DEVICE_SHARES["Organic Search"])
+def _combos(groups: list[str], device_shares: tuple[float, ...]) -> list[tuple[dict[str, str], float]]:
+    """Every combination of the groups' split values, with its share of a cell split by ``device_shares``."""
     options: list[list[tuple[dict[str, str], float]]] = []
     for group in groups:
         names = GROUP_DIMS[group]
@@ -444,6 +444,7 @@ def run_realtime_report(world: World, prop: str, body: dict[str, Any], plan_only
     acc: dict[RowKey, list[float]] = {}
     oldest = max(s for s, _e, _n in spans)
     minutes = traffic.realtime(prop, range(oldest + 1))
+    combos = _combos(groups, traffic.device_shares("Organic Search", today)) if groups else [({}, 1.0)]
     for start, end, name in spans:
         for path, ago, users, views, events, key_events in minutes:
             if not end <= ago <= start:
@@ -454,7 +455,7 @@ def run_realtime_report(world: World, prop: str, body: dict[str, Any], plan_only
                 "minutesAgo": f"{ago:02d}",
                 "platform": "web",
             }
-            for split_values, weight in _combos(groups, "Organic Search") if groups else [({}, 1.0)]:
+            for split_values, weight in combos:
                 row = {**base, **split_values}
                 if dim_filter is not None and not dim_filter(row):
                     continue

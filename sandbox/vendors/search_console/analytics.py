@@ -1,6 +1,7 @@
 """searchanalytics.query: Google web (and image) search rows of the world's traffic model.
 
-Final data ends three days before the business date; ``dataState: all`` reaches yesterday. Rows
+Final data ends three days before the business date; ``dataState: all`` reaches yesterday (both
+later while the ``search_console_delay`` incident holds the data back). Rows
 grouped by property count a search once (its best-placed page); grouped by page, every page that
 showed counts. Country and device split the model's rows by fixed shares.
 """
@@ -182,7 +183,8 @@ def search_analytics(world: World, request: Request, site_url: str, kind: str, b
     traffic = world.traffic
     traffic.observe()
     today = world.now().date()
-    last = today - timedelta(days=FINAL_LAG_DAYS if data_state == "final" else FRESH_LAG_DAYS)
+    lag = (FINAL_LAG_DAYS if data_state == "final" else FRESH_LAG_DAYS) + traffic.search_console_lag(today)
+    last = today - timedelta(days=lag)
     base = base_url(request)
     needed = set(dims) | filtered
     splits: list[tuple[str, list[tuple[str, float]]]] = []
