@@ -248,25 +248,37 @@ def seasonal_drop(
     min_level: float = 20,
     drop: float = 0.25,
     skip: frozenset[int] = frozenset(),
+    sigmas: float = 3.0,
 ) -> tuple[bool, float, float]:
     """Detection of a drop against a seasonality-aware baseline.
 
     `history` is daily values up to the day before `recent` starts (several weeks); each recent day
     is compared with the median of the same weekday in history (days `period` apart). Returns
-    (dropped, relative change of the recent total, baseline level per day). Series whose baseline is
-    below `min_level` per day, or with less than one period of history, are never flagged. `skip`: the
-    indices of recent days not to count (a tracking outage): left out of both sides, never filled in.
+    (dropped, relative change of the recent total, baseline level per day). A drop is at least `drop`
+    and stands `sigmas` standard deviations out of the series' own day-to-day noise (counts scatter at
+    least as much as Poisson counts; a small page's -30% week is often just that). Series whose
+    baseline is below `min_level` per day, or with less than one period of history, are never
+    flagged. `skip`: the indices of recent days not to count (a tracking outage): left out of both
+    sides, never filled in.
     """
     kept = [i for i in range(len(recent)) if i not in skip]
     if len(history) < period or not kept:
         return False, 0.0, 0.0
     start = len(history)
-    expected = {i: median(history[(start + i) % period :: period]) for i in kept}
+    weekday = [median(history[k::period]) for k in range(period)]
+    expected = {i: weekday[(start + i) % period] for i in kept}
     level = sum(expected.values()) / len(expected)
     if level <= 0:
         return False, 0.0, level
-    change = sum(recent[i] for i in kept) / sum(expected.values()) - 1
-    return level >= min_level and change <= -drop, change, level
+    total = sum(expected.values())
+    change = sum(recent[i] for i in kept) / total - 1
+    # The history's scatter around its weekday medians, per unit of Poisson variance (at least 1), and
+    # the medians' own uncertainty (about pi/2 times a mean's) over the weeks they were taken from.
+    spread = [(v - weekday[j % period]) ** 2 / max(weekday[j % period], 1.0) for j, v in enumerate(history)]
+    dispersion = max(1.0, sum(spread) / len(spread))
+    weeks = max(1, len(history) // period)
+    z = (sum(recent[i] for i in kept) - total) / math.sqrt(dispersion * total * (1 + math.pi / 2 / weeks))
+    return level >= min_level and change <= -drop and z <= -sigmas, change, level
 
 
 def _decide(

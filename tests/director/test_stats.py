@@ -240,6 +240,20 @@ def test_the_weekly_pattern_alone_is_not_a_drop():
     assert not dropped and abs(change) < 0.1
 
 
+def test_a_small_pages_noisy_week_is_not_a_drop_but_a_real_one_is():
+    # 12 sessions a day: a week 27% down is within the page's own noise; a week 60% down is not.
+    series = weekly(35, 12, seed=5)
+    history = series[:28]
+    expected = [sorted(history[i % 7 :: 7])[2] for i in range(28, 35)]
+    assert not seasonal_drop(history, [e * 0.73 for e in expected], min_level=10)[0]
+    assert seasonal_drop(history, [e * 0.4 for e in expected], min_level=10)[0]
+    # The more a series scatters around its weekdays, the more a drop must stand out of it.
+    rng = random.Random(6)
+    wild = [max(0.0, v * rng.choice((0.5, 1.0, 1.5))) for v in weekly(35, 200, seed=7)]
+    assert not seasonal_drop(wild[:28], [v * 0.7 for v in wild[28:]])[0]
+    assert seasonal_drop(weekly(35, 200, seed=7)[:28], [v * 0.7 for v in weekly(35, 200, seed=7)[28:]])[0]
+
+
 def test_tiny_series_are_not_judged():
     series = weekly(35, 3, seed=4)
     dropped, _, level = seasonal_drop(series[:28], [0.0] * 7)
