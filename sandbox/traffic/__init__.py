@@ -25,7 +25,8 @@ Analytics (what the GA4 emulation serves)
 Incidents (on by default, day offsets from the clock's start date; see
 ``DEFAULT_INCIDENTS``): a ranking drop on one page, a two-day GA4 tracking
 outage (Search Console unaffected), weekly seasonality and a holiday bump; off by default, a
-whole-site drop, a page unpublished or noindexed by mistake, and a page's snippet regressing.
+whole-site drop, a page unpublished or noindexed by mistake, a page's snippet regressing, an algorithm
+update, a broken form (key events only), a late Search Console and a hidden taste for snippets.
 
 Noise never comes from a shared random stream: each number hashes the seed with
 what it describes (page, query, day, channel), so asking for one report never
@@ -33,7 +34,8 @@ shifts another. Construction choices (queries, positions, volumes, which pages
 underperform) come from ``world.rng("traffic...")`` streams.
 Modules: ``model`` (``TrafficModel``, the day-by-day numbers), ``catalogue`` (each page's queries
 and visit rates), ``channels`` (the analytics constants and split shares), ``ctr`` (the CTR curve
-and the snippet factor), ``noise`` (deterministic noise), ``incidents`` and ``records``. The names
+and the snippet factor), ``noise`` (deterministic noise), ``incidents`` (settings and checks), ``hits``
+(which pages the newer incidents hit), ``entries`` (``GET /_sandbox/incidents``) and ``records``. The names
 other packages use are re-exported here.
 """
 
