@@ -182,6 +182,9 @@ def wordpress_path(request: Request, world: World) -> Response:
         return RedirectResponse(base + location, status_code=status)
     with world.lock:
         wp = world.wordpress
+        mistake = world.traffic.redirects.get(path)  # the page_redirected incident
+        if mistake is not None:
+            return RedirectResponse(base + mistake[0], status_code=301)
         if not path.endswith("/"):
             target = path + "/"
             if wp.find_published(target) is not None or _archive(world, target) is not None:

@@ -260,9 +260,9 @@ class World:
         self.email.tick(now)
 
     def _page_mistakes(self, now: datetime) -> None:
-        """The ``page_unpublished`` and ``page_noindexed`` incidents, once their day has come: the WordPress
-        post is set back to draft, or marked noindex (search engines drop it the next day, and take it back
-        the day after the mark is removed)."""
+        """The ``page_unpublished``, ``page_noindexed`` and ``page_redirected`` incidents, once their day has
+        come: the WordPress post is set back to draft, marked noindex (search engines drop it the next day,
+        and take it back the day after the mark is removed), or redirected (``traffic.redirects``)."""
         today = now.date()
         wp = self.wordpress
         for name in MISTAKES:
@@ -286,6 +286,11 @@ class World:
                 post, window = wp.find_published(hit), self.traffic.deindexed.get(hit)
                 if post is not None and window is not None and window[1] is None and not wp.noindexed(post):
                     self.traffic.deindex(hit, window[0], today + timedelta(days=2))
+        first = self.traffic.mistake_due("page_redirected", today)
+        if first is not None and "page_redirected" not in self._mistakes_done:
+            path = self._mistakes_done["page_redirected"] = self.traffic.redirected_page()
+            if wp.find_published(path) is not None:
+                self.traffic.redirect(path, self.traffic.incident_settings["page_redirected"]["target"], first)
 
     # -- Webflow quotas (real elapsed time, not the business clock) ---------
 

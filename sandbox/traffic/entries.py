@@ -99,6 +99,19 @@ def describe_incidents(
             ),
         }
     )
+    redirected = spec["page_redirected"]
+    out.append(
+        {
+            **_window(spec, "page_redirected", start),
+            "page": pages["page_redirected"][0],
+            "target": redirected["target"],
+            "affects": ["wordpress", "search_console", "ga4"],
+            "effect": (
+                f"the page answers 301 to {redirected['target']}: its visits land there, and it leaves the "
+                "search results two days later"
+            ),
+        }
+    )
     return out + _newer(spec, start, pages, update)
 
 

@@ -36,6 +36,9 @@ DEFAULT_INCIDENTS: dict[str, dict[str, Any]] = {
     # From start+day on, one page's snippet draws ``factor`` times the clicks it drew (as if a bad title had
     # shipped), until its title or meta description is changed; its queries span many positions.
     "snippet_regression": {"enabled": False, "day": 10, "factor": 0.4, "page": None},
+    # Off unless asked for. A WordPress post or page redirected (301) to ``target`` by mistake on that day:
+    # its visits land on the target, and search drops it two days later.
+    "page_redirected": {"enabled": False, "day": 10, "page": None, "target": "/"},
     # Off unless asked for. From start+day on, a ``share`` of the pages (drawn from the seed) rank differently
     # for good: each hit page's queries move by a seeded amount between ``gain`` higher and ``loss`` lower.
     "algorithm_update": {"enabled": False, "day": 10, "share": 0.5, "gain": 2.0, "loss": 5.0},
@@ -67,6 +70,7 @@ _INCIDENT_TYPES = {
     "loss": (int, float),
     "extra_days": int,
     "sigma": (int, float),
+    "target": str,
 }
 # Bounds of the numeric settings: name -> field -> (low, high, low inclusive, high inclusive).
 _BOUNDS: dict[str, dict[str, tuple[float, float, bool, bool]]] = {
@@ -102,6 +106,8 @@ def _check(name: str, settings: dict[str, Any]) -> None:
             )
     if name == "algorithm_update" and settings["gain"] + settings["loss"] <= 0:
         raise ValueError("incidents.algorithm_update needs a gain or a loss above 0")
+    if name == "page_redirected" and not settings["target"].startswith("/"):
+        raise ValueError("incidents.page_redirected.target must be a site path starting with /")
     if name == "tracking_outage" and settings["scope"] is not None:
         check_scope(settings["scope"], None)
 

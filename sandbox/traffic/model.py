@@ -55,6 +55,8 @@ class TrafficModel:
         self.deindexed: dict[str, tuple[date, date | None]] = {}
         # What the newer incidents hit, drawn on first use: (incident, settings...) -> pages, shifts or tastes.
         self._hits: dict[Any, Any] = {}
+        # Pages redirected by mistake: path -> (the target their visits land on, from).
+        self.redirects: dict[str, tuple[str, date]] = {}
         current, published_on = self._current_states()
         for path in sorted(current):
             state = current[path]
@@ -154,6 +156,7 @@ class TrafficModel:
         wordpress = [m for m in self.pages.values() if m.source == "wordpress" and m.path != self.drop_page]
         wordpress.sort(key=lambda m: (-sum(q.volume for q in m.queries if not q.brand), m.path))
         self.mistake_pages = ([m.path for m in wordpress] + [self.drop_page, self.drop_page])[:2]
+        self.redirect_page = ([m.path for m in wordpress[2:]] + self.mistake_pages)[0]  # the next-busiest
         busiest = wordpress[0].path if wordpress else self.drop_page
         chosen = regression_candidate(
             self.world.rng("traffic:snippet_regression"),
@@ -206,6 +209,7 @@ class TrafficModel:
             **{name: [self.mistake_page(name)] for name in MISTAKES},
             "snippet_regression": [self.snippet_regression_page()],
             "conversion_drop": [self.conversion_drop_page()],
+            "page_redirected": [self.redirected_page()],
         }
         return describe_incidents(self.incident_settings, self.start, hits, update)
 
@@ -344,6 +348,16 @@ class TrafficModel:
         """The page ``page_unpublished`` or ``page_noindexed`` hits: as configured, or chosen from the seed."""
         chosen = self.mistake_pages[0 if name == "page_unpublished" else 1]
         return self.incident_settings[name]["page"] or chosen
+
+    def redirected_page(self) -> str:
+        """The page ``page_redirected`` hits: as configured, or the next-busiest WordPress page."""
+        return self.incident_settings["page_redirected"]["page"] or self.redirect_page
+
+    def redirect(self, path: str, target: str, first: date) -> None:
+        """From ``first`` the page answers a redirect to ``target``: its visits land there, and search
+        engines drop it two days later."""
+        self.redirects[path] = (target, first)
+        self.deindex(path, first + timedelta(days=2))
 
     def mistake_due(self, name: str, today: date) -> date | None:
         """The day a page incident takes effect, once the clock has reached it (None before, or when off)."""
@@ -495,8 +509,15 @@ class TrafficModel:
                     continue
                 recorded = expected * self._recorded(day, channel, state)
                 converting = self._converting(path, day)
-                cells.extend(self._cells(day, model, state, channel, recorded, expected >= 0.5, holiday, converting))
+                made = self._cells(day, model, state, channel, recorded, expected >= 0.5, holiday, converting)
+                landing = self._landing(path, day)
+                cells.extend(made if landing == path else ((landing, *cell[1:]) for cell in made))
         return cells
+
+    def _landing(self, path: str, day: date) -> str:
+        """Where a visit to ``path`` lands on a day: the redirect's target once it is in place."""
+        redirect = self.redirects.get(path)
+        return redirect[0] if redirect is not None and day >= redirect[1] else path
 
     def _staging_cells(self, day: date) -> list[Cell]:
         cells: list[Cell] = []

@@ -1,4 +1,5 @@
-"""The sandbox's page and site incidents: a whole-site drop, and a page unpublished or noindexed by mistake.
+"""The sandbox's page and site incidents: a whole-site drop, and a page unpublished, noindexed or
+redirected by mistake.
 
 Each is seeded (the page it hits comes from the seed unless given), off by default, settable through
 ``World.configure`` / ``POST /_sandbox/config``, and the search and analytics numbers react to it.
@@ -14,6 +15,8 @@ import pytest
 
 from sandbox import World
 from sandbox.traffic import MAIN_PROPERTY, normalize_incidents
+
+from .google_http import Google, entry
 
 QUIET = {"ranking_drop": False, "tracking_outage": False, "holiday_bump": False}
 
@@ -204,3 +207,38 @@ def test_a_snippet_regression_is_set_over_the_admin_api(sb):
     listed = httpx.get(sb.url + "/_sandbox/incidents").json()["incidents"]
     entry = next(i for i in listed if i["name"] == "snippet_regression")
     assert entry["enabled"] and entry["factor"] == 0.5 and entry["page"] == sb.world.traffic.snippet_regression_page()
+
+
+def test_a_redirected_page_answers_301_its_visits_land_on_the_target_and_search_drops_it(sb):
+    google = Google(sb)
+    listed = google.stage({"page_redirected": {"day": 1}})
+    redirected = entry(listed, "page_redirected")
+    path = redirected["page"]
+    assert redirected["target"] == "/" and sb.world.wordpress.find_published(path) is not None
+    assert httpx.get(sb.url + path).status_code == 200  # not before its day
+    google.advance(6)  # today is day 6: day 1 is six days ago
+    answer = httpx.get(sb.url + path)
+    assert answer.status_code == 301 and answer.headers["location"] == sb.url + "/"
+    landing = google.report(["sessions"], ["date", "landingPage"], -6, -2)
+    days = [google.day(d).strftime("%Y%m%d") for d in (-6, -5, -4, -3, -2)]
+    assert landing[(days[0], path)][0] > 0
+    assert not [key for key in landing if key[1] == path and key[0] in days[1:]]
+    calm = World(seed=0, incidents={**QUIET, "page_redirected": False})
+    for offset in (-5, -4):  # the visits land on the target: none are lost before search drops the page
+        total = sum(v[0] for (day, _page), v in landing.items() if day == google.day(offset).strftime("%Y%m%d"))
+        assert total == sessions_all(calm, google.day(offset))
+    shown = {
+        r["keys"][0]
+        for r in google.search(
+            ["date"],
+            -6,
+            -1,
+            dataState="all",
+            dimensionFilterGroups=[{"filters": [{"dimension": "page", "expression": sb.url + path}]}],
+        )
+    }
+    assert shown == {str(google.day(d)) for d in (-6, -5, -4)}  # search drops it two days after the redirect
+
+
+def sessions_all(world: World, day: date) -> int:
+    return sum(c[6][0] for c in world.traffic.analytics_day(MAIN_PROPERTY, day))

@@ -123,6 +123,7 @@ def test_admin_config_and_incident_endpoints(sb):
         "page_unpublished",
         "page_noindexed",
         "snippet_regression",
+        "page_redirected",
         "algorithm_update",
         "conversion_drop",
         "search_console_delay",
