@@ -12,7 +12,9 @@ How people respond (hidden from every vendor API):
 - a person reading through a privacy proxy (Apple Mail Privacy Protection) "opens" every
   message within the hour, whether they read it or not: open rates are inflated, clicks are not.
 
-Incidents (``incidents``): a weak campaign on a given day, its subject's hidden appeal low.
+Incidents (``incidents``): a weak campaign on a given day, its subject's hidden appeal low; a
+deliverability drop (bounces, and mail landing in spam); list fatigue (engagement falling with every
+campaign sent soon after the one before).
 
 The model lives in ``records`` (people, audiences, campaigns, stats), ``account`` (one ESP account
 and how its people respond) and ``seeded`` (the two seeded accounts); this package re-exports them.
@@ -23,6 +25,7 @@ from .incidents import DEFAULT_EMAIL_INCIDENTS, Staged, normalize_email_incident
 from .records import (
     FAKE_DOMAINS,
     HARD_BOUNCE_SHARE,
+    NORMAL_SEND,
     PROXY_SHARE,
     SOFT_BOUNCE_RATE,
     STATUSES,
@@ -36,6 +39,7 @@ from .records import (
     EmailRejected,
     Person,
     Segment,
+    SendConditions,
     Stats,
     VariantStats,
 )
@@ -53,6 +57,7 @@ __all__ = [
     "EmailWorld",
     "FAKE_DOMAINS",
     "HARD_BOUNCE_SHARE",
+    "NORMAL_SEND",
     "PROXY_SHARE",
     "Person",
     "SOFT_BOUNCE_RATE",
@@ -60,6 +65,7 @@ __all__ = [
     "Staged",
     "SUBSCRIBED",
     "Segment",
+    "SendConditions",
     "Stats",
     "UNSUBSCRIBE_RATE",
     "VariantStats",

@@ -13,8 +13,8 @@ from typing import Any, Callable, Iterable
 from .records import (
     FAKE_DOMAINS,
     HARD_BOUNCE_SHARE,
+    NORMAL_SEND,
     PROXY_SHARE,
-    SOFT_BOUNCE_RATE,
     STATUSES,
     SUBSCRIBED,
     UNSUBSCRIBE_RATE,
@@ -26,6 +26,7 @@ from .records import (
     EmailRejected,
     Person,
     Segment,
+    SendConditions,
     Stats,
     VariantStats,
 )
@@ -98,6 +99,8 @@ class EmailAccount:
         self._stats: dict[str, tuple[tuple[datetime, int], Stats]] = {}
         # Hidden tastes of this account's people for particular subjects (lower-cased), set by incidents.
         self.tastes: dict[str, float] = {}
+        # What the world's incidents do to a campaign's send (set by the world; normal sends by default).
+        self.conditions: Callable[[Campaign], SendConditions] = lambda _c: NORMAL_SEND
 
     # -- people ------------------------------------------------------------------------------
 
@@ -396,6 +399,7 @@ class EmailAccount:
         subject = self._subject(c, variant)
         appeal = subject_appeal(subject) * self.tastes.get(subject.strip().lower(), 1.0)
         links = c.links() or [""]
+        cond = self.conditions(c)
         for p in people:
             d = Delivery(p.email, variant, at, remainder=remainder)
             c.deliveries.append(d)
@@ -403,13 +407,18 @@ class EmailAccount:
                 d.bounce = "hard"
                 p.status = "cleaned"
                 continue
-            if rng.random() < SOFT_BOUNCE_RATE:
+            if rng.random() < cond.soft_bounce:
                 d.bounce = "soft"
+                continue
+            if cond.spam_share and rng.random() < cond.spam_share:  # no draw at all on a normal send
+                d.spam = True
                 continue
             if p.proxied:  # the proxy fetches every message, read or not
                 d.proxy_open_at = at + timedelta(minutes=rng.uniform(1, 60))
-            p_click = min(0.9, aud.base_click * p.affinity * appeal)
-            p_open = min(0.95, max(p_click, aud.base_open * math.sqrt(p.affinity) * (0.5 + appeal / 2)))
+            p_click = min(0.9, aud.base_click * p.affinity * appeal * cond.engagement)
+            p_open = min(
+                0.95, max(p_click, aud.base_open * math.sqrt(p.affinity) * (0.5 + appeal / 2) * cond.engagement)
+            )
             if rng.random() < p_open:
                 d.open_at = at + timedelta(hours=min(168.0, rng.expovariate(1 / 6.0)))
                 d.opens = 1 + int(rng.expovariate(1.5))
@@ -420,7 +429,7 @@ class EmailAccount:
                         (rng.choice(links), d.click_at + timedelta(minutes=2 * k))
                         for k in range(1, 1 + int(rng.expovariate(2.0)))
                     ]
-                elif rng.random() < UNSUBSCRIBE_RATE / p_open:
+                elif rng.random() < UNSUBSCRIBE_RATE * cond.unsubscribe / p_open:
                     d.unsubscribe_at = d.open_at + timedelta(minutes=2)
                     p.status = "unsubscribed"
 

@@ -104,7 +104,22 @@ class Delivery:
     click_at: datetime | None = None
     clicks: list[tuple[str, datetime]] = field(default_factory=list)
     unsubscribe_at: datetime | None = None
+    spam: bool = False  # delivered to the spam folder: never opened, never fetched by a proxy
     remainder: bool = False  # A/B: sent the winner after the test, outside every test group
+
+
+@dataclass(frozen=True)
+class SendConditions:
+    """What the world's incidents do to one campaign's send (the same for every part of it)."""
+
+    soft_bounce: float = SOFT_BOUNCE_RATE  # the chance a delivery soft-bounces
+    spam_share: float = 0.0  # of the delivered, the share that lands in the spam folder
+    engagement: float = 1.0  # times every recipient's chance to open and to click
+    unsubscribe: float = 1.0  # times the usual unsubscribe rate
+    streak: int = 0  # campaigns in a row, each sent soon after the one before (list fatigue)
+
+
+NORMAL_SEND = SendConditions()
 
 
 @dataclass

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from .account import EmailAccount, hidden_traits
-from .incidents import DEFAULT_EMAIL_INCIDENTS, WEAK_SUBJECT, Staged, normalize_email_incidents
-from .records import SUBSCRIBED, Audience, Person
+from .incidents import CLIENT_SUBJECTS, DEFAULT_EMAIL_INCIDENTS, WEAK_SUBJECT, Staged, normalize_email_incidents
+from .records import NORMAL_SEND, SUBSCRIBED, Audience, Campaign, Person, SendConditions
 
 _FIRST = (
     "Ada",
@@ -114,6 +114,18 @@ def _people(
     return out
 
 
+def _largest(account: EmailAccount) -> Audience:
+    return max(account.audiences.values(), key=lambda a: len(a.members()))
+
+
+def _every(first: datetime, step: timedelta, now: datetime) -> list[datetime]:
+    """``first`` and every ``step`` after it, up to ``now``."""
+    out = [first]
+    while out[-1] + step <= now:
+        out.append(out[-1] + step)
+    return out
+
+
 class EmailWorld:
     """The Mailchimp account and the Customer.io workspace, built on first use (a reset stays cheap)."""
 
@@ -130,18 +142,20 @@ class EmailWorld:
         self._customerio: EmailAccount | None = None
         self._incidents = normalize_email_incidents(incidents or {}, DEFAULT_EMAIL_INCIDENTS)
         self._staged: list[Staged] = []
+        self._sent: set[tuple[str, int]] = set()  # the incidents' campaigns sent: (incident, its n-th send)
+        self._send_conditions: dict[tuple[str, str], SendConditions] = {}  # (vendor, campaign id)
 
     @property
     def mailchimp(self) -> EmailAccount:
         if self._mailchimp is None:
-            self._mailchimp = self._build_mailchimp()
+            self._mailchimp = self._attach(self._build_mailchimp())
             self._stage(self._now())
         return self._mailchimp
 
     @property
     def customerio(self) -> EmailAccount:
         if self._customerio is None:
-            self._customerio = self._build_customerio()
+            self._customerio = self._attach(self._build_customerio())
             self._stage(self._now())
         return self._customerio
 
@@ -161,31 +175,98 @@ class EmailWorld:
     def incident_settings(self) -> dict[str, dict[str, Any]]:
         return copy.deepcopy(self._incidents)
 
-    def staged(self) -> list[Staged]:
-        """The incidents that have happened so far: the ground truth detections are scored against."""
-        weak = self._incidents["weak_campaign"]
-        if weak["enabled"]:  # building the account stages what is due
-            _ = self.mailchimp if weak["esp"] == "mailchimp" else self.customerio
-        return list(self._staged)
+    def staged(self, kind: str | None = None) -> list[Staged]:
+        """The incidents that have happened so far (of one kind, or all): the ground truth detections are
+        scored against."""
+        for incident in self._incidents.values():
+            if incident["enabled"]:  # building the account stages what is due
+                _ = self.mailchimp if incident["esp"] == "mailchimp" else self.customerio
+        return [s for s in self._staged if kind is None or s.kind == kind]
+
+    def _built(self, esp: str) -> EmailAccount | None:
+        return self._mailchimp if esp == "mailchimp" else self._customerio
 
     def _stage(self, now: datetime) -> None:
-        weak = self._incidents["weak_campaign"]
-        if not weak["enabled"] or any(s.kind == "weak_campaign" for s in self._staged):
-            return
-        at = self._start + timedelta(days=weak["day"])
-        built = self._mailchimp if weak["esp"] == "mailchimp" else self._customerio
-        if at > now or built is None:  # an account not built yet stages it when it is
-            return
-        audience = max(built.audiences.values(), key=lambda a: len(a.members()))
-        subject = weak["subject"] or WEAK_SUBJECT
-        built.tastes[subject.strip().lower()] = weak["appeal"]
+        """The incidents' campaigns that are due by ``now`` go out, oldest first, at their own times (an
+        account built late sends them backdated)."""
+        due = []
+        for kind, incident in self._incidents.items():
+            built = self._built(incident["esp"])
+            if not incident["enabled"] or built is None:  # an account not built yet stages them when it is
+                continue
+            first = self._start + timedelta(days=incident["day"])
+            every = incident.get("every_days")
+            times = [first] if every is None else _every(first, timedelta(days=every), now)
+            due += [(at, kind, n) for n, at in enumerate(times) if at <= now and (kind, n) not in self._sent]
+        for at, kind, n in sorted(due):
+            self._sent.add((kind, n))
+            self._send_client_campaign(kind, at, n)
+
+    def _send_client_campaign(self, kind: str, at: datetime, n: int) -> None:
+        """One "Weekly N" campaign of the client's to the ESP's largest audience, as a staged incident sends it."""
+        incident = self._incidents[kind]
+        built = self._built(incident["esp"])
+        assert built is not None
+        audience = _largest(built)
         weekly = sum(1 for c in built.campaigns.values() if c.name.startswith("Weekly "))
+        subject = CLIENT_SUBJECTS[(weekly + n) % len(CLIENT_SUBJECTS)]
+        if kind == "weak_campaign":
+            subject = incident["subject"] or WEAK_SUBJECT
+            built.tastes[subject.strip().lower()] = incident["appeal"]
         c = built.create_campaign(
             audience.id, name=f"Weekly {weekly + 1}", subject=subject, html=_CONTENT.format(title=subject)
         )
         c.created = c.updated = at - timedelta(hours=20)
         built._deliver(c, at)
-        self._staged.append(Staged("weak_campaign", weak["esp"], c.id, subject, weak["day"], at))
+        if kind == "weak_campaign":
+            self._staged.append(Staged(kind, incident["esp"], c.id, subject, incident["day"], at))
+
+    def _attach(self, account: EmailAccount) -> EmailAccount:
+        """The account's sends from now on go through the incidents (its seeded history went out before)."""
+        account.conditions = lambda c: self._conditions(account, c)
+        return account
+
+    def _conditions(self, account: EmailAccount, c: Campaign) -> SendConditions:
+        """What the incidents do to this campaign's send, decided once per campaign at its first send and
+        recorded as staged when it is not a normal send."""
+        key = (account.vendor, c.id)
+        if key in self._send_conditions:
+            return self._send_conditions[key]
+        assert c.sent_at is not None  # set by the send that asks
+        fields: dict[str, Any] = {}
+        drop = self._incidents["deliverability_drop"]
+        if drop["enabled"] and drop["esp"] == account.vendor:
+            begin = self._start + timedelta(days=drop["day"])
+            if begin <= c.sent_at and (drop["days"] is None or c.sent_at < begin + timedelta(days=drop["days"])):
+                fields.update(soft_bounce=drop["bounce_rate"], spam_share=drop["spam_share"])
+        fatigue = self._incidents["list_fatigue"]
+        if fatigue["enabled"] and fatigue["esp"] == account.vendor:
+            streak = self._streak(account, c, fatigue)
+            if streak:
+                fields.update(engagement=(1 - fatigue["decay"]) ** streak, unsubscribe=1.0 + streak, streak=streak)
+        conditions = SendConditions(**fields) if fields else NORMAL_SEND
+        self._send_conditions[key] = conditions
+        touched = {"deliverability_drop": "spam_share" in fields, "list_fatigue": "streak" in fields}
+        for kind in (k for k, hit in touched.items() if hit):
+            day = self._incidents[kind]["day"]
+            self._staged.append(Staged(kind, account.vendor, c.id, c.subject or "", day, c.sent_at, conditions))
+        return conditions
+
+    def _streak(self, account: EmailAccount, c: Campaign, fatigue: dict[str, Any]) -> int:
+        """How many campaigns in a row, from the incident's day, went to the largest audience each within
+        ``window_days`` of the one before: 0 for a campaign after a long enough break."""
+        assert c.sent_at is not None
+        if c.audience_id != _largest(account).id or c.sent_at < self._start + timedelta(days=fatigue["day"]):
+            return 0
+        sends = [
+            (o.sent_at, o.id)
+            for o in account.campaigns.values()
+            if o.id != c.id and o.audience_id == c.audience_id and o.deliveries and o.sent_at is not None
+        ]
+        previous = max((s for s in sends if s[0] <= c.sent_at), default=None)
+        if previous is None or c.sent_at - previous[0] > timedelta(days=fatigue["window_days"]):
+            return 0
+        return self._send_conditions.get((account.vendor, previous[1]), NORMAL_SEND).streak + 1
 
     def _build_mailchimp(self) -> EmailAccount:
         ids = self._rng("mailchimp-ids")
@@ -278,8 +359,9 @@ class EmailWorld:
         return account
 
     def _history(self, account: EmailAccount, audience_id: str, weeks: int) -> None:
-        """Past weekly campaigns, so the audience has a baseline to judge new ones against."""
-        now = self._now()
+        """Past weekly campaigns, so the audience has a baseline to judge new ones against: the weeks before
+        the world's start, however late the account is first used (the incidents' campaigns come after)."""
+        now = self._start
         for week in range(weeks):
             subject = _PAST_SUBJECTS[week % len(_PAST_SUBJECTS)]
             c = account.create_campaign(
