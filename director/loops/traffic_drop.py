@@ -25,11 +25,11 @@ from .pages import (
     snippet_of,
     watch_change,
 )
+from .tracking import HISTORY, RECENT, clicks_held, days_of, outage_days
 
 NAME = "traffic_drop"
 DETECT_EVERY = 3
 GA4_LAG = 2  # GA4's numbers settle after a day or two
-HISTORY, RECENT = 28, 7
 PAGES = 8
 METRICS = ("sessions", "keyEvents")
 MIN_DAILY = {"sessions": 10, "keyEvents": 3}  # smaller pages are too noisy to judge by the day
@@ -44,8 +44,11 @@ class TrafficDropLoop(PageLoop):
     def wanted(self, pool: ServerPool) -> bool:
         return pool.has("ga4") and (pool.has("wordpress") or pool.has("webflow"))
 
-    async def _series(self, d: Director, end: date, path: str | None = None) -> dict[str, list[float]]:
+    async def _series(
+        self, d: Director, end: date, path: str | None = None, channel: str | None = None
+    ) -> dict[str, list[float]]:
         filters = [{"field": "landingPage", "value": path}] if path else []
+        filters += [{"field": "sessionDefaultChannelGroup", "value": channel}] if channel else []
         report = await d.read(
             "ga4.run_report",
             {
@@ -59,26 +62,49 @@ class TrafficDropLoop(PageLoop):
             },
         )
         by_day = {row["date"]: row for row in report["rows"]}
-        days = [(end - timedelta(days=HISTORY + RECENT - 1 - i)).strftime("%Y%m%d") for i in range(HISTORY + RECENT)]
+        days = [day.strftime("%Y%m%d") for day in days_of(end)]
         return {m: [float(by_day.get(day, {}).get(m, 0) or 0) for day in days] for m in METRICS}
 
     async def _detect(self, d: Director) -> None:
         end = d.today - timedelta(days=GA4_LAG)
         totals = await self._series(d, end)
-        site = totals["sessions"]
-        gaps = frozenset(
-            i for i in range(RECENT) if seasonal_drop(site[: HISTORY + i], [site[HISTORY + i]], drop=0.7)[0]
-        )
-        if gaps:
-            days = ", ".join(str(end - timedelta(days=RECENT - 1 - i)) for i in sorted(gaps))
-            d.note(
-                f"{NAME}: almost no sessions recorded on {days}: a tracking outage, not a page problem; "
-                "those days are left out of the checks"
-            )
-        # The whole site first, on the days that were measured: a drop everywhere is no page's problem,
-        # whether or not an outage falls inside it.
-        dropped, site_change, _ = seasonal_drop(site[:HISTORY], site[HISTORY:], skip=gaps)
+        gaps = await outage_days(d, NAME, end, totals["sessions"])
         site_days = {m: _day_ratios(totals[m]) for m in METRICS}
+        if self._site_explains(d, totals, site_days, gaps):
+            return
+        checkout = self._site_conversions(d, totals, gaps)
+        base = await self._base(d)
+        tracked: list[str] = []
+        for path in await self._losers(d, end):  # every page is watched, the ones under change or cooling down too
+            url = base + path
+            series = await self._series(d, end, path)
+            hit = _hit(series, site_days, gaps)
+            if hit is None or (hit[0] == "keyEvents" and checkout):
+                continue
+            metric, change = hit
+            if metric == "sessions" and await self._unrecorded(d, url, end, path, gaps):
+                tracked.append(url)
+                continue
+            self._chart(d, url, end, series)
+            since = end - timedelta(days=RECENT - 1 - _onset(series[metric], gaps))
+            if metric == "keyEvents":
+                self._conversions_only(d, url, change, series["sessions"], gaps, since)
+                continue
+            await self._found(d, url, metric, change, since)
+        if tracked:
+            d.note(
+                f"{NAME}: tracking: GA4 lost sessions of {', '.join(tracked)} while their search clicks held: "
+                "the visitors came but were not recorded (a tag missing on their template, a consent banner, a "
+                "filter); fix the tracking; no page changed"
+            )
+
+    def _site_explains(
+        self, d: Director, totals: dict[str, list[float]], site_days: dict[str, list[float]], gaps: frozenset[int]
+    ) -> bool:
+        """The whole site first, on the days that were measured: a drop everywhere is no page's problem,
+        whether or not an outage falls inside it."""
+        site = totals["sessions"]
+        dropped, site_change, _ = seasonal_drop(site[:HISTORY], site[HISTORY:], skip=gaps)
         latest = [site_days["sessions"][i] for i in range(RECENT - 3, RECENT) if i not in gaps]
         if latest and sum(latest) / len(latest) <= 1 - SITE_UNDER_WAY:
             d.note(
@@ -86,16 +112,33 @@ class TrafficDropLoop(PageLoop):
                 "measured against the same weekdays before: a site-wide drop under way; no page is judged "
                 "against its own past until it is over, and no page changed"
             )
-            return
+            return True
         if dropped:
             d.note(
                 f"{NAME}: the whole site's sessions are {site_change:+.0%} against the same weekdays before"
                 + (" (outage days left out)" if gaps else "")
                 + ": a demand or measurement problem, not a page problem; no page changed"
             )
-            return
+        return dropped
 
-        # The landing pages that lost the most against the week before, then each against its own weekdays.
+    def _site_conversions(self, d: Director, totals: dict[str, list[float]], gaps: frozenset[int]) -> bool:
+        """Key events down across the site while its sessions held: the checkout, a shared form or the
+        conversion tag broke, which no page's content causes. Reported; pages are not judged on key events."""
+        events = totals["keyEvents"]
+        dropped, change, _ = seasonal_drop(
+            events[:HISTORY], events[HISTORY:], min_level=MIN_DAILY["keyEvents"], skip=gaps
+        )
+        if dropped:
+            d.note(
+                f"{NAME}: the whole site's key events are {change:+.0%} against the same weekdays before while its "
+                "sessions held: the checkout, a shared form or the conversion tag is broken; test a purchase and "
+                "the form submissions; no page changed"
+            )
+        return dropped
+
+    async def _losers(self, d: Director, end: date) -> list[str]:
+        """The landing pages that lost the most sessions, and the most key events, against the week before."""
+
         def week(back: int) -> dict[str, str]:
             return {
                 "start": (end - timedelta(days=back + 6)).isoformat(),
@@ -112,25 +155,46 @@ class TrafficDropLoop(PageLoop):
                 "limit": 50,
             },
         )
-        losers = sorted(
-            (c for c in movers["changes"] if c["change"].get("sessions", 0) < 0), key=lambda c: c["change"]["sessions"]
-        )[:PAGES]
-        base = await self._base(d)
-        for row in losers:  # every page is watched, the ones under change or cooling down too
-            url = base + row["key"]["landingPage"]
-            series = await self._series(d, end, row["key"]["landingPage"])
-            for metric in METRICS:
-                values = series[metric]
-                # Against the site, day by day: a page that only moved with everything else has not dropped.
-                net = values[:HISTORY] + [v / r for v, r in zip(values[HISTORY:], site_days[metric], strict=True)]
-                hit, change, _level = seasonal_drop(
-                    net[:HISTORY], net[HISTORY:], min_level=MIN_DAILY[metric], skip=gaps
-                )
-                if hit:
-                    self._chart(d, url, end, series)
-                    since = end - timedelta(days=RECENT - 1 - _onset(values, gaps))
-                    await self._found(d, url, metric, change, since)
-                    break
+        paths: list[str] = []
+        for metric, count in (("sessions", PAGES), ("keyEvents", PAGES // 2)):
+            fell = sorted(
+                (c for c in movers["changes"] if c["change"].get(metric, 0) < 0), key=lambda c: c["change"][metric]
+            )
+            paths += [c["key"]["landingPage"] for c in fell[:count] if c["key"]["landingPage"] not in paths]
+        return paths
+
+    async def _unrecorded(self, d: Director, url: str, end: date, path: str, gaps: frozenset[int]) -> bool:
+        """Whether the page's search visits fell in GA4 while its search clicks held: not a drop, a page
+        whose visitors are no longer recorded (a section's template lost its tag, say)."""
+        organic = (await self._series(d, end, path, channel="Organic Search"))["sessions"]
+        fell, _, _ = seasonal_drop(organic[:HISTORY], organic[HISTORY:], min_level=MIN_DAILY["sessions"] / 2, skip=gaps)
+        return fell and await clicks_held(d, url, end, gaps) is not None
+
+    def _conversions_only(
+        self, d: Director, url: str, change: float, sessions: list[float], gaps: frozenset[int], since: date
+    ) -> None:
+        """A page whose key events fell while its sessions held: a broken form or checkout step on it, or its
+        conversion tag; reported once a week, never answered with a new snippet."""
+        week = d.today.isocalendar()[:2]
+        key = f"{NAME}:conversions:{url}:{week[0]}-W{week[1]:02d}"
+        if d.store.step(d.run_id, key):
+            return
+        _, visits, _ = seasonal_drop(sessions[:HISTORY], sessions[HISTORY:], skip=gaps)
+        d.store.put_step(
+            d.run_id,
+            key,
+            loop=NAME,
+            object=url,
+            kind="report",
+            status=StepStatus.DONE,
+            data={"metric": "keyEvents", "change": change, "sessions_change": visits, "since": since.isoformat()},
+            day=d.today.isoformat(),
+        )
+        d.note(
+            f"{NAME}: {url} key events {change:+.0%} since {since} against the same weekdays before, while its "
+            f"sessions held ({visits:+.0%}): a conversion problem on the page (a broken form, checkout step or "
+            "conversion tag), not a traffic one; test its form and purchase path; its content was not changed"
+        )
 
     async def _found(self, d: Director, url: str, metric: str, change: float, since: date) -> None:
         """A page that dropped: changed only if nothing holds it (an open change, a cooldown, this run's
@@ -263,6 +327,20 @@ class TrafficDropLoop(PageLoop):
                 f"{NAME}: fixed {', '.join(fields)} of {url} after the audit found "
                 f"{', '.join(f.check for f in findings[:4])}"
             )
+
+
+def _hit(
+    series: dict[str, list[float]], site_days: dict[str, list[float]], gaps: frozenset[int]
+) -> tuple[str, float] | None:
+    """The first metric on which a page dropped against its own weekdays, net of the site day by day (a page
+    that only moved with everything else has not dropped), with its change."""
+    for metric in METRICS:
+        values = series[metric]
+        net = values[:HISTORY] + [v / r for v, r in zip(values[HISTORY:], site_days[metric], strict=True)]
+        hit, change, _ = seasonal_drop(net[:HISTORY], net[HISTORY:], min_level=MIN_DAILY[metric], skip=gaps)
+        if hit:
+            return metric, change
+    return None
 
 
 def _day_ratios(values: list[float]) -> list[float]:
