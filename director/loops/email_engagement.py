@@ -30,6 +30,7 @@ from ..pool import ServerPool
 from ..runner import Director
 from ..stats import Counts, below
 from ..store import Step, StepStatus
+from .email_health import RESTED_DAYS, DeliveryProblem, Fatigue, Send, cadence, delivery_problem, fatigue, in_episode
 
 NAME = "email_engagement"
 ESPS = ("mailchimp", "customerio")
@@ -40,7 +41,10 @@ OWN_PREFIX = "Subject test"  # the Director's test campaigns: never candidates
 MIN_AGE_DAYS = 2  # a campaign sent more recently is still collecting clicks
 MIN_DELIVERED = 500
 CANDIDATES = 5  # the newest sent campaigns (not the Director's own) looked at
-LISTED = 8  # campaigns listed to find them: the candidates and the Director's newest tests
+LISTED = 12  # campaigns listed: the candidates, the Director's newest tests, and the history health is judged on
+HEALTH_AGE_DAYS = 1  # bounces are in at once, opens within the day: deliverability and fatigue are judged this soon
+WATCH_DAYS = 14  # campaigns sent this recently are judged for deliverability
+ESP_NAMES = {"mailchimp": "Mailchimp", "customerio": "Customer.io"}
 SETTLED_DAYS = 8  # a report this old no longer changes: read once per process
 AUDIENCE_DAYS = 7
 AB_WINNER = "ab_winner"  # the capability of an ESP that picks a winner and sends it to the rest
@@ -62,6 +66,11 @@ STYLES = {
 def _sent_day(campaign: dict[str, Any]) -> date | None:
     sent = campaign.get("sent_at")
     return datetime.fromisoformat(sent).date() if isinstance(sent, str) else None
+
+
+def _regular(campaign: dict[str, Any], passed: set[Any]) -> bool:
+    """Not the Director's own test, nor any A/B test (its click rate mixes several subjects), nor passed over."""
+    return not (campaign["name"].startswith(OWN_PREFIX) or campaign["id"] in passed or campaign.get("ab_test"))
 
 
 def _counts(report: dict[str, Any]) -> list[list[int]]:
@@ -123,15 +132,17 @@ class EmailEngagementLoop:
         audience = await self._audience(d, server)
         if audience is None:
             return
-        baseline = audience.get("avg_click_rate")
         scope = f"{server}:{audience['id']}"
-        if not baseline:
-            return
+        listed = (await d.read(f"{server}.list_campaigns", {"status": "sent", "limit": LISTED}))["items"]
         tests = [t for t in d.store.client_steps(d.client, loop=NAME, kind="test") if t.data["server"] == server]
         tested = {t.data["source"] for t in tests}
         own = {t.data.get("campaign_id") for t in tests}
+        explained, held = await self._health(d, server, scope, audience, listed, own)
+        baseline = audience.get("avg_click_rate")
+        if not baseline:
+            return
         weak = []
-        for campaign in await self._candidates(d, server, own):
+        for campaign in self._candidates(d, listed, own | explained):
             report = await self._report(d, server, campaign)
             clicks = Counts(report["unique_clicks"], report["delivered"])
             if report["delivered"] >= MIN_DELIVERED and below(clicks, baseline):
@@ -144,12 +155,139 @@ class EmailEngagementLoop:
             f"'{report['subject']}' clicked {report['click_rate']:.2%} against the audience's "
             f"{baseline:.2%} (opens {report['open_rate']:.0%}, inflated by privacy proxies)"
         )
-        waiting = self._waiting(d, scope, tests)
+        waiting = held or self._waiting(d, scope, tests)
         if waiting:
             d.note(f"{NAME}: {server}: {finding}; its subject test waits: {waiting}")
             return
         d.say(f"   {server}: {finding}")
         await self._start(d, server, scope, audience, baseline, campaign, report)
+
+    # -- health: deliverability and fatigue, before any subject is blamed -----------------------
+
+    async def _health(
+        self, d: Director, server: str, scope: str, audience: dict[str, Any], listed: list[dict], own: set[Any]
+    ) -> tuple[set[str], str | None]:
+        """Deliverability and list fatigue on the audience's recent campaigns, each reported once per client:
+        (the campaigns they explain, which are no subject test's candidates; why a new subject test on the
+        audience waits, or None)."""
+        mine = [c for c in listed if c.get("audience_id") in (None, audience["id"]) and _sent_day(c) is not None]
+        mine.sort(key=lambda c: c["sent_at"], reverse=True)
+        sends: list[Send] = []
+        for campaign in mine:
+            day = _sent_day(campaign)
+            if not _regular(campaign, own) or day is None or (d.today - day).days < HEALTH_AGE_DAYS:
+                continue
+            report = await self._report(d, server, campaign)
+            if report["emails_sent"] >= MIN_DELIVERED:
+                sends.append(Send.of(campaign, report, day))
+        reports = d.store.client_steps(d.client, loop=NAME, kind="report")
+        hit = {r.data["campaign_id"] for r in reports if r.data.get("incident") == "deliverability"}
+        recent = [s for s in sends if s.id not in hit and (d.today - s.day).days <= WATCH_DAYS]
+        for send in reversed(recent):  # oldest first: a campaign found hit is no later one's history
+            history = [s for s in sends if s.day <= send.day and s.id != send.id and s.id not in hit]
+            problem = delivery_problem(send, [s for s in history if s.id not in hit], tests=len(recent))
+            if problem is not None:
+                hit.add(send.id)
+                self._report_delivery(d, server, scope, problem, reports)
+        clean = [s for s in sends if s.id not in hit]
+        tired = fatigue(clean)
+        days = [day for c in mine if (day := _sent_day(c)) is not None]
+        episodes = [
+            date.fromisoformat(r.data["since"])
+            for r in reports
+            if r.data.get("incident") == "fatigue" and r.object == scope
+        ]
+        if tired is not None and not any(in_episode(tired.recent[0].day, since, days) for since in episodes):
+            episodes.append(tired.recent[-1].day)
+            self._report_fatigue(d, server, scope, audience, tired, days)
+        explained = set(hit) | {s.id for s in clean if any(in_episode(s.day, since, days) for since in episodes)}
+        held = None
+        latest = max(days, default=None)
+        if latest is not None and any(in_episode(latest, since, days) for since in episodes):
+            held = "the audience is tired of its campaigns; another send makes it worse"
+        delivery = [r for r in reports if r.data.get("incident") == "deliverability" and r.data["server"] == server]
+        if any((d.today - r.dated()).days < RESTED_DAYS for r in delivery):
+            held = f"{server}'s deliverability comes first (its latest campaigns bounced or went to spam)"
+        return explained, held
+
+    def _report_delivery(
+        self, d: Director, server: str, scope: str, problem: DeliveryProblem, reports: list[Step]
+    ) -> None:
+        """One step per campaign hit (the client's memory of what no subject test may judge); the incident is
+        noted once, on its first campaign: later ones within RESTED_DAYS of a report belong to it."""
+        send = problem.send
+        earlier = [
+            r
+            for r in reports
+            if r.data.get("incident") == "deliverability"
+            and r.data["server"] == server
+            and (d.today - r.dated()).days < RESTED_DAYS
+        ]
+        data = {"incident": "deliverability", "server": server, "campaign_id": send.id, "subject": send.subject}
+        data |= {"sent": send.day.isoformat(), "bounced": problem.bounced, "unopened": problem.unopened}
+        d.store.put_step(
+            d.run_id,
+            f"{NAME}:deliverability:{server}:{send.id}",
+            loop=NAME,
+            object=scope,
+            kind="report",
+            status=StepStatus.DONE,
+            data=data,
+            day=d.today.isoformat(),
+        )
+        what = f"'{send.subject}' ({send.id}, sent {send.day}): {problem.numbers()}"
+        if earlier:
+            d.say(f"   {server}: the deliverability incident goes on: {what}")
+            return
+        cause = " and ".join(
+            part
+            for part, found in (
+                ("its bounces rose", problem.bounced),
+                ("its opens fell as mail landing in spam does (even privacy proxies do not open it)", problem.unopened),
+            )
+            if found
+        )
+        d.note(
+            f"{NAME}: {server}: deliverability incident: {what}. {cause[0].upper()}{cause[1:]}: not a subject-line "
+            f"problem, so no subject test. Next: check the sending domain's authentication (SPF, DKIM, and a DMARC "
+            f"record aligned with the From address), the list's recent imports (addresses that never opted in, old "
+            f"or bought lists), and {ESP_NAMES.get(server, server)}'s compliance page (a warning or a sending limit "
+            f"on the account); hold other sends until a campaign delivers as usual."
+        )
+
+    def _report_fatigue(
+        self, d: Director, server: str, scope: str, audience: dict[str, Any], tired: Fatigue, days: list[date]
+    ) -> None:
+        since = tired.recent[-1].day
+        d.store.put_step(
+            d.run_id,
+            f"{NAME}:fatigue:{scope}:{since}",
+            loop=NAME,
+            object=scope,
+            kind="report",
+            status=StepStatus.DONE,
+            data={
+                "incident": "fatigue",
+                "server": server,
+                "since": since.isoformat(),
+                "campaigns": [s.id for s in tired.recent],
+            },
+            day=d.today.isoformat(),
+        )
+        lately = [day for day in days if (d.today - day).days < RESTED_DAYS]
+        now, before = cadence(lately), cadence([s.day for s in tired.earlier])
+        usual = max(7.0, before or 7.0)
+        d.note(
+            f"{NAME}: {server}: list fatigue on {audience['name']}: {tired.numbers()}. It got {len(lately)} campaigns "
+            f"in the last {RESTED_DAYS} days"
+            + (
+                f" (one every {now:g} days" + (f", against one every {before:g} before)" if before else ")")
+                if now
+                else ""
+            )
+            + f": send less often, at most one every {usual:g} days, and keep any extra send for the subscribers who "
+            "clicked lately. A new subject will not fix it, so no subject test."
+        )
 
     @staticmethod
     async def _audience(d: Director, server: str) -> dict[str, Any] | None:
@@ -167,12 +305,14 @@ class EmailEngagementLoop:
         cache[server] = (d.today, audience)
         return audience
 
-    async def _candidates(self, d: Director, server: str, own: set[Any]) -> list[dict[str, Any]]:
-        """The newest sent campaigns that are neither the Director's own tests nor too recent to judge."""
+    @staticmethod
+    def _candidates(d: Director, listed: list[dict[str, Any]], passed: set[Any]) -> list[dict[str, Any]]:
+        """The newest sent campaigns that are neither the Director's own tests, nor explained by something a
+        subject does not cause (``passed``), nor too recent to judge."""
         out = []
-        for campaign in (await d.read(f"{server}.list_campaigns", {"status": "sent", "limit": LISTED}))["items"]:
-            if campaign["name"].startswith(OWN_PREFIX) or campaign["id"] in own or campaign.get("ab_test"):
-                continue  # the Director's own tests, and any A/B test: its click rate mixes several subjects
+        for campaign in listed:
+            if not _regular(campaign, passed):
+                continue
             sent = _sent_day(campaign)
             if sent is None or (d.today - sent).days < MIN_AGE_DAYS:
                 continue
