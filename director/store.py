@@ -480,6 +480,15 @@ class Store:
         ).fetchall()
         return [Step.from_row(r) for r in rows]
 
+    def client_step(self, client: str, key: str) -> Step | None:
+        """The newest step with this key in any run of the client."""
+        row = self.db.execute(
+            "SELECT s.* FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.client = ? AND s.key = ? "
+            "ORDER BY s.updated DESC LIMIT 1",
+            (client, key),
+        ).fetchone()
+        return Step.from_row(row) if row else None
+
     def cooldown_until(self, client: str, object: str) -> str | None:
         """The day the object's cooldown ends (it may be over already), or None if it never had one."""
         row = self._one("SELECT until FROM cooldowns WHERE client = ? AND object = ?", client, object)

@@ -28,7 +28,7 @@ class PageLoop:
     every = 7
 
     async def tick(self, d: Director) -> None:
-        for step in d.store.steps(d.run_id, loop=self.name, kind="change"):
+        for step in live_changes(d, self.name):
             await follow_change(d, self.name, step)
         if d.due(self.name, self.every):
             await self._detect(d)
@@ -47,13 +47,24 @@ class PostRef:
     title: str
 
 
+def live_changes(d: Director, loop: str | None = None) -> list[Step]:
+    """The client's page changes still open, whichever run made them: this run's at any stage, and the ones
+    earlier runs applied (followed here to their verdict). A change an earlier run left waiting for approval
+    was never made, so it is not followed."""
+    return [
+        s
+        for s in d.store.client_steps(d.client, loop=loop, kind="change")
+        if not s.data.get("closed") and (s.run_id == d.run_id or s.status is StepStatus.DONE)
+    ]
+
+
 def open_changes(d: Director, url: str) -> list[Step]:
-    """The changes of this run still open on the page."""
-    return [s for s in d.store.steps(d.run_id, kind="change") if s.object == url and not s.data.get("closed")]
+    """The client's changes still open on the page."""
+    return [s for s in live_changes(d) if s.object == url]
 
 
 def busy(d: Director, url: str) -> bool:
-    """Cooling down, or already being changed by a loop of this run: leave the page alone."""
+    """Cooling down, or already being changed by a loop of any run: leave the page alone."""
     return d.cooling(url) or bool(open_changes(d, url))
 
 
@@ -234,7 +245,7 @@ async def control_pages(d: Director, start: date, end: date, exclude: str) -> li
             {"start": start.isoformat(), "end": end.isoformat(), "dimensions": ["page"], "limit": 20},
         )
     )["rows"]
-    changed = {s.object for s in d.store.steps(d.run_id) if s.kind == "change"}
+    changed = {s.object for s in live_changes(d)} | {s.object for s in d.store.steps(d.run_id) if s.kind == "change"}
     return [r["keys"]["page"] for r in rows if r["keys"]["page"] not in changed | {exclude}][:CONTROLS]
 
 
@@ -292,7 +303,8 @@ async def follow_change(d: Director, loop: str, step: Step) -> None:
     post = PostRef(**data["post"])
     fields = {k: v for k, v in data["args"].items() if k not in ("post_id", "kind")}
     extra = {k: v for k, v in data.items() if k not in ("tool", "args", "preview", "post")}
-    if await apply_fields(d, key, loop=loop, post=post, fields=fields, data=extra) is None:
+    mine = step.run_id == d.run_id  # an earlier run's change was applied there: it is only followed here
+    if mine and await apply_fields(d, key, loop=loop, post=post, fields=fields, data=extra) is None:
         return  # approval pending, or refused (killed mid-call steps are reconciled in there)
     changed = step.dated()
     since = date.fromisoformat(data["incident_start"]) if data.get("incident_start") else None
@@ -319,7 +331,7 @@ async def follow_change(d: Director, loop: str, step: Step) -> None:
         d.say(f"   {url}: confounded: {incident}")
         await close_change(d, loop, step, decision.verdict)
         return
-    looks_done = len([x for x in d.store.decisions(d.run_id) if x["step"] == key])
+    looks_done = len(looks_at(d, step))
     if looks_done >= len(LOOKS) or (d.today - changed).days < LOOKS[looks_done]:
         return
     decision = await judge_snippet_change(d, loop, url, changed, looks_done + 1, data["controls"], data["curve"], since)
@@ -330,14 +342,20 @@ async def follow_change(d: Director, loop: str, step: Step) -> None:
     await close_change(d, loop, step, decision.verdict)
 
 
+def looks_at(d: Director, step: Step) -> list[dict]:
+    """The decisions taken so far on a change, in any run: those on its key since the day it was made (an
+    earlier change of the same page was closed before this one was made)."""
+    return [x for x in d.store.client_decisions(d.client, step.key) if (x["day"] or "") >= (step.day or "")]
+
+
 async def close_change(d: Director, loop: str, step: Step, verdict: str) -> None:
     """The change's test is over: put the previous fields back unless it is kept, and let the page cool down."""
     key, url, data = step.key, step.object, step.data
     if verdict in ("rollback", "inconclusive"):
-        await restore(d, loop, key, url, data)
+        await restore(d, loop, step)
     d.cool(url)
     d.store.put_step(
-        d.run_id,
+        step.run_id,
         key,
         loop=loop,
         object=url,
@@ -352,14 +370,14 @@ async def watch_change(d: Director, loop: str, step: Step, since: date | None) -
     """Watching is not paused by changing: every day a page is under change, whether something the change
     cannot have caused happened to it (it is no longer published, it left the search results, its queries
     rank several places lower). Such an incident is reported once, and confounds the change's test."""
-    seen = d.store.step(d.run_id, f"incident:{step.key}")
+    seen = d.store.step(step.run_id, f"incident:{step.key}")
     if seen is not None:
         return str(seen.data["what"])
     what = await page_incident(d, PostRef(**step.data["post"]), step.object, step.dated(), since)
     if what is None:
         return None
     d.store.put_step(
-        d.run_id,
+        step.run_id,
         f"incident:{step.key}",
         loop=loop,
         object=step.object,
@@ -407,9 +425,10 @@ async def page_incident(d: Director, post: PostRef, url: str, changed: date, sin
     return None
 
 
-async def restore(d: Director, loop: str, key: str, url: str, data: dict) -> None:
-    """Put back exactly the fields the change replaced (the snapshot taken before it)."""
-    before = d.store.snapshot_of(d.run_id, key) or {}
+async def restore(d: Director, loop: str, step: Step) -> None:
+    """Put back exactly the fields the change replaced (the snapshot taken before it, in the change's run)."""
+    key, url, data = step.key, step.object, step.data
+    before = d.store.snapshot_of(step.run_id, key) or {}
     fields = {f: before.get(f) or "" for f in data["args"] if f in before}
     if (
         await apply_fields(

@@ -33,6 +33,7 @@ from .pages import (
     daily_rows,
     expected_curve,
     judging_facts,
+    live_changes,
     post_for,
     post_status,
     ratios_of,
@@ -98,7 +99,7 @@ class SearchCtrLoop(PageLoop):
         """Pages whose CTR against the curve over the latest week fell credibly below their own earlier weeks',
         net of the site's pages; each is reported once. Every page is screened on its page-level numbers (one
         call); the few that moved are judged query by query, outage days left out."""
-        changed = {s.object for s in d.store.steps(d.run_id, kind="change")}
+        changed = {s.object for s in live_changes(d)} | {s.object for s in d.store.steps(d.run_id, kind="change")}
         levels: dict[str, tuple[float, float, float]] = {}  # url -> (log change, its variance, recent clicks expected)
         for c in changes:  # the screen: the page's CTR against its own, net of the site's pages below
             if c["clicks_a"] < MIN_BEFORE_CLICKS or not c["impressions_b"]:
@@ -117,12 +118,9 @@ class SearchCtrLoop(PageLoop):
             and change - shift <= math.log(1 - SCREEN)
             and _normal_cdf((shift - change) / math.sqrt(var)) >= 0.9
         ]
-        out = []
-        for url in moved:
-            seen = d.store.step(d.run_id, f"{NAME}:regressed:{url}")
-            if seen is not None:
-                out.append((url, dict(seen.data), {}))
-        moved = [u for u in moved if not d.store.step(d.run_id, f"{NAME}:regressed:{u}")]
+        reported = {u: d.store.client_step(d.client, f"{NAME}:regressed:{u}") for u in moved}  # in any run
+        out = [(u, dict(seen.data), {}) for u, seen in reported.items() if seen is not None]
+        moved = [u for u in moved if reported[u] is None]
         if not moved:
             return out
         base_first, base_end, recent_first, end = windows

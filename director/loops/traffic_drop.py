@@ -175,9 +175,8 @@ class TrafficDropLoop(PageLoop):
     ) -> None:
         """A page whose key events fell while its sessions held: a broken form or checkout step on it, or its
         conversion tag; reported once a week, never answered with a new snippet."""
-        week = d.today.isocalendar()[:2]
-        key = f"{NAME}:conversions:{url}:{week[0]}-W{week[1]:02d}"
-        if d.store.step(d.run_id, key):
+        key = f"{NAME}:conversions:{url}:{_week(d)}"
+        if d.store.client_step(d.client, key):
             return
         _, visits, _ = seasonal_drop(sessions[:HISTORY], sessions[HISTORY:], skip=gaps)
         d.store.put_step(
@@ -202,12 +201,12 @@ class TrafficDropLoop(PageLoop):
         what = "sessions" if metric == "sessions" else "key events"
         changing = open_changes(d, url)
         if changing or d.cooling(url) or d.store.step(d.run_id, f"{NAME}:{url}"):
-            week = (d.today - d.start).days // 7
-            if d.store.step(d.run_id, f"{NAME}:reported:{url}:{week}"):
+            key = f"{NAME}:reported:{url}:{_week(d)}"
+            if d.store.client_step(d.client, key):
                 return
             d.store.put_step(
                 d.run_id,
-                f"{NAME}:reported:{url}:{week}",
+                key,
                 loop=NAME,
                 object=url,
                 kind="report",
@@ -327,6 +326,12 @@ class TrafficDropLoop(PageLoop):
                 f"{NAME}: fixed {', '.join(fields)} of {url} after the audit found "
                 f"{', '.join(f.check for f in findings[:4])}"
             )
+
+
+def _week(d: Director) -> str:
+    """This week, as a page's reports are keyed: each page is reported once a week, in whichever run."""
+    year, week, _ = d.today.isocalendar()
+    return f"{year}-W{week:02d}"
 
 
 def _hit(

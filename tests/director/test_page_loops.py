@@ -13,7 +13,7 @@ from director.loops.search_ctr import expected_at
 from director.store import Store
 
 from . import test_director
-from .test_director import SEARCH, HarmfulSecond, direct
+from .test_director import SEARCH, HarmfulSecond, direct, post_seo
 
 sandbox_world = test_director.world  # the sandbox fixture, here under this name
 QUIET = {"ranking_drop": False, "tracking_outage": False, "holiday_bump": False}
@@ -92,6 +92,26 @@ async def test_a_harmful_change_is_rolled_back_at_the_first_look(sandbox_world, 
     decisions = [x for x in store.decisions(run_id) if x["object"] == bad]
     assert [x["verdict"] for x in decisions] == ["rollback"], decisions
     assert "look 1 of 3" in decisions[0]["evidence"]["reason"]
+
+
+async def test_the_next_run_follows_the_last_runs_changes_and_makes_none_twice(sandbox_world, tmp_path):
+    world = sandbox_world
+    store, planner = Store(tmp_path / "d.sqlite"), HarmfulSecond()
+    first = await direct(world, store, ["search_ctr"], 2, SEARCH, planner=planner)
+    good, bad = planner.pages[:2]
+    before = post_seo(world, bad)
+    second = await direct(world, store, ["search_ctr"], 10, SEARCH, planner=planner)
+    assert second != first
+    # The client's changes belong to the client: the second run neither changes those pages again ...
+    assert not {good, bad} & {s.object for s in store.steps(second, kind="change")}
+    # ... nor forgets them: the harmful one is judged there at its first look and rolled back.
+    assert [x["verdict"] for x in store.decisions(second) if x["object"] == bad] == ["rollback"]
+    closed = store.step(first, f"search_ctr:{bad}")
+    assert closed is not None and closed.data["closed"] == "rollback"
+    assert post_seo(world, bad) != before  # the harmful title is gone ...
+    snapshot = store.snapshot_of(first, f"search_ctr:{bad}")
+    assert snapshot is not None and post_seo(world, bad) == (snapshot["seo_title"] or None)  # ... for the old one
+    assert [x["verdict"] for x in store.decisions(second) if x["object"] == good] in ([], ["continue"], ["keep"])
 
 
 def test_the_before_window_starts_after_the_incident_began():
