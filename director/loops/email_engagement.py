@@ -18,6 +18,12 @@ reported and its test waits. The Director's own test campaigns and campaigns too
 are never candidates, and a campaign tested in any earlier run of the client is passed over for
 the next-weakest. Open tests belong to the client, so a later run judges a test an earlier one sent.
 A look at a test is taken only when the report has new counts since the last look.
+
+Before any subject is blamed, each detection judges what no subject causes (``email_health``): a
+campaign that bounced or went to spam (a deliverability incident, per ESP) and an audience tired of
+being mailed too often (list fatigue). Each is reported once per client, with what to do next; their
+campaigns are never a subject test's candidates, and new subject tests on the ESP or audience wait
+while they last.
 """
 
 import re
@@ -180,15 +186,15 @@ class EmailEngagementLoop:
             report = await self._report(d, server, campaign)
             if report["emails_sent"] >= MIN_DELIVERED:
                 sends.append(Send.of(campaign, report, day))
-        reports = d.store.client_steps(d.client, loop=NAME, kind="report")
-        hit = {r.data["campaign_id"] for r in reports if r.data.get("incident") == "deliverability"}
+        hit = {r.data["campaign_id"] for r in self._reports(d, "deliverability")}
         recent = [s for s in sends if s.id not in hit and (d.today - s.day).days <= WATCH_DAYS]
         for send in reversed(recent):  # oldest first: a campaign found hit is no later one's history
-            history = [s for s in sends if s.day <= send.day and s.id != send.id and s.id not in hit]
-            problem = delivery_problem(send, [s for s in history if s.id not in hit], tests=len(recent))
+            history = [s for s in sends[sends.index(send) + 1 :] if s.id not in hit]
+            problem = delivery_problem(send, history, tests=len(recent))
             if problem is not None:
                 hit.add(send.id)
-                self._report_delivery(d, server, scope, problem, reports)
+                self._report_delivery(d, server, scope, problem)
+        reports = self._reports(d)
         clean = [s for s in sends if s.id not in hit]
         tired = fatigue(clean)
         days = [day for c in mine if (day := _sent_day(c)) is not None]
@@ -200,7 +206,10 @@ class EmailEngagementLoop:
         if tired is not None and not any(in_episode(tired.recent[0].day, since, days) for since in episodes):
             episodes.append(tired.recent[-1].day)
             self._report_fatigue(d, server, scope, audience, tired, days)
-        explained = set(hit) | {s.id for s in clean if any(in_episode(s.day, since, days) for since in episodes)}
+        tired_ids = {
+            c["id"] for c in mine if any(in_episode(_sent_day(c) or date.min, since, days) for since in episodes)
+        }
+        explained = hit | tired_ids
         held = None
         latest = max(days, default=None)
         if latest is not None and any(in_episode(latest, since, days) for since in episodes):
@@ -210,18 +219,20 @@ class EmailEngagementLoop:
             held = f"{server}'s deliverability comes first (its latest campaigns bounced or went to spam)"
         return explained, held
 
-    def _report_delivery(
-        self, d: Director, server: str, scope: str, problem: DeliveryProblem, reports: list[Step]
-    ) -> None:
+    @staticmethod
+    def _reports(d: Director, incident: str | None = None) -> list[Step]:
+        """The incidents reported for the client in any run (of one kind, or all)."""
+        steps = d.store.client_steps(d.client, loop=NAME, kind="report")
+        return [r for r in steps if incident is None or r.data.get("incident") == incident]
+
+    def _report_delivery(self, d: Director, server: str, scope: str, problem: DeliveryProblem) -> None:
         """One step per campaign hit (the client's memory of what no subject test may judge); the incident is
         noted once, on its first campaign: later ones within RESTED_DAYS of a report belong to it."""
         send = problem.send
         earlier = [
             r
-            for r in reports
-            if r.data.get("incident") == "deliverability"
-            and r.data["server"] == server
-            and (d.today - r.dated()).days < RESTED_DAYS
+            for r in self._reports(d, "deliverability")
+            if r.data["server"] == server and (d.today - r.dated()).days < RESTED_DAYS
         ]
         data = {"incident": "deliverability", "server": server, "campaign_id": send.id, "subject": send.subject}
         data |= {"sent": send.day.isoformat(), "bounced": problem.bounced, "unopened": problem.unopened}
