@@ -53,7 +53,7 @@ bench: setup chromium
 
 # The Director on sandbox scenarios (about a minute per world): detection, delay, A/A false wins, false alarms.
 scenarios: setup chromium
-	$(BIN)/python benchmarks/director_scenarios.py --seeds $(or $(SEEDS),5)
+	$(BIN)/python benchmarks/director_scenarios.py --seeds $(or $(SEEDS),5) --jobs $(or $(JOBS),1)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
