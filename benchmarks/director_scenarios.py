@@ -87,7 +87,8 @@ class Outcome:
     flagged: list[str] = field(default_factory=list)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
-    error: str | None = None
+    stopped: str | None = None  # why the Director's run did not finish (a fatal loop error), as it says
+    error: str | None = None  # the harness's own traceback: the world could not be run
 
     def delays(self) -> list[int]:
         reference = self.reference or self.start
@@ -213,6 +214,9 @@ async def scenario(kind: str, seed: int, days: int) -> Outcome:
             say=lambda _: None,
         )
         outcome = Outcome(kind, seed, truth.hits, truth.start, truth.reference, seconds=time.perf_counter() - started)
+        run = store.run(run_id)
+        if run["status"] != "done":
+            outcome.stopped = f"{run['status']}: {run['error'] or 'no error recorded'}"
         notes = store.notes(run_id)
         outcome.notes = [f"{n['day']}: {n['text']}" for n in notes]
         # What the loops said about a page, apart from the routine of the snippet tests they run anyway.
@@ -249,6 +253,7 @@ def line(o: Outcome) -> str:
         f"  {o.kind} seed {o.seed}: {hit or '-'} from {o.start or '-'}, {seen if o.hits else 'no hit page'}, "
         f"kept {o.kept}/{o.judged}, changed {len(o.changed)}, flagged {len(o.flagged)} ({o.seconds:.0f} s)"
         + (f"; verdicts against the truth: {truth}" if truth else "")
+        + (f"; the run stopped ({o.stopped})" if o.stopped else "")
     )
 
 
@@ -265,18 +270,20 @@ def table(outcomes: list[Outcome]) -> bool:
         median = f"{delays[len(delays) // 2]} d" if delays else "-"
         print(f"{kind:<22}{len(mine):>5}{pages:>7}{len(delays) / max(1, pages):>7.0%}{timely:>15.0%}{median:>14}")
         ok &= timely >= 0.9
-    print(f"\n{'false alarms':<22}{'runs':>5}{'flagged':>9}{'changed':>9}{'kept/judged':>13}")
+    print(f"\n{'false alarms':<22}{'runs':>5}{'pages flagged':>15}{'changed':>9}{'kept/judged':>13}")
     for kind in [k for k in KINDS if k not in DETECTION and k not in DECISIONS]:
         mine = [o for o in outcomes if o.kind == kind and not o.error]
         if not mine:
             continue
-        flagged, changed = sum(bool(o.flagged) for o in mine), sum(bool(o.changed) for o in mine)
+        flagged, changed = sum(len(o.flagged) for o in mine), sum(len(o.changed) for o in mine)
         kept, judged = sum(o.kept for o in mine), sum(o.judged for o in mine)
-        print(f"{kind:<22}{len(mine):>5}{flagged:>9}{changed:>9}{f'{kept}/{judged}':>13}")
+        print(f"{kind:<22}{len(mine):>5}{flagged:>15}{changed:>9}{f'{kept}/{judged}':>13}")
         ok &= flagged == 0 and changed == 0
         if kind == "aa":
             ok &= kept <= 0.05 * max(1, judged)
     taste = [v for o in outcomes if o.kind in DECISIONS and not o.error for v in o.verdicts]
+    if not taste and any(o.kind in DECISIONS for o in outcomes):
+        print("\ntaste: no change judged")
     if taste:
         keeps = [effect for verdict, effect in taste if verdict == "keep"]
         false_keeps = sum(effect < TRUE_EFFECT for effect in keeps)
@@ -291,6 +298,11 @@ def table(outcomes: list[Outcome]) -> bool:
         f"harmful changes rolled back at the first look: {looks.count(1)} of {len(looks)} rollbacks "
         f"({sum(look > 1 for look in looks)} later, {looks.count(0)} without a look); {judged} changes judged"
     )
+    stopped = [o for o in outcomes if o.stopped]
+    if stopped:
+        print(
+            f"{len(stopped)} run(s) stopped before their last day: " + ", ".join(f"{o.kind} {o.seed}" for o in stopped)
+        )
     errors = [o for o in outcomes if o.error]
     for o in errors:
         print(f"\n{o.kind} seed {o.seed} raised:\n{o.error}")
