@@ -272,13 +272,23 @@ def seasonal_drop(
         return False, 0.0, level
     total = sum(expected.values())
     change = sum(recent[i] for i in kept) / total - 1
-    # The history's scatter around its weekday medians, per unit of Poisson variance (at least 1), and
-    # the medians' own uncertainty (about pi/2 times a mean's) over the weeks they were taken from.
+    # The history's scatter around its weekday medians, per unit of Poisson variance (at least 1); the
+    # baseline is taken one standard error lower (a median's is about pi/2 times a mean's), so a drop
+    # has to be unlikely even from the low end of what the weeks before allow.
     spread = [(v - weekday[j % period]) ** 2 / max(weekday[j % period], 1.0) for j, v in enumerate(history)]
     dispersion = max(1.0, sum(spread) / len(spread))
     weeks = max(1, len(history) // period)
-    z = (sum(recent[i] for i in kept) - total) / math.sqrt(dispersion * total * (1 + math.pi / 2 / weeks))
-    return level >= min_level and change <= -drop and z <= -sigmas, change, level
+    low = max(total - math.sqrt(dispersion * math.pi / 2 * total / weeks), 1e-9)
+    unlikely = _poisson_below(sum(recent[i] for i in kept) / dispersion, low / dispersion) <= _NORMAL.cdf(-sigmas)
+    return level >= min_level and change <= -drop and unlikely, change, level
+
+
+def _poisson_below(observed: float, mean: float) -> float:
+    """P(X <= observed) for X ~ Poisson(mean): summed exactly for small means (where a week of zeros is
+    far less likely than a normal curve says), by the normal curve with continuity correction above."""
+    if mean >= 50:
+        return _NORMAL.cdf((math.floor(observed) + 0.5 - mean) / math.sqrt(mean))
+    return min(1.0, sum(math.exp(k * math.log(mean) - mean - math.lgamma(k + 1)) for k in range(int(observed) + 1)))
 
 
 def _decide(

@@ -68,6 +68,28 @@ def busy(d: Director, url: str) -> bool:
     return d.cooling(url) or bool(open_changes(d, url))
 
 
+REARM_DAYS = 28  # a finding reported this long ago is reported again if it is still, or again, there
+
+
+def report_once(d: Director, loop: str, key: str, object: str, data: dict) -> bool:
+    """Record a finding unless the client had it reported in the last REARM_DAYS, in any run; whether it is
+    new (and so to be told)."""
+    seen = d.store.client_step(d.client, key)
+    if seen is not None and (d.today - seen.dated()).days < REARM_DAYS:
+        return False
+    d.store.put_step(
+        d.run_id,
+        key,
+        loop=loop,
+        object=object,
+        kind="report",
+        status=StepStatus.DONE,
+        data=data,
+        day=d.today.isoformat(),
+    )
+    return True
+
+
 async def post_for(d: Director, url: str) -> PostRef | None:
     """The CMS post that was published at a public URL (every CMS server the client has is asked; asked
     again, at most once a day, for a URL it did not know). Whether it is still published is for

@@ -39,6 +39,8 @@ from .pages import (
     ratios_of,
     snippet_of,
 )
+from .rankings import watch_rankings
+from .search_rows import day_ranges, merged, outage_days, query_rows, slipped
 
 NAME = "search_ctr"
 DETECT_EVERY = 7  # days between looks for gaps to the curve; regressions are looked for every day
@@ -50,8 +52,6 @@ CONFIDENCE = 0.99  # that it fell, over all the pages judged that day
 MIN_BEFORE_CLICKS = 40  # in the earlier weeks
 MIN_RECENT_EXPECTED = 12  # clicks the latest week would have had at the earlier ratio
 SPREAD = 0.08  # week-to-week swing of a page's CTR beyond the count noise (log scale)
-OUTAGE = 0.5  # a day with less than this share of its weekday's impressions is left out
-GROUP_ROWS = 90  # query rows asked for in one call (the server returns 100 at most)
 
 
 _normal_cdf = NormalDist().cdf
@@ -80,21 +80,28 @@ class SearchCtrLoop(PageLoop):
                 "limit": 100,
             },
         )
-        found = await self._regressions(d, screened["changes"], curve, windows)
+        left_out = await outage_days(d, windows[0], windows[3])
+        lower = await watch_rankings(d, NAME, screened["changes"], windows, left_out)
+        found = await self._regressions(d, screened["changes"], curve, windows, left_out)
         if (d.today - d.start).days % DETECT_EVERY == 0:
             urls = [c["keys"]["page"] for c in screened["changes"] if c["impressions_a"] or c["impressions_b"]]
-            rows = await _query_rows(d, urls, [(end - timedelta(days=WINDOW - 1), end)])
+            rows = await query_rows(d, urls, [(end - timedelta(days=WINDOW - 1), end)])
             found += _gaps(d, rows, curve, WINDOW)
         started = 0
         for url, opp, rows_of_page in found:
             key = f"{NAME}:{url}"
-            if started >= NEW_PER_DETECTION or busy(d, url) or d.store.step(d.run_id, key):
+            if started >= NEW_PER_DETECTION or busy(d, url) or url in lower or d.store.step(d.run_id, key):
                 continue
             if await self._change(d, url, opp, rows_of_page):
                 started += 1
 
     async def _regressions(
-        self, d: Director, changes: list[dict], curve: dict[str, float], windows: tuple[date, date, date, date]
+        self,
+        d: Director,
+        changes: list[dict],
+        curve: dict[str, float],
+        windows: tuple[date, date, date, date],
+        left_out: list[date],
     ) -> list[tuple[str, dict, dict[str, dict]]]:
         """Pages whose CTR against the curve over the latest week fell credibly below their own earlier weeks',
         net of the site's pages; each is reported once. Every page is screened on its page-level numbers (one
@@ -124,14 +131,13 @@ class SearchCtrLoop(PageLoop):
         if not moved:
             return out
         base_first, base_end, recent_first, end = windows
-        left_out = await _outage_days(d, base_first, end)
-        before = await _query_rows(d, moved, _ranges(base_first, base_end, left_out))
-        after = await _query_rows(d, moved, _ranges(recent_first, end, left_out))
+        before = await query_rows(d, moved, day_ranges(base_first, base_end, left_out))
+        after = await query_rows(d, moved, day_ranges(recent_first, end, left_out))
         for url in moved:
             then, now = _Ratio.of(before.get(url, {}), curve), _Ratio.of(after.get(url, {}), curve)
             if then.clicks < MIN_BEFORE_CLICKS or now.expected * then.ratio < MIN_RECENT_EXPECTED:
                 continue
-            if _slipped(before.get(url, {}), after.get(url, {})) >= SLIP:
+            if slipped(before.get(url, {}), after.get(url, {})) >= SLIP:
                 continue  # a ranking drop moves the page's clicks: the traffic loop's finding, not its snippet's
             fell, change, probability = credible_fall(
                 then.estimate(), now.estimate(), shift=shift, tests=len(levels), confidence=CONFIDENCE, fall=FALL
@@ -172,7 +178,7 @@ class SearchCtrLoop(PageLoop):
                 + f"), since about {since}: a snippet regression (a changed title or description, or a richer "
                 "result next to it)" + ("; it is cooling down, so it is reported, not changed" if busy(d, url) else "")
             )
-            out.append((url, opp, _merged(before.get(url, {}), after.get(url, {}))))
+            out.append((url, opp, merged(before.get(url, {}), after.get(url, {}))))
         return out
 
     async def _change(self, d: Director, url: str, opp: dict, rows: dict[str, dict]) -> bool:
@@ -289,125 +295,6 @@ def _gaps(
         }
         found.append((url, opp, queries))
     return sorted(found, key=lambda f: (-f[1]["missed_clicks"], f[0]))[:10]
-
-
-def _merged(*windows: dict[str, dict]) -> dict[str, dict]:
-    out: dict[str, dict] = {}
-    for rows in windows:
-        for query, row in rows.items():
-            _add(out, query, row)
-    return out
-
-
-def _add(into: dict[str, dict], query: str, row: dict) -> None:
-    """Sum a query's row into `into`: clicks and impressions add, the position is impressions-weighted."""
-    have = into.get(query)
-    if have is None:
-        into[query] = {k: row[k] for k in ("clicks", "impressions", "position")}
-        return
-    shown = have["impressions"] + row["impressions"]
-    if shown:
-        have["position"] = (have["position"] * have["impressions"] + row["position"] * row["impressions"]) / shown
-    have["clicks"] += row["clicks"]
-    have["impressions"] = shown
-
-
-def _slipped(before: dict[str, dict], after: dict[str, dict]) -> float:
-    """How many places lower the page's queries rank now (the same queries, weighted by recent impressions)."""
-    common = [q for q in after if q in before and after[q]["impressions"]]
-    shown = sum(after[q]["impressions"] for q in common)
-    if not shown:
-        return 0.0
-    return sum((after[q]["position"] - before[q]["position"]) * after[q]["impressions"] for q in common) / shown
-
-
-async def _query_rows(d: Director, urls: list[str], ranges: list[tuple[date, date]]) -> dict[str, dict[str, dict]]:
-    """Per page and query: clicks, impressions and position over the date ranges. Pages are asked for a few
-    at a time (a regex on the page), as many as fit in one answer; a group that does not fit is split."""
-    key = f"{NAME}:queries:{ranges}"
-    if key in d.memory:
-        return d.memory[key]
-    sizes: dict[str, int] = d.memory.setdefault(f"{NAME}:query_counts", {})
-    out: dict[str, dict[str, dict]] = {}
-    groups: list[list[str]] = [[]]
-    for url in urls:
-        if groups[-1] and sum(sizes.get(u, 20) for u in groups[-1]) + sizes.get(url, 20) > GROUP_ROWS:
-            groups.append([])
-        groups[-1].append(url)
-    while groups:
-        group = groups.pop()
-        if not group:
-            continue
-        got: dict[str, dict[str, dict]] = {}
-        fits = True
-        for first, last in ranges:
-            answer = await d.read(
-                "search-console.search_analytics",
-                {
-                    "start": first.isoformat(),
-                    "end": last.isoformat(),
-                    "dimensions": ["page", "query"],
-                    "filters": [{"dimension": "page", "operator": "includingRegex", "expression": _regex(group)}],
-                    "limit": 100,
-                },
-            )
-            if answer["truncated"] and len(group) > 1:
-                fits = False
-                break
-            for row in answer["rows"]:
-                _add(got.setdefault(row["keys"]["page"], {}), row["keys"]["query"], row)
-        if not fits:
-            half = len(group) // 2
-            groups += [group[:half], group[half:]]
-            continue
-        for url in group:
-            sizes[url] = max(sizes.get(url, 0), len(got.get(url, {})))
-        out.update(got)
-    d.memory[key] = out
-    return out
-
-
-def _regex(urls: list[str]) -> str:
-    return "^(" + "|".join(re_escape(u) for u in urls) + ")$"
-
-
-def re_escape(text: str) -> str:
-    """Escape a URL for an RE2 pattern (Search Console's regex filters)."""
-    return "".join("\\" + c if c in r".^$*+?()[]{}|\\" else c for c in text)
-
-
-async def _outage_days(d: Director, first: date, last: date) -> list[date]:
-    """Days the whole property has almost no impressions against the same weekday's median: left out."""
-    rows = (
-        await d.read(
-            "search-console.search_analytics",
-            {"start": first.isoformat(), "end": last.isoformat(), "dimensions": ["date"], "limit": 100},
-        )
-    )["rows"]
-    shown = {date.fromisoformat(r["keys"]["date"]): r["impressions"] for r in rows}
-    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    out = []
-    for day in days:
-        same = [shown.get(x, 0) for x in days if x.weekday() == day.weekday()]
-        if shown.get(day, 0) < OUTAGE * median(same):
-            out.append(day)
-    return out
-
-
-def _ranges(first: date, last: date, left_out: list[date]) -> list[tuple[date, date]]:
-    """The runs of days from `first` to `last` without the days left out."""
-    out: list[tuple[date, date]] = []
-    day = first
-    while day <= last:
-        if day in left_out:
-            day += timedelta(days=1)
-            continue
-        start = day
-        while day + timedelta(days=1) <= last and day + timedelta(days=1) not in left_out:
-            day += timedelta(days=1)
-        out.append((start, day))
-        day += timedelta(days=1)
-    return out
 
 
 async def _onset(d: Director, url: str, curve: dict[str, float], span: tuple[date, date, list[date]]) -> date:

@@ -14,7 +14,8 @@ GAP = 0.7  # a day this far below its weekdays went unrecorded
 SPLITS = {"sessionDefaultChannelGroup": "channel", "deviceCategory": "device class"}
 MIN_SPLIT = 10  # sessions a day: a smaller channel's or device class's quiet day is not an outage
 MIN_CLICKS = 3  # search clicks a day a page needs for its clicks to say whether its sessions really fell
-HELD = 0.125  # search clicks no further down than this: the visitors still came
+MISMATCH = 0.3  # GA4 this much further down than Search Console's clicks: visits went unrecorded
+SITE_MISMATCH = 0.15  # the same for the whole site, whose weeks scatter less
 
 
 def days_of(end: date) -> list[date]:
@@ -80,21 +81,41 @@ async def outage_days(d: Director, loop: str, end: date, site: list[float]) -> f
     return whole | frozenset(partial)
 
 
-async def clicks_held(d: Director, url: str, end: date, skip: frozenset[int]) -> float | None:
-    """The change of a page's search clicks over the recent days its sessions are judged on, when they held
-    (no further down than HELD); None when they fell too, or the page has too few clicks to tell, or the
-    client has no Search Console."""
+async def search_clicks_change(d: Director, url: str | None, end: date, skip: frozenset[int]) -> float | None:
+    """The change of a page's search clicks (the whole site's for None) over the recent days its sessions are
+    judged on, against the same weekdays before; None when there are too few clicks to tell, or the client
+    has no Search Console."""
     if not d.pool.has("search-console"):
         return None
     days = days_of(end)
-    rows = {r["keys"]["date"]: r["clicks"] for r in await daily_rows(d, days[0], end, url)}
+    rows = {r["keys"]["date"]: r["clicks"] for r in await _daily_clicks(d, days[0], end, url)}
     last = d.today - timedelta(days=SEARCH_LAG)
     clicks = [float(rows.get(day.isoformat(), 0)) for day in days]
     unseen = frozenset(i for i in range(RECENT) if days[HISTORY + i] > last)  # not in Search Console yet
     if len(skip | unseen) >= RECENT:
         return None
     _, change, level = seasonal_drop(clicks[:HISTORY], clicks[HISTORY:], min_level=MIN_CLICKS, skip=skip | unseen)
-    return change if level >= MIN_CLICKS and change > -HELD else None
+    return change if level >= MIN_CLICKS else None
+
+
+def unrecorded_visits(ga4_change: float, search: float | None, mismatch: float = MISMATCH) -> bool:
+    """Whether GA4's visits fell far more than the search clicks that bring them (the visitors came, GA4 did
+    not record them), rather than with them."""
+    return search is not None and search - ga4_change >= mismatch
+
+
+async def _daily_clicks(d: Director, first: date, end: date, url: str | None) -> list[dict]:
+    if url is not None:
+        return await daily_rows(d, first, end, url)
+    key = f"site_clicks:{first}:{end}"
+    if key not in d.memory:
+        d.memory[key] = (
+            await d.read(
+                "search-console.search_analytics",
+                {"start": first.isoformat(), "end": end.isoformat(), "dimensions": ["date"], "limit": 100},
+            )
+        )["rows"]
+    return d.memory[key]
 
 
 def _dates(end: date, indices: frozenset[int]) -> str:

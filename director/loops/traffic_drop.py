@@ -9,12 +9,12 @@ page that is no longer published, or that search engines cannot index, is report
 "fixed" by a new snippet."""
 
 from datetime import date, timedelta
+from urllib.parse import urlsplit
 
 from ..planner import Finding, PageContext
 from ..pool import ServerPool
 from ..runner import Director, LoopError
 from ..stats import seasonal_drop
-from ..store import StepStatus
 from .pages import (
     PageLoop,
     apply_fields,
@@ -22,18 +22,28 @@ from .pages import (
     open_changes,
     post_for,
     post_status,
+    report_once,
     snippet_of,
     watch_change,
 )
-from .tracking import HISTORY, RECENT, clicks_held, days_of, outage_days
+from .tracking import (
+    HISTORY,
+    RECENT,
+    SITE_MISMATCH,
+    days_of,
+    outage_days,
+    search_clicks_change,
+    unrecorded_visits,
+)
 
 NAME = "traffic_drop"
 DETECT_EVERY = 3
 GA4_LAG = 2  # GA4's numbers settle after a day or two
 PAGES = 8
 METRICS = ("sessions", "keyEvents")
-MIN_DAILY = {"sessions": 10, "keyEvents": 3}  # smaller pages are too noisy to judge by the day
+MIN_DAILY = {"sessions": 10, "keyEvents": 1.5}  # below this a day says too little (the drop must also be 3 sigma)
 DROP = 0.25  # a page's drop, net of the whole site's
+VANISHED = 0.7  # a live page this far down lost its tracking or its URL, not its readers
 SITE_UNDER_WAY = 0.2  # the whole site this far down on its latest days: a site-wide drop has begun
 INDEXABILITY = ("status", "noindex", "canonical_mismatch")  # audit findings that keep a page out of search
 
@@ -69,8 +79,7 @@ class TrafficDropLoop(PageLoop):
         end = d.today - timedelta(days=GA4_LAG)
         totals = await self._series(d, end)
         gaps = await outage_days(d, NAME, end, totals["sessions"])
-        site_days = {m: _day_ratios(totals[m]) for m in METRICS}
-        if self._site_explains(d, totals, site_days, gaps):
+        if await self._site_explains(d, end, totals, gaps):
             return
         checkout = self._site_conversions(d, totals, gaps)
         base = await self._base(d)
@@ -78,19 +87,25 @@ class TrafficDropLoop(PageLoop):
         for path in await self._losers(d, end):  # every page is watched, the ones under change or cooling down too
             url = base + path
             series = await self._series(d, end, path)
-            hit = _hit(series, site_days, gaps)
+            hit = _hit(series, totals, gaps)
             if hit is None or (hit[0] == "keyEvents" and checkout):
                 continue
             metric, change = hit
-            if metric == "sessions" and await self._unrecorded(d, url, end, path, gaps):
-                tracked.append(url)
-                continue
             self._chart(d, url, end, series)
             since = end - timedelta(days=RECENT - 1 - _onset(series[metric], gaps))
             if metric == "keyEvents":
                 self._conversions_only(d, url, change, series["sessions"], gaps, since)
                 continue
-            await self._found(d, url, metric, change, since)
+            organic = (await self._series(d, end, path, channel="Organic Search"))["sessions"]
+            searched, search_change, _ = seasonal_drop(
+                organic[:HISTORY], organic[HISTORY:], min_level=MIN_DAILY["sessions"] / 2, skip=gaps, sigmas=2.0
+            )
+            if searched and unrecorded_visits(search_change, await search_clicks_change(d, url, end, gaps)):
+                tracked.append(url)  # its search visitors came, GA4 did not record them
+            elif not searched and search_change > -DROP / 2:
+                self._elsewhere(d, url, change, search_change, since)
+            else:
+                await self._found(d, url, metric, change, since)
         if tracked:
             d.note(
                 f"{NAME}: tracking: GA4 lost sessions of {', '.join(tracked)} while their search clicks held: "
@@ -98,28 +113,40 @@ class TrafficDropLoop(PageLoop):
                 "filter); fix the tracking; no page changed"
             )
 
-    def _site_explains(
-        self, d: Director, totals: dict[str, list[float]], site_days: dict[str, list[float]], gaps: frozenset[int]
+    async def _site_explains(
+        self, d: Director, end: date, totals: dict[str, list[float]], gaps: frozenset[int]
     ) -> bool:
         """The whole site first, on the days that were measured: a drop everywhere is no page's problem,
-        whether or not an outage falls inside it."""
+        whether or not an outage falls inside it. Unless the site's search clicks held: then GA4 is losing
+        visits it used to record (on some pages), and those pages are told apart one by one."""
         site = totals["sessions"]
         dropped, site_change, _ = seasonal_drop(site[:HISTORY], site[HISTORY:], skip=gaps)
-        latest = [site_days["sessions"][i] for i in range(RECENT - 3, RECENT) if i not in gaps]
-        if latest and sum(latest) / len(latest) <= 1 - SITE_UNDER_WAY:
+        ratios = _day_ratios(site)
+        latest = [ratios[i] for i in range(RECENT - 3, RECENT) if i not in gaps]
+        under_way = bool(latest) and sum(latest) / len(latest) <= 1 - SITE_UNDER_WAY
+        if not (dropped or under_way):
+            return False
+        searched = await search_clicks_change(d, None, end, gaps)
+        if unrecorded_visits(site_change, searched, SITE_MISMATCH):
+            d.note(
+                f"{NAME}: tracking: the whole site's GA4 sessions are {site_change:+.0%} against the same weekdays "
+                f"before while its search clicks are {searched:+.0%}: GA4 is missing visits; the pages it lost are "
+                "checked one by one"
+            )
+            return False
+        if under_way:
             d.note(
                 f"{NAME}: the whole site's sessions are {sum(latest) / len(latest) - 1:+.0%} on the latest days "
                 "measured against the same weekdays before: a site-wide drop under way; no page is judged "
                 "against its own past until it is over, and no page changed"
             )
             return True
-        if dropped:
-            d.note(
-                f"{NAME}: the whole site's sessions are {site_change:+.0%} against the same weekdays before"
-                + (" (outage days left out)" if gaps else "")
-                + ": a demand or measurement problem, not a page problem; no page changed"
-            )
-        return dropped
+        d.note(
+            f"{NAME}: the whole site's sessions are {site_change:+.0%} against the same weekdays before"
+            + (" (outage days left out)" if gaps else "")
+            + ": a demand or measurement problem, not a page problem; no page changed"
+        )
+        return True
 
     def _site_conversions(self, d: Director, totals: dict[str, list[float]], gaps: frozenset[int]) -> bool:
         """Key events down across the site while its sessions held: the checkout, a shared form or the
@@ -163,32 +190,26 @@ class TrafficDropLoop(PageLoop):
             paths += [c["key"]["landingPage"] for c in fell[:count] if c["key"]["landingPage"] not in paths]
         return paths
 
-    async def _unrecorded(self, d: Director, url: str, end: date, path: str, gaps: frozenset[int]) -> bool:
-        """Whether the page's search visits fell in GA4 while its search clicks held: not a drop, a page
-        whose visitors are no longer recorded (a section's template lost its tag, say)."""
-        organic = (await self._series(d, end, path, channel="Organic Search"))["sessions"]
-        fell, _, _ = seasonal_drop(organic[:HISTORY], organic[HISTORY:], min_level=MIN_DAILY["sessions"] / 2, skip=gaps)
-        return fell and await clicks_held(d, url, end, gaps) is not None
+    def _elsewhere(self, d: Director, url: str, change: float, search_change: float, since: date) -> None:
+        """A page whose visits fell while its search visits held: newsletter, social or referral links to it
+        ended. No snippet or content change answers that; reported once."""
+        data = {"metric": "sessions", "change": change, "search_change": search_change, "since": since.isoformat()}
+        if report_once(d, NAME, f"{NAME}:elsewhere:{url}", url, data):
+            d.note(
+                f"{NAME}: {url} sessions {change:+.0%} since {since} against the same weekdays before, while its "
+                f"search visits held ({search_change:+.0%}): the visits it lost came from other channels (a "
+                "newsletter, social or referral links that ended); its content was not changed"
+            )
 
     def _conversions_only(
         self, d: Director, url: str, change: float, sessions: list[float], gaps: frozenset[int], since: date
     ) -> None:
         """A page whose key events fell while its sessions held: a broken form or checkout step on it, or its
-        conversion tag; reported once a week, never answered with a new snippet."""
-        key = f"{NAME}:conversions:{url}:{_week(d)}"
-        if d.store.client_step(d.client, key):
-            return
+        conversion tag; reported once, never answered with a new snippet."""
         _, visits, _ = seasonal_drop(sessions[:HISTORY], sessions[HISTORY:], skip=gaps)
-        d.store.put_step(
-            d.run_id,
-            key,
-            loop=NAME,
-            object=url,
-            kind="report",
-            status=StepStatus.DONE,
-            data={"metric": "keyEvents", "change": change, "sessions_change": visits, "since": since.isoformat()},
-            day=d.today.isoformat(),
-        )
+        data = {"metric": "keyEvents", "change": change, "sessions_change": visits, "since": since.isoformat()}
+        if not report_once(d, NAME, f"{NAME}:conversions:{url}", url, data):
+            return
         d.note(
             f"{NAME}: {url} key events {change:+.0%} since {since} against the same weekdays before, while its "
             f"sessions held ({visits:+.0%}): a conversion problem on the page (a broken form, checkout step or "
@@ -201,19 +222,8 @@ class TrafficDropLoop(PageLoop):
         what = "sessions" if metric == "sessions" else "key events"
         changing = open_changes(d, url)
         if changing or d.cooling(url) or d.store.step(d.run_id, f"{NAME}:{url}"):
-            key = f"{NAME}:reported:{url}:{_week(d)}"
-            if d.store.client_step(d.client, key):
+            if not report_once(d, NAME, f"{NAME}:reported:{url}", url, {"metric": metric, "change": change}):
                 return
-            d.store.put_step(
-                d.run_id,
-                key,
-                loop=NAME,
-                object=url,
-                kind="report",
-                status=StepStatus.DONE,
-                data={"metric": metric, "change": change, "since": since.isoformat()},
-                day=d.today.isoformat(),
-            )
             if changing:
                 step = changing[0]
                 began = step.data.get("incident_start")
@@ -271,6 +281,14 @@ class TrafficDropLoop(PageLoop):
             d.note(f"{NAME}: {url} dropped ({what} {change:+.0%}) but could not be audited: {exc}")
             d.cool(url, 7)
             return
+        landed = str(audit.get("final_url") or url)
+        if _path(landed) != _path(url):  # a redirect (a mistaken one, or a move search has not caught up with)
+            d.note(
+                f"{NAME}: {url} dropped ({what} {change:+.0%}) because it redirects to {landed}: its visits and "
+                "search results go there now. Remove the redirect if it was a mistake; its content was not changed"
+            )
+            d.cool(url, 7)
+            return
         findings = [Finding(f["check"], f["severity"], f["message"], f.get("fix", "")) for f in audit["findings"]]
         blocking = [f for f in findings if f.check in INDEXABILITY]
         if blocking:  # a page search engines cannot show is not fixed by rewriting its snippet
@@ -278,6 +296,14 @@ class TrafficDropLoop(PageLoop):
                 f"{NAME}: {url} dropped ({what} {change:+.0%}) and cannot be indexed: "
                 + "; ".join(f"{f.check}: {f.message}" for f in blocking)
                 + ". That is the finding to act on; its content was not changed"
+            )
+            d.cool(url, 7)
+            return
+        if change <= -VANISHED:  # no snippet loses a live page almost all of its visits
+            d.note(
+                f"{NAME}: {url} lost almost all its recorded visits ({what} {change:+.0%}) while it is published, "
+                "serves and can be indexed: its visits are no longer recorded (its tag) or reach it by another "
+                "URL; check its tracking; its content was not changed"
             )
             d.cool(url, 7)
             return
@@ -328,24 +354,27 @@ class TrafficDropLoop(PageLoop):
             )
 
 
-def _week(d: Director) -> str:
-    """This week, as a page's reports are keyed: each page is reported once a week, in whichever run."""
-    year, week, _ = d.today.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
 def _hit(
-    series: dict[str, list[float]], site_days: dict[str, list[float]], gaps: frozenset[int]
+    series: dict[str, list[float]], totals: dict[str, list[float]], gaps: frozenset[int]
 ) -> tuple[str, float] | None:
-    """The first metric on which a page dropped against its own weekdays, net of the site day by day (a page
-    that only moved with everything else has not dropped), with its change."""
+    """The first metric on which a page dropped credibly against its own weekdays and by DROP more than the
+    rest of the site did over the same days (a page that only moved with everything else has not dropped),
+    with that net change."""
     for metric in METRICS:
         values = series[metric]
-        net = values[:HISTORY] + [v / r for v, r in zip(values[HISTORY:], site_days[metric], strict=True)]
-        hit, change, _ = seasonal_drop(net[:HISTORY], net[HISTORY:], min_level=MIN_DAILY[metric], skip=gaps)
-        if hit:
-            return metric, change
+        hit, change, _ = seasonal_drop(values[:HISTORY], values[HISTORY:], min_level=MIN_DAILY[metric], skip=gaps)
+        if not hit:
+            continue
+        rest = [t - v for t, v in zip(totals[metric], values, strict=True)]
+        _, others, _ = seasonal_drop(rest[:HISTORY], rest[HISTORY:], min_level=0, skip=gaps)
+        net = (1 + change) / max(1 + others, 0.05) - 1
+        if net <= -DROP:
+            return metric, net
     return None
+
+
+def _path(url: str) -> str:
+    return urlsplit(url).path.rstrip("/") or "/"
 
 
 def _day_ratios(values: list[float]) -> list[float]:
