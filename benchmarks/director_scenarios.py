@@ -66,7 +66,7 @@ EXPLAINED = (
 )
 ALARMS = ("traffic_drop:", "search_ctr:")  # the loops whose other notes report a page's drop or change
 CHECKOUT = "traffic_drop: the whole site's key events"
-SEVERAL = ("several pages", "pages at once", "algorithm update")  # an update seen as one event
+SEVERAL = ("several pages", "moved at once", "pages at once", "algorithm update", "search engine update")  # one event
 TRUE_EFFECT = 0.05  # a change truly this much better or worse should be kept or rolled back
 LOOK = re.compile(r"\blook (\d+) of \d+")
 
