@@ -92,9 +92,11 @@ class Policy:
     cooldown_days: int = 21
     min_impressions: int = 500
 
-    def approves(self, qualified: str) -> bool:
+    def approves(self, qualified: str, *, wildcard: bool = True) -> bool:
+        """Whether the tool is auto-approved: named (with or without its server), or by "*" unless the write
+        asks to be named (`wildcard=False`)."""
         name = qualified.split(".", 1)[-1]
-        return "*" in self.auto_approve or qualified in self.auto_approve or name in self.auto_approve
+        return (wildcard and "*" in self.auto_approve) or qualified in self.auto_approve or name in self.auto_approve
 
 
 class Director:
@@ -147,11 +149,13 @@ class Director:
         applied: Callable[[], Awaitable[bool]] | None = None,
         data: dict | None = None,
         part_of: str | None = None,
+        named: bool = False,
     ) -> dict | None:
         """Do one write, once. Returns the tool's result, or None while it waits (approval) or was refused.
 
         `applied`: reads whether the change is in place (for an attempt killed mid-call). `part_of`: the
-        step this write completes (publishing an approved edit); its approval covers this one.
+        step this write completes (publishing an approved edit); its approval covers this one. `named`: only
+        an auto_approve entry naming the tool lets it through without an approval, not "*".
         """
         spec = self.pool.catalog.get(tool)
         if spec.read_only:
@@ -164,6 +168,7 @@ class Director:
             tool=tool,
             args=args,
             part_of=part_of,
+            named=named,
             spend=(data or {}).get("spend"),
             day=self.today.isoformat(),
             record={"tool": tool, "args": args, **(data or {})},
@@ -223,7 +228,7 @@ class Director:
         return True
 
     def _approved(self, w: "_Write") -> bool:
-        if self._allowed(w.tool, w.part_of):
+        if self._allowed(w.tool, w.part_of, w.named):
             return True
         approval = self.store.approval_for(self.run_id, w.key) or self.store.request_approval(
             self.run_id, w.key, w.tool, w.args, w.record.get("preview", {})
@@ -265,9 +270,9 @@ class Director:
             day=w.day,
         )
 
-    def _allowed(self, tool: str, part_of: str | None) -> bool:
+    def _allowed(self, tool: str, part_of: str | None, named: bool = False) -> bool:
         """Whether the write may go ahead without an approval of its own."""
-        if self.policy.approves(tool):
+        if self.policy.approves(tool, wildcard=not named):
             return True
         if part_of is None:
             return False
@@ -339,6 +344,7 @@ class _Write:
     tool: str
     args: dict
     part_of: str | None
+    named: bool
     spend: tuple[float, float] | None
     day: str
     record: dict  # the step's data: tool, args, the caller's data, and the preview once there is one

@@ -28,6 +28,7 @@ class PageLoop:
     every = 7
 
     async def tick(self, d: Director) -> None:
+        await check_search_freshness(d, self.name)
         for step in live_changes(d, self.name):
             await follow_change(d, self.name, step)
         if d.due(self.name, self.every):
@@ -36,6 +37,38 @@ class PageLoop:
 
     async def _detect(self, d: Director) -> None:
         raise NotImplementedError
+
+
+async def check_search_freshness(d: Director, loop: str) -> None:
+    """Once a day, the latest day Search Console has data for: its final data trails by SEARCH_LAG days, and
+    by more when it runs late. Every window and look ends there, so nothing is judged on days not yet in."""
+    if not d.pool.has("search-console") or d.memory.get("search_end", (None,))[0] == d.today:
+        return
+    usual = d.today - timedelta(days=SEARCH_LAG)
+    rows = (
+        await d.read(
+            "search-console.search_analytics",
+            {
+                "start": (usual - timedelta(days=13)).isoformat(),
+                "end": usual.isoformat(),
+                "dimensions": ["date"],
+                "limit": 100,
+            },
+        )
+    )["rows"]
+    latest = max((date.fromisoformat(r["keys"]["date"]) for r in rows if r["impressions"]), default=None)
+    d.memory["search_end"] = (d.today, latest or usual)
+    if latest is not None and latest < usual:
+        d.note(
+            f"{loop}: Search Console's data ends on {latest}, {(usual - latest).days} day(s) later than usual: "
+            "the checks and looks that need it wait for it"
+        )
+
+
+def search_end(d: Director) -> date:
+    """The last day of Search Console data every window ends on (see check_search_freshness)."""
+    checked = d.memory.get("search_end")
+    return checked[1] if checked and checked[0] == d.today else d.today - timedelta(days=SEARCH_LAG)
 
 
 @dataclass
@@ -150,7 +183,7 @@ async def snippet_of(d: Director, post: PostRef) -> dict:
 async def expected_curve(d: Director) -> dict[str, float]:
     """The expected CTR per position, as the search-console server publishes it."""
     if "expected_curve" not in d.memory:
-        end = d.today - timedelta(days=SEARCH_LAG)
+        end = search_end(d)
         found = await d.read(
             "search-console.ctr_opportunities",
             {"start": (end - timedelta(days=6)).isoformat(), "end": end.isoformat(), "dimension": "page", "limit": 1},
@@ -229,7 +262,7 @@ async def judge_snippet_change(
     """The page's CTR against the CTR expected at its position, before and after the change, net of the same
     measure on untouched control pages over the same days. `since`: the day the incident the change answers
     began. Each window needs MIN_CLICKS clicks on average and MIN_IMPRESSIONS impressions."""
-    windows = (before_window(changed, since), (changed + timedelta(days=1), d.today - timedelta(days=SEARCH_LAG)))
+    windows = (before_window(changed, since), (changed + timedelta(days=1), search_end(d)))
     values = []
     counts: list[Counts] = []
     for first, last in windows:
@@ -273,7 +306,7 @@ async def control_pages(d: Director, start: date, end: date, exclude: str) -> li
 
 async def judging_facts(d: Director, url: str) -> dict:
     """What a page change will be judged with, fixed when it is made: the control pages and the CTR curve."""
-    end = d.today - timedelta(days=SEARCH_LAG)
+    end = search_end(d)
     return {
         "controls": await control_pages(d, end - timedelta(days=BEFORE_DAYS), end, url),
         "curve": await expected_curve(d),
@@ -354,8 +387,8 @@ async def follow_change(d: Director, loop: str, step: Step) -> None:
         await close_change(d, loop, step, decision.verdict)
         return
     looks_done = len(looks_at(d, step))
-    if looks_done >= len(LOOKS) or (d.today - changed).days < LOOKS[looks_done]:
-        return
+    if looks_done >= len(LOOKS) or (search_end(d) - changed).days < LOOKS[looks_done] - SEARCH_LAG:
+        return  # not yet, or the days it needs are not in Search Console yet
     decision = await judge_snippet_change(d, loop, url, changed, looks_done + 1, data["controls"], data["curve"], since)
     d.store.decide(d.run_id, key, loop, url, decision.verdict, decision.__dict__, d.today.isoformat())
     d.say(f"   {url}: {decision.verdict}: {decision.reason}")
@@ -417,7 +450,7 @@ async def page_incident(d: Director, post: PostRef, url: str, changed: date, sin
     status = await post_status(d, post)
     if status != "published":
         return f"the page is no longer published (its status in the CMS is '{status}')"
-    end = d.today - timedelta(days=SEARCH_LAG)
+    end = search_end(d)
     first = max(changed + timedelta(days=1), end - timedelta(days=WATCH_DAYS - 1))
     if first > end:
         return None

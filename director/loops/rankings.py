@@ -4,10 +4,10 @@ lost links, a technical change. It is reported once, with its positions. Several
 some up and some down, is one finding about the whole site (a search engine update), reported once
 with the pages that lost; no page is changed for either."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from ..runner import Director
-from .pages import REARM_DAYS, SLIP, live_changes, report_once
+from .pages import REARM_DAYS, SLIP, WATCH_DAYS, live_changes, report_once, search_end
 from .search_rows import day_ranges, query_rows, slipped
 
 SCREEN_SLIP = 1.0  # the page's average position this much lower or higher: its queries are compared
@@ -65,6 +65,15 @@ async def watch_rankings(
                 "snippet was not changed"
             )
     return set(moving)
+
+
+async def page_slip(d: Director, url: str) -> float:
+    """How many places lower a page's queries rank over the latest WATCH_DAYS of Search Console data than
+    over the three weeks before the latest week (the same queries, weighted by their latest impressions)."""
+    end = search_end(d)
+    before = await query_rows(d, [url], [(end - timedelta(days=27), end - timedelta(days=7))])
+    after = await query_rows(d, [url], [(end - timedelta(days=WATCH_DAYS - 1), end)])
+    return slipped(before.get(url, {}), after.get(url, {}))
 
 
 def _listed(moved: dict[str, float]) -> str:

@@ -37,6 +37,7 @@ from .pages import (
     post_for,
     post_status,
     ratios_of,
+    search_end,
     snippet_of,
 )
 from .rankings import watch_rankings
@@ -64,7 +65,7 @@ class SearchCtrLoop(PageLoop):
         return pool.has("search-console") and (pool.has("wordpress") or pool.has("webflow"))
 
     async def _detect(self, d: Director) -> None:
-        end = d.today - timedelta(days=SEARCH_LAG)
+        end = search_end(d)
         curve = await expected_curve(d)
         anchor = d.start - timedelta(days=SEARCH_LAG)  # the earlier weeks move on once a week
         base_end = end - timedelta(days=RECENT + (end - anchor).days % 7)

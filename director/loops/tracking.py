@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from ..runner import Director
 from ..stats import seasonal_drop
-from .pages import SEARCH_LAG, daily_rows
+from .pages import daily_rows, search_end
 
 HISTORY, RECENT = 28, 7  # days of a series: the weeks it is judged against, then the days judged
 GAP = 0.7  # a day this far below its weekdays went unrecorded
@@ -89,7 +89,7 @@ async def search_clicks_change(d: Director, url: str | None, end: date, skip: fr
         return None
     days = days_of(end)
     rows = {r["keys"]["date"]: r["clicks"] for r in await _daily_clicks(d, days[0], end, url)}
-    last = d.today - timedelta(days=SEARCH_LAG)
+    last = search_end(d)
     clicks = [float(rows.get(day.isoformat(), 0)) for day in days]
     unseen = frozenset(i for i in range(RECENT) if days[HISTORY + i] > last)  # not in Search Console yet
     if len(skip | unseen) >= RECENT:

@@ -15,8 +15,11 @@ from ..planner import Finding, PageContext
 from ..pool import ServerPool
 from ..runner import Director, LoopError
 from ..stats import seasonal_drop
+from ..store import StepStatus
 from .pages import (
+    SLIP,
     PageLoop,
+    PostRef,
     apply_fields,
     judging_facts,
     open_changes,
@@ -26,6 +29,7 @@ from .pages import (
     snippet_of,
     watch_change,
 )
+from .rankings import page_slip
 from .tracking import (
     HISTORY,
     RECENT,
@@ -53,6 +57,29 @@ class TrafficDropLoop(PageLoop):
 
     def wanted(self, pool: ServerPool) -> bool:
         return pool.has("ga4") and (pool.has("wordpress") or pool.has("webflow"))
+
+    async def tick(self, d: Director) -> None:
+        for step in d.store.steps(d.run_id, loop=NAME, kind="republish"):
+            if step.status is StepStatus.AWAITING:  # approved (or denied) since: carried out (or dropped)
+                await self._republish(d, PostRef(**step.data["post"]))
+        await super().tick(d)
+
+    async def _republish(self, d: Director, post: PostRef) -> None:
+        """Put a page that went back to draft online again. Someone may have taken it down on purpose, so
+        this waits for a person's approval: "*" in auto_approve does not cover it, only naming `publish`."""
+        done = await d.write(
+            f"{NAME}:republish:{post.url}",
+            loop=NAME,
+            object=post.url,
+            tool=f"{post.server}.publish",
+            args={"post_id": post.id, "kind": post.kind},
+            kind="republish",
+            applied=lambda: _published(d, post),
+            data={"post": post.__dict__},
+            named=True,
+        )
+        if done is not None:
+            d.note(f"{NAME}: republished {post.url} (approved); it was back in draft")
 
     async def _series(
         self, d: Director, end: date, path: str | None = None, channel: str | None = None
@@ -100,7 +127,11 @@ class TrafficDropLoop(PageLoop):
             searched, search_change, _ = seasonal_drop(
                 organic[:HISTORY], organic[HISTORY:], min_level=MIN_DAILY["sessions"] / 2, skip=gaps, sigmas=2.0
             )
-            if searched and unrecorded_visits(search_change, await search_clicks_change(d, url, end, gaps)):
+            if (
+                searched
+                and unrecorded_visits(search_change, await search_clicks_change(d, url, end, gaps))
+                and not await _redirects(d, url)  # search still sends visitors to a redirect for a few days
+            ):
                 tracked.append(url)  # its search visitors came, GA4 did not record them
             elif not searched and search_change > -DROP / 2:
                 self._elsewhere(d, url, change, search_change, since)
@@ -264,7 +295,19 @@ class TrafficDropLoop(PageLoop):
         if post is not None and status != "published":  # read now, not from the run's start
             d.note(
                 f"{NAME}: {url} dropped ({what} {change:+.0%}) because it is no longer published: its status "
-                f"in the CMS is '{status}'. Republish it if that was a mistake; its content was not changed"
+                f"in the CMS is '{status}'. Its content was not changed"
+                + ("; republishing it waits for an approval" if status == "draft" else "")
+            )
+            d.cool(url, 7)
+            if status == "draft":
+                await self._republish(d, post)
+            return
+        slip = await page_slip(d, url) if d.pool.has("search-console") else 0.0
+        if slip >= SLIP:  # a snippet does not bring rankings back, and a change now could not be told apart
+            d.note(
+                f"{NAME}: {url} dropped ({what} {change:+.0%}) because its queries rank {slip:.1f} places lower "
+                "than in the weeks before: a ranking drop (a competitor, lost links, a technical change); it is "
+                "reported, and its content was not changed"
             )
             d.cool(url, 7)
             return
@@ -276,13 +319,13 @@ class TrafficDropLoop(PageLoop):
             d.cool(url, 7)
             return
         try:
-            audit = await d.read("page-analysis.analyze_page", {"url": url})
+            audit = await _audit(d, url)
         except LoopError as exc:
             d.note(f"{NAME}: {url} dropped ({what} {change:+.0%}) but could not be audited: {exc}")
             d.cool(url, 7)
             return
-        landed = str(audit.get("final_url") or url)
-        if _path(landed) != _path(url):  # a redirect (a mistaken one, or a move search has not caught up with)
+        landed = _landed(url, audit)
+        if landed:  # a redirect (a mistaken one, or a move search has not caught up with)
             d.note(
                 f"{NAME}: {url} dropped ({what} {change:+.0%}) because it redirects to {landed}: its visits and "
                 "search results go there now. Remove the redirect if it was a mistake; its content was not changed"
@@ -371,6 +414,33 @@ def _hit(
         if net <= -DROP:
             return metric, net
     return None
+
+
+async def _published(d: Director, post: PostRef) -> bool:
+    return await post_status(d, post) == "published"
+
+
+async def _audit(d: Director, url: str) -> dict:
+    """The page-analysis audit of a page, once a day."""
+    audits: dict[str, tuple[date, dict]] = d.memory.setdefault("audits", {})
+    if url not in audits or audits[url][0] != d.today:
+        audits[url] = (d.today, await d.read("page-analysis.analyze_page", {"url": url}))
+    return audits[url][1]
+
+
+async def _redirects(d: Director, url: str) -> bool:
+    if not d.pool.has("page-analysis"):
+        return False
+    try:
+        return _landed(url, await _audit(d, url)) is not None
+    except LoopError:
+        return False
+
+
+def _landed(url: str, audit: dict) -> str | None:
+    """Where the page's URL lands when it redirects elsewhere; None when it serves at its own URL."""
+    final = str(audit.get("final_url") or url)
+    return final if _path(final) != _path(url) else None
 
 
 def _path(url: str) -> str:

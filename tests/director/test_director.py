@@ -176,27 +176,34 @@ async def test_email_loop_adopts_a_subject_only_on_significant_clicks(world, tmp
     )  # each test sent exactly once
 
 
-async def test_traffic_loop_fixes_a_dropped_page_and_sees_through_a_tracking_outage(world, tmp_path):
+async def test_traffic_loop_fixes_a_regressed_snippet_reports_a_ranking_drop_and_sees_through_an_outage(
+    world, tmp_path
+):
     from adapters.web.browser import find_chromium
 
     from ..conftest import need
 
     need(find_chromium() is not None, "Chromium is needed for page analysis (scripts/chromium-up.sh)")
-    world.world.configure(incidents={"ranking_drop": {"page": "/wholesale/", "day": 3}})
+    regressed, ranked = "/storing-coffee-beans-dos-and-donts/", "/coffee-for-the-office-our-wholesale-program/"
+    world.world.configure(
+        incidents={"snippet_regression": {"page": regressed, "day": 3}, "ranking_drop": {"page": ranked, "day": 3}}
+    )
     store = Store(tmp_path / "d.sqlite")
     run_id = await direct(
         world, store, ["traffic_drop"], 26, ("ga4", "search-console", "page-analysis", "wordpress", "webflow")
     )
-    url = f"{world.url}/wholesale/"
+    url = world.url + regressed
     change = store.step(run_id, f"traffic_drop:{url}")
     assert change and change.status == "done", store.notes(run_id)
     assert "meta_description_missing" in change.data["findings"]
     assert change.data["args"]["meta_description"]  # what the audit found missing was written
-    assert [p for p in world.world.pages() if p.path == "/wholesale/"][0].meta_description
+    assert [p for p in world.world.pages() if p.path == regressed][0].meta_description
     assert any(d["object"] == url for d in store.decisions(run_id))  # and it was judged
+    # A page that ranks lower is reported as that; no snippet brings rankings back.
+    assert any(world.url + ranked in n["text"] and "places lower" in n["text"] for n in store.notes(run_id))
     assert any("tracking outage" in n["text"] for n in store.notes(run_id))
     other = [s.object for s in store.steps(run_id, kind="change") if s.object != url]
-    assert not other, other  # the outage changed no page
+    assert not other, other  # neither the ranking drop nor the outage changed a page
 
 
 def test_resume_after_sigkill_repeats_nothing_and_loses_nothing(world, tmp_path):

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from director.store import Store
 
 from . import test_director
-from .test_director import direct
+from .test_director import CLIENT, direct, in_process, run
 
 sandbox_world = test_director.world  # the sandbox fixture, here under this name
 QUIET = {"ranking_drop": False, "tracking_outage": False, "holiday_bump": False}
@@ -102,3 +102,43 @@ async def test_a_section_that_lost_its_tag_is_tracking_not_a_drop(sandbox_world,
     guides = [p.path for p in world.world.pages() if p.section == "Brewing Guides"]
     assert any(world.url + path in tracking[0]["text"] for path in guides)
     assert not changed(store, run_id, "traffic_drop")
+
+
+async def test_a_page_redirected_by_mistake_is_reported_as_a_redirect(sandbox_world, tmp_path):
+    world = sandbox_world
+    world.world.configure(incidents={**QUIET, "page_redirected": {"day": 1}})
+    page = world.url + staged(world, "page_redirected")["page"]
+    store = Store(tmp_path / "d.sqlite")
+    run_id = await direct(world, store, ["traffic_drop"], 10, TRAFFIC)
+    found = [n for n in notes_about(store, run_id, page) if "redirects to" in n["text"]]
+    assert found and f"redirects to {world.url}/" in found[0]["text"], [n["text"] for n in store.notes(run_id)]
+    assert page not in changed(store, run_id, "traffic_drop")
+
+
+async def test_a_late_search_console_holds_the_looks_until_the_days_are_in(sandbox_world, tmp_path):
+    world = sandbox_world
+    world.world.configure(incidents={**QUIET, "search_console_delay": {"day": 8, "days": 5, "extra_days": 3}})
+    start = world.world.now().date()
+    store = Store(tmp_path / "d.sqlite")
+    run_id = await direct(world, store, ["search_ctr"], 15, SEARCH)
+    assert notes_about(store, run_id, "Search Console's data ends on"), store.notes(run_id)
+    first_changes = {s.object for s in store.steps(run_id, kind="change") if s.day == str(start)}
+    looks = [x for x in store.decisions(run_id) if x["object"] in first_changes]
+    assert first_changes and looks
+    # Due on day 10, when Search Console had nothing after day 4; judged once day 7 was in, on day 13.
+    assert min(x["day"] for x in looks) == str(start + timedelta(days=13))
+
+
+async def test_a_page_put_back_to_draft_is_republished_only_once_a_person_approves(sandbox_world, tmp_path):
+    world = sandbox_world
+    world.world.configure(incidents={**QUIET, "page_unpublished": {"day": 1}})
+    path = staged(world, "page_unpublished")["page"]
+    store = Store(tmp_path / "d.sqlite")
+    run_id = await direct(world, store, ["traffic_drop"], 8, TRAFFIC)  # auto_approve is "*"
+    pending = [a for a in store.approvals() if a.tool.endswith(".publish")]
+    assert len(pending) == 1 and store.run(run_id)["status"] == "waiting", store.notes(run_id)
+    assert path not in {p.path for p in world.world.pages()}  # "*" does not put a page back online
+    store.resolve(pending[0].id, True)
+    await run(store, world.config_path, CLIENT, run_id=run_id, targets=in_process(world, *TRAFFIC), say=lambda _: None)
+    assert path in {p.path for p in world.world.pages()}
+    assert notes_about(store, run_id, "republished")
