@@ -310,15 +310,14 @@ class Director:
         return self.store.step(self.run_id, f"{loop}:checked:{self.today}") is None
 
     def checked(self, loop: str) -> None:
+        self.record(f"{loop}:checked:{self.today}", loop=loop, object="", kind="check", data={})
+
+    def record(
+        self, key: str, *, loop: str, object: str, kind: str, data: dict, status: StepStatus = StepStatus.DONE
+    ) -> None:
+        """A step of this run dated today: a check made, a finding reported, a test started."""
         self.store.put_step(
-            self.run_id,
-            f"{loop}:checked:{self.today}",
-            loop=loop,
-            object="",
-            kind="check",
-            status=StepStatus.DONE,
-            data={},
-            day=self.today.isoformat(),
+            self.run_id, key, loop=loop, object=object, kind=kind, status=status, data=data, day=self.today.isoformat()
         )
 
     def cooling(self, object: str) -> bool:

@@ -236,16 +236,7 @@ class EmailEngagementLoop:
         ]
         data = {"incident": "deliverability", "server": server, "campaign_id": send.id, "subject": send.subject}
         data |= {"sent": send.day.isoformat(), "bounced": problem.bounced, "unopened": problem.unopened}
-        d.store.put_step(
-            d.run_id,
-            f"{NAME}:deliverability:{server}:{send.id}",
-            loop=NAME,
-            object=scope,
-            kind="report",
-            status=StepStatus.DONE,
-            data=data,
-            day=d.today.isoformat(),
-        )
+        d.record(f"{NAME}:deliverability:{server}:{send.id}", loop=NAME, object=scope, kind="report", data=data)
         what = f"'{send.subject}' ({send.id}, sent {send.day}): {problem.numbers()}"
         if earlier:
             d.say(f"   {server}: the deliverability incident goes on: {what}")
@@ -270,20 +261,17 @@ class EmailEngagementLoop:
         self, d: Director, server: str, scope: str, audience: dict[str, Any], tired: Fatigue, days: list[date]
     ) -> None:
         since = tired.recent[-1].day
-        d.store.put_step(
-            d.run_id,
+        d.record(
             f"{NAME}:fatigue:{scope}:{since}",
             loop=NAME,
             object=scope,
             kind="report",
-            status=StepStatus.DONE,
             data={
                 "incident": "fatigue",
                 "server": server,
                 "since": since.isoformat(),
                 "campaigns": [s.id for s in tired.recent],
             },
-            day=d.today.isoformat(),
         )
         lately = [day for day in days if (d.today - day).days < RESTED_DAYS]
         now, before = cadence(lately), cadence([s.day for s in tired.earlier])
@@ -401,16 +389,7 @@ class EmailEngagementLoop:
         }
         if rule is not None:
             test["rule"] = rule
-        d.store.put_step(
-            d.run_id,
-            key,
-            loop=NAME,
-            object=scope,
-            kind="test",
-            status=StepStatus.OPEN,
-            data=test,
-            day=d.today.isoformat(),
-        )
+        d.record(key, loop=NAME, object=scope, kind="test", data=test, status=StepStatus.OPEN)
         written = d.store.step(d.run_id, key)
         if written is not None:  # it is: put just above
             await self._advance(d, written)

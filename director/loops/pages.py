@@ -110,16 +110,7 @@ def report_once(d: Director, loop: str, key: str, object: str, data: dict) -> bo
     seen = d.store.client_step(d.client, key)
     if seen is not None and (d.today - seen.dated()).days < REARM_DAYS:
         return False
-    d.store.put_step(
-        d.run_id,
-        key,
-        loop=loop,
-        object=object,
-        kind="report",
-        status=StepStatus.DONE,
-        data=data,
-        day=d.today.isoformat(),
-    )
+    d.record(key, loop=loop, object=object, kind="report", data=data)
     return True
 
 

@@ -23,7 +23,6 @@ from ..planner import PageContext
 from ..pool import ServerPool
 from ..runner import Director
 from ..stats import Estimate, credible_fall
-from ..store import StepStatus
 from .pages import (
     SEARCH_LAG,
     SLIP,
@@ -161,16 +160,7 @@ class SearchCtrLoop(PageLoop):
                 "ratio": now.ratio,
                 "missed_clicks": round(now.expected * then.ratio - now.clicks),
             }
-            d.store.put_step(
-                d.run_id,
-                f"{NAME}:regressed:{url}",
-                loop=NAME,
-                object=url,
-                kind="report",
-                status=StepStatus.DONE,
-                data=opp,
-                day=d.today.isoformat(),
-            )
+            d.record(f"{NAME}:regressed:{url}", loop=NAME, object=url, kind="report", data=opp)
             d.note(
                 f"{NAME}: {url}: its CTR against the curve at each query's position fell {change:+.0%} against "
                 f"its own earlier weeks ({then.ratio:.2f}x the curve, now {now.ratio:.2f}x"
