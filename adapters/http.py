@@ -34,7 +34,7 @@ from .errors import (
     RateLimited,
     UpstreamUnavailable,
 )
-from .ratelimit import RateLimiter
+from .ratelimit import RateLimiter, spend_all
 from .retry import (
     RETRYABLE_STATUS,
     RetryPolicy,
@@ -97,6 +97,11 @@ def default_error_parser(response: httpx.Response) -> tuple[str, str]:
     code = body.get("code") or body.get("error") or ""
     message = body.get("message") or body.get("error_description") or ""
     return str(code)[:80], str(message)
+
+
+def _done(limiters: Iterable[RateLimiter]) -> None:
+    for limiter in limiters:
+        limiter.done()
 
 
 class HttpService:
@@ -163,10 +168,10 @@ class HttpService:
         lost: LostAnswer | OutcomeUnknown | None = None  # an earlier send of this write that may have been applied
         while True:
             attempt += 1
-            for limiter in limiters:
-                await limiter.spend()
+            await spend_all(limiters)
             remaining = deadline.remaining()
             if remaining <= 0:
+                _done(limiters)  # nothing was sent
                 if lost is not None:
                     raise lost
                 raise UpstreamUnavailable(
@@ -175,7 +180,7 @@ class HttpService:
                 )
             timeout = min(self._timeout, remaining * (WRITE_TIMEOUT_SHARE if write else 1.0))
             try:
-                response = await self.client.request(method, url, timeout=timeout, **kwargs)
+                response = await self._send(limiters, method, url, timeout=timeout, **kwargs)
             except httpx.TransportError as exc:
                 never_sent = isinstance(exc, NEVER_SENT)
                 if write and not never_sent:
@@ -217,6 +222,13 @@ class HttpService:
             if lost is not None and status == 429:
                 raise lost  # the earlier send may have been applied; the refusal of this one says nothing
             raise self.error_for(response)
+
+    async def _send(self, limiters: list[RateLimiter], method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One request; its limiters hear when it is over, whichever way it ends."""
+        try:
+            return await self.client.request(method, url, **kwargs)
+        finally:
+            _done(limiters)
 
     async def apply(
         self,

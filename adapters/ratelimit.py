@@ -9,6 +9,7 @@ wait for capacity would run past the call's deadline it refuses at once with
 import asyncio
 import re
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -28,9 +29,10 @@ _SPEC = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*([a-z]+)\s*$")
 class Rate:
     """`count` requests per `period` seconds, with bursts of at most `burst` requests.
 
-    Parsed rates allow a burst of 20 ms worth of traffic (at least 1): enough that the event
-    loop's timer latency does not cost throughput at high rates, small enough to stay inside
-    any vendor's own burst tolerance. Slow rates (60/min) are spaced evenly.
+    Parsed rates allow a burst of 2% of the count, never more than one second's traffic (at
+    least 1): enough that the event loop's timer latency does not cost throughput at high rates
+    and that a handful of calls in a row (1200/min: 20) do not wait, small enough to stay inside
+    any vendor's own burst tolerance. Slow rates (60/min, 10/s) are spaced evenly.
     """
 
     count: float
@@ -44,7 +46,7 @@ class Rate:
         if not m or m.group(2) not in _UNITS or float(m.group(1)) <= 0:
             raise ValueError(f"expected a positive rate like '60/min' or '100/s', got {spec!r}")
         count, period = float(m.group(1)), _UNITS[m.group(2)]
-        return cls(count, period, burst=max(1, round(count / period / 50)))
+        return cls(count, period, burst=max(1, min(round(count / 50), round(count / period))))
 
     @property
     def per_second(self) -> float:
@@ -67,6 +69,21 @@ class RateLimiter(Protocol):
     name: str
 
     async def spend(self) -> None: ...
+
+    def done(self) -> None:
+        """The request the last `spend` was for is over: answered, failed or never sent."""
+        ...
+
+
+async def spend_all(limiters: Sequence[RateLimiter]) -> None:
+    """Spend each in turn; when one refuses, the ones already spent hear that nothing was sent."""
+    for i, limiter in enumerate(limiters):
+        try:
+            await limiter.spend()
+        except BaseException:
+            for spent in limiters[:i]:
+                spent.done()
+            raise
 
 
 class TokenBucket:
@@ -129,12 +146,17 @@ class TokenBucket:
 
 
 class Budget:
-    """One named budget. Spend before each request (or tool call) it covers."""
+    """One named budget. Spend before each request (or tool call) it covers.
+
+    A bucket of `burst` tokens refilled at `count - burst + 1` per period: a full bucket spent at
+    once and the refill after it still make at most `count` in any one period.
+    """
 
     def __init__(self, name: str, rate: Rate, clock: Clock = SYSTEM_CLOCK):
         self.name = name
         self.rate = rate
-        self._bucket = TokenBucket(max(1, min(rate.burst, int(rate.count) or 1)), rate.per_second, clock)
+        burst = max(1, min(rate.burst, int(rate.count) or 1))
+        self._bucket = TokenBucket(burst, (rate.count - burst + 1) / rate.period, clock)
 
     def expected_wait(self) -> float:
         """Seconds until one more unit would be granted, counting callers already queued."""
@@ -148,27 +170,43 @@ class Budget:
                 raise _spent(self.name, self.rate, wait)
         await self._bucket.acquire()
 
+    def done(self) -> None:
+        return None
+
 
 class WindowBudget:
     """`count` requests in any rolling `period`, for vendors that count that way (Webflow: 60/min).
 
     A leaky bucket would have to space such requests evenly to stay safe; a window lets a
     burst of `count` through at once and then waits exactly as long as the vendor would.
+
+    `until_answered`: a request counts from its `spend` until `period` after its `done`, not
+    from its `spend` alone. The vendor counts a request when it arrives, somewhere between the
+    two, so no `period` the vendor measures holds more than `count` however long requests take
+    in flight (a window counted from the sends alone would let a slow request and a fast one a
+    period later land closer together than that). For callers that report `done` (HttpService).
     """
 
-    def __init__(self, name: str, rate: Rate, clock: Clock = SYSTEM_CLOCK):
+    def __init__(self, name: str, rate: Rate, clock: Clock = SYSTEM_CLOCK, *, until_answered: bool = False):
         self.name = name
         self.rate = rate
         self._clock = clock
-        self._sent: deque[float] = deque()
+        self._until_answered = until_answered
+        self._in_flight = 0
+        self._sent: deque[float] = deque()  # when each request of the last period was sent (or answered)
 
     def expected_wait(self) -> float:
+        """Seconds until one more request may go; while only requests in flight hold the window
+        full, the least it can be (a period after an answer that comes at once)."""
         now = self._clock.monotonic()
         while self._sent and self._sent[0] <= now - self.rate.period:
             self._sent.popleft()
-        if len(self._sent) < self.rate.count:
+        over = self._in_flight + len(self._sent) - int(self.rate.count)  # >= 0: that many must leave first
+        if over < 0:
             return 0.0
-        return self._sent[len(self._sent) - int(self.rate.count)] + self.rate.period - now
+        if over >= len(self._sent):
+            return self.rate.period
+        return self._sent[over] + self.rate.period - now
 
     async def spend(self) -> None:
         while (wait := self.expected_wait()) > 0:
@@ -176,11 +214,22 @@ class WindowBudget:
             if deadline is not None and wait > deadline.remaining():
                 raise _spent(self.name, self.rate, wait)
             await self._clock.sleep(wait)
-        self._sent.append(self._clock.monotonic())
+        if self._until_answered:
+            self._in_flight += 1
+        else:
+            self._sent.append(self._clock.monotonic())
+
+    def done(self) -> None:
+        if self._until_answered and self._in_flight:
+            self._in_flight -= 1
+            self._sent.append(self._clock.monotonic())
 
 
 class Unlimited:
     name = "unlimited"
 
     async def spend(self) -> None:
+        return None
+
+    def done(self) -> None:
         return None

@@ -52,7 +52,8 @@ class Wiring:
         rate = self.server_config.rate_limits.upstream or default
         if rate is None:
             return None
-        return WindowBudget(name, rate) if window else Budget(name, rate)
+        # An HttpService's limiter: it says when each request is over, so a window counts it until then.
+        return WindowBudget(name, rate, until_answered=True) if window else Budget(name, rate)
 
     def deps(self) -> Deps:
         rates = {**self.client_config.rate_limits.tools, **self.server_config.rate_limits.tools}
@@ -248,7 +249,7 @@ async def customerio_adapter(w: Wiring):
             Upstream("Customer.io", f"{api}, {where}", auth_hint=w.auth_hint(provider)),
             base_url=base.rstrip("/") + "/",
             auth=w.auth(provider),
-            limiter=w.upstream_budget(f"Customer.io {api}", rate),
+            limiter=w.upstream_budget(f"Customer.io {api}", rate, window=True),  # "10 requests per second"
             parse_error=parse_customerio_error,
             classify=classify_customerio_error,
             transport=w.transport,

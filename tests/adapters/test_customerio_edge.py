@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
@@ -36,6 +38,8 @@ from adapters.esp.base import (
 )
 from adapters.esp.customerio import BATCH_BYTES, CustomerIO, classify_customerio_error, parse_customerio_error
 from adapters.http import HttpService, Upstream
+from adapters.ratelimit import WindowBudget
+from suite.wiring import CUSTOMERIO_APP_REQUESTS
 
 if TYPE_CHECKING:
     from sandbox import World
@@ -726,3 +730,43 @@ async def test_live_update_changes_the_contents_and_refuses_the_rest(live):
     await live.cio.send(campaign.id)
     with pytest.raises(InvalidRequest):
         await live.cio.update_campaign(campaign.id, CampaignFields(subject="Too late"))
+
+
+async def test_live_the_app_api_budget_keeps_ten_in_every_second_the_vendor_counts(cio_sandbox):
+    """The App API's budget as the suite wires it (10 in any second, each request counted until its answer),
+    under 25 requests at once: the sandbox records when each arrives; none is refused, no second of
+    arrivals holds more than 10, and the limit is used in full (25 requests in about 2 s)."""
+    from sandbox.ratelimit import TokenBucket
+    from sandbox.vendors.customerio import api as vendor
+
+    world = cio_sandbox.world
+    world.monotonic = time.monotonic
+    world.reset()
+    creds = cio_sandbox.provision()["customerio"]
+    arrivals: list[float] = []
+
+    class Counted(TokenBucket):
+        def try_take(self, now: float) -> tuple[bool, int]:
+            arrivals.append(now)
+            return super().try_take(now)
+
+    vendor._buckets.setdefault(world.email, {})[f"app:{creds['app_api_key']}"] = Counted(
+        vendor.APP_RATE, vendor.APP_RATE
+    )
+    http = HttpService(
+        Upstream("Customer.io", "App API", AUTH_HINT),
+        base_url=creds["app_api_base"] + "/",
+        headers={"Authorization": f"Bearer {creds['app_api_key']}"},
+        limiter=WindowBudget("Customer.io App API", CUSTOMERIO_APP_REQUESTS, until_answered=True),
+        parse_error=parse_customerio_error,
+        max_attempts=1,  # a 429 fails the test instead of being retried
+    )
+    started = time.monotonic()
+    try:
+        await asyncio.gather(*(http.get_json("sender_identities") for _ in range(25)))
+    finally:
+        await http.aclose()
+    elapsed = time.monotonic() - started
+    assert len(arrivals) == 25
+    assert max(sum(1 for b in arrivals if a - 1 < b <= a) for a in arrivals) == 10
+    assert 2.0 <= elapsed < 2.6

@@ -93,3 +93,43 @@ async def test_a_budget_refuses_with_the_wait_of_the_whole_queue(clock):
         with pytest.raises(RateLimited) as caught:
             await budget.spend()  # another 10 s would end past the deadline (5 s left)
     assert caught.value.retry_after == 10
+
+
+def test_parsed_rates_burst_by_two_percent_of_their_count_and_never_more_than_a_second():
+    bursts = {spec: Rate.parse(spec).burst for spec in ("1200/min", "120/min", "100/s", "60/min", "10/s", "2000/day")}
+    assert bursts == {"1200/min": 20, "120/min": 2, "100/s": 2, "60/min": 1, "10/s": 1, "2000/day": 1}
+
+
+async def test_a_budget_lets_its_burst_through_and_still_keeps_every_period_to_its_count(clock):
+    budget = Budget("tool", Rate(20, 60.0, burst=5), clock=clock)
+    granted: list[float] = []
+    for _ in range(60):
+        await budget.spend()
+        granted.append(clock.now)
+    assert granted[:5] == [1000.0] * 5  # the burst waits for nothing
+    most = max(sum(1 for g in granted if t - 60 < g <= t) for t in granted)
+    assert most == 20  # the refill after the burst is slowed so that no minute holds more
+    assert granted[-1] - granted[0] == pytest.approx(55 * 60 / 16)  # the other 55 at the slowed refill, 16 a minute
+
+
+async def test_a_window_counted_until_answered_holds_a_slot_while_the_request_is_in_flight(clock):
+    budget = WindowBudget("Customer.io App API", Rate(2, 1.0), clock=clock, until_answered=True)
+    await budget.spend()
+    await budget.spend()
+    assert budget.expected_wait() == 1.0  # both in flight: at least a second after an answer
+    clock.now += 0.5
+    budget.done()  # answered at 1000.5: it counts until 1001.5
+    await budget.spend()
+    assert clock.sleeps == [1.0] and clock.now == 1001.5
+    budget.done()
+    budget.done()
+    budget.done()  # more answers than requests change nothing
+    assert budget.expected_wait() == pytest.approx(1.0)  # the two answered at 1001.5 hold the window
+
+
+async def test_a_window_not_counted_until_answered_ignores_answers(clock):
+    budget = WindowBudget("webflow", Rate(1, 60.0), clock=clock)
+    await budget.spend()
+    clock.now += 30
+    budget.done()
+    assert budget.expected_wait() == 30.0  # counted from the spend alone
