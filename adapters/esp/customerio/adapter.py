@@ -100,8 +100,9 @@ class CustomerIO(Workspace):
     async def list_audiences(self, cursor: str | None, limit: int) -> AudiencePage:
         if cursor:
             return AudiencePage(items=[])
-        space = await self._workspace_info(fresh=True)
-        unsubscribed = (await self._search_count(UNSUBSCRIBED))[0]
+        space, (unsubscribed, _) = await asyncio.gather(
+            self._workspace_info(fresh=True), self._search_count(UNSUBSCRIBED)
+        )
         people = int(space.get("people") or 0)
         return AudiencePage(
             items=[
@@ -116,16 +117,17 @@ class CustomerIO(Workspace):
 
     async def get_audience(self, audience_id: str) -> Audience:
         check_audience(audience_id)
-        audience = (await self.list_audiences(None, 1)).items[0]
-        sender = (await self._sender_list() or [{}])[0]
-        opens, clicks = await self._history()
-        return audience.model_copy(
+        audiences, senders, (opens, clicks), fields = await asyncio.gather(
+            self.list_audiences(None, 1), self._sender_list(), self._history(), self._field_names()
+        )
+        sender = (senders or [{}])[0]
+        return audiences.items[0].model_copy(
             update={
                 "from_name": sender.get("name"),
                 "reply_to": sender.get("email"),
                 "avg_open_rate": opens,
                 "avg_click_rate": clicks,
-                "merge_fields": await self._field_names(),
+                "merge_fields": fields,
             }
         )
 
@@ -267,17 +269,16 @@ class CustomerIO(Workspace):
             for n in objects(raw, "newsletters")
             if "id" in n and (status is None or ("sent" if n.get("sent_at") else "draft") == status)
         ]
-        contents = await asyncio.gather(*(self._listed_contents(n) for n in newsletters))
+        contents = await asyncio.gather(*(self._contents_of(n) for n in newsletters))
         return CampaignPage(
             items=[to_campaign(n, c) for n, c in zip(newsletters, contents, strict=True)],
             next_cursor=str(raw.get("next") or "") or None,
         )
 
     async def get_campaign(self, campaign_id: str) -> Campaign:
-        nid = newsletter_id(campaign_id)
-        newsletter, contents = await self._newsletter(nid), await self._contents(nid)
-        groups = await self._test_groups(nid) if len(contents) > 1 else []
-        return to_campaign(newsletter, contents, groups)
+        newsletter = await self._newsletter(newsletter_id(campaign_id))
+        contents = await self._contents_of(newsletter)
+        return to_campaign(newsletter, contents, await self._groups_of(newsletter, contents))
 
     async def create_campaign(self, fields: CampaignFields, ab_test: ABTest | None) -> Campaign:
         if fields.audience_id not in (None, AUDIENCE_ID):
@@ -381,9 +382,10 @@ class CustomerIO(Workspace):
 
     async def readiness(self, campaign_id: str) -> list[ReadinessIssue]:
         nid = newsletter_id(campaign_id)
-        newsletter, contents = await self._newsletter(nid), await self._contents(nid)
+        newsletter = await self._newsletter(nid)
         if newsletter.get("sent_at"):
             return [ReadinessIssue(field="status", problem=f"Newsletter {nid} was already sent.")]
+        contents = await self._contents(nid)
         issues: list[ReadinessIssue] = []
         if not contents or any(not (c.get("subject") or "").strip() for c in contents):
             issues.append(ReadinessIssue(field="subject", problem="The newsletter has no subject line."))
@@ -498,29 +500,33 @@ class CustomerIO(Workspace):
         return await self.get_campaign(campaign_id)
 
     async def report(self, campaign_id: str) -> Report:
+        """The newsletter's metrics, each variant's and the link clicks, asked for at once."""
         nid = newsletter_id(campaign_id)
-        newsletter, contents = await self._newsletter(nid), await self._contents(nid)
-        campaign = to_campaign(newsletter, contents, await self._test_groups(nid) if len(contents) > 1 else [])
-        m = await self._metrics(f"newsletters/{nid}/metrics")
+        newsletter = await self._newsletter(nid)
+        contents = await self._contents_of(newsletter)
+        campaign = to_campaign(newsletter, contents, await self._groups_of(newsletter, contents))
+        variants_of = contents if len(contents) > 1 else []
+        (m, links), per_variant = await asyncio.gather(
+            asyncio.gather(self._metrics(f"newsletters/{nid}/metrics"), self._links(nid)),
+            asyncio.gather(*(self._metrics(f"newsletters/{nid}/contents/{int(c['id'])}/metrics") for c in variants_of)),
+        )
         delivered = m.get("delivered", 0)
 
         def rate(n: int) -> float:
             return n / delivered if delivered else 0.0
 
         variants: list[VariantReport] = []
-        if len(contents) > 1:
-            for content in contents:
-                v = await self._metrics(f"newsletters/{nid}/contents/{int(content['id'])}/metrics")
-                base = v.get("delivered") or v.get("sent") or 0
-                variants.append(
-                    VariantReport(
-                        subject=content.get("subject") or "",
-                        sent=v.get("sent", 0),
-                        unique_opens=v.get("opened", 0),
-                        unique_clicks=v.get("clicked", 0),
-                        click_rate=v.get("clicked", 0) / base if base else 0.0,
-                    )
+        for content, v in zip(variants_of, per_variant, strict=True):
+            base = v.get("delivered") or v.get("sent") or 0
+            variants.append(
+                VariantReport(
+                    subject=content.get("subject") or "",
+                    sent=v.get("sent", 0),
+                    unique_opens=v.get("opened", 0),
+                    unique_clicks=v.get("clicked", 0),
+                    click_rate=v.get("clicked", 0) / base if base else 0.0,
                 )
+            )
         return Report(
             campaign_id=str(nid),
             subject=campaign.subject,
@@ -535,7 +541,7 @@ class CustomerIO(Workspace):
             unique_clicks=m.get("clicked", 0),
             click_rate=rate(m.get("clicked", 0)),
             unsubscribes=m.get("unsubscribed", 0),
-            links=await self._links(nid),
+            links=links,
             variants=variants,
         )
 

@@ -3,6 +3,8 @@ Track batches, segments, newsletters with their contents, test groups and metric
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ...errors import InvalidRequest, NotFound
@@ -29,7 +31,7 @@ from .payloads import (
     to_contact,
 )
 
-SENT_CONTENTS_KEPT = 500
+SENT_PARTS_KEPT = 1000  # contents and test groups of 500 sent newsletters
 
 
 class Workspace:
@@ -45,9 +47,9 @@ class Workspace:
         self.workspace = workspace
         self._workspace: JsonObject | None = None
         self._senders: list[JsonObject] | None = None
-        # A sent newsletter's contents, by ID and the newsletter's `updated` stamp: listing sent campaigns
-        # would otherwise read every one's contents again, at the App API's 10 requests a second.
-        self._sent_contents: dict[tuple[int, Any], list[JsonObject]] = {}
+        # A sent newsletter's contents and test groups, by ID, `updated` stamp and which: listing and
+        # reporting sent campaigns would otherwise read them again, at the App API's 10 requests a second.
+        self._sent_parts: dict[tuple[int, Any, str], list[JsonObject]] = {}
 
     async def aclose(self) -> None:
         await self.app.aclose()
@@ -72,11 +74,12 @@ class Workspace:
         """Average open and click rates of the latest sent newsletters."""
         raw = await self.app.get_json("newsletters", params={"limit": 50, "sort": "desc"})
         sent = [n for n in objects(raw, "newsletters") if n.get("sent_at")][:HISTORY]
-        rates: list[tuple[float, float]] = []
-        for n in sent:
-            m = await self._metrics(f"newsletters/{int(n['id'])}/metrics")
-            if m.get("delivered"):
-                rates.append((m.get("opened", 0) / m["delivered"], m.get("clicked", 0) / m["delivered"]))
+        metrics = await asyncio.gather(*(self._metrics(f"newsletters/{int(n['id'])}/metrics") for n in sent))
+        rates = [
+            (m.get("opened", 0) / m["delivered"], m.get("clicked", 0) / m["delivered"])
+            for m in metrics
+            if m.get("delivered")
+        ]
         if not rates:
             return None, None
         return sum(o for o, _ in rates) / len(rates), sum(c for _, c in rates) / len(rates)
@@ -194,17 +197,27 @@ class Workspace:
             raw = await self.app.get_json(f"newsletters/{nid}/contents")
         return [c for c in objects(raw, "contents") if "id" in c]
 
-    async def _listed_contents(self, newsletter: JsonObject) -> list[JsonObject]:
-        """The contents of a listed newsletter; a sent one's are read once (they no longer change)."""
+    async def _contents_of(self, newsletter: JsonObject) -> list[JsonObject]:
+        """The contents of a newsletter just read; a sent one's are read once (they no longer change)."""
+        return await self._once_sent(newsletter, "contents", self._contents)
+
+    async def _groups_of(self, newsletter: JsonObject, contents: list[JsonObject]) -> list[JsonObject]:
+        """The test groups of an A/B newsletter (one content per group), none for a plain one."""
+        return await self._once_sent(newsletter, "test_groups", self._test_groups) if len(contents) > 1 else []
+
+    async def _once_sent(
+        self, newsletter: JsonObject, part: str, read: Callable[[int], Awaitable[list[JsonObject]]]
+    ) -> list[JsonObject]:
         nid = int(newsletter["id"])
         if not newsletter.get("sent_at"):
-            return await self._contents(nid)
-        key = (nid, newsletter.get("updated"))
-        if key not in self._sent_contents:
-            if len(self._sent_contents) >= SENT_CONTENTS_KEPT:
-                self._sent_contents.pop(next(iter(self._sent_contents)))  # the oldest read
-            self._sent_contents[key] = await self._contents(nid)
-        return self._sent_contents[key]
+            return await read(nid)
+        key = (nid, newsletter.get("updated"), part)
+        if key not in self._sent_parts:
+            found = await read(nid)
+            if len(self._sent_parts) >= SENT_PARTS_KEPT:
+                self._sent_parts.pop(next(iter(self._sent_parts)))  # the oldest read
+            self._sent_parts[key] = found
+        return self._sent_parts[key]
 
     async def _test_groups(self, nid: int) -> list[JsonObject]:
         with hinted(HINT_CAMPAIGNS):
@@ -228,10 +241,13 @@ class Workspace:
 
     async def _links(self, nid: int) -> list[LinkClicks]:
         counts: dict[str, list[int]] = {}
-        for index, unique in enumerate(("false", "true")):
-            raw = await self.app.get_json(
-                f"newsletters/{nid}/metrics/links", params={**METRICS_WINDOW, "unique": unique}
+        both = await asyncio.gather(
+            *(
+                self.app.get_json(f"newsletters/{nid}/metrics/links", params={**METRICS_WINDOW, "unique": unique})
+                for unique in ("false", "true")
             )
+        )
+        for index, raw in enumerate(both):
             for entry in items(raw, "links"):
                 found: JsonObject = entry or {}
                 link: JsonObject = found.get("link") or {}
