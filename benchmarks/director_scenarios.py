@@ -215,7 +215,7 @@ async def scenario(kind: str, seed: int, days: int) -> Outcome:
         )
         outcome = Outcome(kind, seed, truth.hits, truth.start, truth.reference, seconds=time.perf_counter() - started)
         run = store.run(run_id)
-        if run["status"] != "done":
+        if run["status"] not in ("done", "waiting"):  # waiting: a proposal only a person approves (republish)
             outcome.stopped = f"{run['status']}: {run['error'] or 'no error recorded'}"
         notes = store.notes(run_id)
         outcome.notes = [f"{n['day']}: {n['text']}" for n in notes]

@@ -5,6 +5,7 @@ against untouched pages."""
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
+from urllib.parse import urlsplit
 
 from ..runner import Director, LoopError
 from ..stats import Counts, Decision, daily_effect
@@ -17,6 +18,7 @@ SNIPPET_FIELDS = ("seo_title", "meta_description")
 CONTROLS = 3
 MIN_CLICKS, MIN_IMPRESSIONS = 30, 300  # per window: a page with a click or two a day is not judged
 WATCH_DAYS = 3  # the latest settled days a page under change is watched on
+INDEXABILITY = ("status", "noindex", "canonical_mismatch")  # audit findings that keep a page out of search
 COLLAPSE = 0.25  # impressions below this share of the before-window's: the page left the search results
 SLIP = 3.0  # positions lower than before the change: a ranking drop no snippet causes
 
@@ -163,6 +165,52 @@ async def post_status(d: Director, post: PostRef) -> str:
 
 def _norm(url: str) -> str:
     return url.split("#")[0].rstrip("/").lower()
+
+
+async def audit_of(d: Director, url: str) -> dict:
+    """The page-analysis audit of a page, once a day."""
+    audits: dict[str, tuple[date, dict]] = d.memory.setdefault("audits", {})
+    if url not in audits or audits[url][0] != d.today:
+        audits[url] = (d.today, await d.read("page-analysis.analyze_page", {"url": url}))
+    return audits[url][1]
+
+
+async def redirects(d: Director, url: str) -> bool:
+    if not d.pool.has("page-analysis"):
+        return False
+    try:
+        return landed_at(url, await audit_of(d, url)) is not None
+    except LoopError:
+        return False
+
+
+def landed_at(url: str, audit: dict) -> str | None:
+    """Where the page's URL lands when it redirects elsewhere; None when it serves at its own URL."""
+    final = str(audit.get("final_url") or url)
+    return final if _url_path(final) != _url_path(url) else None
+
+
+def _url_path(url: str) -> str:
+    return urlsplit(url).path.rstrip("/") or "/"
+
+
+async def why_gone(d: Director, url: str) -> str:
+    """What the CMS and an audit say about a page that left the search results: no longer published,
+    redirected, kept out of the index; or that neither explains it."""
+    post = await post_for(d, url)
+    if post is not None and (status := await post_status(d, post)) != "published":
+        return f"it is no longer published (its status in the CMS is '{status}')"
+    if d.pool.has("page-analysis"):
+        try:
+            audit = await audit_of(d, url)
+        except LoopError:
+            return "it could not be audited"
+        if landed := landed_at(url, audit):
+            return f"it redirects to {landed}"
+        blocking = [f"{f['check']}: {f['message']}" for f in audit["findings"] if f["check"] in INDEXABILITY]
+        if blocking:
+            return "it cannot be indexed (" + "; ".join(blocking) + ")"
+    return "the CMS shows it published and it serves: a removal request or a penalty; inspect the URL"
 
 
 async def snippet_of(d: Director, post: PostRef) -> dict:

@@ -9,7 +9,6 @@ page that is no longer published, or that search engines cannot index, is report
 "fixed" by a new snippet."""
 
 from datetime import date, timedelta
-from urllib.parse import urlsplit
 
 from ..planner import Finding, PageContext
 from ..pool import ServerPool
@@ -17,14 +16,18 @@ from ..runner import Director, LoopError
 from ..stats import seasonal_drop
 from ..store import StepStatus
 from .pages import (
+    INDEXABILITY,
     SLIP,
     PageLoop,
     PostRef,
     apply_fields,
+    audit_of,
     judging_facts,
+    landed_at,
     open_changes,
     post_for,
     post_status,
+    redirects,
     report_once,
     snippet_of,
     watch_change,
@@ -49,7 +52,6 @@ MIN_DAILY = {"sessions": 10, "keyEvents": 1.5}  # below this a day says too litt
 DROP = 0.25  # a page's drop, net of the whole site's
 VANISHED = 0.7  # a live page this far down lost its tracking or its URL, not its readers
 SITE_UNDER_WAY = 0.2  # the whole site this far down on its latest days: a site-wide drop has begun
-INDEXABILITY = ("status", "noindex", "canonical_mismatch")  # audit findings that keep a page out of search
 
 
 class TrafficDropLoop(PageLoop):
@@ -130,7 +132,7 @@ class TrafficDropLoop(PageLoop):
             if (
                 searched
                 and unrecorded_visits(search_change, await search_clicks_change(d, url, end, gaps))
-                and not await _redirects(d, url)  # search still sends visitors to a redirect for a few days
+                and not await redirects(d, url)  # search still sends visitors to a redirect for a few days
             ):
                 tracked.append(url)  # its search visitors came, GA4 did not record them
             elif not searched and search_change > -DROP / 2:
@@ -319,12 +321,12 @@ class TrafficDropLoop(PageLoop):
             d.cool(url, 7)
             return
         try:
-            audit = await _audit(d, url)
+            audit = await audit_of(d, url)
         except LoopError as exc:
             d.note(f"{NAME}: {url} dropped ({what} {change:+.0%}) but could not be audited: {exc}")
             d.cool(url, 7)
             return
-        landed = _landed(url, audit)
+        landed = landed_at(url, audit)
         if landed:  # a redirect (a mistaken one, or a move search has not caught up with)
             d.note(
                 f"{NAME}: {url} dropped ({what} {change:+.0%}) because it redirects to {landed}: its visits and "
@@ -418,33 +420,6 @@ def _hit(
 
 async def _published(d: Director, post: PostRef) -> bool:
     return await post_status(d, post) == "published"
-
-
-async def _audit(d: Director, url: str) -> dict:
-    """The page-analysis audit of a page, once a day."""
-    audits: dict[str, tuple[date, dict]] = d.memory.setdefault("audits", {})
-    if url not in audits or audits[url][0] != d.today:
-        audits[url] = (d.today, await d.read("page-analysis.analyze_page", {"url": url}))
-    return audits[url][1]
-
-
-async def _redirects(d: Director, url: str) -> bool:
-    if not d.pool.has("page-analysis"):
-        return False
-    try:
-        return _landed(url, await _audit(d, url)) is not None
-    except LoopError:
-        return False
-
-
-def _landed(url: str, audit: dict) -> str | None:
-    """Where the page's URL lands when it redirects elsewhere; None when it serves at its own URL."""
-    final = str(audit.get("final_url") or url)
-    return final if _path(final) != _path(url) else None
-
-
-def _path(url: str) -> str:
-    return urlsplit(url).path.rstrip("/") or "/"
 
 
 def _day_ratios(values: list[float]) -> list[float]:

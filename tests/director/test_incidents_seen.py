@@ -142,3 +142,15 @@ async def test_a_page_put_back_to_draft_is_republished_only_once_a_person_approv
     await run(store, world.config_path, CLIENT, run_id=run_id, targets=in_process(world, *TRAFFIC), say=lambda _: None)
     assert path in {p.path for p in world.world.pages()}
     assert notes_about(store, run_id, "republished")
+
+
+async def test_a_page_that_leaves_the_search_results_is_reported_with_why(sandbox_world, tmp_path):
+    world = sandbox_world
+    world.world.configure(incidents={**QUIET, "page_noindexed": {"day": 1, "page": "/wholesale/"}})
+    store = Store(tmp_path / "d.sqlite")
+    run_id = await direct(world, store, ["search_ctr"], 10, (*SEARCH, "page-analysis"))
+    gone = notes_about(store, run_id, f"{world.url}/wholesale/ left the search results")
+    assert len(gone) == 1 and "noindex" in gone[0]["text"], [n["text"] for n in store.notes(run_id)]
+    start = world.world.now().date() - timedelta(days=9)
+    assert (date.fromisoformat(gone[0]["day"]) - (start + timedelta(days=1))).days <= 7 + DATA_LAG
+    assert f"{world.url}/wholesale/" not in changed(store, run_id, "search_ctr")
