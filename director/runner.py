@@ -313,11 +313,27 @@ class Director:
         self.record(f"{loop}:checked:{self.today}", loop=loop, object="", kind="check", data={})
 
     def record(
-        self, key: str, *, loop: str, object: str, kind: str, data: dict, status: StepStatus = StepStatus.DONE
+        self,
+        key: str,
+        *,
+        loop: str,
+        object: str,
+        kind: str,
+        data: dict,
+        status: StepStatus = StepStatus.DONE,
+        run_id: str | None = None,
     ) -> None:
-        """A step of this run dated today: a check made, a finding reported, a test started."""
+        """A step dated today: a check made, a finding reported, a test started. `run_id`: the run it belongs
+        to when not this one (what follows a change or a test an earlier run made)."""
         self.store.put_step(
-            self.run_id, key, loop=loop, object=object, kind=kind, status=status, data=data, day=self.today.isoformat()
+            run_id or self.run_id,
+            key,
+            loop=loop,
+            object=object,
+            kind=kind,
+            status=status,
+            data=data,
+            day=self.today.isoformat(),
         )
 
     def cooling(self, object: str) -> bool:

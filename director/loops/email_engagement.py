@@ -618,15 +618,14 @@ class EmailEngagementLoop:
 
     @staticmethod
     def _put_outcome(d: Director, test: Step, state: dict[str, Any], status: StepStatus) -> None:
-        d.store.put_step(
-            test.run_id,
+        d.record(
             f"{test.key}:outcome",
             loop=NAME,
             object=test.object,
             kind="outcome",
-            status=status,
             data=state,
-            day=d.today.isoformat(),
+            status=status,
+            run_id=test.run_id,
         )
 
     @staticmethod

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
+from ..planner import PageContext
 from ..runner import Director, LoopError
 from ..stats import Counts, Decision, daily_effect
 from ..store import Step, StepStatus
@@ -211,6 +212,17 @@ async def why_gone(d: Director, url: str) -> str:
         if blocking:
             return "it cannot be indexed (" + "; ".join(blocking) + ")"
     return "the CMS shows it published and it serves: a removal request or a penalty; inspect the URL"
+
+
+def page_context(url: str, post: PostRef, before: dict, queries: list[str] | None = None) -> PageContext:
+    """What a planner is told about a page it writes for: its fields as they are now (`snippet_of`)."""
+    return PageContext(
+        url=url,
+        title=before["title"] or post.title,
+        seo_title=before["seo_title"],
+        meta_description=before["meta_description"],
+        queries=queries or [],
+    )
 
 
 async def snippet_of(d: Director, post: PostRef) -> dict:
@@ -470,15 +482,13 @@ async def watch_change(d: Director, loop: str, step: Step, since: date | None) -
     what = await page_incident(d, PostRef(**step.data["post"]), step.object, step.dated(), since)
     if what is None:
         return None
-    d.store.put_step(
-        step.run_id,
+    d.record(
         f"incident:{step.key}",
         loop=loop,
         object=step.object,
         kind="incident",
-        status=StepStatus.DONE,
         data={"what": what, "change": step.key},
-        day=d.today.isoformat(),
+        run_id=step.run_id,
     )
     d.note(f"{loop}: {step.object}: {what}, during the change of {step.dated()}; its test is confounded")
     return what

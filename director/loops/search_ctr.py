@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from statistics import NormalDist, median
 
-from ..planner import PageContext
 from ..pool import ServerPool
 from ..runner import Director
 from ..stats import Estimate, credible_fall
@@ -33,6 +32,7 @@ from .pages import (
     expected_curve,
     judging_facts,
     live_changes,
+    page_context,
     post_for,
     post_status,
     ratios_of,
@@ -190,15 +190,7 @@ class SearchCtrLoop(PageLoop):
         before = await snippet_of(d, post)
         d.store.snapshot(d.run_id, key, url, before)
         queries = sorted(rows, key=lambda q: (-rows[q]["clicks"], -rows[q]["impressions"], q))[:5]
-        snippet = await d.planner.snippet(
-            PageContext(
-                url=url,
-                title=before["title"] or post.title,
-                seo_title=before["seo_title"],
-                meta_description=before["meta_description"],
-                queries=queries,
-            )
-        )
+        snippet = await d.planner.snippet(page_context(url, post, before, queries))
         facts = await judging_facts(d, url)
         since = {"incident_start": opp["incident_start"]} if opp.get("incident_start") else {}
         done = await apply_fields(

@@ -10,7 +10,7 @@ page that is no longer published, or that search engines cannot index, is report
 
 from datetime import date, timedelta
 
-from ..planner import Finding, PageContext
+from ..planner import Finding
 from ..pool import ServerPool
 from ..runner import Director, LoopError
 from ..stats import seasonal_drop
@@ -25,6 +25,7 @@ from .pages import (
     judging_facts,
     landed_at,
     open_changes,
+    page_context,
     post_for,
     post_status,
     redirects,
@@ -361,12 +362,7 @@ class TrafficDropLoop(PageLoop):
             return
         before = await snippet_of(d, post)
         fields = await d.planner.fix(
-            PageContext(
-                url=url,
-                title=before["title"] or post.title,
-                seo_title=before["seo_title"],
-                meta_description=before["meta_description"],
-            ),
+            page_context(url, post, before),
             findings,
         )
         if not fields:
